@@ -1,0 +1,40 @@
+/**
+ * The engine's whole vocabulary. A resource is a kind, a name and a desired spec summarised
+ * by a revision (a content hash of what its instances are made of) and, for resources that
+ * have instances, a size. The engine never looks inside a spec: reconcilers do.
+ */
+export interface ResourceKey {
+  readonly kind: string;
+  readonly name: string;
+}
+
+export interface DesiredResource extends ResourceKey {
+  /** Hash of everything that, when changed, requires replacing the running instances. */
+  readonly revision: string;
+  /** How many instances; absent for resources that have no count (a file, a host). */
+  readonly size?: number;
+  /** Resources that must exist before this one is created (and outlive it on delete). */
+  readonly dependsOn?: readonly ResourceKey[];
+  /** Kind-specific desired spec, handed untouched to the kind's reconciler. */
+  readonly spec: unknown;
+}
+
+export interface ObservedResource extends ResourceKey {
+  /** Revisions running now, with how many instances each; one entry once converged. */
+  readonly revisions: readonly { readonly revision: string; readonly size: number }[];
+}
+
+export type ChangeType = "create" | "replace" | "scale" | "delete" | "unchanged";
+
+export interface Change {
+  readonly type: ChangeType;
+  readonly key: ResourceKey;
+  readonly desired?: DesiredResource;
+  readonly observed?: ObservedResource;
+  /** Human summary of why, e.g. "3 → 5 replicas" or "revision a1b2c3 → d4e5f6". */
+  readonly reason: string;
+}
+
+export function keyString(key: ResourceKey): string {
+  return `${key.kind}/${key.name}`;
+}

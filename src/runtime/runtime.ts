@@ -1,0 +1,77 @@
+import type { Command } from "../spec/model.js";
+
+/**
+ * A runtime runs replicas and reports what happens to them. It knows nothing of apps'
+ * desired counts, health or rollouts: the apps reconciler decides, the runtime executes.
+ * Every driver (process, docker, ...) passes the same conformance suite.
+ */
+export interface ReplicaSpec {
+  /** Unique and stable for the replica's life, e.g. `web-1a2b3c4d-x7k2`. */
+  readonly id: string;
+  readonly app: string;
+  /** The app revision (template hash) this replica runs. */
+  readonly revision: string;
+  readonly command: Command;
+  readonly cwd: string;
+  /** Full environment of the replica; PORT is already in it. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The port the replica listens on (its PORT). */
+  readonly port: number;
+}
+
+export interface ReplicaHandle {
+  readonly id: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly port: number;
+  /** Process id (process runtime) of the replica's main process / group leader. */
+  readonly pid: number;
+  /** Start time of the process as the kernel reports it; tells a reused pid apart. */
+  readonly startTicks: number;
+  /** Wall-clock time the replica started (ms since epoch). */
+  readonly startedAt: number;
+}
+
+export type RuntimeEvent =
+  | { readonly type: "exited"; readonly id: string; readonly app: string; readonly code: number | null; readonly signal: string | null; readonly at: number };
+
+export interface LogLine {
+  readonly stream: "stdout" | "stderr";
+  readonly line: string;
+  /** Time the line was read, or parsed from the file; ms since epoch. */
+  readonly at: number;
+}
+
+export interface LogOptions {
+  /** Only lines written at or after this time (best effort: by file modification time). */
+  readonly since?: number;
+  /** Keep reading as the replica writes. Ends when the signal aborts. */
+  readonly follow?: boolean;
+  /** Last N lines only. */
+  readonly tail?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReplicaStats {
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Starts a replica; resolves once its process exists (not once it is ready). */
+  start(spec: ReplicaSpec): Promise<ReplicaHandle>;
+  /** SIGTERM to the replica's group, `graceMs`, then SIGKILL; resolves once it is gone. */
+  stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
+  /**
+   * The replicas this runtime runs (all apps, or one), found again from the runtime's
+   * own records after a controller restart: only live ones whose identity is verified.
+   */
+  list(app?: string): Promise<ReplicaHandle[]>;
+  /** Exit events of every replica started or listed, as they happen. */
+  events(): AsyncIterable<RuntimeEvent>;
+  logs(handle: Pick<ReplicaHandle, "id">, options: LogOptions): AsyncIterable<LogLine>;
+  stats(handle: ReplicaHandle): Promise<ReplicaStats>;
+  /** Releases watchers; running replicas are left running. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+/**
+ * The typed, validated, immutable form of a definition. Everything after spec/ works on
+ * these types, never on raw YAML. Durations are milliseconds, paths are absolute.
+ */
+
+/** How a replica is started: an argv exec'd directly, or a string run by `/bin/sh -c`. */
+export type Command = { readonly argv: readonly string[] } | { readonly shell: string };
+
+export interface HttpProbe {
+  readonly kind: "http";
+  /** Path requested with GET on the replica's PORT; 2xx and 3xx are success. */
+  readonly path: string;
+}
+export interface TcpProbe {
+  readonly kind: "tcp";
+}
+export interface ExecProbe {
+  readonly kind: "exec";
+  /** Run in the app's cwd with the replica's env; exit 0 is success. */
+  readonly argv: readonly string[];
+}
+
+export type Probe = (HttpProbe | TcpProbe | ExecProbe) & {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive failures before the probe counts as failed. */
+  readonly failureThreshold: number;
+  /** Consecutive successes before a failed probe counts as passing again. */
+  readonly successThreshold: number;
+  /** Wait before the first check (liveness only in practice; readiness checks at once). */
+  readonly initialDelayMs: number;
+};
+
+export interface RestartPolicy {
+  /** First delay before restarting a replica that exited. */
+  readonly backoffMs: number;
+  /** Cap of the exponential backoff. */
+  readonly maxBackoffMs: number;
+  /** A replica that ran this long without exiting resets its backoff. */
+  readonly resetAfterMs: number;
+}
+
+export interface AppSpec {
+  readonly name: string;
+  readonly command: Command;
+  /** Absolute working directory of the replicas. */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly replicas: number;
+  /** Public port served by Baton's proxy; absent: no proxy for this app. */
+  readonly port?: number;
+  /** What the proxy speaks on `port`. */
+  readonly protocol: "http" | "tcp";
+  readonly health: { readonly readiness?: Probe; readonly liveness?: Probe };
+  readonly restart: RestartPolicy;
+  readonly stopGraceMs: number;
+  /** Rotation of each replica's stdout/stderr files. */
+  readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
+}
+
+export interface Definition {
+  /** Absolute path of the definition file. */
+  readonly file: string;
+  /** Project name: `project:` in the file, or the name of the folder holding it. */
+  readonly project: string;
+  readonly apps: Readonly<Record<string, AppSpec>>;
+  /** sha256 (hex) of the file's text: the definition revision's identity. */
+  readonly hash: string;
+  /** The file's text, kept so that every applied revision can be shown again. */
+  readonly source: string;
+}

@@ -1,0 +1,70 @@
+/**
+ * What the rest of Baton may ask of its state store. SQLite is the embedded default;
+ * PostgreSQL comes later behind the same surface.
+ */
+
+export interface RevisionRecord {
+  /** Monotonic id, 1 for the first applied definition. */
+  readonly id: number;
+  /** sha256 of the definition text. */
+  readonly hash: string;
+  readonly file: string;
+  readonly source: string;
+  /** Who applied it: `user@host` of the CLI user. */
+  readonly appliedBy: string;
+  /** ms since epoch */
+  readonly appliedAt: number;
+}
+
+export interface ReplicaRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly runtime: string;
+  readonly pid: number | null;
+  readonly startTicks: number | null;
+  readonly port: number;
+  readonly startedAt: number;
+  readonly state: ReplicaState;
+  readonly restarts: number;
+}
+
+export type ReplicaState = "starting" | "running" | "ready" | "draining" | "stopping" | "exited";
+
+export interface EventRecord {
+  /** Monotonic, never reused: a client resumes from the last id it saw. */
+  readonly id: number;
+  readonly at: number;
+  /** Dotted type, e.g. `replica.exited`, `app.scaled`, `definition.applied`. */
+  readonly type: string;
+  readonly app: string | null;
+  readonly replica: string | null;
+  readonly message: string;
+  /** Structured detail; never holds secrets. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface NewEvent {
+  readonly type: string;
+  readonly app?: string;
+  readonly replica?: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly at?: number;
+}
+
+export interface EventQuery {
+  readonly afterId?: number;
+  readonly app?: string;
+  readonly sinceMs?: number;
+  readonly limit?: number;
+}
+
+/** The controller lease: which process runs the controller for this state directory. */
+export interface ControllerRecord {
+  readonly pid: number;
+  readonly startTicks: number;
+  /** `http://127.0.0.1:PORT` */
+  readonly api: string;
+  readonly startedAt: number;
+}
