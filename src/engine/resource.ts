@@ -22,6 +22,11 @@ export interface DesiredResource extends ResourceKey {
 export interface ObservedResource extends ResourceKey {
   /** Revisions running now, with how many instances each; one entry once converged. */
   readonly revisions: readonly { readonly revision: string; readonly size: number }[];
+  /**
+   * What it depended on when it was last applied. Only read for resources no longer
+   * desired: their deletes are ordered by it (dependents go first).
+   */
+  readonly dependsOn?: readonly ResourceKey[];
 }
 
 export type ChangeType = "create" | "replace" | "scale" | "delete" | "unchanged";

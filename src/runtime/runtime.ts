@@ -32,8 +32,14 @@ export interface ReplicaHandle {
   readonly startedAt: number;
 }
 
-export type RuntimeEvent =
-  | { readonly type: "exited"; readonly id: string; readonly app: string; readonly code: number | null; readonly signal: string | null; readonly at: number };
+export type RuntimeEvent = {
+  readonly type: "exited";
+  readonly id: string;
+  readonly app: string;
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: number;
+};
 
 export interface LogLine {
   readonly stream: "stdout" | "stderr";

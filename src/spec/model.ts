@@ -3,7 +3,11 @@
  * these types, never on raw YAML. Durations are milliseconds, paths are absolute.
  */
 
-/** How a replica is started: an argv exec'd directly, or a string run by `/bin/sh -c`. */
+/**
+ * How a replica is started: an argv exec'd directly, or a string run by `/bin/sh -c`.
+ * argv items may hold `${NAME}`, to be replaced from the replica's env when it starts with
+ * `expandVariables` (spec/interpolate.ts); the loader has already checked their syntax.
+ */
 export type Command = { readonly argv: readonly string[] } | { readonly shell: string };
 
 export interface HttpProbe {
@@ -54,7 +58,10 @@ export interface AppSpec {
   readonly health: { readonly readiness?: Probe; readonly liveness?: Probe };
   readonly restart: RestartPolicy;
   readonly stopGraceMs: number;
-  /** Rotation of each replica's stdout/stderr files. */
+  /**
+   * Rotation of each replica's stdout/stderr files: a file is rotated at maxBytes, and
+   * maxFiles files of each stream are kept, the current one included.
+   */
   readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
 }
 

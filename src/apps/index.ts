@@ -1,0 +1,9 @@
+export {
+  type AppsDeps,
+  AppsReconciler,
+  type ProxyPort,
+  type ProxyRoute,
+} from "./apps-reconciler.js";
+export { freePort } from "./ports.js";
+export { APP_KIND, desiredApps, observedApps } from "./resources.js";
+export type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";

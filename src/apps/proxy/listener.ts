@@ -1,0 +1,122 @@
+/**
+ * A public port the proxy serves for one route. HTTP and TCP listeners differ in how
+ * they move bytes, not in how the route table drives them.
+ */
+import type { Server } from "node:net";
+import { ProxyError } from "./errors.js";
+import type { RouteProtocol } from "./protocol.js";
+
+/** One accepted client connection, as the listener needs to manage it. */
+export interface ClientSession {
+  /** Close now if between requests, else right after the current exchange. */
+  closeIdle(): void;
+  destroy(): void;
+  /** Called every sweep: closes the connection if it sat idle too long. */
+  sweep(tick: number): void;
+}
+
+/** How often idle connections are looked for; also the unit of SweepClock ticks. */
+export const SWEEP_INTERVAL_MS = 5_000;
+
+/**
+ * A clock that advances once a sweep. Sessions stamp it on activity — a field read, where
+ * a timer per connection would cost a timer update per chunk.
+ */
+export interface SweepClock {
+  tick: number;
+}
+
+export interface Listener {
+  readonly protocol: RouteProtocol;
+  readonly host: string;
+  readonly port: number;
+  /** Open client connections. */
+  readonly connectionCount: number;
+  /** Stops accepting (the port is free at once); open connections go on. */
+  close(): void;
+  closeIdle(): void;
+  destroyAll(): void;
+  /** Advances the listener's clock and closes connections idle for too long. */
+  sweep(): void;
+}
+
+/** Tracks a listener's sessions so it can close idle ones and tell when none is left. */
+export class SessionSet<S extends ClientSession> {
+  private readonly sessions = new Set<S>();
+  private closing = false;
+  readonly clock: SweepClock = { tick: 0 };
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  add(session: S): void {
+    this.sessions.add(session);
+    if (this.closing) session.closeIdle();
+  }
+
+  delete(session: S): void {
+    this.sessions.delete(session);
+  }
+
+  closeIdle(): void {
+    this.closing = true;
+    for (const s of [...this.sessions]) s.closeIdle();
+  }
+
+  sweep(): void {
+    const tick = ++this.clock.tick;
+    for (const s of this.sessions) s.sweep(tick);
+  }
+
+  destroyAll(): void {
+    for (const s of [...this.sessions]) s.destroy();
+  }
+}
+
+/** Binds a server; a port taken or forbidden becomes a ProxyError the API answers 409. */
+export function bindServer(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off("listening", onListening);
+      if (err.code === "EADDRINUSE") {
+        reject(
+          new ProxyError(
+            "proxy.port_in_use",
+            `port ${port} is already in use by another process`,
+            409,
+            { cause: err },
+          ),
+        );
+      } else if (err.code === "EACCES" || err.code === "EPERM") {
+        reject(
+          new ProxyError(
+            "proxy.port_denied",
+            `port ${port} on ${host} may not be bound by the proxy (${err.code}); use a port above 1023 or grant the capability`,
+            409,
+            { cause: err },
+          ),
+        );
+      } else if (err.code === "EADDRNOTAVAIL") {
+        reject(
+          new ProxyError(
+            "proxy.invalid_route",
+            `host ${host} is not an address of this machine`,
+            400,
+            { cause: err },
+          ),
+        );
+      } else {
+        reject(err);
+      }
+    };
+    const onListening = (): void => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    // exclusive: never share the port with another process through the cluster module.
+    server.listen({ host, port, exclusive: true, backlog: 1024 });
+  });
+}

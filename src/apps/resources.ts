@@ -1,0 +1,36 @@
+import type { DesiredResource, ObservedResource } from "../engine/index.js";
+import type { Definition } from "../spec/index.js";
+import { appRevision } from "../spec/index.js";
+
+export const APP_KIND = "app";
+
+/** The definition's apps as engine resources: revision = what replicas are made of, size = count. */
+export function desiredApps(
+  definition: Definition,
+  scaleOverride: (app: string) => number | undefined,
+): DesiredResource[] {
+  return Object.values(definition.apps).map((app) => ({
+    kind: APP_KIND,
+    name: app.name,
+    revision: appRevision(app),
+    size: scaleOverride(app.name) ?? app.replicas,
+    spec: app,
+  }));
+}
+
+/** Running replicas grouped into observed resources, one per app. */
+export function observedApps(
+  replicas: readonly { app: string; revision: string }[],
+): ObservedResource[] {
+  const byApp = new Map<string, Map<string, number>>();
+  for (const r of replicas) {
+    const revisions = byApp.get(r.app) ?? new Map<string, number>();
+    revisions.set(r.revision, (revisions.get(r.revision) ?? 0) + 1);
+    byApp.set(r.app, revisions);
+  }
+  return [...byApp].map(([name, revisions]) => ({
+    kind: APP_KIND,
+    name,
+    revisions: [...revisions].map(([revision, size]) => ({ revision, size })),
+  }));
+}

@@ -1,0 +1,32 @@
+/** The shape of `status --json` and `GET /api/v1/status` for apps: scripts rely on it. */
+export type ReplicaStateName = "starting" | "ready" | "unready" | "stopping" | "crash-loop";
+
+export interface ReplicaStatus {
+  readonly id: string;
+  /** null for a slot waiting in crash-loop backoff: its last replica is gone. */
+  readonly pid: number | null;
+  readonly port: number | null;
+  readonly state: ReplicaStateName;
+  readonly ready: boolean;
+  readonly revision: string;
+  /** Restarts of this replica's slot since the app was created or last scaled up. */
+  readonly restarts: number;
+  readonly startedAt: number | null;
+  /** Why it is not ready, or when it restarts: for humans. */
+  readonly detail?: string;
+}
+
+export interface AppStatus {
+  readonly name: string;
+  /** The revision replicas should run (content hash of what they are made of). */
+  readonly revision: string;
+  readonly desired: number;
+  /** Ready replicas of the desired revision. */
+  readonly ready: number;
+  readonly port: number | null;
+  readonly protocol: "http" | "tcp";
+  /** converged | progressing | crash-loop | degraded | deleting */
+  readonly state: string;
+  readonly replicas: readonly ReplicaStatus[];
+  readonly proxyError?: string;
+}

@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { loadDefinition } from "../../spec/index.js";
+import { requireController } from "../api-client.js";
+import {
+  type CommonOptions,
+  definitionPath,
+  stateDir,
+  whoAmI,
+  withCommonOptions,
+} from "../context.js";
+import { printJson, say, useColor } from "../output.js";
+import { type PlanJson, renderPlanJson } from "../plan-view.js";
+import { durationOption, waitConverged } from "./wait.js";
+
+export function applyCommand(program: Command): void {
+  withCommonOptions(program.command("apply"))
+    .description("hand the definition to the running controller; a bad definition changes nothing")
+    .option("--wait", "wait until every app has converged (exit 1 if not within --timeout)")
+    .option("--timeout <duration>", "with --wait: give up after this long", "5m")
+    .option("--json", "machine-readable result")
+    .action(
+      async (options: CommonOptions & { wait?: boolean; timeout: string; json?: boolean }) => {
+        const timeoutMs = durationOption("--timeout", options.timeout);
+        // Validated here first: a bad definition never reaches the controller.
+        const definition = loadDefinition(definitionPath(options));
+        const client = requireController(stateDir(options));
+        const body = await client.call("POST", "/api/v1/apply", {
+          file: definition.file,
+          source: definition.source,
+          appliedBy: whoAmI(),
+        });
+        const revision = body.revision as { id: number; created: boolean };
+        if (options.json) printJson(body);
+        else {
+          say(renderPlanJson(body.plan as PlanJson, useColor()));
+          say(
+            revision.created
+              ? `applied as revision ${revision.id}`
+              : `unchanged since revision ${revision.id}`,
+          );
+        }
+        if (options.wait) await waitConverged(client, timeoutMs);
+      },
+    );
+}

@@ -1,0 +1,82 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { readLogLines } from "../../runtime/process/log-files.js";
+import type { LogLine } from "../../runtime/runtime.js";
+import { SqliteStore } from "../../store/index.js";
+import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { CliError } from "../errors.js";
+import { paint, useColor } from "../output.js";
+import { durationOption } from "./wait.js";
+
+export function logsCommand(program: Command): void {
+  // -f is --follow here (as in tail, docker and kubectl logs); the definition is --file.
+  withCommonOptions(program.command("logs <app>"), false)
+    .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
+    .description("the output of an app's replicas (stdout and stderr, interleaved as written)")
+    .option("-f, --follow", "keep printing as replicas write")
+    .option("--since <duration>", "only log files written within this long (e.g. 5m)")
+    .option("--tail <lines>", "the last N lines of each replica")
+    .option("--all", "also replicas that no longer run")
+    .action(
+      async (
+        app: string,
+        options: CommonOptions & { follow?: boolean; since?: string; tail?: string; all?: boolean },
+      ) => {
+        const dir = stateDir(options);
+        const appDir = join(dir, "logs", app);
+        const since =
+          options.since === undefined
+            ? undefined
+            : Date.now() - durationOption("--since", options.since);
+        const tail = options.tail === undefined ? undefined : Number(options.tail);
+        if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
+          throw new CliError(
+            "logs.invalid_tail",
+            `--tail must be a whole number, found ${JSON.stringify(options.tail)}`,
+          );
+        }
+        const ids = replicaIds(dir, app, appDir, options.all === true);
+        if (ids.length === 0) {
+          throw new CliError(
+            "logs.no_replicas",
+            `no logs for an app named ${JSON.stringify(app)} in ${dir}`,
+            "`baton status` lists the apps; --all includes replicas that no longer run",
+          );
+        }
+        const color = useColor();
+        const width = Math.max(...ids.map((id) => id.length));
+        const abort = new AbortController();
+        process.once("SIGINT", () => abort.abort());
+        await Promise.all(
+          ids.map(async (id) => {
+            const prefix = ids.length > 1 ? `${paint(id.padEnd(width), "cyan", color)} | ` : "";
+            const lines: AsyncIterable<LogLine> = readLogLines(join(appDir, `${id}.log`), {
+              ...(since !== undefined ? { since } : {}),
+              ...(tail !== undefined ? { tail } : {}),
+              follow: options.follow === true,
+              signal: abort.signal,
+            });
+            for await (const line of lines) process.stdout.write(`${prefix}${line.line}\n`);
+          }),
+        );
+      },
+    );
+}
+
+/** Replicas that run now (from the store), or every replica with a log file (--all). */
+function replicaIds(dir: string, app: string, appDir: string, all: boolean): string[] {
+  const files = existsSync(appDir)
+    ? readdirSync(appDir)
+        .filter((f) => f.endsWith(".log"))
+        .map((f) => f.slice(0, -4))
+    : [];
+  if (all || !existsSync(join(dir, "state.db"))) return files.sort();
+  const store = SqliteStore.open(dir, { create: false });
+  try {
+    const live = new Set(store.replicas(app).map((r) => r.id));
+    return files.filter((id) => live.has(id)).sort();
+  } finally {
+    store.close();
+  }
+}

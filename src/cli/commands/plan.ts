@@ -1,0 +1,87 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { desiredApps, observedApps } from "../../apps/index.js";
+import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
+import { ProcessRuntime } from "../../runtime/process/index.js";
+import { loadDefinition } from "../../spec/index.js";
+import { SqliteStore } from "../../store/index.js";
+import { findController } from "../api-client.js";
+import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
+import { printJson, say, useColor } from "../output.js";
+import { type PlanJson, planFromJson } from "../plan-view.js";
+
+export function planCommand(program: Command): void {
+  withCommonOptions(program.command("plan"))
+    .description("show what applying the definition would change; changes nothing")
+    .option("--json", "machine-readable plan")
+    .action(async (options: CommonOptions & { json?: boolean }) => {
+      const definition = loadDefinition(definitionPath(options));
+      const dir = stateDir(options);
+      const client = findController(dir);
+      let plan: Plan;
+      if (client !== undefined) {
+        const body = await client.call("POST", "/api/v1/plan", {
+          file: definition.file,
+          source: definition.source,
+        });
+        plan = planFromJson(body.plan as PlanJson);
+      } else {
+        plan = await localPlan(dir, definition);
+      }
+      if (options.json) {
+        return printJson({
+          summary: planSummary(plan),
+          steps: plan.steps.map((s) => ({
+            id: s.id,
+            type: s.change.type,
+            reason: s.change.reason,
+            after: s.after,
+          })),
+        });
+      }
+      say(formatPlan(plan, { color: useColor() }));
+    });
+}
+
+/** With no controller, the actual state is what the runtime still finds running. */
+async function localPlan(
+  dir: string,
+  definition: Parameters<typeof desiredApps>[0],
+): Promise<Plan> {
+  let overrides = new Map<string, number>();
+  const store = (() => {
+    try {
+      return SqliteStore.open(dir, { create: false });
+    } catch {
+      return undefined;
+    }
+  })();
+  if (store !== undefined) {
+    overrides = new Map(
+      Object.keys(definition.apps).flatMap((app) => {
+        const o = store.scaleOverride(app);
+        return o !== undefined && o.baseReplicas === definition.apps[app]?.replicas
+          ? [[app, o.replicas] as const]
+          : [];
+      }),
+    );
+    store.close();
+  }
+  if (!existsSync(dir)) {
+    return buildPlan(
+      diff(
+        desiredApps(definition, () => undefined),
+        [],
+      ),
+    );
+  }
+  const runtime = new ProcessRuntime({ stateDir: dir });
+  const running = await runtime.list();
+  await runtime.close();
+  return buildPlan(
+    diff(
+      desiredApps(definition, (app) => overrides.get(app)),
+      observedApps(running),
+    ),
+  );
+}

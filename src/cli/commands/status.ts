@@ -1,0 +1,64 @@
+import type { Command } from "commander";
+import type { AppStatus } from "../../apps/status.js";
+import type { ControllerStatus } from "../../controller/index.js";
+import { requireController } from "../api-client.js";
+import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
+
+export function statusCommand(program: Command): void {
+  withCommonOptions(program.command("status"))
+    .description("the controller, each app and each replica")
+    .option("--json", "the same JSON as GET /api/v1/status")
+    .action(async (options: CommonOptions & { json?: boolean }) => {
+      const client = requireController(stateDir(options));
+      const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
+      if (options.json) return printJson(status);
+      say(renderStatus(status, useColor()));
+    });
+}
+
+export function renderStatus(status: ControllerStatus, color: boolean): string {
+  const c = status.controller;
+  const lines = [
+    `controller pid ${c.pid} on ${c.api}, up ${formatAge(Date.now() - c.startedAt)}; definition revision ${c.definition.revision} (${c.definition.file})`,
+    "",
+  ];
+  const rows: string[][] = [["APP", "READY", "STATE", "PORT", "REVISION"]];
+  for (const app of status.apps) {
+    rows.push([
+      app.name,
+      `${app.ready}/${app.desired}`,
+      stateColor(app.state, color),
+      app.port === null ? "-" : `${app.port}/${app.protocol}`,
+      app.revision,
+    ]);
+  }
+  lines.push(table(rows));
+  for (const app of status.apps) lines.push("", ...replicaLines(app, color));
+  return lines.join("\n");
+}
+
+function replicaLines(app: AppStatus, color: boolean): string[] {
+  if (app.replicas.length === 0) return [`${app.name}: no replicas`];
+  const rows: string[][] = [["REPLICA", "STATE", "PID", "PORT", "RESTARTS", "AGE", "DETAIL"]];
+  for (const r of app.replicas) {
+    rows.push([
+      r.id,
+      stateColor(r.state, color),
+      r.pid === null ? "-" : String(r.pid),
+      r.port === null ? "-" : String(r.port),
+      String(r.restarts),
+      r.startedAt === null ? "-" : formatAge(Date.now() - r.startedAt),
+      r.detail ?? "",
+    ]);
+  }
+  const header = `${paint(app.name, "bold", color)}${app.proxyError ? `  ${paint(`proxy: ${app.proxyError}`, "red", color)}` : ""}`;
+  return [header, table(rows, "  ")];
+}
+
+function stateColor(state: string, color: boolean): string {
+  if (state === "ready" || state === "converged") return paint(state, "green", color);
+  if (state === "crash-loop" || state === "unready" || state === "degraded")
+    return paint(state, "red", color);
+  return paint(state, "yellow", color);
+}

@@ -1,0 +1,69 @@
+import type { Command } from "commander";
+import type { ControllerStatus } from "../../controller/index.js";
+import { parseDuration } from "../../spec/index.js";
+import { delay } from "../../util/wait.js";
+import { type ApiClient, requireController } from "../api-client.js";
+import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { CliError } from "../errors.js";
+import { say, useColor } from "../output.js";
+
+export function waitCommand(program: Command): void {
+  withCommonOptions(program.command("wait"))
+    .description("wait until every app has its desired count ready on its desired revision")
+    .option("--timeout <duration>", "give up after this long (exit 1)", "60s")
+    .action(async (options: CommonOptions & { timeout: string }) => {
+      const timeoutMs = durationOption("--timeout", options.timeout);
+      const client = requireController(stateDir(options));
+      await waitConverged(client, timeoutMs);
+    });
+}
+
+export function durationOption(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new CliError(
+      "cli.invalid_duration",
+      `${flag} must be a duration like 30s or 2m, found ${JSON.stringify(text)}`,
+      `write ${flag} 60s`,
+    );
+  }
+  return ms;
+}
+
+/** Polls the status until converged; shows progress on a terminal; throws on timeout. */
+export async function waitConverged(
+  client: ApiClient,
+  timeoutMs: number,
+): Promise<ControllerStatus> {
+  const deadline = Date.now() + timeoutMs;
+  const tty = useColor(process.stderr) || process.stderr.isTTY === true;
+  for (;;) {
+    const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
+    const pending = status.apps.filter((a) => a.state !== "converged");
+    if (pending.length === 0) {
+      if (tty) process.stderr.write("\r\u001b[K");
+      say(
+        `converged: ${status.apps.map((a) => `${a.name} ${a.ready}/${a.desired}`).join(", ") || "no apps"}`,
+      );
+      return status;
+    }
+    const progress = pending.map((a) => `${a.name} ${a.ready}/${a.desired} ${a.state}`).join(", ");
+    if (Date.now() >= deadline) {
+      if (tty) process.stderr.write("\r\u001b[K");
+      const details = pending
+        .flatMap((a) =>
+          a.replicas
+            .filter((r) => !r.ready)
+            .map((r) => `  ${r.id}: ${r.state}${r.detail ? ` (${r.detail})` : ""}`),
+        )
+        .join("\n");
+      throw new CliError(
+        "wait.timeout",
+        `not converged after ${timeoutMs / 1000}s: ${progress}${details ? `\n${details}` : ""}`,
+        "see `baton status` and `baton logs APP`",
+      );
+    }
+    if (tty) process.stderr.write(`\r\u001b[Kwaiting: ${progress}`);
+    await delay(150);
+  }
+}

@@ -1,0 +1,329 @@
+import { AppsReconciler } from "../apps/apps-reconciler.js";
+import { freePort } from "../apps/ports.js";
+import { ProxyClient } from "../apps/proxy/index.js";
+import type { AppStatus } from "../apps/status.js";
+import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { ProcessRuntime } from "../runtime/process/index.js";
+import type { Definition } from "../spec/index.js";
+import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
+import { isSameProcess, readProcStat } from "../util/proc.js";
+import { ControllerError } from "./errors.js";
+import { EventBus } from "./event-bus.js";
+import type { Reconciler } from "./reconciler.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface ControllerOptions {
+  readonly stateDir: string;
+  readonly definition: Definition;
+  readonly appliedBy: string;
+  /** The API's address, known before the controller claims the state directory. */
+  readonly api: string;
+  /** Missed events and drift are caught by a full pass this often. */
+  readonly resyncMs?: number;
+  /** Passed to the proxy process's node (tests use it to start dist/ from source checkouts). */
+  readonly proxyEntry?: string;
+}
+
+export interface ControllerStatus {
+  readonly controller: {
+    readonly pid: number;
+    readonly api: string;
+    readonly startedAt: number;
+    readonly stateDir: string;
+    readonly definition: {
+      readonly file: string;
+      readonly revision: number;
+      readonly hash: string;
+    };
+    readonly proxyPid: number | null;
+  };
+  readonly apps: readonly AppStatus[];
+}
+
+export interface ApplyResult {
+  readonly revision: RevisionRecord;
+  /** false when the same definition was applied before: nothing to record, maybe nothing to do. */
+  readonly created: boolean;
+  readonly plan: Plan;
+}
+
+/**
+ * The control loop of one state directory: owns the store lease, the runtime, the proxy
+ * client and the reconcilers; applies definitions through the engine's plan/execute and
+ * keeps everything converged through a level-based work queue woken by events and resyncs.
+ */
+export class Controller {
+  readonly events: EventBus;
+  private readonly queue: WorkQueue;
+  private readonly reconcilers: Reconciler[];
+  private readonly resyncTimer: NodeJS.Timeout;
+  private definition: Definition;
+  private revision: RevisionRecord | undefined;
+  private readonly startedAt = Date.now();
+  private stopping = false;
+
+  private constructor(
+    private readonly options: ControllerOptions,
+    private readonly store: SqliteStore,
+    private readonly runtime: ProcessRuntime,
+    private readonly proxy: ProxyClient,
+    readonly apps: AppsReconciler,
+    events: EventBus,
+  ) {
+    this.events = events;
+    this.definition = options.definition;
+    this.reconcilers = [apps];
+    this.queue = new WorkQueue(
+      (key) => this.reconcileKey(key),
+      (key, error) =>
+        this.events.emit({
+          type: "reconcile.error",
+          message: `reconciling ${key} failed: ${(error as Error).message}; retrying`,
+        }),
+    );
+    this.resyncTimer = setInterval(() => this.resync(), options.resyncMs ?? 10_000);
+    this.resyncTimer.unref();
+  }
+
+  static async start(options: ControllerOptions): Promise<Controller> {
+    const store = SqliteStore.open(options.stateDir, { create: true });
+    const me = readProcStat(process.pid);
+    const claim = store.claimController(
+      {
+        pid: process.pid,
+        startTicks: me?.startTicks ?? 0,
+        api: options.api,
+        startedAt: Date.now(),
+      },
+      (holder) => holder.pid !== process.pid && isSameProcess(holder.pid, holder.startTicks),
+    );
+    if (!claim.ok) {
+      store.close();
+      throw new ControllerError(
+        "controller.running",
+        `a controller already runs for ${options.stateDir} (pid ${claim.holder.pid}, ${claim.holder.api})`,
+        "use `baton apply` to hand it a definition, or `baton down` to stop it",
+      );
+    }
+    try {
+      const runtime = new ProcessRuntime({ stateDir: options.stateDir });
+      const proxy = await ProxyClient.ensure(options.stateDir, {
+        ...(options.proxyEntry ? { entry: options.proxyEntry } : {}),
+      });
+      const events = new EventBus((event) => store.appendEvent(event));
+      let controller: Controller | undefined;
+      const apps = new AppsReconciler({
+        runtime,
+        proxy,
+        records: store,
+        scaleOverride: (app) => store.scaleOverride(app)?.replicas,
+        emit: (event) => events.emit(event),
+        requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
+        allocatePort: freePort,
+        baseEnv: inheritedEnv(),
+      });
+      controller = new Controller(options, store, runtime, proxy, apps, events);
+      await controller.adoptRunning();
+      void controller.watchRuntime();
+      events.emit({
+        type: "controller.started",
+        message: `controller started (pid ${process.pid}, api ${options.api})`,
+        data: { pid: process.pid, api: options.api },
+      });
+      await controller.apply(options.definition, options.appliedBy);
+      return controller;
+    } catch (error) {
+      store.releaseController(process.pid);
+      store.close();
+      throw error;
+    }
+  }
+
+  enqueue(key: string, afterMs = 0): void {
+    if (this.stopping) return;
+    this.queue.addAfter(key, afterMs);
+  }
+
+  /** Records the definition as a revision and moves every resource toward it. */
+  async apply(definition: Definition, appliedBy: string): Promise<ApplyResult> {
+    const { record, created } = this.store.recordRevision({
+      hash: definition.hash,
+      file: definition.file,
+      source: definition.source,
+      appliedBy,
+    });
+    this.clearStaleScaleOverrides(definition);
+    const plan = this.plan(definition);
+    this.definition = definition;
+    this.revision = record;
+    this.events.emit({
+      type: "definition.applied",
+      message: created
+        ? `revision ${record.id} of ${definition.file} applied by ${appliedBy}`
+        : `${definition.file} unchanged since revision ${record.id}`,
+      data: { revision: record.id, hash: record.hash, created },
+    });
+    const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
+    // Unchanged resources take the new definition too (the executor skips them): their
+    // reconcilers must know the desired spec, e.g. after adopting replicas at start.
+    for (const step of plan.steps) {
+      if (step.change.type === "unchanged") {
+        await byKind.get(step.change.key.kind)?.apply(step.change, definition);
+      }
+    }
+    const result = await execute(
+      plan,
+      async (step) => {
+        await byKind.get(step.change.key.kind)?.apply(step.change, definition);
+      },
+      { parallelism: 4 },
+    );
+    if (!result.ok) {
+      const failures = Object.entries(result.steps)
+        .filter(([, s]) => s.status === "failed")
+        .map(([id, s]) => `${id}: ${(s.error as Error | undefined)?.message ?? s.reason ?? ""}`);
+      this.events.emit({ type: "apply.failed", message: `apply failed: ${failures.join("; ")}` });
+    }
+    // Unchanged resources get a pass too: applying is also how drift is repaired.
+    this.resync();
+    return { revision: record, created, plan };
+  }
+
+  /** What applying `definition` would change now; changes nothing. */
+  plan(definition: Definition): Plan {
+    const desired = this.reconcilers.flatMap((r) => r.desired(definition));
+    const observed = this.reconcilers.flatMap((r) => r.observed());
+    return buildPlan(diff(desired, observed));
+  }
+
+  scale(app: string, replicas: number): void {
+    const spec = this.definition.apps[app];
+    if (spec === undefined) {
+      throw new ControllerError(
+        "controller.unknown_app",
+        `there is no app named ${JSON.stringify(app)}`,
+        `apps in the definition: ${Object.keys(this.definition.apps).join(", ") || "none"}`,
+      );
+    }
+    this.store.setScaleOverride(app, replicas, spec.replicas);
+    this.events.emit({
+      type: "app.scale_requested",
+      app,
+      message: `${app} scaled to ${replicas} (definition says ${spec.replicas})`,
+      data: { replicas, definitionReplicas: spec.replicas },
+    });
+    this.apps.rescale(app);
+  }
+
+  status(): ControllerStatus {
+    return {
+      controller: {
+        pid: process.pid,
+        api: this.options.api,
+        startedAt: this.startedAt,
+        stateDir: this.options.stateDir,
+        definition: {
+          file: this.definition.file,
+          revision: this.revision?.id ?? 0,
+          hash: this.definition.hash,
+        },
+        proxyPid: this.proxy.pid ?? null,
+      },
+      apps: this.apps.status(),
+    };
+  }
+
+  listEvents(query: { afterId?: number; app?: string; limit?: number }): EventRecord[] {
+    return this.store.events(query);
+  }
+
+  /**
+   * Stops the controller. With `workloads`, replicas and the proxy stop too (`baton down`);
+   * without, they keep serving and the next controller adopts them.
+   */
+  async shutdown(options: { workloads: boolean }): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.resyncTimer);
+    this.queue.close();
+    await this.queue.idle();
+    if (options.workloads) {
+      await this.apps.stopAll();
+      await this.proxy.stop(15_000);
+      this.events.emit({
+        type: "controller.down",
+        message: "controller, proxy and replicas stopped",
+      });
+    } else {
+      this.events.emit({
+        type: "controller.stopped",
+        message: "controller stopped; replicas and proxy keep serving",
+      });
+    }
+    await this.runtime.close();
+    this.store.releaseController(process.pid);
+    this.store.close();
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
+    const slash = key.indexOf("/");
+    const kind = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    await this.reconcilers.find((r) => r.kind === kind)?.reconcile(name);
+  }
+
+  private resync(): void {
+    for (const reconciler of this.reconcilers) {
+      for (const name of reconciler.names()) this.enqueue(`${reconciler.kind}/${name}`);
+    }
+  }
+
+  /** Replicas and proxy routes left by a previous controller become ours again. */
+  private async adoptRunning(): Promise<void> {
+    const handles = await this.runtime.list();
+    const table = await this.proxy.routes();
+    const inPool = new Set<string>();
+    for (const route of table.routes) for (const backend of route.backends) inPool.add(backend.id);
+    this.apps.adopt(handles, inPool);
+    for (const route of table.routes) {
+      const hasReplicas = handles.some((h) => h.app === route.app);
+      if (!hasReplicas && this.definition.apps[route.app] === undefined) {
+        await this.proxy.deleteRoute(route.app, 0);
+      }
+    }
+    if (handles.length > 0) {
+      this.events.emit({
+        type: "controller.adopted",
+        message: `adopted ${handles.length} running replica(s)`,
+        data: { replicas: handles.map((h) => h.id) },
+      });
+    }
+  }
+
+  private async watchRuntime(): Promise<void> {
+    for await (const event of this.runtime.events()) {
+      if (event.type === "exited") {
+        this.apps.onReplicaExited(event.app, event.id, event.code, event.signal);
+      }
+    }
+  }
+
+  /** `baton scale` holds until the definition's own `replicas` for that app changes. */
+  private clearStaleScaleOverrides(definition: Definition): void {
+    for (const app of Object.values(definition.apps)) {
+      const override = this.store.scaleOverride(app.name);
+      if (override !== undefined && override.baseReplicas !== app.replicas) {
+        this.store.clearScaleOverride(app.name);
+      }
+    }
+  }
+}
+
+/** What replicas inherit from the controller's environment, as a process manager would. */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("BATON_")) env[key] = value;
+  }
+  return env;
+}

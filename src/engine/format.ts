@@ -1,0 +1,56 @@
+import type { Plan } from "./plan.js";
+import { planSummary } from "./plan.js";
+import type { ChangeType } from "./resource.js";
+
+const SYMBOL: Record<ChangeType, string> = {
+  create: "+",
+  scale: "~",
+  replace: "±",
+  delete: "-",
+  unchanged: " ",
+};
+
+// Green adds, yellow changes in place, red removes; what stays is left plain.
+const COLOR: Record<ChangeType, string | undefined> = {
+  create: "\u001b[32m",
+  scale: "\u001b[33m",
+  replace: "\u001b[33m",
+  delete: "\u001b[31m",
+  unchanged: undefined,
+};
+const RESET_COLOR = "\u001b[39m";
+
+/**
+ * The plan as a person reads it before saying yes: one aligned line per resource, then a
+ * one-line summary. No trailing newline, so callers print it as they print any line.
+ *
+ *       + create     app/web     new
+ *       ~ scale      app/api     3 → 5 replicas
+ *
+ *     Plan: 1 to create, 0 to replace, 1 to scale, 0 to delete, 0 unchanged.
+ */
+export function formatPlan(plan: Plan, options: { color: boolean }): string {
+  const verbWidth = Math.max(0, ...plan.steps.map((s) => s.change.type.length));
+  const idWidth = Math.max(0, ...plan.steps.map((s) => s.id.length));
+  const lines = plan.steps.map((step) => {
+    const type = step.change.type;
+    const label = `${SYMBOL[type]} ${type}`;
+    const color = options.color ? COLOR[type] : undefined;
+    // Padding stays outside the colour codes so they do not count towards the width.
+    const painted = color ? `${color}${label}${RESET_COLOR}` : label;
+    const padding = " ".repeat(verbWidth - type.length);
+    return `  ${painted}${padding}  ${step.id.padEnd(idWidth)}  ${step.change.reason}`;
+  });
+  return [...lines, ...(lines.length > 0 ? [""] : []), summaryLine(plan)].join("\n");
+}
+
+function summaryLine(plan: Plan): string {
+  const n = planSummary(plan);
+  if (n.create + n.replace + n.scale + n.delete === 0) {
+    return "No changes. Everything is up to date.";
+  }
+  return (
+    `Plan: ${n.create} to create, ${n.replace} to replace, ${n.scale} to scale, ` +
+    `${n.delete} to delete, ${n.unchanged} unchanged.`
+  );
+}

@@ -1,0 +1,21 @@
+export { diff } from "./diff.js";
+export { PlanError, type PlanErrorCode } from "./errors.js";
+export {
+  type ExecuteOptions,
+  type ExecutionResult,
+  execute,
+  type StepEvent,
+  type StepResult,
+  type StepRunner,
+  type StepStatus,
+} from "./executor.js";
+export { formatPlan } from "./format.js";
+export { buildPlan, hasWork, type Plan, type PlanStep, planSummary } from "./plan.js";
+export {
+  type Change,
+  type ChangeType,
+  type DesiredResource,
+  keyString,
+  type ObservedResource,
+  type ResourceKey,
+} from "./resource.js";

@@ -1,0 +1,5 @@
+export {
+  type ProcessReplicaSpec,
+  ProcessRuntime,
+  type ProcessRuntimeOptions,
+} from "./process-runtime.js";

@@ -1,0 +1,291 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AsyncQueue } from "../../util/async-queue.js";
+import {
+  CLOCK_TICKS_PER_SECOND,
+  groupAlive,
+  isSameProcess,
+  PAGE_SIZE,
+  readProcStat,
+  signalGroup,
+} from "../../util/proc.js";
+import { delay, waitUntil } from "../../util/wait.js";
+import { commandArgv } from "../command.js";
+import type {
+  LogLine,
+  LogOptions,
+  ReplicaHandle,
+  ReplicaSpec,
+  ReplicaStats,
+  Runtime,
+  RuntimeEvent,
+} from "../runtime.js";
+import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
+import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
+import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
+
+export interface ProcessRuntimeOptions {
+  /** The state directory; records go to `<state>/runtime/process`, logs to `<state>/logs`. */
+  readonly stateDir: string;
+  /** How often log sizes are checked for rotation. */
+  readonly rotateEveryMs?: number;
+  /** Log settings of replicas whose spec says nothing. */
+  readonly defaultLogs?: { readonly maxBytes: number; readonly maxFiles: number };
+}
+
+/** Start spec of the process runtime: the generic spec plus log rotation settings. */
+export interface ProcessReplicaSpec extends ReplicaSpec {
+  readonly logs?: { readonly maxBytes: number; readonly maxFiles: number };
+}
+
+interface Tracked {
+  readonly record: ReplicaFileRecord;
+  readonly unwatch: () => void;
+  exited: boolean;
+  /** Started by this process: the child's exit event, with its status, is authoritative. */
+  isChild: boolean;
+  /** Exit status, known only when this process is the replica's parent. */
+  status?: { code: number | null; signal: string | null };
+  readonly gone: Promise<void>;
+  markGone: () => void;
+}
+
+/**
+ * Runs each replica as a process in its own session and process group, its output going
+ * straight to a log file. Replicas are not tied to this process: they keep running when the
+ * controller dies, and a new controller adopts them through `list()`.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = "process";
+  private readonly records: ReplicaRecords;
+  private readonly logDir: string;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly queue = new AsyncQueue<RuntimeEvent>();
+  private readonly rotateTimer: NodeJS.Timeout;
+  private readonly defaultLogs: { maxBytes: number; maxFiles: number };
+
+  constructor(options: ProcessRuntimeOptions) {
+    this.records = new ReplicaRecords(join(options.stateDir, "runtime", "process"));
+    this.logDir = join(options.stateDir, "logs");
+    this.defaultLogs = options.defaultLogs ?? { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
+    this.rotateTimer = setInterval(() => this.rotateLogs(), options.rotateEveryMs ?? 5_000);
+    this.rotateTimer.unref();
+  }
+
+  logFileOf(app: string, id: string): string {
+    return join(this.logDir, app, `${id}.log`);
+  }
+
+  async start(spec: ProcessReplicaSpec): Promise<ReplicaHandle> {
+    const logFile = this.logFileOf(spec.app, spec.id);
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o750 });
+    const fifo = this.records.fifoPath(spec.id);
+    rmSync(fifo, { force: true });
+    const made = spawnSync("mkfifo", ["-m", "0600", fifo]);
+    if (made.status !== 0) {
+      throw new Error(`mkfifo ${fifo} failed: ${made.stderr.toString().trim()}`);
+    }
+    const argv = commandArgv(spec.command, spec.env);
+    const [file, ...args] = argv;
+    if (file === undefined) throw new Error(`replica ${spec.id}: empty command`);
+
+    const logFd = openLogForAppend(logFile);
+    const fifoFd = openFifoForChild(fifo);
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, {
+        cwd: spec.cwd,
+        env: { ...spec.env },
+        // detached: setsid(), so the replica leads its own group and session and outlives us.
+        detached: true,
+        stdio: ["ignore", logFd, logFd, fifoFd],
+      });
+    } finally {
+      closeQuietly(logFd);
+      closeQuietly(fifoFd);
+    }
+    const spawnError = await new Promise<Error | undefined>((resolve) => {
+      child.once("spawn", () => resolve(undefined));
+      child.once("error", (error) => resolve(error));
+    });
+    if (spawnError !== undefined || child.pid === undefined) {
+      this.records.remove(spec.id);
+      throw new Error(
+        `cannot start ${JSON.stringify(file)} for ${spec.id}: ${spawnError?.message}`,
+      );
+    }
+    const pid = child.pid;
+    child.unref();
+    const stat = readProcStat(pid);
+    const logs = spec.logs ?? this.defaultLogs;
+    const record: ReplicaFileRecord = {
+      id: spec.id,
+      app: spec.app,
+      revision: spec.revision,
+      port: spec.port,
+      pid,
+      startTicks: stat?.startTicks ?? 0,
+      startedAt: Date.now(),
+      logFile,
+      maxLogBytes: logs.maxBytes,
+      maxLogFiles: logs.maxFiles,
+    };
+    this.records.write(record);
+    const tracked = this.track(record);
+    tracked.isChild = true;
+    child.once("exit", (code, signal) => {
+      tracked.status = { code, signal };
+      this.onExited(tracked);
+    });
+    return toHandle(record);
+  }
+
+  async stop(handle: ReplicaHandle, graceMs: number): Promise<void> {
+    const tracked = this.tracked.get(handle.id);
+    const pgid = handle.pid;
+    if (tracked === undefined && !isSameProcess(pgid, handle.startTicks)) {
+      this.records.remove(handle.id);
+      return;
+    }
+    signalGroup(pgid, "SIGTERM");
+    const exited = tracked
+      ? await Promise.race([tracked.gone.then(() => true), delay(graceMs).then(() => false)])
+      : await waitUntil(() => !isSameProcess(pgid, handle.startTicks), graceMs);
+    if (!exited) signalGroup(pgid, "SIGKILL");
+    // Children that ignored SIGTERM must not outlive their replica: no orphans.
+    if (!(await waitUntil(() => !groupAlive(pgid), exited ? 1_000 : 5_000))) {
+      signalGroup(pgid, "SIGKILL");
+      await waitUntil(() => !groupAlive(pgid), 5_000);
+    }
+    if (tracked) await tracked.gone;
+    this.records.remove(handle.id);
+  }
+
+  async list(app?: string): Promise<ReplicaHandle[]> {
+    const handles: ReplicaHandle[] = [];
+    for (const record of this.records.all()) {
+      if (app !== undefined && record.app !== app) continue;
+      const known = this.tracked.get(record.id);
+      if (known) {
+        if (!known.exited) handles.push(toHandle(record));
+        continue;
+      }
+      if (!isSameProcess(record.pid, record.startTicks)) {
+        // Died while nobody watched, or the pid now belongs to someone else: forget it,
+        // and make sure nothing of its group lingers only if the group is still its own.
+        this.records.remove(record.id);
+        continue;
+      }
+      this.track(record);
+      handles.push(toHandle(record));
+    }
+    return handles;
+  }
+
+  events(): AsyncIterable<RuntimeEvent> {
+    return this.queue;
+  }
+
+  logs(handle: Pick<ReplicaHandle, "id">, options: LogOptions): AsyncIterable<LogLine> {
+    const record =
+      this.tracked.get(handle.id)?.record ?? this.records.all().find((r) => r.id === handle.id);
+    if (record === undefined) return readLogLines("/nonexistent", options);
+    return readLogLines(record.logFile, options);
+  }
+
+  async stats(handle: ReplicaHandle): Promise<ReplicaStats> {
+    const stat = readProcStat(handle.pid);
+    if (stat === undefined || stat.startTicks !== handle.startTicks) {
+      return { cpuSeconds: 0, rssBytes: 0 };
+    }
+    return {
+      cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND,
+      rssBytes: stat.rssPages * PAGE_SIZE,
+    };
+  }
+
+  /** Deletes the log files of a replica that is gone for good. */
+  removeLogs(app: string, id: string, maxFiles = 16): void {
+    removeLogFiles(this.logFileOf(app, id), maxFiles);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.rotateTimer);
+    for (const tracked of this.tracked.values()) tracked.unwatch();
+    this.tracked.clear();
+    this.queue.close();
+  }
+
+  private track(record: ReplicaFileRecord): Tracked {
+    let markGone = (): void => {};
+    const gone = new Promise<void>((resolve) => {
+      markGone = resolve;
+    });
+    const tracked: Tracked = {
+      record,
+      exited: false,
+      isChild: false,
+      gone,
+      markGone,
+      unwatch: watchFifo(this.records.fifoPath(record.id), () => this.onFifoClosed(tracked)),
+    };
+    this.tracked.set(record.id, tracked);
+    return tracked;
+  }
+
+  private onFifoClosed(tracked: Tracked): void {
+    if (tracked.isChild) return;
+    // The FIFO closes when the last process holding it exits — or when a replica closed
+    // all its descriptors on purpose (daemon-style). Only the kernel's word decides.
+    if (isSameProcess(tracked.record.pid, tracked.record.startTicks)) {
+      void this.pollUntilGone(tracked);
+      return;
+    }
+    this.onExited(tracked);
+  }
+
+  private async pollUntilGone(tracked: Tracked): Promise<void> {
+    while (!tracked.exited && isSameProcess(tracked.record.pid, tracked.record.startTicks)) {
+      await delay(250);
+    }
+    this.onExited(tracked);
+  }
+
+  private onExited(tracked: Tracked): void {
+    if (tracked.exited) return;
+    tracked.exited = true;
+    tracked.unwatch();
+    // The leader is gone; whatever it left in its group goes too (no orphans).
+    signalGroup(tracked.record.pid, "SIGKILL");
+    this.records.remove(tracked.record.id);
+    this.tracked.delete(tracked.record.id);
+    tracked.markGone();
+    this.queue.push({
+      type: "exited",
+      id: tracked.record.id,
+      app: tracked.record.app,
+      code: tracked.status?.code ?? null,
+      signal: tracked.status?.signal ?? null,
+      at: Date.now(),
+    });
+  }
+
+  private rotateLogs(): void {
+    for (const { record } of this.tracked.values()) {
+      rotateIfLarge(record.logFile, record.maxLogBytes, record.maxLogFiles);
+    }
+  }
+}
+
+function toHandle(record: ReplicaFileRecord): ReplicaHandle {
+  return {
+    id: record.id,
+    app: record.app,
+    revision: record.revision,
+    port: record.port,
+    pid: record.pid,
+    startTicks: record.startTicks,
+    startedAt: record.startedAt,
+  };
+}

@@ -1,0 +1,253 @@
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ControllerError } from "../controller/errors.js";
+import type { Controller } from "../controller/index.js";
+import { planSummary } from "../engine/index.js";
+import { parseDefinition, SpecError } from "../spec/index.js";
+
+/** Bodies larger than this are refused: a definition is text a person wrote. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface ApiServerOptions {
+  readonly token: string;
+  /** Called after `POST /api/v1/shutdown` has answered. */
+  readonly onShutdown: (workloads: boolean) => void;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The controller's HTTP API on 127.0.0.1: the one contract the CLI, scripts and the
+ * dashboard share. Every request carries the bearer token from `<state>/api-token`.
+ */
+export class ApiServer {
+  private readonly server: Server;
+  private controller: Controller | undefined;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listens before the controller exists, so its address can be recorded with the lease. */
+  async listen(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  attach(controller: Controller): void {
+    this.controller = controller;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      this.authenticate(req);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const controller = this.controller;
+      if (controller === undefined)
+        throw new HttpError(503, "api.starting", "the controller is starting");
+      const route = `${req.method} ${url.pathname}`;
+      if (route === "GET /api/v1/status") return send(res, 200, controller.status());
+      if (route === "POST /api/v1/apply") return send(res, 200, await this.apply(controller, req));
+      if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
+      if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));
+      if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);
+      if (route === "POST /api/v1/shutdown") {
+        const body = await readJson(req);
+        const workloads = body.workloads === true;
+        send(res, 202, { stopping: true, workloads });
+        this.options.onShutdown(workloads);
+        return;
+      }
+      const scale = /^\/api\/v1\/apps\/([^/]+)\/scale$/.exec(url.pathname);
+      if (scale && req.method === "POST") {
+        const body = await readJson(req);
+        const replicas = body.replicas;
+        if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+          throw new HttpError(
+            400,
+            "api.invalid_replicas",
+            `replicas must be a whole number ≥ 0, found ${JSON.stringify(replicas)}`,
+          );
+        }
+        controller.scale(decodeURIComponent(scale[1] ?? ""), replicas);
+        return send(res, 200, { app: scale[1], replicas });
+      }
+      throw new HttpError(404, "api.not_found", `no such endpoint: ${route}`);
+    } catch (error) {
+      sendError(res, error);
+    }
+  }
+
+  private authenticate(req: IncomingMessage): void {
+    const header = req.headers.authorization ?? "";
+    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+    const expected = Buffer.from(this.options.token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new HttpError(
+        401,
+        "api.unauthorized",
+        "missing or wrong bearer token (see <state>/api-token)",
+      );
+    }
+  }
+
+  private async parse(
+    req: IncomingMessage,
+  ): Promise<{ definition: ReturnType<typeof parseDefinition>; appliedBy: string }> {
+    const body = await readJson(req);
+    if (typeof body.file !== "string" || typeof body.source !== "string") {
+      throw new HttpError(
+        400,
+        "api.invalid_body",
+        "expected a JSON body with `file` and `source` strings",
+      );
+    }
+    const appliedBy = typeof body.appliedBy === "string" ? body.appliedBy : "api";
+    return { definition: parseDefinition(body.source, body.file), appliedBy };
+  }
+
+  private async apply(controller: Controller, req: IncomingMessage): Promise<unknown> {
+    const { definition, appliedBy } = await this.parse(req);
+    const result = await controller.apply(definition, appliedBy);
+    return {
+      revision: { id: result.revision.id, hash: result.revision.hash, created: result.created },
+      plan: planJson(result.plan),
+    };
+  }
+
+  private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
+    const { definition } = await this.parse(req);
+    return { plan: planJson(controller.plan(definition)) };
+  }
+
+  private events(controller: Controller, url: URL): unknown {
+    const after = Number(url.searchParams.get("after") ?? "0");
+    const limit = Number(url.searchParams.get("limit") ?? "200");
+    const app = url.searchParams.get("app") ?? undefined;
+    return { events: controller.listEvents({ afterId: after, limit, ...(app ? { app } : {}) }) };
+  }
+
+  /** Server-sent events: the backlog after Last-Event-ID, then live events as they happen. */
+  private stream(
+    controller: Controller,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): void {
+    const app = url.searchParams.get("app") ?? undefined;
+    const after = Number(req.headers["last-event-id"] ?? url.searchParams.get("after") ?? "0");
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    let last = after;
+    const write = (event: { id: number; type: string; app: string | null }): void => {
+      if (event.id <= last || (app !== undefined && event.app !== app)) return;
+      last = event.id;
+      res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    const unsubscribe = controller.events.subscribe(write);
+    for (const event of controller.listEvents({
+      afterId: after,
+      limit: 1000,
+      ...(app ? { app } : {}),
+    }))
+      write(event);
+    const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+    req.on("close", () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+  }
+}
+
+function planJson(plan: import("../engine/index.js").Plan): unknown {
+  return {
+    summary: planSummary(plan),
+    steps: plan.steps.map((s) => ({
+      id: s.id,
+      kind: s.change.key.kind,
+      name: s.change.key.name,
+      type: s.change.type,
+      reason: s.change.reason,
+      after: s.after,
+    })),
+  };
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, "api.too_large", "request body larger than 4 MiB");
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw new Error("not an object");
+    return value as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, "api.invalid_json", "the request body is not a JSON object");
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const [status, body] = errorAnswer(error);
+  send(res, status, { error: body });
+}
+
+function errorAnswer(error: unknown): [number, Record<string, unknown>] {
+  if (error instanceof SpecError) {
+    return [422, { code: "spec.invalid", message: error.message, diagnostics: error.diagnostics }];
+  }
+  if (error instanceof ControllerError) {
+    return [409, { code: error.code, message: error.message, hint: error.hint }];
+  }
+  if (error instanceof HttpError) {
+    return [error.status, { code: error.code, message: error.message, ...error.extra }];
+  }
+  return [
+    500,
+    { code: "internal", message: error instanceof Error ? error.message : String(error) },
+  ];
+}

@@ -1,0 +1,106 @@
+/**
+ * The validated definition as written → the model: durations in ms, sizes in bytes, paths
+ * absolute, probes tagged by kind, scalars kept as written. Runs only on input that passed
+ * the schema and the checks, so a value that does not parse here is a bug, not a user error.
+ */
+import { resolve } from "node:path";
+import type { AppSpec, Command, Definition, Probe } from "./model.js";
+import type { Path } from "./phrases.js";
+import type { AppInput, DefinitionInput, ProbeInput } from "./schema.js";
+import { parseDuration, parseSize } from "./units.js";
+import type { YamlSource } from "./yaml-source.js";
+
+export interface BuildContext {
+  /** Absolute path of the definition file. */
+  readonly file: string;
+  /** Absolute folder of the definition file. */
+  readonly dir: string;
+  readonly project: string;
+  readonly text: string;
+  readonly hash: string;
+  readonly source: YamlSource;
+}
+
+export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Definition {
+  const apps: Record<string, AppSpec> = {};
+  for (const [name, app] of Object.entries(input.apps)) {
+    apps[name] = buildApp(name, app, ctx);
+  }
+  return {
+    file: ctx.file,
+    project: input.project ?? ctx.project,
+    apps,
+    hash: ctx.hash,
+    source: ctx.text,
+  };
+}
+
+function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
+  const path = ["apps", name];
+  const asWritten = (value: string | number | boolean, at: Path): string =>
+    typeof value === "string" ? value : (ctx.source.scalarSource(at) ?? String(value));
+  const command: Command =
+    typeof app.command === "string"
+      ? { shell: app.command }
+      : { argv: app.command.map((item, i) => asWritten(item, [...path, "command", i])) };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(app.env)) {
+    env[key] = asWritten(value, [...path, "env", key]);
+  }
+  const health: { readiness?: Probe; liveness?: Probe } = {};
+  for (const role of ["readiness", "liveness"] as const) {
+    const probe = app.health[role];
+    if (probe)
+      health[role] = buildProbe(probe, (item, i) =>
+        asWritten(item, [...path, "health", role, "exec", i]),
+      );
+  }
+  return {
+    name,
+    command,
+    cwd: app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd),
+    env,
+    replicas: app.replicas,
+    ...(app.port === undefined ? {} : { port: app.port }),
+    protocol: app.protocol,
+    health,
+    restart: {
+      backoffMs: ms(app.restart.backoff),
+      maxBackoffMs: ms(app.restart.maxBackoff),
+      resetAfterMs: ms(app.restart.resetAfter),
+    },
+    stopGraceMs: ms(app.stopGrace),
+    logs: {
+      maxBytes: typeof app.logs.maxSize === "number" ? app.logs.maxSize : bytes(app.logs.maxSize),
+      maxFiles: app.logs.maxFiles,
+    },
+  };
+}
+
+function buildProbe(
+  probe: ProbeInput,
+  asWritten: (item: string | number | boolean, index: number) => string,
+): Probe {
+  const timing = {
+    intervalMs: ms(probe.interval),
+    timeoutMs: ms(probe.timeout),
+    failureThreshold: probe.failureThreshold,
+    successThreshold: probe.successThreshold,
+    initialDelayMs: ms(probe.initialDelay),
+  };
+  if (probe.http !== undefined) return { kind: "http", path: probe.http, ...timing };
+  if (probe.exec !== undefined) return { kind: "exec", argv: probe.exec.map(asWritten), ...timing };
+  return { kind: "tcp", ...timing };
+}
+
+function ms(text: string): number {
+  const value = parseDuration(text);
+  if (value === undefined) throw new Error(`build: unvalidated duration ${JSON.stringify(text)}`);
+  return value;
+}
+
+function bytes(text: string): number {
+  const value = parseSize(text);
+  if (value === undefined) throw new Error(`build: unvalidated size ${JSON.stringify(text)}`);
+  return value;
+}

@@ -1,0 +1,237 @@
+/**
+ * Rules the schema cannot express: across apps (ports), across fields (probe kinds, backoff
+ * bounds), on the file system (cwd) and inside strings (app names, `${VAR}`). They read the
+ * raw YAML values defensively instead of the schema's output, so that they run even when
+ * the schema found problems elsewhere: the user sees every problem at once.
+ */
+import { statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import type { Diagnostic } from "./errors.js";
+import { interpolationProblems } from "./interpolate.js";
+import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
+import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
+import { DEFAULTS } from "./schema.js";
+import { formatDuration, parseDuration } from "./units.js";
+import type { YamlSource } from "./yaml-source.js";
+
+export interface CheckContext {
+  /** The file as shown to the user. */
+  readonly file: string;
+  /** Absolute folder of the definition: relative cwds start there. */
+  readonly dir: string;
+  readonly source: YamlSource;
+}
+
+type Report = (
+  code: string,
+  path: Path,
+  at: "key" | "value",
+  message: string,
+  hint: string,
+  extra?: { expected?: string; found?: string },
+) => void;
+
+type Fields = Readonly<Record<string, unknown>>;
+
+const PROBE_KINDS = ["http", "tcp", "exec"] as const;
+
+export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const report: Report = (code, path, at, message, hint, extra = {}) => {
+    const span = at === "key" ? ctx.source.keySpan(path) : ctx.source.valueSpan(path);
+    diagnostics.push({
+      code,
+      message,
+      file: ctx.file,
+      ...span,
+      path: formatPath(path),
+      ...extra,
+      hint,
+    });
+  };
+  const apps = isFields(raw) ? raw.apps : undefined;
+  if (!isFields(apps)) return diagnostics;
+
+  const portOwners = new Map<number, string>();
+  for (const [name, app] of Object.entries(apps)) {
+    const path = ["apps", name];
+    checkAppName(name, report);
+    if (!isFields(app)) continue;
+    checkEnvNames(app.env, [...path, "env"], report);
+    checkCommand(app.command, [...path, "command"], report);
+    checkCwd(app.cwd, [...path, "cwd"], ctx, report);
+    checkProbes(app.health, [...path, "health"], report);
+    checkBackoff(app.restart, [...path, "restart"], report);
+    checkPort(app.port, name, portOwners, ctx, report);
+  }
+  return diagnostics;
+}
+
+function checkAppName(name: string, report: Report): void {
+  if (APP_NAME_PATTERN.test(name)) return;
+  report(
+    "spec.invalid_name",
+    ["apps", name],
+    "key",
+    `${formatPath(["apps", name])} is not a valid app name: use lowercase letters, digits and -, starting with a letter, at most 63 characters`,
+    `rename it \`${toAppName(name)}\`; app names become process and DNS names`,
+    { expected: "a name matching [a-z][a-z0-9-]{0,62}", found: name },
+  );
+}
+
+function checkEnvNames(env: unknown, path: Path, report: Report): void {
+  if (!isFields(env)) return;
+  for (const name of Object.keys(env)) {
+    if (ENV_NAME_PATTERN.test(name)) continue;
+    report(
+      "spec.invalid_name",
+      [...path, name],
+      "key",
+      `${formatPath([...path, name])} is not a valid variable name: use letters, digits and _, not starting with a digit`,
+      "a shell could not read this variable; rename it",
+      { expected: "a name matching [A-Za-z_][A-Za-z0-9_]*", found: name },
+    );
+  }
+}
+
+function checkCommand(command: unknown, path: Path, report: Report): void {
+  if (!Array.isArray(command)) return;
+  if (command[0] === "") {
+    report(
+      "spec.invalid_value",
+      [...path, 0],
+      "value",
+      `${formatPath([...path, 0])} must name the program to run, found an empty string`,
+      'the first item is the program, e.g. `["node", "server.js"]`',
+    );
+  }
+  for (const [index, item] of command.entries()) {
+    if (typeof item !== "string") continue;
+    for (const problem of interpolationProblems(item)) {
+      report(
+        "spec.invalid_variable",
+        [...path, index],
+        "value",
+        `${formatPath([...path, index])}: ${problem.message}`,
+        problem.hint,
+      );
+    }
+  }
+}
+
+function checkCwd(cwd: unknown, path: Path, ctx: CheckContext, report: Report): void {
+  if (typeof cwd !== "string" || cwd === "") return;
+  const absolute = resolve(ctx.dir, cwd);
+  const where = `it resolves to ${absolute} (relative to the folder of ${basename(ctx.file)})`;
+  const stats = statSync(absolute, { throwIfNoEntry: false });
+  if (stats === undefined) {
+    report(
+      "spec.cwd_missing",
+      path,
+      "value",
+      `${formatPath(path)} \`${cwd}\` does not exist`,
+      `create the directory or fix the path; ${where}`,
+      { expected: "an existing directory", found: absolute },
+    );
+  } else if (!stats.isDirectory()) {
+    report(
+      "spec.cwd_not_directory",
+      path,
+      "value",
+      `${formatPath(path)} \`${cwd}\` is not a directory`,
+      `point it at a directory; ${where}`,
+      { expected: "an existing directory", found: absolute },
+    );
+  }
+}
+
+function checkProbes(health: unknown, path: Path, report: Report): void {
+  if (!isFields(health)) return;
+  for (const role of ["readiness", "liveness"] as const) {
+    const probe = health[role];
+    if (!isFields(probe)) continue;
+    const probePath = [...path, role];
+    const kinds = PROBE_KINDS.filter((kind) => Object.hasOwn(probe, kind));
+    const [first, second] = kinds;
+    if (first === undefined) {
+      report(
+        "spec.missing_field",
+        probePath,
+        "key",
+        `${formatPath(probePath)} needs one of \`http\`, \`tcp\` or \`exec\``,
+        `add how to check, e.g. \`${role}: { http: /healthz }\``,
+        { expected: "one of http, tcp or exec" },
+      );
+    } else if (second !== undefined) {
+      report(
+        "spec.conflicting_keys",
+        [...probePath, second],
+        "key",
+        `${formatPath(probePath)} has both ${listWords(kinds.map((k) => `\`${k}\``))}; a probe checks one way`,
+        `keep only one of ${listWords(
+          kinds.map((k) => `\`${k}\``),
+          "or",
+        )}`,
+        { expected: "exactly one of http, tcp or exec", found: kinds.join(", ") },
+      );
+    }
+  }
+}
+
+function checkBackoff(restart: unknown, path: Path, report: Report): void {
+  const fields: Fields = isFields(restart) ? restart : {};
+  const backoffText = fields.backoff ?? DEFAULTS.restart.backoff;
+  const maxText = fields.maxBackoff ?? DEFAULTS.restart.maxBackoff;
+  if (typeof backoffText !== "string" || typeof maxText !== "string") return;
+  const backoff = parseDuration(backoffText);
+  const max = parseDuration(maxText);
+  if (backoff === undefined || max === undefined || max >= backoff) return;
+  if (fields.maxBackoff !== undefined) {
+    report(
+      "spec.invalid_value",
+      [...path, "maxBackoff"],
+      "value",
+      `${formatPath([...path, "maxBackoff"])} must be at least backoff (${formatDuration(backoff)}), found ${describeValue(maxText)}`,
+      "maxBackoff caps a delay that starts at backoff and grows; raise it or lower backoff",
+      { expected: `a duration ≥ ${formatDuration(backoff)}`, found: maxText },
+    );
+  } else {
+    report(
+      "spec.invalid_value",
+      [...path, "backoff"],
+      "value",
+      `${formatPath([...path, "backoff"])} must be at most maxBackoff (${DEFAULTS.restart.maxBackoff} by default), found ${describeValue(backoffText)}`,
+      `add \`maxBackoff: ${formatDuration(backoff)}\` or more, or lower backoff`,
+      { expected: `a duration ≤ ${DEFAULTS.restart.maxBackoff}`, found: backoffText },
+    );
+  }
+}
+
+function checkPort(
+  port: unknown,
+  name: string,
+  owners: Map<number, string>,
+  ctx: CheckContext,
+  report: Report,
+): void {
+  // An invalid port is the schema's to report; a conflict on it would only add noise.
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) return;
+  const owner = owners.get(port);
+  if (owner === undefined) {
+    owners.set(port, name);
+    return;
+  }
+  const ownerLine = ctx.source.valueSpan(["apps", owner, "port"]).line;
+  report(
+    "spec.port_conflict",
+    ["apps", name, "port"],
+    "value",
+    `${formatPath(["apps", name, "port"])} ${port} is already the port of app \`${owner}\` (line ${ownerLine})`,
+    "the proxy serves one app per port; give this app another port",
+    { expected: "a port not used by another app", found: String(port) },
+  );
+}
+
+function isFields(value: unknown): value is Fields {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,22 @@
+/**
+ * spec/: baton.yaml → typed, validated, immutable Definition, or a SpecError listing every
+ * problem with its file:line:col. Other modules import from here only.
+ */
+export type { Diagnostic, FormatOptions } from "./errors.js";
+export { SpecError } from "./errors.js";
+export { expandVariables } from "./interpolate.js";
+export { editorJsonSchema } from "./json-schema.js";
+export { loadDefinition, parseDefinition } from "./loader.js";
+export type {
+  AppSpec,
+  Command,
+  Definition,
+  ExecProbe,
+  HttpProbe,
+  Probe,
+  RestartPolicy,
+  TcpProbe,
+} from "./model.js";
+export { appRevision } from "./revision.js";
+export { type DetectedProject, starterDefinition } from "./starter.js";
+export { formatDuration, parseDuration, parseSize } from "./units.js";

@@ -1,0 +1,187 @@
+/**
+ * baton.yaml → Definition, or a SpecError holding every problem found. The stages run in
+ * order and each stops the next only when it must: YAML syntax (nothing reliable to validate
+ * after a syntax error), then the schema and the semantic checks together (both report all
+ * they find), then the build into the model.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { isScalar } from "yaml";
+import { buildDefinition } from "./build.js";
+import { semanticDiagnostics } from "./checks.js";
+import { type Diagnostic, SpecError } from "./errors.js";
+import { schemaDiagnostics } from "./issues.js";
+import type { Definition } from "./model.js";
+import { describeValue } from "./phrases.js";
+import { definitionSchema, EXTENSION_KEY_PATTERN } from "./schema.js";
+import { syntaxDiagnostics } from "./yaml-errors.js";
+import { YamlSource } from "./yaml-source.js";
+
+/** Reads and parses the definition at `file`. */
+export function loadDefinition(file: string): Definition {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new SpecError([readProblem(error, displayPath(file))]);
+  }
+  return parseDefinition(text, file);
+}
+
+/**
+ * Parses `text` as the definition file `file`: positions in errors name `file`, and relative
+ * paths in the definition (cwd) are resolved from its folder.
+ */
+export function parseDefinition(text: string, file: string): Definition {
+  const absolute = resolve(file);
+  const shown = displayPath(file);
+  const dir = dirname(absolute);
+  const fail = (diagnostics: readonly Diagnostic[]): SpecError =>
+    new SpecError(inFileOrder(diagnostics), new Map([[shown, text]]));
+
+  const source = new YamlSource(text);
+  const syntax = syntaxDiagnostics(source, shown);
+  if (syntax.length > 0) throw fail(syntax);
+
+  const contents = source.document.contents;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    throw fail([emptyFile(text, shown)]);
+  }
+  let raw: unknown;
+  try {
+    raw = source.document.toJS();
+  } catch (error) {
+    // Only alias abuse gets here (e.g. more expansions than maxAliasCount allows).
+    throw fail([
+      {
+        ...atStart(shown),
+        code: "spec.yaml_syntax",
+        message: messageOf(error),
+        hint: "write the repeated values out instead of nesting aliases",
+      },
+    ]);
+  }
+  if (!isFields(raw)) throw fail([notAMapping(raw, source, shown)]);
+
+  const input = withoutExtensions(raw);
+  const parsed = definitionSchema.safeParse(input);
+  const diagnostics = [
+    ...(parsed.success
+      ? []
+      : schemaDiagnostics(parsed.error.issues, {
+          file: shown,
+          source,
+          raw: input,
+          schema: definitionSchema,
+        })),
+    ...semanticDiagnostics(input, { file: shown, dir, source }),
+  ];
+  if (!parsed.success || diagnostics.length > 0) throw fail(diagnostics);
+
+  const definition = buildDefinition(parsed.data, {
+    file: absolute,
+    dir,
+    project: basename(dir),
+    text,
+    hash: createHash("sha256").update(text).digest("hex"),
+    source,
+  });
+  return deepFreeze(definition);
+}
+
+/** The path as the user gave it; an absolute path inside the working directory is shortened. */
+function displayPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const inCwd = relative(process.cwd(), file);
+  return inCwd !== "" && !inCwd.startsWith("..") && !isAbsolute(inCwd) ? inCwd : file;
+}
+
+function readProblem(error: unknown, shown: string): Diagnostic {
+  const code = error instanceof Error && "code" in error ? String(error.code) : "";
+  if (code === "ENOENT") {
+    return {
+      ...atStart(shown, 0),
+      code: "spec.file_not_found",
+      message: `${shown} does not exist`,
+      hint: "`baton init` writes a starter definition",
+    };
+  }
+  if (code === "EISDIR") {
+    return {
+      ...atStart(shown, 0),
+      code: "spec.file_not_found",
+      message: `${shown} is a directory, not a definition file`,
+      hint: `pass the definition inside it, e.g. ${shown}/baton.yaml`,
+    };
+  }
+  return {
+    ...atStart(shown, 0),
+    code: "spec.file_unreadable",
+    message: `${shown} cannot be read: ${messageOf(error)}`,
+    hint: "check that the file is readable by the user running baton",
+  };
+}
+
+function emptyFile(text: string, shown: string): Diagnostic {
+  return {
+    ...atStart(shown, 0),
+    code: "spec.empty_file",
+    message: text.trim() === "" ? `${shown} is empty` : `${shown} defines nothing`,
+    hint: "declare your apps under `apps:`, or run `baton init` to write a starter definition",
+  };
+}
+
+function notAMapping(raw: unknown, source: YamlSource, shown: string): Diagnostic {
+  const expected = "a mapping with keys such as `project` and `apps`";
+  const found = describeValue(raw);
+  return {
+    code: "spec.invalid_type",
+    message: `${shown} must hold ${expected}, found ${found}`,
+    file: shown,
+    ...source.valueSpan([]),
+    path: "",
+    expected,
+    found,
+    hint: "start the file with `apps:` and the apps indented below it",
+  };
+}
+
+/** A diagnostic about the whole file: line 0 shows no excerpt. */
+function atStart(file: string, line = 1): Omit<Diagnostic, "code" | "message"> {
+  return { file, line, col: line === 0 ? 0 : 1, length: line === 0 ? 0 : 1, path: "" };
+}
+
+function inFileOrder(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const key = `${d.line}:${d.col}:${d.code}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function withoutExtensions(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(raw).filter(([key]) => !EXTENSION_KEY_PATTERN.test(key)),
+  );
+}
+
+function isFields(value: unknown): value is Readonly<Record<string, unknown>> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The model's readonly types, enforced at run time too: a definition is a value. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

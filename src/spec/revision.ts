@@ -1,0 +1,37 @@
+/**
+ * The revision of an app: a hash of what its replicas are made of. Two apps with the same
+ * revision run identical processes, so a change of revision means "replace the replicas"
+ * and anything left out of it (replicas, port, protocol) is changed in place: scaling or
+ * reconfiguring the proxy never restarts a replica.
+ */
+import { createHash } from "node:crypto";
+import type { AppSpec } from "./model.js";
+
+/** 12 hex characters: short enough for plans and logs, 48 bits against collisions. */
+const REVISION_LENGTH = 12;
+
+export function appRevision(app: AppSpec): string {
+  const madeOf = {
+    command: app.command,
+    cwd: app.cwd,
+    env: app.env,
+    health: app.health,
+    restart: app.restart,
+    stopGraceMs: app.stopGraceMs,
+    logs: app.logs,
+  };
+  return createHash("sha256").update(canonicalJson(madeOf)).digest("hex").slice(0, REVISION_LENGTH);
+}
+
+/** JSON with object keys sorted at every level, so that key order never changes a hash. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

@@ -1,0 +1,378 @@
+/**
+ * The shape of `baton.yaml`. The schema is the documentation: every field carries its
+ * description, default and an example, which the editor JSON Schema (`baton schema`) and the
+ * error hints are generated from. It validates the YAML as written (durations stay strings
+ * such as "10s"); build.ts turns the validated text into the model's numbers.
+ *
+ * Rules that span several fields or touch the file system (ports shared by two apps, probe
+ * kinds, cwd on disk, `${VAR}` syntax, name rules) are in checks.ts, so that one bad app
+ * does not hide the other apps' problems.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: descriptions document the literal `${NAME}` syntax of commands
+import { z } from "zod";
+import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
+import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.js";
+
+/** Top-level keys starting `x-` are ignored: a home for YAML anchors, as in Compose files. */
+export const EXTENSION_KEY_PATTERN = /^x-/;
+
+/**
+ * Defaults, in one place because the descriptions quote them and checks.ts needs them.
+ * Restart: 250ms brings a crashed dev server back before anyone notices; the exponential
+ * backoff is capped at 30s so a crash-looping worker costs little but recovers within half
+ * a minute of its dependency returning, and 30s of uptime resets it. For comparison PM2
+ * waits 100ms ×1.5 up to 15s, Kubernetes 10s doubling to 5min.
+ */
+export const DEFAULTS = {
+  replicas: 1,
+  protocol: "http",
+  readiness: { interval: "1s", timeout: "1s", failureThreshold: 1 },
+  liveness: { interval: "5s", timeout: "1s", failureThreshold: 3 },
+  successThreshold: 1,
+  initialDelay: "0s",
+  restart: { backoff: "250ms", maxBackoff: "30s", resetAfter: "30s" },
+  stopGrace: "10s",
+  logs: { maxSize: "10Mi", maxFiles: 5 },
+} as const;
+
+/** How a field is explained in error messages and hints. */
+export interface FieldDoc {
+  /** Completes "apps.web.replicas must be …": "a whole number ≥ 0". */
+  readonly expected: string;
+  /** A valid value, for hints ("write `replicas: 3`") and the JSON Schema `examples`. */
+  readonly example: unknown;
+  /** A fix guessed from what was written (10 → "10s"), when one can be. */
+  readonly suggest?: (found: unknown) => unknown;
+}
+
+/** FieldDoc of each schema node; issues.ts looks fields up here by path. */
+export const fieldDocs = z.registry<FieldDoc>();
+
+/**
+ * `schema` with its description and example (for the JSON Schema) and its FieldDoc (for
+ * messages). `jsonSchema` adds keywords zod cannot express, such as `propertyNames`.
+ */
+function documented<T extends z.ZodType>(
+  schema: T,
+  description: string,
+  doc: FieldDoc,
+  jsonSchema: Record<string, unknown> = {},
+): T {
+  const described = schema.meta({ ...jsonSchema, description, examples: [doc.example] });
+  fieldDocs.add(described, doc);
+  return described;
+}
+
+/** A quoted number ("3") was meant as the number. */
+function unquoteNumber(found: unknown): unknown {
+  return typeof found === "string" && /^\d+$/.test(found.trim()) ? Number(found) : undefined;
+}
+
+function wholeNumber(description: string, min: number, example: number) {
+  return documented(z.number().int().min(min), description, {
+    expected: `a whole number ≥ ${min}`,
+    example,
+    suggest: unquoteNumber,
+  });
+}
+
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  ms: "ms",
+  msec: "ms",
+  msecs: "ms",
+  millis: "ms",
+  millisecond: "ms",
+  milliseconds: "ms",
+  s: "s",
+  sec: "s",
+  secs: "s",
+  second: "s",
+  seconds: "s",
+  m: "m",
+  min: "m",
+  mins: "m",
+  minute: "m",
+  minutes: "m",
+  h: "h",
+  hr: "h",
+  hrs: "h",
+  hour: "h",
+  hours: "h",
+};
+
+/** `10` → `10s`, `"10 secs"` → `10s`: the likely intent of a duration that did not parse. */
+function suggestDuration(found: unknown): unknown {
+  if (typeof found === "number" && found >= 0) return `${found}s`;
+  if (typeof found !== "string") return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(found);
+  if (!match) return undefined;
+  const [, amount, word = ""] = match;
+  const unit = word === "" ? "s" : UNIT_WORDS[word.toLowerCase()];
+  const fixed = unit === undefined ? undefined : `${amount}${unit}`;
+  return fixed !== undefined && parseDuration(fixed) !== undefined ? fixed : undefined;
+}
+
+function duration(description: string, example: string) {
+  return documented(z.string().regex(DURATION_PATTERN), description, {
+    expected: "a duration such as 500ms, 10s or 1m30s",
+    example,
+    suggest: suggestDuration,
+  });
+}
+
+/** `"10 mb"` → `10M`, `"1 gib"` → `1Gi`: the unit as we spell it. */
+function suggestSize(found: unknown): unknown {
+  if (typeof found !== "string") return undefined;
+  const fixed = found
+    .replaceAll(/\s+/g, "")
+    .replace(/([kmgt])(i?)b?$/i, (_, l: string, i: string) => {
+      return `${l.toUpperCase()}${i.toLowerCase()}`;
+    });
+  return parseSize(fixed) !== undefined && fixed !== found ? fixed : undefined;
+}
+
+function size(description: string, example: string) {
+  const text = z
+    .string()
+    .regex(SIZE_PATTERN)
+    .refine((s) => (parseSize(s) ?? 0) >= 1);
+  return documented(z.union([z.number().int().min(1), text]), description, {
+    expected: "a size such as 512k, 10Mi or 1G",
+    example,
+    suggest: suggestSize,
+  });
+}
+
+/** argv items: scalars are accepted and kept as written (`8080`, not re-printed numbers). */
+const argument = documented(
+  z.union([z.string(), z.number(), z.boolean()]),
+  "One argument; numbers and booleans are kept exactly as written.",
+  { expected: "a string", example: "server.js" },
+);
+
+function argv(description: string, example: readonly string[]) {
+  return documented(z.array(argument).min(1), description, {
+    expected: "a non-empty list of arguments",
+    example,
+  });
+}
+
+const command = documented(
+  z.union([
+    documented(
+      z.string().regex(/\S/),
+      "A command line run by `/bin/sh -c` (pipes, `&&` and `$VAR` work as in a shell).",
+      { expected: "a non-empty shell command", example: "node server.js" },
+    ),
+    argv(
+      "The program and its arguments, exec'd without a shell. `${NAME}` is replaced by the " +
+        "replica's environment variable NAME (e.g. `${PORT}`); `$$` is a literal `$`.",
+      ["node", "server.js"],
+    ),
+  ]),
+  "What each replica runs: a list (exec'd directly, `${VAR}` expanded from the replica's env) " +
+    "or a string (run by `/bin/sh -c`).",
+  {
+    expected:
+      'a command: a list such as ["node", "server.js"] or a string such as "node server.js"',
+    example: ["node", "server.js"],
+  },
+);
+
+const ROLE_TEXT = {
+  readiness:
+    "Gates traffic: the proxy sends requests only to ready replicas, and a rollout proceeds " +
+    "only once new replicas are ready.",
+  liveness: "Restarts a replica whose check keeps failing.",
+} as const;
+
+function probe(role: "readiness" | "liveness") {
+  const defaults = DEFAULTS[role];
+  return documented(
+    z.strictObject({
+      http: documented(
+        z.string().regex(/^\//),
+        "GET this path on the replica's PORT; a 2xx or 3xx answer is a success.",
+        {
+          expected: "a path starting with /",
+          example: "/healthz",
+          suggest: (found) => (typeof found === "string" ? `/${found}` : undefined),
+        },
+      ).optional(),
+      tcp: documented(z.literal(true), "Open a TCP connection to the replica's PORT.", {
+        expected: "`true`",
+        example: true,
+      }).optional(),
+      exec: argv(
+        "Run this program in the app's cwd with the replica's env; exit status 0 is a success.",
+        ["./check.sh"],
+      ).optional(),
+      interval: duration("Time between two checks.", defaults.interval).default(defaults.interval),
+      timeout: duration("How long one check may take before it counts as failed.", "1s").default(
+        defaults.timeout,
+      ),
+      failureThreshold: wholeNumber(
+        "Consecutive failures before the probe counts as failed.",
+        1,
+        defaults.failureThreshold,
+      ).default(defaults.failureThreshold),
+      successThreshold: wholeNumber(
+        "Consecutive successes before a failed probe counts as passing again.",
+        1,
+        DEFAULTS.successThreshold,
+      ).default(DEFAULTS.successThreshold),
+      initialDelay: duration(
+        "Wait this long after the replica starts before the first check.",
+        "5s",
+      ).default(DEFAULTS.initialDelay),
+    }),
+    `${ROLE_TEXT[role]} Exactly one of \`http\`, \`tcp\` or \`exec\`. Defaults: checked every ` +
+      `${defaults.interval} with a ${defaults.timeout} timeout, failed after ` +
+      `${defaults.failureThreshold} consecutive failure${defaults.failureThreshold === 1 ? "" : "s"}.`,
+    {
+      expected: "a probe mapping with one of `http`, `tcp` or `exec`",
+      example: { http: "/healthz" },
+    },
+  );
+}
+
+const restartDefaults = DEFAULTS.restart;
+const restart = documented(
+  z.strictObject({
+    backoff: duration(
+      `Delay before the first restart of a replica that exited; it grows exponentially on ` +
+        `each further exit. Default ${restartDefaults.backoff}: fast enough that a crashed ` +
+        "dev server is back before you notice (PM2 starts at 100ms, Kubernetes at 10s).",
+      "1s",
+    ).default(restartDefaults.backoff),
+    maxBackoff: duration(
+      `Cap of the growing delay. Default ${restartDefaults.maxBackoff}: a crash-looping ` +
+        "worker costs little, yet recovers within half a minute of its dependency coming " +
+        "back (PM2 caps at 15s, Kubernetes at 5min, which is long to wait in development).",
+      "1m",
+    ).default(restartDefaults.maxBackoff),
+    resetAfter: duration(
+      `A replica that runs this long without exiting starts again from \`backoff\`. Default ` +
+        `${restartDefaults.resetAfter}, the same as the cap: staying up longer than the ` +
+        "longest wait means the crash loop is over.",
+      "1m",
+    ).default(restartDefaults.resetAfter),
+  }),
+  "How replicas that exit are restarted: at once after `backoff`, then exponentially slower " +
+    "up to `maxBackoff`.",
+  {
+    expected: "a mapping with `backoff`, `maxBackoff` and/or `resetAfter`",
+    example: { backoff: "1s" },
+  },
+);
+
+const logs = documented(
+  z.strictObject({
+    maxSize: size(
+      "Rotate a replica's stdout/stderr file when it reaches this size. k, M, G are powers of " +
+        "1000; Ki, Mi, Gi powers of 1024; a bare number is bytes.",
+      "10Mi",
+    ).default(DEFAULTS.logs.maxSize),
+    maxFiles: wholeNumber(
+      "How many files of each stream to keep, the current one included.",
+      1,
+      DEFAULTS.logs.maxFiles,
+    ).default(DEFAULTS.logs.maxFiles),
+  }),
+  `Rotation of each replica's output files. Defaults: ${DEFAULTS.logs.maxSize} × ` +
+    `${DEFAULTS.logs.maxFiles} files.`,
+  { expected: "a mapping with `maxSize` and/or `maxFiles`", example: { maxSize: "10Mi" } },
+);
+
+const env = documented(
+  z.record(
+    z.string(),
+    documented(
+      z.union([z.string(), z.number(), z.boolean()]),
+      "The value; numbers and booleans are kept exactly as written (`1.10` stays `1.10`).",
+      { expected: "a string, number or boolean", example: "value" },
+    ),
+  ),
+  "Environment variables of every replica, on top of those Baton sets (PORT, …).",
+  { expected: "a mapping of variable names to values", example: { GREETING: "hi" } },
+  { propertyNames: { pattern: ENV_NAME_PATTERN.source } },
+);
+
+export const appSchema = documented(
+  z.strictObject({
+    command,
+    cwd: documented(
+      z.string().min(1),
+      "Working directory of the replicas, relative to the definition file; it must exist. " +
+        "Default: the folder holding the definition.",
+      { expected: "a directory path", example: "./site" },
+    ).optional(),
+    env: env.default({}),
+    replicas: wholeNumber(
+      `How many replicas to keep running (0 stops the app but keeps it defined). Default ${DEFAULTS.replicas}.`,
+      0,
+      3,
+    ).default(DEFAULTS.replicas),
+    port: documented(
+      z.number().int().min(1).max(65535),
+      "Public port served by Baton's proxy, which balances over the ready replicas (each " +
+        "replica gets its own PORT). Two apps cannot share a port. Absent: no proxy.",
+      { expected: "a port number from 1 to 65535", example: 8080, suggest: unquoteNumber },
+    ).optional(),
+    protocol: documented(
+      z.enum(["http", "tcp"]),
+      "What the proxy speaks on `port`: http (requests are balanced one by one) or tcp " +
+        "(connections are). Default http.",
+      { expected: "`http` or `tcp`", example: "http" },
+    ).default(DEFAULTS.protocol),
+    health: documented(
+      z.strictObject({
+        readiness: probe("readiness").optional(),
+        liveness: probe("liveness").optional(),
+      }),
+      "Health checks of each replica. Without readiness a replica is ready once started; " +
+        "without liveness it is restarted only when it exits.",
+      {
+        expected: "a mapping with `readiness` and/or `liveness`",
+        example: { readiness: { http: "/" } },
+      },
+    ).prefault({}),
+    restart: restart.prefault({}),
+    stopGrace: duration(
+      `Time between SIGTERM and SIGKILL when a replica is stopped. Default ${DEFAULTS.stopGrace}.`,
+      "30s",
+    ).default(DEFAULTS.stopGrace),
+    logs: logs.prefault({}),
+  }),
+  "One application: a command run as `replicas` identical processes.",
+  { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
+);
+
+export const definitionSchema = documented(
+  z.strictObject({
+    project: documented(
+      z.string().min(1),
+      "Name of the project. Default: the name of the folder holding the definition.",
+      { expected: "a non-empty string", example: "shop" },
+    ).optional(),
+    apps: documented(
+      z.record(z.string(), appSchema),
+      "The applications, by name (lowercase letters, digits and -, starting with a letter, " +
+        "at most 63 characters). They start in parallel; file order is kept for display.",
+      {
+        expected: "a mapping of app names to app settings",
+        example: { web: { command: ["node", "server.js"] } },
+      },
+      { propertyNames: { pattern: APP_NAME_PATTERN.source } },
+    ).default({}),
+  }),
+  "A Baton definition (baton.yaml). Top-level keys starting with `x-` are ignored: use them " +
+    "for YAML anchors.",
+  { expected: "a mapping with keys such as `project` and `apps`", example: { apps: {} } },
+  { patternProperties: { [EXTENSION_KEY_PATTERN.source]: {} } },
+);
+
+/** The validated definition as written: durations and sizes still text, defaults filled in. */
+export type DefinitionInput = z.output<typeof definitionSchema>;
+export type AppInput = z.output<typeof appSchema>;
+export type ProbeInput = NonNullable<AppInput["health"]["readiness"]>;

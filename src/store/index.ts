@@ -1,0 +1,17 @@
+export { StateError, type StateErrorCode } from "./errors.js";
+export { LATEST_SCHEMA_VERSION } from "./migrations.js";
+export {
+  type ClaimResult,
+  type OpenOptions,
+  type ReplicaPatch,
+  SqliteStore,
+} from "./sqlite-store.js";
+export type {
+  ControllerRecord,
+  EventQuery,
+  EventRecord,
+  NewEvent,
+  ReplicaRecord,
+  ReplicaState,
+  RevisionRecord,
+} from "./store.js";

@@ -1,0 +1,160 @@
+import type BetterSqlite3 from "better-sqlite3";
+import { StateError } from "./errors.js";
+
+/**
+ * The schema's history. A migration is never edited once released: a change to the
+ * schema is a new entry appended with the next id, so every database, whatever build
+ * wrote it, reaches the same schema by replaying the ids it has not seen.
+ */
+export interface Migration {
+  /** 1, 2, 3… in order, without gaps: the schema version after it is applied. */
+  readonly id: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "initial schema",
+    up: `
+      -- Every applied definition. AUTOINCREMENT so an id is never handed out twice, even
+      -- after rows are pruned: a revision id is what users roll back to.
+      CREATE TABLE revisions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash       TEXT    NOT NULL,
+        file       TEXT    NOT NULL,
+        source     TEXT    NOT NULL,
+        applied_by TEXT    NOT NULL,
+        applied_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- What runs now, so a restarted controller adopts instead of duplicating.
+      CREATE TABLE replicas (
+        id          TEXT    PRIMARY KEY,
+        app         TEXT    NOT NULL,
+        revision    TEXT    NOT NULL,
+        runtime     TEXT    NOT NULL,
+        pid         INTEGER,
+        start_ticks INTEGER,
+        port        INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        state       TEXT    NOT NULL
+          CHECK (state IN ('starting', 'running', 'ready', 'draining', 'stopping', 'exited')),
+        restarts    INTEGER NOT NULL DEFAULT 0 CHECK (restarts >= 0)
+      ) STRICT;
+      CREATE INDEX replicas_by_app ON replicas (app, started_at);
+
+      -- The audit trail and the feed the API streams from. AUTOINCREMENT: a client
+      -- resumes from the last id it saw, so ids must never be reused.
+      CREATE TABLE events (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        type    TEXT    NOT NULL,
+        app     TEXT,
+        replica TEXT,
+        message TEXT    NOT NULL,
+        data    TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(data))
+      ) STRICT;
+      CREATE INDEX events_by_app ON events (app, id);
+      CREATE INDEX events_by_time ON events (at);
+
+      -- Append-only: history that can be rewritten is not an audit trail. A later
+      -- retention migration may replace events_no_delete with a trigger that lets
+      -- old rows go (e.g. WHEN OLD.at < a cutoff); updates stay forbidden.
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+      BEGIN
+        SELECT RAISE(ABORT, 'events are append-only: UPDATE is not allowed');
+      END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+      BEGIN
+        SELECT RAISE(ABORT, 'events are append-only: DELETE is not allowed');
+      END;
+
+      -- \`baton scale\` outlives the next apply until cleared; base_replicas is what
+      -- the definition said when the override was made, to tell it apart from an edit.
+      CREATE TABLE scale_overrides (
+        app           TEXT    PRIMARY KEY,
+        replicas      INTEGER NOT NULL CHECK (replicas >= 0),
+        base_replicas INTEGER NOT NULL CHECK (base_replicas >= 0)
+      ) STRICT;
+
+      -- The controller lease: one row at most, enforced by the key.
+      CREATE TABLE controller (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        pid         INTEGER NOT NULL,
+        start_ticks INTEGER NOT NULL,
+        api         TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.id ?? 0;
+
+const CREATE_LEDGER = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`;
+
+/** The highest migration applied to `db`; 0 for a database Baton never wrote. */
+export function schemaVersion(db: BetterSqlite3.Database): number {
+  const ledger = db
+    .prepare<[], { n: number }>(
+      "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
+    )
+    .get();
+  if (!ledger || ledger.n === 0) return 0;
+  const row = db
+    .prepare<[], { v: number | null }>("SELECT max(id) AS v FROM schema_migrations")
+    .get();
+  return row?.v ?? 0;
+}
+
+/**
+ * Brings `db` to LATEST_SCHEMA_VERSION, one transaction a migration so a crash leaves the
+ * database at a known version. Several processes may open the same state at once (CLI
+ * and controller): each migration takes the write lock first and re-reads the version
+ * under it, so a migration another process just applied is skipped, not re-run.
+ */
+export function migrate(
+  db: BetterSqlite3.Database,
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): number {
+  const latest = migrations.at(-1)?.id ?? 0;
+  const found = schemaVersion(db);
+  assertKnown(found, latest, path);
+  for (const m of migrations) {
+    // Checked outside the lock first so an up-to-date database is opened without writing.
+    if (m.id <= found) continue;
+    db.transaction(() => {
+      const current = schemaVersion(db);
+      assertKnown(current, latest, path);
+      if (current >= m.id) return;
+      db.exec(CREATE_LEDGER);
+      db.exec(m.up);
+      db.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(
+        m.id,
+        m.name,
+        now(),
+      );
+    }).immediate();
+  }
+  return schemaVersion(db);
+}
+
+function assertKnown(version: number, latest: number, path: string): void {
+  if (version > latest) {
+    throw new StateError(
+      "state.too_new",
+      `${path} was written by a newer Baton (schema version ${version}; this build knows up to ${latest}); upgrade`,
+      "upgrade Baton to the version that last wrote this state, or newer",
+    );
+  }
+}

@@ -1,0 +1,124 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const CLI = join(ROOT, "dist", "cli", "main.js");
+export const TEST_APP = join(ROOT, "test", "fixtures", "apps", "app.cjs");
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built `baton` CLI as a user would, in `cwd`, and collects what it printed. */
+export function baton(
+  args: readonly string[],
+  options: { cwd: string; timeoutMs?: number; env?: Record<string, string> },
+): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 60_000,
+        env: { ...process.env, NO_COLOR: "1", BATON_STATE: "", ...options.env },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A temporary project folder holding a definition, removed by `cleanup`. */
+export class Project {
+  readonly dir: string;
+  readonly stateDir: string;
+
+  constructor(definition: string, files: Record<string, string> = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), "baton-test-"));
+    this.stateDir = join(this.dir, ".baton");
+    this.write("baton.yaml", definition);
+    for (const [name, content] of Object.entries(files)) this.write(name, content);
+  }
+
+  write(name: string, content: string): void {
+    writeFileSync(join(this.dir, name), content);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  run(...args: string[]): Promise<CliResult> {
+    return baton(args, { cwd: this.dir });
+  }
+
+  /** Runs and fails the test with everything printed when the exit code differs. */
+  async ok(...args: string[]): Promise<CliResult> {
+    const result = await this.run(...args);
+    if (result.code !== 0) {
+      throw new Error(
+        `baton ${args.join(" ")} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+      );
+    }
+    return result;
+  }
+
+  async status(): Promise<StatusJson> {
+    return JSON.parse((await this.ok("status", "--json")).stdout) as StatusJson;
+  }
+
+  /** `baton down` (stops everything it started), then removes the folder. */
+  async cleanup(): Promise<void> {
+    await this.run("down");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface StatusJson {
+  controller: {
+    pid: number;
+    api: string;
+    proxyPid: number | null;
+    definition: { file: string; revision: number; hash: string };
+  };
+  apps: {
+    name: string;
+    revision: string;
+    desired: number;
+    ready: number;
+    state: string;
+    replicas: {
+      id: string;
+      pid: number | null;
+      port: number | null;
+      state: string;
+      ready: boolean;
+      revision: string;
+      restarts: number;
+    }[];
+  }[];
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolvePort(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}

@@ -1,0 +1,121 @@
+import { execFileSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { Load } from "../helpers/load.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+let project: Project | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+});
+
+const web = (s: StatusJson) => s.apps.find((a) => a.name === "web")!;
+const definition = (port: number) => `apps:
+  web:
+    command: ["node", ${JSON.stringify(TEST_APP)}]
+    replicas: 2
+    port: ${port}
+    health:
+      readiness: { http: /healthz, interval: 500ms }
+  worker:
+    command: "exec sleep 1000"
+    replicas: 1
+`;
+
+/** Every process whose environment or command line names the project's folder. */
+function processesOf(dir: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  const pids: number[] = [];
+  for (const line of out.split("\n")) {
+    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (match && match[2]!.includes(dir) && !match[2]!.startsWith("ps "))
+      pids.push(Number(match[1]));
+  }
+  return pids;
+}
+
+describe("controller lifecycle", () => {
+  it("down stops the controller, the proxy and every replica", async () => {
+    const port = await freePort();
+    project = new Project(definition(port));
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const status = await project.status();
+    const pids = [
+      status.controller.pid,
+      status.controller.proxyPid!,
+      ...status.apps.flatMap((a) => a.replicas.map((r) => r.pid!)),
+    ];
+    expect(pids).toHaveLength(5);
+    expect(pids.every(processAlive)).toBe(true);
+
+    const down = await project.ok("down");
+    expect(down.stdout).toContain("stopped");
+    expect(pids.filter(processAlive)).toEqual([]);
+    expect(processesOf(project.dir)).toEqual([]);
+    expect((await project.run("status")).code).toBe(1);
+  });
+
+  it("keeps serving while the controller is killed and restarted, and adopts its replicas", async () => {
+    const port = await freePort();
+    project = new Project(definition(port));
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const before = await project.status();
+    const load = new Load(port, 4, 60_000);
+    await eventually(
+      "load flows",
+      () => load.counts.ok,
+      (n) => n > 50,
+    );
+
+    process.kill(before.controller.pid, "SIGKILL");
+    await eventually(
+      "the controller is gone",
+      () => processAlive(before.controller.pid),
+      (alive) => !alive,
+    );
+    const during = load.counts.ok;
+    await eventually(
+      "requests are still served with no controller",
+      () => load.counts.ok,
+      (n) => n > during + 200,
+    );
+
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const report = await load.stop();
+    expect(report.failed, report.errors.join("\n")).toBe(0);
+
+    const after = await project.status();
+    expect(after.controller.pid).not.toBe(before.controller.pid);
+    expect(after.controller.proxyPid).toBe(before.controller.proxyPid);
+    // Adopted, not duplicated: the very same replica processes.
+    const ids = (s: StatusJson) =>
+      s.apps.flatMap((a) => a.replicas.map((r) => `${r.id}:${r.pid}`)).sort();
+    expect(ids(after)).toEqual(ids(before));
+    expect(web(after).ready).toBe(2);
+  });
+
+  it("heals a replica that died while no controller ran", async () => {
+    const port = await freePort();
+    project = new Project(definition(port));
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const before = await project.status();
+    process.kill(before.controller.pid, "SIGKILL");
+    const victim = web(before).replicas[0]!;
+    process.kill(victim.pid!, "SIGKILL");
+    await eventually(
+      "the replica is gone",
+      () => processAlive(victim.pid!),
+      (alive) => !alive,
+    );
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const after = web(await project.status());
+    expect(after.ready).toBe(2);
+    expect(after.replicas.map((r) => r.id)).not.toContain(victim.id);
+  });
+});

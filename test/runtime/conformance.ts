@@ -1,0 +1,209 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type {
+  ReplicaHandle,
+  ReplicaSpec,
+  Runtime,
+  RuntimeEvent,
+} from "../../src/runtime/runtime.js";
+import { freePort, TEST_APP } from "../helpers/cli.js";
+import { get } from "../helpers/http.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+/** What every runtime driver must do, run against each of them (process, docker, ...). */
+export function runtimeConformance(name: string, make: (stateDir: string) => Runtime): void {
+  describe(`${name} runtime conformance`, () => {
+    let stateDir: string;
+    let runtimes: Runtime[];
+    let started: ReplicaHandle[];
+
+    beforeEach(() => {
+      stateDir = mkdtempSync(join(tmpdir(), "baton-runtime-"));
+      runtimes = [];
+      started = [];
+    });
+    afterEach(async () => {
+      const runtime = open();
+      for (const handle of await runtime.list()) await runtime.stop(handle, 1_000);
+      for (const r of runtimes) await r.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    function open(): Runtime {
+      const runtime = make(stateDir);
+      runtimes.push(runtime);
+      return runtime;
+    }
+
+    async function spec(id: string, env: Record<string, string> = {}): Promise<ReplicaSpec> {
+      const port = await freePort();
+      return {
+        id,
+        app: "web",
+        revision: "rev1",
+        command: { argv: [process.execPath, TEST_APP] },
+        cwd: stateDir,
+        env: { PATH: process.env.PATH ?? "", PORT: String(port), BATON_REPLICA: id, ...env },
+        port,
+      };
+    }
+
+    async function start(
+      runtime: Runtime,
+      id: string,
+      env: Record<string, string> = {},
+    ): Promise<ReplicaHandle> {
+      const handle = await runtime.start(await spec(id, env));
+      started.push(handle);
+      return handle;
+    }
+
+    function collect(runtime: Runtime): RuntimeEvent[] {
+      const seen: RuntimeEvent[] = [];
+      void (async () => {
+        for await (const event of runtime.events()) seen.push(event);
+      })();
+      return seen;
+    }
+
+    it("starts a replica that runs the command with its env and port", async () => {
+      const runtime = open();
+      const handle = await start(runtime, "web-a");
+      expect(handle.pid).toBeGreaterThan(0);
+      const answer = await eventually(
+        "the replica answers",
+        () => get(handle.port),
+        (a) => a.status === 200,
+      );
+      expect(answer.body).toBe("hello from web-a\n");
+    });
+
+    it("reports an exit with its code, and a kill with its signal", async () => {
+      const runtime = open();
+      const events = collect(runtime);
+      const crashing = await start(runtime, "web-crash", { CRASH_AFTER_MS: "10" });
+      const killed = await start(runtime, "web-kill");
+      await eventually(
+        "web-kill listens",
+        () => get(killed.port),
+        (a) => a.status === 200,
+      );
+      process.kill(killed.pid, "SIGKILL");
+      await eventually(
+        "both exits are reported",
+        () => events.length,
+        (n) => n === 2,
+      );
+      expect(events.find((e) => e.id === crashing.id)).toMatchObject({
+        type: "exited",
+        code: 1,
+        signal: null,
+      });
+      expect(events.find((e) => e.id === killed.id)).toMatchObject({
+        type: "exited",
+        code: null,
+        signal: "SIGKILL",
+      });
+      expect(await runtime.list()).toEqual([]);
+    });
+
+    it("stops gracefully, and kills what ignores SIGTERM after the grace period", async () => {
+      const runtime = open();
+      const polite = await start(runtime, "web-polite");
+      const stubborn = await start(runtime, "web-stubborn", { IGNORE_TERM: "1" });
+      await eventually(
+        "both listen",
+        async () => (await get(polite.port)).status + (await get(stubborn.port)).status,
+        (s) => s === 400,
+      );
+      const t0 = Date.now();
+      await runtime.stop(polite, 5_000);
+      expect(Date.now() - t0).toBeLessThan(4_000);
+      expect(processAlive(polite.pid)).toBe(false);
+      const t1 = Date.now();
+      await runtime.stop(stubborn, 300);
+      expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
+      expect(processAlive(stubborn.pid)).toBe(false);
+    });
+
+    it("leaves no process of the replica's group behind", async () => {
+      const runtime = open();
+      const id = "web-tree";
+      const handle = await runtime.start({
+        ...(await spec(id)),
+        command: { shell: "sleep 300 & sleep 301 & wait" },
+      });
+      const children = await eventually(
+        "the shell has two children",
+        () => childPids(handle.pid),
+        (c) => c.length === 2,
+      );
+      await runtime.stop(handle, 2_000);
+      expect([handle.pid, ...children].filter(processAlive)).toEqual([]);
+    });
+
+    it("is found again by a new runtime instance, which is told when it exits", async () => {
+      const first = open();
+      const handle = await start(first, "web-adopt");
+      await eventually(
+        "it listens",
+        () => get(handle.port),
+        (a) => a.status === 200,
+      );
+      await first.close();
+
+      const second = open();
+      const listed = await second.list("web");
+      expect(listed.map((h) => [h.id, h.pid, h.startTicks])).toEqual([
+        [handle.id, handle.pid, handle.startTicks],
+      ]);
+      const events = collect(second);
+      process.kill(handle.pid, "SIGKILL");
+      await eventually(
+        "the adopted replica's exit is reported",
+        () => events.length,
+        (n) => n === 1,
+      );
+      expect(events[0]).toMatchObject({ type: "exited", id: handle.id, app: "web" });
+      expect(await second.list()).toEqual([]);
+    });
+
+    it("does not list a replica whose process died unwatched", async () => {
+      const first = open();
+      const handle = await start(first, "web-gone");
+      await first.close();
+      process.kill(handle.pid, "SIGKILL");
+      await eventually(
+        "it is gone",
+        () => processAlive(handle.pid),
+        (alive) => !alive,
+      );
+      expect(await open().list()).toEqual([]);
+    });
+
+    it("keeps stdout and stderr in the replica's log, and follows it", async () => {
+      const runtime = open();
+      const handle = await start(runtime, "web-logs");
+      const lines = async (): Promise<string[]> => {
+        const seen: string[] = [];
+        for await (const line of runtime.logs(handle, {})) seen.push(line.line);
+        return seen;
+      };
+      const seen = await eventually("both streams are in the log", lines, (l) => l.length >= 2);
+      expect(seen).toContain(`web-logs listening on ${handle.port}`);
+      expect(seen).toContain("web-logs stderr works");
+      expect((await runtime.stats(handle)).rssBytes).toBeGreaterThan(1_000_000);
+    });
+  });
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return text === "" ? [] : text.split(" ").map(Number);
+  } catch {
+    return [];
+  }
+}
