@@ -315,6 +315,14 @@ export class AppsReconciler implements Reconciler {
     this.deps.requeue(app);
   }
 
+  /** A new proxy process knows only its last saved routes: send every pool again. */
+  resendRoutes(): void {
+    for (const [name, state] of this.apps) {
+      state.lastRoute = undefined;
+      this.deps.requeue(name);
+    }
+  }
+
   /** Stops every replica of every app (for `baton down`). */
   async stopAll(): Promise<void> {
     await Promise.all(

@@ -1,6 +1,6 @@
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
-import { ProxyClient } from "../apps/proxy/index.js";
+import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { ProcessRuntime } from "../runtime/process/index.js";
@@ -20,8 +20,6 @@ export interface ControllerOptions {
   readonly api: string;
   /** Missed events and drift are caught by a full pass this often. */
   readonly resyncMs?: number;
-  /** Passed to the proxy process's node (tests use it to start dist/ from source checkouts). */
-  readonly proxyEntry?: string;
 }
 
 export interface ControllerStatus {
@@ -66,7 +64,7 @@ export class Controller {
     private readonly options: ControllerOptions,
     private readonly store: SqliteStore,
     private readonly runtime: ProcessRuntime,
-    private readonly proxy: ProxyClient,
+    private readonly proxy: ProxySupervisor,
     readonly apps: AppsReconciler,
     events: EventBus,
   ) {
@@ -107,11 +105,16 @@ export class Controller {
     }
     try {
       const runtime = new ProcessRuntime({ stateDir: options.stateDir });
-      const proxy = await ProxyClient.ensure(options.stateDir, {
-        ...(options.proxyEntry ? { entry: options.proxyEntry } : {}),
-      });
       const events = new EventBus((event) => store.appendEvent(event));
       let controller: Controller | undefined;
+      const proxy = await ProxySupervisor.start(options.stateDir, (oldPid, newPid) => {
+        events.emit({
+          type: "proxy.restarted",
+          message: `the proxy (pid ${oldPid}) was gone; started it again (pid ${newPid})`,
+          data: { oldPid, newPid },
+        });
+        controller?.apps.resendRoutes();
+      });
       const apps = new AppsReconciler({
         runtime,
         proxy,
@@ -249,12 +252,13 @@ export class Controller {
     await this.queue.idle();
     if (options.workloads) {
       await this.apps.stopAll();
-      await this.proxy.stop(15_000);
+      await this.proxy.close(true);
       this.events.emit({
         type: "controller.down",
         message: "controller, proxy and replicas stopped",
       });
     } else {
+      await this.proxy.close(false);
       this.events.emit({
         type: "controller.stopped",
         message: "controller stopped; replicas and proxy keep serving",

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
@@ -117,5 +118,28 @@ describe("controller lifecycle", () => {
     const after = web(await project.status());
     expect(after.ready).toBe(2);
     expect(after.replicas.map((r) => r.id)).not.toContain(victim.id);
+  });
+});
+
+describe("the proxy", () => {
+  it("is started again by the controller when it dies, with the current pool", async () => {
+    const port = await freePort();
+    project = new Project(definition(port));
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const before = await project.status();
+    process.kill(before.controller.proxyPid!, "SIGKILL");
+    const after = await eventually(
+      "a new proxy runs",
+      () => project!.status(),
+      (s) => s.controller.proxyPid !== null && s.controller.proxyPid !== before.controller.proxyPid,
+    );
+    expect(processAlive(after.controller.proxyPid!)).toBe(true);
+    const answer = await eventually(
+      "the new proxy serves the app",
+      () => get(port),
+      (a) => a.status === 200,
+    );
+    expect(answer.body).toMatch(/^hello from web-/);
   });
 });

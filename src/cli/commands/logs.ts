@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { readLogLines } from "../../runtime/process/log-files.js";
-import type { LogLine } from "../../runtime/runtime.js";
 import { SqliteStore } from "../../store/index.js";
+import { delay } from "../../util/wait.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, useColor } from "../output.js";
@@ -45,21 +45,32 @@ export function logsCommand(program: Command): void {
           );
         }
         const color = useColor();
-        const width = Math.max(...ids.map((id) => id.length));
+        const width = Math.max(app.length + 14, ...ids.map((id) => id.length));
         const abort = new AbortController();
         process.once("SIGINT", () => abort.abort());
-        await Promise.all(
-          ids.map(async (id) => {
-            const prefix = ids.length > 1 ? `${paint(id.padEnd(width), "cyan", color)} | ` : "";
-            const lines: AsyncIterable<LogLine> = readLogLines(join(appDir, `${id}.log`), {
-              ...(since !== undefined ? { since } : {}),
-              ...(tail !== undefined ? { tail } : {}),
+        const following = new Map<string, Promise<void>>();
+        const print = (id: string, first: boolean): Promise<void> => {
+          const prefix =
+            ids.length > 1 || options.follow ? `${paint(id.padEnd(width), "cyan", color)} | ` : "";
+          return (async () => {
+            const lines = readLogLines(join(appDir, `${id}.log`), {
+              ...(since !== undefined && first ? { since } : {}),
+              ...(tail !== undefined && first ? { tail } : {}),
               follow: options.follow === true,
               signal: abort.signal,
             });
             for await (const line of lines) process.stdout.write(`${prefix}${line.line}\n`);
-          }),
-        );
+          })();
+        };
+        for (const id of ids) following.set(id, print(id, true));
+        // Following an app follows its replicas as they come: a replacement's output too.
+        while (options.follow && !abort.signal.aborted) {
+          await delay(500, abort.signal);
+          for (const id of replicaIds(dir, app, appDir, options.all === true)) {
+            if (!following.has(id)) following.set(id, print(id, false));
+          }
+        }
+        await Promise.all(following.values());
       },
     );
 }

@@ -232,6 +232,61 @@ describe("the HTTP proxy", () => {
     expect(urls).toEqual(["/1", "/2", "/3"]);
   });
 
+  it("switches to a raw tunnel after 101 Switching Protocols", async () => {
+    const upgrader = await backend("upgrader");
+    upgrader.server.on("upgrade", (_req, socket: import("node:net").Socket) => {
+      socket.write(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
+      );
+      socket.pipe(socket);
+    });
+    const { port } = await route([upgrader]);
+    const echoed = await new Promise<string>((res, rej) => {
+      const socket = connect(port, "127.0.0.1", () =>
+        socket.write("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (c: Buffer) => {
+        text += c.toString("latin1");
+        if (text.includes("\r\n\r\n") && !text.includes("ping")) socket.write("ping\u0000pong");
+        if (text.endsWith("ping\u0000pong")) socket.end();
+      });
+      socket.on("error", rej);
+      socket.on("close", () => res(text));
+    });
+    expect(echoed).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(echoed.endsWith("\r\n\r\nping\u0000pong")).toBe(true);
+  });
+
+  it("passes 100 Continue through before the request body", async () => {
+    const { port } = await route([await backend("continue")]);
+    const answer = await new Promise<{ continued: boolean; body: string }>((res, rej) => {
+      let continued = false;
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/upload",
+          agent: false,
+          headers: { expect: "100-continue", "content-length": "5" },
+        },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on("data", (c: Buffer) => chunks.push(c));
+          r.on("end", () => res({ continued, body: Buffer.concat(chunks).toString() }));
+        },
+      );
+      req.on("continue", () => {
+        continued = true;
+        req.end("hello");
+      });
+      req.on("error", rej);
+    });
+    expect(answer.continued).toBe(true);
+    expect(JSON.parse(answer.body)).toMatchObject({ id: "continue", body: "hello" });
+  });
+
   it("refuses a port another process holds with 409 proxy.port_in_use and keeps serving", async () => {
     const { app, port } = await route([await backend("stay")]);
     const blocker: Server = createServer();

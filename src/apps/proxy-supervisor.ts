@@ -1,0 +1,81 @@
+import type { ProxyPort, ProxyRoute } from "./apps-reconciler.js";
+import { ProxyClient, type RoutesSnapshot } from "./proxy/index.js";
+
+/** How often the proxy's health is checked; a dead proxy is replaced within about this. */
+const CHECK_EVERY_MS = 1_000;
+
+/**
+ * The controller's handle on the proxy process: forwards route changes to the live proxy
+ * and replaces a proxy that died (it reloads its last routes from disk at start; the apps
+ * reconciler then sends the current pools again).
+ */
+export class ProxySupervisor implements ProxyPort {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  private constructor(
+    private readonly stateDir: string,
+    private client: ProxyClient,
+    private readonly onReplaced: (oldPid: number, newPid: number) => void,
+  ) {}
+
+  static async start(
+    stateDir: string,
+    onReplaced: (oldPid: number, newPid: number) => void,
+  ): Promise<ProxySupervisor> {
+    const client = await ProxyClient.ensure(stateDir);
+    const supervisor = new ProxySupervisor(stateDir, client, onReplaced);
+    supervisor.timer = setInterval(() => void supervisor.check(), CHECK_EVERY_MS);
+    supervisor.timer.unref();
+    return supervisor;
+  }
+
+  get pid(): number {
+    return this.client.pid;
+  }
+
+  async setRoute(app: string, route: ProxyRoute): Promise<void> {
+    await this.client.setRoute(app, {
+      port: route.port,
+      protocol: route.protocol,
+      backends: route.backends.map((b) => ({ ...b })),
+    });
+  }
+
+  async deleteRoute(app: string, timeoutMs: number): Promise<void> {
+    await this.client.deleteRoute(app, timeoutMs);
+  }
+
+  drain(
+    app: string,
+    id: string,
+    timeoutMs: number,
+  ): Promise<{ drained: boolean; inflight: number }> {
+    return this.client.drain(app, id, timeoutMs);
+  }
+
+  routes(): Promise<RoutesSnapshot> {
+    return this.client.routes();
+  }
+
+  /** Stops supervising; with `stopProxy`, the proxy process too (`baton down`). */
+  async close(stopProxy: boolean): Promise<void> {
+    clearInterval(this.timer);
+    if (stopProxy) await this.client.stop(15_000);
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      if (await this.client.health().catch(() => false)) return;
+      const oldPid = this.client.pid;
+      this.client = await ProxyClient.ensure(this.stateDir);
+      this.onReplaced(oldPid, this.client.pid);
+    } catch {
+      // Not startable right now (e.g. during shutdown); the next check tries again.
+    } finally {
+      this.checking = false;
+    }
+  }
+}
