@@ -90,6 +90,8 @@ interface AppState {
   desired: number;
   readonly slots: Slot[];
   readonly replicas: Map<string, Replica>;
+  /** Whether the last pass found the app converged, to announce each arrival once. */
+  converged: boolean;
   /** Last route sent to the proxy, to send only changes. */
   lastRoute: string | undefined;
   proxyError: string | undefined;
@@ -209,6 +211,28 @@ export class AppsReconciler implements Reconciler {
     }
     this.stopSuperseded(name, state);
     await this.syncProxy(name, state);
+    this.announceConvergence(name, state, spec);
+  }
+
+  private announceConvergence(name: string, state: AppState, spec: AppSpec): void {
+    const replicas = [...state.replicas.values()];
+    const converged =
+      replicas.length === state.desired &&
+      replicas.every((r) => r.ready && r.revision === state.revision && r.slot !== undefined) &&
+      state.slots.every((s) => s.replicaId !== undefined);
+    if (converged === state.converged) return;
+    state.converged = converged;
+    if (!converged) return;
+    const where =
+      spec.port === undefined
+        ? ""
+        : `, serving ${spec.protocol === "http" ? "http://" : ""}127.0.0.1:${spec.port}`;
+    this.deps.emit({
+      type: "app.converged",
+      app: name,
+      message: `${name}: ${state.desired}/${state.desired} ready on revision ${state.revision}${where}`,
+      data: { replicas: state.desired, revision: state.revision },
+    });
   }
 
   status(): AppStatus[] {
@@ -344,6 +368,7 @@ export class AppsReconciler implements Reconciler {
         desired: 0,
         slots: [],
         replicas: new Map(),
+        converged: false,
         lastRoute: undefined,
         proxyError: undefined,
         adopting: false,

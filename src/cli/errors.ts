@@ -10,3 +10,22 @@ export class CliError extends Error {
     this.name = "CliError";
   }
 }
+
+/** Errors of any module that a user can cause and fix; they all carry a code and a hint. */
+const USER_ERRORS = new Set([
+  "CliError",
+  "ControllerError",
+  "StateError",
+  "ProxyError",
+  "PlanError",
+]);
+
+export function isUserError(
+  error: unknown,
+): error is Error & { code: string; hint?: string; exitCode?: number } {
+  return (
+    error instanceof Error &&
+    USER_ERRORS.has(error.name) &&
+    typeof (error as { code?: unknown }).code === "string"
+  );
+}

@@ -1,48 +1,45 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { ControllerError } from "../controller/index.js";
-import { SpecError } from "../spec/index.js";
-import { StateError } from "../store/index.js";
-import { applyCommand } from "./commands/apply.js";
-import { downCommand } from "./commands/down.js";
-import { initCommand } from "./commands/init.js";
-import { logsCommand } from "./commands/logs.js";
-import { planCommand } from "./commands/plan.js";
-import { scaleCommand } from "./commands/scale.js";
-import { schemaCommand } from "./commands/schema.js";
-import { statusCommand } from "./commands/status.js";
-import { upCommand } from "./commands/up.js";
-import { validateCommand } from "./commands/validate.js";
-import { waitCommand } from "./commands/wait.js";
-import { CliError } from "./errors.js";
+import { CliError, isUserError } from "./errors.js";
 import { paint, useColor } from "./output.js";
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs: a CLI that answers `status` in
+ * a blink should not first load the YAML schema, SQLite and the controller.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import("./commands/init.js")).initCommand,
+  validate: async () => (await import("./commands/validate.js")).validateCommand,
+  schema: async () => (await import("./commands/schema.js")).schemaCommand,
+  plan: async () => (await import("./commands/plan.js")).planCommand,
+  up: async () => (await import("./commands/up.js")).upCommand,
+  apply: async () => (await import("./commands/apply.js")).applyCommand,
+  wait: async () => (await import("./commands/wait.js")).waitCommand,
+  status: async () => (await import("./commands/status.js")).statusCommand,
+  logs: async () => (await import("./commands/logs.js")).logsCommand,
+  scale: async () => (await import("./commands/scale.js")).scaleCommand,
+  down: async () => (await import("./commands/down.js")).downCommand,
+};
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */
 const EXIT_USER = 1;
 const EXIT_USAGE = 2;
 const EXIT_BUG = 70;
 
-function program(): Command {
+async function program(argv: readonly string[]): Promise<Command> {
   const root = new Command("baton")
     .description("Baton keeps apps, hosts and pipelines equal to one definition")
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [
-    initCommand,
-    validateCommand,
-    schemaCommand,
-    planCommand,
-    upCommand,
-    applyCommand,
-    waitCommand,
-    statusCommand,
-    logsCommand,
-    scaleCommand,
-    downCommand,
-  ]) {
-    register(root);
-  }
+  const invoked = argv[2];
+  const loaders =
+    invoked !== undefined && COMMANDS[invoked] !== undefined
+      ? [COMMANDS[invoked]]
+      : Object.values(COMMANDS); // help, or an unknown command: list them all
+  for (const load of loaders) (await load())(root);
   for (const command of root.commands) command.exitOverride();
   return root;
 }
@@ -53,15 +50,11 @@ function report(error: unknown): number {
   if (error instanceof CommanderError) {
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
   }
-  if (error instanceof SpecError) {
-    write(error.format({ color }));
+  if (error instanceof Error && error.name === "SpecError" && "format" in error) {
+    write((error as Error & { format(o: { color: boolean }): string }).format({ color }));
     return EXIT_USER;
   }
-  if (
-    error instanceof CliError ||
-    error instanceof ControllerError ||
-    error instanceof StateError
-  ) {
+  if (isUserError(error)) {
     write(`${paint(`error[${error.code}]`, "red", color)} ${error.message}`);
     if (error.hint) write(`  hint: ${error.hint}`);
     return error instanceof CliError ? error.exitCode : EXIT_USER;
@@ -72,7 +65,7 @@ function report(error: unknown): number {
 }
 
 try {
-  await program().parseAsync(process.argv);
+  await (await program(process.argv)).parseAsync(process.argv);
 } catch (error) {
   process.exitCode = report(error);
 }

@@ -120,14 +120,38 @@ function equalsLower(buf: Buffer, off: number, lower: Buffer): boolean {
 
 function methodAt(buf: Buffer, start: number, length: number): string {
   for (const m of COMMON_METHODS) {
-    if (
-      m.bytes.length === length + 1 &&
-      buf.compare(m.bytes, 0, length + 1, start, start + length + 1) === 0
-    ) {
-      return m.name;
-    }
+    const bytes = m.bytes;
+    if (bytes.length !== length + 1) continue;
+    let i = 0;
+    while (i < length && buf[start + i] === bytes[i]) i++;
+    if (i === length) return m.name;
   }
   return buf.toString("latin1", start, start + length);
+}
+
+const TOKEN_CLOSE = Buffer.from("close", "latin1");
+const TOKEN_KEEP_ALIVE = Buffer.from("keep-alive", "latin1");
+const TOKEN_UPGRADE = Buffer.from("upgrade", "latin1");
+
+const CONN_CLOSE = 1;
+const CONN_KEEP_ALIVE = 2;
+const CONN_UPGRADE = 4;
+
+/** The Connection options in buf[start, end), as CONN_* flags. */
+function connectionOptions(buf: Buffer, start: number, end: number): number {
+  // Fast path, no allocation: a single option, which is what nearly every message has.
+  const length = end - start;
+  if (length === 5 && equalsLower(buf, start, TOKEN_CLOSE)) return CONN_CLOSE;
+  if (length === 10 && equalsLower(buf, start, TOKEN_KEEP_ALIVE)) return CONN_KEEP_ALIVE;
+  if (length === 7 && equalsLower(buf, start, TOKEN_UPGRADE)) return CONN_UPGRADE;
+  let flags = 0;
+  for (const raw of buf.toString("latin1", start, end).split(",")) {
+    const token = raw.trim().toLowerCase();
+    if (token === "close") flags |= CONN_CLOSE;
+    else if (token === "keep-alive") flags |= CONN_KEEP_ALIVE;
+    else if (token === "upgrade") flags |= CONN_UPGRADE;
+  }
+  return flags;
 }
 
 function isOws(c: number): boolean {
@@ -220,12 +244,10 @@ function parseHead(
         break;
       case 10:
         if (equalsLower(buf, pos, NAME_CONNECTION)) {
-          for (const raw of buf.toString("latin1", vs, ve).split(",")) {
-            const token = raw.trim().toLowerCase();
-            if (token === "close") connClose = true;
-            else if (token === "keep-alive") connKeepAlive = true;
-            else if (token === "upgrade") connUpgrade = true;
-          }
+          const flags = connectionOptions(buf, vs, ve);
+          if ((flags & CONN_CLOSE) !== 0) connClose = true;
+          if ((flags & CONN_KEEP_ALIVE) !== 0) connKeepAlive = true;
+          if ((flags & CONN_UPGRADE) !== 0) connUpgrade = true;
         }
         break;
       case 7:
@@ -281,15 +303,21 @@ function parseHead(
   };
 }
 
-/** Index of the CR of the line starting at `pos`; rejects bare CR and bare LF. */
+/** Index of the CR of the line starting at `pos`; rejects bare CR, bare LF and NUL. */
 function lineEndAt(buf: Buffer, pos: number): number {
-  const cr = buf.indexOf(CR, pos);
-  // A head always ends with CRLFCRLF, so a CR exists; a bare LF or CR before the CRLF
-  // would be read as a line break by some servers and not others: request smuggling.
-  if (cr < 0 || buf[cr + 1] !== LF) throw new HeadSyntaxError("bare CR in head");
-  const lf = buf.indexOf(LF, pos);
-  if (lf !== cr + 1) throw new HeadSyntaxError("bare LF in head");
-  return cr;
+  // A bare LF or CR would be read as a line break by some servers and not by others: the
+  // classic request smuggling. A head always ends with CRLFCRLF, so the loop ends.
+  for (let i = pos; i < buf.length; i++) {
+    const c = buf[i] as number;
+    if (c > CR) continue;
+    if (c === CR) {
+      if (buf[i + 1] !== LF) throw new HeadSyntaxError("bare CR in head");
+      return i;
+    }
+    if (c === LF) throw new HeadSyntaxError("bare LF in head");
+    if (c === 0) throw new HeadSyntaxError("NUL in head");
+  }
+  throw new HeadSyntaxError("unterminated line");
 }
 
 function versionAt(buf: Buffer, pos: number): 0 | 1 {

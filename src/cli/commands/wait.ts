@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { ControllerStatus } from "../../controller/index.js";
-import { parseDuration } from "../../spec/index.js";
+import { parseDuration } from "../../spec/units.js";
 import { delay } from "../../util/wait.js";
 import { type ApiClient, requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ProxyClient, proxyPaths } from "../../../src/apps/proxy/index.js";
+import { ProxyClient, ProxyError, proxyPaths } from "../../../src/apps/proxy/index.js";
 import {
   answeredBy,
   backendSpec,
@@ -112,6 +112,19 @@ describe("the proxy process", () => {
     stopLater(second);
     expect(second.pid).not.toBe(first.pid);
     expect(await second.health()).toBe(true);
+  });
+
+  it("fails to start with the tail of proxy.log in the error", async () => {
+    const state = dir();
+    const entry = join(state, "broken-main.mjs");
+    writeFileSync(entry, 'console.error("boom: cannot serve"); process.exit(3);\n');
+    const error = await ProxyClient.ensure(state, { entry, startTimeoutMs: 5_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProxyError);
+    expect(error).toMatchObject({ code: "proxy.start_failed" });
+    expect((error as ProxyError).message).toContain("it exited with code 3");
+    expect((error as ProxyError).message).toContain("boom: cannot serve");
   });
 
   it("finishes an in-flight request when stopped, then exits", async () => {

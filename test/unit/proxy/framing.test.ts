@@ -123,6 +123,8 @@ describe("HttpFramer on requests", () => {
       head("GET / HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n")?.upgrade,
     ).toBe(true);
     expect(head("GET / HTTP/1.1\r\nupgrade: websocket\r\n\r\n")?.upgrade).toBe(false);
+    const both = head("GET / HTTP/1.1\r\nConnection: Keep-Alive, Upgrade\r\nUpgrade: ws\r\n\r\n");
+    expect(both).toMatchObject({ keepAlive: true, upgrade: true });
   });
 
   it("accepts identical repeated Content-Length values", () => {
@@ -138,6 +140,7 @@ describe("HttpFramer on requests", () => {
     ["obsolete line folding", "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"],
     ["a bare LF inside a header", "GET / HTTP/1.1\r\nX: a\nTransfer-Encoding: chunked\r\n\r\n"],
     ["a bare CR inside a header", "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"],
+    ["a NUL inside a header", "GET / HTTP/1.1\r\nX: a\u0000b\r\n\r\n"],
     [
       "conflicting Content-Length",
       "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
