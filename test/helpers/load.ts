@@ -25,6 +25,7 @@ export class Load {
     maxMs = 60_000,
     private readonly maxRequests = 200_000,
     private readonly path = "/",
+    private readonly method = "GET",
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: connections });
     this.deadline = Date.now() + maxMs;
@@ -60,7 +61,14 @@ export class Load {
   private once(): Promise<string | undefined> {
     return new Promise((resolve) => {
       const req = request(
-        { host: "127.0.0.1", port: this.port, path: this.path, agent: this.agent, timeout: 10_000 },
+        {
+          host: "127.0.0.1",
+          port: this.port,
+          path: this.path,
+          method: this.method,
+          agent: this.agent,
+          timeout: 10_000,
+        },
         (res) => {
           res.resume();
           res.on("end", () =>

@@ -299,7 +299,6 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     this.phase = P_EXCHANGE;
     const up = backend.takeIdle(now) ?? new Upstream(backend);
     up.owner = this;
-    up.uses++;
     this.up = up;
     backend.begin();
     up.parser.expectResponseTo((this.head as MessageHead).method);
@@ -337,11 +336,12 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     const parser = up.parser;
     const len = chunk.length;
     let pos = 0;
-    const from = 0;
+    // Everything of this chunk up to `pos` goes to the client in one write, at the end of
+    // the response or of the chunk, so a head and its body never cost two syscalls.
     while (pos < len) {
       const n = parser.execute(chunk, pos);
       if (parser.error !== null) {
-        this.badResponse(up, chunk, from, pos);
+        this.badResponse(up, chunk, 0, pos);
         return;
       }
       pos += n;
@@ -349,19 +349,19 @@ export class HttpSession implements UpstreamOwner, ClientSession {
       if ((events & HEAD_COMPLETE) !== 0) this.responseHead = parser.head;
       if ((events & MESSAGE_COMPLETE) !== 0) {
         if (parser.tunnel) {
-          this.writeClient(up, chunk, from, pos);
+          this.writeClient(up, chunk, 0, pos);
           this.startTunnel(up, chunk, pos);
           return;
         }
         // 1xx (100 Continue...) is interim: the final response follows on this connection.
         if ((this.responseHead as MessageHead).status >= 200) {
-          this.writeClient(up, chunk, from, pos);
+          this.writeClient(up, chunk, 0, pos);
           this.exchangeDone(up, pos < len);
           return;
         }
       }
     }
-    this.writeClient(up, chunk, from, pos);
+    this.writeClient(up, chunk, 0, pos);
   }
 
   /** Writes response bytes chunk[from, to) to the client, one write for the lot. */

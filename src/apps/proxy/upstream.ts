@@ -30,8 +30,6 @@ export class Upstream {
   owner: UpstreamOwner | null = null;
   /** The TCP connect succeeded: a failure after it may have reached the backend. */
   connected = false;
-  /** Requests sent so far; above 1 the connection was reused from the pool. */
-  uses = 0;
   idleSince = 0;
   private error: Error | null = null;
   private closed = false;

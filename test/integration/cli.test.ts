@@ -1,0 +1,87 @@
+import { statSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, Project, TEST_APP } from "../helpers/cli.js";
+import { Load } from "../helpers/load.js";
+
+let project: Project | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+});
+
+describe("the CLI", () => {
+  it("init writes a starter definition that validates", async () => {
+    project = new Project("", {
+      "package.json": JSON.stringify({ name: "shop", scripts: { start: "node index.js" } }),
+    });
+    await project.ok("init", "--force");
+    const validated = await project.ok("validate");
+    expect(validated.stdout).toMatch(/baton\.yaml is valid: 1 app\(s\)/);
+    const again = await project.run("init");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("error[init.exists]");
+  });
+
+  it("schema prints a JSON Schema for editors", async () => {
+    project = new Project("apps: {}\n");
+    const schema = JSON.parse((await project.ok("schema")).stdout) as Record<string, unknown>;
+    expect(schema.$schema).toContain("json-schema.org");
+    expect(JSON.stringify(schema)).toContain("replicas");
+  });
+
+  it("status --json answers the API's JSON, behind a token only its owner can read", async () => {
+    const port = await freePort();
+    project = new Project(`apps:
+  web:
+    command: ["node", ${JSON.stringify(TEST_APP)}]
+    replicas: 2
+    port: ${port}
+`);
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    expect(statSync(`${project.stateDir}/api-token`).mode & 0o777).toBe(0o600);
+    const status = await project.status();
+    expect(status.controller).toMatchObject({
+      pid: expect.any(Number),
+      api: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    const app = status.apps[0]!;
+    expect(app).toMatchObject({ name: "web", desired: 2, ready: 2, revision: expect.any(String) });
+    for (const replica of app.replicas) {
+      expect(replica).toMatchObject({
+        id: expect.any(String),
+        pid: expect.any(Number),
+        port: expect.any(Number),
+        state: "ready",
+        ready: true,
+        revision: app.revision,
+        restarts: 0,
+      });
+    }
+    const unauthenticated = await fetch(`${status.controller.api}/api/v1/status`);
+    expect(unauthenticated.status).toBe(401);
+  });
+
+  it("drains in-flight requests of a replica before stopping it", async () => {
+    const port = await freePort();
+    project = new Project(`apps:
+  web:
+    command: ["node", ${JSON.stringify(TEST_APP)}]
+    replicas: 3
+    port: ${port}
+    stopGrace: 10s
+    env: { ABRUPT_TERM: "1" }
+`);
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    // Slow requests spread over every replica, then two replicas leave. The app drops what
+    // is in flight on SIGTERM, so only the drain before the stop keeps these requests whole.
+    // POST: a proxy may not replay it elsewhere, so a dropped request would be a failure.
+    const slow = new Load(port, 6, 20_000, 12, "/slow?ms=1500", "POST");
+    await project.ok("scale", "web", "1");
+    await project.ok("wait", "--timeout", "30s");
+    const report = await slow.stop();
+    expect(report.failed, report.errors.join("\n")).toBe(0);
+    expect(report.ok).toBeGreaterThanOrEqual(6);
+  });
+});
