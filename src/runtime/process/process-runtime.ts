@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
@@ -90,6 +90,22 @@ export class ProcessRuntime implements Runtime {
     const [file, ...args] = argv;
     if (file === undefined) throw new Error(`replica ${spec.id}: empty command`);
 
+    const logs = spec.logs ?? this.defaultLogs;
+    const pending: ReplicaFileRecord = {
+      id: spec.id,
+      app: spec.app,
+      revision: spec.revision,
+      port: spec.port,
+      pid: 0,
+      startTicks: 0,
+      startedAt: Date.now(),
+      logFile,
+      maxLogBytes: logs.maxBytes,
+      maxLogFiles: logs.maxFiles,
+    };
+    // Recorded before the process exists: a controller killed between spawn and the final
+    // record leaves a trace that `list()` follows to the process, so it never goes orphan.
+    this.records.write(pending);
     const logFd = openLogForAppend(logFile);
     const fifoFd = openFifoForChild(fifo);
     let child: ReturnType<typeof spawn>;
@@ -118,19 +134,7 @@ export class ProcessRuntime implements Runtime {
     const pid = child.pid;
     child.unref();
     const stat = readProcStat(pid);
-    const logs = spec.logs ?? this.defaultLogs;
-    const record: ReplicaFileRecord = {
-      id: spec.id,
-      app: spec.app,
-      revision: spec.revision,
-      port: spec.port,
-      pid,
-      startTicks: stat?.startTicks ?? 0,
-      startedAt: Date.now(),
-      logFile,
-      maxLogBytes: logs.maxBytes,
-      maxLogFiles: logs.maxFiles,
-    };
+    const record: ReplicaFileRecord = { ...pending, pid, startTicks: stat?.startTicks ?? 0 };
     this.records.write(record);
     const tracked = this.track(record);
     tracked.isChild = true;
@@ -171,6 +175,12 @@ export class ProcessRuntime implements Runtime {
         if (!known.exited) handles.push(toHandle(record));
         continue;
       }
+      if (record.pid === 0) {
+        // A start interrupted before its pid was recorded: stop whatever it started.
+        await this.stopUnrecorded(record.id);
+        this.records.remove(record.id);
+        continue;
+      }
       if (!isSameProcess(record.pid, record.startTicks)) {
         // Died while nobody watched, or the pid now belongs to someone else: forget it,
         // and make sure nothing of its group lingers only if the group is still its own.
@@ -203,6 +213,14 @@ export class ProcessRuntime implements Runtime {
       cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND,
       rssBytes: stat.rssPages * PAGE_SIZE,
     };
+  }
+
+  private async stopUnrecorded(id: string): Promise<void> {
+    const marker = `BATON_REPLICA=${id}`;
+    for (const pid of pidsWithEnv(marker)) {
+      signalGroup(pid, "SIGKILL");
+      await waitUntil(() => !groupAlive(pid), 5_000);
+    }
   }
 
   /** Deletes the log files of a replica that is gone for good. */
@@ -276,6 +294,22 @@ export class ProcessRuntime implements Runtime {
       rotateIfLarge(record.logFile, record.maxLogBytes, record.maxLogFiles);
     }
   }
+}
+
+/** Processes whose environment holds `entry` (NAME=value), read from /proc. */
+function pidsWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+      if (environ.split("\0").includes(entry)) pids.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
 }
 
 function toHandle(record: ReplicaFileRecord): ReplicaHandle {

@@ -1,0 +1,53 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProcessRuntime } from "../../src/runtime/process/index.js";
+import { ReplicaRecords } from "../../src/runtime/process/records.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+let stateDir: string | undefined;
+afterEach(() => {
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("the process runtime after a controller died mid-start", () => {
+  it("stops a replica whose start was recorded but whose pid was not", async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "baton-orphan-"));
+    const records = new ReplicaRecords(join(stateDir, "runtime", "process"));
+    records.write({
+      id: "web-abc-orphan",
+      app: "web",
+      revision: "abc",
+      port: 1,
+      pid: 0,
+      startTicks: 0,
+      startedAt: Date.now(),
+      logFile: join(stateDir, "x.log"),
+      maxLogBytes: 1024,
+      maxLogFiles: 1,
+    });
+    const orphan = spawn("sleep", ["300"], {
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, BATON_REPLICA: "web-abc-orphan" },
+    });
+    orphan.unref();
+    await eventually(
+      "the orphan runs",
+      () => processAlive(orphan.pid!),
+      (alive) => alive,
+    );
+
+    const runtime = new ProcessRuntime({ stateDir });
+    expect(await runtime.list()).toEqual([]);
+    await runtime.close();
+    await eventually(
+      "the orphan is gone",
+      () => processAlive(orphan.pid!),
+      (alive) => !alive,
+    );
+    expect(records.all()).toEqual([]);
+  });
+});
