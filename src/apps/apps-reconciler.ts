@@ -214,12 +214,18 @@ export class AppsReconciler implements Reconciler {
     this.announceConvergence(name, state, spec);
   }
 
-  private announceConvergence(name: string, state: AppState, spec: AppSpec): void {
+  /** Exactly the desired count, all ready, all of the desired revision, nothing else. */
+  private isConverged(state: AppState): boolean {
     const replicas = [...state.replicas.values()];
-    const converged =
+    return (
       replicas.length === state.desired &&
       replicas.every((r) => r.ready && r.revision === state.revision && r.slot !== undefined) &&
-      state.slots.every((s) => s.replicaId !== undefined);
+      state.slots.every((s) => s.replicaId !== undefined)
+    );
+  }
+
+  private announceConvergence(name: string, state: AppState, spec: AppSpec): void {
+    const converged = this.isConverged(state);
     if (converged === state.converged) return;
     state.converged = converged;
     if (!converged) return;
@@ -255,7 +261,9 @@ export class AppsReconciler implements Reconciler {
       }
       let crashLooping = false;
       for (const slot of state.slots) {
-        if (slot.replicaId !== undefined || slot.starting) continue;
+        // An empty slot that never had a replica is about to get one: nothing to show.
+        if (slot.replicaId !== undefined || slot.starting || slot.lastReplicaId === undefined)
+          continue;
         crashLooping = crashLooping || slot.backoff.consecutiveFailures >= 2;
         replicas.push({
           id: slot.lastReplicaId ?? `${name}-pending`,
@@ -272,13 +280,12 @@ export class AppsReconciler implements Reconciler {
       const ready = [...state.replicas.values()].filter(
         (r) => r.ready && r.revision === state.revision && r.state !== "stopping",
       ).length;
-      const others = [...state.replicas.values()].some((r) => r.revision !== state.revision);
       const appState =
         state.spec === undefined
           ? "deleting"
           : crashLooping
             ? "crash-loop"
-            : ready === state.desired && !others && replicas.length === state.desired
+            : this.isConverged(state)
               ? "converged"
               : "progressing";
       result.push({
@@ -705,12 +712,15 @@ export class AppsReconciler implements Reconciler {
   }
 }
 
-/** An app with a port and no readiness probe is ready once its PORT accepts connections. */
+/**
+ * An app with a port and no readiness probe is ready once its PORT accepts connections.
+ * Checked quickly until first ready, then every 5 s: cheap enough for many idle apps.
+ */
 function defaultReadiness(spec: AppSpec): Probe | undefined {
   if (spec.port === undefined) return undefined;
   return {
     kind: "tcp",
-    intervalMs: 1_000,
+    intervalMs: 5_000,
     timeoutMs: 1_000,
     failureThreshold: 1,
     successThreshold: 1,
