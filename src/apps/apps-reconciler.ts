@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Reconciler } from "../controller/reconciler.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
 import type { ProcessReplicaSpec } from "../runtime/process/index.js";
-import type { ReplicaHandle } from "../runtime/runtime.js";
+import type { LogLine, LogOptions, ReplicaHandle } from "../runtime/runtime.js";
 import type { AppSpec, Definition, Probe } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
@@ -20,6 +20,7 @@ export interface AppsDeps {
   readonly runtime: {
     start(spec: ProcessReplicaSpec): Promise<ReplicaHandle>;
     stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
+    logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
   };
   readonly proxy: ProxyPort;
   readonly records: {
@@ -304,7 +305,12 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** Called by the controller for every runtime exit event. */
-  onReplicaExited(app: string, id: string, code: number | null, signal: string | null): void {
+  async onReplicaExited(
+    app: string,
+    id: string,
+    code: number | null,
+    signal: string | null,
+  ): Promise<void> {
     const state = this.apps.get(app);
     const replica = state?.replicas.get(id);
     if (state === undefined || replica === undefined) return;
@@ -319,22 +325,7 @@ export class AppsReconciler implements Reconciler {
           : "exited";
     const slot = replica.slot === undefined ? undefined : state.slots[replica.slot];
     const expected = replica.stopIntent === "remove";
-    if (slot !== undefined && slot.replicaId === id && !expected) {
-      const uptime = this.now() - replica.handle.startedAt;
-      const wait = slot.backoff.onExit(uptime);
-      slot.replicaId = undefined;
-      slot.restarts += 1;
-      slot.restartAt = this.now() + wait;
-      slot.lastReplicaId = id;
-      slot.lastExit = how;
-      this.deps.emit({
-        type: "replica.exited",
-        app,
-        replica: id,
-        message: `${id} ${how}; ${wait === 0 ? "replacing it now" : `crash-loop: replacing it in ${wait}ms`}`,
-        data: { code, signal, uptimeMs: uptime, restartInMs: wait, restarts: slot.restarts },
-      });
-    } else {
+    if (slot === undefined || slot.replicaId !== id || expected) {
       this.deps.emit({
         type: "replica.stopped",
         app,
@@ -342,8 +333,46 @@ export class AppsReconciler implements Reconciler {
         message: `${id} stopped (${how})`,
         data: { code, signal },
       });
+      this.deps.requeue(app);
+      return;
     }
+    const uptime = this.now() - replica.handle.startedAt;
+    const wait = slot.backoff.onExit(uptime);
+    slot.replicaId = undefined;
+    slot.restarts += 1;
+    slot.restartAt = this.now() + wait;
+    slot.lastReplicaId = id;
+    slot.lastExit = how;
+    // The replacement is on its way before the exit is even described.
     this.deps.requeue(app);
+    const output = await this.lastOutput(app, id);
+    const last = output.at(-1);
+    this.deps.emit({
+      type: "replica.exited",
+      app,
+      replica: id,
+      message: `${id} ${how}; ${wait === 0 ? "replacing it now" : `crash-loop: replacing it in ${wait}ms`}${last ? ` — last output: ${last.slice(0, 200)}` : ""}`,
+      data: {
+        code,
+        signal,
+        uptimeMs: uptime,
+        restartInMs: wait,
+        restarts: slot.restarts,
+        lastOutput: output,
+      },
+    });
+  }
+
+  /** The last lines a replica wrote: why it died, most of the time. */
+  private async lastOutput(app: string, id: string): Promise<string[]> {
+    const lines: string[] = [];
+    try {
+      for await (const line of this.deps.runtime.logs({ id, app }, { tail: 5 }))
+        lines.push(line.line);
+    } catch {
+      // no log: nothing to add
+    }
+    return lines;
   }
 
   /** A new proxy process knows only its last saved routes: send every pool again. */

@@ -307,7 +307,7 @@ export class Controller {
   private async watchRuntime(): Promise<void> {
     for await (const event of this.runtime.events()) {
       if (event.type === "exited") {
-        this.apps.onReplicaExited(event.app, event.id, event.code, event.signal);
+        void this.apps.onReplicaExited(event.app, event.id, event.code, event.signal);
       }
     }
   }

@@ -76,7 +76,8 @@ export interface Runtime {
   list(app?: string): Promise<ReplicaHandle[]>;
   /** Exit events of every replica started or listed, as they happen. */
   events(): AsyncIterable<RuntimeEvent>;
-  logs(handle: Pick<ReplicaHandle, "id">, options: LogOptions): AsyncIterable<LogLine>;
+  /** Output of a replica, also after it exited (until its logs are removed). */
+  logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
   stats(handle: ReplicaHandle): Promise<ReplicaStats>;
   /** Releases watchers; running replicas are left running. */
   close(): Promise<void>;

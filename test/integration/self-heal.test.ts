@@ -65,6 +65,10 @@ describe("self-healing", () => {
     const delays = events.map((e) => e.data.restartInMs as number);
     // First exit: replaced at once; then 200, 400, 800 and capped at 800.
     expect(delays.slice(0, 5)).toEqual([0, 200, 400, 800, 800]);
+    // Each exit says why, from the replica's own last words.
+    expect(events[0]!.data.lastOutput).toEqual(
+      expect.arrayContaining([expect.stringMatching(/crashing on purpose$/)]),
+    );
   });
 
   it("resets the backoff once a replica has run for resetAfter", async () => {

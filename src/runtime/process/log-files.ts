@@ -79,11 +79,11 @@ async function readWhole(file: string): Promise<string> {
 export async function* readLogLines(path: string, options: LogOptions): AsyncGenerator<LogLine> {
   const files = filesOldestFirst(path, options.since);
   let lines: string[] = [];
-  for (const file of files) {
-    const text = await readWhole(file);
-    lines.push(...splitLines(text));
+  if (options.tail !== undefined) {
+    lines = await lastLines(files, options.tail);
+  } else {
+    for (const file of files) lines.push(...splitLines(await readWhole(file)));
   }
-  if (options.tail !== undefined) lines = lines.slice(-options.tail);
   const now = Date.now();
   for (const line of lines) yield { stream: "stdout", line, at: now };
   if (!options.follow) return;
@@ -112,6 +112,39 @@ export async function* readLogLines(path: string, options: LogOptions): AsyncGen
     }
     await waitForChange(path, signal);
   }
+}
+
+const TAIL_CHUNK = 64 * 1024;
+
+/** The last `count` lines across files (oldest first), reading backwards from the end only. */
+async function lastLines(filesOldestFirst: readonly string[], count: number): Promise<string[]> {
+  if (count === 0) return [];
+  let collected: string[] = [];
+  for (const file of [...filesOldestFirst].reverse()) {
+    const handle = await open(file, "r");
+    try {
+      let end = (await handle.stat()).size;
+      let carry = "";
+      const fromFile: string[] = [];
+      while (end > 0 && fromFile.length + collected.length <= count) {
+        const start = Math.max(0, end - TAIL_CHUNK);
+        const buffer = Buffer.alloc(end - start);
+        await handle.read(buffer, 0, buffer.length, start);
+        const text = buffer.toString("utf8") + carry;
+        const parts = text.split("\n");
+        // The first part may be a line cut by the chunk boundary: keep it for the next chunk.
+        carry = start > 0 ? (parts.shift() ?? "") : "";
+        fromFile.unshift(...splitLines(parts.join("\n")));
+        end = start;
+      }
+      if (carry !== "") fromFile.unshift(carry);
+      collected = [...fromFile, ...collected];
+    } finally {
+      await handle.close();
+    }
+    if (collected.length >= count) break;
+  }
+  return collected.slice(-count);
 }
 
 function splitLines(text: string): string[] {

@@ -197,11 +197,10 @@ export class ProcessRuntime implements Runtime {
     return this.queue;
   }
 
-  logs(handle: Pick<ReplicaHandle, "id">, options: LogOptions): AsyncIterable<LogLine> {
-    const record =
-      this.tracked.get(handle.id)?.record ?? this.records.all().find((r) => r.id === handle.id);
-    if (record === undefined) return readLogLines("/nonexistent", options);
-    return readLogLines(record.logFile, options);
+  logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine> {
+    const file =
+      this.tracked.get(handle.id)?.record.logFile ?? this.logFileOf(handle.app, handle.id);
+    return readLogLines(file, options);
   }
 
   async stats(handle: ReplicaHandle): Promise<ReplicaStats> {
