@@ -23,7 +23,7 @@ import { BatonProject, type ControllerStatus } from "./lib/baton-cli.js";
 import { getOnce } from "./lib/http-get.js";
 import { freePorts } from "./lib/net.js";
 import { Pm2 } from "./lib/pm2.js";
-import { alive } from "./lib/procfs.js";
+import { waitGone } from "./lib/procfs.js";
 import { ratio, round, type Summary, summarize } from "./lib/stats.js";
 import { markdownTable, writeResults } from "./lib/table.js";
 import { writeTinyApp } from "./lib/tiny-app.js";
@@ -283,8 +283,11 @@ apps:
       await pm2.kill(pids, log);
     }
     await project.down(lastStatus, log);
-    for (const pid of [lastStatus?.controller.pid, lastStatus?.controller.proxyPid]) {
-      if (pid != null && alive(pid)) log(`warning: pid ${pid} still runs after baton down`);
+    const mine = [lastStatus?.controller.pid, lastStatus?.controller.proxyPid].filter(
+      (p): p is number => typeof p === "number",
+    );
+    for (const pid of await waitGone(mine, 10_000)) {
+      log(`warning: pid ${pid} still runs 10 s after baton down`);
     }
     rmSync(work, { recursive: true, force: true });
   }

@@ -3,14 +3,15 @@
  * project folder and state directory per benchmark. Needs `npx tsc -p tsconfig.json`.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ControllerStatus } from "../../src/controller/index.js";
+import type { EventRecord } from "../../src/store/index.js";
 import { alive } from "./procfs.js";
 
 export const BATON_CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 
-export type { ControllerStatus };
+export type { ControllerStatus, EventRecord };
 
 export class BatonProject {
   readonly file: string;
@@ -57,6 +58,19 @@ export class BatonProject {
 
   async status(): Promise<ControllerStatus> {
     return JSON.parse(await this.cli(["status", "--json"])) as ControllerStatus;
+  }
+
+  /** The controller's event log (GET /api/v1/events), oldest first. */
+  async events(app?: string, limit = 1_000): Promise<EventRecord[]> {
+    const status = await this.status();
+    const token = readFileSync(join(this.stateDir, "api-token"), "utf8").trim();
+    const query = new URLSearchParams({ limit: String(limit), ...(app ? { app } : {}) });
+    const response = await fetch(`${status.controller.api}/api/v1/events?${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`GET /api/v1/events: HTTP ${response.status}`);
+    return ((await response.json()) as { events: EventRecord[] }).events;
   }
 
   /**

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive } from "./procfs.js";
+import { alive, waitGone } from "./procfs.js";
 
 export interface Pm2Process {
   readonly name: string;
@@ -80,8 +80,8 @@ export class Pm2 {
     } catch (error) {
       log(`pm2 kill failed: ${(error as Error).message}`);
     }
-    for (const pid of [...(daemon === undefined ? [] : [daemon]), ...appPids]) {
-      if (!alive(pid)) continue;
+    const left = await waitGone([...(daemon === undefined ? [] : [daemon]), ...appPids], 10_000);
+    for (const pid of left) {
       log(`pm2: pid ${pid} survived pm2 kill; SIGKILL`);
       try {
         process.kill(pid, "SIGKILL");

@@ -46,8 +46,25 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
+/** Running (not gone, not a zombie waiting for its parent to reap it). */
 export function alive(pid: number): boolean {
-  return cpuTicks(pid) !== undefined;
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (bounded) until none of pids is alive; returns those still alive at the deadline. */
+export async function waitGone(pids: readonly number[], timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = left.filter(alive);
+  }
+  return left;
 }
 
 /**

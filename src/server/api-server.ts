@@ -5,6 +5,7 @@ import { ControllerError } from "../controller/errors.js";
 import type { Controller } from "../controller/index.js";
 import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
+import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 
 /** Bodies larger than this are refused: a definition is text a person wrote. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -199,33 +200,26 @@ function planJson(plan: import("../engine/index.js").Plan): unknown {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, "api.too_large", "request body larger than 4 MiB");
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    if (value === null || typeof value !== "object" || Array.isArray(value))
-      throw new Error("not an object");
-    return value as Record<string, unknown>;
-  } catch {
+    value = await readJsonBody(req, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof JsonBodyError) {
+      throw new HttpError(
+        error.status,
+        error.status === 413 ? "api.too_large" : "api.invalid_json",
+        error.message,
+      );
+    }
+    throw error;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new HttpError(400, "api.invalid_json", "the request body is not a JSON object");
   }
+  return value as Record<string, unknown>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
+const send = sendJson;
 
 function sendError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {

@@ -3,6 +3,7 @@
  * controller (or an operator) talks to it; it is not on the data path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { JsonBodyError, readJsonBody, sendJson } from "../../util/json-http.js";
 import { isProxyErrorCode, ProxyError } from "./errors.js";
 import {
   type HealthStatus,
@@ -14,49 +15,18 @@ import type { Log, RouteTable } from "./route-table.js";
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ProxyError("proxy.invalid_request", "request body is too large", 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("error", reject);
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") {
-        resolve({});
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(
-          new ProxyError(
-            "proxy.invalid_request",
-            `body is not JSON: ${(err as Error).message}`,
-            400,
-          ),
-        );
-      }
-    });
-  });
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  try {
+    return await readJsonBody(req, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof JsonBodyError) {
+      throw new ProxyError("proxy.invalid_request", error.message, error.status);
+    }
+    throw error;
+  }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
+const send = sendJson;
 
 function timeoutParam(url: URL, fallback: number): number {
   const raw = url.searchParams.get("timeoutMs");

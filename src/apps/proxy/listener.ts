@@ -40,6 +40,37 @@ export interface Listener {
   sweep(): void;
 }
 
+/** A bound server and its sessions; HTTP and TCP differ only in the sessions they make. */
+export class SessionListener<S extends ClientSession> implements Listener {
+  constructor(
+    readonly protocol: RouteProtocol,
+    private readonly server: Server,
+    private readonly sessions: SessionSet<S>,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  close(): void {
+    this.server.close();
+  }
+
+  closeIdle(): void {
+    this.sessions.closeIdle();
+  }
+
+  sweep(): void {
+    this.sessions.sweep();
+  }
+
+  destroyAll(): void {
+    this.sessions.destroyAll();
+  }
+}
+
 /** Tracks a listener's sessions so it can close idle ones and tell when none is left. */
 export class SessionSet<S extends ClientSession> {
   private readonly sessions = new Set<S>();

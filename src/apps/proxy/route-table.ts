@@ -4,7 +4,7 @@
  * concurrent PUTs can never bind the same port twice or persist out of order.
  */
 import { ProxyError } from "./errors.js";
-import { HttpListener } from "./http-proxy.js";
+import { openHttpListener } from "./http-proxy.js";
 import { type Listener, SWEEP_INTERVAL_MS } from "./listener.js";
 import {
   DEFAULT_ROUTE_HOST,
@@ -16,7 +16,7 @@ import {
 } from "./protocol.js";
 import { Route } from "./route.js";
 import type { RouteStore } from "./route-store.js";
-import { TcpListener } from "./tcp-proxy.js";
+import { openTcpListener } from "./tcp-proxy.js";
 import type { Upstream } from "./upstream.js";
 
 interface Entry {
@@ -34,8 +34,8 @@ function openListener(
   port: number,
 ): Promise<Listener> {
   return protocol === "http"
-    ? HttpListener.open(route, host, port)
-    : TcpListener.open(route, host, port);
+    ? openHttpListener(route, host, port)
+    : openTcpListener(route, host, port);
 }
 
 /** Polls a condition until true or the deadline; used only while shutting down. */

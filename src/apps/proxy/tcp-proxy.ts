@@ -3,9 +3,15 @@
  * whole life. The client is not read until the backend connection is up, so a refused
  * connect is retried on another backend with nothing lost.
  */
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import type { Backend } from "./backend.js";
-import { bindServer, type ClientSession, type Listener, SessionSet } from "./listener.js";
+import {
+  bindServer,
+  type ClientSession,
+  type Listener,
+  SessionListener,
+  SessionSet,
+} from "./listener.js";
 import { ReadBuffer } from "./read-buffer.js";
 import type { Route } from "./route.js";
 
@@ -130,45 +136,16 @@ class TcpSession implements ClientSession {
   }
 }
 
-export class TcpListener implements Listener {
-  readonly protocol = "tcp";
-  private constructor(
-    private readonly server: Server,
-    private readonly sessions: SessionSet<TcpSession>,
-    readonly host: string,
-    readonly port: number,
-  ) {}
-
-  static async open(route: Route, host: string, port: number): Promise<TcpListener> {
-    const sessions = new SessionSet<TcpSession>();
-    const onClosed = (s: TcpSession): void => sessions.delete(s);
-    const server = createServer(
-      { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
-      (socket: Socket) => {
-        sessions.add(new TcpSession(socket, route, onClosed));
-      },
-    );
-    await bindServer(server, host, port);
-    return new TcpListener(server, sessions, host, port);
-  }
-
-  get connectionCount(): number {
-    return this.sessions.size;
-  }
-
-  close(): void {
-    this.server.close();
-  }
-
-  closeIdle(): void {
-    this.sessions.closeIdle();
-  }
-
-  sweep(): void {
-    this.sessions.sweep();
-  }
-
-  destroyAll(): void {
-    this.sessions.destroyAll();
-  }
+/** Opens the listener of a TCP route on host:port. */
+export async function openTcpListener(route: Route, host: string, port: number): Promise<Listener> {
+  const sessions = new SessionSet<TcpSession>();
+  const onClosed = (s: TcpSession): void => sessions.delete(s);
+  const server = createServer(
+    { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+    (socket: Socket) => {
+      sessions.add(new TcpSession(socket, route, onClosed));
+    },
+  );
+  await bindServer(server, host, port);
+  return new SessionListener("tcp", server, sessions, host, port);
 }
