@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
@@ -22,6 +22,7 @@ import type {
   RuntimeEvent,
 } from "../runtime.js";
 import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
+import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
 import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
 
@@ -64,9 +65,12 @@ export class ProcessRuntime implements Runtime {
   private readonly queue = new AsyncQueue<RuntimeEvent>();
   private readonly rotateTimer: NodeJS.Timeout;
   private readonly defaultLogs: { maxBytes: number; maxFiles: number };
+  /** Made on the first start: a runtime that only lists or stops replicas makes no spares. */
+  private fifos: FifoPool | undefined;
 
   constructor(options: ProcessRuntimeOptions) {
     this.records = new ReplicaRecords(join(options.stateDir, "runtime", "process"));
+
     this.logDir = join(options.stateDir, "logs");
     this.defaultLogs = options.defaultLogs ?? { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
     this.rotateTimer = setInterval(() => this.rotateLogs(), options.rotateEveryMs ?? 5_000);
@@ -81,11 +85,8 @@ export class ProcessRuntime implements Runtime {
     const logFile = this.logFileOf(spec.app, spec.id);
     mkdirSync(dirname(logFile), { recursive: true, mode: 0o750 });
     const fifo = this.records.fifoPath(spec.id);
-    rmSync(fifo, { force: true });
-    const made = spawnSync("mkfifo", ["-m", "0600", fifo]);
-    if (made.status !== 0) {
-      throw new Error(`mkfifo ${fifo} failed: ${made.stderr.toString().trim()}`);
-    }
+    this.fifos ??= new FifoPool(this.records.dir);
+    this.fifos.take(fifo);
     const argv = commandArgv(spec.command, spec.env);
     const [file, ...args] = argv;
     if (file === undefined) throw new Error(`replica ${spec.id}: empty command`);
