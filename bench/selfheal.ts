@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { BatonProject, type ControllerStatus } from "./lib/baton-cli.js";
+import { BatonProject, type ControllerStatus, type EventRecord } from "./lib/baton-cli.js";
 import { getOnce } from "./lib/http-get.js";
 import { freePorts } from "./lib/net.js";
 import { Pm2 } from "./lib/pm2.js";
@@ -50,12 +50,26 @@ export interface HealTrial {
   readonly polls: number;
   readonly oldPid: number;
   readonly newPid: number;
+  /** Wall clock (ms since the epoch) of the kill, to line up with the managers' records. */
+  readonly killedAt: number;
+  /** Kill → the new process listened on its port (the app's own clock reading). */
+  readonly listeningMs?: number;
+  /** Kill → the new process started (the app's own clock: Node's `performance.timeOrigin`). */
+  readonly startedMs?: number;
+  /** Kill → Baton marked the new replica ready (its readiness check passed). */
+  readyMs?: number;
 }
 
 export interface ManagerResult {
   readonly name: Manager;
   readonly ms: Summary;
   readonly failed: Summary;
+  /** Kill → new process started. */
+  readonly startedMs?: Summary;
+  /** Kill → the new process listened on its port. */
+  readonly listeningMs?: Summary;
+  /** Kill → new replica marked ready (Baton only: PM2 has no readiness gate). */
+  readonly readyMs?: Summary;
   readonly trials: readonly HealTrial[];
 }
 
@@ -93,6 +107,7 @@ interface Target {
 
 /** Sends SIGKILL to oldPid, then polls the port until a process other than oldPid answers 200. */
 async function killAndTime(port: number, oldPid: number, pollMs: number): Promise<HealTrial> {
+  const killedAt = Date.now();
   const t0 = performance.now();
   process.kill(oldPid, "SIGKILL");
   let failed = 0;
@@ -104,7 +119,19 @@ async function killAndTime(port: number, oldPid: number, pollMs: number): Promis
     if (r.ok && r.status === 200) {
       const pid = Number(r.body);
       if (pid !== oldPid && Number.isInteger(pid) && pid > 0) {
-        return { ms: performance.now() - t0, failed, polls, oldPid, newPid: pid };
+        const ms = performance.now() - t0;
+        const startedAt = Number(r.headers["x-started-at"]);
+        const listeningAt = Number(r.headers["x-listening-at"]);
+        return {
+          ms,
+          failed,
+          polls,
+          oldPid,
+          newPid: pid,
+          killedAt,
+          ...(startedAt > 0 ? { startedMs: startedAt - killedAt } : {}),
+          ...(listeningAt > 0 ? { listeningMs: listeningAt - killedAt } : {}),
+        };
       }
       failed += 1; // answered by the killed process: cannot happen after SIGKILL, counted if so
     } else {
@@ -159,9 +186,7 @@ function pm2Target(pm2: Pm2, port: number): Target {
           const app = (await pm2.jlist()).find((p) => p.name === "app");
           if (app === undefined || app.pm2_env.status !== "online" || !(app.pid > 0)) return false;
           pid = app.pid;
-          return (
-            Date.now() - app.pm2_env.pm_uptime >= stableMs && (await answersWith(port, pid))
-          );
+          return Date.now() - app.pm2_env.pm_uptime >= stableMs && (await answersWith(port, pid));
         },
         "PM2's app to be online and stable",
         30_000,
@@ -208,7 +233,9 @@ apps:
 `,
     );
     lastStatus = await project.up(60);
-    log(`baton: controller ${lastStatus.controller.pid}, proxy ${lastStatus.controller.proxyPid}, port ${batonPort}`);
+    log(
+      `baton: controller ${lastStatus.controller.pid}, proxy ${lastStatus.controller.proxyPid}, port ${batonPort}`,
+    );
 
     const ecosystem = join(pm2Dir, "apps.json");
     writeFileSync(
@@ -248,6 +275,7 @@ apps:
       }
     }
     lastStatus = await project.status();
+    addBatonTimeline(runs.get("baton") ?? [], await project.events("app"));
 
     const managers: ManagerResult[] = (["baton", "pm2"] as const).map((name) => {
       const list = runs.get(name) ?? [];
@@ -255,6 +283,18 @@ apps:
         name,
         ms: summarize(list.map((t) => t.ms)),
         failed: summarize(list.map((t) => t.failed)),
+        ...optionalSummary(
+          "startedMs",
+          list.map((t) => t.startedMs),
+        ),
+        ...optionalSummary(
+          "listeningMs",
+          list.map((t) => t.listeningMs),
+        ),
+        ...optionalSummary(
+          "readyMs",
+          list.map((t) => t.readyMs),
+        ),
         trials: list,
       };
     });
@@ -293,6 +333,26 @@ apps:
   }
 }
 
+/** Kill → replica.ready, from Baton's event log, for each trial. */
+function addBatonTimeline(trials: HealTrial[], events: readonly EventRecord[]): void {
+  for (const trial of trials) {
+    const started = events.find(
+      (e) => e.type === "replica.started" && (e.data as { pid?: number }).pid === trial.newPid,
+    );
+    if (started === undefined) continue;
+    const ready = events.find((e) => e.type === "replica.ready" && e.replica === started.replica);
+    if (ready !== undefined) trial.readyMs = ready.at - trial.killedAt;
+  }
+}
+
+function optionalSummary<K extends string>(
+  key: K,
+  values: readonly (number | undefined)[],
+): Partial<Record<K, Summary>> {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? {} : ({ [key]: summarize(known) } as Record<K, Summary>);
+}
+
 function range(s: Summary, digits = 1): string {
   const f = (x: number) => x.toFixed(digits);
   return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
@@ -303,6 +363,9 @@ export function renderSelfHealMarkdown(r: SelfHealResult): string {
     m.name === "baton" ? "Baton (via its proxy port)" : "PM2 (fork mode, app port)",
     range(m.ms),
     `${round(m.ms.min)} / ${round(m.ms.median)} / ${round(m.ms.max)}`,
+    m.startedMs === undefined ? "-" : range(m.startedMs, 0),
+    m.listeningMs === undefined ? "-" : range(m.listeningMs, 0),
+    m.readyMs === undefined ? "-" : range(m.readyMs, 0),
     range(m.failed, 0),
   ]);
   return `# Self-healing benchmark
@@ -311,7 +374,9 @@ ${r.at} — ${r.machine.cpus} CPUs, Node ${r.machine.node}, PM2 ${r.machine.pm2}
 
 \`kill -9\` of the only process of a tiny Node HTTP app → first HTTP 200 answered by a new process on the port users hit (fresh GET every ${r.settings.pollMs} ms). ${r.settings.trials} trials each, alternating; each kill after the process ran ${r.settings.stableMs / 1000} s, so each is a first crash (Baton \`restart: ${r.settings.batonRestart}\`, like PM2's \`min_uptime\`). Median (min–max).
 
-${markdownTable(["manager", "heal ms", "min / median / max ms", "failed requests in the gap"], rows)}
+${markdownTable(["manager", "heal ms", "min / median / max ms", "kill → started ms", "kill → listening ms", "kill → ready ms", "failed requests in the gap"], rows)}
+
+Heal = kill → first 200 from the new process. *Kill → started* is when the new process began (the app's own clock: Node's \`performance.timeOrigin\`), *kill → listening* when it started listening, *kill → ready* when Baton's readiness check first passed (PM2 has no readiness gate: its port answers as soon as the app listens). Failed requests: PM2's port refuses connections until the new process listens; Baton's proxy holds a request while no replica is ready (up to 5 s), so the client sees latency instead of errors.
 
 | ratio | value | goal |
 | --- | --- | --- |

@@ -2,7 +2,12 @@
 import { request } from "node:http";
 
 export type GetResult =
-  | { readonly ok: true; readonly status: number; readonly body: string }
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly body: string;
+      readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+    }
   | { readonly ok: false; readonly error: string };
 
 export function getOnce(port: number, timeoutMs = 6_000, path = "/"): Promise<GetResult> {
@@ -15,12 +20,24 @@ export function getOnce(port: number, timeoutMs = 6_000, path = "/"): Promise<Ge
       resolve(r);
     };
     const req = request(
-      { host: "127.0.0.1", port, path, method: "GET", agent: false, headers: { connection: "close" } },
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: "GET",
+        agent: false,
+        headers: { connection: "close" },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          done({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          done({
+            ok: true,
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            headers: res.headers,
+          }),
         );
         res.on("error", (e) => done({ ok: false, error: e.message }));
       },

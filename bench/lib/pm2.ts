@@ -73,7 +73,10 @@ export class Pm2 {
    * `pm2 kill` under this PM2_HOME: stops this daemon and its apps. If the daemon is still
    * there afterwards, it and the given app pids (all started by this benchmark) get SIGKILL.
    */
-  async kill(appPids: readonly number[] = [], log: (line: string) => void = () => {}): Promise<void> {
+  async kill(
+    appPids: readonly number[] = [],
+    log: (line: string) => void = () => {},
+  ): Promise<void> {
     const daemon = this.daemonPid();
     try {
       await this.run(["kill"], 60_000);

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { readProcStat } from "../../src/util/proc.js";
 
 export const CLK_TCK = (() => {
   try {
@@ -15,15 +16,8 @@ export const CLK_TCK = (() => {
 
 /** utime + stime of a process in clock ticks, or undefined when it is gone. */
 export function cpuTicks(pid: number): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // Field 2 (the command) is in parentheses and may hold spaces: split after its end.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of stat(5)
+  const stat = readProcStat(pid);
+  return stat === undefined ? undefined : stat.utimeTicks + stat.stimeTicks;
 }
 
 /** Resident set size in KiB (VmRSS), or undefined when the process is gone. */
@@ -48,12 +42,8 @@ export function childrenOf(pid: number): number[] {
 
 /** Running (not gone, not a zombie waiting for its parent to reap it). */
 export function alive(pid: number): boolean {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  const state = readProcStat(pid)?.state;
+  return state !== undefined && state !== "Z";
 }
 
 /** Waits (bounded) until none of pids is alive; returns those still alive at the deadline. */

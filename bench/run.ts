@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: every benchmark, one after the other in one process — the proxy against
+ * HAProxy, self-healing and idle cost against PM2 — then bench/results/summary.md (and .json)
+ * with the machine, each table and the ratios at a glance. Each bench also writes its own
+ * results (proxy.md, selfheal.md, idle.md and their .json).
+ *
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle] [--quick]
+ *
+ * `--quick` runs smaller versions (for checking the harness, not for numbers) and writes
+ * their results to a temporary folder, never over bench/results.
+ */
+import { execFileSync } from "node:child_process";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
+import { round } from "./lib/stats.js";
+import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
+import { ensurePm2, pm2Version, requireTool } from "./peers.js";
+import { type BenchResult as ProxyResult, proxyBench, renderMarkdown } from "./proxy.js";
+import { renderSelfHealMarkdown, type SelfHealResult, selfHealBench } from "./selfheal.js";
+
+type BenchName = "proxy" | "selfheal" | "idle";
+const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle"];
+
+interface Outcome<T> {
+  readonly result?: T;
+  readonly error?: string;
+  readonly seconds: number;
+}
+
+export interface Summary {
+  readonly name: "summary";
+  readonly at: string;
+  readonly machine: {
+    readonly nproc: number;
+    readonly node: string;
+    readonly pm2: string;
+    readonly haproxy: string;
+    readonly wrk: string;
+    readonly load: readonly [number, number];
+  };
+  readonly seconds: number;
+  readonly proxy?: Outcome<ProxyResult>;
+  readonly selfheal?: Outcome<SelfHealResult>;
+  readonly idle?: Outcome<IdleResult>;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function firstLine(command: string, args: readonly string[]): string {
+  try {
+    const out = execFileSync(command, args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return out.split("\n")[0]?.trim() ?? "";
+  } catch (error) {
+    // `wrk -v` exits 1 after printing its version.
+    const out = (error as { stdout?: string }).stdout ?? "";
+    return out.split("\n")[0]?.trim() || "unknown";
+  }
+}
+
+function nproc(): number {
+  const n = Number(firstLine("nproc", []));
+  return Number.isInteger(n) && n > 0 ? n : cpus().length;
+}
+
+async function timed<T>(name: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  log(`\n=== ${name}`);
+  const t0 = Date.now();
+  try {
+    const result = await run();
+    return { result, seconds: (Date.now() - t0) / 1_000 };
+  } catch (error) {
+    const message = (error as Error)?.stack ?? String(error);
+    log(`${name} failed: ${message}`);
+    return { error: message, seconds: (Date.now() - t0) / 1_000 };
+  }
+}
+
+/** One bench's own markdown, its headings moved one level down to sit in the summary. */
+function section(markdown: string): string {
+  return markdown.replace(/^(#+) /gm, "#$1 ").trim();
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+function glance(s: Summary): string {
+  const rows: (string | number)[][] = [];
+  const p = s.proxy?.result;
+  if (p !== undefined) {
+    rows.push(
+      [
+        "proxy",
+        "Baton / HAProxy req/s, HTTP",
+        pct(p.ratios.httpThroughput),
+        `≥ ${pct(p.goals.httpThroughput.goal)}`,
+        p.goals.httpThroughput.met ? "met" : "NOT met",
+      ],
+      [
+        "proxy",
+        "Baton / HAProxy req/s, TCP",
+        pct(p.ratios.tcpThroughput),
+        `≥ ${pct(p.goals.tcpThroughput.goal)}`,
+        p.goals.tcpThroughput.met ? "met" : "NOT met",
+      ],
+      [
+        "proxy",
+        "Baton − HAProxy p99, HTTP / TCP",
+        `${round(p.ratios.httpP99DeltaMs)} / ${round(p.ratios.tcpP99DeltaMs)} ms`,
+        `≤ ${p.goals.p99WithinMs.goal} ms`,
+        p.goals.p99WithinMs.met ? "met" : "NOT met",
+      ],
+    );
+  }
+  const h = s.selfheal?.result;
+  if (h !== undefined) {
+    const ms = (n: "baton" | "pm2") =>
+      h.managers.find((m) => m.name === n)?.ms.median ?? Number.NaN;
+    rows.push([
+      "selfheal",
+      `PM2 / Baton heal time (${round(ms("pm2"))} / ${round(ms("baton"))} ms)`,
+      `${round(h.ratio)}×`,
+      "> 1",
+      h.goal.met ? "met" : "NOT met",
+    ]);
+  }
+  const i = s.idle?.result;
+  if (i !== undefined) {
+    rows.push(
+      ["idle", "PM2 daemon / Baton controller+proxy, CPU", `${round(i.ratios.cpu)}×`, "info", "-"],
+      ["idle", "PM2 daemon / Baton controller+proxy, RSS", `${round(i.ratios.rss)}×`, "info", "-"],
+    );
+  }
+  return rows.length === 0
+    ? "No benchmark finished."
+    : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
+}
+
+export function renderSummary(s: Summary): string {
+  const m = s.machine;
+  const parts = [
+    `# Baton benchmarks
+
+${s.at} — \`nproc\` ${m.nproc}, Node ${m.node}, PM2 ${m.pm2}, ${m.haproxy}, ${m.wrk}; load average ${m.load[0]} before, ${m.load[1]} after; ${Math.round(s.seconds)} s in all.
+
+Every figure is the median (min–max) of repeated runs on a small shared machine: compare ratios, not absolute numbers, and rerun before trusting a difference of a few percent. How to read each table: bench/README.md.
+
+## At a glance
+
+${glance(s)}`,
+  ];
+  const add = <T>(
+    name: string,
+    outcome: Outcome<T> | undefined,
+    render: (r: T) => string,
+  ): void => {
+    if (outcome === undefined) return;
+    parts.push(
+      outcome.result !== undefined
+        ? section(render(outcome.result))
+        : `## ${name}\n\nFailed after ${Math.round(outcome.seconds)} s:\n\n\`\`\`\n${outcome.error}\n\`\`\``,
+    );
+  };
+  add("proxy", s.proxy, renderMarkdown);
+  add("selfheal", s.selfheal, renderSelfHealMarkdown);
+  add("idle", s.idle, renderIdleMarkdown);
+  return `${parts.join("\n\n")}\n`;
+}
+
+export async function runAll(
+  only: readonly BenchName[],
+  quick: boolean,
+  resultsDir = quick ? join(tmpdir(), "baton-bench-quick") : RESULTS_DIR,
+): Promise<Summary> {
+  const t0 = Date.now();
+  const loadBefore = loadavg()[0] ?? 0;
+  // Fail early, before anything starts, when a peer is missing.
+  if (only.includes("proxy")) {
+    requireTool("haproxy");
+    requireTool("wrk");
+  }
+  if (only.includes("selfheal") || only.includes("idle")) ensurePm2(log);
+
+  const proxy = only.includes("proxy")
+    ? await timed("proxy", () =>
+        proxyBench(quick ? { durationS: 2, repeats: 2, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (proxy?.result) process.stdout.write(`${renderMarkdown(proxy.result)}\n`);
+  const selfheal = only.includes("selfheal")
+    ? await timed("selfheal", () =>
+        selfHealBench(quick ? { trials: 3, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (selfheal?.result) process.stdout.write(`${renderSelfHealMarkdown(selfheal.result)}\n`);
+  const idle = only.includes("idle")
+    ? await timed("idle", () =>
+        idleBench(
+          quick ? { apps: 10, windows: 2, windowS: 5, resultsDir, log } : { resultsDir, log },
+        ),
+      )
+    : undefined;
+  if (idle?.result) process.stdout.write(`${renderIdleMarkdown(idle.result)}\n`);
+
+  const summary: Summary = {
+    name: "summary",
+    at: new Date().toISOString(),
+    machine: {
+      nproc: nproc(),
+      node: process.version,
+      pm2: pm2Version(),
+      haproxy: /^HAProxy version \S+/.exec(firstLine("haproxy", ["-v"]))?.[0] ?? "HAProxy unknown",
+      wrk: /^wrk \S+/.exec(firstLine("wrk", ["-v"]))?.[0] ?? "wrk unknown",
+      load: [round(loadBefore), round(loadavg()[0] ?? 0)],
+    },
+    seconds: (Date.now() - t0) / 1_000,
+    ...(proxy ? { proxy } : {}),
+    ...(selfheal ? { selfheal } : {}),
+    ...(idle ? { idle } : {}),
+  };
+  const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
+  log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
+  return summary;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string", default: ALL.join(",") },
+      quick: { type: "boolean", default: false },
+    },
+  });
+  const only = values.only.split(",").map((s) => s.trim()) as BenchName[];
+  const unknown = only.filter((n) => !ALL.includes(n));
+  if (unknown.length > 0) {
+    log(`unknown bench ${unknown.join(", ")}: choose from ${ALL.join(", ")}`);
+    process.exit(2);
+  }
+  runAll(only, values.quick).then(
+    (s) => {
+      process.stdout.write(`\n${glance(s)}\n`);
+      if ([s.proxy, s.selfheal, s.idle].some((o) => o?.error !== undefined)) process.exitCode = 1;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
