@@ -30,7 +30,7 @@ describe("logs", () => {
     );
     expect(logs).toContain(`${a!.id} | ${a!.id} listening on ${a!.port}`);
 
-    const follower = spawn(process.execPath, [CLI, "logs", "web", "-f", "--tail", "0"], {
+    const follower = spawn(process.execPath, [CLI, "logs", "web", "-f"], {
       cwd: project.dir,
       env: { ...process.env, NO_COLOR: "1" },
     });
@@ -39,6 +39,12 @@ describe("logs", () => {
       followed += chunk.toString();
     });
     try {
+      // Only once the follower is up does the replacement come: it must be followed, not read.
+      await eventually(
+        "the follower prints the running replicas",
+        () => followed,
+        (out) => out.includes(`${b!.id} stderr works`),
+      );
       process.kill(a!.pid!, "SIGKILL");
       const replacement = await eventually(
         "a replacement runs",
