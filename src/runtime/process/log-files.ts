@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { open } from "node:fs/promises";
 import type { LogLine, LogOptions } from "../runtime.js";
+import { moveIndex, offsetSince } from "./log-time-index.js";
 
 /**
  * A replica writes stdout and stderr straight into one append-only file (the kernel
@@ -36,18 +37,29 @@ export function rotateIfLarge(path: string, maxBytes: number, maxFiles: number):
   }
   if (size <= maxBytes) return false;
   rmSync(rotatedPath(path, maxFiles), { force: true });
+  moveIndex(rotatedPath(path, maxFiles), undefined);
   for (let n = maxFiles - 1; n >= 1; n--) {
     const from = rotatedPath(path, n);
     if (existsSync(from)) renameSync(from, rotatedPath(path, n + 1));
+    moveIndex(from, rotatedPath(path, n + 1));
   }
-  if (maxFiles >= 1) copyFileSync(path, rotatedPath(path, 1));
+  if (maxFiles >= 1) {
+    copyFileSync(path, rotatedPath(path, 1));
+    moveIndex(path, rotatedPath(path, 1));
+  } else {
+    moveIndex(path, undefined);
+  }
   truncateSync(path, 0);
   return true;
 }
 
 export function removeLogFiles(path: string, maxFiles: number): void {
   rmSync(path, { force: true });
-  for (let n = 1; n <= maxFiles; n++) rmSync(rotatedPath(path, n), { force: true });
+  moveIndex(path, undefined);
+  for (let n = 1; n <= maxFiles; n++) {
+    rmSync(rotatedPath(path, n), { force: true });
+    moveIndex(rotatedPath(path, n), undefined);
+  }
 }
 
 /** Oldest first: `.N` … `.1`, then the live file. */
@@ -63,26 +75,36 @@ function filesOldestFirst(path: string, since: number | undefined): string[] {
   return files;
 }
 
-async function readWhole(file: string): Promise<string> {
+async function readFrom(file: string, offset: number): Promise<string> {
   const handle = await open(file, "r");
   try {
-    return await handle.readFile("utf8");
+    if (offset === 0) return await handle.readFile("utf8");
+    const size = (await handle.stat()).size;
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.toString("utf8");
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Lines of a replica's log. `since` selects whole files by modification time (lines carry
- * no time of their own); `follow` keeps reading the live file, across rotations.
+ * Lines of a replica's log. `since` starts where the time index says the file stood then
+ * (whole files by modification time where there is no index); `follow` keeps reading the
+ * live file, across rotations.
  */
 export async function* readLogLines(path: string, options: LogOptions): AsyncGenerator<LogLine> {
   const files = filesOldestFirst(path, options.since);
   let lines: string[] = [];
-  if (options.tail !== undefined) {
+  if (options.since !== undefined) {
+    for (const file of files) {
+      lines.push(...splitLines(await readFrom(file, offsetSince(file, options.since) ?? 0)));
+    }
+    if (options.tail !== undefined) lines = lines.slice(-options.tail);
+  } else if (options.tail !== undefined) {
     lines = await lastLines(files, options.tail);
   } else {
-    for (const file of files) lines.push(...splitLines(await readWhole(file)));
+    for (const file of files) lines.push(...splitLines(await readFrom(file, 0)));
   }
   const now = Date.now();
   for (const line of lines) yield { stream: "stdout", line, at: now };

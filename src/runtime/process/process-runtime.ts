@@ -24,12 +24,13 @@ import type {
 import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
 import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
+import { sampleLogSize } from "./log-time-index.js";
 import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
 
 export interface ProcessRuntimeOptions {
   /** The state directory; records go to `<state>/runtime/process`, logs to `<state>/logs`. */
   readonly stateDir: string;
-  /** How often log sizes are checked for rotation. */
+  /** How often log sizes are checked for rotation and sampled for `--since`. */
   readonly rotateEveryMs?: number;
   /** Log settings of replicas whose spec says nothing. */
   readonly defaultLogs?: { readonly maxBytes: number; readonly maxFiles: number };
@@ -46,6 +47,8 @@ interface Tracked {
   exited: boolean;
   /** Started by this process: the child's exit event, with its status, is authoritative. */
   isChild: boolean;
+  /** The log's size at its last time sample (see log-time-index.ts). */
+  loggedSize?: number | undefined;
   /** Exit status, known only when this process is the replica's parent. */
   status?: { code: number | null; signal: string | null };
   readonly gone: Promise<void>;
@@ -73,7 +76,7 @@ export class ProcessRuntime implements Runtime {
 
     this.logDir = join(options.stateDir, "logs");
     this.defaultLogs = options.defaultLogs ?? { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
-    this.rotateTimer = setInterval(() => this.rotateLogs(), options.rotateEveryMs ?? 5_000);
+    this.rotateTimer = setInterval(() => this.rotateLogs(), options.rotateEveryMs ?? 2_000);
     this.rotateTimer.unref();
   }
 
@@ -138,6 +141,7 @@ export class ProcessRuntime implements Runtime {
     const record: ReplicaFileRecord = { ...pending, pid, startTicks: stat?.startTicks ?? 0 };
     this.records.write(record);
     const tracked = this.track(record);
+    tracked.loggedSize = sampleLogSize(logFile, undefined, record.startedAt);
     tracked.isChild = true;
     child.once("exit", (code, signal) => {
       tracked.status = { code, signal };
@@ -290,8 +294,13 @@ export class ProcessRuntime implements Runtime {
   }
 
   private rotateLogs(): void {
-    for (const { record } of this.tracked.values()) {
-      rotateIfLarge(record.logFile, record.maxLogBytes, record.maxLogFiles);
+    const now = Date.now();
+    for (const tracked of this.tracked.values()) {
+      const { record } = tracked;
+      if (rotateIfLarge(record.logFile, record.maxLogBytes, record.maxLogFiles)) {
+        tracked.loggedSize = undefined;
+      }
+      tracked.loggedSize = sampleLogSize(record.logFile, tracked.loggedSize, now);
     }
   }
 }
