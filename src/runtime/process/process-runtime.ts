@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
@@ -26,6 +26,9 @@ import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
 import { sampleLogSize } from "./log-time-index.js";
 import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
+
+/** Logs of this many exited replicas per app are kept (crash diagnosis); older ones go. */
+const KEEP_EXITED_LOGS = 20;
 
 export interface ProcessRuntimeOptions {
   /** The state directory; records go to `<state>/runtime/process`, logs to `<state>/logs`. */
@@ -227,11 +230,6 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  /** Deletes the log files of a replica that is gone for good. */
-  removeLogs(app: string, id: string, maxFiles = 16): void {
-    removeLogFiles(this.logFileOf(app, id), maxFiles);
-  }
-
   async close(): Promise<void> {
     clearInterval(this.rotateTimer);
     for (const tracked of this.tracked.values()) tracked.unwatch();
@@ -291,6 +289,30 @@ export class ProcessRuntime implements Runtime {
       signal: tracked.status?.signal ?? null,
       at: Date.now(),
     });
+    // After the exit event: its handler reads the dead replica's last lines first.
+    setTimeout(() => this.pruneLogs(tracked.record), 10_000).unref();
+  }
+
+  /** Keeps the logs of the most recent exited replicas of an app, for `logs --all`. */
+  private pruneLogs(exited: ReplicaFileRecord): void {
+    const dir = dirname(exited.logFile);
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((name) => name.endsWith(".log"));
+    } catch {
+      return;
+    }
+    const live = new Set([...this.tracked.keys()].map((id) => `${id}.log`));
+    const dead = names
+      .filter((name) => !live.has(name))
+      .map((name) => ({
+        name,
+        mtime: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+      }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const { name } of dead.slice(KEEP_EXITED_LOGS)) {
+      removeLogFiles(join(dir, name), exited.maxLogFiles);
+    }
   }
 
   private rotateLogs(): void {
