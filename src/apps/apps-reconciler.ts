@@ -41,6 +41,7 @@ export interface AppsDeps {
 
 export interface ProxyRoute {
   readonly port: number;
+  readonly host: string;
   readonly protocol: "http" | "tcp";
   readonly backends: readonly {
     readonly id: string;
@@ -233,7 +234,7 @@ export class AppsReconciler implements Reconciler {
     const where =
       spec.port === undefined
         ? ""
-        : `, serving ${spec.protocol === "http" ? "http://" : ""}127.0.0.1:${spec.port}`;
+        : `, serving ${spec.protocol === "http" ? "http://" : ""}${spec.listen}:${spec.port}`;
     this.deps.emit({
       type: "app.converged",
       app: name,
@@ -716,7 +717,12 @@ export class AppsReconciler implements Reconciler {
       .sort((a, b) => a.id.localeCompare(b.id));
     // Until an adopted replica's health is known, trust what the proxy serves already.
     if (state.adopting && backends.length === 0) return;
-    const route: ProxyRoute = { port: spec.port, protocol: spec.protocol, backends };
+    const route: ProxyRoute = {
+      port: spec.port,
+      host: spec.listen,
+      protocol: spec.protocol,
+      backends,
+    };
     const key = JSON.stringify(route);
     if (key === state.lastRoute) return;
     try {

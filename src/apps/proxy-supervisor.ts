@@ -37,6 +37,7 @@ export class ProxySupervisor implements ProxyPort {
   async setRoute(app: string, route: ProxyRoute): Promise<void> {
     await this.client.setRoute(app, {
       port: route.port,
+      host: route.host,
       protocol: route.protocol,
       backends: route.backends.map((b) => ({ ...b })),
     });

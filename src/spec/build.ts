@@ -63,6 +63,7 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),
     protocol: app.protocol,
+    listen: app.listen,
     health,
     restart: {
       backoffMs: ms(app.restart.backoff),

@@ -55,6 +55,8 @@ export interface AppSpec {
   readonly port?: number;
   /** What the proxy speaks on `port`. */
   readonly protocol: "http" | "tcp";
+  /** Address the proxy binds `port` on (127.0.0.1 by default). */
+  readonly listen: string;
   readonly health: { readonly readiness?: Probe; readonly liveness?: Probe };
   readonly restart: RestartPolicy;
   readonly stopGraceMs: number;

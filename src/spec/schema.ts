@@ -8,7 +8,7 @@
  * kinds, cwd on disk, `${VAR}` syntax, name rules) are in checks.ts, so that one bad app
  * does not hide the other apps' problems.
  */
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: descriptions document the literal `${NAME}` syntax of commands
+import { isIP } from "node:net";
 import { z } from "zod";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.js";
@@ -26,6 +26,7 @@ export const EXTENSION_KEY_PATTERN = /^x-/;
 export const DEFAULTS = {
   replicas: 1,
   protocol: "http",
+  listen: "127.0.0.1",
   readiness: { interval: "1s", timeout: "1s", failureThreshold: 1 },
   liveness: { interval: "5s", timeout: "1s", failureThreshold: 3 },
   successThreshold: 1,
@@ -319,6 +320,12 @@ export const appSchema = documented(
         "replica gets its own PORT). Two apps cannot share a port. Absent: no proxy.",
       { expected: "a port number from 1 to 65535", example: 8080, suggest: unquoteNumber },
     ).optional(),
+    listen: documented(
+      z.string().refine((text) => isIP(text) !== 0),
+      "Address the proxy binds `port` on: 127.0.0.1 (default) serves this machine only; " +
+        "0.0.0.0 (or ::) serves every network the machine is on.",
+      { expected: "an IP address such as 127.0.0.1 or 0.0.0.0", example: "0.0.0.0" },
+    ).default(DEFAULTS.listen),
     protocol: documented(
       z.enum(["http", "tcp"]),
       "What the proxy speaks on `port`: http (requests are balanced one by one) or tcp " +
@@ -330,7 +337,8 @@ export const appSchema = documented(
         readiness: probe("readiness").optional(),
         liveness: probe("liveness").optional(),
       }),
-      "Health checks of each replica. Without readiness a replica is ready once started; " +
+      "Health checks of each replica. Without readiness, a replica of an app with a `port` " +
+        "is ready once its PORT accepts connections, of an app without one once started; " +
         "without liveness it is restarted only when it exits.",
       {
         expected: "a mapping with `readiness` and/or `liveness`",

@@ -15,7 +15,10 @@ export function logsCommand(program: Command): void {
     .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
     .description("the output of an app's replicas (stdout and stderr, interleaved as written)")
     .option("-f, --follow", "keep printing as replicas write")
-    .option("--since <duration>", "only what was written within this long (e.g. 5m; exact to about 2s)")
+    .option(
+      "--since <duration>",
+      "only what was written within this long (e.g. 5m; exact to about 2s)",
+    )
     .option("--tail <lines>", "the last N lines of each replica")
     .option("--all", "also replicas that no longer run")
     .action(

@@ -26,6 +26,7 @@ describe("a minimal definition", () => {
         env: {},
         replicas: 1,
         protocol: "http",
+        listen: "127.0.0.1",
         health: {},
         restart: { backoffMs: 250, maxBackoffMs: 30_000, resetAfterMs: 30_000 },
         stopGraceMs: 10_000,
@@ -57,6 +58,7 @@ describe("the full example of the definition format", () => {
       replicas: 3,
       port: 8080,
       protocol: "http",
+      listen: "127.0.0.1",
       health: {
         readiness: {
           kind: "http",
