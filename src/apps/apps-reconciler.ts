@@ -8,7 +8,7 @@ import { appRevision } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { SlotBackoff } from "./backoff.js";
 import { ReplicaHealth } from "./replica-health.js";
-import { APP_KIND, desiredApps, observedApps } from "./resources.js";
+import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
 const LOOPBACK = "127.0.0.1";
@@ -134,7 +134,10 @@ export class AppsReconciler implements Reconciler {
         if (slot.replicaId === undefined) replicas.push({ app, revision: state.revision });
       }
     }
-    return observedApps(replicas);
+    return observedApps(replicas, (app) => {
+      const spec = this.apps.get(app)?.spec;
+      return spec === undefined ? undefined : appSettings(spec);
+    });
   }
 
   names(): string[] {

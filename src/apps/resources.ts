@@ -1,5 +1,5 @@
 import type { DesiredResource, ObservedResource } from "../engine/index.js";
-import type { Definition } from "../spec/index.js";
+import type { AppSpec, Definition } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 
 export const APP_KIND = "app";
@@ -14,13 +14,24 @@ export function desiredApps(
     name: app.name,
     revision: appRevision(app),
     size: scaleOverride(app.name) ?? app.replicas,
+    settings: appSettings(app),
     spec: app,
   }));
+}
+
+/** What of an app changes in place, at the proxy, without replacing its replicas. */
+export function appSettings(app: AppSpec): Record<string, string> {
+  return {
+    port: app.port === undefined ? "none" : String(app.port),
+    listen: app.listen,
+    protocol: app.protocol,
+  };
 }
 
 /** Running replicas grouped into observed resources, one per app. */
 export function observedApps(
   replicas: readonly { app: string; revision: string }[],
+  settings: (app: string) => Readonly<Record<string, string>> | undefined = () => undefined,
 ): ObservedResource[] {
   const byApp = new Map<string, Map<string, number>>();
   for (const r of replicas) {
@@ -28,9 +39,13 @@ export function observedApps(
     revisions.set(r.revision, (revisions.get(r.revision) ?? 0) + 1);
     byApp.set(r.app, revisions);
   }
-  return [...byApp].map(([name, revisions]) => ({
-    kind: APP_KIND,
-    name,
-    revisions: [...revisions].map(([revision, size]) => ({ revision, size })),
-  }));
+  return [...byApp].map(([name, revisions]) => {
+    const inForce = settings(name);
+    return {
+      kind: APP_KIND,
+      name,
+      revisions: [...revisions].map(([revision, size]) => ({ revision, size })),
+      ...(inForce === undefined ? {} : { settings: inForce }),
+    };
+  });
 }

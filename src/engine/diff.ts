@@ -50,14 +50,18 @@ function compare(d: DesiredResource, o: ObservedResource | undefined): Change {
   if (stale.length > 0) {
     return { type: "replace", key, desired: d, observed: o, reason: replaceReason(d, o, running) };
   }
+  const reconfigured = settingsChange(d.settings, o.settings);
   if (d.size !== undefined && d.size !== running) {
     return {
       type: "scale",
       key,
       desired: d,
       observed: o,
-      reason: sizeChange(running, d.size),
+      reason: [sizeChange(running, d.size), ...reconfigured].join(", "),
     };
+  }
+  if (reconfigured.length > 0) {
+    return { type: "reconfigure", key, desired: d, observed: o, reason: reconfigured.join(", ") };
   }
   return { type: "unchanged", key, desired: d, observed: o, reason: "up to date" };
 }
@@ -79,6 +83,18 @@ function replaceReason(d: DesiredResource, o: ObservedResource, running: number)
   }
   if (d.size !== undefined && d.size !== running) return `${base}, ${sizeChange(running, d.size)}`;
   return base;
+}
+
+/** `port 8080 → 8081` for each setting that differs; nothing when the actual ones are unknown. */
+function settingsChange(
+  desired: Readonly<Record<string, string>> | undefined,
+  actual: Readonly<Record<string, string>> | undefined,
+): string[] {
+  if (desired === undefined || actual === undefined) return [];
+  const names = [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort();
+  return names
+    .filter((name) => desired[name] !== actual[name])
+    .map((name) => `${name} ${actual[name] ?? "none"} → ${desired[name] ?? "none"}`);
 }
 
 function sizeChange(from: number, to: number): string {

@@ -5,6 +5,7 @@ import type { ChangeType } from "./resource.js";
 const SYMBOL: Record<ChangeType, string> = {
   create: "+",
   scale: "~",
+  reconfigure: "*",
   replace: "±",
   delete: "-",
   unchanged: " ",
@@ -14,6 +15,7 @@ const SYMBOL: Record<ChangeType, string> = {
 const COLOR: Record<ChangeType, string | undefined> = {
   create: "\u001b[32m",
   scale: "\u001b[33m",
+  reconfigure: "\u001b[33m",
   replace: "\u001b[33m",
   delete: "\u001b[31m",
   unchanged: undefined,
@@ -46,11 +48,12 @@ export function formatPlan(plan: Plan, options: { color: boolean }): string {
 
 function summaryLine(plan: Plan): string {
   const n = planSummary(plan);
-  if (n.create + n.replace + n.scale + n.delete === 0) {
+  if (n.create + n.replace + n.scale + n.reconfigure + n.delete === 0) {
     return "No changes. Everything is up to date.";
   }
+  const reconfigure = n.reconfigure > 0 ? `${n.reconfigure} to reconfigure, ` : "";
   return (
     `Plan: ${n.create} to create, ${n.replace} to replace, ${n.scale} to scale, ` +
-    `${n.delete} to delete, ${n.unchanged} unchanged.`
+    `${reconfigure}${n.delete} to delete, ${n.unchanged} unchanged.`
   );
 }

@@ -78,6 +78,7 @@ export function planSummary(plan: Plan): Record<ChangeType, number> {
     create: 0,
     replace: 0,
     scale: 0,
+    reconfigure: 0,
     delete: 0,
     unchanged: 0,
   };

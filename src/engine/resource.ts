@@ -15,6 +15,11 @@ export interface DesiredResource extends ResourceKey {
   readonly size?: number;
   /** Resources that must exist before this one is created (and outlive it on delete). */
   readonly dependsOn?: readonly ResourceKey[];
+  /**
+   * Settings applied in place, without replacing instances (e.g. `port: "8080"`): a change
+   * of one alone is a `reconfigure`.
+   */
+  readonly settings?: Readonly<Record<string, string>>;
   /** Kind-specific desired spec, handed untouched to the kind's reconciler. */
   readonly spec: unknown;
 }
@@ -22,6 +27,8 @@ export interface DesiredResource extends ResourceKey {
 export interface ObservedResource extends ResourceKey {
   /** Revisions running now, with how many instances each; one entry once converged. */
   readonly revisions: readonly { readonly revision: string; readonly size: number }[];
+  /** The in-place settings in force, when known; unknown settings are not compared. */
+  readonly settings?: Readonly<Record<string, string>>;
   /**
    * What it depended on when it was last applied. Only read for resources no longer
    * desired: their deletes are ordered by it (dependents go first).
@@ -29,7 +36,11 @@ export interface ObservedResource extends ResourceKey {
   readonly dependsOn?: readonly ResourceKey[];
 }
 
-export type ChangeType = "create" | "replace" | "scale" | "delete" | "unchanged";
+/**
+ * `reconfigure`: settings that apply in place without replacing instances changed (an
+ * app's public port, say); the others as their names say.
+ */
+export type ChangeType = "create" | "replace" | "scale" | "reconfigure" | "delete" | "unchanged";
 
 export interface Change {
   readonly type: ChangeType;

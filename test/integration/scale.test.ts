@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { get } from "../helpers/http.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
 let project: Project | undefined;
@@ -63,5 +64,22 @@ describe("scaling", () => {
     const scaled = await project.ok("plan");
     expect(scaled.stdout).toMatch(/scale\s+app\/web\s+2 → 4 replicas/);
     expect(web(await project.status()).desired).toBe(2);
+
+    // A new public port changes the proxy, not the replicas.
+    const moved = await freePort();
+    project.write("baton.yaml", definition(moved, 2));
+    expect((await project.ok("plan")).stdout).toMatch(
+      new RegExp(`reconfigure\\s+app/web\\s+port ${port} → ${moved}`),
+    );
+    const before = web(await project.status())
+      .replicas.map((r) => r.id)
+      .sort();
+    await project.ok("apply", "--wait");
+    expect((await get(moved)).status).toBe(200);
+    expect(
+      web(await project.status())
+        .replicas.map((r) => r.id)
+        .sort(),
+    ).toEqual(before);
   });
 });

@@ -101,3 +101,41 @@ describe("diff", () => {
     );
   });
 });
+
+describe("diff of in-place settings", () => {
+  const observed = {
+    kind: "app",
+    name: "web",
+    revisions: [{ revision: "aaaaaaaa", size: 2 }],
+    settings: { port: "8080", listen: "127.0.0.1" },
+  };
+  const desired = (settings: Record<string, string>, size = 2) => ({
+    kind: "app",
+    name: "web",
+    revision: "aaaaaaaa",
+    size,
+    settings,
+    spec: {},
+  });
+
+  it("reconfigures when only settings differ, naming each one", () => {
+    const [change] = diff([desired({ port: "8081", listen: "0.0.0.0" })], [observed]);
+    expect(change).toMatchObject({
+      type: "reconfigure",
+      reason: "listen 127.0.0.1 → 0.0.0.0, port 8080 → 8081",
+    });
+  });
+
+  it("scales and says what else changes in place", () => {
+    const [change] = diff([desired({ port: "8081", listen: "127.0.0.1" }, 3)], [observed]);
+    expect(change).toMatchObject({ type: "scale", reason: "2 → 3 replicas, port 8080 → 8081" });
+  });
+
+  it("does not compare settings it does not know", () => {
+    const [change] = diff(
+      [desired({ port: "9999", listen: "127.0.0.1" })],
+      [{ ...observed, settings: undefined }],
+    );
+    expect(change?.type).toBe("unchanged");
+  });
+});

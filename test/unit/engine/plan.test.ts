@@ -126,7 +126,14 @@ describe("planSummary and hasWork", () => {
       change("unchanged", "c"),
       change("delete", "d"),
     ]);
-    expect(planSummary(plan)).toEqual({ create: 1, replace: 0, scale: 0, delete: 1, unchanged: 2 });
+    expect(planSummary(plan)).toEqual({
+      create: 1,
+      replace: 0,
+      scale: 0,
+      reconfigure: 0,
+      delete: 1,
+      unchanged: 2,
+    });
     expect(hasWork(plan)).toBe(true);
     expect(hasWork(buildPlan([change("unchanged", "b")]))).toBe(false);
     expect(hasWork(buildPlan([]))).toBe(false);
