@@ -6,13 +6,12 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { controlRequest } from "./control-request.js";
+import { controlRequest, livePid } from "./control-request.js";
 import { ProxyError } from "./errors.js";
 import { proxyPaths } from "./paths.js";
 import type {
   DeleteResult,
   DrainResult,
-  HealthStatus,
   RouteSpec,
   RouteStatus,
   RoutesSnapshot,
@@ -130,17 +129,8 @@ export class ProxyClient {
     const dir = resolve(stateDir);
     const socketPath = proxyPaths(dir).socket;
     if (!existsSync(socketPath)) return undefined;
-    try {
-      const health = await controlRequest<HealthStatus>({
-        socketPath,
-        method: "GET",
-        path: "/health",
-        timeoutMs: 2_000,
-      });
-      return new ProxyClient(dir, socketPath, health.pid);
-    } catch {
-      return undefined;
-    }
+    const pid = await livePid(socketPath);
+    return pid === undefined ? undefined : new ProxyClient(dir, socketPath, pid);
   }
 
   /**

@@ -85,3 +85,18 @@ export function controlRequest<T>(req: ControlRequest): Promise<T> {
     r.end(payload ?? undefined);
   });
 }
+
+/** The pid of the proxy answering on `socketPath`, or undefined when none answers. */
+export async function livePid(socketPath: string): Promise<number | undefined> {
+  try {
+    const health = await controlRequest<{ pid: number }>({
+      socketPath,
+      method: "GET",
+      path: "/health",
+      timeoutMs: 2_000,
+    });
+    return health.pid;
+  } catch {
+    return undefined;
+  }
+}

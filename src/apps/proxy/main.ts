@@ -9,10 +9,9 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "
 import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { controlRequest } from "./control-request.js";
+import { livePid } from "./control-request.js";
 import { createControlServer } from "./control-server.js";
 import { proxyPaths } from "./paths.js";
-import type { HealthStatus } from "./protocol.js";
 import { RouteStore } from "./route-store.js";
 import { RouteTable } from "./route-table.js";
 
@@ -26,20 +25,6 @@ function log(message: string): void {
 function fail(message: string): never {
   process.stderr.write(`baton proxy: ${message}\n`);
   process.exit(1);
-}
-
-async function liveOwner(socketPath: string): Promise<number | null> {
-  try {
-    const health = await controlRequest<HealthStatus>({
-      socketPath,
-      method: "GET",
-      path: "/health",
-      timeoutMs: 2_000,
-    });
-    return health.pid;
-  } catch {
-    return null;
-  }
 }
 
 function listenUnix(server: Server, path: string): Promise<void> {
@@ -67,8 +52,8 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const paths = proxyPaths(stateDir);
 
-  const owner = await liveOwner(paths.socket);
-  if (owner !== null) {
+  const owner = await livePid(paths.socket);
+  if (owner !== undefined) {
     fail(
       `another proxy (pid ${owner}) already serves ${stateDir} on ${paths.socket}; not starting`,
     );
