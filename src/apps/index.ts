@@ -7,3 +7,12 @@ export {
 export { freePort } from "./ports.js";
 export { APP_KIND, desiredApps, observedApps } from "./resources.js";
 export type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
+export type {
+  AppHistory,
+  RolloutRecord,
+  RolloutState,
+  RolloutStatus,
+  RolloutStep,
+  RolloutTrigger,
+} from "./rollout-types.js";
+export { FINISHED_ROLLOUT_STATES } from "./rollout-types.js";

@@ -1,6 +1,7 @@
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
+import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { ProcessRuntime } from "../runtime/process/index.js";
@@ -216,6 +217,42 @@ export class Controller {
       data: { replicas, definitionReplicas: spec.replicas },
     });
     this.apps.rescale(app);
+  }
+
+  /** Every rollout of an app, newest first: `baton history APP`. */
+  history(app: string): AppHistory {
+    this.requireApp(app);
+    throw new ControllerError("controller.not_implemented", "history is not implemented yet");
+  }
+
+  /** The current (else last) rollout of an app with live progress: `baton rollout status`. */
+  rolloutStatus(app: string): RolloutStatus {
+    this.requireApp(app);
+    throw new ControllerError(
+      "controller.not_implemented",
+      "rollout status is not implemented yet",
+    );
+  }
+
+  /**
+   * Rolls an app to an earlier revision (`to`, else the one before the current), as a
+   * rollout like any other; it holds until the definition changes the app's revision.
+   */
+  rollback(app: string, to: string | undefined, by: string): RolloutRecord {
+    this.requireApp(app);
+    void to;
+    void by;
+    throw new ControllerError("controller.not_implemented", "rollback is not implemented yet");
+  }
+
+  private requireApp(app: string): void {
+    if (this.definition.apps[app] === undefined) {
+      throw new ControllerError(
+        "controller.unknown_app",
+        `there is no app named ${JSON.stringify(app)}`,
+        `apps in the definition: ${Object.keys(this.definition.apps).join(", ") || "none"}`,
+      );
+    }
   }
 
   status(): ControllerStatus {
