@@ -4,16 +4,23 @@ import type { Change, DesiredResource, ObservedResource } from "../engine/index.
 import type { ProcessReplicaSpec } from "../runtime/process/index.js";
 import type { LogLine, LogOptions, ReplicaHandle } from "../runtime/runtime.js";
 import type { AppSpec, Definition, Probe } from "../spec/index.js";
-import { appRevision } from "../spec/index.js";
+import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { SlotBackoff } from "./backoff.js";
 import { ReplicaHealth } from "./replica-health.js";
 import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
+import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
+import { type ReplicaView, resolveBudget, rolloutMoves } from "./rollout-plan.js";
+import type { RolloutRecord, RolloutStatus, RolloutTrigger } from "./rollout-types.js";
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
 const LOOPBACK = "127.0.0.1";
-/** Drain waits at most this long even when stopGrace is longer: a stop must not hang. */
-const MAX_DRAIN_MS = 30_000;
+
+/** Who asked for a change of revision, for the rollout's record. */
+interface Actor {
+  readonly trigger: RolloutTrigger;
+  readonly by: string;
+}
 
 /** What the apps reconciler needs of the world, each behind a narrow port. */
 export interface AppsDeps {
@@ -23,6 +30,15 @@ export interface AppsDeps {
     logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
   };
   readonly proxy: ProxyPort;
+  readonly rollouts: RolloutStorePort;
+  /**
+   * The folder a revision's replicas run from: an immutable snapshot of the app's cwd,
+   * content-addressed. `dir` names it; `prepare` makes it if missing and returns it.
+   */
+  readonly snapshots: {
+    dir(app: string, spec: AppSpec): string;
+    prepare(app: string, spec: AppSpec): Promise<string>;
+  };
   readonly records: {
     putReplica(record: ReplicaRecord): void;
     updateReplica(id: string, patch: Partial<Pick<ReplicaRecord, "state" | "restarts">>): void;
@@ -63,7 +79,7 @@ export interface ProxyPort {
 interface Replica {
   readonly handle: ReplicaHandle;
   readonly revision: string;
-  /** Slot index for replicas of the desired revision; undefined once superseded or surplus. */
+  /** Slot index for replicas of the target revision; undefined once superseded or surplus. */
   slot: number | undefined;
   state: ReplicaStateName;
   ready: boolean;
@@ -87,8 +103,26 @@ interface Slot {
 }
 
 interface AppState {
+  /** The definition's spec: desired count and proxy settings come from it. */
   spec: AppSpec | undefined;
+  /** The definition's own revision of the app (what `rollback` pins are relative to). */
+  definitionRevision: string;
+  /** The revision replicas should run: the definition's, a pinned one, or the last good one. */
   revision: string;
+  /** The spec of `revision` (the definition's, or a stored one for a rollback). */
+  targetSpec: AppSpec | undefined;
+  /** Specs by revision, for the health checks and stop grace of every replica running. */
+  readonly specs: Map<string, AppSpec>;
+  /** The revision that served when the app's last rollout ended. */
+  stable: string | undefined;
+  /** The unfinished rollout, if any. */
+  rollout: RolloutRecord | undefined;
+  /** The rollout that found the definition's revision bad: why the app runs another one. */
+  blocked: RolloutRecord | undefined;
+  /** A first deploy that failed (nothing to roll back to): completed if it recovers. */
+  failedFirst: RolloutRecord | undefined;
+  /** A failure seen outside a reconcile pass (an exit), handled by the next pass. */
+  pendingFailure: { reason: string; replica: string } | undefined;
   desired: number;
   readonly slots: Slot[];
   readonly replicas: Map<string, Replica>;
@@ -96,6 +130,8 @@ interface AppState {
   converged: boolean;
   /** Last route sent to the proxy, to send only changes. */
   lastRoute: string | undefined;
+  /** Replicas in the last route the proxy took: the pool. */
+  pooled: ReadonlySet<string>;
   proxyError: string | undefined;
   /** Replicas adopted, health not yet re-established: no proxy update may shrink the pool. */
   adopting: boolean;
@@ -106,21 +142,34 @@ interface AppState {
 }
 
 /**
- * Keeps each app's replicas equal to its definition: the desired count of the desired
- * revision, ready ones in the proxy's pool, exited ones replaced (with backoff), old and
- * surplus ones drained and stopped once enough new ones are ready.
+ * Keeps each app's replicas equal to its definition: the desired count of the target
+ * revision, ready ones in the proxy's pool, exited ones replaced (with backoff). A change
+ * of revision is a rollout: new replicas start within `maxSurge`, old ones leave the pool,
+ * drain and stop while the ready count stays above `desired - maxUnavailable`; a new
+ * revision that exits or is not ready within `healthyDeadline` is rolled back. Each step
+ * is journaled, and every decision is taken again from what runs on each pass, so a
+ * controller that restarts mid-way resumes where the world is, not where it was.
  */
 export class AppsReconciler implements Reconciler {
   readonly kind = APP_KIND;
   private readonly apps = new Map<string, AppState>();
   private readonly now: () => number;
+  private readonly journal: RolloutJournal;
+  private appliedBy = "baton";
 
   constructor(private readonly deps: AppsDeps) {
     this.now = deps.now ?? Date.now;
+    this.journal = new RolloutJournal(deps.rollouts, deps.emit);
   }
 
   desired(definition: Definition): DesiredResource[] {
-    return desiredApps(definition, this.deps.scaleOverride);
+    return desiredApps(definition, this.deps.scaleOverride, (app, revision) => {
+      const state = this.apps.get(app);
+      // A bad or pinned revision: the plan compares with what is kept running instead.
+      return state !== undefined && state.definitionRevision === revision
+        ? state.revision
+        : revision;
+    });
   }
 
   observed(): ObservedResource[] {
@@ -144,13 +193,20 @@ export class AppsReconciler implements Reconciler {
     return [...this.apps.keys()];
   }
 
+  /** Who the next definition comes from, for the rollouts it starts. */
+  setAppliedBy(by: string): void {
+    this.appliedBy = by;
+  }
+
   /** Hands over replicas found running at controller start, before the first reconcile. */
   adopt(handles: readonly ReplicaHandle[], inProxyPool: ReadonlySet<string>): void {
     const known = new Map(this.deps.records.replicas().map((r) => [r.id, r]));
     for (const handle of handles) {
       const state = this.stateOf(handle.app);
-      const ready = inProxyPool.has(handle.id);
       const record = known.get(handle.id);
+      // Taken out of the pool to be drained and stopped when the last controller died.
+      const leaving = record?.state === "stopping";
+      const ready = inProxyPool.has(handle.id) && !leaving;
       state.replicas.set(handle.id, {
         handle,
         revision: handle.revision,
@@ -160,9 +216,17 @@ export class AppsReconciler implements Reconciler {
         detail: "",
         restarts: record?.restarts ?? 0,
         health: undefined,
-        stopIntent: undefined,
+        stopIntent: leaving ? "remove" : undefined,
       });
       state.adopting = true;
+    }
+    for (const state of this.apps.values()) {
+      if (state.stable !== undefined) continue;
+      // State from before rollouts were recorded: what runs and serves is the last good one.
+      const serving = new Set(
+        [...state.replicas.values()].filter((r) => r.ready).map((r) => r.revision),
+      );
+      if (serving.size === 1) state.stable = [...serving][0];
     }
     // Records of replicas that vanished while no controller watched.
     const live = new Set(handles.map((h) => h.id));
@@ -175,7 +239,7 @@ export class AppsReconciler implements Reconciler {
     const name = change.key.name;
     const state = this.stateOf(name);
     const spec = change.type === "delete" ? undefined : definition.apps[name];
-    this.setSpec(state, spec);
+    this.setSpec(name, state, spec, { trigger: "apply", by: this.appliedBy });
     state.deleting = spec === undefined;
     // Through the work queue, so that no two passes over one app ever run at once.
     this.deps.requeue(name);
@@ -185,8 +249,102 @@ export class AppsReconciler implements Reconciler {
   rescale(name: string): void {
     const state = this.apps.get(name);
     if (state?.spec === undefined) return;
-    this.setSpec(state, state.spec);
+    this.setSpec(name, state, state.spec, { trigger: "apply", by: this.appliedBy });
     this.deps.requeue(name);
+  }
+
+  /**
+   * Rolls an app to an earlier revision (`to`, a revision or its prefix; default the one
+   * that served before the current one). It holds until the definition changes the app.
+   */
+  rollback(name: string, to: string | undefined, by: string): RolloutRecord {
+    const state = this.apps.get(name);
+    if (state?.spec === undefined) {
+      throw new RollbackError(
+        "rollback.unknown_app",
+        `there is no app named ${JSON.stringify(name)}`,
+      );
+    }
+    const store = this.deps.rollouts;
+    const current = state.stable ?? state.revision;
+    let revision: string;
+    if (to === undefined) {
+      const previous = store
+        .history(name)
+        .find((r) => r.state === "rolled-out" && r.toRevision !== current);
+      if (previous === undefined) {
+        throw new RollbackError(
+          "rollback.no_previous",
+          `${name} has no earlier revision that rolled out to go back to`,
+          `see \`baton history ${name}\``,
+        );
+      }
+      revision = previous.toRevision;
+    } else {
+      const matches = this.deps.rollouts.revisionsStartingWith(name, to);
+      if (matches.length !== 1) {
+        throw new RollbackError(
+          "rollback.unknown_revision",
+          matches.length === 0
+            ? `${name} never had a revision ${JSON.stringify(to)}`
+            : `${JSON.stringify(to)} matches ${matches.length} revisions of ${name}: ${matches.map((m) => m.revision).join(", ")}`,
+          `pick one from \`baton history ${name}\``,
+        );
+      }
+      revision = (matches[0] as { revision: string }).revision;
+    }
+    if (revision === state.revision && state.rollout === undefined) {
+      throw new RollbackError(
+        "rollback.current",
+        `${name} already runs revision ${revision}`,
+        `see \`baton history ${name}\` for the others`,
+      );
+    }
+    const spec = this.specOf(name, state, revision);
+    if (spec === undefined) {
+      throw new RollbackError(
+        "rollback.unknown_revision",
+        `the spec of ${name} revision ${revision} is not in the store`,
+        `see \`baton history ${name}\``,
+      );
+    }
+    store.setPin(name, revision, state.definitionRevision);
+    this.retarget(name, state, revision, { trigger: "rollback", by });
+    this.deps.requeue(name);
+    const rollout = state.rollout ?? store.history(name, 1)[0];
+    if (rollout === undefined) throw new Error("rollback: no rollout recorded");
+    return rollout;
+  }
+
+  /** `baton rollout status`: the current rollout, else the last, with live counts. */
+  rolloutStatus(name: string): RolloutStatus {
+    const state = this.apps.get(name);
+    const store = this.deps.rollouts;
+    const rollout = state?.rollout ?? store.history(name, 1)[0] ?? null;
+    if (state === undefined || rollout === null) {
+      return { app: name, rollout, progress: null, steps: rollout ? store.steps(rollout.id) : [] };
+    }
+    const replicas = [...state.replicas.values()];
+    const policy = (state.targetSpec ?? state.spec)?.update;
+    if (policy === undefined) {
+      return { app: name, rollout, progress: null, steps: store.steps(rollout.id) };
+    }
+    const budget = resolveBudget(policy, state.desired);
+    return {
+      app: name,
+      rollout,
+      progress: {
+        target: state.revision,
+        desired: state.desired,
+        updated: replicas.filter(
+          (r) => r.revision === state.revision && r.ready && state.pooled.has(r.handle.id),
+        ).length,
+        old: replicas.filter((r) => r.revision !== state.revision).length,
+        maxSurge: budget.maxSurge,
+        maxUnavailable: budget.maxUnavailable,
+      },
+      steps: store.steps(rollout.id),
+    };
   }
 
   async reconcile(name: string): Promise<void> {
@@ -199,27 +357,127 @@ export class AppsReconciler implements Reconciler {
       if (state.deleting) await this.removeApp(name, state);
       return;
     }
-    this.resizeSlots(name, state);
-    for (const replica of state.replicas.values()) {
-      if (replica.health === undefined && replica.state !== "stopping")
-        this.watchHealth(name, replica, spec);
+    if (state.pendingFailure !== undefined) {
+      const failure = state.pendingFailure;
+      state.pendingFailure = undefined;
+      await this.failRollout(name, state, failure.reason, failure.replica);
     }
+    const target = state.targetSpec ?? spec;
+    this.resizeSlots(name, state, target);
+    for (const replica of state.replicas.values()) {
+      if (replica.stopIntent === "remove" && replica.state !== "stopping") {
+        void this.stopReplica(name, state, replica, "remove");
+      } else if (replica.health === undefined && replica.state !== "stopping") {
+        this.watchHealth(name, state, replica);
+      }
+    }
+    const moves = rolloutMoves(
+      state.desired,
+      resolveBudget(target.update, state.desired),
+      [...state.replicas.values()].map((r) => this.view(state, r)),
+    );
     const now = this.now();
+    let occupied = state.slots.filter((s) => s.replicaId !== undefined || s.starting).length;
     for (const [index, slot] of state.slots.entries()) {
       if (slot.replicaId !== undefined || slot.starting) continue;
       if (slot.restartAt > now) {
         this.deps.requeue(name, slot.restartAt - now);
         continue;
       }
+      // The surge budget: replicas still leaving count until they have exited.
+      if (occupied >= moves.currentAllowed) break;
+      occupied += 1;
       slot.starting = true;
-      void this.startReplica(name, state, spec, index, slot);
+      void this.startReplica(name, state, target, index, slot);
     }
-    this.stopSuperseded(name, state);
+    // New ready replicas join the pool before any old one leaves it.
     await this.syncProxy(name, state);
+    for (const id of moves.stopOld) {
+      const replica = state.replicas.get(id);
+      if (replica !== undefined) void this.stopReplica(name, state, replica, "remove");
+    }
+    await this.trackRollout(name, state, target);
     this.announceConvergence(name, state, spec);
   }
 
-  /** Exactly the desired count, all ready, all of the desired revision, nothing else. */
+  private view(state: AppState, replica: Replica): ReplicaView {
+    return {
+      id: replica.handle.id,
+      current: replica.revision === state.revision && replica.slot !== undefined,
+      ready: replica.ready,
+      stopping: replica.state === "stopping",
+      startedAt: replica.handle.startedAt,
+    };
+  }
+
+  /** Fails a forward rollout whose new replicas miss the deadline; completes a finished one. */
+  private async trackRollout(name: string, state: AppState, target: AppSpec): Promise<void> {
+    const rollout = state.rollout;
+    const converged = this.isConverged(state);
+    if (rollout !== undefined && rollout.state === "progressing") {
+      const deadline = target.update.healthyDeadlineMs;
+      const now = this.now();
+      for (const replica of state.replicas.values()) {
+        if (replica.revision !== state.revision || replica.slot === undefined) continue;
+        if (replica.ready || replica.state === "stopping") continue;
+        const waited = now - replica.handle.startedAt;
+        if (waited < deadline) {
+          this.deps.requeue(name, deadline - waited);
+          continue;
+        }
+        const why = replica.detail ? `: ${replica.detail}` : "";
+        await this.failRollout(
+          name,
+          state,
+          `${replica.handle.id} was not ready within ${formatDuration(deadline)}${why}`,
+          replica.handle.id,
+        );
+        return;
+      }
+    }
+    if (!converged) return;
+    if (state.rollout !== undefined) {
+      state.rollout = this.journal.complete(state.rollout, this.now() - state.rollout.startedAt);
+      state.rollout = undefined;
+      state.stable = state.revision;
+      return;
+    }
+    const failed = state.failedFirst;
+    if (failed !== undefined && failed.toRevision === state.revision) {
+      // A first deploy that crashed at first and recovered: it serves after all.
+      this.deps.rollouts.update(failed.id, {
+        state: "rolled-out",
+        finished: true,
+        step: { action: "done", detail: `${state.revision} serves after all` },
+      });
+      state.failedFirst = undefined;
+      state.stable = state.revision;
+    }
+  }
+
+  /** The new revision failed: mark it bad and go back (or, for a first deploy, say so). */
+  private async failRollout(
+    name: string,
+    state: AppState,
+    reason: string,
+    replicaId: string,
+  ): Promise<void> {
+    const rollout = state.rollout;
+    if (rollout === undefined || rollout.state !== "progressing") return;
+    const output = await this.lastOutput(name, replicaId);
+    if (state.rollout !== rollout) return;
+    if (rollout.fromRevision === null) {
+      state.rollout = undefined;
+      state.failedFirst = this.journal.failFirst(rollout, reason, output);
+      return;
+    }
+    state.rollout = this.journal.rollBack(rollout, reason, output);
+    state.blocked = state.rollout;
+    this.retarget(name, state, rollout.fromRevision, { trigger: "apply", by: rollout.by });
+    this.deps.requeue(name);
+  }
+
+  /** Exactly the desired count, all ready, all of the target revision, nothing else. */
   private isConverged(state: AppState): boolean {
     const replicas = [...state.replicas.values()];
     return (
@@ -285,14 +543,7 @@ export class AppsReconciler implements Reconciler {
       const ready = [...state.replicas.values()].filter(
         (r) => r.ready && r.revision === state.revision && r.state !== "stopping",
       ).length;
-      const appState =
-        state.spec === undefined
-          ? "deleting"
-          : crashLooping
-            ? "crash-loop"
-            : this.isConverged(state)
-              ? "converged"
-              : "progressing";
+      const shown = state.rollout ?? state.blocked ?? state.failedFirst;
       result.push({
         name,
         revision: state.revision,
@@ -300,12 +551,33 @@ export class AppsReconciler implements Reconciler {
         ready,
         port: state.spec?.port ?? null,
         protocol: state.spec?.protocol ?? "http",
-        state: appState,
+        state: this.appState(state, crashLooping),
         replicas,
         ...(state.proxyError ? { proxyError: state.proxyError } : {}),
+        ...(shown === undefined
+          ? {}
+          : {
+              rollout: {
+                id: shown.id,
+                state: shown.state,
+                from: shown.fromRevision,
+                to: shown.toRevision,
+                reason: shown.reason,
+                lastOutput: shown.lastOutput,
+              },
+            }),
       });
     }
     return result;
+  }
+
+  private appState(state: AppState, crashLooping: boolean): string {
+    if (state.spec === undefined) return "deleting";
+    if (state.rollout?.state === "rolling-back") return "rolling-back";
+    if (state.rollout === undefined && state.blocked !== undefined) return "rolled-back";
+    if (state.failedFirst !== undefined && !this.isConverged(state)) return "failed";
+    if (crashLooping) return "crash-loop";
+    return this.isConverged(state) ? "converged" : "progressing";
   }
 
   /** Called by the controller for every runtime exit event. */
@@ -330,6 +602,7 @@ export class AppsReconciler implements Reconciler {
     const slot = replica.slot === undefined ? undefined : state.slots[replica.slot];
     const expected = replica.stopIntent === "remove";
     if (slot === undefined || slot.replicaId !== id || expected) {
+      this.journal.step(state.rollout, "stopped", how, id);
       this.deps.emit({
         type: "replica.stopped",
         app,
@@ -347,7 +620,12 @@ export class AppsReconciler implements Reconciler {
     slot.restartAt = this.now() + wait;
     slot.lastReplicaId = id;
     slot.lastExit = how;
-    // The replacement is on its way before the exit is even described.
+    const rollout = state.rollout;
+    if (rollout?.state === "progressing" && replica.revision === rollout.toRevision) {
+      // A new revision that exits fails its rollout; the next pass rolls it back.
+      state.pendingFailure = { reason: `${id} ${how}`, replica: id };
+    }
+    // The replacement (or the rollback) is on its way before the exit is even described.
     this.deps.requeue(app);
     const output = await this.lastOutput(app, id);
     const last = output.at(-1);
@@ -392,7 +670,7 @@ export class AppsReconciler implements Reconciler {
     await Promise.all(
       [...this.apps.keys()].map(async (name) => {
         const state = this.stateOf(name);
-        this.setSpec(state, undefined);
+        this.setSpec(name, state, undefined, { trigger: "apply", by: this.appliedBy });
         state.deleting = true;
         await this.removeApp(name, state);
       }),
@@ -404,12 +682,21 @@ export class AppsReconciler implements Reconciler {
     if (state === undefined) {
       state = {
         spec: undefined,
+        definitionRevision: "",
         revision: "",
+        targetSpec: undefined,
+        specs: new Map(),
+        stable: this.deps.rollouts.servingRevision(name),
+        rollout: undefined,
+        blocked: undefined,
+        failedFirst: undefined,
+        pendingFailure: undefined,
         desired: 0,
         slots: [],
         replicas: new Map(),
         converged: false,
         lastRoute: undefined,
+        pooled: new Set(),
         proxyError: undefined,
         adopting: false,
         deleting: false,
@@ -420,32 +707,95 @@ export class AppsReconciler implements Reconciler {
     return state;
   }
 
-  private setSpec(state: AppState, spec: AppSpec | undefined): void {
+  /** The spec of one revision of the app: the definition's, else the one the store kept. */
+  private specOf(name: string, state: AppState, revision: string): AppSpec | undefined {
+    const known = state.specs.get(revision);
+    if (known !== undefined) return known;
+    const stored = this.deps.rollouts.revision(name, revision);
+    if (stored === undefined) return undefined;
+    const spec = JSON.parse(stored.spec) as AppSpec;
+    state.specs.set(revision, spec);
+    return spec;
+  }
+
+  private setSpec(name: string, state: AppState, spec: AppSpec | undefined, actor: Actor): void {
     state.spec = spec;
     if (spec === undefined) {
       state.desired = 0;
       return;
     }
+    const store = this.deps.rollouts;
     const revision = appRevision(spec);
-    if (revision !== state.revision) {
-      // Replicas of another revision leave their slots: they are superseded, stopped as
-      // new ones become ready. Slots start over with a clean backoff.
-      for (const replica of state.replicas.values()) {
-        if (replica.revision !== revision) replica.slot = undefined;
-      }
-      state.slots.length = 0;
-      state.revision = revision;
+    state.specs.set(revision, spec);
+    store.saveRevision(name, revision, spec);
+    if (state.definitionRevision !== revision) {
+      // The definition moved: revisions it gave up on may be tried again some day.
+      store.clearBadExcept(name, revision);
+      state.definitionRevision = revision;
     }
+    let pin = store.pin(name);
+    if (pin !== undefined && pin.baseRevision !== revision) {
+      store.clearPin(name);
+      pin = undefined;
+    }
+    const bad = pin === undefined ? store.revision(name, revision)?.badReason : undefined;
+    state.blocked =
+      bad === undefined || bad === null
+        ? undefined
+        : store.history(name, 20).find((r) => r.toRevision === revision && r.reason !== null);
+    const target =
+      pin?.revision ?? (state.blocked !== undefined && state.stable ? state.stable : revision);
     state.desired = this.deps.scaleOverride(spec.name) ?? spec.replicas;
-    for (const slot of state.slots) slot.backoff.setPolicy(spec.restart);
+    this.retarget(name, state, target, actor);
   }
 
-  private resizeSlots(name: string, state: AppState): void {
-    const spec = state.spec;
-    if (spec === undefined) return;
+  /** Points the app at `target`, and records the rollout that takes it there. */
+  private retarget(name: string, state: AppState, target: string, actor: Actor): void {
+    if (target !== state.revision) {
+      // Replicas of another revision leave their slots: they are replaced by the rollout.
+      // Slots start over with a clean backoff.
+      for (const replica of state.replicas.values()) {
+        if (replica.revision !== target) replica.slot = undefined;
+      }
+      state.slots.length = 0;
+      state.revision = target;
+    }
+    state.targetSpec = this.specOf(name, state, target) ?? state.spec;
+    const restart = state.targetSpec?.restart;
+    if (restart !== undefined) for (const slot of state.slots) slot.backoff.setPolicy(restart);
+
+    const active = state.rollout ?? this.deps.rollouts.active(name);
+    if (active !== undefined) {
+      const resumes =
+        (active.state === "progressing" && active.toRevision === target) ||
+        (active.state === "rolling-back" && active.fromRevision === target);
+      if (resumes) {
+        state.rollout = active;
+        if (active.state === "rolling-back") state.blocked = active;
+        return;
+      }
+    }
+    if (target === state.stable) {
+      if (active !== undefined) {
+        this.deps.rollouts.update(active.id, {
+          state: "superseded",
+          reason: `${name} went back to ${target}`,
+          finished: true,
+          step: { action: "superseded", detail: `back to ${target}` },
+        });
+      }
+      state.rollout = undefined;
+      return;
+    }
+    if (active === undefined && state.failedFirst?.toRevision === target) return;
+    state.failedFirst = undefined;
+    state.rollout = this.journal.begin(name, state.stable ?? null, target, actor.trigger, actor.by);
+  }
+
+  private resizeSlots(name: string, state: AppState, target: AppSpec): void {
     while (state.slots.length < state.desired) {
       state.slots.push({
-        backoff: new SlotBackoff(spec.restart),
+        backoff: new SlotBackoff(target.restart),
         replicaId: undefined,
         starting: false,
         restartAt: 0,
@@ -454,10 +804,10 @@ export class AppsReconciler implements Reconciler {
         lastExit: "",
       });
     }
-    // Unslotted live replicas of the desired revision (adopted, or surplus) fill empty slots.
+    // Unslotted live replicas of the target revision (adopted, or surplus) fill empty slots.
     for (const replica of state.replicas.values()) {
       if (replica.slot !== undefined || replica.revision !== state.revision) continue;
-      if (replica.state === "stopping") continue;
+      if (replica.state === "stopping" || replica.stopIntent === "remove") continue;
       const free = state.slots.findIndex((s) => s.replicaId === undefined && !s.starting);
       if (free === -1) break;
       const slot = state.slots[free];
@@ -482,24 +832,6 @@ export class AppsReconciler implements Reconciler {
     }
   }
 
-  /** Superseded (old revision) and surplus replicas go once enough current ones are ready. */
-  private stopSuperseded(name: string, state: AppState): void {
-    const unslotted = [...state.replicas.values()].filter(
-      (r) => r.slot === undefined && r.state !== "stopping",
-    );
-    if (unslotted.length === 0) return;
-    const readyCurrent = [...state.replicas.values()].filter(
-      (r) => r.slot !== undefined && r.ready && r.state !== "stopping",
-    ).length;
-    // Same revision surplus (scale down) never waits; old revisions wait for new ones.
-    const keep = Math.max(0, state.desired - readyCurrent);
-    const old = unslotted
-      .filter((r) => r.revision !== state.revision)
-      .sort((a, b) => Number(b.ready) - Number(a.ready) || b.handle.startedAt - a.handle.startedAt);
-    const toStop = [...unslotted.filter((r) => r.revision === state.revision), ...old.slice(keep)];
-    for (const replica of toStop) void this.stopReplica(name, state, replica, "remove");
-  }
-
   private async startReplica(
     name: string,
     state: AppState,
@@ -510,6 +842,7 @@ export class AppsReconciler implements Reconciler {
     const revision = state.revision;
     const id = `${name}-${revision.slice(0, 6)}-${randomBytes(3).toString("hex")}`;
     try {
+      const cwd = await this.deps.snapshots.prepare(name, spec);
       const port = await this.deps.allocatePort();
       const env = {
         ...this.deps.baseEnv,
@@ -524,7 +857,7 @@ export class AppsReconciler implements Reconciler {
         app: name,
         revision,
         command: spec.command,
-        cwd: spec.cwd,
+        cwd,
         env,
         port,
         logs: spec.logs,
@@ -535,7 +868,7 @@ export class AppsReconciler implements Reconciler {
         state.revision !== revision ||
         state.slots[slotIndex] !== slot
       ) {
-        // The definition changed while we started: this replica belongs to no slot.
+        // The target changed while we started: this replica belongs to no slot.
         state.replicas.set(id, this.newReplica(handle, revision, undefined, slot.restarts));
         this.deps.requeue(name);
         return;
@@ -555,6 +888,7 @@ export class AppsReconciler implements Reconciler {
         state: "starting",
         restarts: slot.restarts,
       });
+      this.journal.step(state.rollout, "started", `pid ${handle.pid}, port ${port}`, id);
       this.deps.emit({
         type: "replica.started",
         app: name,
@@ -562,7 +896,7 @@ export class AppsReconciler implements Reconciler {
         message: `${id} started (pid ${handle.pid}, port ${port})`,
         data: { pid: handle.pid, port, revision },
       });
-      this.watchHealth(name, replica, spec);
+      this.watchHealth(name, state, replica);
       this.scheduleStableReset(state, slot, id, spec);
     } catch (error) {
       slot.starting = false;
@@ -576,6 +910,11 @@ export class AppsReconciler implements Reconciler {
         message: `${name}: ${slot.lastExit}; retrying in ${wait}ms`,
         data: { restartInMs: wait },
       });
+      if (state.rollout?.state === "progressing" && state.rollout.toRevision === revision) {
+        state.pendingFailure = { reason: slot.lastExit, replica: id };
+        this.deps.requeue(name);
+        return;
+      }
       this.deps.requeue(name, wait);
     }
   }
@@ -606,15 +945,17 @@ export class AppsReconciler implements Reconciler {
     timer.unref();
   }
 
-  private watchHealth(name: string, replica: Replica, spec: AppSpec): void {
-    const readiness = spec.health.readiness ?? defaultReadiness(spec);
+  private watchHealth(name: string, state: AppState, replica: Replica): void {
+    const spec = this.specOf(name, state, replica.revision) ?? state.targetSpec ?? state.spec;
+    if (spec === undefined) return;
+    const readiness = spec.health.readiness ?? defaultReadiness(state.spec ?? spec);
     const health = new ReplicaHealth(
       readiness,
       spec.health.liveness,
       {
         host: LOOPBACK,
         port: replica.handle.port,
-        cwd: spec.cwd,
+        cwd: this.deps.snapshots.dir(name, spec),
         env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.handle.port) },
       },
       {
@@ -628,6 +969,12 @@ export class AppsReconciler implements Reconciler {
           this.deps.records.updateReplica(replica.handle.id, {
             state: ready ? "ready" : "running",
           });
+          this.journal.step(
+            state.rollout,
+            ready ? "ready" : "unready",
+            ready ? "" : detail,
+            replica.handle.id,
+          );
           this.deps.emit({
             type: ready ? "replica.ready" : "replica.unready",
             app: name,
@@ -636,15 +983,11 @@ export class AppsReconciler implements Reconciler {
               ? `${replica.handle.id} is ready`
               : `${replica.handle.id} is not ready: ${detail}`,
           });
-          const state = this.apps.get(name);
-          if (state !== undefined) {
-            state.adopting = false;
-            this.deps.requeue(name);
-          }
+          state.adopting = false;
+          this.deps.requeue(name);
         },
         onLivenessFailed: (detail) => {
-          const state = this.apps.get(name);
-          if (state === undefined || replica.state === "stopping") return;
+          if (replica.state === "stopping") return;
           this.deps.emit({
             type: "replica.unhealthy",
             app: name,
@@ -667,18 +1010,28 @@ export class AppsReconciler implements Reconciler {
     intent: "restart" | "remove",
   ): Promise<void> {
     if (replica.state === "stopping") return;
-    const wasInPool = replica.ready;
+    const inPool = state.pooled.has(replica.handle.id);
     replica.state = "stopping";
     replica.ready = false;
     replica.stopIntent = intent;
     replica.health?.stop();
+    // Recorded first: a controller killed from here on finishes the stop, never re-pools it.
     this.deps.records.updateReplica(replica.handle.id, { state: "stopping" });
-    const spec = state.spec;
-    const grace = spec?.stopGraceMs ?? 10_000;
-    if (wasInPool && state.spec?.port !== undefined) {
+    const own = this.specOf(name, state, replica.revision) ?? state.spec;
+    const grace = own?.stopGraceMs ?? 10_000;
+    const drainMs = (state.targetSpec ?? state.spec)?.update.drainTimeoutMs ?? 10_000;
+    if (inPool && state.spec?.port !== undefined) {
       await this.syncProxy(name, state);
       try {
-        await this.deps.proxy.drain(name, replica.handle.id, Math.min(grace, MAX_DRAIN_MS));
+        const drained = await this.deps.proxy.drain(name, replica.handle.id, drainMs);
+        this.journal.step(
+          state.rollout,
+          "drained",
+          drained.drained
+            ? "no request in flight"
+            : `${drained.inflight} request(s) still in flight after ${formatDuration(drainMs)}`,
+          replica.handle.id,
+        );
       } catch {
         // A proxy that cannot answer has no requests of ours to drain.
       }
@@ -699,6 +1052,7 @@ export class AppsReconciler implements Reconciler {
         // The proxy may be gone already (baton down).
       }
       state.lastRoute = undefined;
+      state.pooled = new Set();
     }
     if (state.replicas.size === 0 && state.spec === undefined) {
       this.apps.delete(name);
@@ -731,6 +1085,14 @@ export class AppsReconciler implements Reconciler {
     try {
       await this.deps.proxy.setRoute(name, route);
       state.lastRoute = key;
+      const pool = new Set(backends.map((b) => b.id));
+      for (const id of pool) {
+        if (!state.pooled.has(id)) this.journal.step(state.rollout, "pooled", "", id);
+      }
+      for (const id of state.pooled) {
+        if (!pool.has(id)) this.journal.step(state.rollout, "unpooled", "", id);
+      }
+      state.pooled = pool;
       if (state.proxyError !== undefined) {
         state.proxyError = undefined;
         this.deps.emit({
@@ -747,6 +1109,18 @@ export class AppsReconciler implements Reconciler {
       }
       this.deps.requeue(name, 2_000);
     }
+  }
+}
+
+/** A rollback the user asked for cannot be done as asked. */
+export class RollbackError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "RollbackError";
   }
 }
 

@@ -8,11 +8,12 @@ export const APP_KIND = "app";
 export function desiredApps(
   definition: Definition,
   scaleOverride: (app: string) => number | undefined,
+  effectiveRevision: (app: string, revision: string) => string = (_, revision) => revision,
 ): DesiredResource[] {
   return Object.values(definition.apps).map((app) => ({
     kind: APP_KIND,
     name: app.name,
-    revision: appRevision(app),
+    revision: effectiveRevision(app.name, appRevision(app)),
     size: scaleOverride(app.name) ?? app.replicas,
     settings: appSettings(app),
     spec: app,
@@ -25,6 +26,7 @@ export function appSettings(app: AppSpec): Record<string, string> {
     port: app.port === undefined ? "none" : String(app.port),
     listen: app.listen,
     protocol: app.protocol,
+    update: `maxSurge ${app.update.maxSurge}, maxUnavailable ${app.update.maxUnavailable}, healthyDeadline ${app.update.healthyDeadlineMs}ms, drainTimeout ${app.update.drainTimeoutMs}ms`,
   };
 }
 

@@ -25,8 +25,21 @@ export interface AppStatus {
   readonly ready: number;
   readonly port: number | null;
   readonly protocol: "http" | "tcp";
-  /** converged | progressing | crash-loop | degraded | deleting */
+  /**
+   * converged | progressing (a rollout or a start under way) | rolling-back | rolled-back
+   * (the definition's revision failed; the previous one serves) | failed (a first deploy
+   * that is not ready; retried with backoff) | crash-loop | deleting
+   */
   readonly state: string;
   readonly replicas: readonly ReplicaStatus[];
   readonly proxyError?: string;
+  /** The rollout under way, else the one that explains a rolled-back or failed state. */
+  readonly rollout?: {
+    readonly id: number;
+    readonly state: string;
+    readonly from: string | null;
+    readonly to: string;
+    readonly reason: string | null;
+    readonly lastOutput: readonly string[];
+  };
 }

@@ -20,6 +20,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import("./commands/status.js")).statusCommand,
   logs: async () => (await import("./commands/logs.js")).logsCommand,
   scale: async () => (await import("./commands/scale.js")).scaleCommand,
+  history: async () => (await import("./commands/history.js")).historyCommand,
+  rollout: async () => (await import("./commands/rollout.js")).rolloutCommand,
+  rollback: async () => (await import("./commands/rollback.js")).rollbackCommand,
   down: async () => (await import("./commands/down.js")).downCommand,
 };
 

@@ -1,7 +1,8 @@
-import { AppsReconciler } from "../apps/apps-reconciler.js";
+import { AppsReconciler, RollbackError } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
+import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { ProcessRuntime } from "../runtime/process/index.js";
@@ -68,6 +69,7 @@ export class Controller {
     private readonly proxy: ProxySupervisor,
     readonly apps: AppsReconciler,
     events: EventBus,
+    private readonly snapshots: Snapshots,
   ) {
     this.events = events;
     this.definition = options.definition;
@@ -116,17 +118,20 @@ export class Controller {
         });
         controller?.apps.resendRoutes();
       });
+      const snapshots = new Snapshots(options.stateDir);
       const apps = new AppsReconciler({
         runtime,
         proxy,
         records: store,
+        rollouts: store.rollouts,
+        snapshots,
         scaleOverride: (app) => store.scaleOverride(app)?.replicas,
         emit: (event) => events.emit(event),
         requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
         allocatePort: freePort,
         baseEnv: inheritedEnv(),
       });
-      controller = new Controller(options, store, runtime, proxy, apps, events);
+      controller = new Controller(options, store, runtime, proxy, apps, events, snapshots);
       await controller.adoptRunning();
       void controller.watchRuntime();
       events.emit({
@@ -150,6 +155,8 @@ export class Controller {
 
   /** Records the definition as a revision and moves every resource toward it. */
   async apply(definition: Definition, appliedBy: string): Promise<ApplyResult> {
+    // Before anything is recorded: files that cannot be copied change nothing.
+    await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
       hash: definition.hash,
       file: definition.file,
@@ -167,6 +174,7 @@ export class Controller {
         : `${definition.file} unchanged since revision ${record.id}`,
       data: { revision: record.id, hash: record.hash, created },
     });
+    this.apps.setAppliedBy(appliedBy);
     const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
     // Unchanged resources take the new definition too (the executor skips them): their
     // reconcilers must know the desired spec, e.g. after adopting replicas at start.
@@ -222,16 +230,19 @@ export class Controller {
   /** Every rollout of an app, newest first: `baton history APP`. */
   history(app: string): AppHistory {
     this.requireApp(app);
-    throw new ControllerError("controller.not_implemented", "history is not implemented yet");
+    const rollouts = this.store.rollouts.history(app);
+    const serving = this.apps.status().find((a) => a.name === app);
+    return {
+      app,
+      current: this.store.rollouts.servingRevision(app) ?? serving?.revision ?? null,
+      rollouts,
+    };
   }
 
   /** The current (else last) rollout of an app with live progress: `baton rollout status`. */
   rolloutStatus(app: string): RolloutStatus {
     this.requireApp(app);
-    throw new ControllerError(
-      "controller.not_implemented",
-      "rollout status is not implemented yet",
-    );
+    return this.apps.rolloutStatus(app);
   }
 
   /**
@@ -240,9 +251,28 @@ export class Controller {
    */
   rollback(app: string, to: string | undefined, by: string): RolloutRecord {
     this.requireApp(app);
-    void to;
-    void by;
-    throw new ControllerError("controller.not_implemented", "rollback is not implemented yet");
+    try {
+      return this.apps.rollback(app, to, by);
+    } catch (error) {
+      if (error instanceof RollbackError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      throw error;
+    }
+  }
+
+  /** Copies each app's folder into the snapshot its new replicas will run from. */
+  private async captureSnapshots(definition: Definition): Promise<void> {
+    try {
+      await Promise.all(
+        Object.values(definition.apps).map((spec) => this.snapshots.prepare(spec.name, spec)),
+      );
+    } catch (error) {
+      if (error instanceof SnapshotError) {
+        throw new ControllerError("controller.snapshot_failed", error.message);
+      }
+      throw error;
+    }
   }
 
   private requireApp(app: string): void {

@@ -7,6 +7,9 @@ import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 
+/** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
+const REVISION_PREFIX = /^[0-9a-f]{4,12}$/;
+
 /** Bodies larger than this are refused: a definition is text a person wrote. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -81,24 +84,60 @@ export class ApiServer {
         this.options.onShutdown(workloads);
         return;
       }
-      const scale = /^\/api\/v1\/apps\/([^/]+)\/scale$/.exec(url.pathname);
-      if (scale && req.method === "POST") {
-        const body = await readJson(req);
-        const replicas = body.replicas;
-        if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
-          throw new HttpError(
-            400,
-            "api.invalid_replicas",
-            `replicas must be a whole number ≥ 0, found ${JSON.stringify(replicas)}`,
-          );
-        }
-        controller.scale(decodeURIComponent(scale[1] ?? ""), replicas);
-        return send(res, 200, { app: scale[1], replicas });
+      const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
+      if (appRoute) {
+        const answer = await this.appRoute(
+          controller,
+          req,
+          appName(appRoute[1] ?? ""),
+          appRoute[2],
+        );
+        if (answer !== undefined) return send(res, 200, answer);
       }
       throw new HttpError(404, "api.not_found", `no such endpoint: ${route}`);
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /** `/api/v1/apps/:app/:what`; undefined when no such route, which is a 404 like any other. */
+  private async appRoute(
+    controller: Controller,
+    req: IncomingMessage,
+    app: string,
+    what: string | undefined,
+  ): Promise<unknown> {
+    const route = `${req.method} ${what}`;
+    if (route === "POST scale") {
+      const body = await readJson(req);
+      const replicas = body.replicas;
+      if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+        throw new HttpError(
+          400,
+          "api.invalid_replicas",
+          `replicas must be a whole number ≥ 0, found ${JSON.stringify(replicas)}`,
+        );
+      }
+      controller.scale(app, replicas);
+      return { app, replicas };
+    }
+    if (route === "GET history") return controller.history(app);
+    if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "POST rollback") {
+      const body = await readJson(req);
+      const to = body.to;
+      if (to !== undefined && (typeof to !== "string" || !REVISION_PREFIX.test(to))) {
+        throw new HttpError(
+          400,
+          "api.invalid_revision",
+          `to must be a revision or its prefix, 4 to 12 lowercase hex characters, found ${JSON.stringify(to)}`,
+          { hint: `\`baton history ${app}\` lists the revisions` },
+        );
+      }
+      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      return { rollout: controller.rollback(app, to, by) };
+    }
+    return undefined;
   }
 
   private authenticate(req: IncomingMessage): void {
@@ -185,6 +224,18 @@ export class ApiServer {
   }
 }
 
+function appName(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(
+      400,
+      "api.invalid_path",
+      `the app name in the path is not valid URI encoding: ${encoded}`,
+    );
+  }
+}
+
 function planJson(plan: import("../engine/index.js").Plan): unknown {
   return {
     summary: planSummary(plan),
@@ -235,7 +286,10 @@ function errorAnswer(error: unknown): [number, Record<string, unknown>] {
     return [422, { code: "spec.invalid", message: error.message, diagnostics: error.diagnostics }];
   }
   if (error instanceof ControllerError) {
-    return [409, { code: error.code, message: error.message, hint: error.hint }];
+    // Naming an app the definition lacks is a missing resource; every other refusal (a
+    // rollback with nothing to go back to, say) conflicts with the app's current state.
+    const status = error.code === "controller.unknown_app" ? 404 : 409;
+    return [status, { code: error.code, message: error.message, hint: error.hint }];
   }
   if (error instanceof HttpError) {
     return [error.status, { code: error.code, message: error.message, ...error.extra }];

@@ -4,7 +4,8 @@
  * the schema and the checks, so a value that does not parse here is a bug, not a user error.
  */
 import { resolve } from "node:path";
-import type { AppSpec, Command, Definition, Probe } from "./model.js";
+import { treeDigest } from "../util/file-tree.js";
+import type { AppSpec, Command, Definition, Probe, ReplicaBudget } from "./model.js";
 import type { Path } from "./phrases.js";
 import type { AppInput, DefinitionInput, ProbeInput } from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
@@ -19,6 +20,8 @@ export interface BuildContext {
   readonly text: string;
   readonly hash: string;
   readonly source: YamlSource;
+  /** Absolute paths never part of an app's content (a state directory inside its cwd). */
+  readonly exclude?: readonly string[];
 }
 
 export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Definition {
@@ -55,10 +58,13 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
         asWritten(item, [...path, "health", role, "exec", i]),
       );
   }
+  const cwd = app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd);
   return {
     name,
     command,
-    cwd: app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd),
+    cwd,
+    ignore: app.ignore,
+    contentDigest: treeDigest(cwd, { ignore: app.ignore, exclude: ctx.exclude ?? [] }),
     env,
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),
@@ -74,6 +80,12 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
     logs: {
       maxBytes: typeof app.logs.maxSize === "number" ? app.logs.maxSize : bytes(app.logs.maxSize),
       maxFiles: app.logs.maxFiles,
+    },
+    update: {
+      maxSurge: app.update.maxSurge as ReplicaBudget,
+      maxUnavailable: app.update.maxUnavailable as ReplicaBudget,
+      healthyDeadlineMs: ms(app.update.healthyDeadline),
+      drainTimeoutMs: ms(app.update.drainTimeout),
     },
   };
 }

@@ -63,6 +63,8 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkProbes(app.health, [...path, "health"], report);
     checkBackoff(app.restart, [...path, "restart"], report);
     checkPort(app.port, name, portOwners, ctx, report);
+    checkUpdate(app.update, [...path, "update"], report);
+    checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
 }
@@ -234,4 +236,35 @@ function checkPort(
 
 function isFields(value: unknown): value is Fields {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Both budgets 0: no replica may be added and none may go, so a rollout could never move. */
+function checkUpdate(update: unknown, path: Path, report: Report): void {
+  if (!isFields(update)) return;
+  const isZero = (value: unknown) => value === 0 || value === "0%";
+  if (isZero(update.maxSurge) && isZero(update.maxUnavailable)) {
+    report(
+      "spec.invalid_value",
+      [...path, "maxUnavailable"],
+      "value",
+      `${formatPath(path)}: maxSurge and maxUnavailable are both 0, so a rollout could neither add a new replica nor take an old one away`,
+      "allow one extra replica during rollouts with `maxSurge: 1` (or let one be unavailable with `maxUnavailable: 1`)",
+      { expected: "maxSurge or maxUnavailable above 0", found: "both 0" },
+    );
+  }
+}
+
+function checkIgnore(ignore: unknown, path: Path, report: Report): void {
+  if (!Array.isArray(ignore)) return;
+  for (const [index, pattern] of ignore.entries()) {
+    if (typeof pattern !== "string" || !pattern.startsWith("!")) continue;
+    report(
+      "spec.invalid_value",
+      [...path, index],
+      "value",
+      `${formatPath([...path, index])}: negated patterns (\`${pattern}\`) are not supported`,
+      "list only what to leave out; narrow a broad pattern instead of re-including files",
+      { expected: "a pattern such as *.log or data/", found: pattern },
+    );
+  }
 }

@@ -6,7 +6,7 @@ export type { Diagnostic, FormatOptions } from "./errors.js";
 export { SpecError } from "./errors.js";
 export { expandVariables } from "./interpolate.js";
 export { editorJsonSchema } from "./json-schema.js";
-export { loadDefinition, parseDefinition } from "./loader.js";
+export { loadDefinition, type ParseOptions, parseDefinition } from "./loader.js";
 export type {
   AppSpec,
   Command,
@@ -14,8 +14,10 @@ export type {
   ExecProbe,
   HttpProbe,
   Probe,
+  ReplicaBudget,
   RestartPolicy,
   TcpProbe,
+  UpdatePolicy,
 } from "./model.js";
 export { appRevision } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";

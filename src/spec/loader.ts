@@ -18,22 +18,31 @@ import { definitionSchema, EXTENSION_KEY_PATTERN } from "./schema.js";
 import { syntaxDiagnostics } from "./yaml-errors.js";
 import { YamlSource } from "./yaml-source.js";
 
+export interface ParseOptions {
+  /** Absolute paths left out of every app's content digest (a state directory inside cwd). */
+  readonly exclude?: readonly string[];
+}
+
 /** Reads and parses the definition at `file`. */
-export function loadDefinition(file: string): Definition {
+export function loadDefinition(file: string, options: ParseOptions = {}): Definition {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new SpecError([readProblem(error, displayPath(file))]);
   }
-  return parseDefinition(text, file);
+  return parseDefinition(text, file, options);
 }
 
 /**
  * Parses `text` as the definition file `file`: positions in errors name `file`, and relative
  * paths in the definition (cwd) are resolved from its folder.
  */
-export function parseDefinition(text: string, file: string): Definition {
+export function parseDefinition(
+  text: string,
+  file: string,
+  options: ParseOptions = {},
+): Definition {
   const absolute = resolve(file);
   const shown = displayPath(file);
   const dir = dirname(absolute);
@@ -86,6 +95,7 @@ export function parseDefinition(text: string, file: string): Definition {
     text,
     hash: createHash("sha256").update(text).digest("hex"),
     source,
+    ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
   });
   return deepFreeze(definition);
 }

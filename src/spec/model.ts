@@ -44,11 +44,29 @@ export interface RestartPolicy {
   readonly resetAfterMs: number;
 }
 
+/** A replica count, or a percentage of the desired count ("25%"). */
+export type ReplicaBudget = number | `${number}%`;
+
+export interface UpdatePolicy {
+  /** Replicas allowed above the desired count during a rollout. */
+  readonly maxSurge: ReplicaBudget;
+  /** Replicas of the desired count allowed to be not ready during a rollout. */
+  readonly maxUnavailable: ReplicaBudget;
+  /** A new replica not ready this long after its start fails the rollout. */
+  readonly healthyDeadlineMs: number;
+  /** How long an old replica may finish in-flight requests once out of the pool. */
+  readonly drainTimeoutMs: number;
+}
+
 export interface AppSpec {
   readonly name: string;
   readonly command: Command;
-  /** Absolute working directory of the replicas. */
+  /** Absolute folder of the app as written; replicas run from a snapshot of it. */
   readonly cwd: string;
+  /** Patterns of files in cwd left out of the revision and the snapshot. */
+  readonly ignore: readonly string[];
+  /** sha256 of cwd's content (minus `ignore`), when the definition was read. */
+  readonly contentDigest: string;
   readonly env: Readonly<Record<string, string>>;
   readonly replicas: number;
   /** Public port served by Baton's proxy; absent: no proxy for this app. */
@@ -65,6 +83,7 @@ export interface AppSpec {
    * maxFiles files of each stream are kept, the current one included.
    */
   readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
+  readonly update: UpdatePolicy;
 }
 
 export interface Definition {

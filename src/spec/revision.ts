@@ -1,8 +1,9 @@
 /**
  * The revision of an app: a hash of what its replicas are made of. Two apps with the same
  * revision run identical processes, so a change of revision means "replace the replicas"
- * and anything left out of it (replicas, port, protocol) is changed in place: scaling or
- * reconfiguring the proxy never restarts a replica.
+ * and anything left out of it (replicas, port, protocol, update) is changed in place: scaling
+ * or reconfiguring the proxy never restarts a replica. The content of the app's folder is
+ * in it: editing a config file is a new revision like editing the command.
  */
 import { createHash } from "node:crypto";
 import type { AppSpec } from "./model.js";
@@ -14,6 +15,7 @@ export function appRevision(app: AppSpec): string {
   const madeOf = {
     command: app.command,
     cwd: app.cwd,
+    content: app.contentDigest,
     env: app.env,
     health: app.health,
     restart: app.restart,

@@ -34,6 +34,7 @@ export const DEFAULTS = {
   restart: { backoff: "250ms", maxBackoff: "30s", resetAfter: "30s" },
   stopGrace: "10s",
   logs: { maxSize: "10Mi", maxFiles: 5 },
+  update: { maxSurge: 1, maxUnavailable: 0, healthyDeadline: "30s", drainTimeout: "10s" },
 } as const;
 
 /** How a field is explained in error messages and hints. */
@@ -285,6 +286,63 @@ const logs = documented(
   { expected: "a mapping with `maxSize` and/or `maxFiles`", example: { maxSize: "10Mi" } },
 );
 
+/** A count of replicas, or a percentage of the desired count: `1`, `25%`. */
+function replicaBudget(description: string, example: number | string) {
+  return documented(
+    z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)]),
+    description,
+    { expected: "a whole number ≥ 0 or a percentage such as 25%", example, suggest: unquoteNumber },
+  );
+}
+
+const updateDefaults = DEFAULTS.update;
+const update = documented(
+  z.strictObject({
+    maxSurge: replicaBudget(
+      "How many replicas above `replicas` may run during a rollout (a percentage of " +
+        `\`replicas\` is rounded up). Default ${updateDefaults.maxSurge}.`,
+      "25%",
+    ).default(updateDefaults.maxSurge),
+    maxUnavailable: replicaBudget(
+      "How many of `replicas` may be not ready during a rollout (a percentage is rounded " +
+        `down). Default ${updateDefaults.maxUnavailable}: capacity never drops. Both this ` +
+        "and maxSurge 0 would leave a rollout no room to move: an error.",
+      1,
+    ).default(updateDefaults.maxUnavailable),
+    healthyDeadline: duration(
+      "A new replica that is not ready this long after it started (or any that exits) fails " +
+        "the rollout, which then rolls back on its own to the revision that served before. " +
+        `Default ${updateDefaults.healthyDeadline}.`,
+      "2m",
+    ).default(updateDefaults.healthyDeadline),
+    drainTimeout: duration(
+      "How long an old replica taken out of the proxy's pool may finish its in-flight " +
+        `requests before it is stopped. Default ${updateDefaults.drainTimeout}.`,
+      "30s",
+    ).default(updateDefaults.drainTimeout),
+  }),
+  "How a new revision replaces the running one: new replicas start and must be ready before " +
+    "old ones leave the pool, are drained and stopped; a revision that fails rolls back.",
+  {
+    expected: "a mapping with `maxSurge`, `maxUnavailable`, `healthyDeadline`, `drainTimeout`",
+    example: { maxSurge: 1, maxUnavailable: 0 },
+  },
+);
+
+const ignore = documented(
+  z.array(
+    documented(z.string().min(1), "A gitignore-style pattern relative to `cwd`.", {
+      expected: "a pattern such as *.log or data/",
+      example: "*.log",
+    }),
+  ),
+  "Files of `cwd` that are not part of the app's revision: not hashed, not copied into the " +
+    "snapshot its replicas run from. `*.log` (any depth), `data/` (folders only), " +
+    "`/build` or `config/*.json` (from `cwd`), `**` across folders. .git/ and .baton/ are " +
+    "always left out.",
+  { expected: "a list of patterns", example: ["*.log", "tmp/"] },
+);
+
 const env = documented(
   z.record(
     z.string(),
@@ -304,10 +362,13 @@ export const appSchema = documented(
     command,
     cwd: documented(
       z.string().min(1),
-      "Working directory of the replicas, relative to the definition file; it must exist. " +
-        "Default: the folder holding the definition.",
+      "The app's folder, relative to the definition file; it must exist. Its content is part " +
+        "of the app's revision: editing a file in it rolls the app out again, and each " +
+        "revision's replicas run from their own snapshot of it (see `ignore`). Default: the " +
+        "folder holding the definition.",
       { expected: "a directory path", example: "./site" },
     ).optional(),
+    ignore: ignore.default([]),
     env: env.default({}),
     replicas: wholeNumber(
       `How many replicas to keep running (0 stops the app but keeps it defined). Default ${DEFAULTS.replicas}.`,
@@ -351,6 +412,7 @@ export const appSchema = documented(
       "30s",
     ).default(DEFAULTS.stopGrace),
     logs: logs.prefault({}),
+    update: update.prefault({}),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },

@@ -1,5 +1,6 @@
 export { StateError, type StateErrorCode } from "./errors.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";
+export type { AppRevisionRecord, RevisionPin, RolloutStore } from "./rollout-store.js";
 export {
   type ClaimResult,
   type OpenOptions,

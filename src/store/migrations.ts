@@ -89,6 +89,66 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 2,
+    name: "rollouts",
+    up: `
+      -- What each revision of an app is made of, so a restarted controller can roll back to
+      -- a revision the current definition no longer has. bad_reason: the revision failed a
+      -- rollout and is not deployed again until the definition gives the app another one.
+      CREATE TABLE app_revisions (
+        app        TEXT    NOT NULL,
+        revision   TEXT    NOT NULL,
+        spec       TEXT    NOT NULL CHECK (json_valid(spec)),
+        created_at INTEGER NOT NULL,
+        bad_reason TEXT,
+        PRIMARY KEY (app, revision)
+      ) STRICT;
+
+      -- One row per rollout of an app, its outcome updated in place as it moves.
+      CREATE TABLE rollouts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        app           TEXT    NOT NULL,
+        from_revision TEXT,
+        to_revision   TEXT    NOT NULL,
+        trigger       TEXT    NOT NULL CHECK (trigger IN ('apply', 'rollback')),
+        state         TEXT    NOT NULL CHECK (state IN ('progressing', 'rolling-back',
+                        'rolled-out', 'rolled-back', 'failed', 'superseded')),
+        reason        TEXT,
+        last_output   TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(last_output)),
+        started_at    INTEGER NOT NULL,
+        finished_at   INTEGER,
+        by            TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX rollouts_by_app ON rollouts (app, id);
+      -- At most one unfinished rollout per app, whatever a crash interrupted.
+      CREATE UNIQUE INDEX rollouts_one_active ON rollouts (app)
+        WHERE state IN ('progressing', 'rolling-back');
+
+      -- The journal: each step of a rollout, in order, never rewritten.
+      CREATE TABLE rollout_steps (
+        rollout INTEGER NOT NULL REFERENCES rollouts (id),
+        seq     INTEGER NOT NULL,
+        at      INTEGER NOT NULL,
+        action  TEXT    NOT NULL,
+        replica TEXT,
+        detail  TEXT    NOT NULL DEFAULT '',
+        PRIMARY KEY (rollout, seq)
+      ) STRICT;
+      CREATE TRIGGER rollout_steps_no_update BEFORE UPDATE ON rollout_steps
+      BEGIN
+        SELECT RAISE(ABORT, 'the rollout journal is append-only');
+      END;
+
+      -- \`baton rollback\`: the app runs this revision until the definition's own revision
+      -- of the app (base_revision when the pin was made) changes.
+      CREATE TABLE revision_pins (
+        app           TEXT PRIMARY KEY,
+        revision      TEXT NOT NULL,
+        base_revision TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

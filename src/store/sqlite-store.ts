@@ -4,6 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { StateError } from "./errors.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
+import { RolloutStore } from "./rollout-store.js";
 import type {
   ControllerRecord,
   EventQuery,
@@ -86,6 +87,8 @@ const EVENT_COLUMNS = "id, at, type, app, replica, message, data";
  */
 export class SqliteStore {
   readonly path: string;
+  /** Rollouts, their journal, app revision specs and rollback pins. */
+  readonly rollouts: RolloutStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -96,6 +99,7 @@ export class SqliteStore {
     this.path = path;
     this.now = now;
     this.stmt = prepareStatements(db);
+    this.rollouts = new RolloutStore(db, now);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 

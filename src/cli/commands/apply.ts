@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
 import { requireController } from "../api-client.js";
@@ -22,8 +23,9 @@ export function applyCommand(program: Command): void {
       async (options: CommonOptions & { wait?: boolean; timeout: string; json?: boolean }) => {
         const timeoutMs = durationOption("--timeout", options.timeout);
         // Validated here first: a bad definition never reaches the controller.
-        const definition = loadDefinition(definitionPath(options));
-        const client = requireController(stateDir(options));
+        const dir = stateDir(options);
+        const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
+        const client = requireController(dir);
         const body = await client.call("POST", "/api/v1/apply", {
           file: definition.file,
           source: definition.source,

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
@@ -15,8 +16,8 @@ export function planCommand(program: Command): void {
     .description("show what applying the definition would change; changes nothing")
     .option("--json", "machine-readable plan")
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const definition = loadDefinition(definitionPath(options));
       const dir = stateDir(options);
+      const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
       const client = findController(dir);
       let plan: Plan;
       if (client !== undefined) {

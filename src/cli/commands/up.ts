@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
 import { delay } from "../../util/wait.js";
@@ -25,8 +25,8 @@ export function upCommand(program: Command): void {
     .option("-d, --detach", "run the controller in the background; return once its API answers")
     .action(async (options: CommonOptions & { detach?: boolean }) => {
       const file = definitionPath(options);
-      const definition = loadDefinition(file);
       const dir = stateDir(options);
+      const definition = loadDefinition(file, { exclude: [resolve(dir)] });
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.

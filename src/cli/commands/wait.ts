@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { AppStatus } from "../../apps/index.js";
 import type { ControllerStatus } from "../../controller/index.js";
 import { parseDuration } from "../../spec/units.js";
 import { delay } from "../../util/wait.js";
@@ -39,6 +40,15 @@ export async function waitConverged(
   const tty = useColor(process.stderr) || process.stderr.isTTY === true;
   for (;;) {
     const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
+    const failed = status.apps.filter((a) => a.state === "rolled-back" || a.state === "failed");
+    if (failed.length > 0) {
+      if (tty) process.stderr.write("\r\u001b[K");
+      throw new CliError(
+        "wait.rollout_failed",
+        failed.map(describeFailure).join("\n"),
+        failureHint(failed),
+      );
+    }
     const pending = status.apps.filter((a) => a.state !== "converged");
     if (pending.length === 0) {
       if (tty) process.stderr.write("\r\u001b[K");
@@ -66,4 +76,21 @@ export async function waitConverged(
     if (tty) process.stderr.write(`\r\u001b[Kwaiting: ${progress}`);
     await delay(150);
   }
+}
+
+/** Why an app's revision is not what runs, with the failing replica's last output. */
+function describeFailure(app: AppStatus): string {
+  const rollout = app.rollout;
+  const what =
+    app.state === "rolled-back"
+      ? `${app.name}: revision ${rollout?.to ?? "?"} failed and was rolled back to ${app.revision}`
+      : `${app.name}: revision ${app.revision} failed and has nothing to roll back to`;
+  const why = rollout?.reason ? `: ${rollout.reason}` : "";
+  const lines = (rollout?.lastOutput ?? []).map((line) => `    | ${line}`);
+  return [`${what}${why}`, ...(lines.length > 0 ? ["  last output:", ...lines] : [])].join("\n");
+}
+
+function failureHint(apps: readonly AppStatus[]): string {
+  const name = apps[0]?.name ?? "APP";
+  return `see \`baton logs ${name} --all\` and \`baton history ${name}\`; fix the definition and apply it again`;
 }

@@ -1,0 +1,78 @@
+import { readdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { AppSpec } from "../spec/index.js";
+import { copyTree, TreeChangedError } from "../util/file-tree.js";
+
+/** Digest characters in a snapshot's folder name: 96 bits, unique for any real history. */
+const NAME_LENGTH = 24;
+
+/**
+ * Immutable copies of app folders, one per content digest, under `<state>/snapshots/<app>/`.
+ * A revision's replicas run from its copy, so editing the app's folder never changes a
+ * running revision, and a rollback runs the files the old revision ran.
+ */
+export class Snapshots {
+  private readonly making = new Map<string, Promise<string>>();
+
+  private readonly stateDir: string;
+
+  constructor(stateDir: string) {
+    this.stateDir = resolve(stateDir);
+  }
+
+  dir(app: string, spec: AppSpec): string {
+    return join(this.stateDir, "snapshots", app, spec.contentDigest.slice(0, NAME_LENGTH));
+  }
+
+  /** Makes the snapshot of `spec`'s content unless it exists; resolves to its folder. */
+  prepare(app: string, spec: AppSpec): Promise<string> {
+    const dir = this.dir(app, spec);
+    let making = this.making.get(dir);
+    if (making === undefined) {
+      making = this.copy(spec, dir).finally(() => this.making.delete(dir));
+      this.making.set(dir, making);
+    }
+    return making;
+  }
+
+  /** Removes the app's snapshots except those in `keep` (folders as `dir` names them). */
+  async prune(app: string, keep: ReadonlySet<string>): Promise<void> {
+    const root = join(this.stateDir, "snapshots", app);
+    let names: string[];
+    try {
+      names = await readdir(root);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const dir = join(root, name);
+      // Temporary folders of a copy in progress belong to that copy.
+      if (keep.has(dir) || name.includes(".tmp-")) continue;
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async copy(spec: AppSpec, dir: string): Promise<string> {
+    try {
+      await copyTree(spec.cwd, dir, {
+        ignore: spec.ignore,
+        exclude: [this.stateDir],
+        expectedDigest: spec.contentDigest,
+      });
+    } catch (error) {
+      if (error instanceof TreeChangedError) {
+        throw new SnapshotError(
+          `the files of ${spec.cwd} changed while Baton copied them (expected content ${error.expected.slice(0, 12)}, found ${error.found.slice(0, 12)}); apply again once they are saved`,
+        );
+      }
+      throw new SnapshotError(
+        `could not copy ${spec.cwd} into a snapshot: ${(error as Error).message}`,
+      );
+    }
+    return dir;
+  }
+}
+
+export class SnapshotError extends Error {
+  override name = "SnapshotError";
+}

@@ -1,0 +1,64 @@
+import type { Command } from "commander";
+import type { RolloutRecord } from "../../apps/rollout-types.js";
+import { requireController } from "../api-client.js";
+import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import { printJson, say, useColor } from "../output.js";
+import {
+  apiRolloutSource,
+  followRollout,
+  outcomeError,
+  reportOutcome,
+  silentOutput,
+} from "../rollout-follow.js";
+import { durationOption } from "./wait.js";
+
+interface RollbackOptions extends CommonOptions {
+  readonly to?: string;
+  readonly wait?: boolean;
+  readonly timeout: string;
+  readonly json?: boolean;
+}
+
+export function rollbackCommand(program: Command): void {
+  withCommonOptions(program.command("rollback <app>"))
+    .summary("roll an app back to an earlier revision")
+    .description(
+      "roll an app back to an earlier revision, as a rollout; it holds until the definition changes the app",
+    )
+    .option(
+      "--to <revision>",
+      "the revision (or a prefix of it) to go back to; default: the previous one",
+    )
+    .option("--wait", "follow the rollout until it ends (exit 1 unless it rolls out)")
+    .option("--timeout <duration>", "with --wait: give up after this long (exit 1)", "5m")
+    .option("--json", "machine-readable result: { rollout }, the final one with --wait")
+    .action(async (app: string, options: RollbackOptions) => {
+      const timeoutMs = durationOption("--timeout", options.timeout);
+      const client = requireController(stateDir(options));
+      const body = await client.call("POST", `/api/v1/apps/${encodeURIComponent(app)}/rollback`, {
+        ...(options.to === undefined ? {} : { to: options.to }),
+        by: whoAmI(),
+      });
+      const started = body.rollout as RolloutRecord;
+      if (!options.wait) {
+        if (options.json) printJson(body);
+        else say(rollingBack(started));
+        return;
+      }
+      if (!options.json) say(rollingBack(started));
+      const ended = await followRollout(apiRolloutSource(client), app, {
+        timeoutMs,
+        rolloutId: started.id,
+        ...(options.json ? { output: silentOutput } : {}),
+      });
+      if (!options.json) return reportOutcome(app, ended, useColor());
+      printJson({ rollout: ended });
+      // The JSON says how it ended; the exit code says it to scripts that only check that.
+      const error = ended === null ? undefined : outcomeError(ended);
+      if (error !== undefined) throw error;
+    });
+}
+
+function rollingBack(record: RolloutRecord): string {
+  return `rolling back ${record.app} from ${record.fromRevision ?? "nothing"} to ${record.toRevision} (rollout ${record.id})`;
+}
