@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, one after the other in one process — the proxy against
- * HAProxy, self-healing and idle cost against PM2 — then bench/results/summary.md (and .json)
- * with the machine, each table and the ratios at a glance. Each bench also writes its own
- * results (proxy.md, selfheal.md, idle.md and their .json).
+ * HAProxy, self-healing, idle cost and rolling updates against PM2, the controller's own
+ * recovery — then bench/results/summary.md (and .json) with the machine, each table and the
+ * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
+ * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery] [--quick]
  *
  * `--quick` runs smaller versions (for checking the harness, not for numbers) and writes
  * their results to a temporary folder, never over bench/results.
@@ -18,10 +19,12 @@ import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
 import { ensurePm2, pm2Version, requireTool } from "./peers.js";
 import { type BenchResult as ProxyResult, proxyBench, renderMarkdown } from "./proxy.js";
+import { type RecoveryResult, recoveryBench, renderRecoveryMarkdown } from "./recovery.js";
+import { type RolloutResult, renderRolloutMarkdown, rolloutBench } from "./rollout.js";
 import { renderSelfHealMarkdown, type SelfHealResult, selfHealBench } from "./selfheal.js";
 
-type BenchName = "proxy" | "selfheal" | "idle";
-const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle"];
+type BenchName = "proxy" | "selfheal" | "idle" | "rollout" | "recovery";
+const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle", "rollout", "recovery"];
 
 interface Outcome<T> {
   readonly result?: T;
@@ -44,6 +47,8 @@ export interface Summary {
   readonly proxy?: Outcome<ProxyResult>;
   readonly selfheal?: Outcome<SelfHealResult>;
   readonly idle?: Outcome<IdleResult>;
+  readonly rollout?: Outcome<RolloutResult>;
+  readonly recovery?: Outcome<RecoveryResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -136,6 +141,49 @@ function glance(s: Summary): string {
       ["idle", "PM2 daemon / Baton controller+proxy, RSS", `${round(i.ratios.rss)}×`, "info", "-"],
     );
   }
+  const u = s.rollout?.result;
+  if (u !== undefined) {
+    const side = (n: "baton" | "pm2") => u.sides.find((m) => m.name === n);
+    const b = side("baton");
+    const p2 = side("pm2");
+    rows.push(
+      [
+        "rollout",
+        `failed requests during rollouts, Baton (PM2: ${p2?.failedTotal ?? "-"} of ${p2?.requestsTotal ?? "-"})`,
+        `${b?.failedTotal ?? "-"} of ${b?.requestsTotal ?? "-"}`,
+        "0",
+        u.goal.met ? "met" : "NOT met",
+      ],
+      [
+        "rollout",
+        `Baton / PM2 rollout time (${round(b?.ms.median ?? Number.NaN)} / ${round(p2?.ms.median ?? Number.NaN)} ms)`,
+        `${round(u.ratio)}×`,
+        "info",
+        "-",
+      ],
+    );
+  }
+  const c = s.recovery?.result;
+  if (c !== undefined) {
+    const b = c.sides.find((m) => m.name === "baton");
+    const p2 = c.sides.find((m) => m.name === "pm2");
+    rows.push(
+      [
+        "recovery",
+        "controller SIGKILL → `up -d` + `wait` converged",
+        `${round(b?.ms.median ?? Number.NaN)} ms`,
+        "info",
+        "-",
+      ],
+      [
+        "recovery",
+        `failed requests; trials with all replicas adopted${p2 ? ` (PM2 resurrect: ${p2.failedTotal} failed, apps restarted)` : ""}`,
+        `${b?.failedTotal ?? "-"}; ${b?.adoptedTrials ?? "-"} of ${c.settings.trials}`,
+        "0; all",
+        c.goal.met ? "met" : "NOT met",
+      ],
+    );
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -169,6 +217,8 @@ ${glance(s)}`,
   add("proxy", s.proxy, renderMarkdown);
   add("selfheal", s.selfheal, renderSelfHealMarkdown);
   add("idle", s.idle, renderIdleMarkdown);
+  add("rollout", s.rollout, renderRolloutMarkdown);
+  add("recovery", s.recovery, renderRecoveryMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -184,7 +234,9 @@ export async function runAll(
     requireTool("haproxy");
     requireTool("wrk");
   }
-  if (only.includes("selfheal") || only.includes("idle")) ensurePm2(log);
+  if (["selfheal", "idle", "rollout", "recovery"].some((n) => only.includes(n as BenchName))) {
+    ensurePm2(log);
+  }
 
   const proxy = only.includes("proxy")
     ? await timed("proxy", () =>
@@ -206,6 +258,18 @@ export async function runAll(
       )
     : undefined;
   if (idle?.result) process.stdout.write(`${renderIdleMarkdown(idle.result)}\n`);
+  const rollout = only.includes("rollout")
+    ? await timed("rollout", () =>
+        rolloutBench(quick ? { trials: 1, padMs: 500, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (rollout?.result) process.stdout.write(`${renderRolloutMarkdown(rollout.result)}\n`);
+  const recovery = only.includes("recovery")
+    ? await timed("recovery", () =>
+        recoveryBench(quick ? { trials: 2, padMs: 500, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (recovery?.result) process.stdout.write(`${renderRecoveryMarkdown(recovery.result)}\n`);
 
   const summary: Summary = {
     name: "summary",
@@ -222,6 +286,8 @@ export async function runAll(
     ...(proxy ? { proxy } : {}),
     ...(selfheal ? { selfheal } : {}),
     ...(idle ? { idle } : {}),
+    ...(rollout ? { rollout } : {}),
+    ...(recovery ? { recovery } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
@@ -244,7 +310,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runAll(only, values.quick).then(
     (s) => {
       process.stdout.write(`\n${glance(s)}\n`);
-      if ([s.proxy, s.selfheal, s.idle].some((o) => o?.error !== undefined)) process.exitCode = 1;
+      const outcomes = [s.proxy, s.selfheal, s.idle, s.rollout, s.recovery];
+      if (outcomes.some((o) => o?.error !== undefined)) process.exitCode = 1;
     },
     (err: unknown) => {
       process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);

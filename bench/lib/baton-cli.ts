@@ -9,7 +9,9 @@ import type { ControllerStatus } from "../../src/controller/index.js";
 import type { EventRecord } from "../../src/store/index.js";
 import { alive } from "./procfs.js";
 
-export const BATON_CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
+/** The built CLI; `BATON_BENCH_CLI` points the benchmarks at another build of Baton. */
+export const BATON_CLI =
+  process.env.BATON_BENCH_CLI ?? resolve(import.meta.dirname, "../../dist/cli/main.js");
 
 export type { ControllerStatus, EventRecord };
 

@@ -29,7 +29,8 @@ export class Pm2 {
     readonly home: string,
   ) {}
 
-  run(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  /** Runs one PM2 command; `env` is added to its environment (what `--update-env` takes). */
+  run(args: readonly string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<string> {
     return new Promise((res, rej) => {
       execFile(
         process.execPath,
@@ -37,7 +38,7 @@ export class Pm2 {
         {
           timeout: timeoutMs,
           killSignal: "SIGKILL",
-          env: { ...process.env, PM2_HOME: this.home, NO_COLOR: "1" },
+          env: { ...process.env, ...env, PM2_HOME: this.home, NO_COLOR: "1" },
           maxBuffer: 64 * 1024 * 1024,
         },
         (err, stdout, stderr) => {

@@ -30,3 +30,9 @@ export function round(value: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** "median (min–max)" with a fixed number of decimals, for tables. */
+export function spread(s: Summary, digits = 0): string {
+  const f = (x: number) => x.toFixed(digits);
+  return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}

@@ -36,7 +36,11 @@ export async function runController(options: RunControllerOptions): Promise<void
     }
     process.exit(0);
   };
-  const server = new ApiServer({ token, onShutdown: (workloads) => void exit(workloads) });
+  const server = new ApiServer({
+    token,
+    stateDir: options.stateDir,
+    onShutdown: (workloads) => void exit(workloads),
+  });
   const api = await server.listen();
   try {
     controller = await Controller.start({

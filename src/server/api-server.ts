@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import { ControllerError } from "../controller/errors.js";
 import type { Controller } from "../controller/index.js";
 import { planSummary } from "../engine/index.js";
@@ -15,6 +16,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface ApiServerOptions {
   readonly token: string;
+  /** The controller's state directory: never part of an app's content when inside its cwd. */
+  readonly stateDir: string;
   /** Called after `POST /api/v1/shutdown` has answered. */
   readonly onShutdown: (workloads: boolean) => void;
 }
@@ -165,7 +168,12 @@ export class ApiServer {
       );
     }
     const appliedBy = typeof body.appliedBy === "string" ? body.appliedBy : "api";
-    return { definition: parseDefinition(body.source, body.file), appliedBy };
+    return {
+      definition: parseDefinition(body.source, body.file, {
+        exclude: [resolve(this.options.stateDir)],
+      }),
+      appliedBy,
+    };
   }
 
   private async apply(controller: Controller, req: IncomingMessage): Promise<unknown> {

@@ -3,6 +3,7 @@
  * absolute, probes tagged by kind, scalars kept as written. Runs only on input that passed
  * the schema and the checks, so a value that does not parse here is a bug, not a user error.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
 import type { AppSpec, Command, Definition, Probe, ReplicaBudget } from "./model.js";
@@ -64,7 +65,7 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
     command,
     cwd,
     ignore: app.ignore,
-    contentDigest: treeDigest(cwd, { ignore: app.ignore, exclude: ctx.exclude ?? [] }),
+    contentDigest: contentDigest(cwd, app.ignore, ctx.exclude ?? []),
     env,
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),
@@ -116,4 +117,14 @@ function bytes(text: string): number {
   const value = parseSize(text);
   if (value === undefined) throw new Error(`build: unvalidated size ${JSON.stringify(text)}`);
   return value;
+}
+
+/**
+ * The app folder's content digest. A folder that does not exist has none: a definition
+ * parsed from text for a file that is not on disk (tests, the API's plan) still builds,
+ * and checks.ts has already reported a `cwd` the user wrote that is missing.
+ */
+function contentDigest(cwd: string, ignore: readonly string[], exclude: readonly string[]): string {
+  if (!existsSync(cwd)) return "";
+  return treeDigest(cwd, { ignore, exclude });
 }

@@ -15,7 +15,7 @@ export function appRevision(app: AppSpec): string {
   const madeOf = {
     command: app.command,
     cwd: app.cwd,
-    content: app.contentDigest,
+    content: app.contentDigest === "" ? undefined : app.contentDigest,
     env: app.env,
     health: app.health,
     restart: app.restart,

@@ -23,6 +23,8 @@ describe("a minimal definition", () => {
         name: "web",
         command: { argv: ["node", "server.js"] },
         cwd: join(fixtures, "minimal"),
+        ignore: [],
+        contentDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
         env: {},
         replicas: 1,
         protocol: "http",
@@ -31,6 +33,12 @@ describe("a minimal definition", () => {
         restart: { backoffMs: 250, maxBackoffMs: 30_000, resetAfterMs: 30_000 },
         stopGraceMs: 10_000,
         logs: { maxBytes: 10 * 1024 * 1024, maxFiles: 5 },
+        update: {
+          maxSurge: 1,
+          maxUnavailable: 0,
+          healthyDeadlineMs: 30_000,
+          drainTimeoutMs: 10_000,
+        },
       },
     });
   });
@@ -54,6 +62,8 @@ describe("the full example of the definition format", () => {
       name: "web",
       command: { argv: ["busybox", "httpd", "-f", "-p", "${PORT}"] },
       cwd: join(fixtures, "full-example", "site"),
+      ignore: ["*.log", "tmp/"],
+      contentDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
       env: { GREETING: "hi" },
       replicas: 3,
       port: 8080,
@@ -81,6 +91,12 @@ describe("the full example of the definition format", () => {
       restart: { backoffMs: 1000, maxBackoffMs: 60_000, resetAfterMs: 60_000 },
       stopGraceMs: 10_000,
       logs: { maxBytes: 10_485_760, maxFiles: 5 },
+      update: {
+        maxSurge: "25%",
+        maxUnavailable: 0,
+        healthyDeadlineMs: 60_000,
+        drainTimeoutMs: 30_000,
+      },
     });
   });
 

@@ -73,10 +73,14 @@ describe("SqliteStore.open", () => {
       .all()
       .map((r) => r.name);
     expect(tables).toEqual([
+      "app_revisions",
       "controller",
       "events",
       "replicas",
+      "revision_pins",
       "revisions",
+      "rollout_steps",
+      "rollouts",
       "scale_overrides",
       "schema_migrations",
     ]);

@@ -1,0 +1,69 @@
+/**
+ * The app of the rollout and recovery benchmarks: a small Node HTTP server on `$PORT` that
+ * answers "VERSION PID" (so a client tells the old release from the new one, and which
+ * process answered) and "ok" on /healthz. Like a real service it takes a while to start: it
+ * listens `startDelayMs` after its process began, so a rollout that sends traffic to a
+ * process before it listens, or stops the old ones before the new ones listen, drops
+ * requests. On SIGTERM or SIGINT (what Baton and PM2 send) it shuts down the usual graceful
+ * way: `server.close()` (stop accepting, close idle keep-alive connections, let requests in
+ * flight finish), then exit.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+function source(startDelayMs: number): string {
+  return `"use strict";
+const { createServer } = require("node:http");
+const body = (process.env.VERSION || "0") + " " + process.pid;
+const server = createServer((req, res) => {
+  const text = req.url === "/healthz" ? "ok" : body;
+  res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+});
+server.keepAliveTimeout = 30_000;
+setTimeout(() => server.listen(Number(process.env.PORT), "127.0.0.1"), ${startDelayMs});
+function stop() {
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 5_000).unref();
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+`;
+}
+
+/** Writes `server.js` (CommonJS: no package.json beside it) into dir; returns its path. */
+export function writeVersionedApp(dir: string, startDelayMs = 300): string {
+  const path = join(dir, "server.js");
+  writeFileSync(path, source(startDelayMs));
+  return path;
+}
+
+/** The version of a "VERSION PID" answer, and its pid. */
+export function parseAnswer(body: string): { version: string; pid: number } {
+  const [version = "", pid = ""] = body.split(" ");
+  return { version, pid: Number(pid) };
+}
+
+/**
+ * baton.yaml of one app `web` running that server.js: `replicas` replicas behind Baton's
+ * proxy on `port`, ready once GET /healthz answers, with VERSION in its environment (a
+ * change of VERSION is a new revision: a rollout).
+ */
+export function webAppYaml(
+  project: string,
+  port: number,
+  replicas: number,
+  version: string,
+): string {
+  return `project: ${project}
+apps:
+  web:
+    command: ["node", "server.js"]
+    cwd: .
+    replicas: ${replicas}
+    port: ${port}
+    env: { VERSION: "${version}" }
+    health:
+      readiness: { http: /healthz }
+`;
+}
