@@ -89,6 +89,8 @@ export interface RolloutTrial {
   /** Trigger → each failed request (the first 50), ms. */
   readonly failedAtMs: readonly number[];
   readonly checks: RolloutChecks;
+  /** Baton only, from its event log: trigger → `rollout.started` and → rolled out, ms. */
+  readonly controller?: { readonly startedMs?: number; readonly doneMs?: number };
 }
 
 export interface RolloutSide {
@@ -104,6 +106,9 @@ export interface RolloutSide {
   readonly errors: Readonly<Record<string, number>>;
   /** Every check of every trial passed. */
   readonly checksOk: boolean;
+  /** Baton only: trigger → the controller started the rollout / finished it (its event log). */
+  readonly controllerStartedMs?: Summary;
+  readonly controllerDoneMs?: Summary;
   readonly trials: readonly RolloutTrial[];
 }
 
@@ -251,7 +256,9 @@ async function batonTrial(
     throw new Error(`baton: web is ${before.state} with ${before.replicas.length} replicas`);
   }
   const oldPids = before.replicas.map((r) => r.pid).filter((p): p is number => p !== null);
+  let triggeredAt = Date.now();
   const run = await underLoad(port, s, oldPids, () => {
+    triggeredAt = Date.now();
     writeFileSync(project.file, webAppYaml("bench-rollout", port, s.replicas, version));
     return project.cli(
       ["apply", "--wait", "--timeout", `${s.maxRolloutS}s`],
@@ -269,7 +276,23 @@ async function batonTrial(
     newPids: app.replicas.every((r) => r.pid !== null && !oldPids.includes(r.pid)),
     servesNew: await servesVersion(port, version, FRESH_CHECKS),
   });
-  return { trial, status };
+  const events = (await project.events("web", 500)).filter((e) => e.at >= triggeredAt);
+  const after = (types: readonly string[]): number | undefined => {
+    const e = events.find((x) => types.includes(x.type));
+    return e === undefined ? undefined : e.at - triggeredAt;
+  };
+  const started = after(["rollout.started"]);
+  const done = after(["rollout.rolled_out", "app.converged"]);
+  return {
+    trial: {
+      ...trial,
+      controller: {
+        ...(started === undefined ? {} : { startedMs: started }),
+        ...(done === undefined ? {} : { doneMs: done }),
+      },
+    },
+    status,
+  };
 }
 
 async function pm2Trial(
@@ -322,8 +345,24 @@ function side(name: Manager, trials: readonly RolloutTrial[], replicas: number):
     maxMs: summarize(trials.map((t) => t.load.maxMs)),
     errors,
     checksOk: trials.every((t) => checksPass(t.checks, replicas)),
+    ...optionalSummary(
+      "controllerStartedMs",
+      trials.map((t) => t.controller?.startedMs),
+    ),
+    ...optionalSummary(
+      "controllerDoneMs",
+      trials.map((t) => t.controller?.doneMs),
+    ),
     trials,
   };
+}
+
+function optionalSummary<K extends string>(
+  key: K,
+  values: readonly (number | undefined)[],
+): Partial<Record<K, Summary>> {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? {} : ({ [key]: summarize(known) } as Record<K, Summary>);
 }
 
 export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutResult> {
@@ -485,6 +524,9 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     spread(m.achievedPerS),
     spread(m.p99Ms, 1),
     spread(m.maxMs),
+    m.controllerStartedMs === undefined || m.controllerDoneMs === undefined
+      ? "-"
+      : `${spread(m.controllerStartedMs)} / ${spread(m.controllerDoneMs)}`,
     m.checksOk ? "all ok" : "FAILED",
   ]);
   const trialRows = r.sides.flatMap((m) =>
@@ -498,6 +540,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
       t.firstNewMs === undefined ? "-" : t.firstNewMs.toFixed(0),
       t.lastOldMs === undefined ? "-" : t.lastOldMs.toFixed(0),
       t.load.connectionsOpened,
+      `${t.controller?.startedMs ?? "-"} / ${t.controller?.doneMs ?? "-"}`,
       checksText(t.checks, st.replicas),
     ]),
   );
@@ -507,15 +550,15 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
 
 ${r.at} — ${r.machine.cpus} CPUs, Node ${r.machine.node}, PM2 ${r.machine.pm2}; load average ${r.machine.load[0]} before, ${r.machine.load[1]} after
 
-A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy). PM2: \`pm2 reload web --update-env\` (cluster mode). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollouts each, alternating. Median (min–max).
+A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy). PM2: \`pm2 reload web --update-env\` (cluster mode). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollout(s) each, alternating. Median (min–max).
 
-${markdownTable(["manager", "rollout ms", "min / median / max ms", "failed requests, all rollouts", "failed per rollout", "achieved req/s", "p99 ms", "max latency ms", "checks"], rows)}
+${markdownTable(["manager", "rollout ms", "min / median / max ms", "failed requests, all rollouts", "failed per rollout", "achieved req/s", "p99 ms", "max latency ms", "controller log: rollout started / done ms", "checks"], rows)}
 
 Failed requests by kind — Baton: ${baton ? errorsText(baton.errors) : "-"}; PM2: ${pm2 ? errorsText(pm2.errors) : "-"}. "On a reused socket": the request went out on a keep-alive connection the server was closing (the app's graceful \`server.close()\` closes idle keep-alive connections).
 
-Each rollout (first new / last old = trigger → first answer of the new version / last answer of the old one, from the load; connections = TCP connections the load opened; checks = ${st.replicas} replicas, all on the new release with new pids, no old process alive when the command returned, fresh requests answered by the new version):
+Each rollout (first new / last old = trigger → first answer of the new version / last answer of the old one, from the load; connections = TCP connections the load opened; controller log = trigger → \`rollout.started\` / \`rollout.rolled_out\` in Baton's event log, the rest of the rollout time being the CLI's own start and \`--wait\` polling; checks = ${st.replicas} replicas, all on the new release with new pids, no old process alive when the command returned, fresh requests answered by the new version):
 
-${markdownTable(["manager", "#", "version", "ms", "failed / requests", "req/s", "first new ms", "last old ms", "connections", "checks"], trialRows)}
+${markdownTable(["manager", "#", "version", "ms", "failed / requests", "req/s", "first new ms", "last old ms", "connections", "controller log ms", "checks"], trialRows)}
 
 | ratio | value | goal |
 | --- | --- | --- |

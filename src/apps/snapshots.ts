@@ -56,7 +56,7 @@ export class Snapshots {
     try {
       await copyTree(spec.cwd, dir, {
         ignore: spec.ignore,
-        exclude: [this.stateDir],
+        exclude: [...spec.contentExclude, this.stateDir],
         expectedDigest: spec.contentDigest,
       });
     } catch (error) {

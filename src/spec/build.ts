@@ -60,12 +60,15 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
       );
   }
   const cwd = app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd);
+  // The definition itself is not the app's content: scaling must not roll the app.
+  const exclude = [...(ctx.exclude ?? []), ctx.file];
   return {
     name,
     command,
     cwd,
     ignore: app.ignore,
-    contentDigest: contentDigest(cwd, app.ignore, ctx.exclude ?? []),
+    contentExclude: exclude,
+    contentDigest: contentDigest(cwd, app.ignore, exclude),
     env,
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),

@@ -65,6 +65,8 @@ export interface AppSpec {
   readonly cwd: string;
   /** Patterns of files in cwd left out of the revision and the snapshot. */
   readonly ignore: readonly string[];
+  /** Absolute paths left out of the content: the definition file, the state directory. */
+  readonly contentExclude: readonly string[];
   /** sha256 of cwd's content (minus `ignore`), when the definition was read. */
   readonly contentDigest: string;
   readonly env: Readonly<Record<string, string>>;
