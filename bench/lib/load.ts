@@ -35,9 +35,10 @@ export interface VersionSeen {
 }
 
 export interface LoadResult {
-  /** performance.now() when the load started and stopped. */
+  /** performance.now() when the load started, and when it stopped sending (stop() or a bound). */
   readonly startedAt: number;
   readonly stoppedAt: number;
+  /** startedAt → stoppedAt; requests still in flight then are waited for and counted. */
   readonly durationMs: number;
   /** Requests sent and finished (served + failed). */
   readonly requests: number;
@@ -47,7 +48,7 @@ export interface LoadResult {
   readonly errors: Readonly<Record<string, number>>;
   /** performance.now() of the first failures (at most 50), to line up with what happened. */
   readonly failedAt: readonly number[];
-  /** requests / duration. */
+  /** requests / durationMs. */
   readonly achievedPerS: number;
   /** Schedule slots given up because a loop was more than 250 ms behind. */
   readonly skipped: number;
@@ -202,12 +203,12 @@ export function startLoad(opts: LoadOptions): RunningLoad {
 
   return {
     async stop() {
+      const stoppedAt = Math.min(performance.now(), deadline);
       stopping = true;
       for (const wake of [...sleepers]) wake();
       // A loop with a request in flight returns once it is answered or timed out.
       await Promise.all(loops);
-      const stoppedAt = performance.now();
-      const durationMs = Math.min(stoppedAt, deadline) - startedAt;
+      const durationMs = stoppedAt - startedAt;
       const sorted = latencies.slice(0, Math.min(finished, latencies.length)).sort();
       return {
         startedAt,

@@ -218,6 +218,7 @@ export class AppsReconciler implements Reconciler {
         health: undefined,
         stopIntent: leaving ? "remove" : undefined,
       });
+      if (ready) state.pooled = new Set([...state.pooled, handle.id]);
       state.adopting = true;
     }
     for (const state of this.apps.values()) {

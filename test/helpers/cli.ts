@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const CLI = join(ROOT, "dist", "cli", "main.js");
@@ -50,6 +50,7 @@ export class Project {
   }
 
   write(name: string, content: string): void {
+    mkdirSync(dirname(join(this.dir, name)), { recursive: true });
     writeFileSync(join(this.dir, name), content);
   }
 
@@ -76,6 +77,16 @@ export class Project {
     return JSON.parse((await this.ok("status", "--json")).stdout) as StatusJson;
   }
 
+  /** A GET on the running controller's API, as a script with the token would do it. */
+  async api(path: string): Promise<unknown> {
+    const { controller } = await this.status();
+    const token = readFileSync(join(this.stateDir, "api-token"), "utf8").trim();
+    const res = await fetch(`${controller.api}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return res.json();
+  }
+
   /** `baton down` (stops everything it started), then removes the folder. */
   async cleanup(): Promise<void> {
     await this.run("down");
@@ -96,6 +107,14 @@ export interface StatusJson {
     desired: number;
     ready: number;
     state: string;
+    rollout?: {
+      id: number;
+      state: string;
+      from: string | null;
+      to: string;
+      reason: string | null;
+      lastOutput: string[];
+    };
     replicas: {
       id: string;
       pid: number | null;
