@@ -16,6 +16,9 @@
  * command's wall time: trigger → every new replica serves and the old ones are gone, which is
  * checked afterwards). Trials alternate between the two.
  *
+ * By default Baton replaces one replica at a time (maxSurge 1, maxUnavailable 0); PM2 reloads
+ * two instances at a time (PM2_CONCURRENT_ACTIONS, default 2).
+ *
  *   node --import tsx bench/rollout.ts [--trials 5] [--rate 600] [--connections 8]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -550,7 +553,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
 
 ${r.at} — ${r.machine.cpus} CPUs, Node ${r.machine.node}, PM2 ${r.machine.pm2}; load average ${r.machine.load[0]} before, ${r.machine.load[1]} after
 
-A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy). PM2: \`pm2 reload web --update-env\` (cluster mode). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollout(s) each, alternating. Median (min–max).
+A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy: one new replica at a time, none unavailable). PM2: \`pm2 reload web --update-env\` (cluster mode; it reloads two instances at a time, its default \`PM2_CONCURRENT_ACTIONS\`). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollout(s) each, alternating. Median (min–max).
 
 ${markdownTable(["manager", "rollout ms", "min / median / max ms", "failed requests, all rollouts", "failed per rollout", "achieved req/s", "p99 ms", "max latency ms", "controller log: rollout started / done ms", "checks"], rows)}
 

@@ -218,7 +218,8 @@ export class AppsReconciler implements Reconciler {
         health: undefined,
         stopIntent: leaving ? "remove" : undefined,
       });
-      if (ready) state.pooled = new Set([...state.pooled, handle.id]);
+      // What the proxy really serves, leaving ones included: they are unpooled before they stop.
+      if (inProxyPool.has(handle.id)) state.pooled = new Set([...state.pooled, handle.id]);
       state.adopting = true;
     }
     for (const state of this.apps.values()) {

@@ -1,0 +1,205 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { ReplicaCensus, replicaProcesses } from "../helpers/census.js";
+import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { Load } from "../helpers/load.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+/**
+ * The controller is SIGKILLed at chosen steps of a rollout while load runs; `baton up`
+ * again must adopt what runs, resume the rollout from its journal and finish it with no
+ * failed request, the exact replica count, no orphan and never more than replicas+surge.
+ */
+
+let project: Project | undefined;
+const loads: Load[] = [];
+afterEach(async () => {
+  await Promise.all(loads.splice(0).map((l) => l.stop()));
+  await project?.cleanup();
+  project = undefined;
+});
+
+const REPLICAS = 3;
+
+function definition(port: number, env: string): string {
+  return `apps:
+  web:
+    command: ["node", ${JSON.stringify(TEST_APP)}]
+    replicas: ${REPLICAS}
+    port: ${port}
+    ignore: [ready/]
+    env: { ${env} }
+    health:
+      readiness: { http: /healthz, interval: 200ms }
+    update: { maxSurge: 1, maxUnavailable: 0, healthyDeadline: 60s, drainTimeout: 10s }
+`;
+}
+
+const web = (s: StatusJson) => s.apps.find((a) => a.name === "web")!;
+
+interface Step {
+  rollout: number;
+  action: string;
+  replica: string | null;
+}
+
+const rolloutIdOf = (steps: Step[]) => steps[0]?.rollout ?? 0;
+interface RolloutJson {
+  rollout: { id: number; state: string; toRevision: string } | null;
+  steps: Step[];
+}
+
+async function rollout(p: Project): Promise<RolloutJson> {
+  return JSON.parse((await p.ok("rollout", "status", "web", "--json")).stdout) as RolloutJson;
+}
+
+async function untilStep(p: Project, what: string, accept: (steps: Step[]) => boolean) {
+  return eventually(what, async () => (await rollout(p)).steps, accept, 30_000);
+}
+
+/** SIGKILL, as a crash or the OOM killer would; the data plane must not notice. */
+async function killController(p: Project): Promise<void> {
+  const pid = (await p.status()).controller.pid;
+  process.kill(pid, "SIGKILL");
+  await eventually(
+    "the controller is gone",
+    () => processAlive(pid),
+    (alive) => !alive,
+  );
+}
+
+async function setup(): Promise<{ p: Project; port: number; census: ReplicaCensus; load: Load }> {
+  const port = await freePort();
+  project = new Project(definition(port, "GREETING: old"));
+  const p = project;
+  mkdirSync(p.path("ready"));
+  await p.ok("up", "--detach");
+  await p.ok("wait", "--timeout", "30s");
+  const census = new ReplicaCensus(p.stateDir);
+  const load = new Load(port, 4, 90_000);
+  loads.push(load);
+  await eventually(
+    "load flows",
+    () => load.counts.ok,
+    (ok) => ok > 20,
+  );
+  return { p, port, census, load };
+}
+
+/** Everything a resumed rollout must leave behind. */
+async function expectConverged(p: Project, census: ReplicaCensus, load: Load, rolloutId: number) {
+  await p.ok("wait", "--timeout", "60s");
+  const report = await load.stop();
+  expect(report.failed, report.errors.join("\n")).toBe(0);
+  expect(report.ok).toBeGreaterThan(50);
+  const app = web(await p.status());
+  expect(app.state).toBe("converged");
+  expect(app.replicas).toHaveLength(REPLICAS);
+  expect(app.replicas.every((r) => r.revision === app.revision && r.ready)).toBe(true);
+  const running = replicaProcesses(p.stateDir);
+  expect([...running.keys()].sort(), "no orphan, no duplicate").toEqual(
+    app.replicas.map((r) => r.id).sort(),
+  );
+  expect(census.stop()).toBeLessThanOrEqual(REPLICAS + 1);
+  // The same rollout was resumed and finished, not started over.
+  const done = await rollout(p);
+  expect(done.rollout).toMatchObject({ id: rolloutId, state: "rolled-out" });
+  expect(done.rollout?.toRevision).toBe(app.revision);
+}
+
+describe("a controller killed during a rollout", () => {
+  it("before the first new replica is ready: the proxy keeps serving, `up` resumes", async () => {
+    const { p, port, census, load } = await setup();
+    p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
+    await p.ok("apply");
+    const steps = await untilStep(p, "a new replica has started", (s) =>
+      s.some((x) => x.action === "started"),
+    );
+    const first = steps.find((x) => x.action === "started")?.replica;
+    const { rollout: current } = await rollout(p);
+    await killController(p);
+    // Served by the old replicas through the proxy while no controller runs.
+    const during = load.counts.ok;
+    await eventually(
+      "requests still succeed",
+      () => load.counts.ok,
+      (ok) => ok > during + 50,
+    );
+
+    await p.ok("up", "--detach");
+    writeFileSync(p.path("ready/all"), "");
+    await expectConverged(p, census, load, current!.id);
+    // The replica started before the crash was adopted, not replaced.
+    expect(web(await p.status()).replicas.map((r) => r.id)).toContain(first);
+  });
+
+  it("mid-way, with one new replica serving and one old one stopped", async () => {
+    const { p, port, census, load } = await setup();
+    p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
+    await p.ok("apply");
+    const steps = await untilStep(p, "a new replica has started", (s) =>
+      s.some((x) => x.action === "started"),
+    );
+    writeFileSync(p.path(`ready/${steps.find((x) => x.action === "started")?.replica}`), "");
+    await untilStep(
+      p,
+      "an old replica stopped and a second new one started",
+      (s) =>
+        s.some((x) => x.action === "stopped") &&
+        s.filter((x) => x.action === "started").length >= 2,
+    );
+    const { rollout: current } = await rollout(p);
+    await killController(p);
+    const during = load.counts.ok;
+    await eventually(
+      "requests still succeed",
+      () => load.counts.ok,
+      (ok) => ok > during + 50,
+    );
+
+    await p.ok("up", "--detach");
+    writeFileSync(p.path("ready/all"), "");
+    await expectConverged(p, census, load, current!.id);
+  });
+
+  it("while an old replica drains in-flight requests: they complete, it is stopped", async () => {
+    const { p, port, census, load } = await setup();
+    // Long requests keep old replicas busy, so each drain lasts seconds.
+    const slow = new Load(port, 8, 90_000, 1_000, "/slow?ms=5000");
+    loads.push(slow);
+    p.write("baton.yaml", definition(port, "GREETING: new"));
+    await p.ok("apply");
+    const isDraining = (s: Step[], x: Step) =>
+      x.action === "unpooled" && !s.some((y) => y.action === "drained" && y.replica === x.replica);
+    // Polled straight from the API and killed at once: a drain lasts a few seconds at most.
+    const { controller } = await p.status();
+    const token = readFileSync(p.path(".baton/api-token"), "utf8").trim();
+    const steps = await eventually(
+      "an old replica is out of the pool, draining",
+      async () => {
+        const res = await fetch(`${controller.api}/api/v1/apps/web/rollout`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return ((await res.json()) as RolloutJson).steps;
+      },
+      (s) => s.some((x) => isDraining(s, x)),
+      30_000,
+    );
+    process.kill(controller.pid, "SIGKILL");
+    const draining = steps.find((x) => isDraining(steps, x))?.replica;
+    expect(replicaProcesses(p.stateDir).has(draining ?? "")).toBe(true);
+    await eventually(
+      "the controller is gone",
+      () => processAlive(controller.pid),
+      (a) => !a,
+    );
+    const current = { id: rolloutIdOf(steps) };
+
+    await p.ok("up", "--detach");
+    await expectConverged(p, census, load, current!.id);
+    const slowReport = await slow.stop();
+    expect(slowReport.failed, slowReport.errors.join("\n")).toBe(0);
+    expect(slowReport.ok).toBeGreaterThan(0);
+    expect(replicaProcesses(p.stateDir).has(draining!)).toBe(false);
+  });
+});
