@@ -6,7 +6,6 @@ export {
 } from "./apps-reconciler.js";
 export { freePort } from "./ports.js";
 export { APP_KIND, desiredApps, observedApps } from "./resources.js";
-export type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 export type {
   AppHistory,
   RolloutRecord,
@@ -16,3 +15,4 @@ export type {
   RolloutTrigger,
 } from "./rollout-types.js";
 export { FINISHED_ROLLOUT_STATES } from "./rollout-types.js";
+export type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
