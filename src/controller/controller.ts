@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { AppsReconciler, RollbackError } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
@@ -5,7 +7,7 @@ import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-t
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { Definition } from "../spec/index.js";
 import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
@@ -87,6 +89,7 @@ export class Controller {
   }
 
   static async start(options: ControllerOptions): Promise<Controller> {
+    refuseLostState(options.stateDir);
     const store = SqliteStore.open(options.stateDir, { create: true });
     const me = readProcStat(process.pid);
     const claim = store.claimController(
@@ -388,6 +391,22 @@ export class Controller {
       }
     }
   }
+}
+
+/**
+ * A state directory that is gone while its replicas or proxy still run was deleted or
+ * moved: starting afresh would run a second set beside the first and lose track of both.
+ */
+function refuseLostState(stateDir: string): void {
+  if (existsSync(join(stateDir, "state.db"))) return;
+  const users = processesUsingState(stateDir);
+  if (users.length === 0) return;
+  const shown = users.map((u) => `${u.what} (pid ${u.pid})`).join(", ");
+  throw new ControllerError(
+    "state.lost",
+    `${stateDir} has no state, yet ${users.length} process(es) still run from it: ${shown}; it was deleted or moved while they ran`,
+    `put the state directory back (or pass its new place with --state), or stop them: kill ${users.map((u) => u.pid).join(" ")}`,
+  );
 }
 
 /** What replicas inherit from the controller's environment, as a process manager would. */

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReplicaCensus, replicaProcesses } from "../helpers/census.js";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
@@ -201,5 +202,37 @@ describe("a controller killed during a rollout", () => {
     expect(slowReport.failed, slowReport.errors.join("\n")).toBe(0);
     expect(slowReport.ok).toBeGreaterThan(0);
     expect(replicaProcesses(p.stateDir).has(draining!)).toBe(false);
+  });
+});
+
+describe("a state directory deleted while its replicas run", () => {
+  it("is reported with the processes still running from it, never recreated over them", async () => {
+    const port = await freePort();
+    project = new Project(definition(port, "GREETING: old"));
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "30s");
+    const running = replicaProcesses(p.stateDir);
+    await killController(p);
+    rmSync(p.stateDir, { recursive: true, force: true });
+
+    const up = await p.run("up", "--detach");
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/error\[state\.lost\]/);
+    for (const [id, pid] of running) expect(up.stderr).toContain(`replica ${id} (pid ${pid})`);
+    expect(up.stderr).toMatch(/the proxy \(pid \d+\)/);
+    expect(up.stderr).toMatch(/hint: put the state directory back/);
+    // Nothing was started beside them, and no new state was made over them.
+    expect(replicaProcesses(p.stateDir).size).toBe(REPLICAS);
+    expect(existsSync(join(p.stateDir, "state.db"))).toBe(false);
+
+    // The test stops what it started, by the pids the error named.
+    const pids = [...up.stderr.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    await eventually(
+      "they are gone",
+      () => pids.filter(processAlive),
+      (left) => left.length === 0,
+    );
   });
 });

@@ -3,3 +3,4 @@ export {
   ProcessRuntime,
   type ProcessRuntimeOptions,
 } from "./process-runtime.js";
+export { processesUsingState, type StateUser } from "./state-users.js";
