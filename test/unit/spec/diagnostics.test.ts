@@ -713,3 +713,40 @@ describe("the error", () => {
     expect(error.message).toBe(error.format({ color: false }));
   });
 });
+
+describe("a rollout policy", () => {
+  it("with no room to move (maxSurge and maxUnavailable both 0) is refused", () => {
+    const text = yaml(
+      "apps:",
+      "  web:",
+      "    command: x",
+      "    update: { maxSurge: 0, maxUnavailable: 0% }",
+    );
+    expect(refusal(text)).toBe(
+      [
+        "error[spec.invalid_value] apps.web.update: maxSurge and maxUnavailable are both 0, so a rollout could neither add a new replica nor take an old one away",
+        " --> baton.yaml:4:44",
+        "  |",
+        "4 |     update: { maxSurge: 0, maxUnavailable: 0% }",
+        "  |                                            ^^",
+        " hint: allow one extra replica during rollouts with `maxSurge: 1` (or let one be unavailable with `maxUnavailable: 1`)",
+        "",
+        "1 error in baton.yaml; nothing was applied",
+      ].join("\n"),
+    );
+  });
+
+  it("with a budget that is neither a count nor a percentage is refused", () => {
+    const text = yaml("apps:", "  web:", "    command: x", "    update: { maxSurge: lots }");
+    expect(refusal(text)).toMatch(
+      /apps\.web\.update\.maxSurge must be a whole number ≥ 0 or a percentage such as 25%, found the string "lots"/,
+    );
+  });
+
+  it("with a negated ignore pattern is refused", () => {
+    const text = yaml("apps:", "  web:", "    command: x", '    ignore: ["*.log", "!keep.log"]');
+    expect(refusal(text)).toMatch(
+      /apps\.web\.ignore\[1\]: negated patterns \(`!keep\.log`\) are not supported/,
+    );
+  });
+});
