@@ -15,6 +15,8 @@ import type { RolloutRecord, RolloutStatus, RolloutTrigger } from "./rollout-typ
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
 const LOOPBACK = "127.0.0.1";
+/** Revisions of this many last rollouts keep their snapshots, for `baton rollback --to`. */
+const KEPT_ROLLOUTS = 10;
 
 /** Who asked for a change of revision, for the rollout's record. */
 interface Actor {
@@ -38,6 +40,7 @@ export interface AppsDeps {
   readonly snapshots: {
     dir(app: string, spec: AppSpec): string;
     prepare(app: string, spec: AppSpec): Promise<string>;
+    prune(app: string, keep: ReadonlySet<string>): Promise<void>;
   };
   readonly records: {
     putReplica(record: ReplicaRecord): void;
@@ -439,9 +442,10 @@ export class AppsReconciler implements Reconciler {
     }
     if (!converged) return;
     if (state.rollout !== undefined) {
-      state.rollout = this.journal.complete(state.rollout, this.now() - state.rollout.startedAt);
+      this.journal.complete(state.rollout, this.now() - state.rollout.startedAt);
       state.rollout = undefined;
       state.stable = state.revision;
+      void this.pruneSnapshots(name, state);
       return;
     }
     const failed = state.failedFirst;
@@ -454,6 +458,30 @@ export class AppsReconciler implements Reconciler {
       });
       state.failedFirst = undefined;
       state.stable = state.revision;
+    }
+  }
+
+  /** Snapshots of revisions the last rollouts did not touch can no longer be rolled back to. */
+  private async pruneSnapshots(name: string, state: AppState): Promise<void> {
+    const revisions = new Set([state.revision, state.definitionRevision]);
+    for (const replica of state.replicas.values()) revisions.add(replica.revision);
+    for (const rollout of this.deps.rollouts.history(name, KEPT_ROLLOUTS)) {
+      revisions.add(rollout.toRevision);
+      if (rollout.fromRevision !== null) revisions.add(rollout.fromRevision);
+    }
+    const keep = new Set<string>();
+    for (const revision of revisions) {
+      const spec = this.specOf(name, state, revision);
+      if (spec !== undefined) keep.add(this.deps.snapshots.dir(name, spec));
+    }
+    try {
+      await this.deps.snapshots.prune(name, keep);
+    } catch (error) {
+      this.deps.emit({
+        type: "snapshot.prune_failed",
+        app: name,
+        message: `${name}: could not remove old snapshots: ${(error as Error).message}`,
+      });
     }
   }
 

@@ -1,10 +1,12 @@
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { AppSpec } from "../spec/index.js";
 import { copyTree, TreeChangedError } from "../util/file-tree.js";
 
 /** Digest characters in a snapshot's folder name: 96 bits, unique for any real history. */
 const NAME_LENGTH = 24;
+/** A snapshot younger than this is never pruned: an apply may be about to use it. */
+const RECENT_MS = 10 * 60_000;
 
 /**
  * Immutable copies of app folders, one per content digest, under `<state>/snapshots/<app>/`.
@@ -47,7 +49,10 @@ export class Snapshots {
     for (const name of names) {
       const dir = join(root, name);
       // Temporary folders of a copy in progress belong to that copy.
-      if (keep.has(dir) || name.includes(".tmp-")) continue;
+      if (keep.has(dir) || name.includes(".tmp-") || this.making.has(dir)) continue;
+      // Just made for a definition being applied, not yet known to the caller's `keep`.
+      const made = await stat(dir).catch(() => undefined);
+      if (made === undefined || Date.now() - made.mtimeMs < RECENT_MS) continue;
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -35,10 +35,14 @@ export function applyCommand(program: Command): void {
         if (options.json) printJson(body);
         else {
           say(renderPlanJson(body.plan as PlanJson, useColor()));
+          const plan = body.plan as PlanJson;
+          const moves = plan.steps.some((step) => step.type !== "unchanged");
           say(
             revision.created
               ? `applied as revision ${revision.id}`
-              : `unchanged since revision ${revision.id}`,
+              : moves
+                ? `the definition is unchanged since revision ${revision.id}, but the files of an app changed: applying`
+                : `unchanged since revision ${revision.id}`,
           );
         }
         if (options.wait) await waitConverged(client, timeoutMs);
