@@ -41,7 +41,7 @@ export function applyCommand(program: Command): void {
             revision.created
               ? `applied as revision ${revision.id}`
               : moves
-                ? `the definition is unchanged since revision ${revision.id}, but the files of an app changed: applying`
+                ? `the definition is unchanged since revision ${revision.id}, yet what runs differs from it (an app's files changed?): applying the plan above`
                 : `unchanged since revision ${revision.id}`,
           );
         }
