@@ -605,8 +605,8 @@ export class AppsReconciler implements Reconciler {
     if (state.spec === undefined) return "deleting";
     if (state.rollout?.state === "rolling-back") return "rolling-back";
     if (state.rollout === undefined && state.blocked !== undefined) return "rolled-back";
-    if (state.failedFirst !== undefined && !this.isConverged(state)) return "failed";
     if (crashLooping) return "crash-loop";
+    if (state.failedFirst !== undefined && !this.isConverged(state)) return "failed";
     return this.isConverged(state) ? "converged" : "progressing";
   }
 

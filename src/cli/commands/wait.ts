@@ -40,7 +40,8 @@ export async function waitConverged(
   const tty = useColor(process.stderr) || process.stderr.isTTY === true;
   for (;;) {
     const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
-    const failed = status.apps.filter((a) => a.state === "rolled-back" || a.state === "failed");
+    // Definitive: the revision was rolled back. A failed first deploy is retried, so waited on.
+    const failed = status.apps.filter((a) => a.state === "rolled-back");
     if (failed.length > 0) {
       if (tty) process.stderr.write("\r\u001b[K");
       throw new CliError(
@@ -78,13 +79,10 @@ export async function waitConverged(
   }
 }
 
-/** Why an app's revision is not what runs, with the failing replica's last output. */
+/** Why an app's revision was rolled back, with the failing replica's last output. */
 function describeFailure(app: AppStatus): string {
   const rollout = app.rollout;
-  const what =
-    app.state === "rolled-back"
-      ? `${app.name}: revision ${rollout?.to ?? "?"} failed and was rolled back to ${app.revision}`
-      : `${app.name}: revision ${app.revision} failed and has nothing to roll back to`;
+  const what = `${app.name}: revision ${rollout?.to ?? "?"} failed and was rolled back to ${app.revision}`;
   const why = rollout?.reason ? `: ${rollout.reason}` : "";
   const lines = (rollout?.lastOutput ?? []).map((line) => `    | ${line}`);
   return [`${what}${why}`, ...(lines.length > 0 ? ["  last output:", ...lines] : [])].join("\n");
