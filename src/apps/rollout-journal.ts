@@ -3,6 +3,7 @@ import type { RolloutRecord, RolloutState, RolloutStep, RolloutTrigger } from ".
 
 /** The part of the store a rollout writes to (RolloutStore). */
 export interface RolloutStorePort {
+  atomically<T>(fn: () => T): T;
   saveRevision(app: string, revision: string, spec: unknown): void;
   revision(app: string, revision: string): { spec: string; badReason: string | null } | undefined;
   revisionsStartingWith(app: string, prefix: string): { revision: string }[];
@@ -86,17 +87,20 @@ export class RolloutJournal {
 
   /** The new revision failed: it is marked bad and the way back begins. */
   rollBack(rollout: RolloutRecord, reason: string, lastOutput: readonly string[]): RolloutRecord {
-    this.store.markBad(rollout.app, rollout.toRevision, reason);
-    const updated =
-      this.store.update(rollout.id, {
+    // One transaction: a revision marked bad always has the rollout that says why.
+    const updated = this.store.atomically(() => {
+      this.store.markBad(rollout.app, rollout.toRevision, reason);
+      const record = this.store.update(rollout.id, {
         state: "rolling-back",
         reason,
         lastOutput,
         step: { action: "failed", detail: reason },
-      }) ?? rollout;
-    this.store.appendStep(rollout.id, {
-      action: "rollback",
-      detail: `back to ${rollout.fromRevision}`,
+      });
+      this.store.appendStep(rollout.id, {
+        action: "rollback",
+        detail: `back to ${rollout.fromRevision}`,
+      });
+      return record ?? rollout;
     });
     this.emit({
       type: "rollout.failed",

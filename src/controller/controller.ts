@@ -8,7 +8,7 @@ import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
-import type { Definition } from "../spec/index.js";
+import type { AppSpec, Definition } from "../spec/index.js";
 import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
@@ -212,14 +212,7 @@ export class Controller {
   }
 
   scale(app: string, replicas: number): void {
-    const spec = this.definition.apps[app];
-    if (spec === undefined) {
-      throw new ControllerError(
-        "controller.unknown_app",
-        `there is no app named ${JSON.stringify(app)}`,
-        `apps in the definition: ${Object.keys(this.definition.apps).join(", ") || "none"}`,
-      );
-    }
+    const spec = this.requireApp(app);
     this.store.setScaleOverride(app, replicas, spec.replicas);
     this.events.emit({
       type: "app.scale_requested",
@@ -278,14 +271,16 @@ export class Controller {
     }
   }
 
-  private requireApp(app: string): void {
-    if (this.definition.apps[app] === undefined) {
+  private requireApp(app: string): AppSpec {
+    const spec = this.definition.apps[app];
+    if (spec === undefined) {
       throw new ControllerError(
         "controller.unknown_app",
         `there is no app named ${JSON.stringify(app)}`,
         `apps in the definition: ${Object.keys(this.definition.apps).join(", ") || "none"}`,
       );
     }
+    return spec;
   }
 
   status(): ControllerStatus {

@@ -125,6 +125,11 @@ export class RolloutStore {
     };
   }
 
+  /** Runs `fn` as one transaction: several calls that must land together or not at all. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   /** Keeps the spec of a revision the first time it is seen; later calls change nothing. */
   saveRevision(app: string, revision: string, spec: unknown): void {
     this.stmt.putRevision.run({ app, revision, spec: JSON.stringify(spec), at: this.now() });
