@@ -108,24 +108,33 @@ async function expectConverged(p: Project, census: ReplicaCensus, load: Load, ro
   expect(done.rollout?.toRevision).toBe(app.revision);
 }
 
+/** Applies a new revision whose replicas stay unready until told; returns the first one. */
+async function rollHeldUnready(p: Project, port: number): Promise<string | null | undefined> {
+  p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
+  await p.ok("apply");
+  const steps = await untilStep(p, "a new replica has started", (s) =>
+    s.some((x) => x.action === "started"),
+  );
+  return steps.find((x) => x.action === "started")?.replica;
+}
+
+/** Kills the controller, then sees requests still answered by the proxy without it. */
+async function killWhileServing(p: Project, load: Load): Promise<void> {
+  await killController(p);
+  const during = load.counts.ok;
+  await eventually(
+    "requests still succeed",
+    () => load.counts.ok,
+    (ok) => ok > during + 50,
+  );
+}
+
 describe("a controller killed during a rollout", () => {
   it("before the first new replica is ready: the proxy keeps serving, `up` resumes", async () => {
     const { p, port, census, load } = await setup();
-    p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
-    await p.ok("apply");
-    const steps = await untilStep(p, "a new replica has started", (s) =>
-      s.some((x) => x.action === "started"),
-    );
-    const first = steps.find((x) => x.action === "started")?.replica;
+    const first = await rollHeldUnready(p, port);
     const { rollout: current } = await rollout(p);
-    await killController(p);
-    // Served by the old replicas through the proxy while no controller runs.
-    const during = load.counts.ok;
-    await eventually(
-      "requests still succeed",
-      () => load.counts.ok,
-      (ok) => ok > during + 50,
-    );
+    await killWhileServing(p, load);
 
     await p.ok("up", "--detach");
     writeFileSync(p.path("ready/all"), "");
@@ -136,12 +145,7 @@ describe("a controller killed during a rollout", () => {
 
   it("mid-way, with one new replica serving and one old one stopped", async () => {
     const { p, port, census, load } = await setup();
-    p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
-    await p.ok("apply");
-    const steps = await untilStep(p, "a new replica has started", (s) =>
-      s.some((x) => x.action === "started"),
-    );
-    writeFileSync(p.path(`ready/${steps.find((x) => x.action === "started")?.replica}`), "");
+    writeFileSync(p.path(`ready/${await rollHeldUnready(p, port)}`), "");
     await untilStep(
       p,
       "an old replica stopped and a second new one started",
@@ -150,13 +154,7 @@ describe("a controller killed during a rollout", () => {
         s.filter((x) => x.action === "started").length >= 2,
     );
     const { rollout: current } = await rollout(p);
-    await killController(p);
-    const during = load.counts.ok;
-    await eventually(
-      "requests still succeed",
-      () => load.counts.ok,
-      (ok) => ok > during + 50,
-    );
+    await killWhileServing(p, load);
 
     await p.ok("up", "--detach");
     writeFileSync(p.path("ready/all"), "");
