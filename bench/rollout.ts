@@ -9,15 +9,21 @@
  *
  * - Baton: edit `env: { VERSION }` in baton.yaml, `baton apply --wait` (default update
  *   policy: one extra replica at a time, none unavailable);
+ * - Baton, maxSurge 2: the same, in a second Baton project (its own controller, proxy and
+ *   port) whose app has `update: { maxSurge: 2, maxUnavailable: 0 }`: two extra replicas at a
+ *   time, PM2's parallelism;
  * - PM2: `pm2 reload web --update-env` with VERSION in the environment.
  *
  * Measured: the requests that failed (non-2xx, reset, refused, no answer within 5 s) from
  * 1 s before the trigger to 1 s after the command returned, and the rollout time (the
  * command's wall time: trigger → every new replica serves and the old ones are gone, which is
- * checked afterwards). Trials alternate between the two.
+ * checked afterwards). Each trial runs the three one after the other, in an order that changes
+ * from trial to trial. For both Baton sides, the replicas alive during the rollout are counted
+ * from Baton's event log (`replica.started` minus `replica.stopped` / `replica.exited`): the
+ * peak must stay within replicas + maxSurge.
  *
  * By default Baton replaces one replica at a time (maxSurge 1, maxUnavailable 0); PM2 reloads
- * two instances at a time (PM2_CONCURRENT_ACTIONS, default 2).
+ * two instances at a time (PM2_CONCURRENT_ACTIONS, default 2), hence the maxSurge 2 side.
  *
  *   node --import tsx bench/rollout.ts [--trials 5] [--rate 600] [--connections 8]
  */
@@ -33,7 +39,12 @@ import { Pm2, type Pm2Process } from "./lib/pm2.js";
 import { alive, waitGone } from "./lib/procfs.js";
 import { ratio, round, type Summary, spread, summarize } from "./lib/stats.js";
 import { markdownTable, writeResults } from "./lib/table.js";
-import { parseAnswer, webAppYaml, writeVersionedApp } from "./lib/versioned-app.js";
+import {
+  parseAnswer,
+  type UpdatePolicyYaml,
+  webAppYaml,
+  writeVersionedApp,
+} from "./lib/versioned-app.js";
 import { waitFor } from "./lib/wait.js";
 import { ensurePm2, pm2Version } from "./peers.js";
 
@@ -52,7 +63,26 @@ export interface RolloutOptions {
   readonly log?: (line: string) => void;
 }
 
-export type Manager = "baton" | "pm2";
+/** "baton": Baton's default update policy (maxSurge 1); "baton-surge2": maxSurge 2. */
+export type Manager = "baton" | "baton-surge2" | "pm2";
+type BatonSide = Exclude<Manager, "pm2">;
+
+/** The update policy of the "baton-surge2" side: PM2's parallelism (2 at a time). */
+export const SURGE2_POLICY = { maxSurge: 2, maxUnavailable: 0 } as const;
+/** Baton's default, which the "baton" side leaves implicit (no `update:` in its yaml). */
+const DEFAULT_SURGE = 1;
+/**
+ * The order of the three sides in trial i: ORDERS[i % 6] — each side first, second and last
+ * in turn, then the reverse cycle (so each side also follows each of the other two).
+ */
+const ORDERS: readonly (readonly Manager[])[] = [
+  ["baton", "baton-surge2", "pm2"],
+  ["baton-surge2", "pm2", "baton"],
+  ["pm2", "baton", "baton-surge2"],
+  ["pm2", "baton-surge2", "baton"],
+  ["baton", "pm2", "baton-surge2"],
+  ["baton-surge2", "baton", "pm2"],
+];
 
 export interface RolloutChecks {
   /** Replicas (Baton) or online instances (PM2) once done: should be `replicas`. */
@@ -65,6 +95,13 @@ export interface RolloutChecks {
   readonly oldAliveAtDone: number;
   /** Fresh requests after the rollout all got the new VERSION. */
   readonly servesNew: boolean;
+  /**
+   * Baton only: the most replicas alive at once during the rollout, replayed from its event
+   * log (the replicas before, + `replica.started`, − `replica.stopped` / `replica.exited`),
+   * and the bound it must stay within (replicas + maxSurge).
+   */
+  readonly peakReplicas?: number;
+  readonly maxReplicas?: number;
 }
 
 export interface LoadFigures {
@@ -112,6 +149,10 @@ export interface RolloutSide {
   /** Baton only: trigger → the controller started the rollout / finished it (its event log). */
   readonly controllerStartedMs?: Summary;
   readonly controllerDoneMs?: Summary;
+  /** Baton only: the most replicas alive at once during each rollout (its event log). */
+  readonly peakReplicas?: Summary;
+  /** Baton only: its update policy (the "baton" side: Baton's default). */
+  readonly update?: { readonly maxSurge: number; readonly maxUnavailable: number };
   readonly trials: readonly RolloutTrial[];
 }
 
@@ -136,6 +177,10 @@ export interface RolloutResult {
   readonly sides: readonly RolloutSide[];
   /** Baton / PM2 of the median rollout time: below 1, Baton rolls out faster. */
   readonly ratio: number;
+  /** Baton with maxSurge 2 / PM2 of the median rollout time: at equal parallelism. */
+  readonly ratioSurge2: number;
+  /** Baton with maxSurge 2 / Baton with its default (maxSurge 1), median rollout time. */
+  readonly ratioSurge2ToDefault: number;
   readonly goal: { readonly text: string; readonly met: boolean };
 }
 
@@ -247,13 +292,39 @@ function trialOf(
   };
 }
 
+interface BatonTarget {
+  readonly project: BatonProject;
+  readonly projectName: string;
+  readonly port: number;
+  /** Written into baton.yaml when set; otherwise Baton's default policy applies. */
+  readonly update?: UpdatePolicyYaml;
+  /** The surge the policy allows (1 for Baton's default). */
+  readonly maxSurge: number;
+}
+
+/**
+ * The most replicas alive at once, replaying the event log from `before` replicas: a replica
+ * counts from `replica.started` (the process was spawned) until `replica.stopped` or
+ * `replica.exited` (its exit was seen) — an upper bound of what really ran.
+ */
+function peakFromEvents(before: number, events: readonly { id: number; type: string }[]): number {
+  let alive = before;
+  let peak = before;
+  for (const e of [...events].sort((a, b) => a.id - b.id)) {
+    if (e.type === "replica.started") alive += 1;
+    else if (e.type === "replica.stopped" || e.type === "replica.exited") alive -= 1;
+    peak = Math.max(peak, alive);
+  }
+  return peak;
+}
+
 async function batonTrial(
-  project: BatonProject,
-  port: number,
+  target: BatonTarget,
   version: string,
   oldVersion: string,
   s: TrialSettings,
 ): Promise<{ trial: RolloutTrial; status: ControllerStatus }> {
+  const { project, port } = target;
   const before = webApp(await project.status());
   if (before.state !== "converged" || before.replicas.length !== s.replicas) {
     throw new Error(`baton: web is ${before.state} with ${before.replicas.length} replicas`);
@@ -262,7 +333,10 @@ async function batonTrial(
   let triggeredAt = Date.now();
   const run = await underLoad(port, s, oldPids, () => {
     triggeredAt = Date.now();
-    writeFileSync(project.file, webAppYaml("bench-rollout", port, s.replicas, version));
+    writeFileSync(
+      project.file,
+      webAppYaml(target.projectName, port, s.replicas, version, target.update),
+    );
     return project.cli(
       ["apply", "--wait", "--timeout", `${s.maxRolloutS}s`],
       (s.maxRolloutS + 30) * 1_000,
@@ -270,6 +344,8 @@ async function batonTrial(
   });
   const status = await project.status();
   const app = webApp(status);
+  const servesNew = await servesVersion(port, version, FRESH_CHECKS);
+  const events = (await project.events("web", 500)).filter((e) => e.at >= triggeredAt);
   const trial = trialOf(version, oldVersion, run, {
     replicas: app.replicas.length,
     allNew:
@@ -277,9 +353,10 @@ async function batonTrial(
       app.revision !== before.revision &&
       app.replicas.every((r) => r.ready && r.revision === app.revision),
     newPids: app.replicas.every((r) => r.pid !== null && !oldPids.includes(r.pid)),
-    servesNew: await servesVersion(port, version, FRESH_CHECKS),
+    servesNew,
+    peakReplicas: peakFromEvents(before.replicas.length, events),
+    maxReplicas: s.replicas + target.maxSurge,
   });
-  const events = (await project.events("web", 500)).filter((e) => e.at >= triggeredAt);
   const after = (types: readonly string[]): number | undefined => {
     const e = events.find((x) => types.includes(x.type));
     return e === undefined ? undefined : e.at - triggeredAt;
@@ -328,11 +405,29 @@ async function pm2Trial(
   });
 }
 
-function checksPass(c: RolloutChecks, replicas: number): boolean {
-  return c.replicas === replicas && c.allNew && c.newPids && c.oldAliveAtDone === 0 && c.servesNew;
+function withinSurge(c: RolloutChecks): boolean {
+  return (
+    c.peakReplicas === undefined || c.maxReplicas === undefined || c.peakReplicas <= c.maxReplicas
+  );
 }
 
-function side(name: Manager, trials: readonly RolloutTrial[], replicas: number): RolloutSide {
+function checksPass(c: RolloutChecks, replicas: number): boolean {
+  return (
+    c.replicas === replicas &&
+    c.allNew &&
+    c.newPids &&
+    c.oldAliveAtDone === 0 &&
+    c.servesNew &&
+    withinSurge(c)
+  );
+}
+
+function side(
+  name: Manager,
+  trials: readonly RolloutTrial[],
+  replicas: number,
+  update?: RolloutSide["update"],
+): RolloutSide {
   const errors: Record<string, number> = {};
   for (const t of trials) {
     for (const [kind, n] of Object.entries(t.load.errors)) errors[kind] = (errors[kind] ?? 0) + n;
@@ -356,6 +451,11 @@ function side(name: Manager, trials: readonly RolloutTrial[], replicas: number):
       "controllerDoneMs",
       trials.map((t) => t.controller?.doneMs),
     ),
+    ...optionalSummary(
+      "peakReplicas",
+      trials.map((t) => t.checks.peakReplicas),
+    ),
+    ...(update === undefined ? {} : { update }),
     trials,
   };
 }
@@ -383,24 +483,45 @@ export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutRe
   const pm2Bin = ensurePm2(log);
 
   const work = mkdtempSync(join(tmpdir(), "baton-bench-rollout-"));
-  const batonDir = join(work, "baton");
   const pm2Dir = join(work, "pm2");
-  mkdirSync(batonDir);
   mkdirSync(pm2Dir);
-  const project = new BatonProject(batonDir);
   const pm2 = new Pm2(pm2Bin, join(work, "pm2-home"));
   const pm2Pids = new Set<number>();
-  let lastStatus: ControllerStatus | undefined;
+  /** The two Baton projects, each with its own controller, proxy and port. */
+  const batons = new Map<BatonSide, BatonTarget>();
+  const lastStatus = new Map<BatonSide, ControllerStatus>();
   let pm2Started = false;
   try {
-    const [batonPort, pm2Port] = (await freePorts(2)) as [number, number];
-    writeVersionedApp(batonDir, startDelayMs);
+    const [batonPort, surge2Port, pm2Port] = (await freePorts(3)) as [number, number, number];
+    const plans: [BatonSide, Omit<BatonTarget, "project">][] = [
+      ["baton", { projectName: "bench-rollout", port: batonPort, maxSurge: DEFAULT_SURGE }],
+      [
+        "baton-surge2",
+        {
+          projectName: "bench-rollout-surge2",
+          port: surge2Port,
+          update: SURGE2_POLICY,
+          maxSurge: SURGE2_POLICY.maxSurge,
+        },
+      ],
+    ];
+    for (const [name, plan] of plans) {
+      const dir = join(work, name);
+      mkdirSync(dir);
+      writeVersionedApp(dir, startDelayMs);
+      const target: BatonTarget = { ...plan, project: new BatonProject(dir) };
+      batons.set(name, target);
+      writeFileSync(
+        target.project.file,
+        webAppYaml(target.projectName, target.port, s.replicas, "1", target.update),
+      );
+      const status = await target.project.up(60);
+      lastStatus.set(name, status);
+      log(
+        `${name}: controller ${status.controller.pid}, proxy ${status.controller.proxyPid}, port ${target.port}, maxSurge ${target.maxSurge}`,
+      );
+    }
     const pm2Script = writeVersionedApp(pm2Dir, startDelayMs);
-    writeFileSync(project.file, webAppYaml("bench-rollout", batonPort, s.replicas, "1"));
-    lastStatus = await project.up(60);
-    log(
-      `baton: controller ${lastStatus.controller.pid}, proxy ${lastStatus.controller.proxyPid}, port ${batonPort}`,
-    );
 
     pm2Started = true;
     await pm2.run(["start", pm2Script, "-i", String(s.replicas), "--name", "web"], 60_000, {
@@ -425,32 +546,41 @@ export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutRe
       `pm2 ${pm2Version()}: daemon ${pm2.daemonPid()}, cluster of ${s.replicas}, port ${pm2Port}`,
     );
 
-    const runs: Record<Manager, RolloutTrial[]> = { baton: [], pm2: [] };
+    const runs: Record<Manager, RolloutTrial[]> = { baton: [], "baton-surge2": [], pm2: [] };
     for (let i = 0; i < trials; i++) {
       const version = String(i + 2);
       const oldVersion = String(i + 1);
-      // Alternate which goes first, so neither always runs right after the other.
-      const order: Manager[] = i % 2 === 0 ? ["baton", "pm2"] : ["pm2", "baton"];
+      // The order changes from trial to trial, so no side always runs right after the same one.
+      const order = ORDERS[i % ORDERS.length] as readonly Manager[];
       for (const name of order) {
         let trial: RolloutTrial;
-        if (name === "baton") {
-          const r = await batonTrial(project, batonPort, version, oldVersion, s);
-          lastStatus = r.status;
-          trial = r.trial;
-        } else {
+        if (name === "pm2") {
           trial = await pm2Trial(pm2, pm2Port, version, oldVersion, s, pm2Pids);
+        } else {
+          const r = await batonTrial(batons.get(name) as BatonTarget, version, oldVersion, s);
+          lastStatus.set(name, r.status);
+          trial = r.trial;
         }
         runs[name].push(trial);
         const l = trial.load;
+        const peak =
+          trial.checks.peakReplicas === undefined
+            ? ""
+            : `, peak ${trial.checks.peakReplicas}/${trial.checks.maxReplicas} replicas`;
         log(
-          `trial ${i + 1}/${trials} ${name.padEnd(5)} ${trial.ms.toFixed(0)} ms  ${l.failed} failed of ${l.requests} (${l.achievedPerS.toFixed(0)} req/s, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(0)} ms)${checksPass(trial.checks, s.replicas) ? "" : `  CHECKS FAILED ${JSON.stringify(trial.checks)}`}${l.failed > 0 ? `  ${JSON.stringify(l.errors)}` : ""}`,
+          `trial ${i + 1}/${trials} ${name.padEnd(12)} ${trial.ms.toFixed(0)} ms  ${l.failed} failed of ${l.requests} (${l.achievedPerS.toFixed(0)} req/s, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(0)} ms${peak})${checksPass(trial.checks, s.replicas) ? "" : `  CHECKS FAILED ${JSON.stringify(trial.checks)}`}${l.failed > 0 ? `  ${JSON.stringify(l.errors)}` : ""}`,
         );
       }
     }
 
-    const sides = [side("baton", runs.baton, s.replicas), side("pm2", runs.pm2, s.replicas)];
-    const baton = sides[0] as RolloutSide;
-    const r = ratio(baton.ms, (sides[1] as RolloutSide).ms);
+    const baton = side("baton", runs.baton, s.replicas, {
+      maxSurge: DEFAULT_SURGE,
+      maxUnavailable: 0,
+    });
+    const surge2 = side("baton-surge2", runs["baton-surge2"], s.replicas, { ...SURGE2_POLICY });
+    const pm2Side = side("pm2", runs.pm2, s.replicas);
+    const sides = [baton, surge2, pm2Side];
+    const r = ratio(baton.ms, pm2Side.ms);
     const result: RolloutResult = {
       name: "rollout",
       at: new Date().toISOString(),
@@ -471,9 +601,12 @@ export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutRe
       },
       sides,
       ratio: r,
+      ratioSurge2: ratio(surge2.ms, pm2Side.ms),
+      ratioSurge2ToDefault: ratio(surge2.ms, baton.ms),
       goal: {
-        text: "no failed request during Baton's rollouts, every check passed",
-        met: baton.failedTotal === 0 && baton.checksOk,
+        text: "no failed request during Baton's rollouts (both update policies), every check passed",
+        met:
+          baton.failedTotal === 0 && baton.checksOk && surge2.failedTotal === 0 && surge2.checksOk,
       },
     };
     const paths = writeResults("rollout", renderRolloutMarkdown(result), result, opts.resultsDir);
@@ -484,10 +617,14 @@ export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutRe
       for (const p of await pm2.jlist().catch(() => [])) if (p.pid > 0) pm2Pids.add(p.pid);
       await pm2.kill([...pm2Pids], log);
     }
-    await project.down(lastStatus, log);
-    const mine = [lastStatus?.controller.pid, lastStatus?.controller.proxyPid].filter(
-      (p): p is number => typeof p === "number",
-    );
+    const mine: number[] = [];
+    for (const [name, target] of batons) {
+      const last = lastStatus.get(name);
+      await target.project.down(last, log);
+      for (const p of [last?.controller.pid, last?.controller.proxyPid]) {
+        if (typeof p === "number") mine.push(p);
+      }
+    }
     for (const pid of await waitGone(mine, 10_000)) {
       log(`warning: pid ${pid} still runs 10 s after baton down`);
     }
@@ -503,6 +640,7 @@ function checksText(c: RolloutChecks, replicas: number): string {
   if (!c.newPids) bad.push("old pids left");
   if (c.oldAliveAtDone > 0) bad.push(`${c.oldAliveAtDone} old alive at done`);
   if (!c.servesNew) bad.push("old version served");
+  if (!withinSurge(c)) bad.push(`${c.peakReplicas} replicas at once (max ${c.maxReplicas})`);
   return bad.join(", ");
 }
 
@@ -513,6 +651,7 @@ function errorsText(errors: Readonly<Record<string, number>>): string {
 
 const LABEL: Record<Manager, string> = {
   baton: "Baton (`apply --wait`, via its proxy)",
+  "baton-surge2": "Baton, maxSurge 2 (same, `update: { maxSurge: 2 }`)",
   pm2: "PM2 (cluster, `reload --update-env`)",
 };
 
@@ -530,6 +669,9 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     m.controllerStartedMs === undefined || m.controllerDoneMs === undefined
       ? "-"
       : `${spread(m.controllerStartedMs)} / ${spread(m.controllerDoneMs)}`,
+    m.peakReplicas === undefined
+      ? "-"
+      : `${m.peakReplicas.max} (max ${st.replicas + (m.update?.maxSurge ?? 0)})`,
     m.checksOk ? "all ok" : "FAILED",
   ]);
   const trialRows = r.sides.flatMap((m) =>
@@ -544,29 +686,34 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
       t.lastOldMs === undefined ? "-" : t.lastOldMs.toFixed(0),
       t.load.connectionsOpened,
       `${t.controller?.startedMs ?? "-"} / ${t.controller?.doneMs ?? "-"}`,
+      t.checks.peakReplicas ?? "-",
       checksText(t.checks, st.replicas),
     ]),
   );
   const baton = r.sides.find((m) => m.name === "baton");
+  const surge2 = r.sides.find((m) => m.name === "baton-surge2");
   const pm2 = r.sides.find((m) => m.name === "pm2");
+  const surge = surge2?.update ?? SURGE2_POLICY;
   return `# Rolling-update benchmark
 
 ${r.at} — ${r.machine.cpus} CPUs, Node ${r.machine.node}, PM2 ${r.machine.pm2}; load average ${r.machine.load[0]} before, ${r.machine.load[1]} after
 
-A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy: one new replica at a time, none unavailable). PM2: \`pm2 reload web --update-env\` (cluster mode; it reloads two instances at a time, its default \`PM2_CONCURRENT_ACTIONS\`). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollout(s) each, alternating. Median (min–max).
+A new release (a new \`VERSION\` in the environment) of ${st.replicas} replicas of a small Node HTTP app that listens ${st.startDelayMs} ms after it starts and shuts down gracefully, while ${st.ratePerS} req/s (fixed rate, ${st.connections} keep-alive connections) hit the port users hit, from ${st.padMs / 1000} s before the trigger to ${st.padMs / 1000} s after it returned. Baton: \`env\` changed in baton.yaml, \`baton apply --wait\` (default update policy: one new replica at a time, none unavailable). Baton, maxSurge ${surge.maxSurge}: the same in a second Baton project (its own controller, proxy and port) whose app has \`update: { maxSurge: ${surge.maxSurge}, maxUnavailable: ${surge.maxUnavailable} }\` — ${surge.maxSurge} new replicas at a time, PM2's parallelism. PM2: \`pm2 reload web --update-env\` (cluster mode; it reloads two instances at a time, its default \`PM2_CONCURRENT_ACTIONS\`). Rollout time = the command's wall time (trigger → all new replicas serve, old ones gone; checked afterwards). A failed request = non-2xx, reset, refused, or no answer within ${st.requestTimeoutMs / 1000} s. ${st.trials} rollout(s) each, the three one after the other in each trial, in an order that changes from trial to trial. Peak replicas (Baton) = the most replicas alive at once during a rollout, from Baton's event log (\`replica.started\` minus \`replica.stopped\` / \`replica.exited\`), checked against replicas + maxSurge. Median (min–max).
 
-${markdownTable(["manager", "rollout ms", "min / median / max ms", "failed requests, all rollouts", "failed per rollout", "achieved req/s", "p99 ms", "max latency ms", "controller log: rollout started / done ms", "checks"], rows)}
+${markdownTable(["manager", "rollout ms", "min / median / max ms", "failed requests, all rollouts", "failed per rollout", "achieved req/s", "p99 ms", "max latency ms", "controller log: rollout started / done ms", "peak replicas", "checks"], rows)}
 
-Failed requests by kind — Baton: ${baton ? errorsText(baton.errors) : "-"}; PM2: ${pm2 ? errorsText(pm2.errors) : "-"}. "On a reused socket": the request went out on a keep-alive connection the server was closing (the app's graceful \`server.close()\` closes idle keep-alive connections).
+Failed requests by kind — Baton: ${baton ? errorsText(baton.errors) : "-"}; Baton, maxSurge ${surge.maxSurge}: ${surge2 ? errorsText(surge2.errors) : "-"}; PM2: ${pm2 ? errorsText(pm2.errors) : "-"}. "On a reused socket": the request went out on a keep-alive connection the server was closing (the app's graceful \`server.close()\` closes idle keep-alive connections).
 
-Each rollout (first new / last old = trigger → first answer of the new version / last answer of the old one, from the load; connections = TCP connections the load opened; controller log = trigger → \`rollout.started\` / \`rollout.rolled_out\` in Baton's event log, the rest of the rollout time being the CLI's own start and \`--wait\` polling; checks = ${st.replicas} replicas, all on the new release with new pids, no old process alive when the command returned, fresh requests answered by the new version):
+Each rollout (first new / last old = trigger → first answer of the new version / last answer of the old one, from the load; connections = TCP connections the load opened; controller log = trigger → \`rollout.started\` / \`rollout.rolled_out\` in Baton's event log, the rest of the rollout time being the CLI's own start and \`--wait\` polling; peak = the most replicas alive at once, Baton's event log; checks = ${st.replicas} replicas, all on the new release with new pids, no old process alive when the command returned, fresh requests answered by the new version, and for Baton a peak within replicas + maxSurge):
 
-${markdownTable(["manager", "#", "version", "ms", "failed / requests", "req/s", "first new ms", "last old ms", "connections", "controller log ms", "checks"], trialRows)}
+${markdownTable(["manager", "#", "version", "ms", "failed / requests", "req/s", "first new ms", "last old ms", "connections", "controller log ms", "peak", "checks"], trialRows)}
 
 | ratio | value | goal |
 | --- | --- | --- |
 | Baton / PM2 median rollout time (below 1: Baton is faster) | ${round(r.ratio)}× | info |
-| failed requests during Baton's rollouts | ${baton?.failedTotal ?? "-"} | 0: ${r.goal.met ? "met" : "NOT met"} |
+| Baton maxSurge ${surge.maxSurge} / PM2 median rollout time (equal parallelism) | ${round(r.ratioSurge2)}× | info |
+| Baton maxSurge ${surge.maxSurge} / Baton default median rollout time | ${round(r.ratioSurge2ToDefault)}× | info |
+| failed requests during Baton's rollouts (default; maxSurge ${surge.maxSurge}) | ${baton?.failedTotal ?? "-"}; ${surge2?.failedTotal ?? "-"} | 0: ${r.goal.met ? "met" : "NOT met"} |
 `;
 }
 

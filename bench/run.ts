@@ -143,13 +143,14 @@ function glance(s: Summary): string {
   }
   const u = s.rollout?.result;
   if (u !== undefined) {
-    const side = (n: "baton" | "pm2") => u.sides.find((m) => m.name === n);
+    const side = (n: "baton" | "baton-surge2" | "pm2") => u.sides.find((m) => m.name === n);
     const b = side("baton");
+    const b2 = side("baton-surge2");
     const p2 = side("pm2");
     rows.push(
       [
         "rollout",
-        `failed requests during rollouts, Baton (PM2: ${p2?.failedTotal ?? "-"} of ${p2?.requestsTotal ?? "-"})`,
+        `failed requests during rollouts, Baton (maxSurge 2: ${b2?.failedTotal ?? "-"} of ${b2?.requestsTotal ?? "-"}; PM2: ${p2?.failedTotal ?? "-"} of ${p2?.requestsTotal ?? "-"})`,
         `${b?.failedTotal ?? "-"} of ${b?.requestsTotal ?? "-"}`,
         "0",
         u.goal.met ? "met" : "NOT met",
@@ -162,6 +163,15 @@ function glance(s: Summary): string {
         "-",
       ],
     );
+    if (b2 !== undefined && u.ratioSurge2 !== undefined) {
+      rows.push([
+        "rollout",
+        `Baton maxSurge 2 / PM2 rollout time (${round(b2.ms.median)} / ${round(p2?.ms.median ?? Number.NaN)} ms)`,
+        `${round(u.ratioSurge2)}×`,
+        "info",
+        "-",
+      ]);
+    }
   }
   const c = s.recovery?.result;
   if (c !== undefined) {

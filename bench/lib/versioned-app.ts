@@ -44,17 +44,29 @@ export function parseAnswer(body: string): { version: string; pid: number } {
   return { version, pid: Number(pid) };
 }
 
+/** The `update:` policy of the app (Baton's default is maxSurge 1, maxUnavailable 0). */
+export interface UpdatePolicyYaml {
+  readonly maxSurge: number | string;
+  readonly maxUnavailable: number | string;
+}
+
 /**
  * baton.yaml of one app `web` running that server.js: `replicas` replicas behind Baton's
  * proxy on `port`, ready once GET /healthz answers, with VERSION in its environment (a
- * change of VERSION is a new revision: a rollout).
+ * change of VERSION is a new revision: a rollout). `update`, when given, is the app's
+ * rolling-update policy; without it Baton's default applies.
  */
 export function webAppYaml(
   project: string,
   port: number,
   replicas: number,
   version: string,
+  update?: UpdatePolicyYaml,
 ): string {
+  const policy =
+    update === undefined
+      ? ""
+      : `    update: { maxSurge: ${JSON.stringify(update.maxSurge)}, maxUnavailable: ${JSON.stringify(update.maxUnavailable)} }\n`;
   return `project: ${project}
 apps:
   web:
@@ -63,7 +75,7 @@ apps:
     replicas: ${replicas}
     port: ${port}
     env: { VERSION: "${version}" }
-    health:
+${policy}    health:
       readiness: { http: /healthz }
 `;
 }
