@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readApiToken } from "../server/index.js";
+// Straight from its file: the server module would load the whole controller into every CLI call.
+import { readApiToken } from "../server/api-token.js";
 import { SqliteStore, StateError } from "../store/index.js";
 import { isSameProcess } from "../util/proc.js";
 import { CliError } from "./errors.js";
