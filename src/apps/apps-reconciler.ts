@@ -752,6 +752,17 @@ export class AppsReconciler implements Reconciler {
     state.spec = spec;
     if (spec === undefined) {
       state.desired = 0;
+      // Removed or stopped mid-rollout: the rollout ends here, it is not left in progress.
+      const active = state.rollout ?? this.deps.rollouts.active(name);
+      if (active !== undefined) {
+        this.deps.rollouts.update(active.id, {
+          state: "superseded",
+          reason: `${name} was removed or stopped during the rollout`,
+          finished: true,
+          step: { action: "superseded", detail: "app removed or stopped" },
+        });
+        state.rollout = undefined;
+      }
       return;
     }
     const store = this.deps.rollouts;
