@@ -1,8 +1,17 @@
+import { delay } from "../util/wait.js";
 import type { ProxyPort, ProxyRoute } from "./apps-reconciler.js";
-import { ProxyClient, type RoutesSnapshot } from "./proxy/index.js";
+import { ProxyClient, proxyOwner, type RoutesSnapshot } from "./proxy/index.js";
 
 /** How often the proxy's health is checked; a dead proxy is replaced within about this. */
 const CHECK_EVERY_MS = 1_000;
+/** A health check the proxy does not answer within this counts as unanswered. */
+const CHECK_TIMEOUT_MS = 1_000;
+/**
+ * A proxy that is alive but has answered no check for this long is hung: it is killed and
+ * replaced. Sooner, and it may only be busy: starting a second one beside it would leave
+ * two processes fighting over the ports.
+ */
+const HUNG_AFTER_MS = 10_000;
 
 /**
  * The controller's handle on the proxy process: forwards route changes to the live proxy
@@ -12,6 +21,8 @@ const CHECK_EVERY_MS = 1_000;
 export class ProxySupervisor implements ProxyPort {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Since when the live proxy has answered no health check. */
+  private unansweredSince: number | undefined;
 
   private constructor(
     private readonly stateDir: string,
@@ -69,8 +80,19 @@ export class ProxySupervisor implements ProxyPort {
     if (this.checking) return;
     this.checking = true;
     try {
-      if (await this.client.health().catch(() => false)) return;
+      if (await this.client.health(CHECK_TIMEOUT_MS).catch(() => false)) {
+        this.unansweredSince = undefined;
+        return;
+      }
       const oldPid = this.client.pid;
+      const alive = proxyOwner(this.stateDir);
+      if (alive !== undefined) {
+        this.unansweredSince ??= Date.now();
+        if (Date.now() - this.unansweredSince < HUNG_AFTER_MS) return;
+        process.kill(alive, "SIGKILL");
+        await waitGone(alive);
+      }
+      this.unansweredSince = undefined;
       this.client = await ProxyClient.ensure(this.stateDir);
       this.onReplaced(oldPid, this.client.pid);
     } catch {
@@ -78,5 +100,16 @@ export class ProxySupervisor implements ProxyPort {
     } finally {
       this.checking = false;
     }
+  }
+}
+
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await delay(20);
   }
 }

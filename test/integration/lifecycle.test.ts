@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { processesUsingState } from "../../src/runtime/process/index.js";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
@@ -141,5 +142,47 @@ describe("the proxy", () => {
       (a) => a.status === 200,
     );
     expect(answer.body).toMatch(/^hello from web-/);
+  });
+
+  it("that is alive but does not answer is never doubled, and is replaced once it is hung", async () => {
+    const port = await freePort();
+    project = new Project(definition(port));
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait");
+    const stuck = (await p.status()).controller.proxyPid!;
+    const proxies = () =>
+      processesUsingState(p.stateDir)
+        .filter((u) => u.what === "the proxy")
+        .map((u) => u.pid);
+    // SIGSTOP: alive, holding its ports, answering nothing — as a proxy stuck in a long GC.
+    process.kill(stuck, "SIGSTOP");
+    try {
+      // A few missed health checks later there is still one proxy, the stopped one.
+      const since = Date.now();
+      await eventually(
+        "3 s have passed",
+        () => Date.now() - since,
+        (ms) => ms > 3_000,
+      );
+      expect(proxies()).toEqual([stuck]);
+      // Ten missed checks: it is hung. Killed and replaced, it serves again.
+      const replaced = await eventually(
+        "a new proxy replaced the hung one",
+        () => proxies(),
+        (pids) => pids.length === 1 && pids[0] !== stuck,
+        30_000,
+      );
+      expect(processAlive(stuck)).toBe(false);
+      const answer = await eventually(
+        "the new proxy serves",
+        () => get(port),
+        (a) => a.status === 200,
+      );
+      expect(answer.body).toMatch(/^hello from web-/);
+      expect((await p.status()).controller.proxyPid).toBe(replaced[0]);
+    } finally {
+      if (processAlive(stuck)) process.kill(stuck, "SIGCONT");
+    }
   });
 });

@@ -171,9 +171,14 @@ export class ProxyClient {
     return this.call("GET", "/routes");
   }
 
-  async health(): Promise<boolean> {
+  async health(timeoutMs = REQUEST_TIMEOUT_MS): Promise<boolean> {
     try {
-      await this.call("GET", "/health");
+      await controlRequest({
+        socketPath: this.socketPath,
+        method: "GET",
+        path: "/health",
+        timeoutMs,
+      });
       return true;
     } catch {
       return false;

@@ -4,6 +4,7 @@
  */
 export { type EnsureOptions, ProxyClient } from "./client.js";
 export { ProxyError, type ProxyErrorCode } from "./errors.js";
+export { proxyOwner } from "./owner.js";
 export { type ProxyPaths, proxyPaths } from "./paths.js";
 export type {
   BackendSpec,

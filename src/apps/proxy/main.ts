@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { livePid } from "./control-request.js";
 import { createControlServer } from "./control-server.js";
+import { proxyOwner } from "./owner.js";
 import { proxyPaths } from "./paths.js";
 import { RouteStore } from "./route-store.js";
 import { RouteTable } from "./route-table.js";
@@ -52,10 +53,10 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const paths = proxyPaths(stateDir);
 
-  const owner = await livePid(paths.socket);
+  const owner = (await livePid(paths.socket)) ?? proxyOwner(stateDir);
   if (owner !== undefined) {
     fail(
-      `another proxy (pid ${owner}) already serves ${stateDir} on ${paths.socket}; not starting`,
+      `another proxy (pid ${owner}) already serves ${stateDir} (${paths.socket}, ${paths.pid}); not starting`,
     );
   }
   try {
