@@ -46,7 +46,7 @@ interface Step {
 
 const rolloutIdOf = (steps: Step[]) => steps[0]?.rollout ?? 0;
 interface RolloutJson {
-  rollout: { id: number; state: string; toRevision: string } | null;
+  rollout: { id: number; state: string; toRevision: string; fromRevision: string | null } | null;
   steps: Step[];
 }
 
@@ -108,6 +108,18 @@ async function expectConverged(p: Project, census: ReplicaCensus, load: Load, ro
   expect(done.rollout?.toRevision).toBe(app.revision);
 }
 
+/** `rollout status` straight from the API: milliseconds, where the CLI takes a few hundred. */
+async function rolloutPoller(p: Project): Promise<() => Promise<RolloutJson>> {
+  const { controller } = await p.status();
+  const token = readFileSync(p.path(".baton/api-token"), "utf8").trim();
+  return async () => {
+    const res = await fetch(`${controller.api}/api/v1/apps/web/rollout`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return (await res.json()) as RolloutJson;
+  };
+}
+
 /** Applies a new revision whose replicas stay unready until told; returns the first one. */
 async function rollHeldUnready(p: Project, port: number): Promise<string | null | undefined> {
   p.write("baton.yaml", definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`));
@@ -161,6 +173,57 @@ describe("a controller killed during a rollout", () => {
     await expectConverged(p, census, load, current!.id);
   });
 
+  it("while it rolls back a failed revision: `up` finishes the way back", async () => {
+    const { p, port, census, load } = await setup();
+    const old = web(await p.status()).revision;
+    // The first new replica gets ready (an old one goes); the second never does.
+    const failing = definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`).replace(
+      "healthyDeadline: 60s",
+      "healthyDeadline: 3s",
+    );
+    p.write("baton.yaml", failing);
+    await p.ok("apply");
+    const first = (
+      await untilStep(p, "a new replica has started", (s) => s.some((x) => x.action === "started"))
+    ).find((x) => x.action === "started")?.replica;
+    writeFileSync(p.path(`ready/${first}`), "");
+    const { controller } = await p.status();
+    const poll = await rolloutPoller(p);
+    const backing = await eventually(
+      "the rollout is rolling back",
+      poll,
+      (r) => r.rollout?.state === "rolling-back",
+      30_000,
+    );
+    process.kill(controller.pid, "SIGKILL");
+    // Killed half-way back: replicas of the failed revision still run.
+    const bad = `web-${backing.rollout?.toRevision.slice(0, 6)}-`;
+    expect([...replicaProcesses(p.stateDir).keys()].some((id) => id.startsWith(bad))).toBe(true);
+    await eventually(
+      "the controller is gone",
+      () => processAlive(controller.pid),
+      (a) => !a,
+    );
+
+    await p.ok("up", "--detach");
+    const app = await eventually(
+      "the old revision serves with every replica again",
+      async () => web(await p.status()),
+      (a) => a.state === "rolled-back" && a.ready === REPLICAS && a.replicas.length === REPLICAS,
+      60_000,
+    );
+    expect(app.revision).toBe(old);
+    expect(app.replicas.every((r) => r.revision === old && r.ready)).toBe(true);
+    const report = await load.stop();
+    expect(report.failed, report.errors.join("\n")).toBe(0);
+    const running = replicaProcesses(p.stateDir);
+    expect([...running.keys()].sort()).toEqual(app.replicas.map((r) => r.id).sort());
+    expect(census.stop()).toBeLessThanOrEqual(REPLICAS + 1);
+    const done = await rollout(p);
+    expect(done.rollout).toMatchObject({ id: backing.rollout?.id, state: "rolled-back" });
+    expect(done.rollout?.fromRevision).toBe(old);
+  });
+
   it("while an old replica drains in-flight requests: they complete, it is stopped", async () => {
     const { p, port, census, load } = await setup();
     // Long requests keep old replicas busy, so each drain lasts seconds.
@@ -172,15 +235,10 @@ describe("a controller killed during a rollout", () => {
       x.action === "unpooled" && !s.some((y) => y.action === "drained" && y.replica === x.replica);
     // Polled straight from the API and killed at once: a drain lasts a few seconds at most.
     const { controller } = await p.status();
-    const token = readFileSync(p.path(".baton/api-token"), "utf8").trim();
+    const poll = await rolloutPoller(p);
     const steps = await eventually(
       "an old replica is out of the pool, draining",
-      async () => {
-        const res = await fetch(`${controller.api}/api/v1/apps/web/rollout`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        return ((await res.json()) as RolloutJson).steps;
-      },
+      async () => (await poll()).steps,
       (s) => s.some((x) => isDraining(s, x)),
       30_000,
     );
