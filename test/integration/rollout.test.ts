@@ -203,6 +203,9 @@ http.createServer((req, res) => res.end(greeting + "\\n")).listen(Number(process
     expect((await history(p)).rollouts).toHaveLength(rollouts.length);
     // Nor after a controller restart.
     await p.ok("down");
+    // History is a record: it reads from the store while no controller runs.
+    expect((await history(p)).rollouts.map((r) => r.id)).toEqual(rollouts.map((r) => r.id));
+    expect((await p.ok("history", "web")).stdout).toMatch(/rolled back/);
     await p.ok("up", "--detach");
     await eventually(
       "the good revision serves again after restart",

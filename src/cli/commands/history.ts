@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import type { AppHistory } from "../../apps/rollout-types.js";
-import { requireController } from "../api-client.js";
+import { SqliteStore } from "../../store/index.js";
+import { findController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { CliError } from "../errors.js";
 import { printJson, say, useColor } from "../output.js";
 import { renderHistory } from "../rollout-view.js";
 
@@ -10,11 +12,15 @@ export function historyCommand(program: Command): void {
     .description("an app's rollouts, newest first; * marks the revision serving now")
     .option("--json", "the same JSON as GET /api/v1/apps/APP/history")
     .action(async (app: string, options: CommonOptions & { json?: boolean }) => {
-      const client = requireController(stateDir(options));
-      const history = (await client.call(
-        "GET",
-        `/api/v1/apps/${encodeURIComponent(app)}/history`,
-      )) as unknown as AppHistory;
+      const dir = stateDir(options);
+      const client = findController(dir);
+      const history =
+        client === undefined
+          ? historyFromStore(dir, app)
+          : ((await client.call(
+              "GET",
+              `/api/v1/apps/${encodeURIComponent(app)}/history`,
+            )) as unknown as AppHistory);
       if (options.json) return printJson(history);
       say(
         renderHistory(history, {
@@ -24,4 +30,22 @@ export function historyCommand(program: Command): void {
         }),
       );
     });
+}
+
+/** History is a record: it can be read while no controller runs, straight from the store. */
+function historyFromStore(dir: string, app: string): AppHistory {
+  const store = SqliteStore.open(dir, { create: false });
+  try {
+    const rollouts = store.rollouts.history(app);
+    if (rollouts.length === 0) {
+      throw new CliError(
+        "history.unknown_app",
+        `no rollout of ${JSON.stringify(app)} is recorded in ${dir}`,
+        "check the app's name with `baton status` (or the definition)",
+      );
+    }
+    return { app, current: store.rollouts.servingRevision(app) ?? null, rollouts };
+  } finally {
+    store.close();
+  }
 }
