@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BatonProject, type ControllerStatus } from "./lib/baton-cli.js";
 import { getOnce } from "./lib/http-get.js";
+import type { Pm2Machine } from "./lib/machine.js";
 import { freePorts } from "./lib/net.js";
 import { Pm2, type Pm2Process } from "./lib/pm2.js";
 import { freePortRuns } from "./lib/ports.js";
@@ -67,12 +68,7 @@ export interface IdleSide {
 export interface IdleResult {
   readonly name: "idle";
   readonly at: string;
-  readonly machine: {
-    readonly cpus: number;
-    readonly node: string;
-    readonly pm2: string;
-    readonly load: readonly [number, number];
-  };
+  readonly machine: Pm2Machine;
   readonly settings: {
     readonly apps: number;
     readonly replicas: number;

@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { BatonProject, type ControllerStatus } from "./lib/baton-cli.js";
 import { getOnce } from "./lib/http-get.js";
 import { type LoadResult, startLoad } from "./lib/load.js";
+import type { Pm2Machine, RateLoadSettings } from "./lib/machine.js";
 import { freePorts } from "./lib/net.js";
 import { Pm2, type Pm2Process } from "./lib/pm2.js";
 import { alive, waitGone } from "./lib/procfs.js";
@@ -91,21 +92,8 @@ export interface RecoverySide {
 export interface RecoveryResult {
   readonly name: "recovery";
   readonly at: string;
-  readonly machine: {
-    readonly cpus: number;
-    readonly node: string;
-    readonly pm2: string;
-    readonly load: readonly [number, number];
-  };
-  readonly settings: {
-    readonly trials: number;
-    readonly replicas: number;
-    readonly ratePerS: number;
-    readonly connections: number;
-    readonly startDelayMs: number;
-    readonly padMs: number;
-    readonly requestTimeoutMs: number;
-  };
+  readonly machine: Pm2Machine;
+  readonly settings: RateLoadSettings;
   readonly sides: readonly RecoverySide[];
   readonly goal: { readonly text: string; readonly met: boolean };
 }

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BatonProject, type ControllerStatus, type EventRecord } from "./lib/baton-cli.js";
 import { getOnce } from "./lib/http-get.js";
+import type { Pm2Machine } from "./lib/machine.js";
 import { freePorts } from "./lib/net.js";
 import { Pm2 } from "./lib/pm2.js";
 import { waitGone } from "./lib/procfs.js";
@@ -76,12 +77,7 @@ export interface ManagerResult {
 export interface SelfHealResult {
   readonly name: "selfheal";
   readonly at: string;
-  readonly machine: {
-    readonly cpus: number;
-    readonly node: string;
-    readonly pm2: string;
-    readonly load: readonly [number, number];
-  };
+  readonly machine: Pm2Machine;
   readonly settings: {
     readonly trials: number;
     readonly pollMs: number;
