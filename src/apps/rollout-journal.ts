@@ -1,5 +1,12 @@
 import type { NewEvent } from "../store/index.js";
-import type { RolloutRecord, RolloutState, RolloutStep, RolloutTrigger } from "./rollout-types.js";
+import type {
+  NewRolloutStep,
+  RolloutChange,
+  RolloutRecord,
+  RolloutState,
+  RolloutStep,
+  RolloutTrigger,
+} from "./rollout-types.js";
 
 /** The part of the store a rollout writes to (RolloutStore). */
 export interface RolloutStorePort {
@@ -16,20 +23,11 @@ export interface RolloutStorePort {
     trigger: RolloutTrigger;
     by: string;
   }): RolloutRecord;
-  update(
-    id: number,
-    change: {
-      state: RolloutState;
-      reason?: string;
-      lastOutput?: readonly string[];
-      finished?: boolean;
-      step?: { action: string; replica?: string; detail: string };
-    },
-  ): RolloutRecord | undefined;
+  update(id: number, change: RolloutChange): RolloutRecord | undefined;
   active(app: string): RolloutRecord | undefined;
   history(app: string, limit?: number): RolloutRecord[];
   servingRevision(app: string): string | undefined;
-  appendStep(rollout: number, step: { action: string; replica?: string; detail: string }): void;
+  appendStep(rollout: number, step: NewRolloutStep): void;
   steps(rollout: number, limit?: number): RolloutStep[];
   pin(app: string): { revision: string; baseRevision: string } | undefined;
   setPin(app: string, revision: string, baseRevision: string): void;

@@ -87,3 +87,20 @@ export interface AppHistory {
   readonly current: string | null;
   readonly rollouts: readonly RolloutRecord[];
 }
+
+/** A step to journal: what happened, to which replica if any, and the detail. */
+export interface NewRolloutStep {
+  readonly action: string;
+  readonly replica?: string;
+  readonly detail: string;
+}
+
+/** A move of a rollout to another state, with the step that journals it. */
+export interface RolloutChange {
+  readonly state: RolloutState;
+  readonly reason?: string;
+  readonly lastOutput?: readonly string[];
+  /** Stamps the rollout's end. */
+  readonly finished?: boolean;
+  readonly step?: NewRolloutStep;
+}

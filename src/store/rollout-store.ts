@@ -1,5 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type {
+  NewRolloutStep,
+  RolloutChange,
   RolloutRecord,
   RolloutState,
   RolloutStep,
@@ -185,16 +187,7 @@ export class RolloutStore {
   }
 
   /** Moves a rollout to `state`; `finished` stamps its end. Journaled in the same step. */
-  update(
-    id: number,
-    change: {
-      state: RolloutState;
-      reason?: string;
-      lastOutput?: readonly string[];
-      finished?: boolean;
-      step?: { action: string; replica?: string; detail: string };
-    },
-  ): RolloutRecord | undefined {
+  update(id: number, change: RolloutChange): RolloutRecord | undefined {
     return this.db
       .transaction(() => {
         const at = this.now();
@@ -235,7 +228,7 @@ export class RolloutStore {
     return row.state === "rolled-out" ? row.to_revision : (row.from_revision ?? undefined);
   }
 
-  appendStep(rollout: number, step: { action: string; replica?: string; detail: string }): void {
+  appendStep(rollout: number, step: NewRolloutStep): void {
     this.appendStepAt(rollout, this.now(), step);
   }
 
@@ -257,11 +250,7 @@ export class RolloutStore {
     this.stmt.clearPin.run({ app });
   }
 
-  private appendStepAt(
-    rollout: number,
-    at: number,
-    step: { action: string; replica?: string; detail: string },
-  ): void {
+  private appendStepAt(rollout: number, at: number, step: NewRolloutStep): void {
     this.stmt.appendStep.run({
       rollout,
       at,
