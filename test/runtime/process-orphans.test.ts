@@ -51,3 +51,37 @@ describe("the process runtime after a controller died mid-start", () => {
     expect(records.all()).toEqual([]);
   });
 });
+
+describe("the process runtime after a controller restart", () => {
+  it("never adopts a reused pid: a record whose pid now belongs to another process", async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "baton-reused-"));
+    // Someone else's process, now holding the pid a dead replica once had.
+    const stranger = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    stranger.unref();
+    const pid = stranger.pid!;
+    try {
+      const records = new ReplicaRecords(join(stateDir, "runtime", "process"));
+      records.write({
+        id: "web-abc-gone",
+        app: "web",
+        revision: "abc",
+        port: 1,
+        pid,
+        // The replica started at another time than the process that has the pid now.
+        startTicks: 1,
+        startedAt: Date.now() - 60_000,
+        logFile: join(stateDir, "x.log"),
+        maxLogBytes: 1024,
+        maxLogFiles: 1,
+      });
+      const runtime = new ProcessRuntime({ stateDir });
+      expect(await runtime.list()).toEqual([]);
+      await runtime.close();
+      // Not adopted, and not killed either: it is not ours.
+      expect(processAlive(pid)).toBe(true);
+      expect(records.all()).toEqual([]);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+  });
+});
