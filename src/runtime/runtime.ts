@@ -17,6 +17,27 @@ export interface ReplicaSpec {
   readonly env: Readonly<Record<string, string>>;
   /** The port the replica listens on (its PORT). */
   readonly port: number;
+  /** How a container runtime runs it; other runtimes ignore it. */
+  readonly container?: ContainerSettings;
+}
+
+/**
+ * A replica as a container. Secure by default: the root filesystem is read-only, every
+ * capability is dropped and privileges cannot be gained, unless loosened here explicitly.
+ */
+export interface ContainerSettings {
+  readonly image: string;
+  /** `host:container[:ro]` bind mounts, or `volume:container` named volumes. */
+  readonly binds?: readonly string[];
+  /** `uid[:gid]` or a user name of the image; the image's own user when absent. */
+  readonly user?: string;
+  /** Default true. */
+  readonly readOnlyRootfs?: boolean;
+  /** Capabilities added back after all are dropped (e.g. NET_BIND_SERVICE). */
+  readonly capAdd?: readonly string[];
+  readonly memoryBytes?: number;
+  readonly cpus?: number;
+  readonly pids?: number;
 }
 
 export interface ReplicaHandle {

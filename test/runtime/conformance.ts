@@ -13,7 +13,18 @@ import { get } from "../helpers/http.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
 /** What every runtime driver must do, run against each of them (process, docker, ...). */
-export function runtimeConformance(name: string, make: (stateDir: string) => Runtime): void {
+export interface ConformanceHooks {
+  /** Completes a replica's spec for this driver (a container image, mounts...). */
+  readonly adapt?: (spec: ReplicaSpec, stateDir: string) => ReplicaSpec;
+  /** Removes what the driver keeps of a test's replicas (e.g. exited containers). */
+  readonly cleanup?: (stateDir: string) => Promise<void>;
+}
+
+export function runtimeConformance(
+  name: string,
+  make: (stateDir: string) => Runtime,
+  hooks: ConformanceHooks = {},
+): void {
   describe(`${name} runtime conformance`, () => {
     let stateDir: string;
     let runtimes: Runtime[];
@@ -28,6 +39,7 @@ export function runtimeConformance(name: string, make: (stateDir: string) => Run
       const runtime = open();
       for (const handle of await runtime.list()) await runtime.stop(handle, 1_000);
       for (const r of runtimes) await r.close();
+      await hooks.cleanup?.(stateDir);
       rmSync(stateDir, { recursive: true, force: true });
     });
 
@@ -39,7 +51,7 @@ export function runtimeConformance(name: string, make: (stateDir: string) => Run
 
     async function spec(id: string, env: Record<string, string> = {}): Promise<ReplicaSpec> {
       const port = await freePort();
-      return {
+      const base: ReplicaSpec = {
         id,
         app: "web",
         revision: "rev1",
@@ -48,6 +60,7 @@ export function runtimeConformance(name: string, make: (stateDir: string) => Run
         env: { PATH: process.env.PATH ?? "", PORT: String(port), BATON_REPLICA: id, ...env },
         port,
       };
+      return hooks.adapt ? hooks.adapt(base, stateDir) : base;
     }
 
     async function start(

@@ -1,0 +1,317 @@
+import { createHash } from "node:crypto";
+import { constants } from "node:os";
+import { resolve } from "node:path";
+import { AsyncQueue } from "../../util/async-queue.js";
+import { readProcStat } from "../../util/proc.js";
+import { delay } from "../../util/wait.js";
+import type {
+  LogLine,
+  LogOptions,
+  ReplicaHandle,
+  ReplicaSpec,
+  ReplicaStats,
+  Runtime,
+  RuntimeEvent,
+} from "../runtime.js";
+import { DockerEngine, DockerError } from "./engine.js";
+import { logLines } from "./log-frames.js";
+
+export interface DockerRuntimeOptions {
+  /** The state directory: its containers carry its path as a label, and only those are ours. */
+  readonly stateDir: string;
+  readonly project?: string;
+  readonly engine?: DockerEngine;
+}
+
+/** Exited containers kept per app, for `baton logs --all` and exit reasons. */
+const KEEP_EXITED = 20;
+
+interface ContainerSummary {
+  Id: string;
+  Labels: Record<string, string>;
+  State: string;
+  Created: number;
+}
+
+interface ContainerInspect {
+  Id: string;
+  Config: { Labels: Record<string, string> };
+  State: { Running: boolean; Pid: number; StartedAt: string; ExitCode: number };
+}
+
+/**
+ * Replicas as Docker containers, over the Engine API. Every container carries the labels
+ * `baton.project`, `baton.app`, `baton.revision`, `baton.replica` and `baton.state`, and
+ * Baton touches no other. Exits come from the engine's event stream; Docker's restart
+ * policy stays `no`, so healing is Baton's alone (a `docker kill` counts as a manual stop
+ * for that policy). The replica's PORT inside the container is published on 127.0.0.1 at
+ * the port Baton chose, where its proxy connects.
+ */
+export class DockerRuntime implements Runtime {
+  readonly name = "docker";
+  private readonly engine: DockerEngine;
+  private readonly stateDir: string;
+  private readonly stateKey: string;
+  private readonly project: string;
+  private readonly queue = new AsyncQueue<RuntimeEvent>();
+  private readonly watching = new AbortController();
+
+  constructor(options: DockerRuntimeOptions) {
+    this.engine = options.engine ?? new DockerEngine();
+    this.stateDir = resolve(options.stateDir);
+    this.stateKey = createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8);
+    this.project = options.project ?? "baton";
+    void this.watchEvents();
+  }
+
+  async start(spec: ReplicaSpec): Promise<ReplicaHandle> {
+    const container = spec.container;
+    if (container === undefined) {
+      throw new DockerError(400, `replica ${spec.id} has no container image to run`);
+    }
+    const innerPort = spec.env.PORT ?? String(spec.port);
+    const cmd =
+      "argv" in spec.command ? [...spec.command.argv] : ["/bin/sh", "-c", spec.command.shell];
+    const name = this.containerName(spec.id);
+    await this.engine.call("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
+      Image: container.image,
+      Cmd: cmd,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: spec.cwd,
+      ...(container.user === undefined ? {} : { User: container.user }),
+      Labels: {
+        "baton.project": this.project,
+        "baton.app": spec.app,
+        "baton.revision": spec.revision,
+        "baton.replica": spec.id,
+        "baton.state": this.stateDir,
+        "baton.port": String(spec.port),
+      },
+      ExposedPorts: { [`${innerPort}/tcp`]: {} },
+      HostConfig: {
+        PortBindings: {
+          [`${innerPort}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(spec.port) }],
+        },
+        Binds: [...(container.binds ?? [])],
+        ReadonlyRootfs: container.readOnlyRootfs ?? true,
+        CapDrop: ["ALL"],
+        CapAdd: [...(container.capAdd ?? [])],
+        SecurityOpt: ["no-new-privileges"],
+        // A writable /tmp on a read-only root: most runtimes need one.
+        Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
+        RestartPolicy: { Name: "no" },
+        ...(container.memoryBytes === undefined ? {} : { Memory: container.memoryBytes }),
+        ...(container.cpus === undefined ? {} : { NanoCpus: Math.round(container.cpus * 1e9) }),
+        ...(container.pids === undefined ? {} : { PidsLimit: container.pids }),
+      },
+    });
+    try {
+      await this.engine.call("POST", `/containers/${name}/start`);
+    } catch (error) {
+      await this.engine.call("DELETE", `/containers/${name}?force=1`).catch(() => undefined);
+      throw error;
+    }
+    const handle = await this.handleOf(name);
+    if (handle === undefined) {
+      throw new DockerError(500, `container ${name} exited as soon as it started`);
+    }
+    return handle;
+  }
+
+  async stop(handle: ReplicaHandle, graceMs: number): Promise<void> {
+    const name = this.containerName(handle.id);
+    // SIGTERM, then SIGKILL after graceMs, as for processes: the engine's own stop only
+    // counts whole seconds.
+    const exited = this.engine
+      .call("POST", `/containers/${name}/wait?condition=not-running`, undefined, 0)
+      .then(() => true)
+      .catch((error: unknown) => error instanceof DockerError && error.status === 404);
+    const killed = await this.signal(name, "SIGTERM");
+    if (!killed) return;
+    const done = await Promise.race([exited, delay(graceMs).then(() => false)]);
+    if (!done) {
+      await this.signal(name, "SIGKILL");
+      await exited;
+    }
+    await this.pruneExited(handle.app);
+  }
+
+  async list(app?: string): Promise<ReplicaHandle[]> {
+    const labels = [`baton.state=${this.stateDir}`, ...(app ? [`baton.app=${app}`] : [])];
+    const filters = encodeURIComponent(JSON.stringify({ label: labels, status: ["running"] }));
+    const found = await this.engine.call<ContainerSummary[]>(
+      "GET",
+      `/containers/json?filters=${filters}`,
+    );
+    const handles: ReplicaHandle[] = [];
+    for (const summary of found) {
+      const handle = await this.handleOf(summary.Id);
+      if (handle !== undefined) handles.push(handle);
+    }
+    return handles.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  events(): AsyncIterable<RuntimeEvent> {
+    return this.queue;
+  }
+
+  async *logs(
+    handle: Pick<ReplicaHandle, "id" | "app">,
+    options: LogOptions,
+  ): AsyncIterable<LogLine> {
+    const query = new URLSearchParams({ stdout: "1", stderr: "1", timestamps: "1" });
+    if (options.follow) query.set("follow", "1");
+    if (options.tail !== undefined) query.set("tail", String(options.tail));
+    if (options.since !== undefined) query.set("since", String(Math.floor(options.since / 1000)));
+    let res: AsyncIterable<Buffer>;
+    try {
+      res = await this.engine.stream(
+        `/containers/${this.containerName(handle.id)}/logs?${query}`,
+        options.signal,
+      );
+    } catch (error) {
+      if (error instanceof DockerError && error.status === 404) return;
+      throw error;
+    }
+    try {
+      for await (const line of logLines(res)) {
+        if (options.since === undefined || line.at >= options.since) yield line;
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw error;
+    }
+  }
+
+  async stats(handle: ReplicaHandle): Promise<ReplicaStats> {
+    const stats = await this.engine.call<{
+      cpu_stats: { cpu_usage: { total_usage: number } };
+      memory_stats: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+    }>("GET", `/containers/${this.containerName(handle.id)}/stats?stream=false`);
+    const memory = stats.memory_stats;
+    const cache = memory.stats?.inactive_file ?? memory.stats?.cache ?? 0;
+    return {
+      cpuSeconds: (stats.cpu_stats.cpu_usage.total_usage ?? 0) / 1e9,
+      rssBytes: Math.max(0, (memory.usage ?? 0) - cache),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.watching.abort();
+    this.queue.close();
+  }
+
+  /** Container names are the replica id scoped by the state directory: unique per host. */
+  private containerName(id: string): string {
+    return `baton-${this.stateKey}-${id}`;
+  }
+
+  /** A live container of ours as a handle; undefined when it is not running. */
+  private async handleOf(nameOrId: string): Promise<ReplicaHandle | undefined> {
+    let info: ContainerInspect;
+    try {
+      info = await this.engine.call<ContainerInspect>("GET", `/containers/${nameOrId}/json`);
+    } catch (error) {
+      if (error instanceof DockerError && error.status === 404) return undefined;
+      throw error;
+    }
+    const labels = info.Config.Labels;
+    if (!info.State.Running || labels["baton.state"] !== this.stateDir) return undefined;
+    const pid = info.State.Pid;
+    return {
+      id: labels["baton.replica"] ?? "",
+      app: labels["baton.app"] ?? "",
+      revision: labels["baton.revision"] ?? "",
+      port: Number(labels["baton.port"]),
+      pid,
+      startTicks: readProcStat(pid)?.startTicks ?? 0,
+      startedAt: Date.parse(info.State.StartedAt),
+    };
+  }
+
+  private async signal(name: string, signal: string): Promise<boolean> {
+    try {
+      await this.engine.call("POST", `/containers/${name}/kill?signal=${signal}`);
+      return true;
+    } catch (error) {
+      // 404: gone; 409: not running. Either way there is nothing left to signal.
+      if (error instanceof DockerError && (error.status === 404 || error.status === 409)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** The engine's `die` events of our containers, as exit events, for as long as we run. */
+  private async watchEvents(): Promise<void> {
+    const filters = encodeURIComponent(
+      JSON.stringify({
+        type: ["container"],
+        event: ["die"],
+        label: [`baton.state=${this.stateDir}`],
+      }),
+    );
+    while (!this.watching.signal.aborted) {
+      try {
+        const res = await this.engine.stream(`/events?filters=${filters}`, this.watching.signal);
+        let rest = "";
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          const lines = (rest + chunk.toString("utf8")).split("\n");
+          rest = lines.pop() ?? "";
+          for (const line of lines) if (line.trim() !== "") this.onEvent(JSON.parse(line));
+        }
+      } catch {
+        // The engine restarted or the stream broke: reconnect, unless we are closing.
+      }
+      if (!this.watching.signal.aborted) await delay(200, this.watching.signal).catch(() => {});
+    }
+  }
+
+  private onEvent(event: {
+    Actor?: { Attributes?: Record<string, string> };
+    time?: number;
+    timeNano?: number;
+  }): void {
+    const attributes = event.Actor?.Attributes ?? {};
+    const id = attributes["baton.replica"];
+    const app = attributes["baton.app"];
+    if (id === undefined || app === undefined) return;
+    const exitCode = Number(attributes.exitCode ?? "0");
+    const signal = signalOf(exitCode);
+    this.queue.push({
+      type: "exited",
+      id,
+      app,
+      code: signal === null ? exitCode : null,
+      signal,
+      at: event.timeNano !== undefined ? Math.floor(event.timeNano / 1e6) : Date.now(),
+    });
+    void this.pruneExited(app).catch(() => undefined);
+  }
+
+  /** Exited containers beyond the last KEEP_EXITED of an app are removed with their logs. */
+  private async pruneExited(app: string): Promise<void> {
+    const filters = encodeURIComponent(
+      JSON.stringify({
+        label: [`baton.state=${this.stateDir}`, `baton.app=${app}`],
+        status: ["exited", "dead", "created"],
+      }),
+    );
+    const exited = await this.engine.call<ContainerSummary[]>(
+      "GET",
+      `/containers/json?all=1&filters=${filters}`,
+    );
+    const old = exited.sort((a, b) => b.Created - a.Created).slice(KEEP_EXITED);
+    for (const container of old) {
+      await this.engine.call("DELETE", `/containers/${container.Id}?force=1`).catch(() => {});
+    }
+  }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+/** Docker reports a container killed by signal N as exit code 128 + N. */
+function signalOf(exitCode: number): string | null {
+  if (exitCode <= 128 || exitCode > 128 + 64) return null;
+  return SIGNAL_NAMES.get(exitCode - 128) ?? null;
+}
