@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Reconciler } from "../controller/reconciler.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
 import type { ProcessReplicaSpec } from "../runtime/process/index.js";
-import type { LogLine, LogOptions, ReplicaHandle } from "../runtime/runtime.js";
+import type { LogLine, LogOptions, ReplicaHandle, ReplicaSpec } from "../runtime/runtime.js";
 import type { AppSpec, Definition, Probe } from "../spec/index.js";
 import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
@@ -28,6 +28,12 @@ interface Actor {
 export interface AppsDeps {
   readonly runtime: {
     start(spec: ProcessReplicaSpec): Promise<ReplicaHandle>;
+    stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
+    logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
+  };
+  /** The container runtime (runtime: docker); absent when no Docker engine answers. */
+  readonly containers?: {
+    start(spec: ReplicaSpec): Promise<ReplicaHandle>;
     stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
     logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
   };
@@ -79,8 +85,11 @@ export interface ProxyPort {
   ): Promise<{ drained: boolean; inflight: number }>;
 }
 
+type RuntimeKind = "process" | "docker";
+
 interface Replica {
   readonly handle: ReplicaHandle;
+  readonly runtime: RuntimeKind;
   readonly revision: string;
   /** Slot index for replicas of the target revision; undefined once superseded or surplus. */
   slot: number | undefined;
@@ -202,7 +211,11 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** Hands over replicas found running at controller start, before the first reconcile. */
-  adopt(handles: readonly ReplicaHandle[], inProxyPool: ReadonlySet<string>): void {
+  adopt(
+    handles: readonly ReplicaHandle[],
+    inProxyPool: ReadonlySet<string>,
+    runtimeOf: (id: string) => RuntimeKind = () => "process",
+  ): void {
     const known = new Map(this.deps.records.replicas().map((r) => [r.id, r]));
     for (const handle of handles) {
       const state = this.stateOf(handle.app);
@@ -212,6 +225,7 @@ export class AppsReconciler implements Reconciler {
       const ready = inProxyPool.has(handle.id) && !leaving;
       state.replicas.set(handle.id, {
         handle,
+        runtime: runtimeOf(handle.id),
         revision: handle.revision,
         slot: undefined,
         state: ready ? "ready" : "starting",
@@ -494,7 +508,11 @@ export class AppsReconciler implements Reconciler {
   ): Promise<void> {
     const rollout = state.rollout;
     if (rollout === undefined || rollout.state !== "progressing") return;
-    const output = await this.lastOutput(name, replicaId);
+    const output = await this.lastOutput(
+      name,
+      replicaId,
+      state.replicas.get(replicaId)?.runtime ?? state.targetSpec?.runtime ?? "process",
+    );
     if (state.rollout !== rollout) return;
     if (rollout.fromRevision === null) {
       state.rollout = undefined;
@@ -657,7 +675,7 @@ export class AppsReconciler implements Reconciler {
     }
     // The replacement (or the rollback) is on its way before the exit is even described.
     this.deps.requeue(app);
-    const output = await this.lastOutput(app, id);
+    const output = await this.lastOutput(app, id, replica.runtime);
     const last = output.at(-1);
     this.deps.emit({
       type: "replica.exited",
@@ -676,10 +694,10 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** The last lines a replica wrote: why it died, most of the time. */
-  private async lastOutput(app: string, id: string): Promise<string[]> {
+  private async lastOutput(app: string, id: string, runtime: RuntimeKind): Promise<string[]> {
     const lines: string[] = [];
     try {
-      for await (const line of this.deps.runtime.logs({ id, app }, { tail: 5 }))
+      for await (const line of this.runtimeFor(runtime).logs({ id, app }, { tail: 5 }))
         lines.push(line.line);
     } catch {
       // no log: nothing to add
@@ -883,26 +901,8 @@ export class AppsReconciler implements Reconciler {
     const revision = state.revision;
     const id = `${name}-${revision.slice(0, 6)}-${randomBytes(3).toString("hex")}`;
     try {
-      const cwd = await this.deps.snapshots.prepare(name, spec);
       const port = await this.deps.allocatePort();
-      const env = {
-        ...this.deps.baseEnv,
-        ...spec.env,
-        PORT: String(port),
-        BATON_APP: name,
-        BATON_REPLICA: id,
-        BATON_REVISION: revision,
-      };
-      const handle = await this.deps.runtime.start({
-        id,
-        app: name,
-        revision,
-        command: spec.command,
-        cwd,
-        env,
-        port,
-        logs: spec.logs,
-      });
+      const handle = await this.startIn(spec, { id, name, revision, port });
       slot.starting = false;
       if (
         state.spec === undefined ||
@@ -910,18 +910,21 @@ export class AppsReconciler implements Reconciler {
         state.slots[slotIndex] !== slot
       ) {
         // The target changed while we started: this replica belongs to no slot.
-        state.replicas.set(id, this.newReplica(handle, revision, undefined, slot.restarts));
+        state.replicas.set(
+          id,
+          this.newReplica(handle, spec.runtime, revision, undefined, slot.restarts),
+        );
         this.deps.requeue(name);
         return;
       }
       slot.replicaId = id;
-      const replica = this.newReplica(handle, revision, slotIndex, slot.restarts);
+      const replica = this.newReplica(handle, spec.runtime, revision, slotIndex, slot.restarts);
       state.replicas.set(id, replica);
       this.deps.records.putReplica({
         id,
         app: name,
         revision,
-        runtime: "process",
+        runtime: spec.runtime,
         pid: handle.pid,
         startTicks: handle.startTicks,
         port,
@@ -960,14 +963,74 @@ export class AppsReconciler implements Reconciler {
     }
   }
 
+  /**
+   * Starts one replica where its spec says. A process runs from its revision's snapshot
+   * with the controller's environment; a container gets only its own env, its PORT being
+   * the container port, published at `port` on 127.0.0.1.
+   */
+  private async startIn(
+    spec: AppSpec,
+    replica: { id: string; name: string; revision: string; port: number },
+  ): Promise<ReplicaHandle> {
+    const own = {
+      BATON_APP: replica.name,
+      BATON_REPLICA: replica.id,
+      BATON_REVISION: replica.revision,
+    };
+    const base = {
+      id: replica.id,
+      app: replica.name,
+      revision: replica.revision,
+      command: spec.command,
+      port: replica.port,
+    };
+    const container = spec.container;
+    if (spec.runtime === "docker" && container !== undefined) {
+      return this.runtimeFor("docker").start({
+        ...base,
+        cwd: "",
+        env: { ...spec.env, PORT: String(container.containerPort), ...own },
+        container: {
+          image: container.image,
+          binds: container.binds,
+          user: container.user,
+          readOnlyRootfs: container.readOnlyRootfs,
+          capAdd: container.capAdd,
+          ...(container.memoryBytes === undefined ? {} : { memoryBytes: container.memoryBytes }),
+          ...(container.cpus === undefined ? {} : { cpus: container.cpus }),
+          ...(container.pids === undefined ? {} : { pids: container.pids }),
+        },
+      });
+    }
+    const cwd = await this.deps.snapshots.prepare(replica.name, spec);
+    return this.deps.runtime.start({
+      ...base,
+      cwd,
+      env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.port), ...own },
+      logs: spec.logs,
+    });
+  }
+
+  private runtimeFor(kind: RuntimeKind): NonNullable<AppsDeps["containers"]> {
+    if (kind === "process") return this.deps.runtime;
+    if (this.deps.containers === undefined) {
+      throw new Error(
+        "no Docker engine answers (runtime: docker): start dockerd, or set DOCKER_HOST",
+      );
+    }
+    return this.deps.containers;
+  }
+
   private newReplica(
     handle: ReplicaHandle,
+    runtime: RuntimeKind,
     revision: string,
     slot: number | undefined,
     restarts: number,
   ): Replica {
     return {
       handle,
+      runtime,
       revision,
       slot,
       state: "starting",
@@ -1077,7 +1140,7 @@ export class AppsReconciler implements Reconciler {
         // A proxy that cannot answer has no requests of ours to drain.
       }
     }
-    await this.deps.runtime.stop(replica.handle, grace);
+    await this.runtimeFor(replica.runtime).stop(replica.handle, grace);
   }
 
   private async removeApp(name: string, state: AppState): Promise<void> {

@@ -7,7 +7,9 @@ import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-t
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
+import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import type { AppSpec, Definition } from "../spec/index.js";
 import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
@@ -68,6 +70,7 @@ export class Controller {
     private readonly options: ControllerOptions,
     private readonly store: SqliteStore,
     private readonly runtime: ProcessRuntime,
+    private readonly containers: DockerRuntime | undefined,
     private readonly proxy: ProxySupervisor,
     readonly apps: AppsReconciler,
     events: EventBus,
@@ -111,6 +114,7 @@ export class Controller {
     }
     try {
       const runtime = new ProcessRuntime({ stateDir: options.stateDir });
+      const containers = dockerRuntime(options);
       const events = new EventBus((event) => store.appendEvent(event));
       let controller: Controller | undefined;
       const proxy = await ProxySupervisor.start(options.stateDir, (oldPid, newPid) => {
@@ -124,6 +128,7 @@ export class Controller {
       const snapshots = new Snapshots(options.stateDir);
       const apps = new AppsReconciler({
         runtime,
+        ...(containers === undefined ? {} : { containers }),
         proxy,
         records: store,
         rollouts: store.rollouts,
@@ -134,9 +139,19 @@ export class Controller {
         allocatePort: freePort,
         baseEnv: inheritedEnv(),
       });
-      controller = new Controller(options, store, runtime, proxy, apps, events, snapshots);
+      controller = new Controller(
+        options,
+        store,
+        runtime,
+        containers,
+        proxy,
+        apps,
+        events,
+        snapshots,
+      );
       await controller.adoptRunning();
-      void controller.watchRuntime();
+      void controller.watchRuntime(runtime);
+      if (containers !== undefined) void controller.watchRuntime(containers);
       events.emit({
         type: "controller.started",
         message: `controller started (pid ${process.pid}, api ${options.api})`,
@@ -257,11 +272,13 @@ export class Controller {
     }
   }
 
-  /** Copies each app's folder into the snapshot its new replicas will run from. */
+  /** Copies each process app's folder into the snapshot its new replicas will run from. */
   private async captureSnapshots(definition: Definition): Promise<void> {
     try {
       await Promise.all(
-        Object.values(definition.apps).map((spec) => this.snapshots.prepare(spec.name, spec)),
+        Object.values(definition.apps)
+          .filter((spec) => spec.runtime === "process")
+          .map((spec) => this.snapshots.prepare(spec.name, spec)),
       );
     } catch (error) {
       if (error instanceof SnapshotError) {
@@ -330,6 +347,7 @@ export class Controller {
       });
     }
     await this.runtime.close();
+    await this.containers?.close();
     this.store.releaseController(process.pid);
     this.store.close();
   }
@@ -349,11 +367,14 @@ export class Controller {
 
   /** Replicas and proxy routes left by a previous controller become ours again. */
   private async adoptRunning(): Promise<void> {
-    const handles = await this.runtime.list();
+    const processes = await this.runtime.list();
+    const containers = await this.listContainers();
+    const handles = [...processes, ...containers];
+    const inContainers = new Set(containers.map((h) => h.id));
     const table = await this.proxy.routes();
     const inPool = new Set<string>();
     for (const route of table.routes) for (const backend of route.backends) inPool.add(backend.id);
-    this.apps.adopt(handles, inPool);
+    this.apps.adopt(handles, inPool, (id) => (inContainers.has(id) ? "docker" : "process"));
     for (const route of table.routes) {
       const hasReplicas = handles.some((h) => h.app === route.app);
       if (!hasReplicas && this.definition.apps[route.app] === undefined) {
@@ -369,8 +390,22 @@ export class Controller {
     }
   }
 
-  private async watchRuntime(): Promise<void> {
-    for await (const event of this.runtime.events()) {
+  /** Containers of this state; an engine that does not answer has none to adopt. */
+  private async listContainers(): Promise<ReplicaHandle[]> {
+    if (this.containers === undefined) return [];
+    try {
+      return await this.containers.list();
+    } catch (error) {
+      this.events.emit({
+        type: "runtime.unavailable",
+        message: `the Docker engine did not answer, no container adopted: ${(error as Error).message}`,
+      });
+      return [];
+    }
+  }
+
+  private async watchRuntime(runtime: Runtime): Promise<void> {
+    for await (const event of runtime.events()) {
       if (event.type === "exited") {
         void this.apps.onReplicaExited(event.app, event.id, event.code, event.signal);
       }
@@ -386,6 +421,24 @@ export class Controller {
       }
     }
   }
+}
+
+/**
+ * The container runtime when a Docker engine may answer (its socket exists): containers
+ * of a previous controller are adopted even if the definition no longer has docker apps.
+ */
+function dockerRuntime(options: ControllerOptions): DockerRuntime | undefined {
+  const engine = new DockerEngine();
+  if (!existsSync(engine.socketPath) && !hasDockerApps(options.definition)) return undefined;
+  return new DockerRuntime({
+    stateDir: options.stateDir,
+    project: options.definition.project,
+    engine,
+  });
+}
+
+function hasDockerApps(definition: Definition): boolean {
+  return Object.values(definition.apps).some((app) => app.runtime === "docker");
 }
 
 /**

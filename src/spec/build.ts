@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
-import type { AppSpec, Command, Definition, Probe, ReplicaBudget } from "./model.js";
+import type { AppSpec, Command, ContainerSpec, Definition, Probe, ReplicaBudget } from "./model.js";
 import type { Path } from "./phrases.js";
 import type { AppInput, DefinitionInput, ProbeInput } from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
@@ -85,12 +85,41 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
       maxBytes: typeof app.logs.maxSize === "number" ? app.logs.maxSize : bytes(app.logs.maxSize),
       maxFiles: app.logs.maxFiles,
     },
+    runtime: app.runtime,
+    ...(app.runtime === "docker" && app.image !== undefined
+      ? { container: buildContainer(app, app.image, ctx.dir) }
+      : {}),
     update: {
       maxSurge: app.update.maxSurge as ReplicaBudget,
       maxUnavailable: app.update.maxUnavailable as ReplicaBudget,
       healthyDeadlineMs: ms(app.update.healthyDeadline),
       drainTimeoutMs: ms(app.update.drainTimeout),
     },
+  };
+}
+
+function buildContainer(app: AppInput, image: string, dir: string): ContainerSpec {
+  const resources = app.resources ?? {};
+  return {
+    image,
+    containerPort: app.containerPort,
+    user: app.user ?? "65534:65534",
+    readOnlyRootfs: !app.writableRootfs,
+    capAdd: app.capabilities,
+    // A project folder (`./conf:/etc/app`) is bound by its absolute path; a name is a volume.
+    binds: app.volumes.map((volume) =>
+      volume.startsWith(".") || volume.startsWith("/")
+        ? `${resolve(dir, volume.slice(0, volume.indexOf(":")))}${volume.slice(volume.indexOf(":"))}`
+        : volume,
+    ),
+    ...(resources.memory === undefined
+      ? {}
+      : {
+          memoryBytes:
+            typeof resources.memory === "number" ? resources.memory : bytes(resources.memory),
+        }),
+    ...(resources.cpus === undefined ? {} : { cpus: resources.cpus }),
+    ...(resources.pids === undefined ? {} : { pids: resources.pids }),
   };
 }
 

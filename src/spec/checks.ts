@@ -64,6 +64,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkBackoff(app.restart, [...path, "restart"], report);
     checkPort(app.port, name, portOwners, ctx, report);
     checkUpdate(app.update, [...path, "update"], report);
+    checkContainer(app, path, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -265,6 +266,34 @@ function checkIgnore(ignore: unknown, path: Path, report: Report): void {
       `${formatPath([...path, index])}: negated patterns (\`${pattern}\`) are not supported`,
       "list only what to leave out; narrow a broad pattern instead of re-including files",
       { expected: "a pattern such as *.log or data/", found: pattern },
+    );
+  }
+}
+
+/** A container app needs an image; container settings on a process app would do nothing. */
+function checkContainer(app: Fields, path: Path, report: Report): void {
+  if (app.runtime === "docker") {
+    if (app.image === undefined) {
+      report(
+        "spec.missing_field",
+        [...path, "runtime"],
+        "value",
+        `${formatPath(path)} runs as containers (runtime: docker) but has no \`image\``,
+        "add `image: NAME:TAG` (an image on the local Docker engine)",
+        { expected: "an image with runtime: docker", found: "no image" },
+      );
+    }
+    return;
+  }
+  for (const key of ["image", "resources", "user", "capabilities", "volumes"]) {
+    if (app[key] === undefined) continue;
+    report(
+      "spec.invalid_value",
+      [...path, key],
+      "key",
+      `${formatPath([...path, key])} applies to containers, but ${formatPath(path)} runs as processes`,
+      "add `runtime: docker` to run the app as containers, or remove this key",
+      { expected: "runtime: docker", found: `runtime: ${String(app.runtime ?? "process")}` },
     );
   }
 }

@@ -86,6 +86,25 @@ export interface AppSpec {
    */
   readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
   readonly update: UpdatePolicy;
+  /** How replicas run: processes of this machine, or containers on the local engine. */
+  readonly runtime: "process" | "docker";
+  /** With runtime docker: what the containers are made of. */
+  readonly container?: ContainerSpec;
+}
+
+export interface ContainerSpec {
+  readonly image: string;
+  /** The app's PORT inside its container. */
+  readonly containerPort: number;
+  /** `uid[:gid]` or a name; 65534:65534 unless the definition says otherwise. */
+  readonly user: string;
+  readonly readOnlyRootfs: boolean;
+  readonly capAdd: readonly string[];
+  /** `volume:/path` or `/absolute/host/dir:/path[:ro]`. */
+  readonly binds: readonly string[];
+  readonly memoryBytes?: number;
+  readonly cpus?: number;
+  readonly pids?: number;
 }
 
 export interface Definition {

@@ -16,6 +16,8 @@ export function appRevision(app: AppSpec): string {
     command: app.command,
     cwd: app.cwd,
     content: app.contentDigest === "" ? undefined : app.contentDigest,
+    // Absent for processes, so that process apps keep the revisions they had.
+    container: app.container,
     env: app.env,
     health: app.health,
     restart: app.restart,

@@ -268,6 +268,19 @@ const restart = documented(
   },
 );
 
+const resources = documented(
+  z.strictObject({
+    memory: size("Memory limit of each container replica.", "256Mi").optional(),
+    cpus: documented(z.number().positive(), "CPUs each container replica may use (0.5 = half).", {
+      expected: "a number above 0 such as 0.5",
+      example: 0.5,
+    }).optional(),
+    pids: wholeNumber("Most processes each container replica may run.", 1, 256).optional(),
+  }),
+  "Limits of each container replica (runtime: docker).",
+  { expected: "a mapping with `memory`, `cpus` and/or `pids`", example: { memory: "256Mi" } },
+);
+
 const logs = documented(
   z.strictObject({
     maxSize: size(
@@ -413,6 +426,55 @@ export const appSchema = documented(
     ).default(DEFAULTS.stopGrace),
     logs: logs.prefault({}),
     update: update.prefault({}),
+    runtime: documented(
+      z.enum(["process", "docker"]),
+      "How replicas run: `process` (default; processes of this machine) or `docker` " +
+        "(containers of `image` on the local Docker engine).",
+      { expected: "`process` or `docker`", example: "docker" },
+    ).default("process"),
+    image: documented(
+      z.string().min(1),
+      "With runtime: docker, the image each replica runs (a name:tag or a digest); it must " +
+        "be on the engine already (no registry is pulled from).",
+      { expected: "an image reference such as shop/api:1.2", example: "shop/api:1.2" },
+    ).optional(),
+    containerPort: documented(
+      z.number().int().min(1).max(65535),
+      "With runtime: docker, the port the app listens on inside its container (set as its " +
+        "PORT); published on an ephemeral 127.0.0.1 port that Baton's proxy fronts. Default 8080.",
+      { expected: "a port number from 1 to 65535", example: 8080, suggest: unquoteNumber },
+    ).default(8080),
+    resources: resources.optional(),
+    user: documented(
+      z.string().min(1),
+      "With runtime: docker, the user (`uid[:gid]` or a name of the image) replicas run as. " +
+        "Default: 65534:65534 (nobody).",
+      { expected: "a user such as 1000:1000", example: "1000:1000" },
+    ).optional(),
+    writableRootfs: documented(
+      z.boolean(),
+      "With runtime: docker, let replicas write to their root filesystem (read-only by " +
+        "default; /tmp is always writable).",
+      { expected: "true or false", example: true },
+    ).default(false),
+    capabilities: documented(
+      z.array(z.string().regex(/^[A-Z_]+$/)),
+      "With runtime: docker, Linux capabilities given back (all are dropped by default), " +
+        "e.g. NET_BIND_SERVICE.",
+      {
+        expected: "a list of capability names such as NET_BIND_SERVICE",
+        example: ["NET_BIND_SERVICE"],
+      },
+    ).default([]),
+    volumes: documented(
+      z.array(z.string().regex(/^[^:]+:\/[^:]*(:ro|:rw)?$/)),
+      "With runtime: docker, `name:/path` (a named volume) or `./dir:/path[:ro]` (a folder " +
+        "of the project, relative to the definition) mounted in each replica.",
+      {
+        expected: "a list such as data:/var/lib/app or ./conf:/etc/app:ro",
+        example: ["data:/data"],
+      },
+    ).default([]),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { DockerRuntime } from "../../runtime/docker/index.js";
 import { readLogLines } from "../../runtime/process/log-files.js";
-import { SqliteStore } from "../../store/index.js";
+import { type ReplicaRecord, SqliteStore } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
@@ -56,12 +57,16 @@ export function logsCommand(program: Command): void {
           const prefix =
             ids.length > 1 || options.follow ? `${paint(id.padEnd(width), "cyan", color)} | ` : "";
           return (async () => {
-            const lines = readLogLines(join(appDir, `${id}.log`), {
+            const read = {
               ...(since !== undefined && first ? { since } : {}),
               ...(tail !== undefined && first ? { tail } : {}),
               follow: options.follow === true,
               signal: abort.signal,
-            });
+            };
+            // A container's output is the engine's to keep; a process's is in its file.
+            const lines = containerIds(dir, app).has(id)
+              ? new DockerRuntime({ stateDir: dir }).logs({ id, app }, read)
+              : readLogLines(join(appDir, `${id}.log`), read);
             for await (const line of lines) process.stdout.write(`${prefix}${line.line}\n`);
           })();
         };
@@ -78,18 +83,36 @@ export function logsCommand(program: Command): void {
     );
 }
 
-/** Replicas that run now (from the store), or every replica with a log file (--all). */
+/**
+ * Replicas that run now (from the store), or every replica with a log file (--all); a
+ * container replica's output is read from the engine while it runs.
+ */
 function replicaIds(dir: string, app: string, appDir: string, all: boolean): string[] {
   const files = existsSync(appDir)
     ? readdirSync(appDir)
         .filter((f) => f.endsWith(".log"))
         .map((f) => f.slice(0, -4))
     : [];
-  if (all || !existsSync(join(dir, "state.db"))) return files.sort();
+  const containers = [...containerIds(dir, app)];
+  if (!existsSync(join(dir, "state.db"))) return files.sort();
+  if (all) return [...new Set([...files, ...containers])].sort();
+  const live = new Set(storedReplicas(dir, app).map((r) => r.id));
+  return [...new Set([...files.filter((id) => live.has(id)), ...containers])].sort();
+}
+
+function containerIds(dir: string, app: string): Set<string> {
+  if (!existsSync(join(dir, "state.db"))) return new Set();
+  return new Set(
+    storedReplicas(dir, app)
+      .filter((r) => r.runtime === "docker")
+      .map((r) => r.id),
+  );
+}
+
+function storedReplicas(dir: string, app: string): ReplicaRecord[] {
   const store = SqliteStore.open(dir, { create: false });
   try {
-    const live = new Set(store.replicas(app).map((r) => r.id));
-    return files.filter((id) => live.has(id)).sort();
+    return store.replicas(app);
   } finally {
     store.close();
   }

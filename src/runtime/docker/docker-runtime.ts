@@ -55,13 +55,15 @@ export class DockerRuntime implements Runtime {
   private readonly project: string;
   private readonly queue = new AsyncQueue<RuntimeEvent>();
   private readonly watching = new AbortController();
+  private watchingEvents = false;
+  /** Events are read from here on: a die between this and the stream's start is not lost. */
+  private readonly since = Math.floor(Date.now() / 1000);
 
   constructor(options: DockerRuntimeOptions) {
     this.engine = options.engine ?? new DockerEngine();
     this.stateDir = resolve(options.stateDir);
     this.stateKey = createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8);
     this.project = options.project ?? "baton";
-    void this.watchEvents();
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaHandle> {
@@ -77,7 +79,8 @@ export class DockerRuntime implements Runtime {
       Image: container.image,
       Cmd: cmd,
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: spec.cwd,
+      // Empty: the image's own working directory.
+      ...(spec.cwd === "" ? {} : { WorkingDir: spec.cwd }),
       ...(container.user === undefined ? {} : { User: container.user }),
       Labels: {
         "baton.project": this.project,
@@ -151,7 +154,12 @@ export class DockerRuntime implements Runtime {
     return handles.sort((a, b) => a.startedAt - b.startedAt);
   }
 
+  /** Opens the engine's event stream on first use: a CLI reading logs needs none. */
   events(): AsyncIterable<RuntimeEvent> {
+    if (!this.watchingEvents) {
+      this.watchingEvents = true;
+      void this.watchEvents();
+    }
     return this.queue;
   }
 
@@ -251,9 +259,14 @@ export class DockerRuntime implements Runtime {
         label: [`baton.state=${this.stateDir}`],
       }),
     );
+    let since = this.since;
     while (!this.watching.signal.aborted) {
       try {
-        const res = await this.engine.stream(`/events?filters=${filters}`, this.watching.signal);
+        const res = await this.engine.stream(
+          `/events?since=${since}&filters=${filters}`,
+          this.watching.signal,
+        );
+        since = Math.floor(Date.now() / 1000);
         let rest = "";
         for await (const chunk of res as AsyncIterable<Buffer>) {
           const lines = (rest + chunk.toString("utf8")).split("\n");

@@ -110,7 +110,7 @@ describe("a definition with an unknown key", () => {
     const text = yaml("apps:", "  web:", "    command: node server.js", "    replica: 3");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs and update",
+        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities and volumes",
         " --> baton.yaml:4:5",
         "  |",
         "4 |     replica: 3",
@@ -511,7 +511,7 @@ describe("a definition with several errors", () => {
         "  |   ^^^",
         ' hint: add `command: ["node", "server.js"]` under `api:`',
         "",
-        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs and update",
+        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities and volumes",
         " --> baton.yaml:7:5",
         "  |",
         "7 |     comand: node api.js",
@@ -747,6 +747,22 @@ describe("a rollout policy", () => {
     const text = yaml("apps:", "  web:", "    command: x", '    ignore: ["*.log", "!keep.log"]');
     expect(refusal(text)).toMatch(
       /apps\.web\.ignore\[1\]: negated patterns \(`!keep\.log`\) are not supported/,
+    );
+  });
+});
+
+describe("a container app", () => {
+  it("without an image is refused", () => {
+    const text = yaml("apps:", "  web:", "    command: x", "    runtime: docker");
+    expect(refusal(text)).toMatch(
+      /apps\.web runs as containers \(runtime: docker\) but has no `image`[\s\S]*hint: add `image: NAME:TAG`/,
+    );
+  });
+
+  it("settings on a process app are refused, with the key that would make them count", () => {
+    const text = yaml("apps:", "  web:", "    command: x", "    volumes: [data:/data]");
+    expect(refusal(text)).toMatch(
+      /apps\.web\.volumes applies to containers, but apps\.web runs as processes[\s\S]*hint: add `runtime: docker`/,
     );
   });
 });

@@ -40,6 +40,7 @@ describe("a minimal definition", () => {
           healthyDeadlineMs: 30_000,
           drainTimeoutMs: 10_000,
         },
+        runtime: "process",
       },
     });
   });
@@ -99,6 +100,7 @@ describe("the full example of the definition format", () => {
         healthyDeadlineMs: 60_000,
         drainTimeoutMs: 30_000,
       },
+      runtime: "process",
     });
   });
 

@@ -1,0 +1,119 @@
+import { dirname } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
+import { get } from "../helpers/http.js";
+import { Load } from "../helpers/load.js";
+import { eventually } from "../helpers/wait.js";
+
+// The real engine, or a failure that says what to install: never a skipped suite.
+await ensureDocker();
+const image = await nodeBaseImage();
+
+let project: Project | undefined;
+let load: Load | undefined;
+afterEach(async () => {
+  await load?.stop();
+  load = undefined;
+  if (project !== undefined) {
+    await project.cleanup();
+    await removeTestContainers(`baton.state=${project.stateDir}`);
+  }
+  project = undefined;
+});
+
+function definition(port: number, greeting: string): string {
+  return `apps:
+  web:
+    runtime: docker
+    image: ${image}
+    command: ["${process.execPath}", "/app/${TEST_APP.split("/").at(-1)}"]
+    volumes: ["${dirname(TEST_APP)}:/app:ro"]
+    containerPort: 8080
+    env: { HOST: 0.0.0.0, GREETING: ${greeting} }
+    replicas: 2
+    port: ${port}
+    health:
+      readiness: { http: /healthz, interval: 200ms }
+`;
+}
+
+const web = (s: StatusJson) => s.apps.find((a) => a.name === "web")!;
+
+async function containersOf(p: Project): Promise<string[][]> {
+  const out = await docker([
+    "ps",
+    "--filter",
+    `label=baton.state=${p.stateDir}`,
+    "--format",
+    '{{.Label "baton.project"}} {{.Label "baton.app"}} {{.Label "baton.revision"}} {{.Label "baton.replica"}} {{.Ports}}',
+  ]);
+  return out
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split(" "));
+}
+
+describe("an app with runtime: docker", () => {
+  it("runs as labelled containers behind the proxy, heals, and rolls out without a failed request", async () => {
+    const port = await freePort();
+    project = new Project(definition(port, "v1"));
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "60s");
+    expect((await get(port)).body).toMatch(/^v1 from web-/);
+    const app = web(await p.status());
+    const rows = await containersOf(p);
+    expect(rows.map((r) => r[3]).sort()).toEqual(app.replicas.map((r) => r.id).sort());
+    for (const row of rows) {
+      expect(row.slice(1, 3)).toEqual(["web", app.revision]);
+      // Published on loopback only, at the replica's port.
+      expect(row[4]).toMatch(/^127\.0\.0\.1:\d+->8080\/tcp$/);
+    }
+
+    // `docker kill` is a manual stop for Docker's restart policy: Baton heals it itself.
+    const victim = app.replicas[0]!;
+    await docker(["kill", await containerName(p, victim.id)]);
+    await eventually(
+      "a new container replaces the killed one",
+      async () => web(await p.status()),
+      (a) => a.ready === 2 && !a.replicas.some((r) => r.id === victim.id),
+      30_000,
+    );
+
+    load = new Load(port, 4, 60_000);
+    await eventually(
+      "load flows",
+      () => load!.counts.ok,
+      (ok) => ok > 20,
+    );
+    p.write("baton.yaml", definition(port, "v2"));
+    await p.ok("apply", "--wait", "--timeout", "90s");
+    const report = await load.stop();
+    load = undefined;
+    expect(report.failed, report.errors.join("\n")).toBe(0);
+    expect((await get(port)).body).toMatch(/^v2 from web-/);
+    const after = web(await p.status());
+    expect((await containersOf(p)).map((r) => r[3]).sort()).toEqual(
+      after.replicas.map((r) => r.id).sort(),
+    );
+
+    const logs = await p.ok("logs", "web");
+    expect(logs.stdout).toMatch(/listening on 8080/);
+  });
+});
+
+/** The container of a replica, found by its labels as an operator would. */
+async function containerName(p: Project, replica: string): Promise<string> {
+  const out = await docker([
+    "ps",
+    "--filter",
+    `label=baton.replica=${replica}`,
+    "--filter",
+    `label=baton.state=${p.stateDir}`,
+    "--format",
+    "{{.Names}}",
+  ]);
+  return out.trim();
+}
