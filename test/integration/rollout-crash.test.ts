@@ -28,7 +28,7 @@ function definition(port: number, env: string): string {
     command: ["node", ${JSON.stringify(TEST_APP)}]
     replicas: ${REPLICAS}
     port: ${port}
-    ignore: [ready/]
+    ignore: [ready/, ready-old/]
     env: { ${env} }
     health:
       readiness: { http: /healthz, interval: 200ms }
@@ -69,11 +69,16 @@ async function killController(p: Project): Promise<void> {
   );
 }
 
-async function setup(): Promise<{ p: Project; port: number; census: ReplicaCensus; load: Load }> {
+async function setup(
+  oldEnv: (p: Project) => string = () => "GREETING: old",
+): Promise<{ p: Project; port: number; census: ReplicaCensus; load: Load }> {
   const port = await freePort();
   project = new Project(definition(port, "GREETING: old"));
   const p = project;
+  p.write("baton.yaml", definition(port, oldEnv(p)));
   mkdirSync(p.path("ready"));
+  mkdirSync(p.path("ready-old"));
+  writeFileSync(p.path("ready-old/all"), "");
   await p.ok("up", "--detach");
   await p.ok("wait", "--timeout", "30s");
   const census = new ReplicaCensus(p.stateDir);
@@ -174,8 +179,15 @@ describe("a controller killed during a rollout", () => {
   });
 
   it("while it rolls back a failed revision: `up` finishes the way back", async () => {
-    const { p, port, census, load } = await setup();
-    const old = web(await p.status()).revision;
+    // The old revision's replicas are ready by name: one started on the way back is held
+    // unready, so the controller is killed while it rolls back, not after.
+    const { p, port, census, load } = await setup(
+      (p) => `GREETING: old, READY_DIR: ${p.path("ready-old")}`,
+    );
+    const before = web(await p.status());
+    const old = before.revision;
+    for (const r of before.replicas) writeFileSync(p.path(`ready-old/${r.id}`), "");
+    rmSync(p.path("ready-old/all"));
     // The first new replica gets ready (an old one goes); the second never does.
     const failing = definition(port, `GREETING: new, READY_DIR: ${p.path("ready")}`).replace(
       "healthyDeadline: 60s",
@@ -206,6 +218,7 @@ describe("a controller killed during a rollout", () => {
     );
 
     await p.ok("up", "--detach");
+    writeFileSync(p.path("ready-old/all"), "");
     const app = await eventually(
       "the old revision serves with every replica again",
       async () => web(await p.status()),
