@@ -568,6 +568,10 @@ export class AppsReconciler implements Reconciler {
           restarts: replica.restarts,
           startedAt: replica.handle.startedAt,
           ...(replica.detail ? { detail: replica.detail } : {}),
+          runtime: replica.runtime,
+          ...(replica.handle.container === undefined
+            ? {}
+            : { container: replica.handle.container.id, image: replica.handle.container.image }),
         });
       }
       let crashLooping = false;

@@ -14,6 +14,12 @@ export interface ReplicaStatus {
   readonly startedAt: number | null;
   /** Why it is not ready, or when it restarts: for humans. */
   readonly detail?: string;
+  /** `process` or `docker`. */
+  readonly runtime?: string;
+  /** Container replicas: the container's id. */
+  readonly container?: string;
+  /** Container replicas: the image they run, by its content digest (`sha256:…`). */
+  readonly image?: string;
 }
 
 export interface AppStatus {

@@ -51,6 +51,8 @@ export interface ReplicaHandle {
   readonly startTicks: number;
   /** Wall-clock time the replica started (ms since epoch). */
   readonly startedAt: number;
+  /** Container runtimes: the container and the image it runs (`sha256:` id). */
+  readonly container?: { readonly id: string; readonly image: string };
 }
 
 export type RuntimeEvent = {

@@ -123,6 +123,9 @@ export interface StatusJson {
       ready: boolean;
       revision: string;
       restarts: number;
+      runtime?: string;
+      container?: string;
+      image?: string;
     }[];
   }[];
 }

@@ -72,6 +72,14 @@ describe("an app with runtime: docker", () => {
       expect(row[4]).toMatch(/^127\.0\.0\.1:\d+->8080\/tcp$/);
     }
 
+    // status --json names each replica's container and the image it runs, by digest.
+    const imageId = (await docker(["image", "inspect", "--format", "{{.Id}}", image])).trim();
+    for (const replica of app.replicas) {
+      expect(replica).toMatchObject({ runtime: "docker", image: imageId });
+      const inspected = await docker(["inspect", "--format", "{{.Id}}", replica.container!]);
+      expect(inspected.trim()).toBe(replica.container);
+    }
+
     // `docker kill` is a manual stop for Docker's restart policy: Baton heals it itself.
     const victim = app.replicas[0]!;
     await docker(["kill", await containerName(p, victim.id)]);

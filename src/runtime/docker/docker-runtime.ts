@@ -35,6 +35,7 @@ interface ContainerSummary {
 
 interface ContainerInspect {
   Id: string;
+  Image: string;
   Config: { Labels: Record<string, string> };
   State: { Running: boolean; Pid: number; StartedAt: string; ExitCode: number };
 }
@@ -226,14 +227,18 @@ export class DockerRuntime implements Runtime {
     const labels = info.Config.Labels;
     if (!info.State.Running || labels["baton.state"] !== this.stateDir) return undefined;
     const pid = info.State.Pid;
+    // The engine learns of a death a moment after the kernel: a gone pid is not running.
+    const stat = readProcStat(pid);
+    if (stat === undefined || stat.state === "Z") return undefined;
     return {
       id: labels["baton.replica"] ?? "",
       app: labels["baton.app"] ?? "",
       revision: labels["baton.revision"] ?? "",
       port: Number(labels["baton.port"]),
       pid,
-      startTicks: readProcStat(pid)?.startTicks ?? 0,
+      startTicks: stat.startTicks,
       startedAt: Date.parse(info.State.StartedAt),
+      container: { id: info.Id, image: info.Image },
     };
   }
 
