@@ -4,7 +4,7 @@ import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js"
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
 import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
-import { eventually } from "../helpers/wait.js";
+import { eventually, processAlive } from "../helpers/wait.js";
 
 // The real engine, or a failure that says what to install: never a skipped suite.
 await ensureDocker();
@@ -109,6 +109,23 @@ describe("an app with runtime: docker", () => {
 
     const logs = await p.ok("logs", "web");
     expect(logs.stdout).toMatch(/listening on 8080/);
+
+    // A controller killed outright: the containers serve on; `up` adopts them by label.
+    const pid = (await p.status()).controller.pid;
+    process.kill(pid, "SIGKILL");
+    await eventually(
+      "the controller is gone",
+      () => processAlive(pid),
+      (alive) => !alive,
+    );
+    expect((await get(port)).body).toMatch(/^v2 from web-/);
+    expect((await p.ok("plan")).stdout).toMatch(/No changes/);
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "30s");
+    const adopted = web(await p.status());
+    expect(adopted.replicas.map((r) => r.container).sort()).toEqual(
+      after.replicas.map((r) => r.container).sort(),
+    );
   });
 });
 

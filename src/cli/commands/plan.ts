@@ -3,7 +3,9 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
+import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
+import type { ReplicaHandle } from "../../runtime/runtime.js";
 import { loadDefinition } from "../../spec/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
@@ -77,7 +79,7 @@ async function localPlan(
     );
   }
   const runtime = new ProcessRuntime({ stateDir: dir });
-  const running = await runtime.list();
+  const running = [...(await runtime.list()), ...(await runningContainers(dir))];
   await runtime.close();
   return buildPlan(
     diff(
@@ -85,4 +87,18 @@ async function localPlan(
       observedApps(running),
     ),
   );
+}
+
+/** Container replicas of this state, when a Docker engine answers; none otherwise. */
+async function runningContainers(dir: string): Promise<ReplicaHandle[]> {
+  const engine = new DockerEngine();
+  if (!existsSync(engine.socketPath)) return [];
+  const containers = new DockerRuntime({ stateDir: dir, engine });
+  try {
+    return await containers.list();
+  } catch {
+    return [];
+  } finally {
+    await containers.close();
+  }
 }
