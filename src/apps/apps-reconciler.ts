@@ -7,6 +7,7 @@ import type { AppSpec, Definition, Probe } from "../spec/index.js";
 import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { SlotBackoff } from "./backoff.js";
+import type { ProbeTarget } from "./probe.js";
 import { ReplicaHealth } from "./replica-health.js";
 import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
 import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
@@ -33,6 +34,11 @@ export interface AppsDeps {
   };
   /** The container runtime (runtime: docker); absent when no Docker engine answers. */
   readonly containers?: {
+    exec(
+      handle: Pick<ReplicaHandle, "id">,
+      argv: readonly string[],
+      timeoutMs: number,
+    ): Promise<number | null>;
     start(spec: ReplicaSpec): Promise<ReplicaHandle>;
     stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
     logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
@@ -1015,7 +1021,20 @@ export class AppsReconciler implements Reconciler {
     });
   }
 
-  private runtimeFor(kind: RuntimeKind): NonNullable<AppsDeps["containers"]> {
+  /** An exec probe of a container replica runs inside the container, as its app sees it. */
+  private execIn(replica: Replica): NonNullable<ProbeTarget["exec"]> {
+    return async (argv, timeoutMs) => {
+      const code = await this.runtimeFor("docker").exec(replica.handle, argv, timeoutMs);
+      if (code === 0) return "";
+      return code === null
+        ? `exec ${argv[0]}: no exit within ${timeoutMs}ms`
+        : `exec ${argv[0]}: exited with ${code}`;
+    };
+  }
+
+  private runtimeFor(kind: "docker"): NonNullable<AppsDeps["containers"]>;
+  private runtimeFor(kind: RuntimeKind): AppsDeps["runtime"];
+  private runtimeFor(kind: RuntimeKind): AppsDeps["runtime"] | NonNullable<AppsDeps["containers"]> {
     if (kind === "process") return this.deps.runtime;
     if (this.deps.containers === undefined) {
       throw new Error(
@@ -1065,6 +1084,7 @@ export class AppsReconciler implements Reconciler {
         port: replica.handle.port,
         cwd: this.deps.snapshots.dir(name, spec),
         env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.handle.port) },
+        ...(replica.runtime === "docker" ? { exec: this.execIn(replica) } : {}),
       },
       {
         onReadiness: (ready, detail) => {

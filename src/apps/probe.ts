@@ -9,6 +9,11 @@ export interface ProbeTarget {
   readonly port: number;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Runs an exec probe where the replica lives (inside its container); resolves to "" on
+   * exit 0, else why not. Absent: the probe runs on this machine in `cwd` with `env`.
+   */
+  readonly exec?: (argv: readonly string[], timeoutMs: number) => Promise<string>;
 }
 
 export interface ProbeResult {
@@ -80,6 +85,12 @@ function execCheck(
   return new Promise((resolve) => {
     const [file, ...args] = commandArgv({ argv }, target.env);
     if (file === undefined) return resolve("exec: empty command");
+    if (target.exec !== undefined) {
+      target
+        .exec([file, ...args], timeoutMs)
+        .then(resolve, (error: Error) => resolve(`exec ${file}: ${error.message}`));
+      return;
+    }
     const child = spawn(file, args, {
       cwd: target.cwd,
       env: { ...target.env },

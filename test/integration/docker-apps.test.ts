@@ -129,6 +129,24 @@ describe("an app with runtime: docker", () => {
   });
 });
 
+describe("an exec health check of a container app", () => {
+  it("runs inside the container, where the app's files are", async () => {
+    const port = await freePort();
+    // /app exists only inside the container (a bind mount): on this machine the check fails.
+    project = new Project(
+      definition(port, "v1").replace(
+        "readiness: { http: /healthz, interval: 200ms }",
+        'readiness: { exec: ["/bin/sh", "-c", "test -f /app/app.cjs"], interval: 200ms }',
+      ),
+    );
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "60s");
+    expect(web(await p.status()).ready).toBe(2);
+    expect((await get(port)).body).toMatch(/^v1 from web-/);
+  });
+});
+
 /** The container of a replica, found by its labels as an operator would. */
 async function containerName(p: Project, replica: string): Promise<string> {
   const out = await docker([

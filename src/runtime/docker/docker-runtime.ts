@@ -205,6 +205,44 @@ export class DockerRuntime implements Runtime {
     };
   }
 
+  /**
+   * Runs `argv` inside the replica's container (as a health check would); resolves to its
+   * exit code, or null when it did not end within `timeoutMs` (it is killed then).
+   */
+  async exec(
+    handle: Pick<ReplicaHandle, "id">,
+    argv: readonly string[],
+    timeoutMs: number,
+  ): Promise<number | null> {
+    const name = this.containerName(handle.id);
+    const { Id } = await this.engine.call<{ Id: string }>("POST", `/containers/${name}/exec`, {
+      Cmd: [...argv],
+      AttachStdout: false,
+      AttachStderr: false,
+    });
+    await this.engine.call("POST", `/exec/${Id}/start`, { Detach: true, Tty: false });
+    const deadline = Date.now() + timeoutMs;
+    let interval = 5;
+    for (;;) {
+      const state = await this.engine.call<{ Running: boolean; ExitCode: number; Pid: number }>(
+        "GET",
+        `/exec/${Id}/json`,
+      );
+      if (!state.Running) return state.ExitCode;
+      if (Date.now() >= deadline) {
+        // The engine cannot kill an exec: its process is killed by its host pid.
+        try {
+          if (state.Pid > 0) process.kill(state.Pid, "SIGKILL");
+        } catch {
+          // gone meanwhile
+        }
+        return null;
+      }
+      await delay(interval);
+      interval = Math.min(interval * 2, 100);
+    }
+  }
+
   async close(): Promise<void> {
     this.watching.abort();
     this.queue.close();
