@@ -61,7 +61,12 @@ describe("self-healing", () => {
       30_000,
     );
     expect(status.ready).toBe(0);
-    const events = await eventsOf(project, "replica.exited");
+    // An exit is counted at once but described (with its last output) a moment later.
+    const events = await eventually(
+      "five exits are described",
+      () => eventsOf(project!, "replica.exited"),
+      (e) => e.length >= 5,
+    );
     const delays = events.map((e) => e.data.restartInMs as number);
     // First exit: replaced at once; then 200, 400, 800 and capped at 800.
     expect(delays.slice(0, 5)).toEqual([0, 200, 400, 800, 800]);
