@@ -21,6 +21,8 @@ const HUNG_AFTER_MS = 10_000;
 export class ProxySupervisor implements ProxyPort {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Set by close(): a check still under way must not start a proxy after it. */
+  private closed = false;
   /** Since when the live proxy has answered no health check. */
   private unansweredSince: number | undefined;
 
@@ -72,18 +74,21 @@ export class ProxySupervisor implements ProxyPort {
 
   /** Stops supervising; with `stopProxy`, the proxy process too (`baton down`). */
   async close(stopProxy: boolean): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     if (stopProxy) await this.client.stop(15_000);
   }
 
   private async check(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking || this.closed) return;
     this.checking = true;
     try {
       if (await this.client.health(CHECK_TIMEOUT_MS).catch(() => false)) {
         this.unansweredSince = undefined;
         return;
       }
+      // `baton down` stops the proxy while this check waited: that is no death to heal.
+      if (this.closed) return;
       const oldPid = this.client.pid;
       const alive = proxyOwner(this.stateDir);
       if (alive !== undefined) {
@@ -93,6 +98,7 @@ export class ProxySupervisor implements ProxyPort {
         await waitGone(alive);
       }
       this.unansweredSince = undefined;
+      if (this.closed) return;
       this.client = await ProxyClient.ensure(this.stateDir);
       this.onReplaced(oldPid, this.client.pid);
     } catch {
