@@ -27,12 +27,19 @@ import { getOnce } from "./lib/http-get.js";
 import { type LoadResult, startLoad } from "./lib/load.js";
 import type { Pm2Machine, RateLoadSettings } from "./lib/machine.js";
 import { freePorts } from "./lib/net.js";
-import { Pm2, type Pm2Process } from "./lib/pm2.js";
+import { Pm2 } from "./lib/pm2.js";
 import { alive, waitGone } from "./lib/procfs.js";
 import { round, type Summary, spread, summarize } from "./lib/stats.js";
 import { markdownTable, writeResults } from "./lib/table.js";
-import { parseAnswer, webAppYaml, writeVersionedApp } from "./lib/versioned-app.js";
-import { waitFor } from "./lib/wait.js";
+import {
+  parseAnswer,
+  startPm2Cluster,
+  type WebAppStatus,
+  webApp,
+  webAppYaml,
+  webProcesses,
+  writeVersionedApp,
+} from "./lib/versioned-app.js";
 import { ensurePm2, pm2Version } from "./peers.js";
 
 export interface RecoveryOptions {
@@ -103,17 +110,7 @@ const RECOVER_TIMEOUT_S = 60;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type AppStatus = ControllerStatus["apps"][number];
-
-function webApp(status: ControllerStatus): AppStatus {
-  const app = status.apps.find((a) => a.name === "web");
-  if (app === undefined) throw new Error("baton status: no app web");
-  return app;
-}
-
-function webProcesses(list: readonly Pm2Process[]): Pm2Process[] {
-  return list.filter((p) => p.name === "web");
-}
+type AppStatus = WebAppStatus;
 
 function replicaPids(app: AppStatus): number[] {
   return app.replicas.map((r) => r.pid).filter((p): p is number => p !== null);
@@ -354,23 +351,13 @@ export async function recoveryBench(opts: RecoveryOptions = {}): Promise<Recover
     if (withPm2) {
       const script = writeVersionedApp(pm2Dir, startDelayMs);
       pm2Started = true;
-      await pm2.run(["start", script, "-i", String(s.replicas), "--name", "web"], 60_000, {
-        PORT: String(pm2Port),
-        VERSION: "1",
-      });
-      await waitFor(
-        async () => {
-          const list = webProcesses(await pm2.jlist());
-          for (const p of list) if (p.pid > 0) pm2Pids.add(p.pid);
-          return (
-            list.length === s.replicas &&
-            list.every((p) => p.pm2_env.status === "online") &&
-            (await getOnce(pm2Port, 2_000)).ok
-          );
-        },
-        "PM2's instances to be online and answer",
-        30_000,
-        200,
+      await startPm2Cluster(
+        pm2,
+        script,
+        s.replicas,
+        pm2Port,
+        pm2Pids,
+        async () => (await getOnce(pm2Port, 2_000)).ok,
       );
       await pm2.run(["save"]);
       log(`pm2 ${pm2Version()}: daemon ${pm2.daemonPid()}, cluster of ${s.replicas}, saved`);

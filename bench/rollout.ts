@@ -42,11 +42,13 @@ import { ratio, round, type Summary, spread, summarize } from "./lib/stats.js";
 import { markdownTable, writeResults } from "./lib/table.js";
 import {
   parseAnswer,
+  startPm2Cluster,
   type UpdatePolicyYaml,
+  webApp,
   webAppYaml,
+  webProcesses,
   writeVersionedApp,
 } from "./lib/versioned-app.js";
-import { waitFor } from "./lib/wait.js";
 import { ensurePm2, pm2Version } from "./peers.js";
 
 export interface RolloutOptions {
@@ -172,22 +174,10 @@ export interface RolloutResult {
   readonly goal: { readonly text: string; readonly met: boolean };
 }
 
-type AppStatus = ControllerStatus["apps"][number];
-
 const REQUEST_TIMEOUT_MS = 5_000;
 const FRESH_CHECKS = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function webApp(status: ControllerStatus): AppStatus {
-  const app = status.apps.find((a) => a.name === "web");
-  if (app === undefined) throw new Error("baton status: no app web");
-  return app;
-}
-
-function webProcesses(list: readonly Pm2Process[]): Pm2Process[] {
-  return list.filter((p) => p.name === "web");
-}
 
 function pm2EnvVersion(p: Pm2Process): string | undefined {
   const env = p.pm2_env as unknown as { VERSION?: string; env?: { VERSION?: string } };
@@ -512,23 +502,13 @@ export async function rolloutBench(opts: RolloutOptions = {}): Promise<RolloutRe
     const pm2Script = writeVersionedApp(pm2Dir, startDelayMs);
 
     pm2Started = true;
-    await pm2.run(["start", pm2Script, "-i", String(s.replicas), "--name", "web"], 60_000, {
-      PORT: String(pm2Port),
-      VERSION: "1",
-    });
-    await waitFor(
-      async () => {
-        const list = webProcesses(await pm2.jlist());
-        for (const p of list) if (p.pid > 0) pm2Pids.add(p.pid);
-        return (
-          list.length === s.replicas &&
-          list.every((p) => p.pm2_env.status === "online") &&
-          (await servesVersion(pm2Port, "1", 1))
-        );
-      },
-      "PM2's instances to be online and answer",
-      30_000,
-      200,
+    await startPm2Cluster(
+      pm2,
+      pm2Script,
+      s.replicas,
+      pm2Port,
+      pm2Pids,
+      async () => await servesVersion(pm2Port, "1", 1),
     );
     log(
       `pm2 ${pm2Version()}: daemon ${pm2.daemonPid()}, cluster of ${s.replicas}, port ${pm2Port}`,

@@ -10,6 +10,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ControllerStatus } from "../../src/controller/index.js";
+import type { Pm2, Pm2Process } from "./pm2.js";
+import { waitFor } from "./wait.js";
 
 function source(startDelayMs: number): string {
   return `"use strict";
@@ -78,4 +81,50 @@ apps:
 ${policy}    health:
       readiness: { http: /healthz }
 `;
+}
+
+export type WebAppStatus = ControllerStatus["apps"][number];
+
+/** The bench's one app in `baton status --json`. */
+export function webApp(status: ControllerStatus): WebAppStatus {
+  const app = status.apps.find((a) => a.name === "web");
+  if (app === undefined) throw new Error("baton status: no app web");
+  return app;
+}
+
+/** The bench app's instances in `pm2 jlist`. */
+export function webProcesses(list: readonly Pm2Process[]): Pm2Process[] {
+  return list.filter((p) => p.name === "web");
+}
+
+/**
+ * `pm2 start SCRIPT -i replicas` (cluster mode, VERSION 1 on `port`), then waits until
+ * every instance is online and `answers()`; each instance's pid goes into `pids`.
+ */
+export async function startPm2Cluster(
+  pm2: Pm2,
+  script: string,
+  replicas: number,
+  port: number,
+  pids: Set<number>,
+  answers: () => Promise<boolean>,
+): Promise<void> {
+  await pm2.run(["start", script, "-i", String(replicas), "--name", "web"], 60_000, {
+    PORT: String(port),
+    VERSION: "1",
+  });
+  await waitFor(
+    async () => {
+      const list = webProcesses(await pm2.jlist());
+      for (const p of list) if (p.pid > 0) pids.add(p.pid);
+      return (
+        list.length === replicas &&
+        list.every((p) => p.pm2_env.status === "online") &&
+        (await answers())
+      );
+    },
+    "PM2's instances to be online and answer",
+    30_000,
+    200,
+  );
 }
