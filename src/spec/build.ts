@@ -10,7 +10,7 @@ import type { AppSpec, Command, ContainerSpec, Definition, Probe, ReplicaBudget 
 import type { Path } from "./phrases.js";
 import type { AppInput, DefinitionInput, ProbeInput } from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
-import type { YamlSource } from "./yaml-source.js";
+import type { Positions } from "./yaml-source.js";
 
 export interface BuildContext {
   /** Absolute path of the definition file. */
@@ -20,9 +20,12 @@ export interface BuildContext {
   readonly project: string;
   readonly text: string;
   readonly hash: string;
-  readonly source: YamlSource;
+  readonly source: Positions;
   /** Absolute paths never part of an app's content (a state directory inside its cwd). */
   readonly exclude?: readonly string[];
+  readonly environments: readonly string[];
+  /** The environment the input was overlaid for. */
+  readonly environment?: string;
 }
 
 export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Definition {
@@ -36,6 +39,8 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     apps,
     hash: ctx.hash,
     source: ctx.text,
+    environments: ctx.environments,
+    ...(ctx.environment === undefined ? {} : { environment: ctx.environment }),
   };
 }
 

@@ -12,14 +12,19 @@ import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
 import { DEFAULTS } from "./schema.js";
 import { formatDuration, parseDuration } from "./units.js";
-import type { YamlSource } from "./yaml-source.js";
+import type { Positions } from "./yaml-source.js";
 
 export interface CheckContext {
   /** The file as shown to the user. */
   readonly file: string;
   /** Absolute folder of the definition: relative cwds start there. */
   readonly dir: string;
-  readonly source: YamlSource;
+  readonly source: Positions;
+  /**
+   * Container settings on an app that runs as processes are not reported: with environments,
+   * another environment may run it as containers.
+   */
+  readonly containerKeysAnywhere?: boolean;
 }
 
 type Report = (
@@ -64,7 +69,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkBackoff(app.restart, [...path, "restart"], report);
     checkPort(app.port, name, portOwners, ctx, report);
     checkUpdate(app.update, [...path, "update"], report);
-    checkContainer(app, path, report);
+    checkContainer(app, path, report, ctx.containerKeysAnywhere === true);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -271,7 +276,7 @@ function checkIgnore(ignore: unknown, path: Path, report: Report): void {
 }
 
 /** A container app needs an image; container settings on a process app would do nothing. */
-function checkContainer(app: Fields, path: Path, report: Report): void {
+function checkContainer(app: Fields, path: Path, report: Report, keysAnywhere: boolean): void {
   if (app.runtime === "docker") {
     if (app.image === undefined) {
       report(
@@ -285,6 +290,7 @@ function checkContainer(app: Fields, path: Path, report: Report): void {
     }
     return;
   }
+  if (keysAnywhere) return;
   for (const key of ["image", "resources", "user", "capabilities", "volumes"]) {
     if (app[key] === undefined) continue;
     report(

@@ -17,14 +17,14 @@ import {
 } from "./phrases.js";
 import { type FieldDoc, fieldDocs } from "./schema.js";
 import { closestMatch } from "./suggest.js";
-import type { YamlSource } from "./yaml-source.js";
+import type { Positions } from "./yaml-source.js";
 
 type Schema = z.core.$ZodType;
 type Issue = z.core.$ZodIssue;
 
 export interface IssueContext {
   readonly file: string;
-  readonly source: YamlSource;
+  readonly source: Positions;
   /** The JS value that was validated. */
   readonly raw: unknown;
   readonly schema: Schema;

@@ -10,17 +10,25 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
+import { environmentDiagnostics } from "./environment-checks.js";
 import { type Diagnostic, SpecError } from "./errors.js";
 import { schemaDiagnostics } from "./issues.js";
 import type { Definition } from "./model.js";
-import { describeValue } from "./phrases.js";
+import { environmentNames, OverlayPositions, overlayRaw } from "./overlay.js";
+import { describeValue, formatPath, listWords } from "./phrases.js";
 import { definitionSchema, EXTENSION_KEY_PATTERN } from "./schema.js";
+import { closestMatch } from "./suggest.js";
 import { syntaxDiagnostics } from "./yaml-errors.js";
-import { YamlSource } from "./yaml-source.js";
+import { type Positions, YamlSource } from "./yaml-source.js";
 
 export interface ParseOptions {
   /** Absolute paths left out of every app's content digest (a state directory inside cwd). */
   readonly exclude?: readonly string[];
+  /**
+   * The environment to build the definition for. Every environment is validated either way;
+   * without one, the definition is built as written, with no overlay.
+   */
+  readonly environment?: string;
 }
 
 /** Reads and parses the definition at `file`. */
@@ -74,30 +82,103 @@ export function parseDefinition(
   if (!isFields(raw)) throw fail([notAMapping(raw, source, shown)]);
 
   const input = withoutExtensions(raw);
-  const parsed = definitionSchema.safeParse(input);
-  const diagnostics = [
-    ...(parsed.success
-      ? []
-      : schemaDiagnostics(parsed.error.issues, {
-          file: shown,
-          source,
-          raw: input,
-          schema: definitionSchema,
-        })),
-    ...semanticDiagnostics(input, { file: shown, dir, source }),
-  ];
-  if (!parsed.success || diagnostics.length > 0) throw fail(diagnostics);
+  const environments = environmentNames(input);
+  const diagnostics = validate(input, { file: shown, dir, source }, environments.length > 0);
+  for (const env of environments) {
+    const positions = new OverlayPositions(source, input, env);
+    const overlaid = validate(
+      overlayRaw(input, env),
+      { file: shown, dir, source: positions },
+      true,
+    );
+    diagnostics.push(...onlyIn(env, overlaid, diagnostics));
+  }
+  if (diagnostics.length > 0) throw fail(diagnostics);
+  const chosen = options.environment;
+  if (chosen !== undefined && !environments.includes(chosen)) {
+    throw fail([unknownEnvironment(chosen, environments, source, shown)]);
+  }
 
-  const definition = buildDefinition(parsed.data, {
+  const built = chosen === undefined ? input : overlayRaw(input, chosen);
+  const parsed = definitionSchema.parse(built);
+  const definition = buildDefinition(parsed, {
     file: absolute,
     dir,
     project: basename(dir),
     text,
     hash: createHash("sha256").update(text).digest("hex"),
-    source,
+    source: chosen === undefined ? source : new OverlayPositions(source, input, chosen),
+    environments,
+    ...(chosen === undefined ? {} : { environment: chosen }),
     ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
   });
   return deepFreeze(definition);
+}
+
+/** Schema and semantic problems of a raw definition (the base, or one environment's overlay). */
+function validate(
+  input: Record<string, unknown>,
+  ctx: { file: string; dir: string; source: Positions },
+  withEnvironments: boolean,
+): Diagnostic[] {
+  const parsed = definitionSchema.safeParse(input);
+  return [
+    ...(parsed.success
+      ? []
+      : schemaDiagnostics(parsed.error.issues, {
+          file: ctx.file,
+          source: ctx.source,
+          raw: input,
+          schema: definitionSchema,
+        })),
+    ...semanticDiagnostics(input, { ...ctx, containerKeysAnywhere: withEnvironments }),
+    ...(withEnvironments ? environmentDiagnostics(input, ctx) : []),
+  ];
+}
+
+/**
+ * The problems of environment `env` that the base definition does not have, saying in which
+ * environment they are: the same mistake is reported once, not once per environment.
+ */
+function onlyIn(
+  env: string,
+  found: readonly Diagnostic[],
+  already: readonly Diagnostic[],
+): Diagnostic[] {
+  const key = (d: Diagnostic): string => `${d.line}:${d.col}:${d.code}`;
+  const known = new Set(already.map(key));
+  return found
+    .filter((d) => !known.has(key(d)))
+    .map((d) => ({ ...d, message: `${d.message} (in environment ${env})` }));
+}
+
+function unknownEnvironment(
+  chosen: string,
+  environments: readonly string[],
+  source: YamlSource,
+  shown: string,
+): Diagnostic {
+  const guess = closestMatch(chosen, environments);
+  const path = environments.length > 0 ? ["environments"] : [];
+  return {
+    code: "spec.unknown_environment",
+    message:
+      environments.length > 0
+        ? `${shown} declares no environment named ${JSON.stringify(chosen)}`
+        : `${shown} declares no environments, so --env ${chosen} cannot be chosen`,
+    file: shown,
+    ...(environments.length > 0 ? source.keySpan(path) : { line: 0, col: 0, length: 0 }),
+    path: formatPath(path),
+    expected:
+      environments.length > 0 ? `one of ${listWords(environments, "or")}` : "no --env option",
+    found: chosen,
+    hint:
+      guess !== undefined
+        ? `did you mean \`--env ${guess}\`?`
+        : environments.length > 0
+          ? `choose one of ${listWords(environments, "or")}, or declare it under \`environments:\``
+          : "leave out --env, or declare environments under `environments:`",
+  };
 }
 
 /** The path as the user gave it; an absolute path inside the working directory is shortened. */

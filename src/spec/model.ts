@@ -117,4 +117,8 @@ export interface Definition {
   readonly hash: string;
   /** The file's text, kept so that every applied revision can be shown again. */
   readonly source: string;
+  /** The environments the file declares (`environments:`), in file order. */
+  readonly environments: readonly string[];
+  /** The environment this definition was built for: its runtime and overrides are applied. */
+  readonly environment?: string;
 }

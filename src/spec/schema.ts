@@ -16,6 +16,9 @@ import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./unit
 /** Top-level keys starting `x-` are ignored: a home for YAML anchors, as in Compose files. */
 export const EXTENSION_KEY_PATTERN = /^x-/;
 
+/** Where replicas run; an app's `runtime`, or its environment's. */
+export const RUNTIMES = ["process", "docker"] as const;
+
 /**
  * Defaults, in one place because the descriptions quote them and checks.ts needs them.
  * Restart: 250ms brings a crashed dev server back before anyone notices; the exponential
@@ -427,7 +430,7 @@ export const appSchema = documented(
     logs: logs.prefault({}),
     update: update.prefault({}),
     runtime: documented(
-      z.enum(["process", "docker"]),
+      z.enum(RUNTIMES),
       "How replicas run: `process` (default; processes of this machine) or `docker` " +
         "(containers of `image` on the local Docker engine).",
       { expected: "`process` or `docker`", example: "docker" },
@@ -480,6 +483,44 @@ export const appSchema = documented(
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
 );
 
+const environment = documented(
+  z.strictObject({
+    runtime: documented(
+      z.enum(RUNTIMES),
+      "How the apps of this environment run, unless an app (or an override) sets its own " +
+        "`runtime`.",
+      { expected: "`process` or `docker`", example: "docker" },
+    ).optional(),
+    overrides: documented(
+      z.strictObject({
+        apps: documented(
+          z.record(
+            z.string(),
+            documented(
+              z.record(
+                z.string(),
+                documented(z.unknown(), "A field of the app, as under `apps.<app>`.", {
+                  expected: "a value valid for that app field",
+                  example: 4,
+                }),
+              ),
+              "The fields of one app that differ in this environment.",
+              { expected: "a mapping of app fields", example: { replicas: 4 } },
+            ),
+          ),
+          "App fields that differ in this environment, by app name. Mappings are merged " +
+            "into the app's, any other value replaces it; the result is validated as an app.",
+          { expected: "a mapping of app names to app fields", example: { web: { replicas: 4 } } },
+        ).optional(),
+      }),
+      "What this environment changes in the definition (an overlay).",
+      { expected: "a mapping with `apps`", example: { apps: { web: { replicas: 4 } } } },
+    ).optional(),
+  }),
+  "One environment: its runtime and its overrides.",
+  { expected: "a mapping with `runtime` and/or `overrides`", example: { runtime: "docker" } },
+);
+
 export const definitionSchema = documented(
   z.strictObject({
     project: documented(
@@ -497,6 +538,17 @@ export const definitionSchema = documented(
       },
       { propertyNames: { pattern: APP_NAME_PATTERN.source } },
     ).default({}),
+    environments: documented(
+      z.record(z.string(), environment),
+      "Environments (dev, prod…) the same definition runs in, by name; `baton up --env NAME` " +
+        "chooses one and the state directory records it. Each names its runtime and may " +
+        "override app fields.",
+      {
+        expected: "a mapping of environment names to environment settings",
+        example: { dev: { runtime: "process" }, prod: { runtime: "docker" } },
+      },
+      { propertyNames: { pattern: APP_NAME_PATTERN.source } },
+    ).optional(),
   }),
   "A Baton definition (baton.yaml). Top-level keys starting with `x-` are ignored: use them " +
     "for YAML anchors.",

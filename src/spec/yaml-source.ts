@@ -26,6 +26,13 @@ export interface Span {
   readonly length: number;
 }
 
+/** Where the values of a definition are written; YamlSource, or an overlay of it. */
+export interface Positions {
+  valueSpan(path: Path): Span;
+  keySpan(path: Path): Span;
+  scalarSource(path: Path): string | undefined;
+}
+
 /** What a path leads to: the value node, and the pair whose key names it (absent at the root). */
 interface Step {
   readonly node: unknown;
@@ -36,7 +43,7 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
-export class YamlSource {
+export class YamlSource implements Positions {
   readonly text: string;
   readonly document: Document.Parsed;
   readonly #lines = new LineCounter();

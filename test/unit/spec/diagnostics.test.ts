@@ -131,7 +131,7 @@ describe("a definition with an unknown key", () => {
     const text = yaml("hosts:", "  - db1", "apps: {}");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] hosts is not a valid key; valid keys at the top level are project and apps",
+        "error[spec.unknown_key] hosts is not a valid key; valid keys at the top level are project, apps and environments",
         " --> baton.yaml:1:1",
         "  |",
         "1 | hosts:",
