@@ -38,6 +38,8 @@ export interface ControllerStatus {
       readonly file: string;
       readonly revision: number;
       readonly hash: string;
+      /** The environment the definition runs as; null when it declares none. */
+      readonly environment: string | null;
     };
     readonly proxyPid: number | null;
   };
@@ -173,6 +175,7 @@ export class Controller {
 
   /** Records the definition as a revision and moves every resource toward it. */
   async apply(definition: Definition, appliedBy: string): Promise<ApplyResult> {
+    this.refuseEnvironmentSwitch(definition);
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
@@ -180,17 +183,25 @@ export class Controller {
       file: definition.file,
       source: definition.source,
       appliedBy,
+      ...(definition.environment === undefined ? {} : { environment: definition.environment }),
     });
     this.clearStaleScaleOverrides(definition);
     const plan = this.plan(definition);
     this.definition = definition;
     this.revision = record;
+    const inEnvironment =
+      definition.environment === undefined ? "" : ` (environment ${definition.environment})`;
     this.events.emit({
       type: "definition.applied",
       message: created
-        ? `revision ${record.id} of ${definition.file} applied by ${appliedBy}`
-        : `${definition.file} unchanged since revision ${record.id}`,
-      data: { revision: record.id, hash: record.hash, created },
+        ? `revision ${record.id} of ${definition.file}${inEnvironment} applied by ${appliedBy}`
+        : `${definition.file}${inEnvironment} unchanged since revision ${record.id}`,
+      data: {
+        revision: record.id,
+        hash: record.hash,
+        created,
+        environment: definition.environment ?? null,
+      },
     });
     this.apps.setAppliedBy(appliedBy);
     const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
@@ -272,6 +283,28 @@ export class Controller {
     }
   }
 
+  /**
+   * A state directory runs one environment at a time: applying prod's definition over dev's
+   * running replicas would replace every one of them with prod's, a mistake more often than
+   * an intent. Once nothing runs (`baton down`), the state may be used for another one.
+   */
+  private refuseEnvironmentSwitch(definition: Definition): void {
+    const current = this.store.latestRevision()?.environment ?? null;
+    const wanted = definition.environment ?? null;
+    if (current === wanted) return;
+    const running = this.store.replicas().filter((r) => r.state !== "exited");
+    if (running.length === 0) return;
+    const name = (env: string | null): string => (env === null ? "no environment" : env);
+    throw new ControllerError(
+      "state.environment_mismatch",
+      `${this.options.stateDir} runs environment ${name(current)} (${running.length} replicas); ` +
+        `this definition is for ${name(wanted)}`,
+      current === null
+        ? "run `baton down` first, or use another state directory with --state"
+        : `pass \`--env ${current}\`, run \`baton down\` first, or use another state directory with --state`,
+    );
+  }
+
   /** Copies each process app's folder into the snapshot its new replicas will run from. */
   private async captureSnapshots(definition: Definition): Promise<void> {
     try {
@@ -311,6 +344,7 @@ export class Controller {
           file: this.definition.file,
           revision: this.revision?.id ?? 0,
           hash: this.definition.hash,
+          environment: this.definition.environment ?? null,
         },
         proxyPid: this.proxy.pid ?? null,
       },

@@ -164,13 +164,15 @@ export class ApiServer {
       throw new HttpError(
         400,
         "api.invalid_body",
-        "expected a JSON body with `file` and `source` strings",
+        "expected a JSON body with `file` and `source` strings (and `environment`, optional)",
       );
     }
     const appliedBy = typeof body.appliedBy === "string" ? body.appliedBy : "api";
+    const environment = typeof body.environment === "string" ? body.environment : undefined;
     return {
       definition: parseDefinition(body.source, body.file, {
         exclude: [resolve(this.options.stateDir)],
+        ...(environment === undefined ? {} : { environment }),
       }),
       appliedBy,
     };

@@ -149,6 +149,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 3,
+    name: "the environment of each applied definition",
+    up: `
+      -- NULL: the definition declares no environments.
+      ALTER TABLE revisions ADD COLUMN environment TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -40,6 +40,7 @@ interface RevisionRow {
   source: string;
   applied_by: string;
   applied_at: number;
+  environment: string | null;
 }
 interface ReplicaRow {
   id: string;
@@ -75,7 +76,7 @@ interface EventParams {
 }
 type Params = Record<string, string | number | null>;
 
-const REVISION_COLUMNS = "id, hash, file, source, applied_by, applied_at";
+const REVISION_COLUMNS = "id, hash, file, source, applied_by, applied_at, environment";
 const REPLICA_COLUMNS =
   "id, app, revision, runtime, pid, start_ticks, port, started_at, state, restarts";
 const EVENT_COLUMNS = "id, at, type, app, replica, message, data";
@@ -159,10 +160,14 @@ export class SqliteStore {
     source: string;
     appliedBy: string;
     appliedAt?: number;
+    environment?: string;
   }): { record: RevisionRecord; created: boolean } {
+    const environment = r.environment ?? null;
     return this.transaction(() => {
       const latest = this.latestRevision();
-      if (latest && latest.hash === r.hash) return { record: latest, created: false };
+      if (latest && latest.hash === r.hash && latest.environment === environment) {
+        return { record: latest, created: false };
+      }
       const appliedAt = r.appliedAt ?? this.now();
       const result = this.stmt.insertRevision.run({
         hash: r.hash,
@@ -170,6 +175,7 @@ export class SqliteStore {
         source: r.source,
         appliedBy: r.appliedBy,
         appliedAt,
+        environment,
       });
       const record: RevisionRecord = {
         id: Number(result.lastInsertRowid),
@@ -178,6 +184,7 @@ export class SqliteStore {
         source: r.source,
         appliedBy: r.appliedBy,
         appliedAt,
+        environment,
       };
       return { record, created: true };
     });
@@ -352,8 +359,8 @@ function prepareStatements(db: BetterSqlite3.Database) {
       "SELECT max(id) AS v FROM schema_migrations",
     ),
     insertRevision: db.prepare<Params>(
-      `INSERT INTO revisions (hash, file, source, applied_by, applied_at)
-       VALUES (@hash, @file, @source, @appliedBy, @appliedAt)`,
+      `INSERT INTO revisions (hash, file, source, applied_by, applied_at, environment)
+       VALUES (@hash, @file, @source, @appliedBy, @appliedAt, @environment)`,
     ),
     latestRevision: db.prepare<[], RevisionRow>(
       `SELECT ${REVISION_COLUMNS} FROM revisions ORDER BY id DESC LIMIT 1`,
@@ -431,6 +438,7 @@ function toRevision(row: RevisionRow): RevisionRecord {
     source: row.source,
     appliedBy: row.applied_by,
     appliedAt: row.applied_at,
+    environment: row.environment,
   };
 }
 

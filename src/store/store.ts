@@ -14,6 +14,8 @@ export interface RevisionRecord {
   readonly appliedBy: string;
   /** ms since epoch */
   readonly appliedAt: number;
+  /** The environment it was applied for; null when the definition declares none. */
+  readonly environment: string | null;
 }
 
 export interface ReplicaRecord {

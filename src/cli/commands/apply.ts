@@ -1,34 +1,27 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadDefinition } from "../../spec/index.js";
 import { requireController } from "../api-client.js";
-import {
-  type CommonOptions,
-  definitionPath,
-  stateDir,
-  whoAmI,
-  withCommonOptions,
-} from "../context.js";
+import { whoAmI, withCommonOptions } from "../context.js";
+import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
 import { printJson, say, useColor } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
 import { durationOption, waitConverged } from "./wait.js";
 
 export function applyCommand(program: Command): void {
-  withCommonOptions(program.command("apply"))
+  withEnvOption(withCommonOptions(program.command("apply")))
     .description("hand the definition to the running controller; a bad definition changes nothing")
     .option("--wait", "wait until every app has converged (exit 1 if not within --timeout)")
     .option("--timeout <duration>", "with --wait: give up after this long", "5m")
     .option("--json", "machine-readable result")
     .action(
-      async (options: CommonOptions & { wait?: boolean; timeout: string; json?: boolean }) => {
+      async (options: EnvironmentOptions & { wait?: boolean; timeout: string; json?: boolean }) => {
         const timeoutMs = durationOption("--timeout", options.timeout);
         // Validated here first: a bad definition never reaches the controller.
-        const dir = stateDir(options);
-        const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
+        const { definition, dir } = loadForState(options);
         const client = requireController(dir);
         const body = await client.call("POST", "/api/v1/apply", {
           file: definition.file,
           source: definition.source,
+          environment: definition.environment,
           appliedBy: whoAmI(),
         });
         const revision = body.revision as { id: number; created: boolean };

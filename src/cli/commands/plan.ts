@@ -1,31 +1,30 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
-import { loadDefinition } from "../../spec/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
-import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
+import { withCommonOptions } from "../context.js";
+import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
 import { printJson, say, useColor } from "../output.js";
 import { type PlanJson, planFromJson } from "../plan-view.js";
 
 export function planCommand(program: Command): void {
-  withCommonOptions(program.command("plan"))
+  withEnvOption(withCommonOptions(program.command("plan")))
     .description("show what applying the definition would change; changes nothing")
     .option("--json", "machine-readable plan")
-    .action(async (options: CommonOptions & { json?: boolean }) => {
-      const dir = stateDir(options);
-      const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
+    .action(async (options: EnvironmentOptions & { json?: boolean }) => {
+      const { definition, dir } = loadForState(options);
       const client = findController(dir);
       let plan: Plan;
       if (client !== undefined) {
         const body = await client.call("POST", "/api/v1/plan", {
           file: definition.file,
           source: definition.source,
+          environment: definition.environment,
         });
         plan = planFromJson(body.plan as PlanJson);
       } else {

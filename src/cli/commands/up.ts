@@ -1,18 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { loadDefinition } from "../../spec/index.js";
 import { delay } from "../../util/wait.js";
 import { findController } from "../api-client.js";
-import {
-  type CommonOptions,
-  definitionPath,
-  stateDir,
-  whoAmI,
-  withCommonOptions,
-} from "../context.js";
+import { whoAmI, withCommonOptions } from "../context.js";
 import { runController } from "../controller-process.js";
+import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
@@ -20,26 +14,25 @@ import { type PlanJson, renderPlanJson } from "../plan-view.js";
 const DETACH_DEADLINE_MS = 60_000;
 
 export function upCommand(program: Command): void {
-  withCommonOptions(program.command("up"))
+  withEnvOption(withCommonOptions(program.command("up")))
     .description("run the controller: start the apps and keep them as the definition says")
     .option("-d, --detach", "run the controller in the background; return once its API answers")
-    .action(async (options: CommonOptions & { detach?: boolean }) => {
-      const file = definitionPath(options);
-      const dir = stateDir(options);
-      const definition = loadDefinition(file, { exclude: [resolve(dir)] });
+    .action(async (options: EnvironmentOptions & { detach?: boolean }) => {
+      const { definition, dir } = loadForState(options);
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
         const body = await running.call("POST", "/api/v1/apply", {
           file: definition.file,
           source: definition.source,
+          environment: definition.environment,
           appliedBy: whoAmI(),
         });
         say(renderPlanJson(body.plan as PlanJson, useColor()));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         return;
       }
-      if (options.detach) return detach(file, dir);
+      if (options.detach) return detach(definition.file, dir, definition.environment);
       await runController({
         stateDir: dir,
         definition,
@@ -50,13 +43,15 @@ export function upCommand(program: Command): void {
     });
 }
 
-async function detach(file: string, dir: string): Promise<void> {
+async function detach(file: string, dir: string, environment: string | undefined): Promise<void> {
   mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(dir, "logs", "controller.log");
   const log = openSync(logFile, "a", 0o600);
   const entry = process.argv[1];
   if (entry === undefined) throw new Error("cannot find the baton entry script");
-  const child = spawn(process.execPath, [entry, "up", "-f", file, "--state", dir], {
+  const args = [entry, "up", "-f", file, "--state", dir];
+  if (environment !== undefined) args.push("--env", environment);
+  const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log],
     env: { ...process.env, NO_COLOR: "1" },

@@ -187,7 +187,10 @@ describe("revisions", () => {
     const base = { file: "/repo/baton.yaml", source: "apps: {}", appliedBy: "ann@laptop" };
 
     const a = store.recordRevision({ ...base, hash: "aaa" });
-    expect(a).toEqual({ created: true, record: { ...base, id: 1, hash: "aaa", appliedAt: 1234 } });
+    expect(a).toEqual({
+      created: true,
+      record: { ...base, id: 1, hash: "aaa", appliedAt: 1234, environment: null },
+    });
     const again = store.recordRevision({ ...base, hash: "aaa", appliedAt: 9999 });
     expect(again).toEqual({ created: false, record: a.record });
 
@@ -206,6 +209,12 @@ describe("revisions", () => {
     expect(store.revision(2)).toEqual(b.record);
     expect(store.revision(42)).toBeUndefined();
     expect(store.latestRevision()?.id).toBe(3);
+
+    // The same text applied for another environment is a new revision, recording it.
+    const prod = store.recordRevision({ ...base, hash: "aaa", environment: "prod" });
+    expect(prod.created).toBe(true);
+    expect(prod.record).toMatchObject({ id: 4, environment: "prod" });
+    expect(store.recordRevision({ ...base, hash: "aaa", environment: "prod" }).created).toBe(false);
   });
 
   it("has no latest revision before the first apply", () => {

@@ -1,0 +1,60 @@
+/**
+ * The definition a state-bound command (up, plan, apply) works with: read from `--file`,
+ * built for the environment given with `--env`, else the one the state directory records.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { type Definition, loadDefinition } from "../spec/index.js";
+import { SqliteStore } from "../store/index.js";
+import { type CommonOptions, definitionPath, stateDir } from "./context.js";
+import { CliError } from "./errors.js";
+
+export interface EnvironmentOptions extends CommonOptions {
+  readonly env?: string;
+}
+
+export function withEnvOption(command: Command): Command {
+  return command.option(
+    "--env <name>",
+    "the environment (declared under `environments:`) to run; default: the one the state records",
+  );
+}
+
+/** The definition for the chosen environment, and the state directory it belongs to. */
+export function loadForState(options: EnvironmentOptions): { definition: Definition; dir: string } {
+  const dir = stateDir(options);
+  const file = definitionPath(options);
+  const recorded = options.env === undefined ? recordedEnvironment(dir) : undefined;
+  const environment = options.env ?? recorded;
+  const definition = loadDefinition(file, {
+    exclude: [resolve(dir)],
+    ...(environment === undefined ? {} : { environment }),
+  });
+  if (definition.environments.length > 0 && environment === undefined) {
+    throw new CliError(
+      "cli.environment_required",
+      `${file} declares the environments ${definition.environments.join(", ")}; choose one`,
+      `pass --env ${definition.environments[0]} (the state directory then remembers it)`,
+      2,
+    );
+  }
+  return { definition, dir };
+}
+
+/**
+ * The environment of the last definition applied to the state directory, if any. A state
+ * directory that does not exist yet records nothing; it is not created here.
+ */
+export function recordedEnvironment(dir: string): string | undefined {
+  if (!existsSync(join(dir, "state.db"))) return undefined;
+  let store: SqliteStore | undefined;
+  try {
+    store = SqliteStore.open(dir, { create: false });
+    return store.latestRevision()?.environment ?? undefined;
+  } catch {
+    return undefined; // unreadable state: the command itself reports it when it needs it
+  } finally {
+    store?.close();
+  }
+}
