@@ -2,10 +2,17 @@ import { randomBytes } from "node:crypto";
 import type { Reconciler } from "../controller/reconciler.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
 import type { ProcessReplicaSpec } from "../runtime/process/index.js";
-import type { LogLine, LogOptions, ReplicaHandle, ReplicaSpec } from "../runtime/runtime.js";
+import type {
+  LogLine,
+  LogOptions,
+  ReplicaHandle,
+  ReplicaSpec,
+  ReplicaStats,
+} from "../runtime/runtime.js";
 import type { AppSpec, Definition, Probe } from "../spec/index.js";
 import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
+import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";
 import type { ProbeTarget } from "./probe.js";
 import { ReplicaHealth } from "./replica-health.js";
@@ -31,6 +38,7 @@ export interface AppsDeps {
     start(spec: ProcessReplicaSpec): Promise<ReplicaHandle>;
     stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
     logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
+    stats(handle: ReplicaHandle): Promise<ReplicaStats>;
   };
   /** The container runtime (runtime: docker); absent when no Docker engine answers. */
   readonly containers?: {
@@ -42,6 +50,7 @@ export interface AppsDeps {
     start(spec: ReplicaSpec): Promise<ReplicaHandle>;
     stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
     logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
+    stats(handle: ReplicaHandle): Promise<ReplicaStats>;
   };
   readonly proxy: ProxyPort;
   readonly rollouts: RolloutStorePort;
@@ -556,6 +565,28 @@ export class AppsReconciler implements Reconciler {
       message: `${name}: ${state.desired}/${state.desired} ready on revision ${state.revision}${where}`,
       data: { replicas: state.desired, revision: state.revision },
     });
+  }
+
+  /**
+   * CPU time and memory of every live replica, as its runtime measures them (the kernel's
+   * counters for processes, the engine's stats for containers). A replica that cannot be
+   * measured within `timeoutMs` (gone meanwhile, engine slow) is left out, never waited on.
+   */
+  async replicaStats(timeoutMs = 2_000): Promise<Map<string, ReplicaStats>> {
+    const live = [...this.apps.values()].flatMap((state) => [...state.replicas.values()]);
+    const measured = await Promise.all(
+      live.map(async (replica) => {
+        const runtime = this.runtimeFor(replica.runtime);
+        const timer = new AbortController();
+        const stats = await Promise.race([
+          runtime.stats(replica.handle).catch(() => undefined),
+          delay(timeoutMs, timer.signal).then(() => undefined),
+        ]);
+        timer.abort();
+        return stats === undefined ? [] : [[replica.handle.id, stats] as const];
+      }),
+    );
+    return new Map(measured.flat());
   }
 
   status(): AppStatus[] {

@@ -20,6 +20,10 @@ export interface ReplicaStatus {
   readonly container?: string;
   /** Container replicas: the image they run, by its content digest (`sha256:…`). */
   readonly image?: string;
+  /** With `?stats=1`: CPU time used since the replica started, in seconds. */
+  readonly cpuSeconds?: number;
+  /** With `?stats=1`: memory in use (resident set; for containers without page cache). */
+  readonly memoryBytes?: number;
 }
 
 export interface AppStatus {

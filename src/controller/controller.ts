@@ -352,6 +352,24 @@ export class Controller {
     };
   }
 
+  /** status(), with each live replica's CPU time and memory as its runtime measures them. */
+  async statusWithStats(): Promise<ControllerStatus> {
+    const stats = await this.apps.replicaStats();
+    const status = this.status();
+    return {
+      ...status,
+      apps: status.apps.map((app) => ({
+        ...app,
+        replicas: app.replicas.map((replica) => {
+          const measured = stats.get(replica.id);
+          return measured === undefined
+            ? replica
+            : { ...replica, cpuSeconds: measured.cpuSeconds, memoryBytes: measured.rssBytes };
+        }),
+      })),
+    };
+  }
+
   listEvents(query: { afterId?: number; app?: string; limit?: number }): EventRecord[] {
     return this.store.events(query);
   }

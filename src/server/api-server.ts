@@ -75,7 +75,10 @@ export class ApiServer {
       if (controller === undefined)
         throw new HttpError(503, "api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
-      if (route === "GET /api/v1/status") return send(res, 200, controller.status());
+      if (route === "GET /api/v1/status") {
+        const withStats = url.searchParams.get("stats") === "1";
+        return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());
+      }
       if (route === "POST /api/v1/apply") return send(res, 200, await this.apply(controller, req));
       if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
       if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));

@@ -126,6 +126,8 @@ export interface StatusJson {
       runtime?: string;
       container?: string;
       image?: string;
+      cpuSeconds?: number;
+      memoryBytes?: number;
     }[];
   }[];
 }

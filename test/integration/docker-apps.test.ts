@@ -76,6 +76,9 @@ describe("an app with runtime: docker", () => {
     const imageId = (await docker(["image", "inspect", "--format", "{{.Id}}", image])).trim();
     for (const replica of app.replicas) {
       expect(replica).toMatchObject({ runtime: "docker", image: imageId });
+      // The engine's stats: a running node process uses some CPU time and memory.
+      expect(replica.memoryBytes).toBeGreaterThan(1024 * 1024);
+      expect(replica.cpuSeconds).toBeGreaterThan(0);
       const inspected = await docker(["inspect", "--format", "{{.Id}}", replica.container!]);
       expect(inspected.trim()).toBe(replica.container);
     }

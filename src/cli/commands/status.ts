@@ -11,7 +11,10 @@ export function statusCommand(program: Command): void {
     .option("--json", "the same JSON as GET /api/v1/status")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const client = requireController(stateDir(options));
-      const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
+      const status = (await client.call(
+        "GET",
+        "/api/v1/status?stats=1",
+      )) as unknown as ControllerStatus;
       if (options.json) return printJson(status);
       say(renderStatus(status, useColor()));
     });
@@ -40,7 +43,9 @@ export function renderStatus(status: ControllerStatus, color: boolean): string {
 
 function replicaLines(app: AppStatus, color: boolean): string[] {
   if (app.replicas.length === 0) return [`${app.name}: no replicas`];
-  const rows: string[][] = [["REPLICA", "STATE", "PID", "PORT", "RESTARTS", "AGE", "DETAIL"]];
+  const rows: string[][] = [
+    ["REPLICA", "STATE", "PID", "PORT", "RESTARTS", "AGE", "CPU", "MEM", "DETAIL"],
+  ];
   for (const r of app.replicas) {
     rows.push([
       r.id,
@@ -49,6 +54,8 @@ function replicaLines(app: AppStatus, color: boolean): string[] {
       r.port === null ? "-" : String(r.port),
       String(r.restarts),
       r.startedAt === null ? "-" : formatAge(Date.now() - r.startedAt),
+      r.cpuSeconds === undefined ? "-" : `${r.cpuSeconds.toFixed(1)}s`,
+      r.memoryBytes === undefined ? "-" : formatBytes(r.memoryBytes),
       r.detail ?? "",
     ]);
   }
@@ -61,4 +68,10 @@ function stateColor(state: string, color: boolean): string {
   if (state === "crash-loop" || state === "unready" || state === "degraded")
     return paint(state, "red", color);
   return paint(state, "yellow", color);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)}Gi`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)}Mi`;
+  return `${Math.round(bytes / 1024)}Ki`;
 }

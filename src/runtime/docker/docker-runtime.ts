@@ -196,7 +196,7 @@ export class DockerRuntime implements Runtime {
     const stats = await this.engine.call<{
       cpu_stats: { cpu_usage: { total_usage: number } };
       memory_stats: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
-    }>("GET", `/containers/${this.containerName(handle.id)}/stats?stream=false`);
+    }>("GET", `/containers/${this.containerName(handle.id)}/stats?stream=false&one-shot=true`);
     const memory = stats.memory_stats;
     const cache = memory.stats?.inactive_file ?? memory.stats?.cache ?? 0;
     return {
