@@ -675,6 +675,7 @@ export class AppsReconciler implements Reconciler {
     id: string,
     code: number | null,
     signal: string | null,
+    oom = false,
   ): Promise<void> {
     const state = this.apps.get(app);
     const replica = state?.replicas.get(id);
@@ -682,8 +683,10 @@ export class AppsReconciler implements Reconciler {
     replica.health?.stop();
     state.replicas.delete(id);
     this.deps.records.removeReplica(id);
-    const how =
-      code !== null
+    const memory = state.spec?.container?.memoryBytes;
+    const how = oom
+      ? `killed: out of memory${memory === undefined ? "" : ` (limit ${memory} bytes)`}`
+      : code !== null
         ? `exited with code ${code}`
         : signal !== null
           ? `killed by ${signal}`
@@ -697,7 +700,7 @@ export class AppsReconciler implements Reconciler {
         app,
         replica: id,
         message: `${id} stopped (${how})`,
-        data: { code, signal },
+        data: { code, signal, oom },
       });
       this.deps.requeue(app);
       return;
@@ -726,6 +729,7 @@ export class AppsReconciler implements Reconciler {
       data: {
         code,
         signal,
+        ...(oom ? { oom } : {}),
         uptimeMs: uptime,
         restartInMs: wait,
         restarts: slot.restarts,

@@ -459,7 +459,13 @@ export class Controller {
   private async watchRuntime(runtime: Runtime): Promise<void> {
     for await (const event of runtime.events()) {
       if (event.type === "exited") {
-        void this.apps.onReplicaExited(event.app, event.id, event.code, event.signal);
+        void this.apps.onReplicaExited(
+          event.app,
+          event.id,
+          event.code,
+          event.signal,
+          event.oom === true,
+        );
       }
     }
   }

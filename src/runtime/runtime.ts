@@ -62,6 +62,8 @@ export type RuntimeEvent = {
   readonly code: number | null;
   readonly signal: string | null;
   readonly at: number;
+  /** The kernel killed it for going over its memory limit (containers). */
+  readonly oom?: boolean;
 };
 
 export interface LogLine {

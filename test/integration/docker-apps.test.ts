@@ -150,6 +150,35 @@ describe("an exec health check of a container app", () => {
   });
 });
 
+describe("a container over its memory limit", () => {
+  it("is reported as killed out of memory and replaced", async () => {
+    // Grows by 8 MB every 20 ms: well past 64Mi within a second.
+    const hog = `apps:
+  hog:
+    runtime: docker
+    image: ${image}
+    command: ["${process.execPath}", "-e", "const a = []; setInterval(() => a.push(Buffer.alloc(8e6, 1)), 20)"]
+    resources: { memory: 64Mi }
+`;
+    project = new Project(hog);
+    const p = project;
+    await p.ok("up", "--detach");
+    const exits = await eventually(
+      "an out-of-memory exit is reported",
+      async () =>
+        (
+          (await p.api("/api/v1/events?app=hog&limit=500")) as {
+            events: { type: string; message: string; data: { oom?: boolean } }[];
+          }
+        ).events.filter((e) => e.type === "replica.exited"),
+      (events) => events.some((e) => e.data.oom === true),
+      60_000,
+    );
+    const oom = exits.find((e) => e.data.oom === true);
+    expect(oom?.message).toMatch(/killed: out of memory \(limit 67108864 bytes\); replacing it/);
+  });
+});
+
 /** The container of a replica, found by its labels as an operator would. */
 async function containerName(p: Project, replica: string): Promise<string> {
   const out = await docker([

@@ -104,7 +104,10 @@ export class DockerRuntime implements Runtime {
         // A writable /tmp on a read-only root: most runtimes need one.
         Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
         RestartPolicy: { Name: "no" },
-        ...(container.memoryBytes === undefined ? {} : { Memory: container.memoryBytes }),
+        // Swap equal to the limit: the limit is the memory a replica has, as in Kubernetes.
+        ...(container.memoryBytes === undefined
+          ? {}
+          : { Memory: container.memoryBytes, MemorySwap: container.memoryBytes }),
         ...(container.cpus === undefined ? {} : { NanoCpus: Math.round(container.cpus * 1e9) }),
         ...(container.pids === undefined ? {} : { PidsLimit: container.pids }),
       },
@@ -314,7 +317,7 @@ export class DockerRuntime implements Runtime {
         for await (const chunk of res as AsyncIterable<Buffer>) {
           const lines = (rest + chunk.toString("utf8")).split("\n");
           rest = lines.pop() ?? "";
-          for (const line of lines) if (line.trim() !== "") this.onEvent(JSON.parse(line));
+          for (const line of lines) if (line.trim() !== "") await this.onDie(JSON.parse(line));
         }
       } catch {
         // The engine restarted or the stream broke: reconnect, unless we are closing.
@@ -323,15 +326,20 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private onEvent(event: {
-    Actor?: { Attributes?: Record<string, string> };
+  private async onDie(event: {
+    Actor?: { ID?: string; Attributes?: Record<string, string> };
     time?: number;
     timeNano?: number;
-  }): void {
+  }): Promise<void> {
     const attributes = event.Actor?.Attributes ?? {};
     const id = attributes["baton.replica"];
     const app = attributes["baton.app"];
     if (id === undefined || app === undefined) return;
+    // The `oom` event may come before or after `die`; the container's state says for sure.
+    const oom = await this.engine
+      .call<{ State?: { OOMKilled?: boolean } }>("GET", `/containers/${event.Actor?.ID ?? ""}/json`)
+      .then((c) => c.State?.OOMKilled === true)
+      .catch(() => false);
     const exitCode = Number(attributes.exitCode ?? "0");
     const signal = signalOf(exitCode);
     this.queue.push({
@@ -341,6 +349,7 @@ export class DockerRuntime implements Runtime {
       code: signal === null ? exitCode : null,
       signal,
       at: event.timeNano !== undefined ? Math.floor(event.timeNano / 1e6) : Date.now(),
+      ...(oom ? { oom } : {}),
     });
     void this.pruneExited(app).catch(() => undefined);
   }
