@@ -92,6 +92,9 @@ describe("an app with runtime: docker", () => {
       (a) => a.ready === 2 && !a.replicas.some((r) => r.id === victim.id),
       30_000,
     );
+    // The killed replica's output stays readable while the engine keeps its container.
+    expect((await p.ok("logs", "web")).stdout).not.toContain(victim.id);
+    expect((await p.ok("logs", "web", "--all")).stdout).toContain(`${victim.id}`);
 
     load = new Load(port, 4, 60_000);
     await eventually(

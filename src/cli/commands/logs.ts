@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { DockerRuntime } from "../../runtime/docker/index.js";
+import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { readLogLines } from "../../runtime/process/log-files.js";
 import { type ReplicaRecord, SqliteStore } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
@@ -40,7 +40,12 @@ export function logsCommand(program: Command): void {
             `--tail must be a whole number, found ${JSON.stringify(options.tail)}`,
           );
         }
-        const ids = replicaIds(dir, app, appDir, options.all === true);
+        const engineKept = options.all ? await keptContainers(dir, app) : new Set<string>();
+        const fromEngine = (id: string): boolean =>
+          engineKept.has(id) || containerIds(dir, app).has(id);
+        const ids = [
+          ...new Set([...replicaIds(dir, app, appDir, options.all === true), ...engineKept]),
+        ].sort();
         if (ids.length === 0) {
           throw new CliError(
             "logs.no_replicas",
@@ -64,7 +69,7 @@ export function logsCommand(program: Command): void {
               signal: abort.signal,
             };
             // A container's output is the engine's to keep; a process's is in its file.
-            const lines = containerIds(dir, app).has(id)
+            const lines = fromEngine(id)
               ? new DockerRuntime({ stateDir: dir }).logs({ id, app }, read)
               : readLogLines(join(appDir, `${id}.log`), read);
             for await (const line of lines) process.stdout.write(`${prefix}${line.line}\n`);
@@ -81,6 +86,22 @@ export function logsCommand(program: Command): void {
         await Promise.all(following.values());
       },
     );
+}
+
+/**
+ * With --all: container replicas whose containers the engine still keeps, exited ones too
+ * (the store forgets a replica when it exits; the engine keeps its last few containers).
+ */
+async function keptContainers(dir: string, app: string): Promise<Set<string>> {
+  if (!existsSync(new DockerEngine().socketPath)) return new Set();
+  const runtime = new DockerRuntime({ stateDir: dir });
+  try {
+    return new Set(await runtime.keptReplicas(app));
+  } catch {
+    return new Set(); // no engine answers: only the replicas' files are shown
+  } finally {
+    await runtime.close();
+  }
 }
 
 /**

@@ -158,6 +158,23 @@ export class DockerRuntime implements Runtime {
     return handles.sort((a, b) => a.startedAt - b.startedAt);
   }
 
+  /**
+   * Replicas of `app` whose containers the engine still keeps, running or exited (the last
+   * few exited ones are kept, with their output): what `baton logs --all` can show.
+   */
+  async keptReplicas(app: string): Promise<string[]> {
+    const labels = [`baton.state=${this.stateDir}`, `baton.app=${app}`];
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    const found = await this.engine.call<ContainerSummary[]>(
+      "GET",
+      `/containers/json?all=true&filters=${filters}`,
+    );
+    return found.flatMap((c) => {
+      const id = c.Labels["baton.replica"];
+      return id === undefined ? [] : [id];
+    });
+  }
+
   /** Opens the engine's event stream on first use: a CLI reading logs needs none. */
   events(): AsyncIterable<RuntimeEvent> {
     if (!this.watchingEvents) {
