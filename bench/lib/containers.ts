@@ -68,3 +68,14 @@ export async function crashContainer(id: string): Promise<void> {
   if (!running || !(pid > 0)) throw new Error(`container ${id.slice(0, 12)} is not running`);
   process.kill(pid, "SIGKILL");
 }
+
+/** A Swarm service's update status (`State`: updating, completed, paused…, and why). */
+export async function serviceUpdateStatus(
+  name: string,
+): Promise<{ readonly state?: string; readonly message?: string }> {
+  const info = await engine.call<{ UpdateStatus?: { State?: string; Message?: string } }>(
+    "GET",
+    `/services/${encodeURIComponent(name)}`,
+  );
+  return { state: info.UpdateStatus?.State, message: info.UpdateStatus?.Message };
+}
