@@ -155,9 +155,11 @@ async function pollOnce(
 
 async function stableVictim(target: Target): Promise<RunningContainer> {
   let victim: RunningContainer | undefined;
+  let seen = "nothing yet";
   await waitFor(
     async () => {
       const running = await runningContainers(target.labels);
+      seen = `${running.length} running, ports ${running.map((c) => c.ports.get(APP_PORT)).join(", ")}`;
       if (running.length !== REPLICAS) return false;
       const states = await Promise.all(running.map((c) => containerState(c.id)));
       const oldest = states.reduce(
@@ -177,7 +179,9 @@ async function stableVictim(target: Target): Promise<RunningContainer> {
     `${target.name}: ${REPLICAS} containers running, the oldest for ${target.stableMs} ms`,
     60_000,
     100,
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message} (last seen: ${seen})`);
+  });
   return victim as RunningContainer;
 }
 

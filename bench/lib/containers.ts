@@ -10,14 +10,14 @@ const engine = new DockerEngine();
 export interface RunningContainer {
   readonly id: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Host ports published (127.0.0.1 or all interfaces), by container port. */
+  /** Host ports published on IPv4 (127.0.0.1 or all interfaces), by container port. */
   readonly ports: ReadonlyMap<number, number>;
 }
 
 interface ListedContainer {
   Id: string;
   Labels: Record<string, string> | null;
-  Ports: { PrivatePort: number; PublicPort?: number; Type: string }[] | null;
+  Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] | null;
 }
 
 /** Running containers carrying every one of `labels` ("key" or "key=value"). */
@@ -27,7 +27,11 @@ export async function runningContainers(labels: readonly string[]): Promise<Runn
   return list.map((c) => {
     const ports = new Map<number, number>();
     for (const p of c.Ports ?? []) {
-      if (p.Type === "tcp" && p.PublicPort !== undefined) ports.set(p.PrivatePort, p.PublicPort);
+      // IPv4 only: Swarm's host-mode publishing may give IPv6 another host port.
+      const v4 = p.IP === undefined || !p.IP.includes(":");
+      if (p.Type === "tcp" && v4 && p.PublicPort !== undefined) {
+        ports.set(p.PrivatePort, p.PublicPort);
+      }
     }
     return { id: c.Id, labels: c.Labels ?? {}, ports };
   });
