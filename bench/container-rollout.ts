@@ -46,7 +46,12 @@ import {
   startHostLoad,
   writeLoadScript,
 } from "./lib/container-load.js";
-import { type RunningContainer, runningContainers, serviceUpdateStatus } from "./lib/containers.js";
+import {
+  type RunningContainer,
+  runningContainers,
+  serviceUpdateStatus,
+  taskError,
+} from "./lib/containers.js";
 import { getOnce } from "./lib/http-get.js";
 import { freePort } from "./lib/net.js";
 import { round, type Summary, summarize } from "./lib/stats.js";
@@ -176,12 +181,8 @@ async function rolloutTrial(
   padMs: number,
   log: (line: string) => void,
 ): Promise<RolloutTrial> {
-  const before = await runningContainers(side.labels);
-  if (before.length !== REPLICAS) {
-    throw new Error(
-      `${side.name}: ${before.length} containers run before the rollout, not ${REPLICAS}`,
-    );
-  }
+  // After a Swarm update that paused, the service may still be replacing a task.
+  await until(side, (running) => running.length === REPLICAS, `${REPLICAS} containers running`);
   const load = await side.startLoad({
     ratePerS,
     connections: CONNECTIONS,
@@ -224,7 +225,11 @@ async function rolloutTrial(
       );
       updateState = status.state;
       if (status.state === "completed") commandMs = performance.now() - t0;
-      else log(`${side.name}: the update ended ${status.state}: ${status.message ?? ""}`);
+      else {
+        const task = /task (\w+)/.exec(status.message ?? "")?.[1];
+        const why = task === undefined ? "" : await taskError(task).catch(() => "");
+        log(`${side.name}: the update ended ${status.state}: ${status.message ?? ""} ${why}`);
+      }
     }
     await new Promise((r) => setTimeout(r, padMs));
     report = await load.stop();

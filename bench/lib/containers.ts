@@ -83,3 +83,13 @@ export async function serviceUpdateStatus(
   );
   return { state: info.UpdateStatus?.State, message: info.UpdateStatus?.Message };
 }
+
+/** Why a Swarm task ended (`Status.Err`, else its state and message), for a report. */
+export async function taskError(id: string): Promise<string> {
+  const task = await engine.call<{ Status?: { State?: string; Message?: string; Err?: string } }>(
+    "GET",
+    `/tasks/${encodeURIComponent(id)}`,
+  );
+  const st = task.Status ?? {};
+  return st.Err ?? `${st.State ?? "?"}: ${st.Message ?? ""}`;
+}
