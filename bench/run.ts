@@ -5,7 +5,10 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout] [--quick]
+ *
+ * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
+ * (started if missing, like the tests do) and join or initialise a single-node swarm.
  *
  * `--quick` runs smaller versions (for checking the harness, not for numbers) and writes
  * their results to a temporary folder, never over bench/results.
@@ -14,6 +17,16 @@ import { execFileSync } from "node:child_process";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  type ContainerRolloutResult,
+  containerRolloutBench,
+  renderContainerRolloutMarkdown,
+} from "./container-rollout.js";
+import {
+  type ContainerSelfHealResult,
+  containerSelfHealBench,
+  renderContainerSelfHealMarkdown,
+} from "./container-selfheal.js";
 import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
 import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
@@ -23,8 +36,23 @@ import { type RecoveryResult, recoveryBench, renderRecoveryMarkdown } from "./re
 import { type RolloutResult, renderRolloutMarkdown, rolloutBench } from "./rollout.js";
 import { renderSelfHealMarkdown, type SelfHealResult, selfHealBench } from "./selfheal.js";
 
-type BenchName = "proxy" | "selfheal" | "idle" | "rollout" | "recovery";
-const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle", "rollout", "recovery"];
+type BenchName =
+  | "proxy"
+  | "selfheal"
+  | "idle"
+  | "rollout"
+  | "recovery"
+  | "container-selfheal"
+  | "container-rollout";
+const ALL: readonly BenchName[] = [
+  "proxy",
+  "selfheal",
+  "idle",
+  "rollout",
+  "recovery",
+  "container-selfheal",
+  "container-rollout",
+];
 
 interface Outcome<T> {
   readonly result?: T;
@@ -49,6 +77,8 @@ export interface Summary {
   readonly idle?: Outcome<IdleResult>;
   readonly rollout?: Outcome<RolloutResult>;
   readonly recovery?: Outcome<RecoveryResult>;
+  readonly containerSelfheal?: Outcome<ContainerSelfHealResult>;
+  readonly containerRollout?: Outcome<ContainerRolloutResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -194,9 +224,48 @@ function glance(s: Summary): string {
       ],
     );
   }
+  rows.push(...containerGlance(s));
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
+}
+
+function containerGlance(s: Summary): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  const h = s.containerSelfheal?.result;
+  for (const side of h?.sides ?? []) {
+    if (side.contender === "baton") continue;
+    rows.push([
+      "container-selfheal",
+      `${side.contender} / Baton heal time after ${side.takedown}`,
+      side.ratioVsBaton === undefined
+        ? `${side.contender}: not healed within ${(h?.settings.windowMs ?? 0) / 1000} s`
+        : `${round(side.ratioVsBaton)}×`,
+      "info",
+      "-",
+    ]);
+  }
+  const u = s.containerRollout?.result;
+  if (u !== undefined) {
+    const failed = u.sides.map((x) => `${x.name} ${x.failedTotal} of ${x.requestsTotal}`);
+    rows.push([
+      "container-rollout",
+      `failed requests, Baton (${failed.slice(1).join("; ")})`,
+      failed[0] ?? "-",
+      "0",
+      u.goal.met ? "met" : "NOT met",
+    ]);
+    for (const side of u.sides.slice(1)) {
+      rows.push([
+        "container-rollout",
+        `${side.name} / Baton rollout time`,
+        `${round(side.ratioVsBaton)}×`,
+        "info",
+        "-",
+      ]);
+    }
+  }
+  return rows;
 }
 
 export function renderSummary(s: Summary): string {
@@ -229,6 +298,8 @@ ${glance(s)}`,
   add("idle", s.idle, renderIdleMarkdown);
   add("rollout", s.rollout, renderRolloutMarkdown);
   add("recovery", s.recovery, renderRecoveryMarkdown);
+  add("container-selfheal", s.containerSelfheal, renderContainerSelfHealMarkdown);
+  add("container-rollout", s.containerRollout, renderContainerRolloutMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -280,6 +351,26 @@ export async function runAll(
       )
     : undefined;
   if (recovery?.result) process.stdout.write(`${renderRecoveryMarkdown(recovery.result)}\n`);
+  const containerSelfheal = only.includes("container-selfheal")
+    ? await timed("container-selfheal", () =>
+        containerSelfHealBench(
+          quick ? { trials: 1, windowMs: 15_000, resultsDir, log } : { resultsDir, log },
+        ),
+      )
+    : undefined;
+  if (containerSelfheal?.result) {
+    process.stdout.write(`${renderContainerSelfHealMarkdown(containerSelfheal.result)}\n`);
+  }
+  const containerRollout = only.includes("container-rollout")
+    ? await timed("container-rollout", () =>
+        containerRolloutBench(
+          quick ? { trials: 1, padMs: 500, resultsDir, log } : { resultsDir, log },
+        ),
+      )
+    : undefined;
+  if (containerRollout?.result) {
+    process.stdout.write(`${renderContainerRolloutMarkdown(containerRollout.result)}\n`);
+  }
 
   const summary: Summary = {
     name: "summary",
@@ -298,6 +389,8 @@ export async function runAll(
     ...(idle ? { idle } : {}),
     ...(rollout ? { rollout } : {}),
     ...(recovery ? { recovery } : {}),
+    ...(containerSelfheal ? { containerSelfheal } : {}),
+    ...(containerRollout ? { containerRollout } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
@@ -320,7 +413,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runAll(only, values.quick).then(
     (s) => {
       process.stdout.write(`\n${glance(s)}\n`);
-      const outcomes = [s.proxy, s.selfheal, s.idle, s.rollout, s.recovery];
+      const outcomes = [
+        s.proxy,
+        s.selfheal,
+        s.idle,
+        s.rollout,
+        s.recovery,
+        s.containerSelfheal,
+        s.containerRollout,
+      ];
       if (outcomes.some((o) => o?.error !== undefined)) process.exitCode = 1;
     },
     (err: unknown) => {
