@@ -14,12 +14,14 @@ export interface ReplicaStatus {
   readonly startedAt: number | null;
   /** Why it is not ready, or when it restarts: for humans. */
   readonly detail?: string;
-  /** `process` or `docker`. */
+  /** `process`, `docker` or `swarm` (a replica is then a Swarm task, its id the task's). */
   readonly runtime?: string;
   /** Container replicas: the container's id. */
   readonly container?: string;
   /** Container replicas: the image they run, by its content digest (`sha256:…`). */
   readonly image?: string;
+  /** Swarm tasks: the id of the node the task runs on. */
+  readonly node?: string;
 }
 
 export interface AppStatus {

@@ -427,11 +427,19 @@ export const appSchema = documented(
     logs: logs.prefault({}),
     update: update.prefault({}),
     runtime: documented(
-      z.enum(["process", "docker"]),
-      "How replicas run: `process` (default; processes of this machine) or `docker` " +
-        "(containers of `image` on the local Docker engine).",
-      { expected: "`process` or `docker`", example: "docker" },
+      z.enum(["process", "docker", "swarm"]),
+      "How replicas run: `process` (default; processes of this machine), `docker` " +
+        "(containers of `image` on the local Docker engine) or `swarm` (a Swarm service of " +
+        "`image`; the container keys apply as for docker).",
+      { expected: "`process`, `docker` or `swarm`", example: "docker" },
     ).default("process"),
+    publish: documented(
+      z.enum(["host", "mesh"]),
+      "With runtime: swarm, how the app is reached: `host` (default; each task publishes " +
+        "its containerPort on its node, fronted by Baton's proxy) or `mesh` (Swarm's routing " +
+        "mesh publishes `port` on every node; needs IPVS in the kernel; no Baton proxy).",
+      { expected: "`host` or `mesh`", example: "host" },
+    ).optional(),
     image: documented(
       z.string().min(1),
       "With runtime: docker, the image each replica runs (a name:tag or a digest); it must " +
