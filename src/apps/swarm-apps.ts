@@ -18,9 +18,7 @@ import type { RolloutStorePort } from "./rollout-journal.js";
 import { resolveBudget } from "./rollout-plan.js";
 import type { RolloutRecord, RolloutStatus } from "./rollout-types.js";
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
-
-/** The plan's kind for apps run as Swarm services (kept apart from `app`: another reconciler). */
-export const SWARM_APP_KIND = "swarm-app";
+import { desiredSwarmApps, observedService, SWARM_APP_KIND } from "./swarm-resources.js";
 
 /** How often an app is looked at while Swarm moves it (an update, tasks starting). */
 const MOVING_POLL_MS = 300;
@@ -91,43 +89,25 @@ export class SwarmAppsReconciler implements Reconciler {
   }
 
   desired(definition: Definition): DesiredResource[] {
-    return Object.values(definition.apps)
-      .filter((app) => app.runtime === "swarm")
-      .map((app) => {
-        const revision = appRevision(app);
-        const live = this.apps.get(app.name)?.service;
-        const liveRevision = live?.Spec.Labels["baton.revision"];
-        return {
-          kind: SWARM_APP_KIND,
-          name: app.name,
-          // A revision Swarm rolled back: the plan compares with what is kept running.
-          revision:
-            liveRevision !== undefined && this.isBad(app.name, revision) ? liveRevision : revision,
-          size: this.deps.scaleOverride(app.name) ?? app.replicas,
-          settings: appSettings(app),
-          spec: app,
-        };
-      });
+    return desiredSwarmApps(definition, this.deps.scaleOverride, (app, revision) => {
+      const live = this.apps.get(app)?.service?.Spec.Labels["baton.revision"];
+      // A revision Swarm rolled back: the plan compares with what is kept running.
+      return live !== undefined && this.isBad(app, revision) ? live : revision;
+    });
   }
 
   observed(): ObservedResource[] {
-    const observed: ObservedResource[] = [];
-    for (const [name, state] of this.apps) {
-      const live = state.service;
-      if (live === undefined) continue;
-      observed.push({
-        kind: SWARM_APP_KIND,
-        name,
-        revisions: [
-          {
-            revision: live.Spec.Labels["baton.revision"] ?? "",
-            size: live.Spec.Mode.Replicated?.Replicas ?? 0,
-          },
-        ],
-        ...(state.spec === undefined ? {} : { settings: appSettings(state.spec) }),
-      });
-    }
-    return observed;
+    return [...this.apps].flatMap(([name, state]) =>
+      state.service === undefined
+        ? []
+        : [
+            observedService(
+              name,
+              state.service,
+              state.spec === undefined ? undefined : appSettings(state.spec),
+            ),
+          ],
+    );
   }
 
   async apply(change: Change, definition: Definition): Promise<void> {
@@ -189,14 +169,16 @@ export class SwarmAppsReconciler implements Reconciler {
       await this.removeApp(name, state, service);
       return;
     }
-    const revision = appRevision(spec);
+    if (service !== undefined) this.followUpdate(name, state, service);
+    const target = this.runnableSpec(name, spec);
+    const revision = appRevision(target);
     const replicas = this.deps.scaleOverride(name) ?? spec.replicas;
-    const desired = buildServiceSpec(spec, {
+    const desired = buildServiceSpec(target, {
       project: state.project,
       stateDir: this.deps.stateDir,
       revision,
       replicas,
-      budget: resolveBudget(spec.update, replicas),
+      budget: resolveBudget(target.update, replicas),
     });
     if (service === undefined) {
       await this.createService(name, state, desired, revision);
@@ -204,7 +186,6 @@ export class SwarmAppsReconciler implements Reconciler {
       return;
     }
     state.service = service;
-    this.followUpdate(name, state, service);
     await this.correct(name, state, service, desired, revision);
     state.tasks = await this.deps.client.tasks(service.ID);
     await this.refreshNodes(state);
@@ -217,6 +198,17 @@ export class SwarmAppsReconciler implements Reconciler {
       this.readyCount(state, service.Spec.Labels["baton.revision"] ?? "") < replicas ||
       state.tasks.some((t) => t.DesiredState !== "running" && t.Status.State === "running");
     this.deps.requeue(name, moving ? MOVING_POLL_MS : SETTLED_POLL_MS);
+  }
+
+  /**
+   * The spec the service should have: the definition's, unless Swarm rolled that revision
+   * back; then the one that served before it, until the definition changes the app.
+   */
+  private runnableSpec(name: string, spec: AppSpec): AppSpec {
+    if (!this.isBad(name, appRevision(spec))) return spec;
+    const serving = this.deps.rollouts.servingRevision(name);
+    const stored = serving === undefined ? undefined : this.deps.rollouts.revision(name, serving);
+    return stored === undefined ? spec : (JSON.parse(stored.spec) as AppSpec);
   }
 
   /** The service is gone (first deploy, or deleted by hand): make it. */
@@ -257,9 +249,7 @@ export class SwarmAppsReconciler implements Reconciler {
 
   /**
    * Writes the desired spec over the live one when a field Baton owns differs: a new
-   * revision is a rollout (Swarm rolls it), anything else is drift and is reported. A
-   * revision Swarm rolled back stays rolled back until the definition changes; only the
-   * replica count is still enforced then.
+   * revision is a rollout (Swarm rolls it), anything else is drift and is reported.
    */
   private async correct(
     name: string,
@@ -269,25 +259,8 @@ export class SwarmAppsReconciler implements Reconciler {
     revision: string,
   ): Promise<void> {
     const liveRevision = service.Spec.Labels["baton.revision"] ?? "";
-    const rollingBack = service.UpdateStatus?.State?.startsWith("rollback") === true;
-    if (liveRevision !== revision && (this.isBad(name, revision) || rollingBack)) {
-      const wanted = desired.Mode.Replicated?.Replicas ?? 1;
-      if ((service.Spec.Mode.Replicated?.Replicas ?? 1) !== wanted && !rollingBack) {
-        this.emit(
-          name,
-          "drift.detected",
-          `${name}: replicas changed outside Baton; set back to ${wanted}`,
-          {
-            fields: ["replicas"],
-          },
-        );
-        await this.writeSpec(state, service, {
-          ...service.Spec,
-          Mode: { Replicated: { Replicas: wanted } },
-        });
-      }
-      return;
-    }
+    // Swarm is putting the previous spec back: what it writes is not drift.
+    if (service.UpdateStatus?.State === "rollback_started") return;
     const fields = specDrift(desired, service.Spec);
     if (fields.length === 0) return;
     if (liveRevision !== revision) {

@@ -7,7 +7,8 @@ import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-t
 import { WithoutSwarmApps } from "../apps/runtime-split.js";
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
-import { SWARM_APP_KIND, SwarmAppsReconciler } from "../apps/swarm-apps.js";
+import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
+import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";

@@ -86,6 +86,8 @@ const NS_PER_MS = 1_000_000;
 /** Without a readiness check: how long an updated task must keep running to count as good. */
 const DEFAULT_MONITOR_MS = 5_000;
 const TMP_BYTES = 64 * 1024 * 1024;
+/** Consecutive failed health checks before Swarm restarts a task, at least. */
+const MIN_RETRIES = 3;
 
 /** `baton-<project>-<app>`, within Swarm's 63 characters of [a-zA-Z0-9_.-]. */
 export function serviceName(project: string, app: string): string {
@@ -165,7 +167,9 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
                 Test: ["CMD", ...readiness.argv.map(expand)],
                 Interval: readiness.intervalMs * NS_PER_MS,
                 Timeout: readiness.timeoutMs * NS_PER_MS,
-                Retries: readiness.failureThreshold,
+                // Unhealthy means restarted in Swarm, not only out of the pool: one slow
+                // check must not kill a task.
+                Retries: Math.max(readiness.failureThreshold, MIN_RETRIES),
                 // Failures while a task starts do not count (a success ends the period):
                 // a task has healthyDeadline to become ready, as a replica has.
                 StartPeriod:
