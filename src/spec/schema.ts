@@ -433,13 +433,6 @@ export const appSchema = documented(
         "`image`; the container keys apply as for docker).",
       { expected: "`process`, `docker` or `swarm`", example: "docker" },
     ).default("process"),
-    publish: documented(
-      z.enum(["host", "mesh"]),
-      "With runtime: swarm, how the app is reached: `host` (default; each task publishes " +
-        "its containerPort on its node, fronted by Baton's proxy) or `mesh` (Swarm's routing " +
-        "mesh publishes `port` on every node; needs IPVS in the kernel; no Baton proxy).",
-      { expected: "`host` or `mesh`", example: "host" },
-    ).optional(),
     image: documented(
       z.string().min(1),
       "With runtime: docker, the image each replica runs (a name:tag or a digest); it must " +
@@ -483,6 +476,13 @@ export const appSchema = documented(
         example: ["data:/data"],
       },
     ).default([]),
+    publish: documented(
+      z.enum(["host", "mesh"]),
+      "With runtime: swarm, how the app is reached: `host` (default; each task publishes " +
+        "its containerPort on its node, fronted by Baton's proxy) or `mesh` (Swarm's routing " +
+        "mesh publishes `port` on every node; needs IPVS in the kernel; no Baton proxy).",
+      { expected: "`host` or `mesh`", example: "host" },
+    ).optional(),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },

@@ -91,7 +91,7 @@ const MIN_RETRIES = 3;
 
 /** `baton-<project>-<app>`, within Swarm's 63 characters of [a-zA-Z0-9_.-]. */
 export function serviceName(project: string, app: string): string {
-  const safe = (text: string) => text.replace(/[^a-zA-Z0-9_.-]+/g, "-");
+  const safe = (text: string) => text.replace(/[^a-zA-Z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "");
   const project63 = safe(project).slice(0, Math.max(1, 63 - "baton--".length - app.length));
   return `baton-${project63}-${safe(app)}`.slice(0, 63);
 }
