@@ -75,7 +75,10 @@ async function localPlan(
   if (!existsSync(dir)) {
     return buildPlan(
       diff(
-        desiredApps(definition, () => undefined),
+        [
+          ...desiredApps(withoutSwarmApps(definition), () => undefined),
+          ...desiredSwarmApps(definition, () => undefined),
+        ],
         [],
       ),
     );
