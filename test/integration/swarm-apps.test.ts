@@ -191,6 +191,15 @@ describe("an app with runtime: swarm", () => {
     expect((await get(port)).body).toMatch(/^v2 from /);
     expect((await eventsOf(p, "rollout.rolled_back")).length).toBeGreaterThan(0);
 
+    // `baton scale` sets the service's replicas (of the revision that serves).
+    await p.ok("scale", "web", "3");
+    await eventually(
+      "3 tasks serve",
+      async () => ({ services: await servicesOf(p), app: web(await p.status()) }),
+      ({ services, app }) => services[0]?.Spec.Mode.Replicated.Replicas === 3 && app.ready === 3,
+      60_000,
+    );
+
     // `baton down` removes the service.
     await p.ok("down");
     await eventually(
