@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { baton, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { docker, nodeBaseImage } from "../helpers/docker.js";
 import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
@@ -81,7 +81,7 @@ describe("an app with runtime: swarm", () => {
     project = new Project(definition(port, "v1"));
     const p = project;
     await p.ok("up", "--detach");
-    await p.ok("wait", "--timeout", "90s");
+    await slow(p, "wait", "--timeout", "90s");
     expect((await get(port)).body).toMatch(/^v1 from \w+/);
 
     // One service, with Baton's labels on it and on its tasks' containers.
@@ -126,7 +126,7 @@ describe("an app with runtime: swarm", () => {
       (ok) => ok > 20,
     );
     p.write("baton.yaml", definition(port, "v2"));
-    await p.ok("apply", "--wait", "--timeout", "90s");
+    await slow(p, "apply", "--wait", "--timeout", "90s");
     const report = await load.stop();
     load = undefined;
     expect(report.failed, report.errors.join("\n")).toBe(0);
@@ -174,7 +174,7 @@ describe("an app with runtime: swarm", () => {
     expect((await get(port)).body).toMatch(/^v2 from /);
     expect((await p.ok("plan")).stdout).toMatch(/No changes/);
     await p.ok("up", "--detach");
-    await p.ok("wait", "--timeout", "60s");
+    await slow(p, "wait", "--timeout", "60s");
     const after = await servicesOf(p);
     expect(after.map((s) => s.ID)).toEqual(before.map((s) => s.ID));
 
@@ -216,4 +216,14 @@ async function runningContainer(task: string): Promise<string> {
   const id = out.trim();
   if (id === "") throw new Error(`task ${task} has no running container`);
   return id;
+}
+
+/** A command that waits on Swarm (tasks start one at a time): more than the CLI helper's 60 s. */
+async function slow(p: Project, ...args: string[]): Promise<void> {
+  const result = await baton(args, { cwd: p.dir, timeoutMs: 150_000 });
+  if (result.code !== 0) {
+    throw new Error(
+      `baton ${args.join(" ")} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
+  }
 }
