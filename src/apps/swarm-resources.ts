@@ -64,3 +64,21 @@ export async function observedServices(stateDir: string): Promise<ObservedResour
     return [];
   }
 }
+
+/**
+ * Removes the services of a state directory that a dead controller left (`baton down`
+ * with no controller); returns how many. None when no engine answers or it is no manager.
+ */
+export async function removeServices(stateDir: string): Promise<number> {
+  const engine = new DockerEngine();
+  if (!existsSync(engine.socketPath)) return 0;
+  const client = new SwarmClient(engine);
+  let services: Service[];
+  try {
+    services = await client.services([`baton.state=${resolve(stateDir)}`]);
+  } catch {
+    return 0;
+  }
+  await Promise.all(services.map((service) => client.remove(service.ID)));
+  return services.length;
+}
