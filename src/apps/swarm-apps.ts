@@ -506,9 +506,9 @@ export class SwarmAppsReconciler implements Reconciler {
       while (!signal.aborted) {
         try {
           for await (const event of this.deps.client.events(filter, signal)) {
-            const app =
-              event.Actor.Attributes?.["baton.app"] ??
-              this.appOfService(event.Actor.Attributes?.name ?? "");
+            // A container names its service in a label, a service event by its name.
+            const attributes = event.Actor.Attributes ?? {};
+            const app = this.appOfService(attributes["baton.service"] ?? attributes.name ?? "");
             if (app !== undefined && this.apps.has(app)) this.deps.requeue(app);
           }
         } catch {
