@@ -25,6 +25,9 @@ const MOVING_POLL_MS = 300;
 /** How often a settled app is looked at, besides engine events and the controller's resync. */
 const SETTLED_POLL_MS = 5_000;
 const LOOPBACK = "127.0.0.1";
+/** First retry of a failed pass; doubled up to MAX_RETRY_MS. */
+const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
 
 export interface SwarmAppsDeps {
   readonly client: SwarmClient;
@@ -54,6 +57,8 @@ interface SwarmAppState {
   lastRoute: string | undefined;
   /** Why the last pass failed (no swarm, a name taken...), shown by status. */
   error: string | undefined;
+  /** Passes failed in a row, for the retry backoff. */
+  failures: number;
 }
 
 /**
@@ -150,10 +155,17 @@ export class SwarmAppsReconciler implements Reconciler {
     try {
       await this.converge(name, state);
       state.error = undefined;
+      state.failures = 0;
     } catch (error) {
-      state.error = (error as Error).message;
-      this.deps.requeue(name, 2_000);
-      throw error;
+      // Reported once per distinct reason, retried with backoff: an engine that is not a
+      // swarm manager must not fill the event log.
+      const message = (error as Error).message;
+      if (message !== state.error) {
+        this.emit(name, "swarm.error", `${name}: ${message}; retrying`);
+      }
+      state.error = message;
+      state.failures++;
+      this.deps.requeue(name, Math.min(RETRY_MS * 2 ** (state.failures - 1), MAX_RETRY_MS));
     }
   }
 
@@ -426,9 +438,7 @@ export class SwarmAppsReconciler implements Reconciler {
       return;
     }
     const backends = this.readyTasks(state).flatMap((task) => {
-      const port = task.Status.PortStatus?.Ports?.find(
-        (p) => p.TargetPort === spec.container?.containerPort,
-      )?.PublishedPort;
+      const port = publishedPort(task);
       const host = state.nodes.get(task.NodeID ?? "");
       return port === undefined || host === undefined ? [] : [{ id: task.ID, host, port }];
     });
@@ -568,7 +578,7 @@ export class SwarmAppsReconciler implements Reconciler {
           port: spec?.port ?? null,
           protocol: spec?.protocol ?? "http",
           state: appState,
-          replicas: this.replicaStatuses(state, spec),
+          replicas: this.replicaStatuses(state),
           ...(state.error === undefined ? {} : { proxyError: state.error }),
           ...(rollout === undefined || (appState === "converged" && rollout.state === "rolled-out")
             ? {}
@@ -588,7 +598,7 @@ export class SwarmAppsReconciler implements Reconciler {
   }
 
   /** Tasks Swarm means to run (and those still stopping), as the replicas of status. */
-  private replicaStatuses(state: SwarmAppState, spec: AppSpec | undefined): ReplicaStatus[] {
+  private replicaStatuses(state: SwarmAppState): ReplicaStatus[] {
     const shown = state.tasks.filter(
       (t) => t.DesiredState === "running" || ["running", "starting"].includes(t.Status.State),
     );
@@ -602,9 +612,7 @@ export class SwarmAppsReconciler implements Reconciler {
           : container === undefined
             ? undefined
             : state.images.get(container);
-        const port = task.Status.PortStatus?.Ports?.find(
-          (p) => p.TargetPort === spec?.container?.containerPort,
-        )?.PublishedPort;
+        const port = publishedPort(task);
         const ready = task.DesiredState === "running" && task.Status.State === "running";
         const replicaState: ReplicaStateName =
           task.DesiredState !== "running" ? "stopping" : ready ? "ready" : "starting";
@@ -697,6 +705,7 @@ export class SwarmAppsReconciler implements Reconciler {
         lastUpdate: undefined,
         lastRoute: undefined,
         error: undefined,
+        failures: 0,
       };
       this.apps.set(app, state);
     }
@@ -706,4 +715,12 @@ export class SwarmAppsReconciler implements Reconciler {
   private emit(app: string, type: string, message: string, data?: Record<string, unknown>): void {
     this.deps.emit({ type, app, message, ...(data === undefined ? {} : { data }) });
   }
+}
+
+/**
+ * The node port a task's containerPort is published at: a task of any revision publishes
+ * exactly one (a rollout may change containerPort; old tasks still serve).
+ */
+function publishedPort(task: Task): number | undefined {
+  return task.Status.PortStatus?.Ports?.find((p) => (p.PublishedPort ?? 0) > 0)?.PublishedPort;
 }
