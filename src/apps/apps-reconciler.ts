@@ -102,6 +102,12 @@ export interface ProxyPort {
 
 type RuntimeKind = "process" | "docker";
 
+/** Swarm apps are the swarm reconciler's (swarm-apps.ts): this one never runs them. */
+function replicaRuntime(runtime: AppSpec["runtime"]): RuntimeKind {
+  if (runtime === "swarm") throw new Error("bug: a swarm app reached the apps reconciler");
+  return runtime;
+}
+
 interface Replica {
   readonly handle: ReplicaHandle;
   readonly runtime: RuntimeKind;
@@ -526,7 +532,8 @@ export class AppsReconciler implements Reconciler {
     const output = await this.lastOutput(
       name,
       replicaId,
-      state.replicas.get(replicaId)?.runtime ?? state.targetSpec?.runtime ?? "process",
+      state.replicas.get(replicaId)?.runtime ??
+        replicaRuntime(state.targetSpec?.runtime ?? "process"),
     );
     if (state.rollout !== rollout) return;
     if (rollout.fromRevision === null) {
@@ -957,13 +964,19 @@ export class AppsReconciler implements Reconciler {
         // The target changed while we started: this replica belongs to no slot.
         state.replicas.set(
           id,
-          this.newReplica(handle, spec.runtime, revision, undefined, slot.restarts),
+          this.newReplica(handle, replicaRuntime(spec.runtime), revision, undefined, slot.restarts),
         );
         this.deps.requeue(name);
         return;
       }
       slot.replicaId = id;
-      const replica = this.newReplica(handle, spec.runtime, revision, slotIndex, slot.restarts);
+      const replica = this.newReplica(
+        handle,
+        replicaRuntime(spec.runtime),
+        revision,
+        slotIndex,
+        slot.restarts,
+      );
       state.replicas.set(id, replica);
       this.deps.records.putReplica({
         id,

@@ -14,7 +14,7 @@ export interface ReplicaStatus {
   readonly startedAt: number | null;
   /** Why it is not ready, or when it restarts: for humans. */
   readonly detail?: string;
-  /** `process` or `docker`. */
+  /** `process`, `docker` or `swarm` (a replica is then a Swarm task, its id the task's). */
   readonly runtime?: string;
   /** Container replicas: the container's id. */
   readonly container?: string;
@@ -24,6 +24,8 @@ export interface ReplicaStatus {
   readonly cpuSeconds?: number;
   /** With `?stats=1`: memory in use (resident set; for containers without page cache). */
   readonly memoryBytes?: number;
+  /** Swarm tasks: the id of the node the task runs on. */
+  readonly node?: string;
 }
 
 export interface AppStatus {

@@ -1,15 +1,19 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AppsReconciler, RollbackError } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
+import { WithoutSwarmApps } from "../apps/runtime-split.js";
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
+import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
+import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import { SwarmClient } from "../runtime/swarm/index.js";
 import type { AppSpec, Definition } from "../spec/index.js";
 import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
@@ -77,10 +81,11 @@ export class Controller {
     readonly apps: AppsReconciler,
     events: EventBus,
     private readonly snapshots: Snapshots,
+    private readonly swarm: SwarmAppsReconciler,
   ) {
     this.events = events;
     this.definition = options.definition;
-    this.reconcilers = [apps];
+    this.reconcilers = [new WithoutSwarmApps(apps), swarm];
     this.queue = new WorkQueue(
       (key) => this.reconcileKey(key),
       (key, error) =>
@@ -126,6 +131,7 @@ export class Controller {
           data: { oldPid, newPid },
         });
         controller?.apps.resendRoutes();
+        controller?.swarm.resendRoutes();
       });
       const snapshots = new Snapshots(options.stateDir);
       const apps = new AppsReconciler({
@@ -141,6 +147,15 @@ export class Controller {
         allocatePort: freePort,
         baseEnv: inheritedEnv(),
       });
+      const swarm = new SwarmAppsReconciler({
+        client: new SwarmClient(),
+        stateDir: resolve(options.stateDir),
+        proxy,
+        rollouts: store.rollouts,
+        scaleOverride: (app) => store.scaleOverride(app)?.replicas,
+        emit: (event) => events.emit(event),
+        requeue: (app, afterMs) => controller?.enqueue(`${SWARM_APP_KIND}/${app}`, afterMs ?? 0),
+      });
       controller = new Controller(
         options,
         store,
@@ -150,8 +165,11 @@ export class Controller {
         apps,
         events,
         snapshots,
+        swarm,
       );
       await controller.adoptRunning();
+      await controller.adoptServices();
+      void swarm.watch();
       void controller.watchRuntime(runtime);
       if (containers !== undefined) void controller.watchRuntime(containers);
       events.emit({
@@ -204,6 +222,7 @@ export class Controller {
       },
     });
     this.apps.setAppliedBy(appliedBy);
+    this.swarm.setAppliedBy(appliedBy);
     const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
     // Unchanged resources take the new definition too (the executor skips them): their
     // reconcilers must know the desired spec, e.g. after adopting replicas at start.
@@ -246,14 +265,15 @@ export class Controller {
       message: `${app} scaled to ${replicas} (definition says ${spec.replicas})`,
       data: { replicas, definitionReplicas: spec.replicas },
     });
-    this.apps.rescale(app);
+    if (this.swarm.has(app)) this.swarm.rescale(app);
+    else this.apps.rescale(app);
   }
 
   /** Every rollout of an app, newest first: `baton history APP`. */
   history(app: string): AppHistory {
     this.requireApp(app);
     const rollouts = this.store.rollouts.history(app);
-    const serving = this.apps.status().find((a) => a.name === app);
+    const serving = this.status().apps.find((a) => a.name === app);
     return {
       app,
       current: this.store.rollouts.servingRevision(app) ?? serving?.revision ?? null,
@@ -264,6 +284,7 @@ export class Controller {
   /** The current (else last) rollout of an app with live progress: `baton rollout status`. */
   rolloutStatus(app: string): RolloutStatus {
     this.requireApp(app);
+    if (this.swarm.has(app)) return this.swarm.rolloutStatus(app);
     return this.apps.rolloutStatus(app);
   }
 
@@ -273,6 +294,13 @@ export class Controller {
    */
   rollback(app: string, to: string | undefined, by: string): RolloutRecord {
     this.requireApp(app);
+    if (this.swarm.has(app)) {
+      throw new ControllerError(
+        "rollback.swarm_app",
+        `${app} runs as a Swarm service; baton rollback does not drive Swarm services yet`,
+        "put the earlier version back in the definition and apply it (Swarm rolls a failed update back by itself)",
+      );
+    }
     try {
       return this.apps.rollback(app, to, by);
     } catch (error) {
@@ -348,7 +376,7 @@ export class Controller {
         },
         proxyPid: this.proxy.pid ?? null,
       },
-      apps: this.apps.status(),
+      apps: [...this.apps.status(), ...this.swarm.status()],
     };
   }
 
@@ -386,6 +414,7 @@ export class Controller {
     await this.queue.idle();
     if (options.workloads) {
       await this.apps.stopAll();
+      await this.swarm.removeAll();
       await this.proxy.close(true);
       this.events.emit({
         type: "controller.down",
@@ -398,6 +427,7 @@ export class Controller {
         message: "controller stopped; replicas and proxy keep serving",
       });
     }
+    this.swarm.close();
     await this.runtime.close();
     await this.containers?.close();
     this.store.releaseController(process.pid);
@@ -439,6 +469,33 @@ export class Controller {
         message: `adopted ${handles.length} running replica(s)`,
         data: { replicas: handles.map((h) => h.id) },
       });
+    }
+  }
+
+  /**
+   * Swarm services of this state directory, found by label. An engine that is absent or
+   * not a swarm manager has none; that matters only if the definition has swarm apps, and
+   * their reconcile passes say so.
+   */
+  private async adoptServices(): Promise<void> {
+    const hasSwarmApps = Object.values(this.definition.apps).some((a) => a.runtime === "swarm");
+    if (!existsSync(new DockerEngine().socketPath) && !hasSwarmApps) return;
+    try {
+      const adopted = await this.swarm.adopt(this.definition.project);
+      if (adopted > 0) {
+        this.events.emit({
+          type: "controller.adopted",
+          message: `adopted ${adopted} Swarm service(s)`,
+          data: { services: adopted },
+        });
+      }
+    } catch (error) {
+      if (hasSwarmApps) {
+        this.events.emit({
+          type: "runtime.unavailable",
+          message: `no Swarm service adopted: ${(error as Error).message}`,
+        });
+      }
     }
   }
 

@@ -91,9 +91,10 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
       maxFiles: app.logs.maxFiles,
     },
     runtime: app.runtime,
-    ...(app.runtime === "docker" && app.image !== undefined
+    ...(app.runtime !== "process" && app.image !== undefined
       ? { container: buildContainer(app, app.image, ctx.dir) }
       : {}),
+    ...(app.runtime === "swarm" ? { publish: app.publish ?? "host" } : {}),
     update: {
       maxSurge: app.update.maxSurge as ReplicaBudget,
       maxUnavailable: app.update.maxUnavailable as ReplicaBudget,

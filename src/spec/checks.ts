@@ -11,6 +11,7 @@ import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
 import { DEFAULTS } from "./schema.js";
+import { checkSwarmApp } from "./swarm-checks.js";
 import { formatDuration, parseDuration } from "./units.js";
 import type { Positions } from "./yaml-source.js";
 
@@ -27,7 +28,7 @@ export interface CheckContext {
   readonly containerKeysAnywhere?: boolean;
 }
 
-type Report = (
+export type Report = (
   code: string,
   path: Path,
   at: "key" | "value",
@@ -36,7 +37,7 @@ type Report = (
   extra?: { expected?: string; found?: string },
 ) => void;
 
-type Fields = Readonly<Record<string, unknown>>;
+export type Fields = Readonly<Record<string, unknown>>;
 
 const PROBE_KINDS = ["http", "tcp", "exec"] as const;
 
@@ -70,6 +71,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkPort(app.port, name, portOwners, ctx, report);
     checkUpdate(app.update, [...path, "update"], report);
     checkContainer(app, path, report, ctx.containerKeysAnywhere === true);
+    checkSwarmApp(app, path, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -277,15 +279,15 @@ function checkIgnore(ignore: unknown, path: Path, report: Report): void {
 
 /** A container app needs an image; container settings on a process app would do nothing. */
 function checkContainer(app: Fields, path: Path, report: Report, keysAnywhere: boolean): void {
-  if (app.runtime === "docker") {
+  if (app.runtime === "docker" || app.runtime === "swarm") {
     if (app.image === undefined) {
       report(
         "spec.missing_field",
         [...path, "runtime"],
         "value",
-        `${formatPath(path)} runs as containers (runtime: docker) but has no \`image\``,
+        `${formatPath(path)} runs as containers (runtime: ${app.runtime}) but has no \`image\``,
         "add `image: NAME:TAG` (an image on the local Docker engine)",
-        { expected: "an image with runtime: docker", found: "no image" },
+        { expected: `an image with runtime: ${app.runtime}`, found: "no image" },
       );
     }
     return;

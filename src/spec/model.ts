@@ -87,9 +87,11 @@ export interface AppSpec {
   readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
   readonly update: UpdatePolicy;
   /** How replicas run: processes of this machine, or containers on the local engine. */
-  readonly runtime: "process" | "docker";
-  /** With runtime docker: what the containers are made of. */
+  readonly runtime: "process" | "docker" | "swarm";
+  /** With runtime docker or swarm: what the containers are made of. */
   readonly container?: ContainerSpec;
+  /** With runtime swarm: host-mode ports fronted by Baton's proxy, or Swarm's routing mesh. */
+  readonly publish?: "host" | "mesh";
 }
 
 export interface ContainerSpec {

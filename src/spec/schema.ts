@@ -17,7 +17,7 @@ import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./unit
 export const EXTENSION_KEY_PATTERN = /^x-/;
 
 /** Where replicas run; an app's `runtime`, or its environment's. */
-export const RUNTIMES = ["process", "docker"] as const;
+export const RUNTIMES = ["process", "docker", "swarm"] as const;
 
 /**
  * Defaults, in one place because the descriptions quote them and checks.ts needs them.
@@ -431,9 +431,10 @@ export const appSchema = documented(
     update: update.prefault({}),
     runtime: documented(
       z.enum(RUNTIMES),
-      "How replicas run: `process` (default; processes of this machine) or `docker` " +
-        "(containers of `image` on the local Docker engine).",
-      { expected: "`process` or `docker`", example: "docker" },
+      "How replicas run: `process` (default; processes of this machine), `docker` " +
+        "(containers of `image` on the local Docker engine) or `swarm` (a Swarm service of " +
+        "`image`; the container keys apply as for docker).",
+      { expected: "`process`, `docker` or `swarm`", example: "docker" },
     ).default("process"),
     image: documented(
       z.string().min(1),
@@ -478,6 +479,13 @@ export const appSchema = documented(
         example: ["data:/data"],
       },
     ).default([]),
+    publish: documented(
+      z.enum(["host", "mesh"]),
+      "With runtime: swarm, how the app is reached: `host` (default; each task publishes " +
+        "its containerPort on its node, fronted by Baton's proxy) or `mesh` (Swarm's routing " +
+        "mesh publishes `port` on every node; needs IPVS in the kernel; no Baton proxy).",
+      { expected: "`host` or `mesh`", example: "host" },
+    ).optional(),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
@@ -489,7 +497,7 @@ const environment = documented(
       z.enum(RUNTIMES),
       "How the apps of this environment run, unless an app (or an override) sets its own " +
         "`runtime`.",
-      { expected: "`process` or `docker`", example: "docker" },
+      { expected: "`process`, `docker` or `swarm`", example: "docker" },
     ).optional(),
     overrides: documented(
       z.strictObject({

@@ -433,6 +433,10 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     } else {
       backend.failures++;
       this.attempts++;
+      // Closed without an answer: a retry goes to another backend. Behind a forwarder that
+      // accepts for a stopped backend (Docker's userland proxy for a Swarm task being
+      // replaced), this is how a refused connection looks.
+      this.failed = this.failed === null ? [backend] : [...this.failed, backend];
     }
     const method = (this.head as MessageHead).method;
     if (

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { ProxyClient } from "../../apps/proxy/index.js";
+import { removeServices } from "../../apps/swarm-resources.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import { isSameProcess, readProcStat } from "../../util/proc.js";
 import { waitUntil } from "../../util/wait.js";
@@ -50,5 +51,6 @@ async function stopLeftovers(dir: string): Promise<number> {
   await runtime.close();
   const proxy = await ProxyClient.connect(dir);
   if (proxy !== undefined) await proxy.stop(15_000);
-  return handles.length + (proxy !== undefined ? 1 : 0);
+  const services = await removeServices(dir);
+  return handles.length + (proxy !== undefined ? 1 : 0) + services;
 }

@@ -8,6 +8,7 @@ import { delay } from "../../util/wait.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, useColor } from "../output.js";
+import { printServiceLogs } from "../service-logs.js";
 import { durationOption } from "./wait.js";
 
 export function logsCommand(program: Command): void {
@@ -40,6 +41,15 @@ export function logsCommand(program: Command): void {
             `--tail must be a whole number, found ${JSON.stringify(options.tail)}`,
           );
         }
+        const follow = options.follow === true;
+        const asService = { follow, ...(since === undefined ? {} : { since }) };
+        if (
+          await printServiceLogs(dir, app, {
+            ...asService,
+            ...(tail === undefined ? {} : { tail }),
+          })
+        )
+          return;
         const engineKept = options.all ? await keptContainers(dir, app) : new Set<string>();
         const fromEngine = (id: string): boolean =>
           engineKept.has(id) || containerIds(dir, app).has(id);

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { desiredApps, observedApps } from "../../apps/index.js";
+import { withoutSwarmApps } from "../../apps/runtime-split.js";
+import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
@@ -72,7 +74,10 @@ async function localPlan(
   if (!existsSync(dir)) {
     return buildPlan(
       diff(
-        desiredApps(definition, () => undefined),
+        [
+          ...desiredApps(withoutSwarmApps(definition), () => undefined),
+          ...desiredSwarmApps(definition, () => undefined),
+        ],
         [],
       ),
     );
@@ -82,8 +87,11 @@ async function localPlan(
   await runtime.close();
   return buildPlan(
     diff(
-      desiredApps(definition, (app) => overrides.get(app)),
-      observedApps(running),
+      [
+        ...desiredApps(withoutSwarmApps(definition), (app) => overrides.get(app)),
+        ...desiredSwarmApps(definition, (app) => overrides.get(app)),
+      ],
+      [...observedApps(running), ...(await observedServices(dir))],
     ),
   );
 }

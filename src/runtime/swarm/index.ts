@@ -1,0 +1,16 @@
+export {
+  buildServiceSpec,
+  SERVICE_LABEL,
+  type ServiceIdentity,
+  type ServiceSpec,
+  STATE_LABEL,
+  serviceName,
+  specDrift,
+} from "./service-spec.js";
+export {
+  type EngineEvent,
+  type Service,
+  SwarmClient,
+  type SwarmNode,
+  type Task,
+} from "./swarm-client.js";

@@ -1,0 +1,229 @@
+import { dirname } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { baton, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { docker, nodeBaseImage } from "../helpers/docker.js";
+import { get } from "../helpers/http.js";
+import { Load } from "../helpers/load.js";
+import { ensureSwarm, releaseSwarm, removeTestServices } from "../helpers/swarm.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+// A real single-node swarm on the one engine, or a failure that says what to install.
+await ensureSwarm();
+const image = await nodeBaseImage();
+
+let project: Project | undefined;
+let load: Load | undefined;
+afterEach(async () => {
+  await load?.stop();
+  load = undefined;
+  if (project !== undefined) {
+    await project.cleanup();
+    await removeTestServices(`baton.state=${project.stateDir}`);
+  }
+  project = undefined;
+});
+afterAll(releaseSwarm);
+
+/**
+ * Swarm runs the health check inside the task: busybox's wget asks the app's /healthz
+ * (a node one-liner would cost a node start per check).
+ */
+const HEALTHZ =
+  '["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]';
+
+function definition(port: number, greeting: string, extra = ""): string {
+  return `apps:
+  web:
+    runtime: swarm
+    image: ${image}
+    command: ["${process.execPath}", "/app/${TEST_APP.split("/").at(-1)}"]
+    volumes: ["${dirname(TEST_APP)}:/app:ro"]
+    containerPort: 8080
+    env: { HOST: 0.0.0.0, GREETING: ${greeting}${extra} }
+    replicas: 2
+    port: ${port}
+    stopGrace: 3s
+    health:
+      readiness: { exec: ${HEALTHZ}, interval: 500ms, timeout: 2s }
+    update: { healthyDeadline: 4s }
+`;
+}
+
+const web = (s: StatusJson) => s.apps.find((a) => a.name === "web")!;
+
+interface ServiceView {
+  ID: string;
+  Spec: {
+    Name: string;
+    Labels: Record<string, string>;
+    Mode: { Replicated: { Replicas: number } };
+  };
+}
+
+async function servicesOf(p: Project): Promise<ServiceView[]> {
+  const ids = (await docker(["service", "ls", "-q", "--filter", `label=baton.state=${p.stateDir}`]))
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length === 0) return [];
+  return JSON.parse(await docker(["service", "inspect", ...ids])) as ServiceView[];
+}
+
+async function eventsOf(p: Project, type: string): Promise<{ message: string; data?: unknown }[]> {
+  const body = (await p.api("/api/v1/events?app=web&limit=500")) as {
+    events: { type: string; message: string; data?: unknown }[];
+  };
+  return body.events.filter((e) => e.type === type);
+}
+
+describe("an app with runtime: swarm", () => {
+  it("runs as a labelled Swarm service behind the proxy, heals, rolls out and back, and adopts", async () => {
+    const port = await freePort();
+    project = new Project(definition(port, "v1"));
+    const p = project;
+    await p.ok("up", "--detach");
+    await slow(p, "wait", "--timeout", "90s");
+    expect((await get(port)).body).toMatch(/^v1 from \w+/);
+
+    // One service, with Baton's labels on it and on its tasks' containers.
+    const [service, ...others] = await servicesOf(p);
+    expect(others).toEqual([]);
+    const app = web(await p.status());
+    expect(service!.Spec.Labels).toMatchObject({
+      "baton.app": "web",
+      "baton.revision": app.revision,
+    });
+    expect(service!.Spec.Labels["baton.project"]).toBeTruthy();
+    expect(app.replicas).toHaveLength(2);
+    const imageId = (await docker(["image", "inspect", "--format", "{{.Id}}", image])).trim();
+    for (const task of app.replicas) {
+      expect(task).toMatchObject({ runtime: "swarm", state: "ready", image: imageId });
+      expect((task as { node?: string }).node).toBeTruthy();
+      const labels = await docker([
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "baton.app"}} {{index .Config.Labels "baton.revision"}}',
+        task.container!,
+      ]);
+      expect(labels.trim()).toBe(`web ${app.revision}`);
+    }
+
+    // `docker kill` of a task's container: Swarm replaces the task (not a restart policy).
+    const victim = app.replicas[0]!;
+    await docker(["kill", await runningContainer(victim.id)]);
+    await eventually(
+      "a new task replaces the killed one",
+      async () => web(await p.status()),
+      (a) => a.ready === 2 && !a.replicas.some((r) => r.id === victim.id),
+      60_000,
+    );
+    expect((await get(port)).body).toMatch(/^v1 from /);
+
+    // A new version under light load: Swarm rolls it start-first, no request fails.
+    load = new Load(port, 2, 90_000);
+    await eventually(
+      "load flows",
+      () => load!.counts.ok,
+      (ok) => ok > 20,
+    );
+    p.write("baton.yaml", definition(port, "v2"));
+    await slow(p, "apply", "--wait", "--timeout", "90s");
+    const report = await load.stop();
+    load = undefined;
+    expect(report.failed, report.errors.join("\n")).toBe(0);
+    expect((await get(port)).body).toMatch(/^v2 from /);
+    const [rolled] = await servicesOf(p);
+    expect(rolled!.ID).toBe(service!.ID);
+    const history = (await p.ok("history", "web", "--json")).stdout;
+    expect(JSON.parse(history).rollouts[0]).toMatchObject({ state: "rolled-out" });
+
+    // Scaled by hand: reported as drift and set back to the definition's count.
+    await docker(["service", "update", "--detach", "--replicas", "4", service!.Spec.Name]);
+    await eventually(
+      "the hand-made scale is reported",
+      () => eventsOf(p, "drift.detected"),
+      (events) => events.some((e) => JSON.stringify(e.data).includes("replicas")),
+    );
+    await eventually(
+      "the service is back at 2 replicas",
+      async () => (await servicesOf(p))[0]?.Spec.Mode.Replicated.Replicas,
+      (replicas) => replicas === 2,
+    );
+
+    // Deleted by hand: Baton creates it again.
+    await docker(["service", "rm", service!.Spec.Name]);
+    await eventually(
+      "the service is there again, serving",
+      async () => ({ services: await servicesOf(p), app: web(await p.status()) }),
+      ({ services, app }) => services.length === 1 && app.ready === 2,
+      60_000,
+    );
+    expect((await get(port)).body).toMatch(/^v2 from /);
+
+    const logs = await p.ok("logs", "web");
+    expect(logs.stdout).toMatch(/listening on 8080/);
+
+    // The controller killed outright: tasks serve on; `up` adopts the service, no duplicate.
+    const before = await servicesOf(p);
+    const pid = (await p.status()).controller.pid;
+    process.kill(pid, "SIGKILL");
+    await eventually(
+      "the controller is gone",
+      () => processAlive(pid),
+      (alive) => !alive,
+    );
+    expect((await get(port)).body).toMatch(/^v2 from /);
+    expect((await p.ok("plan")).stdout).toMatch(/No changes/);
+    await p.ok("up", "--detach");
+    await slow(p, "wait", "--timeout", "60s");
+    const after = await servicesOf(p);
+    expect(after.map((s) => s.ID)).toEqual(before.map((s) => s.ID));
+
+    // A version that never becomes healthy: Swarm rolls it back and status says so.
+    p.write("baton.yaml", definition(port, "v3", ", UNREADY_FILE: /app/app.cjs"));
+    await p.ok("apply");
+    const rolledBack = await eventually(
+      "Swarm rolls v3 back",
+      async () => web(await p.status()),
+      (a) => a.state === "rolled-back",
+      120_000,
+    );
+    expect(rolledBack.rollout).toMatchObject({ state: "rolled-back" });
+    expect((await get(port)).body).toMatch(/^v2 from /);
+    expect((await eventsOf(p, "rollout.rolled_back")).length).toBeGreaterThan(0);
+
+    // `baton scale` sets the service's replicas (of the revision that serves).
+    await p.ok("scale", "web", "3");
+    await eventually(
+      "3 tasks serve",
+      async () => ({ services: await servicesOf(p), app: web(await p.status()) }),
+      ({ services, app }) => services[0]?.Spec.Mode.Replicated.Replicas === 3 && app.ready === 3,
+      60_000,
+    );
+
+    // `baton down` removes the service.
+    await p.ok("down");
+    await eventually(
+      "the service is gone",
+      () => servicesOf(p),
+      (services) => services.length === 0,
+    );
+  }, 400_000);
+});
+
+/** The container of a task, found by Swarm's own label, as an operator would. */
+async function runningContainer(task: string): Promise<string> {
+  const out = await docker(["ps", "-q", "--filter", `label=com.docker.swarm.task.id=${task}`]);
+  const id = out.trim();
+  if (id === "") throw new Error(`task ${task} has no running container`);
+  return id;
+}
+
+/** A command that waits on Swarm (tasks start one at a time): more than the CLI helper's 60 s. */
+async function slow(p: Project, ...args: string[]): Promise<void> {
+  const result = await baton(args, { cwd: p.dir, timeoutMs: 150_000 });
+  if (result.code !== 0) {
+    throw new Error(
+      `baton ${args.join(" ")} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
+  }
+}
