@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
@@ -50,6 +51,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     });
   };
   const apps = isFields(raw) ? raw.apps : undefined;
+  const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;
 
   const portOwners = new Map<number, string>();
@@ -65,6 +67,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkPort(app.port, name, portOwners, ctx, report);
     checkUpdate(app.update, [...path, "update"], report);
     checkContainer(app, path, report);
+    checkBuild(app, path, hasRegistry, ctx.dir, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -272,14 +275,15 @@ function checkIgnore(ignore: unknown, path: Path, report: Report): void {
 
 /** A container app needs an image; container settings on a process app would do nothing. */
 function checkContainer(app: Fields, path: Path, report: Report): void {
-  if (app.runtime === "docker") {
-    if (app.image === undefined) {
+  // `build:` implies containers; build-checks.ts covers how it combines with the rest.
+  if (app.runtime === "docker" || app.build !== undefined) {
+    if (app.image === undefined && app.build === undefined) {
       report(
         "spec.missing_field",
         [...path, "runtime"],
         "value",
         `${formatPath(path)} runs as containers (runtime: docker) but has no \`image\``,
-        "add `image: NAME:TAG` (an image on the local Docker engine)",
+        "add `image: NAME:TAG` (an image on the local Docker engine), or `build: ./folder` to build one",
         { expected: "an image with runtime: docker", found: "no image" },
       );
     }
