@@ -10,8 +10,14 @@ import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import { ImageError, resolveReleases } from "../images/index.js";
 import type { AppSpec, Definition } from "../spec/index.js";
-import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
+import {
+  type EventRecord,
+  type ReleaseRecord,
+  type RevisionRecord,
+  SqliteStore,
+} from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
@@ -61,7 +67,10 @@ export class Controller {
   private readonly queue: WorkQueue;
   private readonly reconcilers: Reconciler[];
   private readonly resyncTimer: NodeJS.Timeout;
+  /** The applied definition, built apps pinned to their release (what the reconcilers run). */
   private definition: Definition;
+  /** The applied definition as given, unpinned: `deploy` pins it again to another release. */
+  private given: Definition;
   private revision: RevisionRecord | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
@@ -78,6 +87,7 @@ export class Controller {
   ) {
     this.events = events;
     this.definition = options.definition;
+    this.given = options.definition;
     this.reconcilers = [apps];
     this.queue = new WorkQueue(
       (key) => this.reconcileKey(key),
@@ -172,7 +182,9 @@ export class Controller {
   }
 
   /** Records the definition as a revision and moves every resource toward it. */
-  async apply(definition: Definition, appliedBy: string): Promise<ApplyResult> {
+  async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
+    // Before anything is recorded: an app with no release to run changes nothing.
+    const definition = this.pinReleases(given, "throw");
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
@@ -184,6 +196,7 @@ export class Controller {
     this.clearStaleScaleOverrides(definition);
     const plan = this.plan(definition);
     this.definition = definition;
+    this.given = given;
     this.revision = record;
     this.events.emit({
       type: "definition.applied",
@@ -220,7 +233,8 @@ export class Controller {
   }
 
   /** What applying `definition` would change now; changes nothing. */
-  plan(definition: Definition): Plan {
+  plan(given: Definition): Plan {
+    const definition = this.pinReleases(given, "keep");
     const desired = this.reconcilers.flatMap((r) => r.desired(definition));
     const observed = this.reconcilers.flatMap((r) => r.observed());
     return buildPlan(diff(desired, observed));
@@ -266,6 +280,59 @@ export class Controller {
       return this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * `baton deploy APP --release V`: the app runs that release from now on (until another
+   * deploy), through a rollout like any other. rollout is null when it already ran it.
+   */
+  async deploy(
+    app: string,
+    version: string,
+    by: string,
+  ): Promise<{ release: ReleaseRecord; rollout: RolloutRecord | null }> {
+    const spec = this.requireApp(app);
+    if (spec.build === undefined) {
+      throw new ControllerError(
+        "deploy.not_built",
+        `${app} has no \`build:\`: its image is named in the definition, not released by Baton`,
+        "edit its `image:` and `baton apply`; deploy picks releases of apps with `build:`",
+      );
+    }
+    const release = this.store.releases.find(app, version);
+    if (release === undefined) {
+      const known = this.store.releases.list(app, 5).map((r) => r.version);
+      throw new ControllerError(
+        "deploy.unknown_release",
+        `${app} has no release ${JSON.stringify(version)}`,
+        known.length > 0
+          ? `recent releases: ${known.join(", ")} (\`baton releases ${app}\` lists all)`
+          : `build one with \`baton build ${app}\``,
+      );
+    }
+    const before = this.store.rollouts.active(app)?.id;
+    this.store.releases.setDesired(app, version, by);
+    this.events.emit({
+      type: "release.deployed",
+      app,
+      message: `${app} release ${version} (${release.digest}) deployed by ${by}`,
+      data: { version, digest: release.digest },
+    });
+    await this.apply(this.given, by);
+    const active = this.store.rollouts.active(app);
+    return { release, rollout: active !== undefined && active.id !== before ? active : null };
+  }
+
+  /** Built apps' images pinned by digest; "keep" leaves an app without release unpinned. */
+  private pinReleases(definition: Definition, missing: "throw" | "keep"): Definition {
+    try {
+      return resolveReleases(definition, this.store.releases, { missing });
+    } catch (error) {
+      if (error instanceof ImageError) {
         throw new ControllerError(error.code, error.message, error.hint);
       }
       throw error;

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
+import { buildMissingReleases } from "../build-first.js";
 import { requireController } from "../api-client.js";
 import {
   type CommonOptions,
@@ -9,7 +10,7 @@ import {
   whoAmI,
   withCommonOptions,
 } from "../context.js";
-import { printJson, say, useColor } from "../output.js";
+import { printJson, say, useColor, warn } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
 import { durationOption, waitConverged } from "./wait.js";
 
@@ -26,6 +27,7 @@ export function applyCommand(program: Command): void {
         const dir = stateDir(options);
         const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
         const client = requireController(dir);
+        await buildMissingReleases(definition, dir, options.json ? warn : say);
         const body = await client.call("POST", "/api/v1/apply", {
           file: definition.file,
           source: definition.source,

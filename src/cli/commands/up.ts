@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
 import { delay } from "../../util/wait.js";
+import { buildMissingReleases } from "../build-first.js";
 import { findController } from "../api-client.js";
 import {
   type CommonOptions,
@@ -27,6 +28,7 @@ export function upCommand(program: Command): void {
       const file = definitionPath(options);
       const dir = stateDir(options);
       const definition = loadDefinition(file, { exclude: [resolve(dir)] });
+      await buildMissingReleases(definition, dir);
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
