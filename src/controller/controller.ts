@@ -274,16 +274,34 @@ export class Controller {
    * Rolls an app to an earlier revision (`to`, else the one before the current), as a
    * rollout like any other; it holds until the definition changes the app's revision.
    */
-  rollback(app: string, to: string | undefined, by: string): RolloutRecord {
-    this.requireApp(app);
+  async rollback(app: string, to: string | undefined, by: string): Promise<RolloutRecord> {
+    const spec = this.requireApp(app);
+    let rollout: RolloutRecord;
     try {
-      return this.apps.rollback(app, to, by);
+      rollout = this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
         throw new ControllerError(error.code, error.message, error.hint);
       }
       throw error;
     }
+    if (spec.build !== undefined) await this.deployReleaseOf(app, rollout.toRevision, by);
+    return rollout;
+  }
+
+  /**
+   * A built app rolled back runs an earlier release: that release becomes the deployed one,
+   * so a restart or a later build does not roll it forward again behind the user's back.
+   */
+  private async deployReleaseOf(app: string, revision: string, by: string): Promise<void> {
+    const stored = this.store.rollouts.revision(app, revision);
+    if (stored === undefined) return;
+    const image = (JSON.parse(stored.spec) as Partial<AppSpec>).container?.image ?? "";
+    const digest = image.slice(image.lastIndexOf("@") + 1);
+    const release = this.store.releases.list(app).find((r) => r.digest === digest);
+    if (release === undefined) return;
+    this.store.releases.setDesired(app, release.version, by);
+    await this.apply(this.given, by);
   }
 
   /**
@@ -316,6 +334,8 @@ export class Controller {
     }
     const before = this.store.rollouts.active(app)?.id;
     this.store.releases.setDesired(app, version, by);
+    // A deploy says what runs: an earlier `baton rollback` of the app no longer holds.
+    this.store.rollouts.clearPin(app);
     this.events.emit({
       type: "release.deployed",
       app,

@@ -151,7 +151,7 @@ export class ApiServer {
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: controller.rollback(app, to, by) };
+      return { rollout: await controller.rollback(app, to, by) };
     }
     return undefined;
   }
