@@ -7,10 +7,10 @@ import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-t
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { ImageError, resolveReleases } from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
-import { ImageError, resolveReleases } from "../images/index.js";
 import type { AppSpec, Definition } from "../spec/index.js";
 import {
   type EventRecord,

@@ -78,12 +78,12 @@ function patternRegex(pattern: string): RegExp {
     } else if (c === "?") source += "[^/]";
     else if (c === "\\" && i + 1 < pattern.length) {
       i++;
-      source += escape(pattern[i] as string);
-    } else source += escape(c);
+      source += escapeRegExp(pattern[i] as string);
+    } else source += escapeRegExp(c);
   }
   return new RegExp(`^${source}$`);
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.+^${}()|[\]\\/-]/g, "\\$&");
 }

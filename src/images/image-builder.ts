@@ -14,6 +14,11 @@ export interface BuildRequest {
   readonly onOutput: (line: string) => void;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+const ANSI = /\u001b\[[0-9;]*m/g;
+/** The builder's own bookkeeping, not the step's output. */
+const BUILDER_NOISE = /^( ---> |Removing intermediate container )/;
+
 /** Lines of the failing step shown with a failed build. */
 const FAILED_STEP_LINES = 30;
 
@@ -38,12 +43,14 @@ export async function buildImage(request: BuildRequest): Promise<string> {
   const take = (text: string): void => {
     const lines = (partial + text).split("\n");
     partial = lines.pop() ?? "";
-    for (const line of lines) {
+    for (const raw of lines) {
+      // The engine paints a step's stderr red; the terminal gets it plain, as any output.
+      const line = raw.replace(ANSI, "");
       request.onOutput(line);
       if (/^Step \d+\/\d+ :/.test(line)) {
         step = line;
         stepOutput = [];
-      } else if (line.trim() !== "") stepOutput.push(line);
+      } else if (line.trim() !== "" && !BUILDER_NOISE.test(line)) stepOutput.push(line);
     }
   };
   try {

@@ -66,13 +66,10 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     dockerfile: build.dockerfile,
     tag,
     args: build.args,
-    labels: {
-      ...build.labels,
-      "baton.project": definition.project,
-      "baton.app": app,
-      "baton.version": version,
-      ...(commit === null ? {} : { "baton.commit": commit }),
-    },
+    // Only the definition's labels: the classic builder makes each label a step of its own
+    // (a container and a commit, ~0.6 s here), and the tag and the release record already
+    // say project, app, version and commit.
+    labels: build.labels,
     onOutput: options.output,
   });
   options.output(`pushing ${tag}`);

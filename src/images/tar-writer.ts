@@ -21,8 +21,14 @@ export class TarWriter {
     if (split === undefined) pax.path = name;
     if (Buffer.byteLength(linkname) > 100) pax.linkpath = linkname;
     if (Object.keys(pax).length > 0) {
-      const body = Buffer.from(Object.entries(pax).map(([k, v]) => paxRecord(k, v)).join(""));
-      this.chunks.push(header({ name: "././@PaxHeader", mode: 0o644, size: body.length, type: "x" }));
+      const body = Buffer.from(
+        Object.entries(pax)
+          .map(([k, v]) => paxRecord(k, v))
+          .join(""),
+      );
+      this.chunks.push(
+        header({ name: "././@PaxHeader", mode: 0o644, size: body.length, type: "x" }),
+      );
       this.pushData(body);
     }
     const size = entry.type === "file" ? entry.data.length : 0;

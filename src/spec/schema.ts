@@ -371,7 +371,8 @@ const env = documented(
 );
 
 /** A repository host[:port] with an optional path: `127.0.0.1:5000`, `registry.example.com/team`. */
-export const REGISTRY_PATTERN = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+export const REGISTRY_PATTERN =
+  /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
 const buildArgs = documented(
   z.record(
@@ -424,7 +425,8 @@ const buildSchema = documented(
     "pushes it to `registry` and records a release; replicas run that release by digest. " +
     "Implies runtime: docker.",
   {
-    expected: "a build context path such as ./api, or a mapping with `context`, `dockerfile`, `args`",
+    expected:
+      "a build context path such as ./api, or a mapping with `context`, `dockerfile`, `args`",
     example: { context: "./api", args: { NODE_VERSION: "20" } },
   },
 );

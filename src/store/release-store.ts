@@ -57,7 +57,7 @@ export class ReleaseStore {
   private readonly stmt;
 
   constructor(
-    private readonly db: BetterSqlite3.Database,
+    db: BetterSqlite3.Database,
     private readonly now: () => number,
   ) {
     this.stmt = {

@@ -52,7 +52,9 @@ async function startRegistry(): Promise<void> {
     await sleep(100);
   }
   const tail = readFileSync(LOG, "utf8").split("\n").slice(-20).join("\n");
-  throw new Error(`docker-registry did not answer on ${REGISTRY} within 30 s; ${LOG} ends:\n${tail}`);
+  throw new Error(
+    `docker-registry did not answer on ${REGISTRY} within 30 s; ${LOG} ends:\n${tail}`,
+  );
 }
 
 async function answers(): Promise<boolean> {

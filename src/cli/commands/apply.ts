@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
-import { buildMissingReleases } from "../build-first.js";
 import { requireController } from "../api-client.js";
+import { buildMissingReleases } from "../build-first.js";
 import {
   type CommonOptions,
   definitionPath,

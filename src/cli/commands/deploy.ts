@@ -38,7 +38,10 @@ export function deployCommand(program: Command): void {
     .requiredOption("--release <version>", "the release version (see `baton releases APP`)")
     .option("--wait", "follow the rollout until it ends (exit 1 unless it rolls out)")
     .option("--timeout <duration>", "with --wait: give up after this long (exit 1)", "5m")
-    .option("--json", "machine-readable result: { release, rollout }, the final rollout with --wait")
+    .option(
+      "--json",
+      "machine-readable result: { release, rollout }, the final rollout with --wait",
+    )
     .action(async (app: string, options: DeployOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
       const dir = stateDir(options);

@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../spec/index.js";
 import { delay } from "../../util/wait.js";
-import { buildMissingReleases } from "../build-first.js";
 import { findController } from "../api-client.js";
+import { buildMissingReleases } from "../build-first.js";
 import {
   type CommonOptions,
   definitionPath,
