@@ -7,6 +7,7 @@ import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
 import { loadDefinition } from "../../spec/index.js";
+import { resolveReleases } from "../../images/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
@@ -49,8 +50,9 @@ export function planCommand(program: Command): void {
 /** With no controller, the actual state is what the runtime still finds running. */
 async function localPlan(
   dir: string,
-  definition: Parameters<typeof desiredApps>[0],
+  given: Parameters<typeof desiredApps>[0],
 ): Promise<Plan> {
+  let definition = given;
   let overrides = new Map<string, number>();
   const store = (() => {
     try {
@@ -60,6 +62,8 @@ async function localPlan(
     }
   })();
   if (store !== undefined) {
+    // Built apps run their release's image: the revision to compare with is the pinned one.
+    definition = resolveReleases(given, store.releases, { missing: "keep" });
     overrides = new Map(
       Object.keys(definition.apps).flatMap((app) => {
         const o = store.scaleOverride(app);
