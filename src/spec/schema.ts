@@ -505,7 +505,6 @@ export const appSchema = documented(
         "PORT); published on an ephemeral 127.0.0.1 port that Baton's proxy fronts. Default 8080.",
       { expected: "a port number from 1 to 65535", example: 8080, suggest: unquoteNumber },
     ).default(8080),
-    build: buildSchema.optional(),
     resources: resources.optional(),
     user: documented(
       z.string().min(1),
@@ -537,6 +536,7 @@ export const appSchema = documented(
         example: ["data:/data"],
       },
     ).default([]),
+    build: buildSchema.optional(),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
@@ -549,12 +549,6 @@ export const definitionSchema = documented(
       "Name of the project. Default: the name of the folder holding the definition.",
       { expected: "a non-empty string", example: "shop" },
     ).optional(),
-    registry: documented(
-      z.string().regex(REGISTRY_PATTERN),
-      "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
-        "a path. 127.0.0.0/8 registries work over plain HTTP without engine settings.",
-      { expected: "a registry address such as 127.0.0.1:5000", example: "127.0.0.1:5000" },
-    ).optional(),
     apps: documented(
       z.record(z.string(), appSchema),
       "The applications, by name (lowercase letters, digits and -, starting with a letter, " +
@@ -565,6 +559,12 @@ export const definitionSchema = documented(
       },
       { propertyNames: { pattern: APP_NAME_PATTERN.source } },
     ).default({}),
+    registry: documented(
+      z.string().regex(REGISTRY_PATTERN),
+      "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
+        "a path. 127.0.0.0/8 registries work over plain HTTP without engine settings.",
+      { expected: "a registry address such as 127.0.0.1:5000", example: "127.0.0.1:5000" },
+    ).optional(),
   }),
   "A Baton definition (baton.yaml). Top-level keys starting with `x-` are ignored: use them " +
     "for YAML anchors.",

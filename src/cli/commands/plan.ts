@@ -3,11 +3,11 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
+import { resolveReleases } from "../../images/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
 import { loadDefinition } from "../../spec/index.js";
-import { resolveReleases } from "../../images/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
@@ -48,10 +48,7 @@ export function planCommand(program: Command): void {
 }
 
 /** With no controller, the actual state is what the runtime still finds running. */
-async function localPlan(
-  dir: string,
-  given: Parameters<typeof desiredApps>[0],
-): Promise<Plan> {
+async function localPlan(dir: string, given: Parameters<typeof desiredApps>[0]): Promise<Plan> {
   let definition = given;
   let overrides = new Map<string, number>();
   const store = (() => {
