@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,images] [--quick]
  *
  * `--quick` runs smaller versions (for checking the harness, not for numbers) and writes
  * their results to a temporary folder, never over bench/results.
@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
+import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.js";
 import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
 import { ensurePm2, pm2Version, requireTool } from "./peers.js";
@@ -23,8 +24,8 @@ import { type RecoveryResult, recoveryBench, renderRecoveryMarkdown } from "./re
 import { type RolloutResult, renderRolloutMarkdown, rolloutBench } from "./rollout.js";
 import { renderSelfHealMarkdown, type SelfHealResult, selfHealBench } from "./selfheal.js";
 
-type BenchName = "proxy" | "selfheal" | "idle" | "rollout" | "recovery";
-const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle", "rollout", "recovery"];
+type BenchName = "proxy" | "selfheal" | "idle" | "rollout" | "recovery" | "images";
+const ALL: readonly BenchName[] = ["proxy", "selfheal", "idle", "rollout", "recovery", "images"];
 
 interface Outcome<T> {
   readonly result?: T;
@@ -49,6 +50,7 @@ export interface Summary {
   readonly idle?: Outcome<IdleResult>;
   readonly rollout?: Outcome<RolloutResult>;
   readonly recovery?: Outcome<RecoveryResult>;
+  readonly images?: Outcome<ImagesResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -194,6 +196,17 @@ function glance(s: Summary): string {
       ],
     );
   }
+  const g = s.images?.result;
+  if (g !== undefined) {
+    const ms = (n: "baton" | "hand") => g.sides.find((m) => m.name === n)?.ms.median ?? Number.NaN;
+    rows.push([
+      "images",
+      `Baton / by hand build + push + deploy time (${round(ms("baton"))} / ${round(ms("hand"))} ms)`,
+      `${round(g.ratio)}×`,
+      "≤ 1.1",
+      g.goal.met ? "met" : "NOT met",
+    ]);
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -229,6 +242,7 @@ ${glance(s)}`,
   add("idle", s.idle, renderIdleMarkdown);
   add("rollout", s.rollout, renderRolloutMarkdown);
   add("recovery", s.recovery, renderRecoveryMarkdown);
+  add("images", s.images, renderImagesMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -280,6 +294,12 @@ export async function runAll(
       )
     : undefined;
   if (recovery?.result) process.stdout.write(`${renderRecoveryMarkdown(recovery.result)}\n`);
+  const images = only.includes("images")
+    ? await timed("images", () =>
+        imagesBench(quick ? { trials: 3, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (images?.result) process.stdout.write(`${renderImagesMarkdown(images.result)}\n`);
 
   const summary: Summary = {
     name: "summary",
@@ -298,6 +318,7 @@ export async function runAll(
     ...(idle ? { idle } : {}),
     ...(rollout ? { rollout } : {}),
     ...(recovery ? { recovery } : {}),
+    ...(images ? { images } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
@@ -320,7 +341,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runAll(only, values.quick).then(
     (s) => {
       process.stdout.write(`\n${glance(s)}\n`);
-      const outcomes = [s.proxy, s.selfheal, s.idle, s.rollout, s.recovery];
+      const outcomes = [s.proxy, s.selfheal, s.idle, s.rollout, s.recovery, s.images];
       if (outcomes.some((o) => o?.error !== undefined)) process.exitCode = 1;
     },
     (err: unknown) => {
