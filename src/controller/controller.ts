@@ -7,7 +7,7 @@ import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-t
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
-import { ImageError, resolveReleases } from "../images/index.js";
+import { ImageError, pullMissingImages, resolveReleases } from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
@@ -185,6 +185,7 @@ export class Controller {
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
     // Before anything is recorded: an app with no release to run changes nothing.
     const definition = this.pinReleases(given, "throw");
+    await this.pullReleaseImages(definition);
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
@@ -345,6 +346,22 @@ export class Controller {
     await this.apply(this.given, by);
     const active = this.store.rollouts.active(app);
     return { release, rollout: active !== undefined && active.id !== before ? active : null };
+  }
+
+  /** A release's image missing from the engine is pulled from its registry before it is needed. */
+  private async pullReleaseImages(definition: Definition): Promise<void> {
+    if (this.containers === undefined) return;
+    try {
+      const pulled = await pullMissingImages(definition);
+      for (const image of pulled) {
+        this.events.emit({ type: "image.pulled", message: `pulled ${image}`, data: { image } });
+      }
+    } catch (error) {
+      if (error instanceof ImageError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      // An engine that does not answer: the runtime reports it when replicas start.
+    }
   }
 
   /** Built apps' images pinned by digest; "keep" leaves an app without release unpinned. */

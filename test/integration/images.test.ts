@@ -93,10 +93,12 @@ describe("an app with build:", () => {
     git(p.dir, "commit", "-q", "-m", "v1");
     const commit = execFileSync("git", ["-C", p.dir, "rev-parse", "HEAD"]).toString().trim();
 
-    // Built through the engine with its progress, tagged by version, pushed, recorded.
-    const built = await p.ok("build", "api");
-    expect(built.stdout).toMatch(/Step 1\/\d+ : FROM/);
-    expect(built.stdout).toMatch(/pushing 127\.0\.0\.1:5000\//);
+    // `up` builds an app that has no release yet first (like `docker compose up`): through
+    // the engine with its progress, tagged by version, pushed, recorded.
+    const up = await p.ok("up", "--detach");
+    expect(up.stdout).toMatch(/api has no release yet: building it/);
+    expect(up.stdout).toMatch(/Step 1\/\d+ : FROM/);
+    expect(up.stdout).toMatch(/pushing 127\.0\.0\.1:5000\//);
     const first = await releases(p);
     expect(first.releases).toHaveLength(1);
     const v1 = first.releases[0]!;
@@ -128,8 +130,7 @@ describe("an app with build:", () => {
     expect(files.split("\n")).toContain("app.cjs");
     expect(files).not.toMatch(/debug\.log/);
 
-    // up runs the release by digest.
-    await p.ok("up", "--detach");
+    // It runs the release by digest.
     await p.ok("wait", "--timeout", "60s");
     expect((await get(port)).body).toMatch(/^v1 from api-/);
     for (const replica of api(await p.status()).replicas) {
@@ -195,5 +196,18 @@ describe("an app with build:", () => {
     expect(failed.stderr).toMatch(/returned a non-zero code: 3/);
     expect(failed.stderr).toMatch(/syntax error at line 3/);
     expect((await releases(p)).releases).toHaveLength(2);
-  }, 300_000);
+
+    // With no controller, deploy records the release for the next `up`; an image the engine
+    // lost since (pruned) is pulled back from the registry by its digest.
+    await p.ok("down");
+    const pinnedV2 = `${REGISTRY}/${REPOSITORY}@${v2.digest}`;
+    await docker(["rmi", "-f", `${REGISTRY}/${REPOSITORY}:${v2.version}`, pinnedV2]);
+    const recorded = await p.ok("deploy", "api", "--release", v2.version);
+    expect(recorded.stdout).toMatch(/no controller runs .* `baton up` runs it/);
+    p.write("api/Dockerfile", DOCKERFILE);
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "60s");
+    expect((await get(port)).body).toMatch(/^v2 from api-/);
+    for (const replica of api(await p.status()).replicas) expect(replica.image).toBe(pinnedV2);
+  }, 420_000);
 });
