@@ -57,8 +57,9 @@ export function checkBuild(
       { expected: "a top-level registry", found: "none" },
     );
   }
-  const fields: Fields =
-    typeof build === "string" ? { context: build } : isFields(build) ? build : {};
+  // Neither a path nor a mapping: the schema has said so, and there is nothing to look for.
+  if (typeof build !== "string" && !isFields(build)) return;
+  const fields: Fields = typeof build === "string" ? { context: build } : build;
   const contextPath = typeof build === "string" ? at : [...at, "context"];
   const context = typeof fields.context === "string" ? fields.context : ".";
   const absolute = resolve(dir, context);

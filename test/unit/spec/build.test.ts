@@ -111,6 +111,25 @@ describe("an app with build:", () => {
     );
   });
 
+  it("lists the keys of build: and suggests the closest one to a typo", () => {
+    const file = project();
+    const shown = refusal(
+      [
+        "registry: 127.0.0.1:5000",
+        "apps:",
+        "  api:",
+        "    build: { contxt: ./api }",
+        '    command: ["x"]',
+        "",
+      ].join("\n"),
+      file,
+    );
+    expect(shown).toMatch(
+      /apps\.api\.build\.contxt is not a valid key; valid keys in apps\.api\.build are context, dockerfile, args and labels/,
+    );
+    expect(shown).toMatch(/hint: did you mean `context`\?/);
+  });
+
   it("refuses a registry that is not an address", () => {
     const file = project();
     const shown = refusal(
