@@ -1,6 +1,6 @@
 import { appsWithoutRelease, buildRelease } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
-import { SqliteStore } from "../store/index.js";
+import { type ReleaseRecord, SqliteStore } from "../store/index.js";
 import { whoAmI } from "./context.js";
 import { say } from "./output.js";
 
@@ -19,16 +19,27 @@ export async function buildMissingReleases(
   try {
     for (const app of appsWithoutRelease(definition, store.releases)) {
       output(`${app} has no release yet: building it`);
-      const { release } = await buildRelease({
+      const { release, created } = await buildRelease({
         definition,
         app,
         releases: store.releases,
         createdBy: whoAmI(),
         output,
       });
+      if (created) recordBuildEvent(store, release);
       output(`${app} release ${release.version} (${release.digest})`);
     }
   } finally {
     store.close();
   }
+}
+
+/** A new release goes into the audit trail (`/api/v1/events`), whoever built it. */
+export function recordBuildEvent(store: SqliteStore, release: ReleaseRecord): void {
+  store.appendEvent({
+    type: "release.recorded",
+    app: release.app,
+    message: `${release.app} release ${release.version} (${release.digest}) built and pushed by ${release.createdBy}`,
+    data: { version: release.version, digest: release.digest, commit: release.commit },
+  });
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { buildRelease } from "../../images/index.js";
 import { loadDefinition } from "../../spec/index.js";
 import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
+import { recordBuildEvent } from "../build-first.js";
 import {
   type CommonOptions,
   definitionPath,
@@ -49,6 +50,7 @@ export function buildCommand(program: Command): void {
             output,
           });
           results.push({ ...release, created });
+          if (created) recordBuildEvent(store, release);
           output(
             created
               ? `${paint("built", "green", color)} ${name} ${release.version}: ${release.ref} (${release.digest})`
