@@ -334,16 +334,26 @@ export class Controller {
       );
     }
     const before = this.store.rollouts.active(app)?.id;
+    const previous = this.store.releases.desired(app);
+    const pin = this.store.rollouts.pin(app);
     this.store.releases.setDesired(app, version, by);
     // A deploy says what runs: an earlier `baton rollback` of the app no longer holds.
     this.store.rollouts.clearPin(app);
+    try {
+      await this.apply(this.given, by);
+    } catch (error) {
+      // Refused (its image cannot be had, say): the app stays deployed as it was.
+      if (previous === undefined) this.store.releases.clearDesired(app);
+      else this.store.releases.setDesired(app, previous.version, previous.setBy);
+      if (pin !== undefined) this.store.rollouts.setPin(app, pin.revision, pin.baseRevision);
+      throw error;
+    }
     this.events.emit({
       type: "release.deployed",
       app,
       message: `${app} release ${version} (${release.digest}) deployed by ${by}`,
       data: { version, digest: release.digest },
     });
-    await this.apply(this.given, by);
     const active = this.store.rollouts.active(app);
     return { release, rollout: active !== undefined && active.id !== before ? active : null };
   }
