@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -28,6 +28,7 @@ import {
   renderContainerSelfHealMarkdown,
 } from "./container-selfheal.js";
 import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
+import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.js";
 import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
 import { ensurePm2, pm2Version, requireTool } from "./peers.js";
@@ -43,7 +44,8 @@ type BenchName =
   | "rollout"
   | "recovery"
   | "container-selfheal"
-  | "container-rollout";
+  | "container-rollout"
+  | "images";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -52,6 +54,7 @@ const ALL: readonly BenchName[] = [
   "recovery",
   "container-selfheal",
   "container-rollout",
+  "images",
 ];
 
 interface Outcome<T> {
@@ -79,6 +82,7 @@ export interface Summary {
   readonly recovery?: Outcome<RecoveryResult>;
   readonly containerSelfheal?: Outcome<ContainerSelfHealResult>;
   readonly containerRollout?: Outcome<ContainerRolloutResult>;
+  readonly images?: Outcome<ImagesResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -225,6 +229,17 @@ function glance(s: Summary): string {
     );
   }
   rows.push(...containerGlance(s));
+  const g = s.images?.result;
+  if (g !== undefined) {
+    const ms = (n: "baton" | "hand") => g.sides.find((m) => m.name === n)?.ms.median ?? Number.NaN;
+    rows.push([
+      "images",
+      `Baton / by hand build + push + deploy time (${round(ms("baton"))} / ${round(ms("hand"))} ms)`,
+      `${round(g.ratio)}×`,
+      "≤ 1.1",
+      g.goal.met ? "met" : "NOT met",
+    ]);
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -300,6 +315,7 @@ ${glance(s)}`,
   add("recovery", s.recovery, renderRecoveryMarkdown);
   add("container-selfheal", s.containerSelfheal, renderContainerSelfHealMarkdown);
   add("container-rollout", s.containerRollout, renderContainerRolloutMarkdown);
+  add("images", s.images, renderImagesMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -371,6 +387,12 @@ export async function runAll(
   if (containerRollout?.result) {
     process.stdout.write(`${renderContainerRolloutMarkdown(containerRollout.result)}\n`);
   }
+  const images = only.includes("images")
+    ? await timed("images", () =>
+        imagesBench(quick ? { trials: 3, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (images?.result) process.stdout.write(`${renderImagesMarkdown(images.result)}\n`);
 
   const summary: Summary = {
     name: "summary",
@@ -391,6 +413,7 @@ export async function runAll(
     ...(recovery ? { recovery } : {}),
     ...(containerSelfheal ? { containerSelfheal } : {}),
     ...(containerRollout ? { containerRollout } : {}),
+    ...(images ? { images } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
@@ -421,6 +444,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         s.recovery,
         s.containerSelfheal,
         s.containerRollout,
+        s.images,
       ];
       if (outcomes.some((o) => o?.error !== undefined)) process.exitCode = 1;
     },

@@ -18,6 +18,7 @@ const USER_ERRORS = new Set([
   "StateError",
   "ProxyError",
   "PlanError",
+  "ImageError",
 ]);
 
 export function isUserError(

@@ -24,6 +24,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   rollout: async () => (await import("./commands/rollout.js")).rolloutCommand,
   rollback: async () => (await import("./commands/rollback.js")).rollbackCommand,
   down: async () => (await import("./commands/down.js")).downCommand,
+  build: async () => (await import("./commands/build.js")).buildCommand,
+  releases: async () => (await import("./commands/releases.js")).releasesCommand,
+  deploy: async () => (await import("./commands/deploy.js")).deployCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

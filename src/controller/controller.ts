@@ -10,12 +10,18 @@ import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { ImageError, pullMissingImages, resolveReleases } from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
 import type { AppSpec, Definition } from "../spec/index.js";
-import { type EventRecord, type RevisionRecord, SqliteStore } from "../store/index.js";
+import {
+  type EventRecord,
+  type ReleaseRecord,
+  type RevisionRecord,
+  SqliteStore,
+} from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
@@ -67,7 +73,10 @@ export class Controller {
   private readonly queue: WorkQueue;
   private readonly reconcilers: Reconciler[];
   private readonly resyncTimer: NodeJS.Timeout;
+  /** The applied definition, built apps pinned to their release (what the reconcilers run). */
   private definition: Definition;
+  /** The applied definition as given, unpinned: `deploy` pins it again to another release. */
+  private given: Definition;
   private revision: RevisionRecord | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
@@ -85,6 +94,7 @@ export class Controller {
   ) {
     this.events = events;
     this.definition = options.definition;
+    this.given = options.definition;
     this.reconcilers = [new WithoutSwarmApps(apps), swarm];
     this.queue = new WorkQueue(
       (key) => this.reconcileKey(key),
@@ -192,8 +202,11 @@ export class Controller {
   }
 
   /** Records the definition as a revision and moves every resource toward it. */
-  async apply(definition: Definition, appliedBy: string): Promise<ApplyResult> {
-    this.refuseEnvironmentSwitch(definition);
+  async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
+    this.refuseEnvironmentSwitch(given);
+    // Before anything is recorded: an app with no release to run changes nothing.
+    const definition = this.pinReleases(given, "throw");
+    await this.pullReleaseImages(definition);
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
@@ -206,6 +219,7 @@ export class Controller {
     this.clearStaleScaleOverrides(definition);
     const plan = this.plan(definition);
     this.definition = definition;
+    this.given = given;
     this.revision = record;
     const inEnvironment =
       definition.environment === undefined ? "" : ` (environment ${definition.environment})`;
@@ -250,7 +264,8 @@ export class Controller {
   }
 
   /** What applying `definition` would change now; changes nothing. */
-  plan(definition: Definition): Plan {
+  plan(given: Definition): Plan {
+    const definition = this.pinReleases(given, "keep");
     const desired = this.reconcilers.flatMap((r) => r.desired(definition));
     const observed = this.reconcilers.flatMap((r) => r.observed());
     return buildPlan(diff(desired, observed));
@@ -292,8 +307,8 @@ export class Controller {
    * Rolls an app to an earlier revision (`to`, else the one before the current), as a
    * rollout like any other; it holds until the definition changes the app's revision.
    */
-  rollback(app: string, to: string | undefined, by: string): RolloutRecord {
-    this.requireApp(app);
+  async rollback(app: string, to: string | undefined, by: string): Promise<RolloutRecord> {
+    const spec = this.requireApp(app);
     if (this.swarm.has(app)) {
       throw new ControllerError(
         "rollback.swarm_app",
@@ -301,10 +316,109 @@ export class Controller {
         "put the earlier version back in the definition and apply it (Swarm rolls a failed update back by itself)",
       );
     }
+    let rollout: RolloutRecord;
     try {
-      return this.apps.rollback(app, to, by);
+      rollout = this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      throw error;
+    }
+    if (spec.build !== undefined) await this.deployReleaseOf(app, rollout.toRevision, by);
+    return rollout;
+  }
+
+  /**
+   * A built app rolled back runs an earlier release: that release becomes the deployed one,
+   * so a restart or a later build does not roll it forward again behind the user's back.
+   */
+  private async deployReleaseOf(app: string, revision: string, by: string): Promise<void> {
+    const stored = this.store.rollouts.revision(app, revision);
+    if (stored === undefined) return;
+    const image = (JSON.parse(stored.spec) as Partial<AppSpec>).container?.image ?? "";
+    const digest = image.slice(image.lastIndexOf("@") + 1);
+    const release = this.store.releases.list(app).find((r) => r.digest === digest);
+    if (release === undefined) return;
+    this.store.releases.setDesired(app, release.version, by);
+    await this.apply(this.given, by);
+  }
+
+  /**
+   * `baton deploy APP --release V`: the app runs that release from now on (until another
+   * deploy), through a rollout like any other. rollout is null when it already ran it.
+   */
+  async deploy(
+    app: string,
+    version: string,
+    by: string,
+  ): Promise<{ release: ReleaseRecord; rollout: RolloutRecord | null }> {
+    const spec = this.requireApp(app);
+    if (spec.build === undefined) {
+      throw new ControllerError(
+        "deploy.not_built",
+        `${app} has no \`build:\`: its image is named in the definition, not released by Baton`,
+        "edit its `image:` and `baton apply`; deploy picks releases of apps with `build:`",
+      );
+    }
+    const release = this.store.releases.find(app, version);
+    if (release === undefined) {
+      const known = this.store.releases.list(app, 5).map((r) => r.version);
+      throw new ControllerError(
+        "deploy.unknown_release",
+        `${app} has no release ${JSON.stringify(version)}`,
+        known.length > 0
+          ? `recent releases: ${known.join(", ")} (\`baton releases ${app}\` lists all)`
+          : `build one with \`baton build ${app}\``,
+      );
+    }
+    const before = this.store.rollouts.active(app)?.id;
+    const previous = this.store.releases.desired(app);
+    const pin = this.store.rollouts.pin(app);
+    this.store.releases.setDesired(app, version, by);
+    // A deploy says what runs: an earlier `baton rollback` of the app no longer holds.
+    this.store.rollouts.clearPin(app);
+    try {
+      await this.apply(this.given, by);
+    } catch (error) {
+      // Refused (its image cannot be had, say): the app stays deployed as it was.
+      if (previous === undefined) this.store.releases.clearDesired(app);
+      else this.store.releases.setDesired(app, previous.version, previous.setBy);
+      if (pin !== undefined) this.store.rollouts.setPin(app, pin.revision, pin.baseRevision);
+      throw error;
+    }
+    this.events.emit({
+      type: "release.deployed",
+      app,
+      message: `${app} release ${version} (${release.digest}) deployed by ${by}`,
+      data: { version, digest: release.digest },
+    });
+    const active = this.store.rollouts.active(app);
+    return { release, rollout: active !== undefined && active.id !== before ? active : null };
+  }
+
+  /** A release's image missing from the engine is pulled from its registry before it is needed. */
+  private async pullReleaseImages(definition: Definition): Promise<void> {
+    if (this.containers === undefined) return;
+    try {
+      const pulled = await pullMissingImages(definition);
+      for (const image of pulled) {
+        this.events.emit({ type: "image.pulled", message: `pulled ${image}`, data: { image } });
+      }
+    } catch (error) {
+      if (error instanceof ImageError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      // An engine that does not answer: the runtime reports it when replicas start.
+    }
+  }
+
+  /** Built apps' images pinned by digest; "keep" leaves an app without release unpinned. */
+  private pinReleases(definition: Definition, missing: "throw" | "keep"): Definition {
+    try {
+      return resolveReleases(definition, this.store.releases, { missing });
+    } catch (error) {
+      if (error instanceof ImageError) {
         throw new ControllerError(error.code, error.message, error.hint);
       }
       throw error;

@@ -129,6 +129,19 @@ export class ApiServer {
     }
     if (route === "GET history") return controller.history(app);
     if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "POST deploy") {
+      const body = await readJson(req);
+      if (typeof body.release !== "string" || body.release === "") {
+        throw new HttpError(
+          400,
+          "api.invalid_release",
+          `release must be a release version, found ${JSON.stringify(body.release)}`,
+          { hint: `\`baton releases ${app}\` lists them` },
+        );
+      }
+      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      return await controller.deploy(app, body.release, by);
+    }
     if (route === "POST rollback") {
       const body = await readJson(req);
       const to = body.to;
@@ -141,7 +154,7 @@ export class ApiServer {
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: controller.rollback(app, to, by) };
+      return { rollout: await controller.rollback(app, to, by) };
     }
     return undefined;
   }

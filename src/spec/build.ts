@@ -6,9 +6,17 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
-import type { AppSpec, Command, ContainerSpec, Definition, Probe, ReplicaBudget } from "./model.js";
+import type {
+  AppSpec,
+  BuildSpec,
+  Command,
+  ContainerSpec,
+  Definition,
+  Probe,
+  ReplicaBudget,
+} from "./model.js";
 import type { Path } from "./phrases.js";
-import type { AppInput, DefinitionInput, ProbeInput } from "./schema.js";
+import type { AppInput, BuildInput, DefinitionInput, ProbeInput } from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
 import type { Positions } from "./yaml-source.js";
 
@@ -30,13 +38,15 @@ export interface BuildContext {
 
 export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Definition {
   const apps: Record<string, AppSpec> = {};
+  const project = input.project ?? ctx.project;
   for (const [name, app] of Object.entries(input.apps)) {
-    apps[name] = buildApp(name, app, ctx);
+    apps[name] = buildApp(name, app, ctx, project, input.registry);
   }
   return {
     file: ctx.file,
-    project: input.project ?? ctx.project,
+    project,
     apps,
+    ...(input.registry === undefined ? {} : { registry: input.registry }),
     hash: ctx.hash,
     source: ctx.text,
     environments: ctx.environments,
@@ -44,7 +54,13 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
   };
 }
 
-function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
+function buildApp(
+  name: string,
+  app: AppInput,
+  ctx: BuildContext,
+  project: string,
+  registry: string | undefined,
+): AppSpec {
   const path = ["apps", name];
   const asWritten = (value: string | number | boolean, at: Path): string =>
     typeof value === "string" ? value : (ctx.source.scalarSource(at) ?? String(value));
@@ -67,13 +83,21 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
   const cwd = app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd);
   // The definition itself is not the app's content: scaling must not roll the app.
   const exclude = [...(ctx.exclude ?? []), ctx.file];
+  const build =
+    app.build === undefined
+      ? undefined
+      : buildImage(app.build, ctx.dir, imageRepository(registry, project, name), (value, key) =>
+          asWritten(value, [...path, "build", "args", key]),
+        );
   return {
     name,
     command,
     cwd,
     ignore: app.ignore,
     contentExclude: exclude,
-    contentDigest: contentDigest(cwd, app.ignore, exclude),
+    // A built app's files reach its replicas through its image: the release's digest is
+    // what identifies them, and an edit rolls out only once it is built.
+    contentDigest: build === undefined ? contentDigest(cwd, app.ignore, exclude) : "",
     env,
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),
@@ -90,10 +114,12 @@ function buildApp(name: string, app: AppInput, ctx: BuildContext): AppSpec {
       maxBytes: typeof app.logs.maxSize === "number" ? app.logs.maxSize : bytes(app.logs.maxSize),
       maxFiles: app.logs.maxFiles,
     },
-    runtime: app.runtime,
-    ...(app.runtime !== "process" && app.image !== undefined
-      ? { container: buildContainer(app, app.image, ctx.dir) }
-      : {}),
+    runtime: build === undefined ? app.runtime : app.runtime === "swarm" ? "swarm" : "docker",
+    ...(build !== undefined
+      ? { container: buildContainer(app, build.repository, ctx.dir), build }
+      : app.runtime !== "process" && app.image !== undefined
+        ? { container: buildContainer(app, app.image, ctx.dir) }
+        : {}),
     ...(app.runtime === "swarm" ? { publish: app.publish ?? "host" } : {}),
     update: {
       maxSurge: app.update.maxSurge as ReplicaBudget,
@@ -127,6 +153,40 @@ function buildContainer(app: AppInput, image: string, dir: string): ContainerSpe
     ...(resources.cpus === undefined ? {} : { cpus: resources.cpus }),
     ...(resources.pids === undefined ? {} : { pids: resources.pids }),
   };
+}
+
+function buildImage(
+  input: BuildInput,
+  dir: string,
+  repository: string,
+  asWritten: (value: string | number | boolean, key: string) => string,
+): BuildSpec {
+  const given = typeof input === "string" ? { context: input } : input;
+  const args: Record<string, string> = {};
+  if (typeof input !== "string") {
+    for (const [key, value] of Object.entries(input.args)) args[key] = asWritten(value, key);
+  }
+  return {
+    context: resolve(dir, given.context ?? "."),
+    dockerfile: typeof input === "string" ? "Dockerfile" : input.dockerfile,
+    args,
+    labels: typeof input === "string" ? {} : input.labels,
+    repository,
+  };
+}
+
+/**
+ * `<registry>/<project>/<app>`. A project named after its folder may hold characters an
+ * image repository cannot (upper case, spaces): they become `-`.
+ */
+function imageRepository(registry: string | undefined, project: string, app: string): string {
+  if (registry === undefined) throw new Error("build: an app with build: and no registry");
+  const component =
+    project
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[._-]+|[._-]+$/g, "") || "baton";
+  return `${registry}/${component}/${app}`;
 }
 
 function buildProbe(

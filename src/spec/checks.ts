@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
@@ -56,6 +57,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     });
   };
   const apps = isFields(raw) ? raw.apps : undefined;
+  const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;
 
   const portOwners = new Map<number, string>();
@@ -72,6 +74,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkUpdate(app.update, [...path, "update"], report);
     checkContainer(app, path, report, ctx.containerKeysAnywhere === true);
     checkSwarmApp(app, path, report);
+    checkBuild(app, path, hasRegistry, ctx.dir, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -279,15 +282,16 @@ function checkIgnore(ignore: unknown, path: Path, report: Report): void {
 
 /** A container app needs an image; container settings on a process app would do nothing. */
 function checkContainer(app: Fields, path: Path, report: Report, keysAnywhere: boolean): void {
-  if (app.runtime === "docker" || app.runtime === "swarm") {
-    if (app.image === undefined) {
+  // `build:` implies containers; build-checks.ts covers how it combines with the rest.
+  if (app.runtime === "docker" || app.runtime === "swarm" || app.build !== undefined) {
+    if (app.image === undefined && app.build === undefined) {
       report(
         "spec.missing_field",
         [...path, "runtime"],
         "value",
-        `${formatPath(path)} runs as containers (runtime: ${app.runtime}) but has no \`image\``,
-        "add `image: NAME:TAG` (an image on the local Docker engine)",
-        { expected: `an image with runtime: ${app.runtime}`, found: "no image" },
+        `${formatPath(path)} runs as containers (runtime: ${String(app.runtime)}) but has no \`image\``,
+        "add `image: NAME:TAG` (an image on the local Docker engine), or `build: ./folder` to build one",
+        { expected: `an image with runtime: ${String(app.runtime)}`, found: "no image" },
       );
     }
     return;

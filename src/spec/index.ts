@@ -9,7 +9,9 @@ export { editorJsonSchema } from "./json-schema.js";
 export { loadDefinition, type ParseOptions, parseDefinition } from "./loader.js";
 export type {
   AppSpec,
+  BuildSpec,
   Command,
+  ContainerSpec,
   Definition,
   ExecProbe,
   HttpProbe,

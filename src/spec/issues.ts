@@ -201,7 +201,14 @@ function schemaAt(schema: Schema, path: Path): Schema | undefined {
 
 function validKeys(schema: Schema, path: Path): string[] {
   const at = schemaAt(schema, path);
-  const object = at && layers(at).find((layer) => layer instanceof z.ZodObject);
+  // A union of a shorthand and a mapping (`build: ./api` or `build: { … }`): the mapping's keys.
+  const object =
+    at &&
+    layers(at)
+      .flatMap((layer) =>
+        layer instanceof z.ZodUnion ? layer.options.flatMap((o) => layers(o as Schema)) : [layer],
+      )
+      .find((layer) => layer instanceof z.ZodObject);
   return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
 }
 

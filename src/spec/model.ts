@@ -92,6 +92,22 @@ export interface AppSpec {
   readonly container?: ContainerSpec;
   /** With runtime swarm: host-mode ports fronted by Baton's proxy, or Swarm's routing mesh. */
   readonly publish?: "host" | "mesh";
+  /**
+   * Built from a Dockerfile (`build:`): `container.image` is then the repository the
+   * releases are pushed to, resolved to `repository@sha256:…` before replicas start.
+   */
+  readonly build?: BuildSpec;
+}
+
+export interface BuildSpec {
+  /** Absolute folder sent as the build context. */
+  readonly context: string;
+  /** The Dockerfile, relative to the context. */
+  readonly dockerfile: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `<registry>/<project>/<app>`: where the app's releases are pushed, without tag. */
+  readonly repository: string;
 }
 
 export interface ContainerSpec {
@@ -115,6 +131,8 @@ export interface Definition {
   /** Project name: `project:` in the file, or the name of the folder holding it. */
   readonly project: string;
   readonly apps: Readonly<Record<string, AppSpec>>;
+  /** Where images built from `build:` are pushed (`registry:`). */
+  readonly registry?: string;
   /** sha256 (hex) of the file's text: the definition revision's identity. */
   readonly hash: string;
   /** The file's text, kept so that every applied revision can be shown again. */

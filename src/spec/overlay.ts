@@ -39,7 +39,10 @@ export function overlayRaw(raw: Fields, env: string): Record<string, unknown> {
     }
     const base = app.runtime === undefined && runtime !== undefined ? { ...app, runtime } : app;
     const override = overrides[name];
-    merged[name] = isFields(override) ? mergeFields(base, override) : base;
+    const overlaid = isFields(override) ? mergeFields(base, override) : { ...base };
+    // An app built into an image elsewhere runs from its files where it runs as processes.
+    if (overlaid.runtime === "process" && app.runtime === undefined) delete overlaid.build;
+    merged[name] = overlaid;
   }
   return { ...raw, apps: merged };
 }

@@ -373,6 +373,67 @@ const env = documented(
   { propertyNames: { pattern: ENV_NAME_PATTERN.source } },
 );
 
+/** A repository host[:port] with an optional path: `127.0.0.1:5000`, `registry.example.com/team`. */
+export const REGISTRY_PATTERN =
+  /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+const buildArgs = documented(
+  z.record(
+    z.string(),
+    documented(
+      z.union([z.string(), z.number(), z.boolean()]),
+      "The value of the build argument (`ARG NAME` in the Dockerfile).",
+      { expected: "a string, number or boolean", example: "20" },
+    ),
+  ),
+  "Build arguments, as `docker build --build-arg NAME=VALUE`.",
+  { expected: "a mapping of argument names to values", example: { NODE_VERSION: "20" } },
+  { propertyNames: { pattern: ENV_NAME_PATTERN.source } },
+);
+
+const buildObject = documented(
+  z.strictObject({
+    context: documented(
+      z.string().min(1),
+      "The folder sent to the engine as the build context, relative to the definition; " +
+        "`.dockerignore` in it is honoured. Default: the folder holding the definition.",
+      { expected: "a directory path", example: "./api" },
+    ).default("."),
+    dockerfile: documented(
+      z.string().min(1),
+      "The Dockerfile, relative to `context`. Default: Dockerfile.",
+      { expected: "a file path inside the context", example: "Dockerfile" },
+    ).default("Dockerfile"),
+    args: buildArgs.default({}),
+    labels: documented(
+      z.record(z.string(), z.string()),
+      "Labels given to the built image, besides the baton.* ones Baton sets.",
+      { expected: "a mapping of label names to strings", example: { team: "shop" } },
+    ).default({}),
+  }),
+  "How the image is built: `context`, `dockerfile`, `args`, `labels`.",
+  { expected: "a mapping with `context`, `dockerfile`, `args`", example: { context: "./api" } },
+);
+
+const buildSchema = documented(
+  z.union([
+    documented(z.string().min(1), "The build context folder (Dockerfile at its root).", {
+      expected: "a directory path",
+      example: "./api",
+    }),
+    buildObject,
+  ]),
+  "Build the app's image from a Dockerfile instead of naming one (`image`): `baton build` " +
+    "builds it through the Docker engine, tags it `<registry>/<project>/<app>:<version>`, " +
+    "pushes it to `registry` and records a release; replicas run that release by digest. " +
+    "Implies runtime: docker.",
+  {
+    expected:
+      "a build context path such as ./api, or a mapping with `context`, `dockerfile`, `args`",
+    example: { context: "./api", args: { NODE_VERSION: "20" } },
+  },
+);
+
 export const appSchema = documented(
   z.strictObject({
     command,
@@ -486,6 +547,7 @@ export const appSchema = documented(
         "mesh publishes `port` on every node; needs IPVS in the kernel; no Baton proxy).",
       { expected: "`host` or `mesh`", example: "host" },
     ).optional(),
+    build: buildSchema.optional(),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
@@ -557,6 +619,12 @@ export const definitionSchema = documented(
       },
       { propertyNames: { pattern: APP_NAME_PATTERN.source } },
     ).optional(),
+    registry: documented(
+      z.string().regex(REGISTRY_PATTERN),
+      "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
+        "a path. 127.0.0.0/8 registries work over plain HTTP without engine settings.",
+      { expected: "a registry address such as 127.0.0.1:5000", example: "127.0.0.1:5000" },
+    ).optional(),
   }),
   "A Baton definition (baton.yaml). Top-level keys starting with `x-` are ignored: use them " +
     "for YAML anchors.",
@@ -567,4 +635,5 @@ export const definitionSchema = documented(
 /** The validated definition as written: durations and sizes still text, defaults filled in. */
 export type DefinitionInput = z.output<typeof definitionSchema>;
 export type AppInput = z.output<typeof appSchema>;
+export type BuildInput = NonNullable<AppInput["build"]>;
 export type ProbeInput = NonNullable<AppInput["health"]["readiness"]>;

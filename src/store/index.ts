@@ -1,5 +1,12 @@
 export { StateError, type StateErrorCode } from "./errors.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";
+export type {
+  DesiredRelease,
+  NewRelease,
+  ReleaseKind,
+  ReleaseRecord,
+  ReleaseStore,
+} from "./release-store.js";
 export type { AppRevisionRecord, RevisionPin, RolloutStore } from "./rollout-store.js";
 export {
   type ClaimResult,

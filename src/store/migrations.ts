@@ -157,6 +157,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE revisions ADD COLUMN environment TEXT;
     `,
   },
+  {
+    id: 4,
+    name: "releases",
+    up: `
+      -- Every build of an app that was recorded: what a deploy pins. kind says what
+      -- \`ref\` and \`digest\` name: an image (ref@digest) today; a process app's artifact
+      -- (its hash) later. details holds what else a release carries (test summaries…).
+      CREATE TABLE releases (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        app                 TEXT    NOT NULL,
+        version             TEXT    NOT NULL,
+        kind                TEXT    NOT NULL CHECK (kind IN ('image', 'artifact')),
+        ref                 TEXT    NOT NULL,
+        digest              TEXT    NOT NULL,
+        git_commit          TEXT,
+        definition_revision TEXT    NOT NULL,
+        created_at          INTEGER NOT NULL,
+        created_by          TEXT    NOT NULL,
+        details             TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        UNIQUE (app, version)
+      ) STRICT;
+      CREATE INDEX releases_by_app ON releases (app, id);
+
+      -- \`baton deploy APP --release V\`: the release an app runs instead of its newest.
+      CREATE TABLE desired_releases (
+        app     TEXT    PRIMARY KEY,
+        version TEXT    NOT NULL,
+        set_at  INTEGER NOT NULL,
+        set_by  TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

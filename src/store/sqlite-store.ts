@@ -4,6 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { StateError } from "./errors.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
+import { ReleaseStore } from "./release-store.js";
 import { RolloutStore } from "./rollout-store.js";
 import type {
   ControllerRecord,
@@ -90,6 +91,8 @@ export class SqliteStore {
   readonly path: string;
   /** Rollouts, their journal, app revision specs and rollback pins. */
   readonly rollouts: RolloutStore;
+  /** Releases of built apps and the release each app is deployed at. */
+  readonly releases: ReleaseStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -101,6 +104,7 @@ export class SqliteStore {
     this.now = now;
     this.stmt = prepareStatements(db);
     this.rollouts = new RolloutStore(db, now);
+    this.releases = new ReleaseStore(db, now);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { requireController } from "../api-client.js";
+import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
-import { printJson, say, useColor } from "../output.js";
+import { printJson, say, useColor, warn } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
 import { durationOption, waitConverged } from "./wait.js";
 
@@ -18,6 +19,7 @@ export function applyCommand(program: Command): void {
         // Validated here first: a bad definition never reaches the controller.
         const { definition, dir } = loadForState(options);
         const client = requireController(dir);
+        await buildMissingReleases(definition, dir, options.json ? warn : say);
         const body = await client.call("POST", "/api/v1/apply", {
           file: definition.file,
           source: definition.source,

@@ -4,6 +4,7 @@ import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
 import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
+import { resolveReleases } from "../../images/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
@@ -48,10 +49,8 @@ export function planCommand(program: Command): void {
 }
 
 /** With no controller, the actual state is what the runtime still finds running. */
-async function localPlan(
-  dir: string,
-  definition: Parameters<typeof desiredApps>[0],
-): Promise<Plan> {
+async function localPlan(dir: string, given: Parameters<typeof desiredApps>[0]): Promise<Plan> {
+  let definition = given;
   let overrides = new Map<string, number>();
   const store = (() => {
     try {
@@ -61,6 +60,8 @@ async function localPlan(
     }
   })();
   if (store !== undefined) {
+    // Built apps run their release's image: the revision to compare with is the pinned one.
+    definition = resolveReleases(given, store.releases, { missing: "keep" });
     overrides = new Map(
       Object.keys(definition.apps).flatMap((app) => {
         const o = store.scaleOverride(app);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { delay } from "../../util/wait.js";
 import { findController } from "../api-client.js";
+import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { runController } from "../controller-process.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
@@ -19,6 +20,7 @@ export function upCommand(program: Command): void {
     .option("-d, --detach", "run the controller in the background; return once its API answers")
     .action(async (options: EnvironmentOptions & { detach?: boolean }) => {
       const { definition, dir } = loadForState(options);
+      await buildMissingReleases(definition, dir);
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.

@@ -36,7 +36,7 @@ interface ContainerSummary {
 interface ContainerInspect {
   Id: string;
   Image: string;
-  Config: { Labels: Record<string, string> };
+  Config: { Labels: Record<string, string>; Image?: string };
   State: { Running: boolean; Pid: number; StartedAt: string; ExitCode: number };
 }
 
@@ -296,7 +296,12 @@ export class DockerRuntime implements Runtime {
       pid,
       startTicks: stat.startTicks,
       startedAt: Date.parse(info.State.StartedAt),
-      container: { id: info.Id, image: info.Image },
+      // Pinned by digest (a built app's release): that reference, which names the manifest
+      // pushed to the registry; else the local image id.
+      container: {
+        id: info.Id,
+        image: info.Config.Image?.includes("@sha256:") ? info.Config.Image : info.Image,
+      },
     };
   }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDefinition, SpecError } from "../../../src/spec/index.js";
 
@@ -112,5 +115,33 @@ describe("environments", () => {
   it("still refuses container settings on a process app when no environment runs it in one", () => {
     const error = refusal(yaml("apps:", "  web:", "    command: x", "    image: a:b"));
     expect(error.diagnostics[0]?.code).toBe("spec.invalid_value");
+  });
+});
+
+describe("environments and built images", () => {
+  it("runs a built app from its files where the environment runs processes", () => {
+    const text = yaml(
+      "registry: 127.0.0.1:5000",
+      "apps:",
+      "  api:",
+      '    command: ["node", "server.js"]',
+      "    build: .",
+      "environments:",
+      "  dev: { runtime: process }",
+      "  prod: { runtime: docker }",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "baton-env-build-"));
+    writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
+    const file = join(dir, "baton.yaml");
+    try {
+      const dev = parseDefinition(text, file, { environment: "dev" }).apps.api;
+      expect(dev?.runtime).toBe("process");
+      expect(dev?.build).toBeUndefined();
+      const prod = parseDefinition(text, file, { environment: "prod" }).apps.api;
+      expect(prod?.runtime).toBe("docker");
+      expect(prod?.build?.repository).toMatch(/^127\.0\.0\.1:5000\/.+\/api$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -75,7 +75,9 @@ describe("SqliteStore.open", () => {
     expect(tables).toEqual([
       "app_revisions",
       "controller",
+      "desired_releases",
       "events",
+      "releases",
       "replicas",
       "revision_pins",
       "revisions",

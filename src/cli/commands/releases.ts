@@ -1,0 +1,67 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { chosenRelease } from "../../images/index.js";
+import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
+import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
+
+/** A release as scripts see it (`releases --json`, `build --json`). */
+export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
+  return {
+    app: release.app,
+    version: release.version,
+    digest: release.digest,
+    commit: release.commit,
+    createdAt: new Date(release.createdAt).toISOString(),
+    createdBy: release.createdBy,
+    image: release.ref,
+    definitionRevision: release.definitionRevision,
+  };
+}
+
+export function releasesCommand(program: Command): void {
+  withCommonOptions(program.command("releases <app>"))
+    .description(
+      "an app's releases, newest first; * marks the one it is deployed at (the deployed one, else the newest)",
+    )
+    .option("--json", "{ app, deployed, releases: [{ version, digest, commit, createdAt, … }] }")
+    .action((app: string, options: CommonOptions & { json?: boolean }) => {
+      const dir = stateDir(options);
+      let releases: ReleaseRecord[] = [];
+      let deployed: string | null = null;
+      // Releases are a record: read straight from the store, controller or not.
+      if (existsSync(join(dir, "state.db"))) {
+        const store = SqliteStore.open(dir, { create: false });
+        try {
+          releases = store.releases.list(app);
+          deployed = chosenRelease(app, store.releases)?.version ?? null;
+        } finally {
+          store.close();
+        }
+      }
+      if (options.json) {
+        printJson({ app, deployed, releases: releases.map(releaseJson) });
+        return;
+      }
+      if (releases.length === 0) {
+        say(`${app} has no release yet: \`baton build ${app}\` makes one`);
+        return;
+      }
+      const color = useColor();
+      const now = Date.now();
+      say(
+        table([
+          ["", "VERSION", "DIGEST", "COMMIT", "AGE", "BY"].map((h) => paint(h, "bold", color)),
+          ...releases.map((r) => [
+            r.version === deployed ? "*" : "",
+            r.version,
+            r.digest.slice(0, 19),
+            r.commit?.slice(0, 12) ?? "-",
+            formatAge(now - r.createdAt),
+            r.createdBy,
+          ]),
+        ]),
+      );
+    });
+}

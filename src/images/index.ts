@@ -1,0 +1,18 @@
+/**
+ * images/: apps built from a Dockerfile — the context packed (honouring .dockerignore),
+ * built and pushed through the Engine API, versioned by git commit and content, recorded
+ * as releases, and resolved to digest-pinned images for the controller.
+ */
+export { type BuildContext, packContext } from "./build-context.js";
+export { ignoreRules, readDockerignore } from "./dockerignore.js";
+export { ImageError } from "./errors.js";
+export { pullMissingImages } from "./image-puller.js";
+export { type BuildOutcome, type BuildReleaseOptions, buildRelease } from "./release-builder.js";
+export {
+  appsWithoutRelease,
+  chosenRelease,
+  pinnedImage,
+  resolveReleases,
+} from "./release-resolver.js";
+export { TarWriter } from "./tar-writer.js";
+export { gitCommit, releaseVersion } from "./version.js";
