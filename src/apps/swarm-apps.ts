@@ -12,7 +12,7 @@ import {
 import type { AppSpec, Definition } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
-import type { ProxyPort } from "./apps-reconciler.js";
+import { type ProxyPort, RollbackError } from "./apps-reconciler.js";
 import { appSettings } from "./resources.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
 import { resolveBudget } from "./rollout-plan.js";
@@ -59,6 +59,8 @@ interface SwarmAppState {
   error: string | undefined;
   /** Passes failed in a row, for the retry backoff. */
   failures: number;
+  /** Who asked for the next change of revision, when it is not an apply (`baton rollback`). */
+  nextActor: { trigger: "rollback"; by: string } | undefined;
 }
 
 /**
@@ -217,10 +219,81 @@ export class SwarmAppsReconciler implements Reconciler {
    * back; then the one that served before it, until the definition changes the app.
    */
   private runnableSpec(name: string, spec: AppSpec): AppSpec {
-    if (!this.isBad(name, appRevision(spec))) return spec;
+    const own = appRevision(spec);
+    const pin = this.deps.rollouts.pin(name);
+    if (pin !== undefined) {
+      // `baton rollback` holds until the definition gives the app another revision.
+      const pinned =
+        pin.baseRevision === own ? this.deps.rollouts.revision(name, pin.revision) : undefined;
+      if (pinned !== undefined) return JSON.parse(pinned.spec) as AppSpec;
+      this.deps.rollouts.clearPin(name);
+    }
+    if (!this.isBad(name, own)) return spec;
     const serving = this.deps.rollouts.servingRevision(name);
     const stored = serving === undefined ? undefined : this.deps.rollouts.revision(name, serving);
     return stored === undefined ? spec : (JSON.parse(stored.spec) as AppSpec);
+  }
+
+  /**
+   * `baton rollback`: the service goes back to an earlier revision's spec (`to`, or its
+   * prefix; default the one that rolled out before the current one), rolled by Swarm like
+   * any update. It holds until the definition changes the app's revision.
+   */
+  async rollback(name: string, to: string | undefined, by: string): Promise<RolloutRecord> {
+    const state = this.apps.get(name);
+    if (state?.spec === undefined) {
+      throw new RollbackError("rollback.unknown_app", `there is no app named ${JSON.stringify(name)}`);
+    }
+    const store = this.deps.rollouts;
+    const current =
+      state.service?.Spec.Labels["baton.revision"] ?? appRevision(this.runnableSpec(name, state.spec));
+    let revision: string;
+    if (to === undefined) {
+      const previous = store
+        .history(name)
+        .find((r) => r.state === "rolled-out" && r.toRevision !== current);
+      if (previous === undefined) {
+        throw new RollbackError(
+          "rollback.no_previous",
+          `${name} has no earlier revision that rolled out to go back to`,
+          `see \`baton history ${name}\``,
+        );
+      }
+      revision = previous.toRevision;
+    } else {
+      const matches = store.revisionsStartingWith(name, to);
+      const [only] = matches;
+      if (matches.length !== 1 || only === undefined) {
+        throw new RollbackError(
+          "rollback.unknown_revision",
+          matches.length === 0
+            ? `${name} never had a revision ${JSON.stringify(to)}`
+            : `${JSON.stringify(to)} matches ${matches.length} revisions of ${name}: ${matches.map((m) => m.revision).join(", ")}`,
+          `pick one from \`baton history ${name}\``,
+        );
+      }
+      revision = only.revision;
+    }
+    if (revision === current) {
+      throw new RollbackError(
+        "rollback.current",
+        `${name} already runs revision ${revision}`,
+        `see \`baton history ${name}\` for the others`,
+      );
+    }
+    if (store.revision(name, revision) === undefined) {
+      throw new RollbackError(
+        "rollback.unknown_revision",
+        `the spec of ${name} revision ${revision} is not in the store`,
+        `see \`baton history ${name}\``,
+      );
+    }
+    store.setPin(name, revision, appRevision(state.spec));
+    state.nextActor = { trigger: "rollback", by };
+    await this.reconcile(name);
+    const rollout = store.active(name) ?? store.history(name, 1)[0];
+    if (rollout === undefined) throw new Error("rollback: no rollout recorded");
+    return rollout;
   }
 
   /** The service is gone (first deploy, or deleted by hand): make it. */
@@ -276,12 +349,14 @@ export class SwarmAppsReconciler implements Reconciler {
     const fields = specDrift(desired, service.Spec);
     if (fields.length === 0) return;
     if (liveRevision !== revision) {
+      const actor = state.nextActor ?? { trigger: "apply" as const, by: this.appliedBy };
+      state.nextActor = undefined;
       const rollout = this.deps.rollouts.start({
         app: name,
         from: liveRevision === "" ? null : liveRevision,
         to: revision,
-        trigger: "apply",
-        by: this.appliedBy,
+        trigger: actor.trigger,
+        by: actor.by,
       });
       const order = desired.UpdateConfig?.Order ?? "stop-first";
       this.deps.rollouts.appendStep(rollout.id, {
@@ -706,6 +781,7 @@ export class SwarmAppsReconciler implements Reconciler {
         lastRoute: undefined,
         error: undefined,
         failures: 0,
+        nextActor: undefined,
       };
       this.apps.set(app, state);
     }

@@ -309,16 +309,11 @@ export class Controller {
    */
   async rollback(app: string, to: string | undefined, by: string): Promise<RolloutRecord> {
     const spec = this.requireApp(app);
-    if (this.swarm.has(app)) {
-      throw new ControllerError(
-        "rollback.swarm_app",
-        `${app} runs as a Swarm service; baton rollback does not drive Swarm services yet`,
-        "put the earlier version back in the definition and apply it (Swarm rolls a failed update back by itself)",
-      );
-    }
     let rollout: RolloutRecord;
     try {
-      rollout = this.apps.rollback(app, to, by);
+      rollout = this.swarm.has(app)
+        ? await this.swarm.rollback(app, to, by)
+        : this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
         throw new ControllerError(error.code, error.message, error.hint);

@@ -200,6 +200,20 @@ describe("an app with runtime: swarm", () => {
       60_000,
     );
 
+    // `baton rollback` goes back to the revision before v2 (v1), rolled by Swarm.
+    await slow(p, "rollback", "web", "--wait", "--timeout", "120s");
+    await eventually(
+      "v1 serves again",
+      () => get(port).then((r) => r.body),
+      (body) => /^v1 from /.test(body),
+      60_000,
+    );
+    const back = JSON.parse((await p.ok("history", "web", "--json")).stdout).rollouts[0];
+    expect(back).toMatchObject({ trigger: "rollback", state: "rolled-out" });
+    // It holds: a plain apply of the unchanged definition leaves v1 serving.
+    await p.ok("apply");
+    expect((await get(port)).body).toMatch(/^v1 from /);
+
     // `baton down` removes the service.
     await p.ok("down");
     await eventually(
