@@ -59,8 +59,6 @@ interface SwarmAppState {
   error: string | undefined;
   /** Passes failed in a row, for the retry backoff. */
   failures: number;
-  /** Who asked for the next change of revision, when it is not an apply (`baton rollback`). */
-  nextActor: { trigger: "rollback"; by: string } | undefined;
 }
 
 /**
@@ -242,11 +240,15 @@ export class SwarmAppsReconciler implements Reconciler {
   async rollback(name: string, to: string | undefined, by: string): Promise<RolloutRecord> {
     const state = this.apps.get(name);
     if (state?.spec === undefined) {
-      throw new RollbackError("rollback.unknown_app", `there is no app named ${JSON.stringify(name)}`);
+      throw new RollbackError(
+        "rollback.unknown_app",
+        `there is no app named ${JSON.stringify(name)}`,
+      );
     }
     const store = this.deps.rollouts;
     const current =
-      state.service?.Spec.Labels["baton.revision"] ?? appRevision(this.runnableSpec(name, state.spec));
+      state.service?.Spec.Labels["baton.revision"] ??
+      appRevision(this.runnableSpec(name, state.spec));
     let revision: string;
     if (to === undefined) {
       const previous = store
@@ -289,10 +291,14 @@ export class SwarmAppsReconciler implements Reconciler {
       );
     }
     store.setPin(name, revision, appRevision(state.spec));
-    state.nextActor = { trigger: "rollback", by };
-    await this.reconcile(name);
-    const rollout = store.active(name) ?? store.history(name, 1)[0];
-    if (rollout === undefined) throw new Error("rollback: no rollout recorded");
+    const rollout = store.start({
+      app: name,
+      from: current,
+      to: revision,
+      trigger: "rollback",
+      by,
+    });
+    this.deps.requeue(name);
     return rollout;
   }
 
@@ -349,15 +355,18 @@ export class SwarmAppsReconciler implements Reconciler {
     const fields = specDrift(desired, service.Spec);
     if (fields.length === 0) return;
     if (liveRevision !== revision) {
-      const actor = state.nextActor ?? { trigger: "apply" as const, by: this.appliedBy };
-      state.nextActor = undefined;
-      const rollout = this.deps.rollouts.start({
-        app: name,
-        from: liveRevision === "" ? null : liveRevision,
-        to: revision,
-        trigger: actor.trigger,
-        by: actor.by,
-      });
+      // Recorded already when `baton rollback` asked for it, or by a pass running meanwhile.
+      const active = this.deps.rollouts.active(name);
+      const rollout =
+        active?.toRevision === revision
+          ? active
+          : this.deps.rollouts.start({
+              app: name,
+              from: liveRevision === "" ? null : liveRevision,
+              to: revision,
+              trigger: "apply",
+              by: this.appliedBy,
+            });
       const order = desired.UpdateConfig?.Order ?? "stop-first";
       this.deps.rollouts.appendStep(rollout.id, {
         action: "started",
@@ -781,7 +790,6 @@ export class SwarmAppsReconciler implements Reconciler {
         lastRoute: undefined,
         error: undefined,
         failures: 0,
-        nextActor: undefined,
       };
       this.apps.set(app, state);
     }
