@@ -17,6 +17,7 @@ import { SlotBackoff } from "./backoff.js";
 import type { ProbeTarget } from "./probe.js";
 import { ReplicaHealth } from "./replica-health.js";
 import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
+import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
 import { type ReplicaView, resolveBudget, rolloutMoves } from "./rollout-plan.js";
 import type { RolloutRecord, RolloutStatus, RolloutTrigger } from "./rollout-types.js";
@@ -307,32 +308,7 @@ export class AppsReconciler implements Reconciler {
     }
     const store = this.deps.rollouts;
     const current = state.stable ?? state.revision;
-    let revision: string;
-    if (to === undefined) {
-      const previous = store
-        .history(name)
-        .find((r) => r.state === "rolled-out" && r.toRevision !== current);
-      if (previous === undefined) {
-        throw new RollbackError(
-          "rollback.no_previous",
-          `${name} has no earlier revision that rolled out to go back to`,
-          `see \`baton history ${name}\``,
-        );
-      }
-      revision = previous.toRevision;
-    } else {
-      const matches = this.deps.rollouts.revisionsStartingWith(name, to);
-      if (matches.length !== 1) {
-        throw new RollbackError(
-          "rollback.unknown_revision",
-          matches.length === 0
-            ? `${name} never had a revision ${JSON.stringify(to)}`
-            : `${JSON.stringify(to)} matches ${matches.length} revisions of ${name}: ${matches.map((m) => m.revision).join(", ")}`,
-          `pick one from \`baton history ${name}\``,
-        );
-      }
-      revision = (matches[0] as { revision: string }).revision;
-    }
+    const revision = rollbackTarget(store, name, current, to);
     if (revision === state.revision && state.rollout === undefined) {
       throw new RollbackError(
         "rollback.current",
@@ -1285,18 +1261,6 @@ export class AppsReconciler implements Reconciler {
       }
       this.deps.requeue(name, 2_000);
     }
-  }
-}
-
-/** A rollback the user asked for cannot be done as asked. */
-export class RollbackError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = "RollbackError";
   }
 }
 

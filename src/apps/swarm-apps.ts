@@ -12,8 +12,9 @@ import {
 import type { AppSpec, Definition } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
-import { type ProxyPort, RollbackError } from "./apps-reconciler.js";
+import type { ProxyPort } from "./apps-reconciler.js";
 import { appSettings } from "./resources.js";
+import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
 import { resolveBudget } from "./rollout-plan.js";
 import type { RolloutRecord, RolloutStatus } from "./rollout-types.js";
@@ -249,33 +250,7 @@ export class SwarmAppsReconciler implements Reconciler {
     const current =
       state.service?.Spec.Labels["baton.revision"] ??
       appRevision(this.runnableSpec(name, state.spec));
-    let revision: string;
-    if (to === undefined) {
-      const previous = store
-        .history(name)
-        .find((r) => r.state === "rolled-out" && r.toRevision !== current);
-      if (previous === undefined) {
-        throw new RollbackError(
-          "rollback.no_previous",
-          `${name} has no earlier revision that rolled out to go back to`,
-          `see \`baton history ${name}\``,
-        );
-      }
-      revision = previous.toRevision;
-    } else {
-      const matches = store.revisionsStartingWith(name, to);
-      const [only] = matches;
-      if (matches.length !== 1 || only === undefined) {
-        throw new RollbackError(
-          "rollback.unknown_revision",
-          matches.length === 0
-            ? `${name} never had a revision ${JSON.stringify(to)}`
-            : `${JSON.stringify(to)} matches ${matches.length} revisions of ${name}: ${matches.map((m) => m.revision).join(", ")}`,
-          `pick one from \`baton history ${name}\``,
-        );
-      }
-      revision = only.revision;
-    }
+    const revision = rollbackTarget(store, name, current, to);
     if (revision === current) {
       throw new RollbackError(
         "rollback.current",

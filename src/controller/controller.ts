@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AppsReconciler, RollbackError } from "../apps/apps-reconciler.js";
+import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
+import { RollbackError } from "../apps/rollback-target.js";
 import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
 import { WithoutSwarmApps } from "../apps/runtime-split.js";
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";

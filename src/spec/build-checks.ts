@@ -5,16 +5,8 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Report } from "./checks.js";
 import { formatPath, type Path } from "./phrases.js";
-
-type Report = (
-  code: string,
-  path: Path,
-  at: "key" | "value",
-  message: string,
-  hint: string,
-  extra?: { expected?: string; found?: string },
-) => void;
 
 type Fields = Readonly<Record<string, unknown>>;
 
