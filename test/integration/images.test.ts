@@ -21,6 +21,7 @@ const REPOSITORY = `${PROJECT}/api`;
 interface ReleasesJson {
   app: string;
   deployed: string | null;
+  serving: string | null;
   releases: { version: string; digest: string; commit: string | null; createdAt: string }[];
 }
 
@@ -165,7 +166,7 @@ describe("an app with build:", () => {
     for (const replica of api(await p.status()).replicas) {
       expect(replica.image).toBe(`${REGISTRY}/${REPOSITORY}@${v2.digest}`);
     }
-    expect((await releases(p)).deployed).toBe(v2.version);
+    expect(await releases(p)).toMatchObject({ deployed: v2.version, serving: v2.version });
 
     // rollback goes back to the previous release: the same digest as before.
     await p.ok("rollback", "api", "--wait", "--timeout", "90s");
@@ -177,13 +178,25 @@ describe("an app with build:", () => {
     for (const replica of api(await p.status()).replicas) {
       expect(replica.image).toBe(pinnedV1);
     }
-    expect((await releases(p)).deployed).toBe(v1.version);
+    expect(await releases(p)).toMatchObject({ deployed: v1.version, serving: v1.version });
 
     // An unknown release changes nothing and says where to look.
     const unknown = await p.run("deploy", "api", "--release", "nope");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/deploy\.unknown_release/);
     expect(unknown.stderr).toMatch(/baton releases api/);
+
+    // A release that never gets ready is rolled back: v1 serves, and `releases` says so.
+    p.write("api/app.cjs", "process.exit(1)\n");
+    await p.ok("build", "api");
+    const broken = (await releases(p)).releases[0]!;
+    const refused = await p.run("deploy", "api", "--release", broken.version, "--wait");
+    expect(refused.code).toBe(1);
+    expect(await releases(p)).toMatchObject({ deployed: broken.version, serving: v1.version });
+    expect((await p.ok("releases", "api")).stdout).toContain(
+      `${broken.version} is deployed but was rolled back: ${v1.version} serves`,
+    );
+    expect((await get(port)).body).toMatch(/^v1 from api-/);
 
     // A failing Dockerfile: the failing step and its output, nothing recorded.
     p.write(
@@ -195,7 +208,7 @@ describe("an app with build:", () => {
     expect(failed.stderr).toMatch(/error\[build\.failed\] building api failed at Step 2\/\d+: RUN/);
     expect(failed.stderr).toMatch(/returned a non-zero code: 3/);
     expect(failed.stderr).toMatch(/syntax error at line 3/);
-    expect((await releases(p)).releases).toHaveLength(2);
+    expect((await releases(p)).releases).toHaveLength(3);
 
     // With no controller, deploy records the release for the next `up`; an image the engine
     // lost since (pruned) is pulled back from the registry by its digest.

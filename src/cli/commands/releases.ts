@@ -23,25 +23,30 @@ export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
 export function releasesCommand(program: Command): void {
   withCommonOptions(program.command("releases <app>"))
     .description(
-      "an app's releases, newest first; * marks the one it is deployed at (the deployed one, else the newest)",
+      "an app's releases, newest first; * marks the one serving (the deployed one, else the newest, unless a deploy was rolled back)",
     )
-    .option("--json", "{ app, deployed, releases: [{ version, digest, commit, createdAt, … }] }")
+    .option(
+      "--json",
+      "{ app, deployed, serving, releases: [{ version, digest, commit, createdAt, … }] }",
+    )
     .action((app: string, options: CommonOptions & { json?: boolean }) => {
       const dir = stateDir(options);
       let releases: ReleaseRecord[] = [];
       let deployed: string | null = null;
+      let serving: string | null = null;
       // Releases are a record: read straight from the store, controller or not.
       if (existsSync(join(dir, "state.db"))) {
         const store = SqliteStore.open(dir, { create: false });
         try {
           releases = store.releases.list(app);
           deployed = chosenRelease(app, store.releases)?.version ?? null;
+          serving = servingRelease(store, app, releases);
         } finally {
           store.close();
         }
       }
       if (options.json) {
-        printJson({ app, deployed, releases: releases.map(releaseJson) });
+        printJson({ app, deployed, serving, releases: releases.map(releaseJson) });
         return;
       }
       if (releases.length === 0) {
@@ -54,7 +59,7 @@ export function releasesCommand(program: Command): void {
         table([
           ["", "VERSION", "DIGEST", "COMMIT", "AGE", "BY"].map((h) => paint(h, "bold", color)),
           ...releases.map((r) => [
-            r.version === deployed ? "*" : "",
+            r.version === (serving ?? deployed) ? "*" : "",
             r.version,
             r.digest.slice(0, 19),
             r.commit?.slice(0, 12) ?? "-",
@@ -63,5 +68,27 @@ export function releasesCommand(program: Command): void {
           ]),
         ]),
       );
+      if (serving !== null && deployed !== null && serving !== deployed) {
+        say(
+          `${deployed} is deployed but was rolled back: ${serving} serves (see \`baton history ${app}\`)`,
+        );
+      }
     });
+}
+
+/**
+ * The release the app's serving revision runs, by digest: after a deploy that was rolled
+ * back, that is not the deployed one.
+ */
+function servingRelease(
+  store: SqliteStore,
+  app: string,
+  releases: readonly ReleaseRecord[],
+): string | null {
+  const revision = store.rollouts.servingRevision(app);
+  const stored = revision === undefined ? undefined : store.rollouts.revision(app, revision);
+  if (stored === undefined) return null;
+  const image = (JSON.parse(stored.spec) as { container?: { image?: string } }).container?.image;
+  const digest = image?.slice(image.lastIndexOf("@") + 1);
+  return releases.find((r) => r.digest === digest)?.version ?? null;
 }
