@@ -1,16 +1,18 @@
 /**
- * Build + push + deploy of a small app: Baton (`baton build` then `baton deploy --release
- * --wait`) against the same steps by hand with the docker CLI. Goal: Baton within 10% of
- * the hand-run commands.
+ * Build + push + deploy of a small app: Baton (`baton deploy APP --wait`, which builds the
+ * current code first; and the two-step `baton build` then `baton deploy --release --wait`)
+ * against the same steps by hand with the docker CLI. Goal: Baton within 10% of the hand-run
+ * commands.
  *
  * Both sides build the same Dockerfile (FROM the local node base image, one build label,
  * COPY of a one-file server) from a context whose server.js changes every trial, so every
  * trial builds a new layer, pushes it to the same local registry (docker-registry on
  * 127.0.0.1:5000) and replaces the running container:
  *   - Baton: one replica behind its proxy, already running the previous release; `baton
- *     build api` (context tar, build, push, record) then `baton deploy api --release V
- *     --wait` (a rollout: new container pinned by digest, ready, old one drained and
- *     stopped). Timed until deploy returns.
+ *     deploy api --wait`: context tar, build, push, record, then a rollout (new container
+ *     pinned by digest, ready, old one drained and stopped). Timed until it returns; its
+ *     deploy part is the rollout's own duration. The two-step side does the same with two
+ *     CLI calls, `baton build api` and `baton deploy api --release V --wait`.
  *   - By hand: `docker build -t REPO:TAG` (legacy builder, as the CLI uses without buildx),
  *     `docker push`, `docker run -d` of REPO@DIGEST on a new port, GET until it answers the
  *     new content, `docker stop` + `docker rm` of the previous container. Same order as a
@@ -40,10 +42,10 @@ export interface ImagesOptions {
   readonly log?: (line: string) => void;
 }
 
-export type Side = "baton" | "hand";
+export type Side = "baton" | "baton-two-step" | "hand";
 
 export interface ImagesTrial {
-  /** Build and push: `baton build`; by hand `docker build` + `docker push`. */
+  /** Build and push: `baton build` (the part before the rollout); by hand `docker build` + `docker push`. */
   readonly buildMs: number;
   /** Deploy: `baton deploy --wait`; by hand `docker run` until it answers + stop/rm the old. */
   readonly deployMs: number;
@@ -69,8 +71,10 @@ export interface ImagesResult {
   };
   readonly settings: { readonly trials: number };
   readonly sides: readonly ImagesSide[];
-  /** Baton median / hand median. */
+  /** Baton (`deploy --wait`, one command) median / hand median. */
   readonly ratio: number;
+  /** The two-step flow (`build`, then `deploy --release --wait`) median / hand median. */
+  readonly twoStepRatio: number;
   readonly goal: { readonly text: string; readonly met: boolean };
 }
 
@@ -155,6 +159,21 @@ apps:
   const batonOnce = async (mark: string): Promise<ImagesTrial> => {
     writeFileSync(join(batonDir, "api", "server.js"), serverSource(mark));
     const t0 = performance.now();
+    const out = JSON.parse(
+      await baton.cli(["deploy", "api", "--wait", "--timeout", "120s", "--json"], 300_000),
+    ) as { rollout: { startedAt: number; finishedAt: number | null } | null };
+    const ms = performance.now() - t0;
+    if (!(await answers(proxyPort, mark)))
+      throw new Error(`baton: the proxy does not serve ${mark}`);
+    const rollout = out.rollout;
+    const deployMs =
+      rollout?.finishedAt == null ? Number.NaN : rollout.finishedAt - rollout.startedAt;
+    return { buildMs: ms - deployMs, deployMs, ms };
+  };
+
+  const twoStepOnce = async (mark: string): Promise<ImagesTrial> => {
+    writeFileSync(join(batonDir, "api", "server.js"), serverSource(mark));
+    const t0 = performance.now();
     const built = JSON.parse(await baton.cli(["build", "api", "--json"], 300_000)) as {
       releases: { version: string }[];
     };
@@ -206,7 +225,13 @@ apps:
     return { buildMs: t1 - t0, deployMs: t2 - t1, ms: t2 - t0 };
   };
 
-  const results: Record<Side, ImagesTrial[]> = { baton: [], hand: [] };
+  const results: Record<Side, ImagesTrial[]> = { baton: [], "baton-two-step": [], hand: [] };
+  const once = (side: Side, mark: string, i: number): Promise<ImagesTrial> =>
+    side === "baton"
+      ? batonOnce(mark)
+      : side === "baton-two-step"
+        ? twoStepOnce(mark)
+        : handOnce(mark, `t${i}`);
   try {
     // Warm-up, not measured: the first release of each side, and the base layers pushed.
     log("images: first release of each side (not measured)");
@@ -215,10 +240,12 @@ apps:
     await baton.cli(["wait", "--timeout", "60s"], 90_000);
     await handOnce("warm-up", "warm-up");
     for (let i = 1; i <= trials; i++) {
-      const order: Side[] = i % 2 === 1 ? ["baton", "hand"] : ["hand", "baton"];
+      // Each side first, second and last in turn.
+      const sides: Side[] = ["baton", "hand", "baton-two-step"];
+      const order = sides.map((_, k) => sides[(k + i) % sides.length] as Side);
       for (const side of order) {
         const mark = `${side}-${id}-${i}`;
-        const trial = side === "baton" ? await batonOnce(mark) : await handOnce(mark, `t${i}`);
+        const trial = await once(side, mark, i);
         results[side].push(trial);
         log(
           `images: trial ${i} ${side}: ${Math.round(trial.ms)} ms (build+push ${Math.round(trial.buildMs)}, deploy ${Math.round(trial.deployMs)})`,
@@ -245,8 +272,8 @@ apps:
     deployMs: summarize(results[name].map((t) => t.deployMs)),
     trials: results[name],
   });
-  const sides = [side("baton"), side("hand")];
-  const r = ratio(sides[0]!.ms, sides[1]!.ms);
+  const sides = [side("baton"), side("baton-two-step"), side("hand")];
+  const r = ratio(sides[0]!.ms, sides[2]!.ms);
   const result: ImagesResult = {
     name: "images",
     at: new Date().toISOString(),
@@ -259,17 +286,22 @@ apps:
     settings: { trials },
     sides,
     ratio: r,
+    twoStepRatio: ratio(sides[1]!.ms, sides[2]!.ms),
     goal: { text: `Baton / hand ≤ ${GOAL}`, met: r <= GOAL },
   };
   writeResults("images", renderImagesMarkdown(result), result, options.resultsDir);
   return result;
 }
 
+const SIDE_TITLES: Record<Side, string> = {
+  baton: "Baton: `deploy api --wait` (builds first)",
+  "baton-two-step": "Baton: `build api`, then `deploy --release V --wait`",
+  hand: "by hand (docker build, push, run, stop)",
+};
+
 export function renderImagesMarkdown(r: ImagesResult): string {
   const rows = r.sides.map((s) => [
-    s.name === "baton"
-      ? "Baton (build + deploy --wait)"
-      : "by hand (docker build, push, run, stop)",
+    SIDE_TITLES[s.name],
     spread(s.ms),
     `${round(s.ms.min)} / ${round(s.ms.median)} / ${round(s.ms.max)}`,
     spread(s.buildMs),
@@ -288,11 +320,11 @@ export function renderImagesMarkdown(r: ImagesResult): string {
 
 ${r.at} — ${r.machine.cpus} CPUs, Node ${r.machine.node}, Docker Engine ${r.machine.docker}; load average ${r.machine.load[0]} before, ${r.machine.load[1]} after
 
-A one-file Node server built FROM a local base image (one build label, COPY of the context), changed every trial, pushed to a local \`docker-registry\` on 127.0.0.1:5000 and put in place of the running container. Baton: \`baton build api\` then \`baton deploy api --release V --wait\` (a rollout of one replica behind its proxy, pinned by digest). By hand: \`docker build\`, \`docker push\`, \`docker run -d\` of the pushed digest until it answers, then \`docker stop\` + \`docker rm\` of the previous container. ${r.settings.trials} trials, sides alternating. Median (min–max), ms.
+A one-file Node server built FROM a local base image (one build label, COPY of the context), changed every trial, pushed to a local \`docker-registry\` on 127.0.0.1:5000 and put in place of the running container. Baton: \`baton deploy api --wait\`, which builds, pushes and records the current code, then rolls one replica behind its proxy out to it, pinned by digest (its deploy column is the rollout's own duration, the rest is build + push + the CLI); and the same in two CLI calls, \`baton build api\` then \`baton deploy api --release V --wait\`. By hand: \`docker build\`, \`docker push\`, \`docker run -d\` of the pushed digest until it answers, then \`docker stop\` + \`docker rm\` of the previous container. ${r.settings.trials} trials, sides alternating. Median (min–max), ms.
 
 ${markdownTable(["side", "total ms", "min / median / max ms", "build + push ms", "deploy ms"], rows)}
 
-**Baton / by hand: ${round(r.ratio)}×** (goal: ${r.goal.text}) — ${r.goal.met ? "met" : "NOT met"}.
+**Baton / by hand: ${round(r.ratio)}×** (goal: ${r.goal.text}) — ${r.goal.met ? "met" : "NOT met"}. Two-step flow / by hand: ${round(r.twoStepRatio)}×.
 
 ${markdownTable(["side", "trial", "total ms", "build + push ms", "deploy ms"], trialRows)}
 `;

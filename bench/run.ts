@@ -234,7 +234,7 @@ function glance(s: Summary): string {
     const ms = (n: "baton" | "hand") => g.sides.find((m) => m.name === n)?.ms.median ?? Number.NaN;
     rows.push([
       "images",
-      `Baton / by hand build + push + deploy time (${round(ms("baton"))} / ${round(ms("hand"))} ms)`,
+      `Baton (\`deploy --wait\`) / by hand build + push + deploy time (${round(ms("baton"))} / ${round(ms("hand"))} ms; two-step ${round(g.twoStepRatio)}×)`,
       `${round(g.ratio)}×`,
       "≤ 1.1",
       g.goal.met ? "met" : "NOT met",

@@ -1,5 +1,5 @@
 /**
- * Baton driven the way a user drives it: through its CLI (`node dist/cli/main.js`), one
+ * Baton driven the way a user drives it: through its CLI (`node dist/bin/baton.js`, what `baton` runs), one
  * project folder and state directory per benchmark. Needs `npx tsc -p tsconfig.json`.
  */
 import { execFile } from "node:child_process";
@@ -11,7 +11,7 @@ import { alive } from "./procfs.js";
 
 /** The built CLI; `BATON_BENCH_CLI` points the benchmarks at another build of Baton. */
 export const BATON_CLI =
-  process.env.BATON_BENCH_CLI ?? resolve(import.meta.dirname, "../../dist/cli/main.js");
+  process.env.BATON_BENCH_CLI ?? resolve(import.meta.dirname, "../../dist/bin/baton.js");
 
 export type { ControllerStatus, EventRecord };
 

@@ -1,4 +1,9 @@
-import { appsWithoutRelease, buildRelease } from "../images/index.js";
+import {
+  appsWithoutRelease,
+  type BuildTarget,
+  buildRelease,
+  buildTargetOf,
+} from "../images/index.js";
 import type { Definition } from "../spec/index.js";
 import { type ReleaseRecord, SqliteStore } from "../store/index.js";
 import { whoAmI } from "./context.js";
@@ -20,8 +25,7 @@ export async function buildMissingReleases(
     for (const app of appsWithoutRelease(definition, store.releases)) {
       output(`${app} has no release yet: building it`);
       const { release, created } = await buildRelease({
-        definition,
-        app,
+        target: buildTargetOf(definition, app),
         releases: store.releases,
         createdBy: whoAmI(),
         output,
@@ -32,6 +36,40 @@ export async function buildMissingReleases(
   } finally {
     store.close();
   }
+}
+
+export interface BuiltRelease {
+  readonly release: ReleaseRecord;
+  /** false: that version was built and pushed before; nothing was done. */
+  readonly created: boolean;
+}
+
+/**
+ * `baton build` and `baton deploy` without `--release`: each target's current code is built,
+ * pushed and recorded — or found already released — one after the other.
+ */
+export async function buildReleases(
+  stateDir: string,
+  targets: readonly BuildTarget[],
+  output: (line: string) => void,
+): Promise<BuiltRelease[]> {
+  const store = SqliteStore.open(stateDir, { create: true });
+  const results: BuiltRelease[] = [];
+  try {
+    for (const target of targets) {
+      const built = await buildRelease({
+        target,
+        releases: store.releases,
+        createdBy: whoAmI(),
+        output,
+      });
+      if (built.created) recordBuildEvent(store, built.release);
+      results.push(built);
+    }
+  } finally {
+    store.close();
+  }
+  return results;
 }
 
 /** A new release goes into the audit trail (`/api/v1/events`), whoever built it. */

@@ -29,16 +29,55 @@ const POLL_INTERVAL_MS = 200;
 export interface RolloutSource {
   status(app: string): Promise<RolloutStatus>;
   history(app: string): Promise<AppHistory>;
+  /**
+   * Resolves when something may have changed for the app (an event of it), or after `ms`
+   * at the latest. Without it, following sleeps the whole interval between polls.
+   */
+  changed?(app: string, ms: number): Promise<void>;
+  /** Lets go of what `changed` holds open. */
+  close?(): void;
 }
 
 export function apiRolloutSource(client: ApiClient): RolloutSource {
   const path = (app: string, what: string): string =>
     `/api/v1/apps/${encodeURIComponent(app)}/${what}`;
+  let stop: (() => void) | undefined;
+  let wake: (() => void) | undefined;
+  let missed = false;
   return {
     status: async (app) =>
       (await client.call("GET", path(app, "rollout"))) as unknown as RolloutStatus,
     history: async (app) =>
       (await client.call("GET", path(app, "history"))) as unknown as AppHistory,
+    // The event stream ends a poll's sleep as soon as a rollout ends or a replica changes,
+    // instead of up to an interval later: what `deploy --wait` costs beyond the rollout.
+    changed(app, ms) {
+      // Only events from now on: the first poll has seen what happened before.
+      stop ??= client.listen(
+        `/api/v1/events/stream?app=${encodeURIComponent(app)}&after=latest`,
+        () => {
+          if (wake === undefined) missed = true;
+          wake?.();
+        },
+      );
+      if (missed) {
+        missed = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((done) => {
+        const timer = setTimeout(finish, ms);
+        function finish(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          done();
+        }
+        wake = finish;
+      });
+    },
+    close() {
+      stop?.();
+      stop = undefined;
+    },
   };
 }
 
@@ -97,6 +136,19 @@ export async function followRollout(
   app: string,
   options: FollowOptions,
 ): Promise<RolloutRecord | null> {
+  try {
+    return await pollUntilEnded(source, app, options);
+  } finally {
+    // An open event stream would keep the CLI from exiting.
+    source.close?.();
+  }
+}
+
+async function pollUntilEnded(
+  source: RolloutSource,
+  app: string,
+  options: FollowOptions,
+): Promise<RolloutRecord | null> {
   const output = options.output ?? terminalOutput();
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? delay;
@@ -144,7 +196,8 @@ export async function followRollout(
       output.clear();
       throw timeoutError(app, followed, status, options.timeoutMs);
     }
-    await sleep(options.intervalMs ?? POLL_INTERVAL_MS);
+    const interval = options.intervalMs ?? POLL_INTERVAL_MS;
+    await (source.changed === undefined ? sleep(interval) : source.changed(app, interval));
   }
 }
 

@@ -11,7 +11,13 @@ import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
-import { ImageError, pullMissingImages, resolveReleases } from "../images/index.js";
+import {
+  type BuildTarget,
+  buildTargetOf,
+  ImageError,
+  pullMissingImages,
+  resolveReleases,
+} from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
@@ -341,6 +347,16 @@ export class Controller {
   }
 
   /**
+   * How the running definition builds an app, and which file it came from: `baton deploy APP`
+   * builds from this when the file on disk is the one applied, instead of parsing it again.
+   */
+  buildTarget(app: string): { target: BuildTarget; file: string } {
+    const spec = this.requireApp(app);
+    if (spec.build === undefined) throw notBuilt(app);
+    return { target: buildTargetOf(this.definition, app), file: this.definition.file };
+  }
+
+  /**
    * `baton deploy APP --release V`: the app runs that release from now on (until another
    * deploy), through a rollout like any other. rollout is null when it already ran it.
    */
@@ -350,13 +366,7 @@ export class Controller {
     by: string,
   ): Promise<{ release: ReleaseRecord; rollout: RolloutRecord | null }> {
     const spec = this.requireApp(app);
-    if (spec.build === undefined) {
-      throw new ControllerError(
-        "deploy.not_built",
-        `${app} has no \`build:\`: its image is named in the definition, not released by Baton`,
-        "edit its `image:` and `baton apply`; deploy picks releases of apps with `build:`",
-      );
-    }
+    if (spec.build === undefined) throw notBuilt(app);
     const release = this.store.releases.find(app, version);
     if (release === undefined) {
       const known = this.store.releases.list(app, 5).map((r) => r.version);
@@ -689,4 +699,12 @@ function inheritedEnv(): Record<string, string> {
     if (value !== undefined && !key.startsWith("BATON_")) env[key] = value;
   }
   return env;
+}
+
+function notBuilt(app: string): ControllerError {
+  return new ControllerError(
+    "deploy.not_built",
+    `${app} has no \`build:\`: its image is named in the definition, not released by Baton`,
+    "edit its `image:` and `baton apply`; deploy picks releases of apps with `build:`",
+  );
 }

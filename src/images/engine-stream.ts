@@ -31,7 +31,7 @@ export class EngineCallError extends Error {
 export function postProgress(
   socketPath: string,
   path: string,
-  options: { body?: Buffer; headers?: Record<string, string> },
+  options: { body?: Buffer; headers?: Record<string, string>; signal?: AbortSignal },
   onMessage: (message: ProgressMessage) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,6 +40,7 @@ export function postProgress(
         socketPath,
         method: "POST",
         path: `/${API_VERSION}${path}`,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
         headers: {
           ...(options.body === undefined ? {} : { "content-length": options.body.length }),
           ...options.headers,

@@ -12,6 +12,8 @@ export interface BuildRequest {
   readonly labels: Readonly<Record<string, string>>;
   /** Each line of the engine's output ("Step 2/5 : COPY …"), as it comes. */
   readonly onOutput: (line: string) => void;
+  /** Abandons the build: the engine stops it when the connection closes. */
+  readonly signal?: AbortSignal;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
@@ -57,7 +59,11 @@ export async function buildImage(request: BuildRequest): Promise<string> {
     await postProgress(
       request.socketPath,
       `/build?${query}`,
-      { body: request.context, headers: { "content-type": "application/x-tar" } },
+      {
+        body: request.context,
+        headers: { "content-type": "application/x-tar" },
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      },
       (message) => {
         if (message.stream !== undefined) take(message.stream);
         if (message.aux?.ID !== undefined) imageId = message.aux.ID;

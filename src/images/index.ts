@@ -7,7 +7,13 @@ export { type BuildContext, packContext } from "./build-context.js";
 export { ignoreRules, readDockerignore } from "./dockerignore.js";
 export { ImageError } from "./errors.js";
 export { pullMissingImages } from "./image-puller.js";
-export { type BuildOutcome, type BuildReleaseOptions, buildRelease } from "./release-builder.js";
+export {
+  type BuildOutcome,
+  type BuildReleaseOptions,
+  type BuildTarget,
+  buildRelease,
+  buildTargetOf,
+} from "./release-builder.js";
 export {
   appsWithoutRelease,
   chosenRelease,

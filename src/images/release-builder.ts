@@ -1,5 +1,5 @@
 import { DockerEngine } from "../runtime/docker/index.js";
-import type { Definition } from "../spec/index.js";
+import type { BuildSpec, Definition } from "../spec/index.js";
 import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { packContext } from "./build-context.js";
 import { ImageError } from "./errors.js";
@@ -8,9 +8,17 @@ import { pushImage } from "./image-pusher.js";
 import { checkRegistry } from "./registry-check.js";
 import { gitCommit, releaseVersion } from "./version.js";
 
-export interface BuildReleaseOptions {
-  readonly definition: Definition;
+/** What building an app needs from its definition, whether loaded here or by the controller. */
+export interface BuildTarget {
   readonly app: string;
+  readonly build: BuildSpec;
+  readonly contentExclude: readonly string[];
+  /** The definition's hash, recorded with the release. */
+  readonly definitionRevision: string;
+}
+
+export interface BuildReleaseOptions {
+  readonly target: BuildTarget;
   readonly releases: ReleaseStore;
   readonly createdBy: string;
   /** Progress, a line at a time. */
@@ -24,13 +32,8 @@ export interface BuildOutcome {
   readonly created: boolean;
 }
 
-/**
- * Builds an app's image, tags it `<repository>:<version>`, pushes it and records the
- * release — or recognises that this version exists and does nothing. A build or push that
- * fails records nothing.
- */
-export async function buildRelease(options: BuildReleaseOptions): Promise<BuildOutcome> {
-  const { definition, app } = options;
+/** The app's build target, or an ImageError when it has no `build:` (or does not exist). */
+export function buildTargetOf(definition: Definition, app: string): BuildTarget {
   const spec = definition.apps[app];
   const build = spec?.build;
   if (spec === undefined || build === undefined) {
@@ -47,31 +50,56 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
         : "add `build: ./folder` (with a Dockerfile) to an app",
     );
   }
-  const context = packContext(build, spec.contentExclude);
+  return {
+    app,
+    build,
+    contentExclude: spec.contentExclude,
+    definitionRevision: definition.hash,
+  };
+}
+
+/**
+ * Builds an app's image, tags it `<repository>:<version>`, pushes it and records the
+ * release — or recognises that this version exists and does nothing. A build or push that
+ * fails records nothing.
+ */
+export async function buildRelease(options: BuildReleaseOptions): Promise<BuildOutcome> {
+  const { app, build } = options.target;
+  const context = packContext(build, options.target.contentExclude);
   const commit = await gitCommit(build.context);
   const version = releaseVersion(commit, context.digest);
   const existing = options.releases.find(app, version);
   if (existing !== undefined) return { release: existing, created: false };
 
-  await checkRegistry(build.repository);
+  // The registry is asked while the image builds: one that is not there still fails within
+  // seconds (the build is abandoned), and one that is costs the build nothing.
+  const abandon = new AbortController();
+  const registryReady = checkRegistry(build.repository).catch((error: unknown) => {
+    abandon.abort();
+    throw error;
+  });
   const tag = `${build.repository}:${version}`;
   const socketPath = options.socketPath ?? new DockerEngine().socketPath;
   options.output(
     `building ${app} ${version} (${context.files} files, ${formatBytes(context.tar.length)} of context)`,
   );
-  const imageId = await buildImage({
-    socketPath,
-    app,
-    context: context.tar,
-    dockerfile: build.dockerfile,
-    tag,
-    args: build.args,
-    // Only the definition's labels: the classic builder makes each label a step of its own
-    // (a container and a commit, ~0.6 s here), and the tag and the release record already
-    // say project, app, version and commit.
-    labels: build.labels,
-    onOutput: options.output,
-  });
+  const [imageId] = await Promise.all([
+    buildImage({
+      socketPath,
+      app,
+      context: context.tar,
+      dockerfile: build.dockerfile,
+      tag,
+      args: build.args,
+      // Only the definition's labels: the classic builder makes each label a step of its own
+      // (a container and a commit, ~0.6 s here), and the tag and the release record already
+      // say project, app, version and commit.
+      labels: build.labels,
+      onOutput: options.output,
+      signal: abandon.signal,
+    }),
+    registryReady,
+  ]);
   options.output(`pushing ${tag}`);
   const digest = await pushImage({
     socketPath,
@@ -86,7 +114,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     ref: tag,
     digest,
     commit,
-    definitionRevision: definition.hash,
+    definitionRevision: options.target.definitionRevision,
     createdBy: options.createdBy,
     details: { imageId, contentDigest: context.digest },
   });

@@ -129,6 +129,7 @@ export class ApiServer {
     }
     if (route === "GET history") return controller.history(app);
     if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "GET build") return controller.buildTarget(app);
     if (route === "POST deploy") {
       const body = await readJson(req);
       if (typeof body.release !== "string" || body.release === "") {
@@ -223,7 +224,11 @@ export class ApiServer {
     url: URL,
   ): void {
     const app = url.searchParams.get("app") ?? undefined;
-    const after = Number(req.headers["last-event-id"] ?? url.searchParams.get("after") ?? "0");
+    // `after=latest`: only what happens from now on, for a client that polls the rest.
+    const liveOnly = url.searchParams.get("after") === "latest";
+    const after = liveOnly
+      ? 0
+      : Number(req.headers["last-event-id"] ?? url.searchParams.get("after") ?? "0");
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
@@ -236,12 +241,10 @@ export class ApiServer {
       res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     };
     const unsubscribe = controller.events.subscribe(write);
-    for (const event of controller.listEvents({
-      afterId: after,
-      limit: 1000,
-      ...(app ? { app } : {}),
-    }))
-      write(event);
+    const backlog = liveOnly
+      ? []
+      : controller.listEvents({ afterId: after, limit: 1000, ...(app ? { app } : {}) });
+    for (const event of backlog) write(event);
     const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
     req.on("close", () => {
       clearInterval(ping);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-export const CLI = join(ROOT, "dist", "cli", "main.js");
+export const CLI = join(ROOT, "dist", "bin", "baton.js");
 export const TEST_APP = join(ROOT, "test", "fixtures", "apps", "app.cjs");
 
 export interface CliResult {

@@ -1,7 +1,9 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { ApiClient } from "../../src/cli/api-client.js";
 import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { Load } from "../helpers/load.js";
+import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
 afterEach(async () => {
@@ -60,6 +62,30 @@ describe("the CLI", () => {
     }
     const unauthenticated = await fetch(`${status.controller.api}/api/v1/status`);
     expect(unauthenticated.status).toBe(401);
+
+    // The event stream from now on (`after=latest`, how `deploy --wait` learns a rollout
+    // ended): no backlog, then what happens — the scale asked for below comes first.
+    const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
+    const client = new ApiClient(status.controller.api, status.controller.pid, token);
+    const seen: string[] = [];
+    const stop = client.listen("/api/v1/events/stream?app=web&after=latest", (type) =>
+      seen.push(type),
+    );
+    try {
+      let replicas = 2;
+      await eventually(
+        "a live event arrives",
+        async () => {
+          replicas = replicas === 2 ? 3 : 2;
+          await project!.ok("scale", "web", String(replicas));
+          return seen.length;
+        },
+        (n) => n > 0,
+      );
+      expect(seen[0]).toBe("app.scale_requested");
+    } finally {
+      stop();
+    }
   });
 
   it("drains in-flight requests of a replica before stopping it", async () => {

@@ -198,6 +198,29 @@ describe("an app with build:", () => {
     );
     expect((await get(port)).body).toMatch(/^v1 from api-/);
 
+    // deploy without --release builds the current code, then rolls out to it. The definition
+    // on disk (greeting v2) is not the applied one (v1): it is read from the file.
+    p.write("api/app.cjs", `${readFileSync(TEST_APP, "utf8")}\n// v3\n`);
+    const fromFile = await p.ok("deploy", "api", "--wait", "--timeout", "90s");
+    expect(fromFile.stdout).toMatch(/Step 1\/\d+ : FROM/);
+    expect(fromFile.stdout).toMatch(/rolled out/);
+    const v3 = (await releases(p)).releases[0]!;
+    expect(await releases(p)).toMatchObject({ deployed: v3.version, serving: v3.version });
+    expect((await get(port)).body).toMatch(/^v2 from api-/);
+    // Once it is applied, the build target comes from the controller: the same code is the
+    // same version, so nothing is built and nothing rolls out.
+    await p.ok("apply");
+    await p.ok("wait", "--timeout", "60s");
+    const same = await p.ok("deploy", "api", "--wait");
+    expect(same.stdout).toMatch(/this code was built and pushed before/);
+    expect(same.stdout).toMatch(/already runs release/);
+    p.write("api/app.cjs", `${readFileSync(TEST_APP, "utf8")}\n// v4\n`);
+    await p.ok("deploy", "api", "--wait", "--timeout", "90s");
+    const v4 = (await releases(p)).releases[0]!;
+    expect(v4.version).not.toBe(v3.version);
+    expect(await releases(p)).toMatchObject({ deployed: v4.version, serving: v4.version });
+    expect((await get(port)).body).toMatch(/^v2 from api-/);
+
     // A failing Dockerfile: the failing step and its output, nothing recorded.
     p.write(
       "api/Dockerfile",
@@ -208,7 +231,7 @@ describe("an app with build:", () => {
     expect(failed.stderr).toMatch(/error\[build\.failed\] building api failed at Step 2\/\d+: RUN/);
     expect(failed.stderr).toMatch(/returned a non-zero code: 3/);
     expect(failed.stderr).toMatch(/syntax error at line 3/);
-    expect((await releases(p)).releases).toHaveLength(3);
+    expect((await releases(p)).releases).toHaveLength(5);
 
     // With no controller, deploy records the release for the next `up`; an image the engine
     // lost since (pruned) is pulled back from the registry by its digest.
@@ -223,4 +246,26 @@ describe("an app with build:", () => {
     expect((await get(port)).body).toMatch(/^v2 from api-/);
     for (const replica of api(await p.status()).replicas) expect(replica.image).toBe(pinnedV2);
   }, 420_000);
+
+  it("is not built for a registry that is not there: a clear error, nothing recorded", async () => {
+    const nowhere = await freePort();
+    const unreachable = new Project(
+      definition(await freePort(), "x").replace(REGISTRY, `127.0.0.1:${nowhere}`),
+      { "api/Dockerfile": DOCKERFILE, "api/app.cjs": readFileSync(TEST_APP, "utf8") },
+    );
+    try {
+      const failed = await unreachable.run("build", "api");
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(
+        new RegExp(
+          `error\\[registry\\.unreachable\\] no registry answers at http://127\\.0\\.0\\.1:${nowhere}/v2/ \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(failed.stderr).toMatch(/apt-get install docker-registry/);
+      const listed = JSON.parse((await unreachable.ok("releases", "api", "--json")).stdout);
+      expect(listed.releases).toEqual([]);
+    } finally {
+      await unreachable.cleanup();
+    }
+  }, 120_000);
 });

@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { controlRequest, livePid } from "./control-request.js";
 import { ProxyError } from "./errors.js";
@@ -31,10 +31,12 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 function defaultEntry(): string {
   const here = fileURLToPath(import.meta.url);
-  const beside = resolve(dirname(here), "main.js");
-  if (existsSync(beside)) return beside;
-  // Running from sources (tests, tsx): the built entry lives in dist/ at the same place.
-  return beside.replace(/([/\\])src([/\\])(?!.*[/\\]src[/\\])/, "$1dist$2");
+  // This module is dist/apps/proxy/client.js, a chunk of the CLI bundle in dist/bin/, or
+  // src/apps/proxy/client.ts under tsx: the entry is dist/apps/proxy/main.js of that checkout.
+  const root = /^(.*)[/\\](?:dist|src)[/\\]/.exec(here)?.[1];
+  return root === undefined
+    ? resolve(dirname(here), "main.js")
+    : join(root, "dist", "apps", "proxy", "main.js");
 }
 
 function tail(path: string, lines: number): string {

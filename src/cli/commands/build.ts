@@ -1,16 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { buildRelease } from "../../images/index.js";
+import { buildTargetOf } from "../../images/index.js";
 import { loadDefinition } from "../../spec/index.js";
-import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
-import { recordBuildEvent } from "../build-first.js";
-import {
-  type CommonOptions,
-  definitionPath,
-  stateDir,
-  whoAmI,
-  withCommonOptions,
-} from "../context.js";
+import { buildReleases } from "../build-first.js";
+import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, printJson, say, useColor, warn } from "../output.js";
 import { releaseJson } from "./releases.js";
@@ -38,28 +31,20 @@ export function buildCommand(program: Command): void {
       }
       const color = useColor();
       const output = options.json ? warn : say;
-      const store = SqliteStore.open(dir, { create: true });
-      const results: (ReleaseRecord & { created: boolean })[] = [];
-      try {
-        for (const name of apps) {
-          const { release, created } = await buildRelease({
-            definition,
-            app: name,
-            releases: store.releases,
-            createdBy: whoAmI(),
-            output,
-          });
-          results.push({ ...release, created });
-          if (created) recordBuildEvent(store, release);
-          output(
-            created
-              ? `${paint("built", "green", color)} ${name} ${release.version}: ${release.ref} (${release.digest})`
-              : `${name} ${release.version} unchanged: built and pushed before (${release.digest})`,
-          );
-        }
-      } finally {
-        store.close();
-      }
+      const results = (
+        await buildReleases(
+          dir,
+          apps.map((name) => buildTargetOf(definition, name)),
+          output,
+        )
+      ).map(({ release, created }) => {
+        output(
+          created
+            ? `${paint("built", "green", color)} ${release.app} ${release.version}: ${release.ref} (${release.digest})`
+            : `${release.app} ${release.version} unchanged: built and pushed before (${release.digest})`,
+        );
+        return { ...release, created };
+      });
       if (options.json) {
         printJson({ releases: results.map((r) => ({ ...releaseJson(r), created: r.created })) });
         return;

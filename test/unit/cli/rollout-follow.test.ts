@@ -54,6 +54,40 @@ describe("followRollout", () => {
     expect(t.progress).toEqual(["updated 2/4, old 2", "updated 2/4, old 2"]);
   });
 
+  it("waits on the source's changes instead of sleeping, and lets go of them at the end", async () => {
+    const t = scripted([status(running, [s1]), status(rollout({ id: 7 }), [s1, s2, s3])]);
+    const waits: number[] = [];
+    let closed = 0;
+    const source: RolloutSource = {
+      ...t.source,
+      changed: async (_app, ms) => void waits.push(ms),
+      close: () => void closed++,
+    };
+    const slept: number[] = [];
+    const options = {
+      ...t.options,
+      intervalMs: 150,
+      sleep: async (ms: number) => void slept.push(ms),
+    };
+    expect((await followRollout(source, "web", options))?.state).toBe("rolled-out");
+    expect(waits).toEqual([150]);
+    expect(slept).toEqual([]);
+    expect(closed).toBe(1);
+  });
+
+  it("lets go of the source's changes when following fails", async () => {
+    let closed = 0;
+    const source: RolloutSource = {
+      status: async () => {
+        throw new CliError("api.unreachable", "gone");
+      },
+      history: async () => history(null, []),
+      close: () => void closed++,
+    };
+    await expect(followRollout(source, "web", { timeoutMs: 1_000 })).rejects.toThrow("gone");
+    expect(closed).toBe(1);
+  });
+
   it("returns a rollout that had ended before without replaying its journal", async () => {
     const t = scripted([status(rollout({ id: 7, state: "failed" }), [s1, s2])]);
     expect((await followRollout(t.source, "web", t.options))?.state).toBe("failed");
