@@ -19,6 +19,8 @@ const USER_ERRORS = new Set([
   "ProxyError",
   "PlanError",
   "ImageError",
+  "TransportError",
+  "HostError",
 ]);
 
 export function isUserError(

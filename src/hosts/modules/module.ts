@@ -1,0 +1,62 @@
+/**
+ * A host module (package, file, service…): how one kind of resource is observed on a host,
+ * compared with what the definition says, and changed. Modules never talk to a host
+ * themselves: they say which commands to run (probes, steps) and read what came back, so
+ * that everything one host needs is batched into one round trip to observe and one to
+ * apply, and so that each module is tested without a host (fixtures in, commands out).
+ */
+import type { HostResource } from "../../spec/host-model.js";
+
+/** A command run while observing. Every probe of every resource of a host runs in one exec. */
+export interface Probe {
+  /** Unique among one resource's probes: the key of its result. */
+  readonly id: string;
+  readonly argv: readonly string[];
+}
+
+export interface ProbeResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One field that differs, for the plan: `mode: 0600 → 0644`. */
+export interface FieldChange {
+  readonly field: string;
+  /** As found on the host; null when missing. Masked for secret content. */
+  readonly from: string | null;
+  /** As the definition says; null when it must go. Masked for secret content. */
+  readonly to: string | null;
+  /** For content: a unified diff from → to (masked for secret content). */
+  readonly diff?: string;
+}
+
+/** A command of an apply; `input` goes to its stdin (file content, say). */
+export interface ApplyStep {
+  readonly argv: readonly string[];
+  readonly input?: string | Buffer;
+}
+
+export interface HostModule<R extends HostResource = HostResource> {
+  readonly module: R["module"];
+  /**
+   * The resource's identity on its host (a path, a package or user name): two resources of
+   * one module with one id on one host are a definition error.
+   */
+  id(resource: R): string;
+  /** What to run to learn the resource's state. */
+  probes(resource: R): readonly Probe[];
+  /** What differs, from the probes' results (keyed by probe id); [] when in state. */
+  diff(resource: R, results: ReadonlyMap<string, ProbeResult>): readonly FieldChange[];
+  /** The commands that make the differences go away, in order; run only when diff found some. */
+  apply(
+    resource: R,
+    changes: readonly FieldChange[],
+    results: ReadonlyMap<string, ProbeResult>,
+  ): readonly ApplyStep[];
+  /**
+   * The resource that undoes this one when it leaves the definition (the same with
+   * `state: absent`, mostly); undefined when there is nothing to undo (a command).
+   */
+  removal(resource: R): R | undefined;
+}
