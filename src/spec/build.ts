@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
+import { buildHosts } from "./host-build.js";
 import type {
   AppSpec,
   BuildSpec,
@@ -51,6 +52,7 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     source: ctx.text,
     environments: ctx.environments,
     ...(ctx.environment === undefined ? {} : { environment: ctx.environment }),
+    hosts: buildHosts(input, ctx),
   };
 }
 

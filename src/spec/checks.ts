@@ -8,6 +8,7 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
+import { checkHosts } from "./host-checks.js";
 import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
@@ -56,6 +57,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
       hint,
     });
   };
+  if (isFields(raw)) checkHosts(raw, ctx, report);
   const apps = isFields(raw) ? raw.apps : undefined;
   const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;

@@ -166,3 +166,21 @@ export type HostResource =
   | SysctlResource;
 
 export type HostModuleName = HostResource["module"];
+
+/** One resource as declared for one host, before its template (if any) is rendered. */
+export interface HostResourceDecl {
+  /** A file's `content` may still hold `{{ var }}`, rendered per host at run time. */
+  readonly resource: HostResource;
+  /** Where it is declared, for messages: `configure.web[2]`, `roles.nginx.resources[0]`. */
+  readonly origin: string;
+  /** Template variables: the host's, then the role's, then the resource's own. */
+  readonly vars: Readonly<Record<string, string>>;
+}
+
+/** The host part of a definition. */
+export interface HostsDefinition {
+  readonly hosts: Readonly<Record<string, HostSpec>>;
+  readonly ssh: SshSettings;
+  /** What each host must be, in order: `all`, then its groups in order, then its own. */
+  readonly resources: Readonly<Record<string, readonly HostResourceDecl[]>>;
+}

@@ -4,6 +4,27 @@
  */
 export type { Diagnostic, FormatOptions } from "./errors.js";
 export { SpecError } from "./errors.js";
+export { resourceIdentity } from "./host-identity.js";
+export type {
+  CommandResource,
+  DirectoryResource,
+  FileResource,
+  GroupResource,
+  HostModuleName,
+  HostResource,
+  HostResourceDecl,
+  HostSpec,
+  HostsDefinition,
+  LineInFileResource,
+  LocalHost,
+  PackageResource,
+  ServiceResource,
+  SshHost,
+  SshSettings,
+  SymlinkResource,
+  SysctlResource,
+  UserResource,
+} from "./host-model.js";
 export { expandVariables } from "./interpolate.js";
 export { editorJsonSchema } from "./json-schema.js";
 export { loadDefinition, type ParseOptions, parseDefinition } from "./loader.js";

@@ -1,3 +1,5 @@
+import type { HostsDefinition } from "./host-model.js";
+
 /**
  * The typed, validated, immutable form of a definition. Everything after spec/ works on
  * these types, never on raw YAML. Durations are milliseconds, paths are absolute.
@@ -141,4 +143,6 @@ export interface Definition {
   readonly environments: readonly string[];
   /** The environment this definition was built for: its runtime and overrides are applied. */
   readonly environment?: string;
+  /** Hosts, how they are reached, and what each must be. */
+  readonly hosts: HostsDefinition;
 }

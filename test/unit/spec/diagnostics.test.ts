@@ -128,14 +128,14 @@ describe("a definition with an unknown key", () => {
   });
 
   it("at the top level, mentions that x- keys are free for anchors when nothing is close", () => {
-    const text = yaml("hosts:", "  - db1", "apps: {}");
+    const text = yaml("servers:", "  - db1", "apps: {}");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] hosts is not a valid key; valid keys at the top level are project, apps, environments and registry",
+        "error[spec.unknown_key] servers is not a valid key; valid keys at the top level are project, apps, environments, hosts, ssh, configure, roles and registry",
         " --> baton.yaml:1:1",
         "  |",
-        "1 | hosts:",
-        "  | ^^^^^",
+        "1 | servers:",
+        "  | ^^^^^^^",
         " hint: top-level keys starting with `x-` are ignored (for YAML anchors)",
         "",
         "1 error in baton.yaml; nothing was applied",
