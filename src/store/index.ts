@@ -1,4 +1,5 @@
 export { StateError, type StateErrorCode } from "./errors.js";
+export type { AppliedHostResource, HostStore, StoredFacts } from "./host-store.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";
 export type {
   DesiredRelease,

@@ -189,6 +189,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 5,
+    name: "hosts",
+    up: `
+      -- What Baton put on each host, resource by resource: when the definition stops
+      -- declaring one, this is what its removal is planned from (Ansible forgets it).
+      CREATE TABLE host_resources (
+        host        TEXT    NOT NULL,
+        module      TEXT    NOT NULL,
+        identity    TEXT    NOT NULL,
+        spec        TEXT    NOT NULL CHECK (json_valid(spec)),
+        applied_at  INTEGER NOT NULL,
+        PRIMARY KEY (host, module, identity)
+      ) STRICT;
+
+      -- The last facts gathered from each host, and when.
+      CREATE TABLE host_facts (
+        host        TEXT    PRIMARY KEY,
+        facts       TEXT    NOT NULL CHECK (json_valid(facts)),
+        gathered_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

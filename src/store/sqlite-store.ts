@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { StateError } from "./errors.js";
+import { HostStore } from "./host-store.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { ReleaseStore } from "./release-store.js";
 import { RolloutStore } from "./rollout-store.js";
@@ -93,6 +94,8 @@ export class SqliteStore {
   readonly rollouts: RolloutStore;
   /** Releases of built apps and the release each app is deployed at. */
   readonly releases: ReleaseStore;
+  /** What was applied to each host, and its last facts. */
+  readonly hosts: HostStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -105,6 +108,7 @@ export class SqliteStore {
     this.stmt = prepareStatements(db);
     this.rollouts = new RolloutStore(db, now);
     this.releases = new ReleaseStore(db, now);
+    this.hosts = new HostStore(db, now);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 
