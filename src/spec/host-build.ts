@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type {
+  HostEnvironment,
   HostResource,
   HostResourceDecl,
   HostSpec,
@@ -35,12 +36,28 @@ export interface HostBuildContext {
 
 type Scalar = string | number | boolean;
 
+/** How often the controller looks for drift on an environment's hosts, unless it says. */
+const DRIFT_INTERVAL = "5m";
+
 export function buildHosts(
   input: {
     hosts?: HostsInput | undefined;
     ssh?: SshInput | undefined;
     configure?: ConfigureInput | undefined;
     roles?: RolesInput | undefined;
+    environments?:
+      | Record<
+          string,
+          {
+            require?:
+              | { os?: string | undefined; packages?: Record<string, string> | undefined }
+              | undefined;
+            heal?: boolean | undefined;
+            driftInterval?: string | undefined;
+          }
+        >
+      | undefined;
+    parity?: { allow?: string[] | undefined } | undefined;
   },
   ctx: HostBuildContext,
 ): HostsDefinition {
@@ -111,7 +128,22 @@ export function buildHosts(
     }
     resources[host.name] = list;
   }
-  return { hosts, ssh: settings, resources };
+  const environments: Record<string, HostEnvironment> = {};
+  for (const [name, env] of Object.entries(input.environments ?? {})) {
+    environments[name] = {
+      ...(env.require === undefined
+        ? {}
+        : {
+            require: {
+              ...(env.require.os === undefined ? {} : { os: env.require.os }),
+              packages: env.require.packages ?? {},
+            },
+          }),
+      heal: env.heal ?? false,
+      driftIntervalMs: parseDuration(env.driftInterval ?? DRIFT_INTERVAL) ?? 300_000,
+    };
+  }
+  return { hosts, ssh: settings, resources, environments, parityAllow: input.parity?.allow ?? [] };
 
   function declare(
     item: ResourceItemInput,

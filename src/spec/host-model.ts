@@ -177,10 +177,28 @@ export interface HostResourceDecl {
   readonly vars: Readonly<Record<string, string>>;
 }
 
+export interface HostRequirements {
+  /** `<ID>-<VERSION_ID>`, e.g. debian-12. */
+  readonly os?: string;
+  /** Package → version constraint (`>=1.22`). */
+  readonly packages: Readonly<Record<string, string>>;
+}
+
+/** What an environment says about its hosts. */
+export interface HostEnvironment {
+  readonly require?: HostRequirements;
+  readonly heal: boolean;
+  readonly driftIntervalMs: number;
+}
+
 /** The host part of a definition. */
 export interface HostsDefinition {
   readonly hosts: Readonly<Record<string, HostSpec>>;
   readonly ssh: SshSettings;
   /** What each host must be, in order: `all`, then its groups in order, then its own. */
   readonly resources: Readonly<Record<string, readonly HostResourceDecl[]>>;
+  /** By environment name (`environments:`), for the hosts whose `env` it is. */
+  readonly environments: Readonly<Record<string, HostEnvironment>>;
+  /** Differences `baton parity` does not show (`parity.allow`). */
+  readonly parityAllow: readonly string[];
 }

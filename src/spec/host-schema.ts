@@ -456,6 +456,61 @@ export const rolesSchema = documented(
   { expected: "a mapping of role names to roles", example: { web: { resources: [] } } },
 ).optional();
 
+/** What an environment says about its hosts: requirements, drift checks, healing. */
+export const environmentHostFields = {
+  require: documented(
+    z.strictObject({
+      os: documented(
+        z.string().regex(/^[a-z0-9]+-[0-9.]+$/),
+        "The OS every host of the environment runs, as `<ID>-<VERSION_ID>` of /etc/os-release.",
+        { expected: "an OS such as debian-12", example: "debian-12" },
+      ).optional(),
+      packages: documented(
+        z.record(
+          z.string(),
+          documented(
+            z.string().regex(/^\s*(>=|<=|>>|<<|>|<|==?)?\s*\S+\s*$/),
+            "A Debian version constraint: `>=1.22`, `<<2`, or an exact version.",
+            { expected: "a version constraint such as >=1.22", example: ">=1.22" },
+          ),
+        ),
+        "Packages every host must have, with a version constraint (`>=1.22`, `<<2`, an exact version).",
+        {
+          expected: "a mapping of package names to version constraints",
+          example: { nginx: ">=1.22" },
+        },
+      ).optional(),
+    }),
+    "What every host of this environment must offer; `plan` and `drift` check it.",
+    {
+      expected: "a mapping with `os` and/or `packages`",
+      example: { os: "debian-12", packages: { nginx: ">=1.22" } },
+    },
+  ).optional(),
+  heal: documented(
+    z.boolean(),
+    "Drift found on this environment's hosts by the controller is corrected (applied), not only reported.",
+    { expected: "true or false", example: true },
+  ).optional(),
+  driftInterval: duration(
+    "How often the controller checks this environment's hosts for drift (5m).",
+    "5m",
+  ).optional(),
+};
+
+export const paritySchema = documented(
+  z.strictObject({
+    allow: documented(
+      z.array(z.string().min(1)),
+      "Differences between environments the team accepts, hidden from `baton parity`: " +
+        "`kernel`, `os`, `package:NAME`, `library:NAME`, `driver:NAME`, `sysctl:KEY` (`*` matches any text).",
+      { expected: "a list of patterns", example: ["kernel", "package:linux-image-*"] },
+    ).optional(),
+  }),
+  "How `baton parity` compares environments.",
+  { expected: "a mapping with `allow`", example: { allow: ["kernel"] } },
+).optional();
+
 type Scalar = string | number | boolean;
 type ModuleInputs = { [K in keyof typeof modules]: z.output<(typeof modules)[K]> };
 export type RoleUseInput = string | { name: string; vars?: Record<string, Scalar> | undefined };

@@ -10,7 +10,14 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { configureSchema, hostsSchema, rolesSchema, sshSchema } from "./host-schema.js";
+import {
+  configureSchema,
+  environmentHostFields,
+  hostsSchema,
+  paritySchema,
+  rolesSchema,
+  sshSchema,
+} from "./host-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
 import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
 
@@ -467,6 +474,7 @@ const environment = documented(
       "What this environment changes in the definition (an overlay).",
       { expected: "a mapping with `apps`", example: { apps: { web: { replicas: 4 } } } },
     ).optional(),
+    ...environmentHostFields,
   }),
   "One environment: its runtime and its overrides.",
   { expected: "a mapping with `runtime` and/or `overrides`", example: { runtime: "docker" } },
@@ -504,6 +512,7 @@ export const definitionSchema = documented(
     ssh: sshSchema,
     configure: configureSchema,
     roles: rolesSchema,
+    parity: paritySchema,
     registry: documented(
       z.string().regex(REGISTRY_PATTERN),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
