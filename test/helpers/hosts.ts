@@ -192,7 +192,12 @@ export async function rekeyHost(host: TestHost): Promise<string> {
 /** Waits until sshd's banner comes back on the published port (docker-proxy accepts earlier). */
 async function waitForSsh(container: string, port: number, timeoutMs: number): Promise<void> {
   try {
-    await eventually(`${container} answers SSH on 127.0.0.1:${port}`, () => banner(port), Boolean, timeoutMs);
+    await eventually(
+      `${container} answers SSH on 127.0.0.1:${port}`,
+      () => banner(port),
+      Boolean,
+      timeoutMs,
+    );
   } catch (error) {
     const logs = await docker(["logs", "--tail", "20", container]).catch(() => "");
     throw new Error(`${(error as Error).message}\ncontainer log:\n${logs}`);
