@@ -4,7 +4,8 @@
  * through the agent (`ssh-add KEY`), never read here.
  */
 import { readFileSync } from "node:fs";
-import { utils } from "ssh2";
+// ssh2 is CommonJS: its named exports are reached through the default one.
+import ssh2 from "ssh2";
 import { TransportError } from "../transport.js";
 
 export interface Identity {
@@ -40,7 +41,7 @@ export function loadIdentity(
       "set ssh.identityFile to an existing private key (e.g. ~/.ssh/id_ed25519), readable by this user",
     );
   }
-  const parsed = utils.parseKey(text);
+  const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error) {
     const encrypted = /passphrase/i.test(parsed.message);
     if (encrypted && withAgent) {

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { type Algorithms, Client, type ServerHostKeyAlgorithm } from "ssh2";
+// ssh2 is CommonJS: its named exports are reached through the default one.
+import ssh2, { type Algorithms, type Client, type ServerHostKeyAlgorithm } from "ssh2";
 import type { HostSpec, SshHost, SshSettings } from "../../spec/host-model.js";
 import { type Transport, TransportError } from "../transport.js";
 import { checkHostKey, recordedKeyTypes } from "./host-key-check.js";
@@ -151,7 +152,7 @@ function openClient(
   sock: Readable | undefined,
 ): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let refusedKey: TransportError | undefined;
     const fail = (error: Error & { level?: string; code?: string }): void => {
       client.end();
@@ -159,6 +160,8 @@ function openClient(
     };
     client.once("ready", () => {
       client.removeListener("error", fail);
+      // Commands are small request/answer exchanges: Nagle's delay would add to each.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.once("error", fail);

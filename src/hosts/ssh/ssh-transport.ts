@@ -16,8 +16,13 @@ import {
   type WriteOptions,
 } from "../transport.js";
 
-/** sshd's MaxSessions is 10 by default; a channel more is refused, so we queue instead. */
-const MAX_CHANNELS = 8;
+/**
+ * sshd's MaxSessions is 10 by default and a channel more is refused, so commands queue here.
+ * sshd frees a finished session slightly after telling us it closed, hence the margin (and
+ * the retry in openChannel).
+ */
+const MAX_CHANNELS = 6;
+const OPEN_ATTEMPTS = 8;
 
 export class SshTransport implements Transport {
   private active = 0;
@@ -43,10 +48,17 @@ export class SshTransport implements Transport {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = quoteArgv(this.become ? ["sudo", "-n", "--", ...argv] : argv);
+    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
+    // sshd cannot signal a root login's commands (no privilege separation then), and closing
+    // the channel leaves the command running: coreutils' timeout on the host kills it just
+    // after our own deadline. Under sudo, so that it may kill what runs as root.
+    const backstop = ["timeout", "-s", "KILL", `${(timeoutMs + 1000) / 1000}s`];
+    const command = quoteArgv(
+      this.become ? ["sudo", "-n", "--", ...backstop, ...argv] : [...backstop, ...argv],
+    );
     await this.acquire();
     try {
-      return await this.run(command, argv, options);
+      return await this.run(command, argv, timeoutMs, options.stdin);
     } finally {
       this.release();
     }
@@ -80,33 +92,51 @@ export class SshTransport implements Transport {
     );
   }
 
-  private run(command: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  private run(
+    command: string,
+    argv: readonly string[],
+    timeoutMs: number,
+    stdin: string | Buffer | undefined,
+  ): Promise<ExecResult> {
     if (this.closing !== undefined) return Promise.reject(this.closedError("closed by Baton"));
     if (this.lost !== undefined) return Promise.reject(this.closedError(this.lost.message));
-    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (error, channel) => {
-        if (error) {
-          reject(this.closedError(`no channel for ${argv[0]}: ${error.message}`));
-          return;
+    return this.openChannel(command, argv).then(
+      (channel) =>
+        new Promise((resolve, reject) => {
+          collect(channel, timeoutMs, stdin).then(
+            (result) => resolve(result),
+            (failure: unknown) => {
+              if (failure === TIMED_OUT) {
+                reject(
+                  new TransportError(
+                    "transport.timeout",
+                    this.host,
+                    `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
+                    "raise ssh.commandTimeoutMs if the command is just slow",
+                  ),
+                );
+              } else reject(this.closedError(`${argv[0]} ended without an exit status`));
+            },
+          );
+        }),
+    );
+  }
+
+  private async openChannel(command: string, argv: readonly string[]): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => {
+          this.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+        });
+      } catch (error) {
+        const refused = /open failed|administratively prohibited/i.test((error as Error).message);
+        if (!refused || attempt >= OPEN_ATTEMPTS || this.lost !== undefined) {
+          throw this.closedError(`no channel for ${argv[0]}: ${(error as Error).message}`);
         }
-        collect(channel, timeoutMs, options.stdin).then(
-          (result) => resolve(result),
-          (failure: unknown) => {
-            if (failure === TIMED_OUT) {
-              reject(
-                new TransportError(
-                  "transport.timeout",
-                  this.host,
-                  `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
-                  "raise ssh.commandTimeoutMs if the command is just slow",
-                ),
-              );
-            } else reject(this.closedError(`${argv[0]} ended without an exit status`));
-          },
-        );
-      });
-    });
+        // The refusal is sshd's session limit, briefly exceeded while it frees finished ones.
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
   }
 
   private async acquire(): Promise<void> {
@@ -139,29 +169,57 @@ function collect(
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      // sshd (OpenSSH ≥ 7.9) delivers the signal; closing the channel alone would leave a
-      // command that reads no stdin running on the host.
-      try {
-        channel.signal("KILL");
-      } catch {
-        // the channel may already be closing
-      }
+      // For a non-root login sshd delivers the signal at once (root's commands are left to
+      // the timeout backstop). sshd closes the channel only once the command is gone: the
+      // caller does not wait for that.
+      sendKill(channel);
       channel.close();
+      reject(TIMED_OUT);
     }, timeoutMs);
     channel.on("data", (chunk: Buffer) => stdout.push(chunk));
     channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     channel.on("exit", (exitCode: number | null, signal?: string) => {
       if (exitCode !== null) code = exitCode;
-      else code = 128 + (constants.signals[`SIG${signal}` as NodeJS.Signals] ?? 0);
+      else {
+        // ssh2 reports `SIGTERM`; the protocol carries `TERM`.
+        const name = (signal ?? "").replace(/^(SIG)?/, "SIG") as NodeJS.Signals;
+        code = 128 + (constants.signals[name] ?? 0);
+      }
     });
     channel.on("close", () => {
       clearTimeout(timer);
-      if (timedOut) reject(TIMED_OUT);
-      else if (code === undefined) reject(new Error("no exit status"));
+      if (timedOut) return;
+      if (code === undefined) reject(new Error("no exit status"));
       else resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
     });
     channel.end(stdin);
   });
+}
+
+/**
+ * ssh2's `channel.signal()` sends nothing once our side of the channel is ended (stdin
+ * closed), which is how every command here runs; the protocol layer underneath sends the
+ * request regardless, so it is called directly. sshd (OpenSSH ≥ 7.9) then kills the
+ * command's process group.
+ */
+function sendKill(channel: ClientChannel): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+  };
+  const id = internals.outgoing?.id;
+  const protocol = internals._client?._protocol;
+  if (
+    id === undefined ||
+    (internals.outgoing?.state !== "open" && internals.outgoing?.state !== "eof") ||
+    protocol?.signal === undefined
+  )
+    return;
+  try {
+    protocol.signal(id, "KILL");
+  } catch {
+    // the connection is going away: nothing left to kill through it
+  }
 }
 
 /** Ends the connection and waits until its socket is closed. */
