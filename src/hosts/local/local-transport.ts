@@ -47,13 +47,27 @@ export class LocalTransport implements Transport {
     if (command === undefined) return Promise.reject(new Error("an empty command"));
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+      // Its own process group, so a timeout kills what it started too (a shell's children
+      // would otherwise keep running, and keep its output open).
+      const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGKILL");
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+        reject(
+          new TransportError(
+            "transport.timeout",
+            this.host,
+            `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
+            "raise ssh.commandTimeoutMs if the command is just slow",
+          ),
+        );
       }, timeoutMs);
       child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
@@ -73,17 +87,7 @@ export class LocalTransport implements Transport {
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        if (timedOut) {
-          reject(
-            new TransportError(
-              "transport.timeout",
-              this.host,
-              `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
-              "raise ssh.commandTimeoutMs if the command is just slow",
-            ),
-          );
-          return;
-        }
+        if (timedOut) return;
         const exit = code ?? 128 + (signal !== null ? constants.signals[signal] : 0);
         resolve({ code: exit, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
       });

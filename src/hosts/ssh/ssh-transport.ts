@@ -100,38 +100,45 @@ export class SshTransport implements Transport {
   ): Promise<ExecResult> {
     if (this.closing !== undefined) return Promise.reject(this.closedError("closed by Baton"));
     if (this.lost !== undefined) return Promise.reject(this.closedError(this.lost.message));
-    return this.openChannel(command, argv).then(
-      (channel) =>
-        new Promise((resolve, reject) => {
-          collect(channel, timeoutMs, stdin).then(
-            (result) => resolve(result),
-            (failure: unknown) => {
-              if (failure === TIMED_OUT) {
-                reject(
-                  new TransportError(
-                    "transport.timeout",
-                    this.host,
-                    `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
-                    "raise ssh.commandTimeoutMs if the command is just slow",
-                  ),
-                );
-              } else reject(this.closedError(`${argv[0]} ended without an exit status`));
-            },
-          );
-        }),
-    );
+    return this.execChannel(command, argv, timeoutMs, stdin).catch((failure: unknown) => {
+      if (failure === TIMED_OUT) {
+        throw new TransportError(
+          "transport.timeout",
+          this.host,
+          `${argv.join(" ").slice(0, 200)} did not finish on ${this.host} within ${timeoutMs} ms`,
+          "raise ssh.commandTimeoutMs if the command is just slow",
+        );
+      }
+      if (failure instanceof TransportError) throw failure;
+      const detail = failure instanceof Error ? `: ${failure.message}` : "";
+      throw this.closedError(`${argv[0]} ended without an exit status${detail}`);
+    });
   }
 
-  private async openChannel(command: string, argv: readonly string[]): Promise<ClientChannel> {
+  private async execChannel(
+    command: string,
+    argv: readonly string[],
+    timeoutMs: number,
+    stdin: string | Buffer | undefined,
+  ): Promise<ExecResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => {
-          this.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+        // collect() is attached inside the callback, synchronously: a quick command's
+        // output, exit status and close can arrive in the same packet batch as the channel,
+        // and an `exit` emitted before a listener exists is lost.
+        return await new Promise<ExecResult>((resolve, reject) => {
+          this.client.exec(command, (error, channel) => {
+            if (error) reject(error);
+            else collect(channel, timeoutMs, stdin).then(resolve, reject);
+          });
         });
       } catch (error) {
-        const refused = /open failed|administratively prohibited/i.test((error as Error).message);
+        if (error === TIMED_OUT || error instanceof TransportError) throw error;
+        if (error instanceof NoExitStatus) throw error;
+        const message = (error as Error).message;
+        const refused = /open failed|administratively prohibited/i.test(message);
         if (!refused || attempt >= OPEN_ATTEMPTS || this.lost !== undefined) {
-          throw this.closedError(`no channel for ${argv[0]}: ${(error as Error).message}`);
+          throw this.closedError(`no channel for ${argv[0]}: ${message}`);
         }
         // The refusal is sshd's session limit, briefly exceeded while it frees finished ones.
         await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
@@ -155,6 +162,9 @@ export class SshTransport implements Transport {
 }
 
 const TIMED_OUT = Symbol("timed out");
+
+/** The channel closed without the command's exit status (the connection went away). */
+class NoExitStatus extends Error {}
 
 /** Reads the channel to its end; rejects with TIMED_OUT (after killing it) or without a status. */
 function collect(
@@ -189,8 +199,12 @@ function collect(
     channel.on("close", () => {
       clearTimeout(timer);
       if (timedOut) return;
-      if (code === undefined) reject(new Error("no exit status"));
-      else resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
+      if (code === undefined) {
+        const said = Buffer.concat(stderr).toString("utf8").trim().slice(0, 300);
+        reject(
+          new NoExitStatus(said === "" ? "no exit status" : `no exit status; stderr: ${said}`),
+        );
+      } else resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
     });
     channel.end(stdin);
   });
