@@ -1,5 +1,7 @@
+import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -293,6 +295,29 @@ describe("the SSH transport on real Debian hosts", () => {
       "ssh.no_identity",
     );
     expect(error.hint).toContain(`ssh-add ${locked}`);
+  });
+
+  it("logs in with the agent's key when no identity file is set", async () => {
+    const socket = join(test.dir, "agent.sock");
+    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+    try {
+      await eventually("ssh-agent listens", () => existsSync(socket), Boolean, 20_000);
+      execFileSync("ssh-add", ["-q", test.identityFile], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        stdio: "ignore",
+      });
+      const { identityFile: _unused, ...withoutKey } = settings;
+      const transport = await connectSsh(inventoryHost(test.hosts[0] as TestHost), withoutKey, {
+        agent: socket,
+      });
+      try {
+        expect((await transport.exec(["id", "-un"])).stdout.toString().trim()).toBe("root");
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      if (agent.pid !== undefined) process.kill(agent.pid, "SIGTERM");
+    }
   });
 
   it("reaches a host through a jump host", async () => {
