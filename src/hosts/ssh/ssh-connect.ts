@@ -160,6 +160,10 @@ function openClient(
     };
     client.once("ready", () => {
       client.removeListener("error", fail);
+      // From now on a failure shows as the connection closing, which its transport (or, for
+      // a jump host, the connection tunnelled through it) reports; an unheard 'error' event
+      // would end the process.
+      client.on("error", () => {});
       // Commands are small request/answer exchanges: Nagle's delay would add to each.
       client.setNoDelay(true);
       resolve(client);
