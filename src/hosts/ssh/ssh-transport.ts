@@ -19,7 +19,7 @@ import {
 /**
  * sshd's MaxSessions is 10 by default and a channel more is refused, so commands queue here.
  * sshd frees a finished session slightly after telling us it closed, hence the margin (and
- * the retry in openChannel).
+ * the retry in execChannel).
  */
 const MAX_CHANNELS = 6;
 const OPEN_ATTEMPTS = 8;
