@@ -355,3 +355,33 @@ function parsePasswd(text: string): UserFact[] {
     return [{ name, uid: Number(uid), gid: Number(gid), home: home ?? "", shell: shell ?? "" }];
   });
 }
+
+/** `<ID>-<VERSION_ID>` (`debian-12`): how environments' `require: { os }` and parity name an OS. */
+export function osName(facts: HostFacts): string {
+  return `${facts.os.id}-${facts.os.version}`;
+}
+
+/**
+ * The facts as parity and environment requirements compare them (ParityFacts and
+ * RequirementFacts of parity.ts / requirements.ts): the OS by name, each library by where
+ * it resolves, kernel modules as drivers.
+ */
+export function comparableFacts(facts: HostFacts): {
+  readonly os: string;
+  readonly kernel: string;
+  readonly packages: Readonly<Record<string, string>>;
+  readonly libraries: Readonly<Record<string, string>>;
+  readonly drivers: readonly string[];
+  readonly sysctl: Readonly<Record<string, string>>;
+} {
+  return {
+    os: osName(facts),
+    kernel: facts.kernel,
+    packages: facts.packages,
+    libraries: Object.fromEntries(
+      Object.entries(facts.libraries).map(([name, paths]) => [name, [...paths].sort().join(" ")]),
+    ),
+    drivers: facts.modules,
+    sysctl: facts.sysctl,
+  };
+}

@@ -1,5 +1,5 @@
 export { type Exec, readFileByExec, statByExec, writeFileByExec } from "./exec-file-ops.js";
-export { gatherFacts, type HostFacts, parseFacts } from "./facts.js";
+export { comparableFacts, gatherFacts, type HostFacts, osName, parseFacts } from "./facts.js";
 export { connectHost, type HostOutcome, withHosts } from "./host-pool.js";
 export { LocalTransport, type LocalTransportOptions } from "./local/local-transport.js";
 export { checkHostKey } from "./ssh/host-key-check.js";

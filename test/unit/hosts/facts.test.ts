@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseFacts, parseOsRelease, splitParts } from "../../../src/hosts/facts.js";
+import {
+  comparableFacts,
+  osName,
+  parseFacts,
+  parseOsRelease,
+  splitParts,
+} from "../../../src/hosts/facts.js";
 
 // Captured from a test host (Debian 12 container) with this boundary, then trimmed; the two
 // /proc/modules lines were added (a container shows none) and one `rc` package line.
@@ -61,6 +67,15 @@ describe("parseFacts", () => {
     expect(facts.systemd).toBe(false);
     expect(facts.sysctl["kernel.randomize_va_space"]).toBe("2");
     expect(Object.keys(facts.sysctl)).toContain("net.ipv4.ip_forward");
+  });
+
+  it("gives the view parity and requirements compare", () => {
+    expect(osName(facts)).toBe("debian-12");
+    const comparable = comparableFacts(facts);
+    expect(comparable.os).toBe("debian-12");
+    expect(comparable.libraries["libz.so.1"]).toBe("/lib/x86_64-linux-gnu/libz.so.1");
+    expect(comparable.drivers).toEqual(["br_netfilter", "overlay"]);
+    expect(comparable.packages["openssh-server"]).toBe("1:9.2p1-2+deb12u10");
   });
 
   it("ignores a line that looks like a marker but lacks the boundary", () => {
