@@ -1,0 +1,164 @@
+/**
+ * The scripts that carry a host's whole observe or apply in one round trip, and the parsers
+ * of what they print. A script goes to `sh -s` on its stdin: every command in it is an argv
+ * quoted by `quoteArgv`, run in a subshell (so that `exit` or `cd` in a user's command ends
+ * only that command) with its stdin from /dev/null or its own here-document (so that it cannot
+ * read the rest of the script). Output is framed by lines holding a random boundary that no
+ * command can know in advance; the parsers read nothing but what lies between them.
+ */
+import { randomBytes } from "node:crypto";
+import type { ApplyStep, ProbeResult } from "./modules/module.js";
+import { quoteArgv } from "./quote.js";
+
+/** What is kept of a command's stderr (its end: where errors are). */
+export const STDERR_LIMIT = 4096;
+/** What is kept of a failed step's stdout. */
+export const STDOUT_LIMIT = 2048;
+/**
+ * Ends the here-document that carries a step's input as base64: a `-` cannot occur in
+ * base64, so no line of the input can end it early.
+ */
+export const INPUT_END = "BATON-INPUT-END";
+
+export function newBoundary(): string {
+  return `BATON-${randomBytes(16).toString("hex")}`;
+}
+
+/** Temporary files for the commands' output, removed however the script ends. */
+function prologue(names: readonly string[]): string[] {
+  return [
+    ...names.map((name) => `${name}=$(mktemp) || exit 111`),
+    `trap 'rm -f ${names.map((name) => `"$${name}"`).join(" ")}' EXIT`,
+  ];
+}
+
+function marker(boundary: string, tag: string): string {
+  return `printf '\\n%s %s\\n' '${boundary}' "${tag}"`;
+}
+
+/**
+ * Runs every probe and prints, for each: `\n<B> O <i>\n` stdout `\n<B> E <code>\n` stderr
+ * (its last STDERR_LIMIT bytes); then `\n<B> END\n`.
+ */
+export function observeScript(probes: readonly (readonly string[])[], boundary: string): string {
+  const lines = prologue(["e"]);
+  probes.forEach((argv, index) => {
+    lines.push(
+      marker(boundary, `O ${index}`),
+      `( ${quoteArgv(argv)} ) </dev/null 2>"$e"`,
+      "c=$?",
+      marker(boundary, "E $c"),
+      `if [ -s "$e" ]; then tail -c ${STDERR_LIMIT} "$e"; fi`,
+    );
+  });
+  lines.push(marker(boundary, "END"));
+  return `${lines.join("\n")}\n`;
+}
+
+/** The parts of a framed output: each tag with the bytes that follow it up to the next. */
+function frames(output: Buffer, boundary: string): { tag: string; body: string }[] {
+  const separator = Buffer.from(`\n${boundary} `);
+  const parts: { tag: string; body: string }[] = [];
+  let at = output.indexOf(separator);
+  while (at >= 0) {
+    const start = at + separator.length;
+    const newline = output.indexOf(10, start);
+    if (newline < 0) break;
+    const next = output.indexOf(separator, newline + 1);
+    const end = next < 0 ? output.length : next;
+    parts.push({
+      tag: output.subarray(start, newline).toString("utf8"),
+      body: output.subarray(newline + 1, end).toString("utf8"),
+    });
+    at = next;
+  }
+  return parts;
+}
+
+export interface ObserveOutput {
+  /** By the probe's index in the script; a probe the script never reached is missing. */
+  readonly results: ReadonlyMap<number, ProbeResult>;
+  /** The script ran to its end. */
+  readonly complete: boolean;
+}
+
+export function parseObserveOutput(output: Buffer, boundary: string): ObserveOutput {
+  const results = new Map<number, ProbeResult>();
+  let complete = false;
+  let current: { index: number; stdout: string } | undefined;
+  for (const { tag, body } of frames(output, boundary)) {
+    const [kind, value] = tag.split(" ");
+    if (kind === "O") current = { index: Number(value), stdout: body };
+    else if (kind === "E" && current !== undefined) {
+      results.set(current.index, { code: Number(value), stdout: current.stdout, stderr: body });
+      current = undefined;
+    } else if (kind === "END") complete = true;
+  }
+  return { results, complete };
+}
+
+/** base64 in lines of 76, as `base64` writes it. */
+function base64Lines(input: string | Buffer): string {
+  const encoded = Buffer.from(input).toString("base64");
+  const lines: string[] = [];
+  for (let at = 0; at < encoded.length; at += 76) lines.push(encoded.slice(at, at + 76));
+  return lines.join("\n");
+}
+
+/**
+ * Runs the steps in order and stops at the first that fails. Prints `\n<B> S <i>\n` before
+ * each step; for a failure `\n<B> F <code>\n` stderr `\n<B> O\n` stdout; then `\n<B> END\n`.
+ */
+export function applyScript(steps: readonly ApplyStep[], boundary: string): string {
+  const lines = prologue(["e", "o"]);
+  steps.forEach((step, index) => {
+    lines.push(marker(boundary, `S ${index}`));
+    const command = `( ${quoteArgv(step.argv)} ) >"$o" 2>"$e"`;
+    if (step.input === undefined) lines.push(`${command} </dev/null`);
+    else lines.push(`base64 -d <<'${INPUT_END}' | ${command}`, base64Lines(step.input), INPUT_END);
+    lines.push(
+      "c=$?",
+      'if [ "$c" -ne 0 ]; then',
+      `  ${marker(boundary, "F $c")}`,
+      `  tail -c ${STDERR_LIMIT} "$e"`,
+      `  ${marker(boundary, "O")}`,
+      `  tail -c ${STDOUT_LIMIT} "$o"`,
+      `  ${marker(boundary, "END")}`,
+      "  exit 0",
+      "fi",
+    );
+  });
+  lines.push(marker(boundary, "END"));
+  return `${lines.join("\n")}\n`;
+}
+
+export interface ApplyOutput {
+  /** Steps that ran and succeeded: every step before `failed` (or the last one started). */
+  readonly succeeded: number;
+  /** The step that failed, with its exit code and output. */
+  readonly failed?: {
+    readonly index: number;
+    readonly code: number;
+    readonly stderr: string;
+    readonly stdout: string;
+  };
+  /** The script ran to its end (false: the connection or the shell died mid-way). */
+  readonly complete: boolean;
+}
+
+export function parseApplyOutput(output: Buffer, boundary: string): ApplyOutput {
+  let started = -1;
+  let failed: ApplyOutput["failed"];
+  let complete = false;
+  for (const { tag, body } of frames(output, boundary)) {
+    const [kind, value] = tag.split(" ");
+    if (kind === "S") started = Number(value);
+    else if (kind === "F")
+      failed = { index: started, code: Number(value), stderr: body, stdout: "" };
+    else if (kind === "O" && failed !== undefined) failed = { ...failed, stdout: body };
+    else if (kind === "END") complete = true;
+  }
+  if (failed !== undefined) return { succeeded: failed.index, failed, complete };
+  // Without END, the step last started never said how it ended.
+  return { succeeded: complete ? started + 1 : Math.max(0, started), complete };
+}
