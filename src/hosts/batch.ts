@@ -125,7 +125,11 @@ function describeFailure(
   failed: { code: number; stderr: string; stdout: string },
 ): string {
   const output = (failed.stderr.trim() || failed.stdout.trim()).split("\n").slice(-20).join("\n");
-  return `${step.argv.join(" ")} exited ${failed.code}${output ? `: ${output}` : ""}`;
+  // A step's inline script says nothing to a reader of the error: its arguments do.
+  const command = step.argv
+    .map((arg) => (arg.includes("\n") || arg.length > 80 ? "…" : arg))
+    .join(" ");
+  return `${command} exited ${failed.code}${output ? `: ${output}` : ""}`;
 }
 
 /** Runs the units' steps in one exec; each unit's keys get the unit's outcome. */

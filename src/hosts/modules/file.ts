@@ -19,13 +19,13 @@ import {
 } from "./path-state.js";
 import { unifiedDiff } from "./unified-diff.js";
 
-/** $1 path, $2 the wanted sha256, $3 "secret" to never send the content. */
+/** $1 path, $2 the wanted sha256, $3 "no-content" to never send the content (a secret). */
 const PROBE_SCRIPT = [
   `${STAT_SCRIPT} || exit`,
   'if [ ! -f "$1" ] || [ -L "$1" ]; then exit 0; fi',
   'h=$(sha256sum < "$1") || exit',
   'if [ "${h%% *}" = "$2" ]; then echo same',
-  'elif [ "$3" = secret ]; then echo differs',
+  'elif [ "$3" = no-content ]; then echo differs',
   'else echo content; base64 -w0 < "$1" || exit; echo; fi',
 ].join("\n");
 
@@ -83,6 +83,7 @@ function observe(results: ReadonlyMap<string, ProbeResult>): FileObservation {
   const facts = parseStatLine(lines[0] ?? "");
   if (facts?.type !== "file") return { facts, content: undefined };
   const verdict = lines[1];
+  if (verdict === undefined) return { facts, content: undefined };
   if (verdict === "same" || verdict === "differs") return { facts, content: verdict };
   if (verdict === "content") return { facts, content: Buffer.from(lines[2] ?? "", "base64") };
   throw new Error(`unexpected file probe output: ${JSON.stringify(lines.slice(0, 2))}`);
@@ -102,7 +103,8 @@ export const fileModule: HostModule<FileResource> = {
         "sh",
         resource.path,
         resource.state === "present" ? sha256(resource.content) : "-",
-        resource.secret ? "secret" : "",
+        // A secret's content never leaves the host; a file to remove needs none either.
+        resource.secret || resource.state === "absent" ? "no-content" : "",
       ],
     },
   ],
