@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ApplyStep, ProbeResult } from "./modules/module.js";
+import { isModuleScript } from "./modules/module-script.js";
 import { quoteArgv } from "./quote.js";
 
 /** What is kept of a command's stderr (its end: where errors are). */
@@ -24,11 +25,38 @@ export function newBoundary(): string {
   return `BATON-${randomBytes(16).toString("hex")}`;
 }
 
+/**
+ * Command lines for argvs; a module's own `sh -c SCRIPT sh ARGS…` becomes a call of a
+ * function defined once at the top (a fork instead of starting a new sh every time).
+ */
+class CommandLines {
+  private readonly functions = new Map<string, string>();
+
+  line(argv: readonly string[]): string {
+    const [shell, flag, script, name, ...args] = argv;
+    if (shell === "sh" && flag === "-c" && name === "sh" && script && isModuleScript(script)) {
+      let fn = this.functions.get(script);
+      if (fn === undefined) {
+        fn = `baton_fn${this.functions.size}`;
+        this.functions.set(script, fn);
+      }
+      return quoteArgv([fn, ...args]);
+    }
+    return quoteArgv(argv);
+  }
+
+  /** The definitions, to put before the first call. */
+  definitions(): string[] {
+    return [...this.functions].map(([script, fn]) => `${fn}() {\n${script}\n}`);
+  }
+}
+
 /** Temporary files for the commands' output, removed however the script ends. */
-function prologue(names: readonly string[]): string[] {
+function prologue(names: readonly string[], commands: CommandLines): string[] {
   return [
     ...names.map((name) => `${name}=$(mktemp) || exit 111`),
     `trap 'rm -f ${names.map((name) => `"$${name}"`).join(" ")}' EXIT`,
+    ...commands.definitions(),
   ];
 }
 
@@ -41,18 +69,19 @@ function marker(boundary: string, tag: string): string {
  * (its last STDERR_LIMIT bytes); then `\n<B> END\n`.
  */
 export function observeScript(probes: readonly (readonly string[])[], boundary: string): string {
-  const lines = prologue(["e"]);
+  const commands = new CommandLines();
+  const lines: string[] = [];
   probes.forEach((argv, index) => {
     lines.push(
       marker(boundary, `O ${index}`),
-      `( ${quoteArgv(argv)} ) </dev/null 2>"$e"`,
+      `( ${commands.line(argv)} ) </dev/null 2>"$e"`,
       "c=$?",
       marker(boundary, "E $c"),
       `if [ -s "$e" ]; then tail -c ${STDERR_LIMIT} "$e"; fi`,
     );
   });
   lines.push(marker(boundary, "END"));
-  return `${lines.join("\n")}\n`;
+  return `${[...prologue(["e"], commands), ...lines].join("\n")}\n`;
 }
 
 /** The parts of a framed output: each tag with the bytes that follow it up to the next. */
@@ -110,10 +139,11 @@ function base64Lines(input: string | Buffer): string {
  * each step; for a failure `\n<B> F <code>\n` stderr `\n<B> O\n` stdout; then `\n<B> END\n`.
  */
 export function applyScript(steps: readonly ApplyStep[], boundary: string): string {
-  const lines = prologue(["e", "o"]);
+  const commands = new CommandLines();
+  const lines: string[] = [];
   steps.forEach((step, index) => {
     lines.push(marker(boundary, `S ${index}`));
-    const command = `( ${quoteArgv(step.argv)} ) >"$o" 2>"$e"`;
+    const command = `( ${commands.line(step.argv)} ) >"$o" 2>"$e"`;
     if (step.input === undefined) lines.push(`${command} </dev/null`);
     else lines.push(`base64 -d <<'${INPUT_END}' | ${command}`, base64Lines(step.input), INPUT_END);
     lines.push(
@@ -129,7 +159,7 @@ export function applyScript(steps: readonly ApplyStep[], boundary: string): stri
     );
   });
   lines.push(marker(boundary, "END"));
-  return `${lines.join("\n")}\n`;
+  return `${[...prologue(["e", "o"], commands), ...lines].join("\n")}\n`;
 }
 
 export interface ApplyOutput {

@@ -1,10 +1,12 @@
 /** `directory`: made with its parents, given a mode and owner; removed only when empty. */
 import type { DirectoryResource } from "../../spec/host-model.js";
 import type { ApplyStep, HostModule } from "./module.js";
+import { moduleScript } from "./module-script.js";
 import {
   attributeChanges,
   attributeSteps,
   failStep,
+  normalizeMode,
   parseStatLine,
   probeLines,
   statProbeArgv,
@@ -14,13 +16,15 @@ import {
  * Baton never deletes what it did not make: a directory that still holds files fails its
  * removal with a message, rather than taking the files with it.
  */
-const REMOVE_SCRIPT = [
-  'if [ -n "$(ls -A -- "$1")" ]; then',
-  '  printf "%s is not empty: Baton removes only empty directories; empty it first, or mark it keep: true\\n" "$1" >&2',
-  "  exit 1",
-  "fi",
-  'rmdir -- "$1"',
-].join("\n");
+const REMOVE_SCRIPT = moduleScript(
+  [
+    'if [ -n "$(ls -A -- "$1")" ]; then',
+    '  printf "%s is not empty: Baton removes only empty directories; empty it first, or mark it keep: true\\n" "$1" >&2',
+    "  exit 1",
+    "fi",
+    'rmdir -- "$1"',
+  ].join("\n"),
+);
 
 export const directoryModule: HostModule<DirectoryResource> = {
   module: "directory",
@@ -54,11 +58,14 @@ export const directoryModule: HostModule<DirectoryResource> = {
         ),
       ];
     }
-    const steps: ApplyStep[] = [];
     if (changes.some((change) => change.field === "state")) {
-      steps.push({ argv: ["mkdir", "-p", "--", resource.path] });
+      // -m sets the new directory's own mode exactly (the umask aside): no chmod after.
+      const mode = resource.mode === undefined ? [] : ["-m", normalizeMode(resource.mode)];
+      const mkdir = { argv: ["mkdir", "-p", ...mode, "--", resource.path] };
+      const rest = changes.filter((change) => change.field !== "mode");
+      return [mkdir, ...attributeSteps(resource.path, rest, resource)];
     }
-    return [...steps, ...attributeSteps(resource.path, changes, resource)];
+    return attributeSteps(resource.path, changes, resource);
   },
 
   removal: (resource) => ({ ...resource, state: "absent" }),

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { FileResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 import {
   atomicWriteStep,
   attributeChanges,
@@ -20,14 +21,16 @@ import {
 import { unifiedDiff } from "./unified-diff.js";
 
 /** $1 path, $2 the wanted sha256, $3 "no-content" to never send the content (a secret). */
-const PROBE_SCRIPT = [
-  `${STAT_SCRIPT} || exit`,
-  'if [ ! -f "$1" ] || [ -L "$1" ]; then exit 0; fi',
-  'h=$(sha256sum < "$1") || exit',
-  'if [ "${h%% *}" = "$2" ]; then echo same',
-  'elif [ "$3" = no-content ]; then echo differs',
-  'else echo content; base64 -w0 < "$1" || exit; echo; fi',
-].join("\n");
+const PROBE_SCRIPT = moduleScript(
+  [
+    `${STAT_SCRIPT} || exit`,
+    'if [ ! -f "$1" ] || [ -L "$1" ]; then exit 0; fi',
+    'h=$(sha256sum < "$1") || exit',
+    'if [ "${h%% *}" = "$2" ]; then echo same',
+    'elif [ "$3" = no-content ]; then echo differs',
+    'else echo content; base64 -w0 < "$1" || exit; echo; fi',
+  ].join("\n"),
+);
 
 export const SECRET_MASK = "(secret, changed)";
 

@@ -1,6 +1,9 @@
 /** `group`: a local group (groupadd / groupmod / groupdel). */
 import type { GroupResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
+
+const DELETE_SCRIPT = moduleScript('if getent group "$1" >/dev/null; then groupdel -- "$1"; fi');
 
 function observe(results: ReadonlyMap<string, ProbeResult>): { gid: string } | undefined {
   const result = results.get("entry");
@@ -39,7 +42,10 @@ export const groupModule: HostModule<GroupResource> = {
   },
 
   apply(resource, changes): ApplyStep[] {
-    if (resource.state === "absent") return [{ argv: ["groupdel", "--", resource.name] }];
+    // userdel may have taken a user's own group with it since the plan: gone is gone.
+    if (resource.state === "absent") {
+      return [{ argv: ["sh", "-c", DELETE_SCRIPT, "sh", resource.name] }];
+    }
     const gid = resource.gid === undefined ? [] : ["-g", resource.gid.toString()];
     if (changes.some((change) => change.field === "state")) {
       return [

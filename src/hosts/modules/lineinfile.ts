@@ -6,6 +6,7 @@
 import type { LineInFileResource } from "../../spec/host-model.js";
 import { asText, contentChange } from "./file.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 import {
   atomicWriteStep,
   failStep,
@@ -16,10 +17,9 @@ import {
   STAT_SCRIPT,
 } from "./path-state.js";
 
-const PROBE_SCRIPT = [
-  `${STAT_SCRIPT} || exit`,
-  'if [ -f "$1" ]; then base64 -w0 < "$1" || exit; echo; fi',
-].join("\n");
+const PROBE_SCRIPT = moduleScript(
+  [`${STAT_SCRIPT} || exit`, 'if [ -f "$1" ]; then base64 -w0 < "$1" || exit; echo; fi'].join("\n"),
+);
 
 export interface LineEdit {
   readonly line: string;

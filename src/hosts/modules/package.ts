@@ -5,12 +5,14 @@
  */
 import type { PackageResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, PlannedResource, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 
 const APT = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
 
 /** Exits 0 when apt has package lists: a fresh host has none and must `apt-get update`. */
-const LISTS_SCRIPT =
-  'for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && exit 0; done; exit 1';
+const LISTS_SCRIPT = moduleScript(
+  'for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && exit 0; done; exit 1',
+);
 
 interface Installed {
   readonly installed: boolean;

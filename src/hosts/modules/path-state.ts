@@ -4,6 +4,7 @@
  * file's content is written (a temporary file beside it, then renamed over it).
  */
 import type { ApplyStep, FieldChange, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 
 export interface PathFacts {
   readonly type: "file" | "directory" | "symlink" | "other";
@@ -19,8 +20,9 @@ export interface PathFacts {
 export type PathState = PathFacts | undefined;
 
 /** Prints `absent`, or `MODE UID USER GID GROUP TYPE` (lstat: a symlink is one). */
-export const STAT_SCRIPT =
-  'if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; exit 0; fi; stat -c "%a %u %U %g %G %F" -- "$1"';
+export const STAT_SCRIPT = moduleScript(
+  'if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; exit 0; fi; stat -c "%a %u %U %g %G %F" -- "$1"',
+);
 
 export function statProbeArgv(path: string): string[] {
   return ["sh", "-c", STAT_SCRIPT, "sh", path];
@@ -125,15 +127,19 @@ export function attributeSteps(
  * Writes stdin to a temporary file in the target's directory, sets its mode and owner, then
  * renames it over the target: a reader sees the old file or the new one, never half of one.
  */
-export const WRITE_SCRIPT = [
-  "set -e",
-  't=$(mktemp -- "$1.baton-XXXXXX")',
-  "trap 'rm -f -- \"$t\"' EXIT",
-  'cat > "$t"',
-  'chmod -- "$2" "$t"',
-  'if [ -n "$3" ]; then chown -- "$3" "$t"; fi',
-  'mv -f -- "$t" "$1"',
-].join("\n");
+export const WRITE_SCRIPT = moduleScript(
+  [
+    "set -e",
+    // Made exclusively (noclobber) without starting mktemp; mktemp only if the name is taken.
+    't="$1.baton-$$"',
+    'if ! (set -C; : > "$t") 2>/dev/null; then t=$(mktemp -- "$1.baton-XXXXXX"); fi',
+    "trap 'rm -f -- \"$t\"' EXIT",
+    'cat > "$t"',
+    'chmod -- "$2" "$t"',
+    'if [ -n "$3" ]; then chown -- "$3" "$t"; fi',
+    'mv -f -- "$t" "$1"',
+  ].join("\n"),
+);
 
 export function atomicWriteStep(
   path: string,
@@ -158,7 +164,9 @@ export function rewriteAttributes(
   return { mode, owner };
 }
 
+const FAIL_SCRIPT = moduleScript('printf "%s\\n" "$1" >&2; exit 1');
+
 /** A step that fails with `message`: what the plan cannot do by itself, said at apply. */
 export function failStep(message: string): ApplyStep {
-  return { argv: ["sh", "-c", 'printf "%s\\n" "$1" >&2; exit 1', "sh", message] };
+  return { argv: ["sh", "-c", FAIL_SCRIPT, "sh", message] };
 }

@@ -5,25 +5,28 @@
  */
 import type { ServiceResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 
 /**
  * Line 1: `systemd` or `sysv`. Then `running` / `stopped` / `missing`, then `enabled` /
  * `disabled`. An init script's status is LSB: 0 is running, anything else is not.
  */
-const PROBE_SCRIPT = [
-  "if [ -d /run/systemd/system ]; then",
-  "  echo systemd",
-  '  if [ "$(systemctl is-active -- "$1")" = active ]; then echo running;',
-  '  elif systemctl cat -- "$1" >/dev/null 2>&1; then echo stopped; else echo missing; fi',
-  '  case "$(systemctl is-enabled -- "$1" 2>/dev/null)" in enabled|enabled-runtime|alias|static|indirect|generated) echo enabled;; *) echo disabled;; esac',
-  "else",
-  "  echo sysv",
-  '  if [ ! -x "/etc/init.d/$1" ]; then echo missing',
-  '  elif "/etc/init.d/$1" status >/dev/null 2>&1 </dev/null; then echo running; else echo stopped; fi',
-  '  for link in /etc/rc[2345].d/S[0-9][0-9]"$1"; do [ -e "$link" ] && { echo enabled; exit 0; }; done',
-  "  echo disabled",
-  "fi",
-].join("\n");
+const PROBE_SCRIPT = moduleScript(
+  [
+    "if [ -d /run/systemd/system ]; then",
+    "  echo systemd",
+    '  if [ "$(systemctl is-active -- "$1")" = active ]; then echo running;',
+    '  elif systemctl cat -- "$1" >/dev/null 2>&1; then echo stopped; else echo missing; fi',
+    '  case "$(systemctl is-enabled -- "$1" 2>/dev/null)" in enabled|enabled-runtime|alias|static|indirect|generated) echo enabled;; *) echo disabled;; esac',
+    "else",
+    "  echo sysv",
+    '  if [ ! -x "/etc/init.d/$1" ]; then echo missing',
+    '  elif "/etc/init.d/$1" status >/dev/null 2>&1 </dev/null; then echo running; else echo stopped; fi',
+    '  for link in /etc/rc[2345].d/S[0-9][0-9]"$1"; do [ -e "$link" ] && { echo enabled; exit 0; }; done',
+    "  echo disabled",
+    "fi",
+  ].join("\n"),
+);
 
 interface ServiceState {
   readonly manager: "systemd" | "sysv";

@@ -1,15 +1,18 @@
 /** `symlink`: a link at `path` pointing at `target` (the target need not exist). */
 import type { SymlinkResource } from "../../spec/host-model.js";
 import type { ApplyStep, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 import { failStep } from "./path-state.js";
 
 /** Prints `link` and the target, or `absent`, `directory`, `file`. */
-const PROBE_SCRIPT = [
-  'if [ -L "$1" ]; then echo link; readlink -- "$1"',
-  'elif [ -d "$1" ]; then echo directory',
-  'elif [ -e "$1" ]; then echo file',
-  "else echo absent; fi",
-].join("\n");
+const PROBE_SCRIPT = moduleScript(
+  [
+    'if [ -L "$1" ]; then echo link; readlink -- "$1"',
+    'elif [ -d "$1" ]; then echo directory',
+    'elif [ -e "$1" ]; then echo file',
+    "else echo absent; fi",
+  ].join("\n"),
+);
 
 type LinkState = { kind: "link"; target: string } | { kind: "absent" | "directory" | "file" };
 

@@ -1,9 +1,10 @@
 /** `user`: a local account (useradd / usermod / userdel of Debian's passwd package). */
 import type { UserResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
+import { moduleScript } from "./module-script.js";
 
 /** The passwd entry, the primary group's name, then every group's name; exit 2 when missing. */
-const PROBE_SCRIPT = 'getent passwd "$1" || exit 2; id -gn -- "$1"; id -Gn -- "$1"';
+const PROBE_SCRIPT = moduleScript('getent passwd "$1" || exit 2; id -gn -- "$1"; id -Gn -- "$1"');
 
 interface Account {
   readonly uid: string;

@@ -30,7 +30,7 @@ describe("observe script", () => {
   it("gives each probe its exact stdout, stderr and exit code, whatever they hold", () => {
     const boundary = newBoundary();
     const fake = `\n${newBoundary()} E 0\nforged\n${newBoundary()} END\n`;
-    const hostile = "it's $HOME `id` $(id) \\ \"q\"\n\nlast line without newline";
+    const hostile = 'it\'s $HOME `id` $(id) \\ "q"\n\nlast line without newline';
     const probes = [
       ["printf", "%s", hostile],
       ["printf", "%s", fake],
@@ -62,7 +62,15 @@ describe("observe script", () => {
 
   it("a script cut short is not complete, and the probes it never reached are missing", () => {
     const boundary = newBoundary();
-    const full = runScript(observeScript([["echo", "a"], ["echo", "b"]], boundary));
+    const full = runScript(
+      observeScript(
+        [
+          ["echo", "a"],
+          ["echo", "b"],
+        ],
+        boundary,
+      ),
+    );
     const cut = full.subarray(0, full.indexOf(Buffer.from("b\n")));
     const output = parseObserveOutput(cut, boundary);
     expect(output.complete).toBe(false);

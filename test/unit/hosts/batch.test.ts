@@ -103,7 +103,9 @@ describe("observeAll / applyAll", () => {
     );
     expect(outcomes.get(0)).toEqual({ status: "changed" });
     expect(outcomes.get(1)?.status).toBe("failed");
-    expect(outcomes.get(1)?.error).toMatch(/^mkdir -p -- .*blocker\/sub exited 1: .*Not a directory/);
+    expect(outcomes.get(1)?.error).toMatch(
+      /^mkdir -p -- .*blocker\/sub exited 1: .*Not a directory/,
+    );
     expect(outcomes.get(2)).toEqual({ status: "skipped" });
   });
 
@@ -154,7 +156,10 @@ describe("runHandlers", () => {
     ]);
     expect(transport.roundTrips).toBe(1);
     expect(outcomes.get("mark")).toEqual({ status: "changed" });
-    expect(outcomes.get("fail")).toEqual({ status: "failed", error: "sh -c echo nope >&2; exit 2 exited 2: nope" });
+    expect(outcomes.get("fail")).toEqual({
+      status: "failed",
+      error: "sh -c echo nope >&2; exit 2 exited 2: nope",
+    });
     expect(outcomes.get("after")).toEqual({ status: "skipped" });
     expect(statSync(join(dir, "handled")).isFile()).toBe(true);
   });

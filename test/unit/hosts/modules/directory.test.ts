@@ -35,10 +35,17 @@ describe("directory module", () => {
       { field: "group", from: null, to: "www" },
     ]);
     expect(directoryModule.apply(app, changes, new Map())).toEqual([
-      { argv: ["mkdir", "-p", "--", "/srv/app"] },
+      { argv: ["mkdir", "-p", "-m", "0755", "--", "/srv/app"] },
       { argv: ["chown", "--", "www:www", "/srv/app"] },
-      { argv: ["chmod", "--", "0755", "/srv/app"] },
     ]);
+    const plain = { ...app, mode: undefined, owner: undefined, group: undefined };
+    expect(
+      directoryModule.apply(
+        plain,
+        directoryModule.diff(plain, results({ state: "absent\n" })),
+        new Map(),
+      ),
+    ).toEqual([{ argv: ["mkdir", "-p", "--", "/srv/app"] }]);
   });
 
   it("each field alone: only its command", () => {

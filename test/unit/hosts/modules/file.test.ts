@@ -52,7 +52,9 @@ describe("file module", () => {
     const resource = { ...motd, mode: undefined };
     const changes = fileModule.diff(resource, found);
     expect(changes).toHaveLength(1);
-    expect(changes[0]!.diff).toBe("--- /etc/motd\n+++ /etc/motd\n@@ -1 +1 @@\n-old\n+managed by baton\n");
+    expect(changes[0]!.diff).toBe(
+      "--- /etc/motd\n+++ /etc/motd\n@@ -1 +1 @@\n-old\n+managed by baton\n",
+    );
     expect(changes[0]!.from).toMatch(/^4 bytes, sha256 /);
     expect(fileModule.apply(resource, changes, found)).toEqual([
       {
@@ -92,7 +94,10 @@ describe("file module", () => {
 
   it("binary content on the host is said to be replaced, not diffed", () => {
     const binary = Buffer.from([0, 1, 2, 255]).toString("base64");
-    const changes = fileModule.diff(motd, results({ state: `${stat("644")}\ncontent\n${binary}\n` }));
+    const changes = fileModule.diff(
+      motd,
+      results({ state: `${stat("644")}\ncontent\n${binary}\n` }),
+    );
     expect(changes[0]!.diff).toBe("(binary content replaced)");
   });
 

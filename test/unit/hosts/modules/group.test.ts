@@ -19,7 +19,9 @@ describe("group module", () => {
 
   it("is in state with the gid (or any gid when none is given)", () => {
     expect(groupModule.diff(web, results({ entry: "web:x:2001:alice\n" }))).toEqual([]);
-    expect(groupModule.diff({ ...web, gid: undefined }, results({ entry: "web:x:7:\n" }))).toEqual([]);
+    expect(groupModule.diff({ ...web, gid: undefined }, results({ entry: "web:x:7:\n" }))).toEqual(
+      [],
+    );
   });
 
   it("missing: groupadd; another gid: groupmod", () => {
@@ -31,9 +33,9 @@ describe("group module", () => {
     expect(groupModule.apply(web, missing, new Map())).toEqual([
       { argv: ["groupadd", "-g", "2001", "--", "web"] },
     ]);
-    expect(groupModule.apply({ ...web, system: true, gid: undefined }, missing, new Map())).toEqual([
-      { argv: ["groupadd", "--system", "--", "web"] },
-    ]);
+    expect(groupModule.apply({ ...web, system: true, gid: undefined }, missing, new Map())).toEqual(
+      [{ argv: ["groupadd", "--system", "--", "web"] }],
+    );
     const other = groupModule.diff(web, results({ entry: "web:x:2002:\n" }));
     expect(other).toEqual([{ field: "gid", from: "2002", to: "2001" }]);
     expect(groupModule.apply(web, other, new Map())).toEqual([
@@ -45,6 +47,8 @@ describe("group module", () => {
     const gone = groupModule.removal(web) as GroupResource;
     expect(groupModule.diff(gone, results({ entry: [2, ""] }))).toEqual([]);
     const changes = groupModule.diff(gone, results({ entry: "web:x:2001:\n" }));
-    expect(groupModule.apply(gone, changes, new Map())).toEqual([{ argv: ["groupdel", "--", "web"] }]);
+    const [step] = groupModule.apply(gone, changes, new Map());
+    expect(step!.argv[2]).toContain('groupdel -- "$1"');
+    expect(step!.argv.slice(3)).toEqual(["sh", "web"]);
   });
 });

@@ -5,7 +5,11 @@ import { common, results } from "./fixtures.js";
 
 const nginx: PackageResource = { ...common, module: "package", name: "nginx", state: "present" };
 const APT = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
-const notFound: [number, string, string] = [1, "", "dpkg-query: no packages found matching nginx\n"];
+const notFound: [number, string, string] = [
+  1,
+  "",
+  "dpkg-query: no packages found matching nginx\n",
+];
 
 describe("package module", () => {
   it("asks dpkg-query for status and version, and whether apt has lists", () => {
@@ -64,7 +68,11 @@ describe("package module", () => {
     const missing = results({ status: notFound, lists: "" });
     const installed = results({ status: "install ok installed 1" });
     const items = [
-      { resource: nginx, changes: [{ field: "state", from: "absent", to: "present" }], results: missing },
+      {
+        resource: nginx,
+        changes: [{ field: "state", from: "absent", to: "present" }],
+        results: missing,
+      },
       {
         resource: { ...nginx, name: "tree", version: "2.1.0-1" },
         changes: [{ field: "state", from: "absent", to: "present" }],

@@ -13,13 +13,17 @@ const nginx: ServiceResource = {
 
 describe("service module", () => {
   it("is in state when running and enabled, under systemd or an init script", () => {
-    expect(serviceModule.diff(nginx, results({ status: "systemd\nrunning\nenabled\n" }))).toEqual([]);
+    expect(serviceModule.diff(nginx, results({ status: "systemd\nrunning\nenabled\n" }))).toEqual(
+      [],
+    );
     expect(serviceModule.diff(nginx, results({ status: "sysv\nrunning\nenabled\n" }))).toEqual([]);
   });
 
   it("only the fields given are compared", () => {
     const found = results({ status: "systemd\nstopped\ndisabled\n" });
-    expect(serviceModule.diff({ ...nginx, state: undefined, enabled: undefined }, found)).toEqual([]);
+    expect(serviceModule.diff({ ...nginx, state: undefined, enabled: undefined }, found)).toEqual(
+      [],
+    );
   });
 
   it("systemd: systemctl enable / start, disable / stop", () => {

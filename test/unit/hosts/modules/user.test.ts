@@ -21,7 +21,13 @@ const existing = "deploy:x:1500:1500::/home/deploy:/bin/bash\ndeploy\ndeploy adm
 describe("user module", () => {
   it("is in state when every field given agrees (supplementary groups in any order)", () => {
     expect(userModule.diff(deploy, results({ account: existing }))).toEqual([]);
-    const bare = { ...common, module: "user" as const, name: "deploy", system: false, state: "present" as const };
+    const bare = {
+      ...common,
+      module: "user" as const,
+      name: "deploy",
+      system: false,
+      state: "present" as const,
+    };
     expect(userModule.diff(bare, results({ account: existing }))).toEqual([]);
   });
 
@@ -71,11 +77,31 @@ describe("user module", () => {
 
   it("each field that differs, and only it, goes to usermod", () => {
     const cases: [string, string, string[]][] = [
-      ["deploy:x:1400:1500::/home/deploy:/bin/bash\ndeploy\ndeploy adm sudo\n", "uid", ["-u", "1500"]],
-      ["deploy:x:1500:100::/home/deploy:/bin/bash\nusers\nusers adm sudo\n", "group", ["-g", "deploy"]],
-      ["deploy:x:1500:1500::/home/deploy:/bin/bash\ndeploy\ndeploy adm\n", "groups", ["-G", "sudo,adm"]],
-      ["deploy:x:1500:1500::/home/deploy:/bin/sh\ndeploy\ndeploy adm sudo\n", "shell", ["-s", "/bin/bash"]],
-      ["deploy:x:1500:1500::/srv/deploy:/bin/bash\ndeploy\ndeploy adm sudo\n", "home", ["-d", "/home/deploy"]],
+      [
+        "deploy:x:1400:1500::/home/deploy:/bin/bash\ndeploy\ndeploy adm sudo\n",
+        "uid",
+        ["-u", "1500"],
+      ],
+      [
+        "deploy:x:1500:100::/home/deploy:/bin/bash\nusers\nusers adm sudo\n",
+        "group",
+        ["-g", "deploy"],
+      ],
+      [
+        "deploy:x:1500:1500::/home/deploy:/bin/bash\ndeploy\ndeploy adm\n",
+        "groups",
+        ["-G", "sudo,adm"],
+      ],
+      [
+        "deploy:x:1500:1500::/home/deploy:/bin/sh\ndeploy\ndeploy adm sudo\n",
+        "shell",
+        ["-s", "/bin/bash"],
+      ],
+      [
+        "deploy:x:1500:1500::/srv/deploy:/bin/bash\ndeploy\ndeploy adm sudo\n",
+        "home",
+        ["-d", "/home/deploy"],
+      ],
     ];
     for (const [account, field, options] of cases) {
       const found = results({ account });
@@ -101,7 +127,9 @@ describe("user module", () => {
   });
 
   it("a numeric primary group is compared with the gid", () => {
-    expect(userModule.diff({ ...deploy, group: "1500" }, results({ account: existing }))).toEqual([]);
+    expect(userModule.diff({ ...deploy, group: "1500" }, results({ account: existing }))).toEqual(
+      [],
+    );
   });
 
   it("absent: userdel (the home stays)", () => {
