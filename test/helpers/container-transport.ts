@@ -84,7 +84,10 @@ export class ContainerTransport implements Transport {
     ]);
     if (result.code === 3) return undefined;
     if (result.code !== 0) throw new Error(`stat ${path}: ${result.stderr.toString()}`);
-    const [rawMode = "0", uid = "0", gid = "0", size = "0"] = result.stdout.toString().trim().split(" ");
+    const [rawMode = "0", uid = "0", gid = "0", size = "0"] = result.stdout
+      .toString()
+      .trim()
+      .split(" ");
     const bits = Number.parseInt(rawMode, 16);
     const format = bits & 0o170000;
     const type =
