@@ -89,12 +89,15 @@ export const packageModule: HostModule<PackageResource> = {
       steps.push({ argv: [...APT, "remove", "-y", ...removes.map((i) => i.resource.name)] });
     }
     if (installs.length > 0) {
+      // A pinned version may be older than the one installed: apt-get refuses that unless told.
+      const pinned = installs.some((item) => item.resource.version !== undefined);
       steps.push({
         argv: [
           ...APT,
           "install",
           "-y",
           "--no-install-recommends",
+          ...(pinned ? ["--allow-downgrades"] : []),
           ...installs.map((item) => installName(item.resource)),
         ],
       });

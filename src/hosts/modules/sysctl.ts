@@ -55,6 +55,11 @@ export const sysctlModule: HostModule<SysctlResource> = {
   diff(resource, results): FieldChange[] {
     const result = results.get("value");
     if (result === undefined) throw new Error('the probe "value" has no result');
+    if (result.code === 127) {
+      throw new Error(
+        "sysctl is not installed on the host: declare `package: { name: procps }` before it",
+      );
+    }
     if (result.code !== 0) {
       throw new Error(
         `sysctl -n ${resource.key} failed (exit ${result.code}): ${result.stderr.trim()}; is the key spelled right?`,

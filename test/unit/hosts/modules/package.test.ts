@@ -38,7 +38,16 @@ describe("package module", () => {
         { field: "version", from: null, to: "1.22.1-9" },
       ]);
       expect(packageModule.apply({ ...nginx, version: "1.22.1-9" }, changes, found)).toEqual([
-        { argv: [...APT, "install", "-y", "--no-install-recommends", "nginx=1.22.1-9"] },
+        {
+          argv: [
+            ...APT,
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "--allow-downgrades",
+            "nginx=1.22.1-9",
+          ],
+        },
       ]);
     }
   });
@@ -86,7 +95,17 @@ describe("package module", () => {
     ];
     expect(packageModule.merge!(items)).toEqual([
       { argv: [...APT, "remove", "-y", "vim"] },
-      { argv: [...APT, "install", "-y", "--no-install-recommends", "nginx", "tree=2.1.0-1"] },
+      {
+        argv: [
+          ...APT,
+          "install",
+          "-y",
+          "--no-install-recommends",
+          "--allow-downgrades",
+          "nginx",
+          "tree=2.1.0-1",
+        ],
+      },
     ]);
   });
 

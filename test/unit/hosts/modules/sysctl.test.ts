@@ -55,6 +55,9 @@ describe("sysctl module", () => {
     expect(() =>
       sysctlModule.diff(forward, results({ value: [255, "", "sysctl: cannot stat /proc/sys/x"] })),
     ).toThrow(/is the key spelled right/);
+    expect(() =>
+      sysctlModule.diff(forward, results({ value: [127, "", "sh: 1: sysctl: not found"] })),
+    ).toThrow(/name: procps/);
   });
 
   it("removal: the persisted line only (a key dotted like a regexp is matched literally)", () => {
