@@ -8,8 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ApplyStep, ProbeResult } from "./modules/module.js";
-import { isModuleScript } from "./modules/module-script.js";
-import { quoteArgv } from "./quote.js";
+import { isModuleScript, STAT_FORMAT, scriptUse } from "./modules/module-script.js";
+import { quoteArg, quoteArgv } from "./quote.js";
 
 /** What is kept of a command's stderr (its end: where errors are). */
 export const STDERR_LIMIT = 4096;
@@ -70,7 +70,7 @@ function marker(boundary: string, tag: string): string {
  */
 export function observeScript(probes: readonly (readonly string[])[], boundary: string): string {
   const commands = new CommandLines();
-  const lines: string[] = [];
+  const lines: string[] = prefetch(probes);
   probes.forEach((argv, index) => {
     lines.push(
       marker(boundary, `O ${index}`),
@@ -81,7 +81,61 @@ export function observeScript(probes: readonly (readonly string[])[], boundary: 
     );
   });
   lines.push(marker(boundary, "END"));
-  return `${[...prologue(["e"], commands), ...lines].join("\n")}\n`;
+  return `${[...prologue(["e", "ps", "hs"], commands), ...lines].join("\n")}\n`;
+}
+
+/** Beyond this many bytes of paths, paths are stat'ed one by one (an argv has its limits). */
+const PREFETCH_LIMIT = 64 * 1024;
+
+/**
+ * `baton_stat` and `baton_sha256` that answer from one `stat` and one `sha256sum` of every
+ * path the probes will ask about, read line by line in the probes' order from fds 3 and 4
+ * (a subshell reading an inherited fd moves the shared offset). Each line carries its path
+ * and is used only when the path is the one asked about; anything else (a path that came or
+ * went since, a name with a newline) is looked at afresh.
+ */
+function prefetch(probes: readonly (readonly string[])[]): string[] {
+  const statPaths: string[] = [];
+  const hashPaths: string[] = [];
+  for (const [shell, flag, script, name, path] of probes) {
+    if (shell !== "sh" || flag !== "-c" || name !== "sh" || !script || path === undefined) continue;
+    const use = scriptUse(script);
+    if (use?.stats) statPaths.push(path);
+    if (use?.hashes) hashPaths.push(path);
+  }
+  const size = [...statPaths, ...hashPaths].reduce((sum, path) => sum + path.length + 3, 0);
+  const enabled = size <= PREFETCH_LIMIT;
+  const words = (paths: readonly string[]) => paths.map((path) => quoteArg(path)).join(" ");
+  const lines = [
+    "baton_stat() {",
+    '  if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; return 0; fi',
+    '  if [ -n "$baton_ps" ] && IFS= read -r baton_l <&3 && [ "${baton_l#*\t}" = "$1" ]; then',
+    "    printf '%s\\n' \"${baton_l%%\t*}\"; return 0",
+    "  fi",
+    `  stat -c "${STAT_FORMAT}" -- "$1"`,
+    "}",
+    "baton_sha256() {",
+    '  if [ -n "$baton_hs" ] && IFS= read -r baton_l <&4 && [ "${baton_l#*  }" = "$1" ]; then',
+    "    baton_h=${baton_l%% *}; return 0",
+    "  fi",
+    '  baton_h=$(sha256sum < "$1") && baton_h=${baton_h%% *}',
+    "}",
+  ];
+  if (enabled && statPaths.length > 0) {
+    lines.push(
+      "set --",
+      `for p in ${words(statPaths)}; do if [ -e "$p" ] || [ -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      `if [ $# -gt 0 ]; then stat -c "${STAT_FORMAT}\t%n" -- "$@" >"$ps" 2>/dev/null; exec 3<"$ps"; baton_ps=1; fi`,
+    );
+  }
+  if (enabled && hashPaths.length > 0) {
+    lines.push(
+      "set --",
+      `for p in ${words(hashPaths)}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      'if [ $# -gt 0 ]; then sha256sum -- "$@" >"$hs" 2>/dev/null; exec 4<"$hs"; baton_hs=1; fi',
+    );
+  }
+  return lines;
 }
 
 /** The parts of a framed output: each tag with the bytes that follow it up to the next. */

@@ -25,11 +25,12 @@ const PROBE_SCRIPT = moduleScript(
   [
     `${STAT_SCRIPT} || exit`,
     'if [ ! -f "$1" ] || [ -L "$1" ]; then exit 0; fi',
-    'h=$(sha256sum < "$1") || exit',
-    'if [ "${h%% *}" = "$2" ]; then echo same',
+    'baton_sha256 "$1" || exit',
+    'if [ "$baton_h" = "$2" ]; then echo same',
     'elif [ "$3" = no-content ]; then echo differs',
     'else echo content; base64 -w0 < "$1" || exit; echo; fi',
   ].join("\n"),
+  { stats: true, hashes: true },
 );
 
 export const SECRET_MASK = "(secret, changed)";

@@ -19,6 +19,7 @@ import {
 
 const PROBE_SCRIPT = moduleScript(
   [`${STAT_SCRIPT} || exit`, 'if [ -f "$1" ]; then base64 -w0 < "$1" || exit; echo; fi'].join("\n"),
+  { stats: true },
 );
 
 export interface LineEdit {

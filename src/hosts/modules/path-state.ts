@@ -4,7 +4,7 @@
  * file's content is written (a temporary file beside it, then renamed over it).
  */
 import type { ApplyStep, FieldChange, ProbeResult } from "./module.js";
-import { moduleScript } from "./module-script.js";
+import { moduleScript, PATH_HELPERS } from "./module-script.js";
 
 export interface PathFacts {
   readonly type: "file" | "directory" | "symlink" | "other";
@@ -20,9 +20,7 @@ export interface PathFacts {
 export type PathState = PathFacts | undefined;
 
 /** Prints `absent`, or `MODE UID USER GID GROUP TYPE` (lstat: a symlink is one). */
-export const STAT_SCRIPT = moduleScript(
-  'if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; exit 0; fi; stat -c "%a %u %U %g %G %F" -- "$1"',
-);
+export const STAT_SCRIPT = moduleScript(`${PATH_HELPERS}\nbaton_stat "$1"`, { stats: true });
 
 export function statProbeArgv(path: string): string[] {
   return ["sh", "-c", STAT_SCRIPT, "sh", path];

@@ -3,7 +3,7 @@
  * fed on stdin as a host gets them; what they print is parsed back.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,6 +16,8 @@ import {
   parseObserveOutput,
   STDERR_LIMIT,
 } from "../../../src/hosts/batch-script.js";
+import { fileModule } from "../../../src/hosts/modules/file.js";
+import { statProbeArgv } from "../../../src/hosts/modules/path-state.js";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-batch-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +84,74 @@ describe("observe script", () => {
       results: new Map(),
       complete: false,
     });
+  });
+});
+
+describe("observe script: paths stat'ed and hashed all at once", () => {
+  const file = (path: string, content: string) =>
+    fileModule.probes({
+      keep: false,
+      notify: [],
+      module: "file",
+      path,
+      content,
+      secret: false,
+      state: "present",
+    })[0]!.argv;
+
+  /** Each probe's stdout, batched, and each run on its own by sh -c (the reference). */
+  function bothWays(probes: (readonly string[])[]): { batched: string[]; alone: string[] } {
+    const boundary = newBoundary();
+    const output = parseObserveOutput(runScript(observeScript(probes, boundary)), boundary);
+    expect(output.complete).toBe(true);
+    const batched = probes.map((_, i) => output.results.get(i)!.stdout);
+    const alone = probes.map((argv) =>
+      execFileSync(argv[0]!, argv.slice(1), { cwd: dir }).toString("utf8"),
+    );
+    return { batched, alone };
+  }
+
+  it("answers exactly as path-by-path probes do, for odd names, missing paths and files", () => {
+    const root = join(dir, "prefetch");
+    mkdirSync(root);
+    const odd = join(root, "tab\there and\nnewline 'q' $x");
+    writeFileSync(odd, "odd\n");
+    writeFileSync(join(root, "plain"), "plain\n");
+    writeFileSync(join(root, "back\\slash"), "bs\n");
+    const probes = [
+      statProbeArgv(root),
+      statProbeArgv(join(root, "missing")),
+      file(odd, "odd\n"),
+      file(join(root, "plain"), "changed\n"),
+      file(join(root, "back\\slash"), "bs\n"),
+      file(join(root, "missing-file"), "x"),
+      statProbeArgv(odd),
+    ];
+    const { batched, alone } = bothWays(probes);
+    expect(batched).toEqual(alone);
+    expect(batched[2]).toMatch(/ regular file\nsame\n$/);
+    expect(batched[3]).toMatch(/\ncontent\n/);
+  });
+
+  it("a path that goes or comes after the prefetch is looked at afresh", () => {
+    const root = join(dir, "race");
+    mkdirSync(root);
+    for (const name of ["a", "b", "c"]) writeFileSync(join(root, name), `${name}\n`);
+    const probes = [
+      file(join(root, "a"), "a\n"),
+      ["rm", join(root, "b")],
+      ["touch", join(root, "new")],
+      file(join(root, "b"), "b\n"),
+      statProbeArgv(join(root, "new")),
+      file(join(root, "c"), "c\n"),
+    ];
+    const boundary = newBoundary();
+    const output = parseObserveOutput(runScript(observeScript(probes, boundary)), boundary);
+    const stdout = (i: number) => output.results.get(i)!.stdout;
+    expect(stdout(0)).toMatch(/\nsame\n$/);
+    expect(stdout(3)).toBe("absent\n");
+    expect(stdout(4)).toMatch(/ regular empty file\n$/);
+    expect(stdout(5)).toMatch(/ regular file\nsame\n$/);
   });
 });
 
