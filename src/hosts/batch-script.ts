@@ -32,6 +32,7 @@ export function newBoundary(): string {
 class CommandLines {
   private readonly functions = new Map<string, string>();
 
+  /** The command, in a subshell unless it is a module function that leaves the shell alone. */
   line(argv: readonly string[]): string {
     const [shell, flag, script, name, ...args] = argv;
     if (shell === "sh" && flag === "-c" && name === "sh" && script && isModuleScript(script)) {
@@ -40,9 +41,10 @@ class CommandLines {
         fn = `baton_fn${this.functions.size}`;
         this.functions.set(script, fn);
       }
-      return quoteArgv([fn, ...args]);
+      const call = quoteArgv([fn, ...args]);
+      return scriptUse(script)?.inShell ? call : `( ${call} )`;
     }
-    return quoteArgv(argv);
+    return `( ${quoteArgv(argv)} )`;
   }
 
   /** The definitions, to put before the first call. */
@@ -74,7 +76,7 @@ export function observeScript(probes: readonly (readonly string[])[], boundary: 
   probes.forEach((argv, index) => {
     lines.push(
       marker(boundary, `O ${index}`),
-      `( ${commands.line(argv)} ) </dev/null 2>"$e"`,
+      `${commands.line(argv)} </dev/null 2>"$e"`,
       "c=$?",
       marker(boundary, "E $c"),
       `if [ -s "$e" ]; then tail -c ${STDERR_LIMIT} "$e"; fi`,
@@ -197,7 +199,7 @@ export function applyScript(steps: readonly ApplyStep[], boundary: string): stri
   const lines: string[] = [];
   steps.forEach((step, index) => {
     lines.push(marker(boundary, `S ${index}`));
-    const command = `( ${commands.line(step.argv)} ) >"$o" 2>"$e"`;
+    const command = `${commands.line(step.argv)} >"$o" 2>"$e"`;
     if (step.input === undefined) lines.push(`${command} </dev/null`);
     else lines.push(`base64 -d <<'${INPUT_END}' | ${command}`, base64Lines(step.input), INPUT_END);
     lines.push(

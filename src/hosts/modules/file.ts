@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { FileResource } from "../../spec/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
-import { moduleScript } from "./module-script.js";
+import { moduleScript, PATH_HELPERS } from "./module-script.js";
 import {
   atomicWriteStep,
   attributeChanges,
@@ -16,21 +16,24 @@ import {
   parseStatLine,
   probeLines,
   rewriteAttributes,
-  STAT_SCRIPT,
 } from "./path-state.js";
 import { unifiedDiff } from "./unified-diff.js";
 
 /** $1 path, $2 the wanted sha256, $3 "no-content" to never send the content (a secret). */
 const PROBE_SCRIPT = moduleScript(
   [
-    `${STAT_SCRIPT} || exit`,
-    'if [ ! -f "$1" ] || [ -L "$1" ]; then exit 0; fi',
-    'baton_sha256 "$1" || exit',
-    'if [ "$baton_h" = "$2" ]; then echo same',
-    'elif [ "$3" = no-content ]; then echo differs',
-    'else echo content; base64 -w0 < "$1" || exit; echo; fi',
+    PATH_HELPERS,
+    'if baton_stat "$1"; then',
+    '  if [ -f "$1" ] && [ ! -L "$1" ]; then',
+    '    if baton_sha256 "$1"; then',
+    '      if [ "$baton_h" = "$2" ]; then echo same',
+    '      elif [ "$3" = no-content ]; then echo differs',
+    '      else echo content; base64 -w0 < "$1" && echo; fi',
+    "    else false; fi",
+    "  fi",
+    "else false; fi",
   ].join("\n"),
-  { stats: true, hashes: true },
+  { stats: true, hashes: true, inShell: true },
 );
 
 export const SECRET_MASK = "(secret, changed)";

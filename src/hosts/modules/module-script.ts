@@ -14,6 +14,11 @@ export interface ScriptUse {
   readonly stats?: boolean;
   /** Calls `baton_sha256 "$1"` at most once, when $1 is a regular file: sets `baton_h`. */
   readonly hashes?: boolean;
+  /**
+   * Leaves the shell as it found it (no `exit`, `set`, `trap`, `cd`, `exec`): it may run in
+   * the batch shell itself rather than in a subshell, which saves a fork per probe.
+   */
+  readonly inShell?: boolean;
 }
 
 const scripts = new Map<string, ScriptUse>();

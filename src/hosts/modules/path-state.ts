@@ -20,7 +20,10 @@ export interface PathFacts {
 export type PathState = PathFacts | undefined;
 
 /** Prints `absent`, or `MODE UID USER GID GROUP TYPE` (lstat: a symlink is one). */
-export const STAT_SCRIPT = moduleScript(`${PATH_HELPERS}\nbaton_stat "$1"`, { stats: true });
+export const STAT_SCRIPT = moduleScript(`${PATH_HELPERS}\nbaton_stat "$1"`, {
+  stats: true,
+  inShell: true,
+});
 
 export function statProbeArgv(path: string): string[] {
   return ["sh", "-c", STAT_SCRIPT, "sh", path];
