@@ -131,12 +131,14 @@ export function attributeSteps(
 export const WRITE_SCRIPT = moduleScript(
   [
     "set -e",
-    // Made exclusively (noclobber) without starting mktemp; mktemp only if the name is taken.
+    // Made exclusively (noclobber), without starting mktemp unless the name is taken.
     't="$1.baton-$$"',
-    'if ! (set -C; : > "$t") 2>/dev/null; then t=$(mktemp -- "$1.baton-XXXXXX"); fi',
+    "set -C",
+    'if ! true 2>/dev/null >"$t"; then t=$(mktemp -- "$1.baton-XXXXXX"); fi',
+    "set +C",
     "trap 'rm -f -- \"$t\"' EXIT",
-    'cat > "$t"',
-    'chmod -- "$2" "$t"',
+    // install copies stdin and sets the mode in one command (cat + chmod otherwise).
+    'install -m "$2" /dev/stdin "$t"',
     'if [ -n "$3" ]; then chown -- "$3" "$t"; fi',
     'mv -f -- "$t" "$1"',
   ].join("\n"),

@@ -93,7 +93,14 @@ describe("observeAll / applyAll", () => {
     writeFileSync(blocker, "a file where a directory should be\n");
     const resources: HostResource[] = [
       { ...common, module: "directory", path: join(dir, "ok"), state: "present" },
-      { ...common, module: "directory", path: join(blocker, "sub"), state: "present" },
+      {
+        ...common,
+        module: "file",
+        path: join(blocker, "file"),
+        content: "x",
+        secret: false,
+        state: "present",
+      },
       { ...common, module: "directory", path: join(dir, "later"), state: "present" },
     ];
     const observed = await observeAll(here, keyed(resources));
@@ -104,9 +111,27 @@ describe("observeAll / applyAll", () => {
     expect(outcomes.get(0)).toEqual({ status: "changed" });
     expect(outcomes.get(1)?.status).toBe("failed");
     expect(outcomes.get(1)?.error).toMatch(
-      /^mkdir -p -- .*blocker\/sub exited 1: .*Not a directory/,
+      /^sh -c … sh .*blocker\/file 0644 {2}exited 1: .*Not a directory/,
     );
     expect(outcomes.get(2)).toEqual({ status: "skipped" });
+  });
+
+  it("consecutive directories are made by one mkdir, and fail together", async () => {
+    const blocker = join(dir, "blocker2");
+    writeFileSync(blocker, "a file\n");
+    const resources: HostResource[] = [
+      { ...common, module: "directory", path: join(dir, "m1"), state: "present" },
+      { ...common, module: "directory", path: join(blocker, "sub"), state: "present" },
+    ];
+    const observed = await observeAll(here, keyed(resources));
+    const outcomes = await applyAll(
+      here,
+      [...observed].map(([key, o]) => ({ key, resource: resources[key]!, ...o })),
+    );
+    expect(outcomes.get(0)?.status).toBe("failed");
+    expect(outcomes.get(1)?.error).toMatch(
+      /^mkdir -p -- .*m1 .*blocker2\/sub exited 1: .*Not a directory/,
+    );
   });
 
   it("a resource that cannot be planned carries its error; the others are planned", async () => {

@@ -82,3 +82,37 @@ describe("directory module", () => {
     expect(step!.argv.at(-1)).toBe("/srv/app");
   });
 });
+
+describe("directory module: merged", () => {
+  it("makes consecutive directories with one mkdir per mode, one chown per owner", () => {
+    const missing = results({ state: "absent\n" });
+    const planned = (resource: DirectoryResource) => ({
+      resource,
+      changes: directoryModule.diff(resource, missing),
+      results: missing,
+    });
+    const existing = results({ state: `${stat("700", "www", "www", "directory")}\n` });
+    const old = { ...app, path: "/srv/old" };
+    const items = [
+      planned(app),
+      planned({ ...app, path: "/srv/app/a" }),
+      planned({ ...app, path: "/srv/b", mode: undefined, owner: undefined, group: undefined }),
+      { resource: old, changes: directoryModule.diff(old, existing), results: existing },
+      {
+        resource: { ...app, path: "/srv/gone", state: "absent" as const },
+        changes: [{ field: "state", from: "present", to: "absent" }],
+        results: existing,
+      },
+    ];
+    const steps = directoryModule.merge!(items);
+    expect(steps.slice(0, 4)).toEqual([
+      { argv: ["mkdir", "-p", "-m", "0755", "--", "/srv/app", "/srv/app/a"] },
+      { argv: ["mkdir", "-p", "--", "/srv/b"] },
+      { argv: ["chown", "www:www", "--", "/srv/app", "/srv/app/a"] },
+      { argv: ["chmod", "0755", "--", "/srv/old"] },
+    ]);
+    // One to remove is a step of its own, last.
+    expect(steps).toHaveLength(5);
+    expect(steps[4]!.argv.at(-1)).toBe("/srv/gone");
+  });
+});
