@@ -2,7 +2,7 @@
  * The scripts that carry a host's whole observe or apply in one round trip, and the parsers
  * of what they print. A script goes to `sh -s` on its stdin: every command in it is an argv
  * quoted by `quoteArgv`, run in a subshell (so that `exit` or `cd` in a user's command ends
- * only that command) with its stdin from /dev/null or its own here-document (so that it cannot
+ * only that command) with its stdin from /dev/null or its own input (so that it cannot
  * read the rest of the script). Output is framed by lines holding a random boundary that no
  * command can know in advance; the parsers read nothing but what lies between them.
  */
@@ -182,6 +182,17 @@ export function parseObserveOutput(output: Buffer, boundary: string): ObserveOut
   return { results, complete };
 }
 
+/**
+ * An input a shell string can hold (text without NUL), given to printf — a builtin, so no
+ * command is started to deliver it; undefined for anything else, which goes as base64.
+ */
+function shellText(input: string | Buffer): string | undefined {
+  const text = typeof input === "string" ? input : input.toString("utf8");
+  if (text.includes("\0")) return undefined;
+  if (typeof input !== "string" && !Buffer.from(text, "utf8").equals(input)) return undefined;
+  return text;
+}
+
 /** base64 in lines of 76, as `base64` writes it. */
 function base64Lines(input: string | Buffer): string {
   const encoded = Buffer.from(input).toString("base64");
@@ -200,7 +211,9 @@ export function applyScript(steps: readonly ApplyStep[], boundary: string): stri
   steps.forEach((step, index) => {
     lines.push(marker(boundary, `S ${index}`));
     const command = `${commands.line(step.argv)} >"$o" 2>"$e"`;
+    const text = step.input === undefined ? undefined : shellText(step.input);
     if (step.input === undefined) lines.push(`${command} </dev/null`);
+    else if (text !== undefined) lines.push(`printf '%s' ${quoteArg(text)} | ${command}`);
     else lines.push(`base64 -d <<'${INPUT_END}' | ${command}`, base64Lines(step.input), INPUT_END);
     lines.push(
       "c=$?",

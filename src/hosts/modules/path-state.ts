@@ -141,6 +141,8 @@ export const WRITE_SCRIPT = moduleScript(
     'install -m "$2" /dev/stdin "$t"',
     'if [ -n "$3" ]; then chown -- "$3" "$t"; fi',
     'mv -f -- "$t" "$1"',
+    // Nothing left to clean up: no rm to start.
+    "trap - EXIT",
   ].join("\n"),
 );
 

@@ -160,17 +160,23 @@ describe("apply script", () => {
     const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const text = `a'b"c $HOME \`id\`\n${INPUT_END}\nEOF\n\n`;
     const big = Buffer.alloc(300_000, "z");
+    const invalidUtf8 = Buffer.from([0xff, 0xfe, 0x41, 0x0a]);
+    const quotes = "'''\n'\\'";
     const steps = [
       { argv: sh('cat > "$1"', join(dir, "binary")), input: binary },
       { argv: sh('cat > "$1"', join(dir, "text")), input: text },
       { argv: sh('cat > "$1"', join(dir, "empty")), input: "" },
       { argv: sh('cat > "$1"', join(dir, "big")), input: big },
+      { argv: sh('cat > "$1"', join(dir, "invalid")), input: invalidUtf8 },
+      { argv: sh('cat > "$1"', join(dir, "quotes")), input: Buffer.from(quotes) },
       // Without input a step reads nothing (not the script).
       { argv: sh('cat > "$1"', join(dir, "none")) },
     ];
     const boundary = newBoundary();
     const output = parseApplyOutput(runScript(applyScript(steps, boundary)), boundary);
-    expect(output).toEqual({ succeeded: 5, complete: true });
+    expect(output).toEqual({ succeeded: 7, complete: true });
+    expect(readFileSync(join(dir, "invalid"))).toEqual(invalidUtf8);
+    expect(readFileSync(join(dir, "quotes"), "utf8")).toBe(quotes);
     expect(readFileSync(join(dir, "binary"))).toEqual(binary);
     expect(readFileSync(join(dir, "text"), "utf8")).toBe(text);
     expect(readFileSync(join(dir, "empty"), "utf8")).toBe("");
