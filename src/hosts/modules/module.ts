@@ -56,7 +56,25 @@ export interface HostModule<R extends HostResource = HostResource> {
   ): readonly ApplyStep[];
   /**
    * The resource that undoes this one when it leaves the definition (the same with
-   * `state: absent`, mostly); undefined when there is nothing to undo (a command).
+   * `state: absent`, mostly; a sysctl's persisted line for a sysctl); undefined when there is
+   * nothing to undo (a command).
    */
-  removal(resource: R): R | undefined;
+  removal(resource: R): HostResource | undefined;
+  /**
+   * Why a resource found in state is left alone, for the plan when that is not obvious
+   * ("skipped: /x exists" for a guarded command); undefined otherwise.
+   */
+  note?(resource: R, results: ReadonlyMap<string, ProbeResult>): string | undefined;
+  /**
+   * The steps of several consecutive changed resources of this module as fewer commands
+   * (many packages in one apt-get call); the batch runner uses it when present.
+   */
+  merge?(items: readonly PlannedResource<R>[]): readonly ApplyStep[];
+}
+
+/** A resource with what observing it found: what `apply` and `merge` work from. */
+export interface PlannedResource<R extends HostResource = HostResource> {
+  readonly resource: R;
+  readonly changes: readonly FieldChange[];
+  readonly results: ReadonlyMap<string, ProbeResult>;
 }
