@@ -18,7 +18,7 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["better-sqlite3"],
+  external: ["better-sqlite3", "ssh2", "cpu-features"],
   sourcemap: true,
   logLevel: "warning",
   // commander and yaml are CommonJS inside; their require() of Node's modules needs one.

@@ -77,6 +77,8 @@ describe("SqliteStore.open", () => {
       "controller",
       "desired_releases",
       "events",
+      "host_facts",
+      "host_resources",
       "releases",
       "replicas",
       "revision_pins",
