@@ -5,6 +5,7 @@
  * the output is parsed here. The parser is pure, so it is tested on a captured output.
  */
 import { randomBytes } from "node:crypto";
+import type { ParityFacts } from "./parity.js";
 import type { Transport } from "./transport.js";
 
 export interface HostFacts {
@@ -366,14 +367,7 @@ export function osName(facts: HostFacts): string {
  * RequirementFacts of parity.ts / requirements.ts): the OS by name, each library by where
  * it resolves, kernel modules as drivers.
  */
-export function comparableFacts(facts: HostFacts): {
-  readonly os: string;
-  readonly kernel: string;
-  readonly packages: Readonly<Record<string, string>>;
-  readonly libraries: Readonly<Record<string, string>>;
-  readonly drivers: readonly string[];
-  readonly sysctl: Readonly<Record<string, string>>;
-} {
+export function comparableFacts(facts: HostFacts): ParityFacts {
   return {
     os: osName(facts),
     kernel: facts.kernel,
