@@ -27,6 +27,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   build: async () => (await import("./commands/build.js")).buildCommand,
   releases: async () => (await import("./commands/releases.js")).releasesCommand,
   deploy: async () => (await import("./commands/deploy.js")).deployCommand,
+  facts: async () => (await import("./commands/facts.js")).factsCommand,
+  drift: async () => (await import("./commands/drift.js")).driftCommand,
+  parity: async () => (await import("./commands/parity.js")).parityCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

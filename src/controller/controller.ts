@@ -11,6 +11,7 @@ import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { connectDeclaredHost, DriftWatch, gatherFacts } from "../hosts/index.js";
 import {
   type BuildTarget,
   buildTargetOf,
@@ -87,6 +88,8 @@ export class Controller {
   private revision: RevisionRecord | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
+  /** Checks the hosts for drift on each environment's interval (and heals where asked). */
+  readonly hostWatch: DriftWatch;
 
   private constructor(
     private readonly options: ControllerOptions,
@@ -113,6 +116,12 @@ export class Controller {
     );
     this.resyncTimer = setInterval(() => this.resync(), options.resyncMs ?? 10_000);
     this.resyncTimer.unref();
+    this.hostWatch = new DriftWatch({
+      store: store.hosts,
+      emit: (event) => this.events.emit(event),
+      connect: (host, definition) => connectDeclaredHost(host, definition.hosts),
+      gatherFacts,
+    });
   }
 
   static async start(options: ControllerOptions): Promise<Controller> {
@@ -228,6 +237,7 @@ export class Controller {
     this.definition = definition;
     this.given = given;
     this.revision = record;
+    this.hostWatch.update(definition);
     const inEnvironment =
       definition.environment === undefined ? "" : ` (environment ${definition.environment})`;
     this.events.emit({
@@ -530,6 +540,7 @@ export class Controller {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    await this.hostWatch.stop();
     this.queue.close();
     await this.queue.idle();
     if (options.workloads) {

@@ -3,12 +3,12 @@
  * for the whole of `fn`, and a host that fails (to connect, or in `fn`) fails alone while the
  * others go on.
  */
-import type { HostSpec, SshSettings } from "../spec/host-model.js";
+import type { HostSpec, HostsDefinition, SshSettings } from "../spec/host-model.js";
 import { LocalTransport } from "./local/local-transport.js";
 import { type ConnectSshOptions, connectSsh } from "./ssh/ssh-connect.js";
 import type { Transport } from "./transport.js";
 
-export type HostOutcome<T> =
+export type PoolOutcome<T> =
   | { readonly host: string; readonly ok: true; readonly value: T }
   | { readonly host: string; readonly ok: false; readonly error: Error };
 
@@ -29,6 +29,11 @@ export function connectHost(
   return connectSsh(host, settings, options);
 }
 
+/** A transport to one host of a definition's inventory (where its jump hosts are found). */
+export function connectDeclaredHost(host: HostSpec, hosts: HostsDefinition): Promise<Transport> {
+  return connectHost(host, hosts.ssh, { inventory: Object.values(hosts.hosts) });
+}
+
 /**
  * Runs fn on each host, at most `parallel` at once, and resolves with one outcome per host
  * in the order given (never rejects). Jump hosts are looked up among `hosts` unless
@@ -40,9 +45,9 @@ export async function withHosts<T>(
   parallel: number,
   fn: (transport: Transport, host: HostSpec) => Promise<T>,
   options: ConnectSshOptions = {},
-): Promise<HostOutcome<T>[]> {
+): Promise<PoolOutcome<T>[]> {
   const connectOptions = { ...options, inventory: options.inventory ?? hosts };
-  const outcomes: HostOutcome<T>[] = new Array(hosts.length);
+  const outcomes: PoolOutcome<T>[] = new Array(hosts.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < hosts.length) {
@@ -61,7 +66,7 @@ async function runOne<T>(
   settings: SshSettings,
   fn: (transport: Transport, host: HostSpec) => Promise<T>,
   options: ConnectSshOptions,
-): Promise<HostOutcome<T>> {
+): Promise<PoolOutcome<T>> {
   let transport: Transport | undefined;
   try {
     transport = await connectHost(host, settings, options);

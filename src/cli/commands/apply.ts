@@ -1,10 +1,15 @@
 import type { Command } from "commander";
-import { requireController } from "../api-client.js";
+import type { HostOutcome } from "../../hosts/index.js";
+import type { Definition } from "../../spec/index.js";
+import { findController, requireController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { hasHosts, hostPass } from "../host-pass.js";
+import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor, warn } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
+import { showPlan } from "./plan.js";
 import { durationOption, waitConverged } from "./wait.js";
 
 export function applyCommand(program: Command): void {
@@ -12,13 +17,39 @@ export function applyCommand(program: Command): void {
     .description("hand the definition to the running controller; a bad definition changes nothing")
     .option("--wait", "wait until every app has converged (exit 1 if not within --timeout)")
     .option("--timeout <duration>", "with --wait: give up after this long", "5m")
-    .option("--json", "machine-readable result")
+    .option(
+      "--json",
+      "machine-readable result (hosts: per host changed, unchanged, removed, failed)",
+    )
+    .option("--check", "change nothing: show what would change (`baton plan`)")
     .action(
-      async (options: EnvironmentOptions & { wait?: boolean; timeout: string; json?: boolean }) => {
+      async (
+        options: EnvironmentOptions & {
+          wait?: boolean;
+          timeout: string;
+          json?: boolean;
+          check?: boolean;
+        },
+      ) => {
+        if (options.check) return showPlan(options);
         const timeoutMs = durationOption("--timeout", options.timeout);
         // Validated here first: a bad definition never reaches the controller.
         const { definition, dir } = loadForState(options);
-        const client = requireController(dir);
+        const withHosts = hasHosts(definition);
+        const withApps = Object.keys(definition.apps).length > 0;
+        const found = findController(dir);
+        // Hosts need no controller: like ansible-playbook, this run configures them and exits.
+        if (found === undefined && withHosts) {
+          if (withApps) {
+            warn(
+              `apps are run by the controller, and none runs for ${dir}: \`baton up\` runs them`,
+            );
+          }
+          const hosts = await applyHosts(definition, dir, options.json === true);
+          if (options.json) printJson({ hosts: hostOutcomesJson(hosts) });
+          return;
+        }
+        const client = found ?? requireController(dir);
         await buildMissingReleases(definition, dir, options.json ? warn : say);
         const body = await client.call("POST", "/api/v1/apply", {
           file: definition.file,
@@ -27,7 +58,14 @@ export function applyCommand(program: Command): void {
           appliedBy: whoAmI(),
         });
         const revision = body.revision as { id: number; created: boolean };
-        if (options.json) printJson(body);
+        const hosts = withHosts
+          ? await applyHosts(definition, dir, options.json === true)
+          : undefined;
+        if (options.json)
+          printJson({
+            ...body,
+            ...(hosts === undefined ? {} : { hosts: hostOutcomesJson(hosts) }),
+          });
         else {
           say(renderPlanJson(body.plan as PlanJson, useColor()));
           const plan = body.plan as PlanJson;
@@ -43,4 +81,20 @@ export function applyCommand(program: Command): void {
         if (options.wait) await waitConverged(client, timeoutMs);
       },
     );
+}
+
+/** Every host of the environment configured from here; exit 1 when one fails. */
+async function applyHosts(
+  definition: Definition,
+  dir: string,
+  json: boolean,
+): Promise<HostOutcome[]> {
+  const color = useColor();
+  const hosts = await hostPass(definition, dir, {
+    apply: true,
+    ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+  });
+  if (!json) say(renderHostOutcomes(hosts, { color, apply: true }));
+  if (hosts.some((h) => !h.ok)) process.exitCode = 1;
+  return hosts;
 }

@@ -8,10 +8,13 @@ import { resolveReleases } from "../../images/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
+import type { Definition } from "../../spec/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { hasHosts, hostPass } from "../host-pass.js";
+import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor } from "../output.js";
 import { type PlanJson, planFromJson } from "../plan-view.js";
 
@@ -19,33 +22,55 @@ export function planCommand(program: Command): void {
   withEnvOption(withCommonOptions(program.command("plan")))
     .description("show what applying the definition would change; changes nothing")
     .option("--json", "machine-readable plan")
-    .action(async (options: EnvironmentOptions & { json?: boolean }) => {
-      const { definition, dir } = loadForState(options);
-      const client = findController(dir);
-      let plan: Plan;
-      if (client !== undefined) {
-        const body = await client.call("POST", "/api/v1/plan", {
-          file: definition.file,
-          source: definition.source,
-          environment: definition.environment,
-        });
-        plan = planFromJson(body.plan as PlanJson);
-      } else {
-        plan = await localPlan(dir, definition);
-      }
-      if (options.json) {
-        return printJson({
-          summary: planSummary(plan),
-          steps: plan.steps.map((s) => ({
-            id: s.id,
-            type: s.change.type,
-            reason: s.change.reason,
-            after: s.after,
-          })),
-        });
-      }
-      say(formatPlan(plan, { color: useColor() }));
+    .action(showPlan);
+}
+
+/** `baton plan`, and `baton apply --check`: apps and hosts, changing nothing. */
+export async function showPlan(options: EnvironmentOptions & { json?: boolean }): Promise<void> {
+  const { definition, dir } = loadForState(options);
+  const hosts = hasHosts(definition)
+    ? await hostPass(definition, dir, {
+        apply: false,
+        ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+      })
+    : undefined;
+  if (hosts?.some((h) => !h.ok)) process.exitCode = 1;
+  const withApps = Object.keys(definition.apps).length > 0 || hosts === undefined;
+  const plan = withApps ? await appsPlan(definition, dir) : undefined;
+  if (options.json) {
+    return printJson({
+      ...(plan === undefined
+        ? {}
+        : {
+            summary: planSummary(plan),
+            steps: plan.steps.map((s) => ({
+              id: s.id,
+              type: s.change.type,
+              reason: s.change.reason,
+              after: s.after,
+            })),
+          }),
+      ...(hosts === undefined ? {} : { hosts: hostOutcomesJson(hosts) }),
     });
+  }
+  if (plan !== undefined) say(formatPlan(plan, { color: useColor() }));
+  if (hosts !== undefined) say(renderHostOutcomes(hosts, { color: useColor(), apply: false }));
+}
+
+async function appsPlan(definition: Definition, dir: string): Promise<Plan> {
+  const client = findController(dir);
+  let plan: Plan;
+  if (client !== undefined) {
+    const body = await client.call("POST", "/api/v1/plan", {
+      file: definition.file,
+      source: definition.source,
+      environment: definition.environment,
+    });
+    plan = planFromJson(body.plan as PlanJson);
+  } else {
+    plan = await localPlan(dir, definition);
+  }
+  return plan;
 }
 
 /** With no controller, the actual state is what the runtime still finds running. */

@@ -1,0 +1,132 @@
+/**
+ * The controller's eye on its hosts: every environment's hosts are compared with the
+ * definition on that environment's `driftInterval`, what differs is recorded as events
+ * (`host.drift`, per resource and field), and an environment with `heal: true` has it
+ * corrected (`host.healed`). One pass per environment at a time; a pass that is still
+ * running when the next is due is not doubled.
+ */
+import type { Definition, HostSpec } from "../spec/index.js";
+import type { HostStore, NewEvent } from "../store/index.js";
+import type { HostFacts } from "./facts.js";
+import { type HostOutcome, runHosts } from "./host-run.js";
+import type { Transport } from "./transport.js";
+
+export interface DriftWatchOptions {
+  readonly store: HostStore;
+  readonly emit: (event: NewEvent) => void;
+  readonly connect: (host: HostSpec, definition: Definition) => Promise<Transport>;
+  readonly gatherFacts: (transport: Transport) => Promise<HostFacts>;
+}
+
+/** Hosts without `env:` are checked on this interval (an environment may say another). */
+const DEFAULT_INTERVAL_MS = 5 * 60_000;
+const NO_ENVIRONMENT = "";
+
+export class DriftWatch {
+  private definition: Definition | undefined;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly options: DriftWatchOptions) {}
+
+  /** The definition to hold the hosts to (after each apply); timers follow its intervals. */
+  update(definition: Definition): void {
+    this.definition = definition;
+    for (const timer of this.timers.values()) clearInterval(timer);
+    this.timers.clear();
+    if (this.stopped) return;
+    // A controller runs one environment: its hosts, and those that belong to every one.
+    const envs = new Set(
+      Object.values(definition.hosts.hosts)
+        .filter(
+          (h) =>
+            definition.environment === undefined ||
+            h.env === undefined ||
+            h.env === definition.environment,
+        )
+        .map((h) => h.env ?? NO_ENVIRONMENT),
+    );
+    for (const env of envs) {
+      const interval = definition.hosts.environments[env]?.driftIntervalMs ?? DEFAULT_INTERVAL_MS;
+      const timer = setInterval(() => void this.check(env), interval);
+      timer.unref();
+      this.timers.set(env, timer);
+    }
+  }
+
+  /** One pass over an environment's hosts now (`""`: those without `env:`); resolves when done. */
+  check(env: string): Promise<void> {
+    const current = this.running.get(env);
+    if (current !== undefined) return current;
+    const pass = this.pass(env).finally(() => this.running.delete(env));
+    this.running.set(env, pass);
+    return pass;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearInterval(timer);
+    this.timers.clear();
+    await Promise.all(this.running.values());
+  }
+
+  private async pass(env: string): Promise<void> {
+    const definition = this.definition;
+    if (definition === undefined || this.stopped) return;
+    const only = Object.values(definition.hosts.hosts)
+      .filter((h) => (h.env ?? NO_ENVIRONMENT) === env)
+      .map((h) => h.name);
+    if (only.length === 0) return;
+    const heal = definition.hosts.environments[env]?.heal === true;
+    const outcomes = await runHosts({
+      hosts: definition.hosts,
+      store: this.options.store,
+      apply: heal,
+      only,
+      connect: (host) => this.options.connect(host, definition),
+      gatherFacts: this.options.gatherFacts,
+    });
+    for (const o of outcomes) this.report(o, heal);
+  }
+
+  private report(o: HostOutcome, healed: boolean): void {
+    if (o.error !== undefined) {
+      this.options.emit({
+        type: "host.unreachable",
+        message: `${o.host}: ${o.error.message}`,
+        data: { host: o.host, code: o.error.code },
+      });
+      return;
+    }
+    for (const r of o.resources) {
+      if (
+        r.module === "command" ||
+        (r.status !== "changed" && r.status !== "removed" && r.status !== "failed")
+      ) {
+        continue;
+      }
+      const fields = r.changes.map((c) => c.field);
+      this.options.emit({
+        type: healed && r.status !== "failed" ? "host.healed" : "host.drift",
+        message: `${o.host}: ${r.module} ${r.id} ${
+          r.status === "failed"
+            ? `could not be healed: ${r.error ?? "failed"}`
+            : healed
+              ? `drifted (${fields.join(", ")}) and was put back`
+              : r.status === "removed"
+                ? "is no longer declared but still there"
+                : `differs from the definition (${fields.join(", ")})`
+        }`,
+        data: { host: o.host, module: r.module, id: r.id, fields, status: r.status },
+      });
+    }
+    for (const line of o.unmet) {
+      this.options.emit({
+        type: "host.requirement",
+        message: `${o.host} ${line}`,
+        data: { host: o.host },
+      });
+    }
+  }
+}
