@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -27,6 +27,7 @@ import {
   containerSelfHealBench,
   renderContainerSelfHealMarkdown,
 } from "./container-selfheal.js";
+import { type HostsResult, hostsBench, renderHostsMarkdown } from "./hosts.js";
 import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
 import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.js";
 import { round } from "./lib/stats.js";
@@ -45,7 +46,8 @@ type BenchName =
   | "recovery"
   | "container-selfheal"
   | "container-rollout"
-  | "images";
+  | "images"
+  | "hosts";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -55,6 +57,7 @@ const ALL: readonly BenchName[] = [
   "container-selfheal",
   "container-rollout",
   "images",
+  "hosts",
 ];
 
 interface Outcome<T> {
@@ -83,6 +86,7 @@ export interface Summary {
   readonly containerSelfheal?: Outcome<ContainerSelfHealResult>;
   readonly containerRollout?: Outcome<ContainerRolloutResult>;
   readonly images?: Outcome<ImagesResult>;
+  readonly hosts?: Outcome<HostsResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -240,6 +244,32 @@ function glance(s: Summary): string {
       g.goal.met ? "met" : "NOT met",
     ]);
   }
+  const o = s.hosts?.result;
+  if (o !== undefined) {
+    rows.push(
+      [
+        "hosts",
+        `Ansible / Baton time, first run (${o.settings.hosts} hosts × ${o.settings.resourcesPerHost} resources)`,
+        `${round(o.speedup.first)}×`,
+        "≥ 10",
+        o.goals.first ? "met" : "NOT met",
+      ],
+      [
+        "hosts",
+        "Ansible / Baton time, no-change run",
+        `${round(o.speedup.noChange)}×`,
+        "≥ 20",
+        o.goals.noChange ? "met" : "NOT met",
+      ],
+      [
+        "hosts",
+        "`ansible -m setup` / `baton facts` time",
+        `${round(o.speedup.facts)}×`,
+        "info",
+        "-",
+      ],
+    );
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -316,6 +346,7 @@ ${glance(s)}`,
   add("container-selfheal", s.containerSelfheal, renderContainerSelfHealMarkdown);
   add("container-rollout", s.containerRollout, renderContainerRolloutMarkdown);
   add("images", s.images, renderImagesMarkdown);
+  add("hosts", s.hosts, renderHostsMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -331,6 +362,7 @@ export async function runAll(
     requireTool("haproxy");
     requireTool("wrk");
   }
+  if (only.includes("hosts")) requireTool("ansible-playbook", "ansible-core");
   if (["selfheal", "idle", "rollout", "recovery"].some((n) => only.includes(n as BenchName))) {
     ensurePm2(log);
   }
@@ -393,6 +425,12 @@ export async function runAll(
       )
     : undefined;
   if (images?.result) process.stdout.write(`${renderImagesMarkdown(images.result)}\n`);
+  const hosts = only.includes("hosts")
+    ? await timed("hosts", () =>
+        hostsBench(quick ? { hosts: 2, trials: 1, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (hosts?.result) process.stdout.write(`${renderHostsMarkdown(hosts.result)}\n`);
 
   const summary: Summary = {
     name: "summary",
@@ -414,6 +452,7 @@ export async function runAll(
     ...(containerSelfheal ? { containerSelfheal } : {}),
     ...(containerRollout ? { containerRollout } : {}),
     ...(images ? { images } : {}),
+    ...(hosts ? { hosts } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);

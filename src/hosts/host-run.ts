@@ -308,10 +308,19 @@ function recordOutcome(
       applied.push({
         module: p.resource.module,
         identity: identityOf(p.resource),
-        spec: p.resource,
+        spec: remembered(p.resource),
       });
   });
   store.record(host, applied, removed);
+}
+
+/**
+ * What the store keeps of an applied resource: enough to remove it later. A secret file's
+ * content is not needed for that, and is not written to the state.
+ */
+function remembered(resource: HostResource): HostResource {
+  if (resource.module !== "file" || !resource.secret) return resource;
+  return { ...resource, content: "" };
 }
 
 function identityOf(resource: HostResource): string {

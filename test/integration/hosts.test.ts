@@ -3,6 +3,8 @@
  * running sshd on 127.0.0.1 ports (test/helpers/hosts.ts), host keys checked against a
  * known_hosts file, no controller running (`baton apply` configures and exits).
  */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "../helpers/cli.js";
 import { docker } from "../helpers/docker.js";
@@ -43,12 +45,21 @@ ssh: { identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts}, par
 ${extra}`;
 }
 
+const ROLES = `roles:
+  greeter:
+    vars: { greeting: hello, place: nowhere }
+    resources:
+      - file: { path: /etc/baton-greeting, content: "{{ greeting }} from {{ place }}\\n" }
+`;
+
 const CONFIGURE = `configure:
   all:
     - directory: { path: /srv/app, mode: "0755" }
     - file: { path: /etc/motd, content: "managed by baton on {{ facts.os.prettyName }}\\n", mode: "0644" }
     - lineinfile: { path: /etc/baton.conf, line: "level=info", regexp: "^level=" }
     - user: { name: app, shell: /bin/sh, system: true }
+    - role: { name: greeter, vars: { place: baton } }
+    - file: { path: /etc/baton-token, content: "s3cr3t-token-value\\n", mode: "0600", secret: true }
   web:
     - file: { path: /srv/app/app.conf, content: "port={{ port }}\\n", vars: { port: 8080 }, mode: "0640", owner: app, notify: [reload app] }
     - command: { name: reload app, run: "date +%s%N >> /srv/app/reloads", handler: true }
@@ -56,7 +67,7 @@ const CONFIGURE = `configure:
   db:
     - group: { name: dba }
     - symlink: { path: /srv/app/current, target: /srv/app }
-`;
+${ROLES}`;
 
 function hostsJson(stdout: string): Map<string, HostJson> {
   const parsed = JSON.parse(stdout) as { hosts: HostJson[] };
@@ -73,6 +84,10 @@ describe("hosts over SSH", () => {
     try {
       const plan = await p.ok("plan");
       expect(plan.stdout).toMatch(/web1: \d+ to change/);
+      // A secret's content is masked in the plan; other files show their diff.
+      expect(plan.stdout).toMatch(/file \/etc\/baton-token[\s\S]*\(secret, changed\)/);
+      expect(plan.stdout).toMatch(/\+hello from baton/);
+      expect(plan.stdout).not.toContain("s3cr3t");
       // A plan changes nothing.
       await expect(onHost(0, "test", "-e", "/srv/app")).rejects.toThrow();
 
@@ -88,6 +103,8 @@ describe("hosts over SSH", () => {
         "file /etc/motd",
         "lineinfile /etc/baton.conf ^level=",
         "user app",
+        "file /etc/baton-greeting",
+        "file /etc/baton-token",
         "file /srv/app/app.conf",
         "command touch /srv/app/installed",
       ]);
@@ -101,6 +118,14 @@ describe("hosts over SSH", () => {
       expect(await onHost(0, "wc", "-l", "/srv/app/reloads")).toMatch(/^1 /);
       expect(await onHost(2, "readlink", "/srv/app/current")).toBe("/srv/app\n");
       expect(await onHost(2, "getent", "group", "dba")).toMatch(/^dba:/);
+      expect(await onHost(1, "cat", "/etc/baton-greeting")).toBe("hello from baton\n");
+      expect(await onHost(1, "stat", "-c", "%a", "/etc/baton-token")).toBe("600\n");
+      expect(await onHost(1, "cat", "/etc/baton-token")).toBe("s3cr3t-token-value\n");
+      // Nor is it written to the state or its events.
+      for (const file of readdirSync(join(p.dir, ".baton"))) {
+        const path = join(p.dir, ".baton", file);
+        if (statSync(path).isFile()) expect(readFileSync(path, "latin1")).not.toContain("s3cr3t");
+      }
 
       // Idempotent: nothing changes, no handler runs, one round trip to observe (+ facts).
       const second = hostsJson((await p.ok("apply", "--json")).stdout);
