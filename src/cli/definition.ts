@@ -31,7 +31,10 @@ export function loadForState(options: EnvironmentOptions): { definition: Definit
     exclude: [resolve(dir)],
     ...(environment === undefined ? {} : { environment }),
   });
-  if (definition.environments.length > 0 && environment === undefined) {
+  // Apps differ per environment and need one chosen; hosts say their own (`env:`), so a
+  // definition of hosts alone covers all of them when none is chosen, as an inventory does.
+  const hasApps = Object.keys(definition.apps).length > 0;
+  if (definition.environments.length > 0 && environment === undefined && hasApps) {
     throw new CliError(
       "cli.environment_required",
       `${file} declares the environments ${definition.environments.join(", ")}; choose one`,

@@ -11,7 +11,7 @@ import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
-import { connectDeclaredHost, DriftWatch, gatherFacts } from "../hosts/index.js";
+import { connectDeclaredHost, DriftWatch, gatherFacts, type HostOutcome } from "../hosts/index.js";
 import {
   type BuildTarget,
   buildTargetOf,
@@ -218,6 +218,11 @@ export class Controller {
   }
 
   /** Records the definition as a revision and moves every resource toward it. */
+  /** Configures the hosts of this controller's environment as the applied definition says. */
+  applyHosts(): Promise<HostOutcome[]> {
+    return this.hostWatch.applyNow();
+  }
+
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
     // Before anything is recorded: an app with no release to run changes nothing.

@@ -145,10 +145,11 @@ async function runHost(host: HostSpec, options: HostRunOptions): Promise<HostOut
       facts = await options.gatherFacts(counted);
       options.store.saveFacts(host.name, facts);
     }
-    const unmet =
-      required === undefined || host.env === undefined || facts === undefined
+    const unmetIn = (f: HostFacts | undefined): string[] =>
+      required === undefined || host.env === undefined || f === undefined
         ? []
-        : unmetRequirements(required, { os: osName(facts), packages: facts.packages }, host.env);
+        : unmetRequirements(required, { os: osName(f), packages: f.packages }, host.env);
+    let unmet = unmetIn(facts);
     const planned = plannedResources(host, decls, facts, options.store.applied(host.name));
     const handlerDecls = planned.filter(
       (p) => p.resource.module === "command" && p.resource.handler,
@@ -213,6 +214,12 @@ async function runHost(host: HostSpec, options: HostRunOptions): Promise<HostOut
         ...(error === undefined ? {} : { error }),
       };
     });
+    // What was unmet before may be met now (a package the apply installed): asked again.
+    if (options.apply && unmet.length > 0 && applied.size > 0) {
+      facts = await options.gatherFacts(counted);
+      options.store.saveFacts(host.name, facts);
+      unmet = unmetIn(facts);
+    }
     const ok =
       handlerFailures.length === 0 &&
       resources.every((r) => r.status !== "failed" && r.status !== "skipped");

@@ -80,6 +80,8 @@ export class ApiServer {
         return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());
       }
       if (route === "POST /api/v1/apply") return send(res, 200, await this.apply(controller, req));
+      if (route === "POST /api/v1/hosts/apply")
+        return send(res, 200, { hosts: await controller.applyHosts() });
       if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
       if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));
       if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);

@@ -42,6 +42,8 @@ export interface StartHostsOptions {
   readonly labels?: readonly string[];
   /** How long each host may take to answer SSH; generous, the machine is shared. */
   readonly readyTimeoutMs?: number;
+  /** The port on 127.0.0.1 for each host, in order; a free one is picked when absent. */
+  readonly ports?: readonly number[];
 }
 
 /** The label every test host carries: `baton.test.hosts=<run id>`. */
@@ -115,7 +117,7 @@ export async function startHosts(n: number, options: StartHostsOptions = {}): Pr
         "-e",
         `AUTHORIZED_KEY=${publicKey}`,
         "-p",
-        "127.0.0.1::22",
+        `127.0.0.1:${options.ports?.[i] ?? ""}:22`,
         image,
         "sh",
         "-c",

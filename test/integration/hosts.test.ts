@@ -88,7 +88,9 @@ describe("hosts over SSH", () => {
       expect(plan.stdout).toMatch(/file \/etc\/baton-token[\s\S]*\(secret, changed\)/);
       expect(plan.stdout).toMatch(/\+hello from baton/);
       expect(plan.stdout).not.toContain("s3cr3t");
-      // A plan changes nothing.
+      // `apply --check` is the plan. Neither changes anything.
+      const check = await p.ok("apply", "--check");
+      expect(check.stdout).toContain("~ web1 directory /srv/app  (configure.all[0]) would change");
       await expect(onHost(0, "test", "-e", "/srv/app")).rejects.toThrow();
 
       const first = hostsJson((await p.ok("apply", "--json")).stdout);
@@ -305,6 +307,10 @@ configure:
             ),
         ),
       ).toBe(true);
+      // `baton apply` had the controller configure its hosts (one pass at a time per host).
+      expect(events.events.filter((e) => e.type === "host.applied").map((e) => e.message)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^web2: 1 changed/)]),
+      );
       // web1 is dev's: this controller leaves it alone.
       await expect(onHost(0, "cat", "/etc/baton-heal.conf")).rejects.toThrow();
     } finally {

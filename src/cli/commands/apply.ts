@@ -58,9 +58,14 @@ export function applyCommand(program: Command): void {
           appliedBy: whoAmI(),
         });
         const revision = body.revision as { id: number; created: boolean };
+        // The controller configures the hosts: one pass at a time, never beside its drift checks.
         const hosts = withHosts
-          ? await applyHosts(definition, dir, options.json === true)
+          ? ((await client.call("POST", "/api/v1/hosts/apply", {})).hosts as HostOutcome[])
           : undefined;
+        if (hosts !== undefined) {
+          if (!options.json) say(renderHostOutcomes(hosts, { color: useColor(), apply: true }));
+          if (hosts.some((h) => !h.ok)) process.exitCode = 1;
+        }
         if (options.json)
           printJson({
             ...body,

@@ -87,9 +87,7 @@ function factsRow(f: HostFacts): string[] {
     String(f.cpus),
     `${Math.round(f.memoryBytes / 1024 / 1024)} MiB`,
     String(Object.keys(f.packages).length),
-    f.listening
-      .map((l) => `${l.protocol}/${l.port}`)
-      .slice(0, 6)
-      .join(" "),
+    // IPv4 and IPv6 sockets of one port are one port to a reader.
+    [...new Set(f.listening.map((l) => `${l.protocol}/${l.port}`))].slice(0, 6).join(" "),
   ];
 }

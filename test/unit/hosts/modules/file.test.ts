@@ -36,7 +36,7 @@ describe("file module", () => {
       {
         field: "content",
         from: null,
-        to: "17 bytes, sha256 " + sha256(motd.content).slice(0, 12),
+        to: `17 bytes, sha256 ${sha256(motd.content).slice(0, 12)}`,
         diff: "--- /dev/null\n+++ /etc/motd\n@@ -0,0 +1 @@\n+managed by baton\n",
       },
       { field: "mode", from: null, to: "0644" },
