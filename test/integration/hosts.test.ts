@@ -309,7 +309,7 @@ configure:
       ).toBe(true);
       // `baton apply` had the controller configure its hosts (one pass at a time per host).
       expect(events.events.filter((e) => e.type === "host.applied").map((e) => e.message)).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^web2: 1 changed/)]),
+        expect.arrayContaining([expect.stringMatching(/^web2: \d+ changed/)]),
       );
       // web1 is dev's: this controller leaves it alone.
       await expect(onHost(0, "cat", "/etc/baton-heal.conf")).rejects.toThrow();
