@@ -427,7 +427,9 @@ export async function runAll(
   if (images?.result) process.stdout.write(`${renderImagesMarkdown(images.result)}\n`);
   const hosts = only.includes("hosts")
     ? await timed("hosts", () =>
-        hostsBench(quick ? { hosts: 2, trials: 1, resultsDir, log } : { resultsDir, log }),
+        hostsBench(
+          quick ? { hosts: 2, trials: 1, ansibleTrials: 1, resultsDir, log } : { resultsDir, log },
+        ),
       )
     : undefined;
   if (hosts?.result) process.stdout.write(`${renderHostsMarkdown(hosts.result)}\n`);
