@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { gatherFacts, type HostFacts, withHosts } from "../../hosts/index.js";
-import { SqliteStore } from "../../store/index.js";
+import type { HostFacts } from "../../hosts/index.js";
 import { withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
-import { selectHosts } from "../host-pass.js";
+import { gatherHostFacts, selectHosts } from "../host-pass.js";
 import { paint, printJson, say, table, useColor } from "../output.js";
 
 export function factsCommand(program: Command): void {
@@ -19,47 +18,20 @@ export function factsCommand(program: Command): void {
     .action(async (targets: string[], options: EnvironmentOptions & { json?: boolean }) => {
       const { definition, dir } = loadForState(options);
       const names = selectHosts(definition, targets, definition.environment);
-      const store = SqliteStore.open(dir, { create: true });
-      const gathered: Record<string, { gatheredAt: string; facts: HostFacts }> = {};
-      const failed: Record<string, { code: string; message: string; hint?: string }> = {};
-      try {
-        const hosts = names.flatMap((name) => definition.hosts.hosts[name] ?? []);
-        const outcomes = await withHosts(
-          hosts,
-          definition.hosts.ssh,
-          definition.hosts.ssh.parallel,
-          (transport) => gatherFacts(transport),
-          { inventory: Object.values(definition.hosts.hosts) },
-        );
-        for (const outcome of outcomes) {
-          if (outcome.ok) {
-            const saved = store.hosts.saveFacts(outcome.host, outcome.value);
-            gathered[outcome.host] = {
-              gatheredAt: new Date(saved.gatheredAt).toISOString(),
-              facts: outcome.value,
-            };
-          } else {
-            const e = outcome.error as Error & { code?: string; hint?: string };
-            failed[outcome.host] = {
-              code: e.code ?? "hosts.failed",
-              message: e.message,
-              ...(e.hint === undefined ? {} : { hint: e.hint }),
-            };
-          }
-        }
-      } finally {
-        store.close();
-      }
+      const { gathered, failed } = await gatherHostFacts(definition, dir, names);
       if (options.json) {
-        printJson({ hosts: gathered, failed });
+        printJson({
+          hosts: Object.fromEntries(
+            [...gathered].map(([name, g]) => [
+              name,
+              { gatheredAt: new Date(g.gatheredAt).toISOString(), facts: g.facts },
+            ]),
+          ),
+          failed: Object.fromEntries(failed),
+        });
       } else {
         const color = useColor();
-        const rows = names
-          .filter((n) => gathered[n] !== undefined)
-          .map((n) => {
-            const f = gathered[n]?.facts as HostFacts;
-            return [n, ...factsRow(f)];
-          });
+        const rows = [...gathered].map(([name, g]) => [name, ...factsRow(g.facts)]);
         if (rows.length > 0) {
           say(
             table([
@@ -68,14 +40,14 @@ export function factsCommand(program: Command): void {
             ]),
           );
         }
-        for (const [name, e] of Object.entries(failed)) {
+        for (const [name, e] of failed) {
           say(
             `${paint(name, "bold", color)}: ${paint(`error[${e.code}]`, "red", color)} ${e.message}`,
           );
           if (e.hint) say(`  hint: ${e.hint}`);
         }
       }
-      if (Object.keys(failed).length > 0) process.exitCode = 1;
+      if (failed.size > 0) process.exitCode = 1;
     });
 }
 

@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { comparableFacts, compareParity, gatherFacts, withHosts } from "../../hosts/index.js";
+import { comparableFacts, compareParity } from "../../hosts/index.js";
 import { type Definition, loadDefinition } from "../../spec/index.js";
-import { SqliteStore } from "../../store/index.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
+import { gatherHostFacts } from "../host-pass.js";
 import { printJson, say, table } from "../output.js";
 
 /** Exit codes: 0 the environments match (allowed differences aside), 2 they differ. */
@@ -23,9 +23,7 @@ export function parityCommand(program: Command): void {
       // The inventory is the same in every environment: no overlay to choose.
       const dir = stateDir(options);
       const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
-      const failed: Record<string, string> = {};
-      const store = SqliteStore.open(dir, { create: true });
-      const factsOf = async (env: string) => {
+      const hostsOf = (env: string) => {
         const hosts = Object.values(definition.hosts.hosts).filter((h) => h.env === env);
         if (hosts.length === 0) {
           throw new CliError(
@@ -34,29 +32,24 @@ export function parityCommand(program: Command): void {
             `environments of hosts: ${[...new Set(Object.values(definition.hosts.hosts).flatMap((h) => (h.env === undefined ? [] : [h.env])))].join(", ") || "none"}`,
           );
         }
-        const outcomes = await withHosts(
-          hosts,
-          definition.hosts.ssh,
-          definition.hosts.ssh.parallel,
-          (transport) => gatherFacts(transport),
-          { inventory: Object.values(definition.hosts.hosts) },
-        );
-        return outcomes.flatMap((outcome) => {
-          if (!outcome.ok) {
-            failed[outcome.host] = outcome.error.message;
-            return [];
-          }
-          store.hosts.saveFacts(outcome.host, outcome.value);
-          return [comparableFacts(outcome.value)];
-        });
+        return hosts.map((h) => h.name);
       };
-      let rows: ReturnType<typeof compareParity>;
-      try {
-        const [l, r] = await Promise.all([factsOf(left), factsOf(right)]);
-        rows = compareParity(l, r, definition.hosts.parityAllow);
-      } finally {
-        store.close();
-      }
+      const [leftHosts, rightHosts] = [hostsOf(left), hostsOf(right)];
+      const { gathered, failed: failures } = await gatherHostFacts(definition, dir, [
+        ...leftHosts,
+        ...rightHosts,
+      ]);
+      const comparable = (names: readonly string[]) =>
+        names.flatMap((name) => {
+          const g = gathered.get(name);
+          return g === undefined ? [] : [comparableFacts(g.facts)];
+        });
+      const rows = compareParity(
+        comparable(leftHosts),
+        comparable(rightHosts),
+        definition.hosts.parityAllow,
+      );
+      const failed = Object.fromEntries([...failures].map(([host, f]) => [host, f.message]));
       if (options.json) printJson({ left, right, rows, failed });
       else if (rows.length === 0)
         say(`${left} and ${right}: no difference${allowedNote(definition)}`);
