@@ -3,11 +3,11 @@
  * the role's, its own) or from the host's facts (`{{ facts.os.version }}`). An unknown name
  * is an error, never an empty string: a config file with a hole in it is worse than none.
  */
+import { TEMPLATE_PLACEHOLDER as PLACEHOLDER } from "../spec/host-template-vars.js";
+
 export class TemplateError extends Error {
   override readonly name = "TemplateError";
 }
-
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
 
 /** Whether rendering needs the host's facts (gathering them costs a round trip). */
 export function needsFacts(text: string): boolean {

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import type { Fields, Report } from "./checks.js";
 import { resourceIdentity } from "./host-identity.js";
 import { HOST_MODULES, MODE_PATTERN } from "./host-schema.js";
+import { checkTemplateVariables } from "./host-template-vars.js";
 import { formatPath, listWords, type Path } from "./phrases.js";
 import { closestMatch } from "./suggest.js";
 import type { Positions } from "./yaml-source.js";
@@ -59,6 +60,7 @@ export function checkHosts(raw: Fields, ctx: HostCheckContext, report: Report): 
     );
   }
   checkDuplicates(hosts, configure, roles, report);
+  checkTemplateVariables(hosts, configure, roles, ctx.dir, report);
 }
 
 function checkHost(name: string, host: Fields, hostNames: readonly string[], report: Report): void {

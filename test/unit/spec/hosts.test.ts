@@ -159,4 +159,35 @@ describe("the host part of a definition", () => {
     expect(hints[5]).toBe("did you mean `app`?");
     expect(hints[7]).toBe("did you mean `reload`?");
   });
+
+  it("checks that every template variable has a value on every host the file lands on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-hosts-"));
+    writeFileSync(join(dir, "site.conf"), "listen {{ port }};\nserver_name {{ domain }};\n");
+    const e = refused(
+      yaml(
+        ...INVENTORY,
+        "configure:",
+        "  all:",
+        '    - file: { path: /etc/motd, content: "{{ greeting }} on {{ facts.os.prettyName }}\\n", vars: { greeting: hi } }',
+        '    - file: { path: /etc/issue, content: "{{ port }}\\n" }',
+        "  web:",
+        "    - role: { name: site, vars: { domain: example.org } }",
+        "  here:",
+        "    - role: site",
+        "roles:",
+        "  site:",
+        "    vars: { port: 80 }",
+        "    resources:",
+        "      - file: { path: /etc/site.conf, template: site.conf }",
+      ),
+      join(dir, "baton.yaml"),
+    );
+    expect(e.diagnostics.map((d) => `${d.line}:${d.code} ${d.message}`)).toEqual([
+      // web1 has `port` in its vars; web2 and here do not. Reported once, for the first host.
+      "8:spec.template_variable {{ port }} in configure.all[1].file.content has no value on host web2: its variables there are none",
+      // The role's use on `here` gives no `domain`.
+      "17:spec.template_variable {{ domain }} in roles.site.resources[0].file.template (site.conf) has no value on host here: its variables there are port",
+    ]);
+    expect(e.diagnostics[0]?.hint).toMatch(/set `port` in the host's `vars`/);
+  });
 });
