@@ -17,9 +17,10 @@ const MARK: Record<ResourceOutcome["status"], string> = {
 
 export function renderHostOutcomes(
   outcomes: readonly HostOutcome[],
-  options: { color: boolean; apply: boolean },
+  options: { color: boolean; apply: boolean; drift?: boolean },
 ): string {
   const { color, apply } = options;
+  const drift = options.drift === true;
   const lines: string[] = [];
   for (const o of outcomes) {
     const count = (status: ResourceOutcome["status"]): number =>
@@ -44,9 +45,13 @@ export function renderHostOutcomes(
       const verb = apply
         ? r.status
         : r.status === "changed"
-          ? "would change"
+          ? drift
+            ? "drifted"
+            : "would change"
           : r.status === "removed"
-            ? "would remove"
+            ? drift
+              ? "no longer declared, still there"
+              : "would remove"
             : r.status;
       lines.push(
         `${paint(`${MARK[r.status]} ${o.host}`, style, color)} ${r.module} ${r.id}  ${paint(`(${r.origin}) ${verb}`, "gray", color)}`,
@@ -64,12 +69,14 @@ export function renderHostOutcomes(
         lines.push(`    ${paint(r.error.trimEnd().split("\n").join("\n    "), "red", color)}`);
     }
     const parts = [
-      `${count("changed")} ${apply ? "changed" : "to change"}`,
-      `${count("unchanged")} unchanged`,
-      ...(count("removed") > 0 ? [`${count("removed")} ${apply ? "removed" : "to remove"}`] : []),
+      `${count("changed")} ${apply ? "changed" : drift ? "drifted" : "to change"}`,
+      `${count("unchanged")} ${drift ? "as defined" : "unchanged"}`,
+      ...(count("removed") > 0
+        ? [`${count("removed")} ${apply ? "removed" : drift ? "left over" : "to remove"}`]
+        : []),
       ...(count("failed") > 0 ? [paint(`${count("failed")} failed`, "red", color)] : []),
       ...(count("skipped") > 0 ? [`${count("skipped")} skipped`] : []),
-      ...(o.handlers.length > 0
+      ...(o.handlers.length > 0 && !drift
         ? [`handlers ${apply ? "run" : "to run"}: ${o.handlers.join(", ")}`]
         : []),
     ];

@@ -142,7 +142,8 @@ describe("hosts over SSH", () => {
       await onHost(0, "sh", "-c", "echo 'port=9999' > /srv/app/app.conf");
       const drift = await p.run("drift");
       expect(drift.code).toBe(2);
-      expect(drift.stdout).toMatch(/web1 file \/srv\/app\/app\.conf/);
+      expect(drift.stdout).toContain("~ web1 file /srv/app/app.conf  (configure.web[0]) drifted");
+      expect(drift.stdout).toMatch(/^web1: 1 drifted, \d+ as defined/m);
       expect(drift.stdout).toMatch(/mode: 0600 → 0640/);
       expect(drift.stdout).toMatch(/-port=9999/);
       expect(drift.stdout).toMatch(/\+port=8080/);

@@ -33,7 +33,7 @@ export function driftCommand(program: Command): void {
       }));
       recordDrift(dir, drift);
       if (options.json) printJson({ hosts: hostOutcomesJson(drift) });
-      else say(renderHostOutcomes(drift, { color: useColor(), apply: false }));
+      else say(renderHostOutcomes(drift, { color: useColor(), apply: false, drift: true }));
       const drifted =
         drift.some((o) => o.unmet.length > 0) ||
         drift.some((o) =>
