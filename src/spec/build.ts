@@ -17,6 +17,7 @@ import type {
   ReplicaBudget,
 } from "./model.js";
 import type { Path } from "./phrases.js";
+import { buildPipelines } from "./pipeline-build.js";
 import type { AppInput, BuildInput, DefinitionInput, ProbeInput } from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
 import type { Positions } from "./yaml-source.js";
@@ -53,6 +54,7 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     environments: ctx.environments,
     ...(ctx.environment === undefined ? {} : { environment: ctx.environment }),
     hosts: buildHosts(input, ctx),
+    pipelines: buildPipelines(input.pipelines, ctx.dir),
   };
 }
 

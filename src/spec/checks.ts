@@ -12,6 +12,7 @@ import { checkHosts } from "./host-checks.js";
 import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
+import { checkPipelines } from "./pipeline-checks.js";
 import { DEFAULTS } from "./schema.js";
 import { checkSwarmApp } from "./swarm-checks.js";
 import { formatDuration, parseDuration } from "./units.js";
@@ -58,6 +59,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     });
   };
   if (isFields(raw)) checkHosts(raw, ctx, report);
+  if (isFields(raw)) checkPipelines(raw, report);
   const apps = isFields(raw) ? raw.apps : undefined;
   const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;

@@ -42,6 +42,19 @@ export type {
   TcpProbe,
   UpdatePolicy,
 } from "./model.js";
+export type {
+  BuildStep,
+  DeployStep,
+  PipelineConcurrency,
+  PipelineSource,
+  PipelineSpec,
+  PipelineStep,
+  PipelineTriggers,
+  PromoteStep,
+  RunStep,
+  StepCache,
+  StepCommon,
+} from "./pipeline-model.js";
 export { appRevision } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";

@@ -1,4 +1,5 @@
 import type { HostsDefinition } from "./host-model.js";
+import type { PipelineSpec } from "./pipeline-model.js";
 
 /**
  * The typed, validated, immutable form of a definition. Everything after spec/ works on
@@ -145,4 +146,6 @@ export interface Definition {
   readonly environment?: string;
   /** Hosts, how they are reached, and what each must be. */
   readonly hosts: HostsDefinition;
+  /** What runs on each commit, by pipeline name. */
+  readonly pipelines: Readonly<Record<string, PipelineSpec>>;
 }

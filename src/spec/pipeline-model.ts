@@ -36,7 +36,11 @@ export interface PipelineConcurrency {
 export interface StepCommon {
   /** Unique in its pipeline. */
   readonly name: string;
-  /** Steps that must have passed before this one starts. */
+  /**
+   * Steps that must have passed before this one starts: those it names, or — for a build,
+   * deploy or promote step that names none — every step before it (a release only from a
+   * commit whose earlier steps passed). A `run` step that names none needs none.
+   */
   readonly needs: readonly string[];
   /** The whole step (every process it started) is killed after this long. */
   readonly timeoutMs: number;
@@ -84,6 +88,8 @@ export interface DeployStep extends StepCommon {
 export interface PromoteStep extends StepCommon {
   readonly kind: "promote";
   readonly app: string;
+  /** The environment the release comes from: that of the app's deploy or promote step before. */
+  readonly from: string;
   readonly to: string;
   /** manual: waits for `baton approve RUN`. */
   readonly approval: "manual" | "auto";

@@ -19,6 +19,7 @@ import {
   sshSchema,
 } from "./host-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
+import { pipelinesSchema } from "./pipeline-schema.js";
 import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
 
 export { type FieldDoc, fieldDocs } from "./schema-fields.js";
@@ -513,6 +514,7 @@ export const definitionSchema = documented(
     configure: configureSchema,
     roles: rolesSchema,
     parity: paritySchema,
+    pipelines: pipelinesSchema,
     registry: documented(
       z.string().regex(REGISTRY_PATTERN),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +

@@ -1,0 +1,99 @@
+/**
+ * The validated `pipelines:` as written → the model: defaults filled in, durations in ms,
+ * repository paths made absolute, each step typed by its action, the implicit `needs` of
+ * build/deploy/promote steps made explicit, and each promotion's source environment found.
+ * Runs only on input that passed the checks.
+ */
+import { resolve } from "node:path";
+import type { PipelineSpec, PipelineStep, StepCommon } from "./pipeline-model.js";
+import { PIPELINE_DEFAULTS, type PipelinesInput, type StepInput } from "./pipeline-schema.js";
+import { parseDuration } from "./units.js";
+
+/** ssh://, https://, git://, file:// URLs and scp-like `user@host:path`: not paths. */
+const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|[^/\s:]+@[^/\s:]+:)/i;
+
+export function buildPipelines(
+  input: PipelinesInput | undefined,
+  dir: string,
+): Record<string, PipelineSpec> {
+  const pipelines: Record<string, PipelineSpec> = {};
+  for (const [name, p] of Object.entries(input ?? {})) {
+    const poll = p.triggers?.poll ?? PIPELINE_DEFAULTS.poll;
+    const schedule = p.triggers?.schedule;
+    const names: string[] = [];
+    const lastEnvironment = new Map<string, string>();
+    const steps = p.steps.map((s): PipelineStep => {
+      const step = buildStep(s, names, lastEnvironment);
+      names.push(s.name);
+      return step;
+    });
+    pipelines[name] = {
+      name,
+      source: {
+        repo: URL_LIKE.test(p.source.repo) ? p.source.repo : resolve(dir, p.source.repo),
+        branch: p.source.branch ?? PIPELINE_DEFAULTS.branch,
+      },
+      triggers: {
+        push: p.triggers?.push ?? true,
+        pollMs: poll === false ? 0 : ms(poll),
+        schedule:
+          schedule === undefined ? [] : typeof schedule === "string" ? [schedule] : schedule,
+      },
+      concurrency: { cancelSuperseded: p.concurrency?.cancelSuperseded ?? true },
+      steps,
+    };
+  }
+  return pipelines;
+}
+
+function buildStep(
+  s: StepInput,
+  before: readonly string[],
+  lastEnvironment: Map<string, string>,
+): PipelineStep {
+  const common = (implicitNeeds: readonly string[]): StepCommon => ({
+    name: s.name,
+    needs: s.needs ?? [...implicitNeeds],
+    timeoutMs: ms(s.timeout ?? PIPELINE_DEFAULTS.timeout),
+    retries: s.retries ?? PIPELINE_DEFAULTS.retries,
+  });
+  if (s.build !== undefined) return { kind: "build", app: s.build, ...common(before) };
+  if (s.deploy !== undefined) {
+    lastEnvironment.set(s.deploy.app, s.deploy.env);
+    return { kind: "deploy", app: s.deploy.app, environment: s.deploy.env, ...common(before) };
+  }
+  if (s.promote !== undefined) {
+    const { app, to } = s.promote;
+    const from = lastEnvironment.get(app) ?? "";
+    lastEnvironment.set(app, to);
+    return {
+      kind: "promote",
+      app,
+      from,
+      to,
+      approval: s.promote.approval ?? PIPELINE_DEFAULTS.approval,
+      healthyForMs: ms(s.promote.after?.healthyFor ?? PIPELINE_DEFAULTS.healthyFor),
+      ...common(before),
+    };
+  }
+  const list = (value: string | string[] | undefined): string[] =>
+    value === undefined ? [] : typeof value === "string" ? [value] : value;
+  return {
+    kind: "run",
+    run: s.run ?? "",
+    ...(s.image === undefined ? {} : { image: s.image }),
+    env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
+    junit: list(s.reports?.junit),
+    caches: (s.cache ?? []).map((c) =>
+      typeof c === "string" ? { path: c, key: c } : { path: c.path, key: c.key ?? c.path },
+    ),
+    artifacts: list(s.artifacts),
+    ...common([]),
+  };
+}
+
+function ms(duration: string): number {
+  const value = parseDuration(duration);
+  if (value === undefined) throw new Error(`bug: ${duration} passed the schema but does not parse`);
+  return value;
+}
