@@ -9,6 +9,18 @@ export type {
   ReleaseStore,
 } from "./release-store.js";
 export type { AppRevisionRecord, RevisionPin, RolloutStore } from "./rollout-store.js";
+export type {
+  NewRun,
+  RunRecord,
+  RunState,
+  RunStore,
+  RunTrigger,
+  StepKind,
+  StepPatch,
+  StepRecord,
+  StepState,
+  TestCounts,
+} from "./run-store.js";
 export {
   type ClaimResult,
   type OpenOptions,

@@ -212,6 +212,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 6,
+    name: "pipeline runs",
+    up: `
+      -- One run of a pipeline for one commit. A run the controller was executing when it
+      -- died is marked interrupted when it comes back: never resumed half-way, never lost.
+      CREATE TABLE pipeline_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        pipeline    TEXT    NOT NULL,
+        branch      TEXT    NOT NULL,
+        git_commit  TEXT    NOT NULL,
+        subject     TEXT    NOT NULL DEFAULT '',
+        trigger     TEXT    NOT NULL CHECK (trigger IN ('push', 'poll', 'schedule', 'manual')),
+        state       TEXT    NOT NULL CHECK (state IN
+                      ('queued', 'running', 'passed', 'failed', 'cancelled', 'interrupted')),
+        reason      TEXT,
+        created_at  INTEGER NOT NULL,
+        started_at  INTEGER,
+        finished_at INTEGER,
+        created_by  TEXT    NOT NULL,
+        -- The release the run built, once it did (app, version).
+        release_app     TEXT,
+        release_version TEXT
+      ) STRICT;
+      CREATE INDEX pipeline_runs_by_pipeline ON pipeline_runs (pipeline, id);
+
+      -- Each step of a run: its state, attempts, times, and what it produced.
+      CREATE TABLE pipeline_steps (
+        run_id      INTEGER NOT NULL REFERENCES pipeline_runs (id),
+        seq         INTEGER NOT NULL,
+        name        TEXT    NOT NULL,
+        kind        TEXT    NOT NULL CHECK (kind IN ('run', 'build', 'deploy', 'promote')),
+        state       TEXT    NOT NULL CHECK (state IN ('pending', 'running', 'waiting',
+                      'passed', 'failed', 'timed-out', 'cancelled', 'skipped', 'interrupted')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        exit_code   INTEGER,
+        detail      TEXT,
+        tests       TEXT CHECK (tests IS NULL OR json_valid(tests)),
+        artifacts   TEXT CHECK (artifacts IS NULL OR json_valid(artifacts)),
+        started_at  INTEGER,
+        finished_at INTEGER,
+        approved_by TEXT,
+        approved_at INTEGER,
+        PRIMARY KEY (run_id, name)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

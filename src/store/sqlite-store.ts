@@ -4,6 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { StateError } from "./errors.js";
 import { HostStore } from "./host-store.js";
+import { RunStore } from "./run-store.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { ReleaseStore } from "./release-store.js";
 import { RolloutStore } from "./rollout-store.js";
@@ -96,6 +97,8 @@ export class SqliteStore {
   readonly releases: ReleaseStore;
   /** What was applied to each host, and its last facts. */
   readonly hosts: HostStore;
+  /** Pipeline runs and their steps. */
+  readonly runs: RunStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -109,6 +112,7 @@ export class SqliteStore {
     this.rollouts = new RolloutStore(db, now);
     this.releases = new ReleaseStore(db, now);
     this.hosts = new HostStore(db, now);
+    this.runs = new RunStore(db, now);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 

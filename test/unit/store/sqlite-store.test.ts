@@ -79,6 +79,8 @@ describe("SqliteStore.open", () => {
       "events",
       "host_facts",
       "host_resources",
+      "pipeline_runs",
+      "pipeline_steps",
       "releases",
       "replicas",
       "revision_pins",

@@ -1,0 +1,332 @@
+import type BetterSqlite3 from "better-sqlite3";
+
+export type RunTrigger = "push" | "poll" | "schedule" | "manual";
+export type RunState = "queued" | "running" | "passed" | "failed" | "cancelled" | "interrupted";
+export type StepState =
+  | "pending"
+  | "running"
+  /** A promotion waiting for its approval or for the release to have been healthy long enough. */
+  | "waiting"
+  | "passed"
+  | "failed"
+  | "timed-out"
+  | "cancelled"
+  /** Not run: a step it needs did not pass, or the run ended first. */
+  | "skipped"
+  | "interrupted";
+export type StepKind = "run" | "build" | "deploy" | "promote";
+
+export interface RunRecord {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly branch: string;
+  readonly commit: string;
+  readonly subject: string;
+  readonly trigger: RunTrigger;
+  readonly state: RunState;
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly createdBy: string;
+  readonly release: { readonly app: string; readonly version: string } | null;
+}
+
+export interface TestCounts {
+  readonly total: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** The failed tests' names (`classname name`), for `baton runs` and the API. */
+  readonly failures: readonly string[];
+}
+
+export interface StepRecord {
+  readonly runId: number;
+  /** The step's place in the pipeline's list. */
+  readonly seq: number;
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly state: StepState;
+  readonly attempts: number;
+  readonly exitCode: number | null;
+  /** Why it failed, what it waits for, what it deployed: one line for a terminal. */
+  readonly detail: string | null;
+  readonly tests: TestCounts | null;
+  readonly artifacts: readonly string[];
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly approvedBy: string | null;
+  readonly approvedAt: number | null;
+}
+
+export interface NewRun {
+  readonly pipeline: string;
+  readonly branch: string;
+  readonly commit: string;
+  readonly subject?: string;
+  readonly trigger: RunTrigger;
+  readonly createdBy: string;
+  readonly steps: readonly { readonly name: string; readonly kind: StepKind }[];
+}
+
+export type StepPatch = Partial<
+  Pick<
+    StepRecord,
+    | "state"
+    | "attempts"
+    | "exitCode"
+    | "detail"
+    | "tests"
+    | "artifacts"
+    | "startedAt"
+    | "finishedAt"
+    | "approvedBy"
+    | "approvedAt"
+  >
+>;
+
+interface RunRow {
+  id: number;
+  pipeline: string;
+  branch: string;
+  git_commit: string;
+  subject: string;
+  trigger: RunTrigger;
+  state: RunState;
+  reason: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  created_by: string;
+  release_app: string | null;
+  release_version: string | null;
+}
+
+interface StepRow {
+  run_id: number;
+  seq: number;
+  name: string;
+  kind: StepKind;
+  state: StepState;
+  attempts: number;
+  exit_code: number | null;
+  detail: string | null;
+  tests: string | null;
+  artifacts: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  approved_by: string | null;
+  approved_at: number | null;
+}
+
+const FINISHED: readonly RunState[] = ["passed", "failed", "cancelled", "interrupted"];
+const STEP_COLUMNS: Readonly<Record<keyof StepPatch, string>> = {
+  state: "state",
+  attempts: "attempts",
+  exitCode: "exit_code",
+  detail: "detail",
+  tests: "tests",
+  artifacts: "artifacts",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+  approvedBy: "approved_by",
+  approvedAt: "approved_at",
+};
+
+/**
+ * Pipeline runs and their steps: what `baton runs` shows and what survives the controller.
+ * A run's record is only ever moved forward (queued → running → an end state); an end state
+ * is never left.
+ */
+export class RunStore {
+  private readonly stmt;
+  private readonly tx: <T>(fn: () => T) => T;
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly now: () => number,
+  ) {
+    this.tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+    this.stmt = {
+      insertRun: db.prepare(
+        `INSERT INTO pipeline_runs (pipeline, branch, git_commit, subject, trigger, state, created_at, created_by)
+         VALUES (@pipeline, @branch, @commit, @subject, @trigger, 'queued', @at, @by)`,
+      ),
+      insertStep: db.prepare(
+        `INSERT INTO pipeline_steps (run_id, seq, name, kind, state) VALUES (@run, @seq, @name, @kind, 'pending')`,
+      ),
+      run: db.prepare<[number], RunRow>("SELECT * FROM pipeline_runs WHERE id = ?"),
+      runs: db.prepare<{ pipeline: string | null; limit: number }, RunRow>(
+        `SELECT * FROM pipeline_runs WHERE @pipeline IS NULL OR pipeline = @pipeline
+         ORDER BY id DESC LIMIT @limit`,
+      ),
+      active: db.prepare<[], RunRow>(
+        "SELECT * FROM pipeline_runs WHERE state IN ('queued', 'running') ORDER BY id",
+      ),
+      steps: db.prepare<[number], StepRow>(
+        "SELECT * FROM pipeline_steps WHERE run_id = ? ORDER BY seq",
+      ),
+      setState: db.prepare(
+        `UPDATE pipeline_runs SET state = @state, reason = @reason,
+           started_at = CASE WHEN @state = 'running' THEN @at ELSE started_at END,
+           finished_at = CASE WHEN @finished THEN @at ELSE finished_at END
+         WHERE id = @id`,
+      ),
+      interruptSteps: db.prepare(
+        `UPDATE pipeline_steps SET state = 'interrupted', finished_at = @at
+         WHERE run_id = @run AND state IN ('pending', 'running', 'waiting')`,
+      ),
+      setRelease: db.prepare(
+        "UPDATE pipeline_runs SET release_app = @app, release_version = @version WHERE id = @id",
+      ),
+    };
+  }
+
+  /** A queued run with its steps pending. */
+  create(run: NewRun): RunRecord {
+    return this.tx(() => {
+      const id = Number(
+        this.stmt.insertRun.run({
+          pipeline: run.pipeline,
+          branch: run.branch,
+          commit: run.commit,
+          subject: run.subject ?? "",
+          trigger: run.trigger,
+          at: this.now(),
+          by: run.createdBy,
+        }).lastInsertRowid,
+      );
+      run.steps.forEach((step, seq) => {
+        this.stmt.insertStep.run({ run: id, seq, name: step.name, kind: step.kind });
+      });
+      return this.require(id);
+    });
+  }
+
+  get(id: number): RunRecord | undefined {
+    const row = this.stmt.run.get(id);
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /** Newest first. */
+  list(pipeline?: string, limit = 50): RunRecord[] {
+    return this.stmt.runs.all({ pipeline: pipeline ?? null, limit }).map(toRun);
+  }
+
+  /** Queued and running runs, oldest first. */
+  active(): RunRecord[] {
+    return this.stmt.active.all().map(toRun);
+  }
+
+  steps(runId: number): StepRecord[] {
+    return this.stmt.steps.all(runId).map(toStep);
+  }
+
+  /**
+   * Moves the run to `state`; false (and nothing written) when it has already ended — a run
+   * cancelled while its last step finished stays cancelled.
+   */
+  setState(id: number, state: RunState, reason: string | null = null): boolean {
+    return this.tx(() => {
+      const current = this.require(id);
+      if (FINISHED.includes(current.state)) return false;
+      this.stmt.setState.run({
+        id,
+        state,
+        reason,
+        at: this.now(),
+        finished: FINISHED.includes(state) ? 1 : 0,
+      });
+      return true;
+    });
+  }
+
+  updateStep(runId: number, name: string, patch: StepPatch): void {
+    const entries = Object.entries(patch) as [keyof StepPatch, unknown][];
+    if (entries.length === 0) return;
+    const sets = entries.map(([key]) => `${STEP_COLUMNS[key]} = @${key}`).join(", ");
+    const values: Record<string, unknown> = { run: runId, name };
+    for (const [key, value] of entries) {
+      values[key] = key === "tests" || key === "artifacts" ? json(value) : value;
+    }
+    const result = this.db
+      .prepare(`UPDATE pipeline_steps SET ${sets} WHERE run_id = @run AND name = @name`)
+      .run(values);
+    if (result.changes !== 1) throw new Error(`bug: run ${runId} has no step ${name}`);
+  }
+
+  setRelease(runId: number, app: string, version: string): void {
+    this.stmt.setRelease.run({ id: runId, app, version });
+  }
+
+  /**
+   * After a controller restart: every run it was executing is marked interrupted, with its
+   * unfinished steps — nothing is resumed half-way. Queued runs stay queued. Returns the ids.
+   */
+  interruptRunning(reason: string): number[] {
+    return this.tx(() => {
+      const running = this.stmt.active.all().filter((r) => r.state === "running");
+      for (const run of running) {
+        this.stmt.setState.run({
+          id: run.id,
+          state: "interrupted",
+          reason,
+          at: this.now(),
+          finished: 1,
+        });
+        this.stmt.interruptSteps.run({ run: run.id, at: this.now() });
+      }
+      return running.map((r) => r.id);
+    });
+  }
+
+  private require(id: number): RunRecord {
+    const run = this.get(id);
+    if (run === undefined) throw new Error(`bug: no run ${id}`);
+    return run;
+  }
+}
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    pipeline: row.pipeline,
+    branch: row.branch,
+    commit: row.git_commit,
+    subject: row.subject,
+    trigger: row.trigger,
+    state: row.state,
+    reason: row.reason,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    createdBy: row.created_by,
+    release:
+      row.release_app === null || row.release_version === null
+        ? null
+        : { app: row.release_app, version: row.release_version },
+  };
+}
+
+function toStep(row: StepRow): StepRecord {
+  return {
+    runId: row.run_id,
+    seq: row.seq,
+    name: row.name,
+    kind: row.kind,
+    state: row.state,
+    attempts: row.attempts,
+    exitCode: row.exit_code,
+    detail: row.detail,
+    tests: row.tests === null ? null : (JSON.parse(row.tests) as TestCounts),
+    artifacts: row.artifacts === null ? [] : (JSON.parse(row.artifacts) as string[]),
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    approvedBy: row.approved_by,
+    approvedAt: row.approved_at,
+  };
+}
