@@ -1,0 +1,264 @@
+/**
+ * One run of a pipeline, from its queued record to its end: a clean checkout of exactly its
+ * commit, then its steps in the order of their `needs` — commands through the step runner,
+ * the image build, deploys and promotions through the release actions the controller gives —
+ * with every step's state written to the store as it changes and told as an event. The run
+ * can be cancelled (a newer commit) at any point; a promotion can wait for an approval.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { PipelineSource, PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
+import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
+import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
+
+/** What running one command step produced. */
+export interface CommandResult {
+  readonly state: StepOutcome["state"];
+  readonly exitCode: number | null;
+  readonly attempts: number;
+  readonly tests?: TestCounts;
+  readonly artifacts: readonly string[];
+}
+
+export interface CommandContext {
+  readonly checkout: string;
+  readonly logFile: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly cacheRoot: string;
+  readonly artifactsDir: string;
+}
+
+/** What the controller does for release steps; each rejects with a message a user can act on. */
+export interface ReleaseActions {
+  /** Builds the app at the run's checkout and records the release; resolves with its version. */
+  build(app: string, checkout: string, run: RunRecord): Promise<string>;
+  /** Rolls the environment's app out to the release and resolves once it is healthy there. */
+  deploy(app: string, environment: string, version: string, signal: AbortSignal): Promise<void>;
+  /** When the release became healthy in the environment (ms), or undefined if it is not. */
+  healthySince(app: string, environment: string, version: string): number | undefined;
+}
+
+export interface PipelineRunnerOptions {
+  readonly store: RunStore;
+  readonly emit: (event: NewEvent) => void;
+  /** Where each run's checkout, logs and artifacts go: `<runsDir>/<id>/`. */
+  readonly runsDir: string;
+  readonly cacheRoot: string;
+  readonly checkout: (source: PipelineSource, commit: string, dir: string) => Promise<void>;
+  readonly runCommand: (step: RunStep, context: CommandContext) => Promise<CommandResult>;
+  readonly release: ReleaseActions;
+  /** Steps of one run at once. */
+  readonly parallel?: number;
+  readonly now?: () => number;
+  /** How often a promotion waiting for health looks again. */
+  readonly healthPollMs?: number;
+}
+
+/** A run's own folder: `checkout/`, `logs/<step>.log`, `artifacts/<step>/`. */
+export function runDirectory(runsDir: string, runId: number): string {
+  return join(runsDir, String(runId));
+}
+
+export class PipelineRunner {
+  private readonly cancels = new Map<number, AbortController>();
+  private readonly approvals = new Map<string, (by: string) => void>();
+
+  constructor(private readonly options: PipelineRunnerOptions) {}
+
+  /** Cancels a run that is executing; false when it is not executing here. */
+  cancel(runId: number): boolean {
+    const controller = this.cancels.get(runId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Approves a promotion that waits for it; false when none of the run's steps waits. */
+  approve(runId: number, by: string): boolean {
+    for (const [key, resolve] of this.approvals) {
+      if (key.startsWith(`${runId}/`)) {
+        resolve(by);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Executes a queued run to its end (never rejects). */
+  async execute(pipeline: PipelineSpec, run: RunRecord): Promise<RunOutcome> {
+    const { store } = this.options;
+    const cancel = new AbortController();
+    this.cancels.set(run.id, cancel);
+    const dir = runDirectory(this.options.runsDir, run.id);
+    const checkout = join(dir, "checkout");
+    let release: string | undefined;
+    try {
+      if (!store.setState(run.id, "running")) return { state: "cancelled" };
+      this.event(run, "run.started", `${pipeline.name} #${run.id} started on ${short(run.commit)}`);
+      mkdirSync(join(dir, "logs"), { recursive: true });
+      try {
+        await this.options.checkout(pipeline.source, run.commit, checkout);
+      } catch (error) {
+        return this.end(run, { state: "failed", reason: `checkout failed: ${message(error)}` });
+      }
+      const outcome = await executeRunGraph({
+        steps: pipeline.steps,
+        signal: cancel.signal,
+        ...(this.options.parallel === undefined ? {} : { parallel: this.options.parallel }),
+        onStep: (name, state, detail) => {
+          const at = this.now();
+          store.updateStep(run.id, name, {
+            state,
+            ...(state === "running" ? { startedAt: at } : { finishedAt: at }),
+            ...(detail === undefined ? {} : { detail }),
+          });
+        },
+        execute: async (step, signal): Promise<StepOutcome> => {
+          if (step.kind === "run") return this.command(step, run, dir, checkout, signal);
+          if (step.kind === "build") {
+            release = await this.options.release.build(step.app, checkout, run);
+            store.setRelease(run.id, step.app, release);
+            return { state: "passed", detail: `release ${release}` };
+          }
+          const version = release ?? run.release?.version;
+          if (version === undefined) {
+            return { state: "failed", detail: `no release to ${step.kind}: no step built one` };
+          }
+          if (step.kind === "promote") await this.promoteGate(step, run, version, signal);
+          if (signal.aborted) return { state: "cancelled" };
+          const to = step.kind === "deploy" ? step.environment : step.to;
+          await this.options.release.deploy(step.app, to, version, signal);
+          return { state: "passed", detail: `${step.app} ${version} in ${to}` };
+        },
+      });
+      return this.end(run, outcome);
+    } finally {
+      this.cancels.delete(run.id);
+    }
+  }
+
+  private async command(
+    step: RunStep,
+    run: RunRecord,
+    dir: string,
+    checkout: string,
+    signal: AbortSignal,
+  ): Promise<StepOutcome> {
+    const result = await this.options.runCommand(step, {
+      checkout,
+      logFile: join(dir, "logs", `${step.name}.log`),
+      env: {
+        CI: "true",
+        BATON_PIPELINE: run.pipeline,
+        BATON_RUN: String(run.id),
+        BATON_COMMIT: run.commit,
+        BATON_BRANCH: run.branch,
+      },
+      signal,
+      cacheRoot: join(this.options.cacheRoot, run.pipeline),
+      artifactsDir: join(dir, "artifacts", step.name),
+    });
+    this.options.store.updateStep(run.id, step.name, {
+      attempts: result.attempts,
+      exitCode: result.exitCode,
+      artifacts: result.artifacts,
+      ...(result.tests === undefined ? {} : { tests: result.tests }),
+    });
+    const tests = result.tests;
+    const failedTests =
+      tests !== undefined && tests.failed > 0
+        ? `${tests.failed} of ${tests.total} tests failed: ${tests.failures.slice(0, 5).join(", ")}${tests.failures.length > 5 ? ", …" : ""}`
+        : undefined;
+    const detail =
+      result.state === "failed"
+        ? (failedTests ?? `exited ${result.exitCode ?? "?"}`)
+        : result.state === "timed-out"
+          ? `killed after ${Math.round(step.timeoutMs / 1000)} s`
+          : tests === undefined
+            ? undefined
+            : `${tests.total} tests, ${tests.failed} failed, ${tests.skipped} skipped`;
+    return detail === undefined ? { state: result.state } : { state: result.state, detail };
+  }
+
+  /** Waits for the approval (when manual) and for the release to have been healthy long enough. */
+  private async promoteGate(
+    step: PromoteStep,
+    run: RunRecord,
+    version: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { store } = this.options;
+    if (step.approval === "manual") {
+      store.updateStep(run.id, step.name, {
+        state: "waiting",
+        detail: `waiting for \`baton approve ${run.id}\``,
+      });
+      this.event(run, "run.waiting", `${run.pipeline} #${run.id}: ${step.name} waits for approval`);
+      const by = await new Promise<string | undefined>((resolve) => {
+        const key = `${run.id}/${step.name}`;
+        this.approvals.set(key, resolve);
+        signal.addEventListener("abort", () => resolve(undefined), { once: true });
+      }).finally(() => this.approvals.delete(`${run.id}/${step.name}`));
+      if (by === undefined) return;
+      store.updateStep(run.id, step.name, {
+        state: "running",
+        approvedBy: by,
+        approvedAt: this.now(),
+        detail: `approved by ${by}`,
+      });
+      this.event(run, "run.approved", `${run.pipeline} #${run.id}: ${step.name} approved by ${by}`);
+    }
+    if (step.healthyForMs <= 0) return;
+    const poll = this.options.healthPollMs ?? 1_000;
+    while (!signal.aborted) {
+      const since = this.options.release.healthySince(step.app, step.from, version);
+      const healthyFor = since === undefined ? 0 : this.now() - since;
+      if (healthyFor >= step.healthyForMs) return;
+      store.updateStep(run.id, step.name, {
+        state: "waiting",
+        detail: `waiting until ${step.app} ${version} has been healthy in ${step.from} for ${Math.round(step.healthyForMs / 1000)} s`,
+      });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(poll, step.healthyForMs - healthyFor));
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  private end(run: RunRecord, outcome: RunOutcome): RunOutcome {
+    this.options.store.setState(run.id, outcome.state, outcome.reason ?? null);
+    this.event(
+      run,
+      `run.${outcome.state}`,
+      `${run.pipeline} #${run.id} ${outcome.state}${outcome.reason === undefined ? "" : `: ${outcome.reason}`}`,
+    );
+    return outcome;
+  }
+
+  private event(run: RunRecord, type: string, text: string): void {
+    this.options.emit({
+      type,
+      message: text,
+      data: { run: run.id, pipeline: run.pipeline, commit: run.commit },
+    });
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
+
+function short(commit: string): string {
+  return commit.slice(0, 8);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,200 @@
+/**
+ * A run from its queued record to its end, with a real git repository and real processes:
+ * the checkout is `git clone` + `git checkout` of the run's commit, a command step is
+ * `sh -c` in it. The release actions stand for the controller's (tested with it elsewhere):
+ * they record what they were asked.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type CommandResult,
+  PipelineRunner,
+  type ReleaseActions,
+} from "../../../src/delivery/pipeline-runner.js";
+import { type PipelineSpec, parseDefinition } from "../../../src/spec/index.js";
+import { type NewEvent, SqliteStore } from "../../../src/store/index.js";
+import { eventually } from "../../helpers/wait.js";
+
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.invalid",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.invalid",
+};
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8" }).trim();
+
+function setup(steps: string) {
+  const root = mkdtempSync(join(tmpdir(), "baton-runner-"));
+  temps.push(root);
+  const repo = join(root, "repo");
+  execFileSync("mkdir", ["-p", repo]);
+  git(repo, "init", "-q", "-b", "main");
+  writeFileSync(join(repo, "check.sh"), 'test "$(cat version)" = good\n');
+  writeFileSync(join(repo, "version"), "good\n");
+  git(repo, "add", ".");
+  git(repo, "commit", "-qm", "first");
+  const good = git(repo, "rev-parse", "HEAD");
+  writeFileSync(join(repo, "version"), "bad\n");
+  git(repo, "commit", "-qam", "second");
+  const bad = git(repo, "rev-parse", "HEAD");
+  writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
+  const definition = parseDefinition(
+    `registry: 127.0.0.1:5000
+apps:
+  api: { build: { context: . }, command: [node, server.js] }
+environments: { dev: {}, prod: {} }
+pipelines:
+  api:
+    source: { repo: repo }
+    steps:
+${steps}`,
+    join(root, "baton.yaml"),
+  );
+  const pipeline = definition.pipelines.api as PipelineSpec;
+  const store = SqliteStore.open(join(root, "state"), { create: true });
+  const events: NewEvent[] = [];
+  const asked: string[] = [];
+  const release: ReleaseActions = {
+    build: async (app, checkout, run) => {
+      asked.push(`build ${app} at ${git(checkout, "rev-parse", "HEAD").slice(0, 7)}`);
+      return `${run.commit.slice(0, 7)}-1`;
+    },
+    deploy: async (app, env, version) => {
+      asked.push(`deploy ${app} ${version} to ${env}`);
+    },
+    healthySince: () => 0,
+  };
+  const runner = new PipelineRunner({
+    store: store.runs,
+    emit: (e) => events.push(e),
+    runsDir: join(root, "runs"),
+    cacheRoot: join(root, "cache"),
+    checkout: async (source, commit, dir) => {
+      execFileSync("git", ["clone", "-q", "--no-checkout", source.repo, dir], { env: GIT_ENV });
+      git(dir, "checkout", "-q", "--detach", commit);
+    },
+    runCommand: (step, context) =>
+      new Promise<CommandResult>((resolve) => {
+        const log = openSync(context.logFile, "a");
+        const child = spawn("sh", ["-c", step.run], {
+          cwd: context.checkout,
+          env: { ...process.env, ...context.env, ...step.env },
+          stdio: ["ignore", log, log],
+        });
+        context.signal.addEventListener("abort", () => child.kill("SIGKILL"));
+        child.on("exit", (code) =>
+          resolve({
+            state: context.signal.aborted ? "cancelled" : code === 0 ? "passed" : "failed",
+            exitCode: code,
+            attempts: 1,
+            artifacts: [],
+          }),
+        );
+      }),
+    release,
+  });
+  const queue = (commit: string) =>
+    store.runs.create({
+      pipeline: "api",
+      branch: "main",
+      commit,
+      trigger: "manual",
+      createdBy: "test",
+      steps: pipeline.steps.map((s) => ({ name: s.name, kind: s.kind })),
+    });
+  return { root, pipeline, store, runner, events, asked, queue, good, bad };
+}
+
+describe("a pipeline run", () => {
+  it("tests the exact commit, builds, deploys, waits for approval, promotes the same release", async () => {
+    const t = setup(`      - { name: test, run: sh check.sh }
+      - { name: image, build: api }
+      - { name: dev, deploy: { app: api, env: dev } }
+      - { name: prod, promote: { app: api, to: prod, approval: manual } }
+`);
+    const run = t.queue(t.good);
+    const done = t.runner.execute(t.pipeline, run);
+    await eventually(
+      "prod waits for its approval",
+      () => t.store.runs.steps(run.id).find((s) => s.name === "prod"),
+      (s) => s?.state === "waiting",
+      10_000,
+    );
+    expect(t.runner.approve(run.id, "alice")).toBe(true);
+    expect(await done).toEqual({ state: "passed" });
+    expect(t.asked).toEqual([
+      `build api at ${t.good.slice(0, 7)}`,
+      `deploy api ${t.good.slice(0, 7)}-1 to dev`,
+      `deploy api ${t.good.slice(0, 7)}-1 to prod`,
+    ]);
+    const steps = t.store.runs.steps(run.id);
+    expect(steps.map((s) => `${s.name} ${s.state}`)).toEqual([
+      "test passed",
+      "image passed",
+      "dev passed",
+      "prod passed",
+    ]);
+    expect(steps[3]).toMatchObject({ approvedBy: "alice" });
+    expect(t.store.runs.get(run.id)).toMatchObject({
+      state: "passed",
+      release: { app: "api", version: `${t.good.slice(0, 7)}-1` },
+    });
+    expect(t.events.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.waiting",
+      "run.approved",
+      "run.passed",
+    ]);
+    t.store.close();
+  });
+
+  it("a failing test blocks the release; the step's output is in its log", async () => {
+    const t = setup(`      - { name: test, run: "echo checking; sh check.sh" }
+      - { name: image, build: api }
+`);
+    const run = t.queue(t.bad);
+    expect(await t.runner.execute(t.pipeline, run)).toEqual({
+      state: "failed",
+      reason: "test failed: exited 1",
+    });
+    expect(t.asked).toEqual([]);
+    expect(t.store.runs.steps(run.id).map((s) => `${s.name} ${s.state}`)).toEqual([
+      "test failed",
+      "image skipped",
+    ]);
+    expect(readFileSync(join(t.root, "runs", String(run.id), "logs", "test.log"), "utf8")).toBe(
+      "checking\n",
+    );
+    t.store.close();
+  });
+
+  it("a cancel stops the running command and ends the run cancelled", async () => {
+    const t = setup(`      - { name: test, run: "sleep 30" }
+      - { name: image, build: api }
+`);
+    const run = t.queue(t.good);
+    const done = t.runner.execute(t.pipeline, run);
+    await eventually(
+      "the test runs",
+      () => t.store.runs.steps(run.id)[0]?.state,
+      (state) => state === "running",
+      10_000,
+    );
+    expect(t.runner.cancel(run.id)).toBe(true);
+    expect((await done).state).toBe("cancelled");
+    expect(t.store.runs.get(run.id)?.state).toBe("cancelled");
+    expect(t.store.runs.steps(run.id).map((s) => s.state)).toEqual(["cancelled", "skipped"]);
+    t.store.close();
+  });
+});
