@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   facts: async () => (await import("./commands/facts.js")).factsCommand,
   drift: async () => (await import("./commands/drift.js")).driftCommand,
   parity: async () => (await import("./commands/parity.js")).parityCommand,
+  runs: async () => (await import("./commands/runs.js")).runsCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { PipelineSource, PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
+import { runDirectory, stepLogFile } from "./run-paths.js";
 
 /** What running one command step produced. */
 export interface CommandResult {
@@ -53,11 +54,6 @@ export interface PipelineRunnerOptions {
   readonly now?: () => number;
   /** How often a promotion waiting for health looks again. */
   readonly healthPollMs?: number;
-}
-
-/** A run's own folder: `checkout/`, `logs/<step>.log`, `artifacts/<step>/`. */
-export function runDirectory(runsDir: string, runId: number): string {
-  return join(runsDir, String(runId));
 }
 
 export class PipelineRunner {
@@ -146,7 +142,7 @@ export class PipelineRunner {
   ): Promise<StepOutcome> {
     const result = await this.options.runCommand(step, {
       checkout,
-      logFile: join(dir, "logs", `${step.name}.log`),
+      logFile: stepLogFile(this.options.runsDir, run.id, step.name),
       env: {
         CI: "true",
         BATON_PIPELINE: run.pipeline,

@@ -4,10 +4,10 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import { StateError } from "./errors.js";
 import { HostStore } from "./host-store.js";
-import { RunStore } from "./run-store.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { ReleaseStore } from "./release-store.js";
 import { RolloutStore } from "./rollout-store.js";
+import { RunStore } from "./run-store.js";
 import type {
   ControllerRecord,
   EventQuery,

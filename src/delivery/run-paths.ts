@@ -1,0 +1,22 @@
+/**
+ * Where a run's files live in the state directory: `runs/<id>/checkout` (its clean checkout),
+ * `runs/<id>/logs/<step>.log` (each command step's output), `runs/<id>/artifacts/<step>/`;
+ * and `cache/<pipeline>/<key>` for caches kept between runs.
+ */
+import { join } from "node:path";
+
+export function runsDirectory(stateDir: string): string {
+  return join(stateDir, "runs");
+}
+
+export function cacheDirectory(stateDir: string): string {
+  return join(stateDir, "cache");
+}
+
+export function runDirectory(runsDir: string, runId: number): string {
+  return join(runsDir, String(runId));
+}
+
+export function stepLogFile(runsDir: string, runId: number, step: string): string {
+  return join(runDirectory(runsDir, runId), "logs", `${step}.log`);
+}
