@@ -12,14 +12,25 @@ import { closestMatch } from "./suggest.js";
 
 const ACTIONS = ["run", "build", "deploy", "promote"] as const;
 const RUN_ONLY = ["image", "env", "reports", "cache", "artifacts"] as const;
+/** `baton run logs RUN`: a pipeline named `logs` could never be run by name. */
+const RESERVED_NAMES: readonly string[] = ["logs"];
 
 export function checkPipelines(raw: Fields, report: Report): void {
   const pipelines = isFields(raw.pipelines) ? raw.pipelines : {};
   const apps = isFields(raw.apps) ? raw.apps : {};
   const environments = isFields(raw.environments) ? Object.keys(raw.environments) : [];
   for (const [name, pipeline] of Object.entries(pipelines)) {
-    if (!isFields(pipeline)) continue;
     const path: Path = ["pipelines", name];
+    if (RESERVED_NAMES.includes(name)) {
+      report(
+        "spec.reserved_name",
+        path,
+        "key",
+        `${formatPath(path)}: ${name} is a word of the CLI (\`baton run ${name} RUN\`), not a pipeline name`,
+        `name the pipeline otherwise, e.g. ${name}-pipeline`,
+      );
+    }
+    if (!isFields(pipeline)) continue;
     checkSchedules(pipeline.triggers, [...path, "triggers", "schedule"], report);
     if (Array.isArray(pipeline.steps)) {
       checkSteps(pipeline.steps, [...path, "steps"], { apps, environments }, report);

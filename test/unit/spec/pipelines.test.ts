@@ -172,6 +172,18 @@ describe("pipelines in a definition", () => {
     expect(hint("spec.unknown_environment")).toBe("did you mean `dev`?");
   });
 
+  it("keeps the CLI's words out of pipeline names", () => {
+    const e = refused(
+      yaml(
+        "pipelines:",
+        "  logs:",
+        "    source: { repo: . }",
+        "    steps: [{ name: t, run: 'true' }]",
+      ),
+    );
+    expect(e.diagnostics.map((d) => `${d.line}:${d.code}`)).toEqual(["2:spec.reserved_name"]);
+  });
+
   it("knows cron syntax: fields, ranges, steps, names", () => {
     for (const ok of [
       "0 3 * * *",
