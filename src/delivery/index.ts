@@ -13,6 +13,7 @@ export { checkout } from "./git/checkout.js";
 export { commitsSince, isAncestor } from "./git/history.js";
 export { redactUrl } from "./git/redact.js";
 export { type BranchHead, type ResolveOptions, resolveBranch } from "./git/resolve-branch.js";
+export { resolveRef } from "./git/resolve-ref.js";
 export { isRemoteRepo, mirrorDirFor } from "./git/source-location.js";
 export {
   HOOK_LOG_NAME,
