@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -374,6 +375,8 @@ describe("post-receive hook", () => {
       stateDir,
       "--pipeline",
       "api",
+      "--repo",
+      realpathSync(hooked),
       "refs/heads/main",
       zero,
       commit,
@@ -421,10 +424,32 @@ describe("post-receive hook", () => {
       (found) => found.length === 2,
       10_000,
     );
-    expect(lines.map((line) => line.split(" ")[7]).sort()).toEqual([
+    expect(lines.map((line) => line.split(" ")[9]).sort()).toEqual([
       "refs/heads/next",
       "refs/tags/t1",
     ]);
+  });
+
+  it("exits 0 at once when Baton is not there, its state folder is not writable, and the previous hook fails", () => {
+    const hooksDir = join(root, "lonely-hooks");
+    mkdirSync(hooksDir, { recursive: true });
+    writeFileSync(join(hooksDir, PREVIOUS_HOOK_NAME), "#!/bin/sh\ncat >/dev/null\nexit 3\n", {
+      mode: 0o755,
+    });
+    const script = hookScript({
+      node: join(root, "no-such-node"),
+      cli: "/nowhere/baton.js",
+      stateDir: "/proc/baton-cannot-write-here",
+    });
+    writeFileSync(join(hooksDir, "post-receive"), script, { mode: 0o755 });
+    const started = performance.now();
+    // execFileSync throws on a non-zero exit: returning is the assertion.
+    execFileSync(join(hooksDir, "post-receive"), [], {
+      cwd: bare,
+      input: `${"0".repeat(40)} ${"1".repeat(40)} refs/heads/main\n`,
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("uninstalls, putting the previous hook back", async () => {
@@ -533,12 +558,13 @@ describe("BranchPoller", () => {
 describe("ScheduleWatch on the real clock", () => {
   it("fires a pipeline every second with a 6-field cron", async () => {
     const fires: ScheduleFire[] = [];
+    const errors: unknown[] = [];
     const watch = new ScheduleWatch({
       onFire: (fire) => {
         fires.push(fire);
       },
       onError: (_pipeline, error) => {
-        throw error;
+        errors.push(error);
       },
     });
     watch.set("api", ["* * * * * *"]);
@@ -555,5 +581,6 @@ describe("ScheduleWatch on the real clock", () => {
     const [one, two] = fires;
     expect((two?.at.getTime() ?? 0) - (one?.at.getTime() ?? 0)).toBe(1_000);
     expect(one?.at.getMilliseconds()).toBe(0);
+    expect(errors).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@ export const HOOK_LOG_NAME = "hook-notify.log";
 
 /**
  * The text of a `post-receive` hook (POSIX sh). For each `old new ref` line git gives it,
- * it starts `NODE CLI hooks notify --state DIR [--pipeline P] REF OLD NEW` detached, its
+ * it starts `NODE CLI hooks notify --state DIR [--pipeline P] --repo REPO REF OLD NEW`
+ * detached (REPO: the repository's absolute, symlink-free path), its
  * output to DIR/hook-notify.log, and exits 0 at once: a push never waits for Baton and never
  * fails because Baton is down. A hook that was there before (kept beside as
  * post-receive.baton-previous) runs first, with the same input and arguments.
@@ -28,11 +29,14 @@ export const HOOK_LOG_NAME = "hook-notify.log";
 export function hookScript(options: HookScriptOptions): string {
   const notify = [options.node, options.cli, "hooks", "notify", "--state", options.stateDir];
   if (options.pipeline !== undefined) notify.push("--pipeline", options.pipeline);
+  const command = `${notify.map(quoteArg).join(" ")} --repo "$repo" "$ref" "$old" "$new"`;
   const timeout = options.notifyTimeoutSeconds ?? 120;
   return `#!/bin/sh
 ${HOOK_MARKER} (written by \`baton hooks install\`; \`baton hooks uninstall\` restores what was here)
 # Tells Baton which refs moved, in the background: the push does not wait for it.
 hook_dir=$(cd "$(dirname "$0")" && pwd)
+# The repository pushed to, as an absolute path (git runs the hook in it, GIT_DIR relative).
+repo=$(cd "\${GIT_DIR:-.}" && pwd -P)
 input=$(cat)
 
 if [ -x "$hook_dir/${PREVIOUS_HOOK_NAME}" ]; then
@@ -42,6 +46,8 @@ fi
 state=${quoteArg(options.stateDir)}
 log="$state/${HOOK_LOG_NAME}"
 mkdir -p "$state" 2>/dev/null
+# One old generation is kept: the log never grows past about 2 MB.
+if [ -f "$log" ] && [ "$(wc -c <"$log")" -gt 1048576 ]; then mv -f "$log" "$log.1" 2>/dev/null; fi
 # Baton reads its own repository; git's variables for this hook would point it here.
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_QUARANTINE_PATH GIT_NAMESPACE GIT_PREFIX
 limit=
@@ -51,7 +57,7 @@ printf '%s\\n' "$input" | while read -r old new ref; do
   [ -n "$ref" ] || continue
   # A subshell whose child is left to init, all of its output away from git's pipe:
   # git waits for nothing.
-  ( $limit ${notify.map(quoteArg).join(" ")} "$ref" "$old" "$new" </dev/null >>"$log" 2>&1 & ) 2>/dev/null
+  ( $limit ${command} </dev/null >>"$log" 2>&1 & ) 2>/dev/null
 done
 exit 0
 `;

@@ -13,7 +13,7 @@ describe("hookScript", () => {
     expect(script.startsWith("#!/bin/sh\n")).toBe(true);
     expect(script).toContain(HOOK_MARKER);
     expect(script).toContain(
-      `/usr/bin/node /opt/baton/dist/bin/baton.js hooks notify --state '/var/lib/baton team/state' --pipeline 'api'\\''s' "$ref" "$old" "$new"`,
+      `/usr/bin/node /opt/baton/dist/bin/baton.js hooks notify --state '/var/lib/baton team/state' --pipeline 'api'\\''s' --repo "$repo" "$ref" "$old" "$new"`,
     );
     expect(script).toContain("exit 0\n");
     // sh -n parses without running: the script is valid shell whatever the paths hold.
