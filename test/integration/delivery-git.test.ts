@@ -143,7 +143,14 @@ describe("resolveBranch", () => {
     expect(existsSync(mirrorDirFor(source.repo, mirrorRoot))).toBe(true);
     const next = commitFile(work, "notes.txt", "pushed later\n", "a later commit");
     git(work, "push", "-q", "origin", "main");
+    const fetchStarted = performance.now();
     const second = await resolveBranch(source, mirrorRoot);
+    const fetched = performance.now() - fetchStarted;
+    const localStarted = performance.now();
+    await resolveBranch({ repo: bare, branch: "main" }, mirrorRoot);
+    console.log(
+      `resolve: ${Math.round(fetched)} ms through the mirror (fetch included), ${Math.round(performance.now() - localStarted)} ms in place`,
+    );
     expect(second.commit).toBe(next);
     expect(second.subject).toBe("a later commit");
   });
@@ -269,6 +276,21 @@ describe("checkout", () => {
     expect(ran).not.toContain(join(root, "runs"));
   });
 
+  it("fetches a remote's mirror when it lacks the commit (or is not there yet)", async () => {
+    const remote = { repo: fileUrl(bare), branch: "main" };
+    const freshRoot = join(root, "fresh-mirrors");
+    const dir = join(root, "runs", "r3");
+    const head = git(bare, "rev-parse", "main").trim();
+    await checkout(remote, head, dir, freshRoot);
+    expect(git(dir, "rev-parse", "HEAD").trim()).toBe(head);
+    const later = commitFile(work, "later.txt", "after the last fetch\n", "pushed after the fetch");
+    git(work, "push", "-q", "origin", "main");
+    await checkout(remote, later, dir, freshRoot);
+    expect(readFileSync(join(dir, "later.txt"), "utf8")).toBe("after the last fetch\n");
+    const missing = await deliveryError(checkout(remote, "2".repeat(40), dir, freshRoot));
+    expect(missing.code).toBe("commit-not-found");
+  });
+
   it("says which commit is missing", async () => {
     const dir = join(root, "runs", "r2");
     const missing = await deliveryError(
@@ -360,13 +382,18 @@ describe("post-receive hook", () => {
 
   it("calls the notify command for each pushed ref, after the previous hook", async () => {
     const commit = commitFile(clone, "a.txt", "a\n", "hooked one");
+    const started = performance.now();
     git(clone, "push", "-q", "origin", "main");
+    const pushed = performance.now();
     const zero = "0".repeat(40);
     const line = await eventually(
       "the notify command ran",
       () => (existsSync(calls) ? readFileSync(calls, "utf8") : ""),
       (text) => text.includes(commit),
       10_000,
+    );
+    console.log(
+      `git push took ${Math.round(pushed - started)} ms; notify seen ${Math.round(performance.now() - started)} ms after the push started`,
     );
     expect(line.trim().split(" ").slice(1)).toEqual([
       "hooks",

@@ -1,11 +1,13 @@
+import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { PipelineSource } from "../../spec/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { gitFailure } from "./git-failure.js";
+import { refreshMirror } from "./mirror.js";
 import { gitDirOf } from "./resolve-branch.js";
 import { runGit } from "./run-git.js";
-import { checkCommitId, locateSource } from "./source-location.js";
+import { checkCommitId, locateSource, type SourceLocation } from "./source-location.js";
 
 /**
  * A clean checkout of exactly `commit` in `dir`: whatever `dir` held before (a previous run,
@@ -14,7 +16,8 @@ import { checkCommitId, locateSource } from "./source-location.js";
  * the history. No hook of the repository or of the machine's git templates runs, and
  * submodules are left out.
  *
- * For a remote source the commit must already be in its mirror: resolve the branch first.
+ * For a remote source the mirror is used as last fetched, and fetched once more if the
+ * commit is not in it yet.
  */
 export async function checkout(
   source: PipelineSource,
@@ -27,6 +30,25 @@ export async function checkout(
     throw new Error(`checkout folder must be an absolute path below /, not '${dir}'`);
   }
   const location = locateSource(source, mirrorRoot);
+  if (location.kind === "remote" && !existsSync(location.mirrorDir)) {
+    await refreshMirror(location);
+  }
+  const missing = await cloneAndCheckout(location, commit, dir);
+  if (missing === undefined) return;
+  if (location.kind === "remote") {
+    // The commit may be newer than the mirror's last fetch (a run started by hand): fetch once.
+    await refreshMirror(location);
+    if ((await cloneAndCheckout(location, commit, dir)) === undefined) return;
+  }
+  throw missing;
+}
+
+/** Undefined when done; the error when the commit is not in the repository or mirror. */
+async function cloneAndCheckout(
+  location: SourceLocation,
+  commit: string,
+  dir: string,
+): Promise<DeliveryError | undefined> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   const cloned = await runGit(
@@ -46,16 +68,16 @@ export async function checkout(
     "--detach",
     commit,
   ]);
-  if (checkedOut.code === 0) return;
+  if (checkedOut.code === 0) return undefined;
   await rm(dir, { recursive: true, force: true });
   if (
     /reference is not a tree|did not match|unknown revision|bad object/i.test(checkedOut.stderr)
   ) {
-    throw new DeliveryError(
+    return new DeliveryError(
       "commit-not-found",
       `${location.shown} has no commit ${commit}`,
       location.kind === "remote"
-        ? `the mirror may predate it: resolve the branch again, or check with git ls-remote ${location.shown}`
+        ? `it was not there after a fetch either: check with git ls-remote ${location.shown} and git fetch`
         : `git -C ${location.shown} cat-file -t ${commit}`,
     );
   }
