@@ -457,6 +457,29 @@ describe("post-receive hook", () => {
     ]);
   });
 
+  it("works in a working (non-bare) repository too, naming it by its folder", async () => {
+    const landing = join(root, "landing");
+    const pusher = join(root, "landing-pusher");
+    const landingCalls = join(root, "landing-calls");
+    git(root, "init", "-q", "-b", "main", landing);
+    commitFile(landing, "x.txt", "x\n", "landing first");
+    git(root, "clone", "-q", landing, pusher);
+    const recorder = join(root, "record.sh");
+    writeFileSync(recorder, `echo "$*" >> ${landingCalls}\n`);
+    const script = hookScript({ node: "/bin/sh", cli: recorder, stateDir });
+    expect(await installHook(landing, script)).toBe("installed");
+    expect(existsSync(join(landing, ".git", "hooks", "post-receive"))).toBe(true);
+    const commit = commitFile(pusher, "y.txt", "y\n", "to a side branch");
+    git(pusher, "push", "-q", "origin", "HEAD:refs/heads/incoming");
+    const text = await eventually(
+      "the landing repository's hook ran",
+      () => (existsSync(landingCalls) ? readFileSync(landingCalls, "utf8") : ""),
+      (found) => found.includes(commit),
+      10_000,
+    );
+    expect(text).toContain(`--repo ${realpathSync(landing)} refs/heads/incoming`);
+  });
+
   it("exits 0 at once when Baton is not there, its state folder is not writable, and the previous hook fails", () => {
     const hooksDir = join(root, "lonely-hooks");
     mkdirSync(hooksDir, { recursive: true });

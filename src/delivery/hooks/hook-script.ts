@@ -37,6 +37,8 @@ ${HOOK_MARKER} (written by \`baton hooks install\`; \`baton hooks uninstall\` re
 hook_dir=$(cd "$(dirname "$0")" && pwd)
 # The repository pushed to, as an absolute path (git runs the hook in it, GIT_DIR relative).
 repo=$(cd "\${GIT_DIR:-.}" && pwd -P)
+# A working repository is named by its folder, not by its .git.
+case "$repo" in */.git) repo=\${repo%/.git} ;; esac
 input=$(cat)
 
 if [ -x "$hook_dir/${PREVIOUS_HOOK_NAME}" ]; then
@@ -48,7 +50,7 @@ log="$state/${HOOK_LOG_NAME}"
 mkdir -p "$state" 2>/dev/null
 # One old generation is kept: the log never grows past about 2 MB.
 if [ -f "$log" ] && [ "$(wc -c <"$log")" -gt 1048576 ]; then mv -f "$log" "$log.1" 2>/dev/null; fi
-# Baton reads its own repository; git's variables for this hook would point it here.
+# Baton's git commands work on repositories of their own: this hook's variables would point them here.
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_QUARANTINE_PATH GIT_NAMESPACE GIT_PREFIX
 limit=
 if command -v timeout >/dev/null 2>&1; then limit="timeout ${timeout}"; fi
