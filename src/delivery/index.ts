@@ -29,6 +29,7 @@ export {
   installHook,
   uninstallHook,
 } from "./hooks/install-hook.js";
+export { type PushNotice, pushMatches } from "./hooks/push-match.js";
 export { type CronOptions, nextFire, validateCron } from "./schedule/cron.js";
 export {
   type ScheduleFire,
