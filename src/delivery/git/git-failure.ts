@@ -17,6 +17,14 @@ export function gitFailure(result: GitResult, shownRepo: string, doing: string):
       `git config --global --add safe.directory ${shownRepo}`,
     );
   }
+  if (/host key verification failed/i.test(stderr)) {
+    return new DeliveryError(
+      "auth-failed",
+      `ssh does not know the host key of ${shownRepo}, so it refused to connect`,
+      "add the host's key to the controller user's ~/.ssh/known_hosts (check it: ssh-keyscan HOST), then: " +
+        lsRemote,
+    );
+  }
   if (
     /authentication failed|permission denied|could not read (username|password)|terminal prompts disabled|access denied|invalid credentials|HTTP Basic: Access denied|\b403\b|\b401\b/i.test(
       stderr,
@@ -29,7 +37,7 @@ export function gitFailure(result: GitResult, shownRepo: string, doing: string):
     );
   }
   if (
-    /not a git repository|does not appear to be a git repository|repository .* not found|no such file or directory|does not exist|\b404\b/i.test(
+    /not a git repository|does not appear to be a git repository|repository (.* )?not found|no such file or directory|does not exist|\b404\b/i.test(
       stderr,
     )
   ) {
