@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { gitFailure } from "./git-failure.js";
 import { runGit } from "./run-git.js";
 
@@ -39,10 +39,16 @@ export function refreshMirror(target: MirrorTarget, timeoutMs?: number): Promise
       if (fetched.code !== 0) throw gitFailure(fetched, target.shown, "fetching its mirror");
       return;
     }
-    await mkdir(dirname(target.mirrorDir), { recursive: true });
+    const root = dirname(target.mirrorDir);
+    await mkdir(root, { recursive: true });
     // Cloned beside, renamed when whole: a clone cut short never passes for a mirror.
-    const partial = `${target.mirrorDir}.partial-${process.pid}`;
-    await rm(partial, { recursive: true, force: true });
+    const partialPrefix = `${basename(target.mirrorDir)}.partial-`;
+    for (const entry of await readdir(root)) {
+      // Left by a controller killed while cloning.
+      if (entry.startsWith(partialPrefix))
+        await rm(join(root, entry), { recursive: true, force: true });
+    }
+    const partial = join(root, `${partialPrefix}${process.pid}`);
     const cloned = await runGit(
       ["clone", "--mirror", "--quiet", "--template=", "--", target.url, partial],
       options,
