@@ -1,16 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { StepCache } from "../../spec/pipeline-model.js";
 import { insideCheckout } from "./checkout-path.js";
-
-/**
- * Caches are plain directory trees copied in and out of the checkout. Copies, not hard
- * links: a step that rewrites a cached file in place would otherwise change the saved
- * cache even when it fails. FICLONE makes the copy a reflink where the filesystem can.
- */
-const COPY = { recursive: true, verbatimSymlinks: true, mode: constants.COPYFILE_FICLONE };
+import { copyTree } from "./tree-copy.js";
 
 /** `<cacheRoot>/<pipeline>/<key>`, each part made a safe single file name. */
 export function cacheDirOf(cacheRoot: string, pipeline: string, key: string): string {
@@ -29,6 +22,9 @@ export interface CacheOutcome {
 }
 
 /**
+ * Caches are plain directory trees copied in and out of the checkout (see tree-copy.ts for
+ * why copies and not hard links).
+ *
  * Copies each cache that exists into the checkout at its path, beside what is already
  * there: files of the checkout win over cached ones.
  */
@@ -47,8 +43,7 @@ export async function restoreCaches(
         continue;
       }
       const started = Date.now();
-      await mkdir(dirname(target), { recursive: true });
-      await cp(source, target, { ...COPY, force: false, errorOnExist: false });
+      await copyTree(source, target);
       notes.push(`cache ${cache.key}: restored into ${cache.path} in ${Date.now() - started} ms`);
     } catch (error) {
       problems.push(`cache ${cache.key} was not restored: ${messageOf(error)}`);
@@ -84,7 +79,7 @@ export async function saveCaches(
       const old = `${target}.old-${suffix}`;
       await mkdir(dirname(target), { recursive: true });
       try {
-        await cp(source, temp, COPY);
+        await copyTree(source, temp);
         const hadOne = await isDirectory(target);
         if (hadOne) await rename(target, old);
         await rename(temp, target);
