@@ -2,7 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStep, type StepContext } from "../../src/delivery/index.js";
+import {
+  runStep,
+  type StartedCommand,
+  type StepContext,
+  stopLeftover,
+} from "../../src/delivery/index.js";
 import type { RunStep } from "../../src/spec/pipeline-model.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
 import { eventually, processAlive } from "../helpers/wait.js";
@@ -128,6 +133,22 @@ describe("a run step on the host", () => {
     expect(processAlive(grandchild)).toBe(false);
   });
 
+  it("what it started can be stopped from its record (a restarted controller)", async () => {
+    const started: StartedCommand[] = [];
+    const ctx = context({ onStarted: (command) => started.push(command) });
+    const pidFile = join(ctx.checkout, "bg.pid");
+    const running = runStep(step({ run: "sleep 1000 & echo $! > bg.pid; wait" }), ctx);
+    const background = await eventually(
+      "the step has started its background job",
+      () => (existsSync(pidFile) ? pidIn(pidFile) : 0),
+      (pid) => pid > 0,
+    );
+    expect(started).toEqual([expect.objectContaining({ kind: "process" })]);
+    await stopLeftover(started[0]!, { killGraceMs: 500 });
+    expect(processAlive(background)).toBe(false);
+    expect(await running).toMatchObject({ status: "failed", exitCode: 143 });
+  });
+
   it("ends what a passing command left running in the background", async () => {
     const ctx = context();
     const result = await runStep(step({ run: "sleep 1000 & echo $! > bg.pid" }), ctx);
@@ -241,6 +262,34 @@ describe("a run step in a container", () => {
     const result = await runStep(step({ image, run: "sleep 1000", timeoutMs: 1_000 }), ctx);
     expect(result).toMatchObject({ status: "timed-out", exitCode: null });
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await ourContainers()).toEqual([]);
+  });
+
+  it("a cancel kills the container; a recorded one can be removed by name", async () => {
+    const started: StartedCommand[] = [];
+    const ctx = context({ onStarted: (command) => started.push(command) });
+    const running = runStep(step({ image, run: "sleep 1000" }), ctx);
+    await eventually(
+      "the container has started",
+      () => started.length,
+      (n) => n === 1,
+    );
+    const cancelledAt = Date.now();
+    ctx.abort();
+    expect(await running).toMatchObject({ status: "cancelled", exitCode: null });
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    expect(await ourContainers()).toEqual([]);
+
+    const more: StartedCommand[] = [];
+    const second = context({ onStarted: (command) => more.push(command) });
+    const orphan = runStep(step({ image, run: "sleep 1000" }), second);
+    await eventually(
+      "the container has started",
+      () => more.length,
+      (n) => n === 1,
+    );
+    await stopLeftover(more[0]!);
+    expect(await orphan).toMatchObject({ status: "failed" });
     expect(await ourContainers()).toEqual([]);
   });
 

@@ -5,6 +5,14 @@ export type AttemptEnd =
   /** It could not start (an image that is missing, an engine that does not answer). */
   | { readonly kind: "not-started"; readonly message: string };
 
+/**
+ * What an attempt started, for the caller to record: after a controller restart,
+ * `stopLeftover` ends it, so an interrupted run leaves nothing running.
+ */
+export type StartedCommand =
+  | { readonly kind: "process"; readonly pgid: number; readonly startTicks: number }
+  | { readonly kind: "container"; readonly name: string };
+
 export interface AttemptRequest {
   readonly stepName: string;
   readonly command: string;
@@ -17,7 +25,11 @@ export interface AttemptRequest {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
+  readonly onStarted?: ((started: StartedCommand) => void) | undefined;
 }
+
+/** setTimeout fires at once beyond this (about 24.8 days): longer means no limit. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Resolves when the timeout passes or the signal aborts, whichever first; `stop()` drops
@@ -31,7 +43,7 @@ export function killTrigger(
   const fired = new Promise<"timed-out" | "cancelled">((resolve) => {
     const onAbort = (): void => resolve("cancelled");
     const timer =
-      timeoutMs > 0 && Number.isFinite(timeoutMs)
+      timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
         ? setTimeout(() => resolve("timed-out"), timeoutMs)
         : undefined;
     if (signal.aborted) resolve("cancelled");

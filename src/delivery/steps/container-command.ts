@@ -52,6 +52,7 @@ export async function runInContainer(request: ContainerAttemptRequest): Promise<
         message: `cannot start a container of ${request.image}: ${messageOf(error)}`,
       };
     }
+    request.onStarted?.({ kind: "container", name });
     const logs = engine
       .stream(`/containers/${name}/logs?follow=1&stdout=1&stderr=1`)
       .then((res) => copyFrames(res, request.logFd));

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { groupAlive, signalGroup } from "../../util/proc.js";
+import { groupAlive, readProcStat, signalGroup } from "../../util/proc.js";
 import { waitUntil } from "../../util/wait.js";
 import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js";
 
@@ -33,6 +33,7 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
     };
   }
   const pgid = child.pid;
+  request.onStarted?.({ kind: "process", pgid, startTicks: readProcStat(pgid)?.startTicks ?? 0 });
   const trigger = killTrigger(request.timeoutMs, request.signal);
   const first = await Promise.race([
     exited.then((code) => ({ code })),
@@ -49,7 +50,7 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
   return { kind: "exited", exitCode: first.code ?? 1 };
 }
 
-async function killGroup(pgid: number, graceMs: number): Promise<void> {
+export async function killGroup(pgid: number, graceMs: number): Promise<void> {
   signalGroup(pgid, "SIGTERM");
   if (await waitUntil(() => !groupAlive(pgid), graceMs)) return;
   signalGroup(pgid, "SIGKILL");

@@ -74,6 +74,7 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
       timeoutMs: step.timeoutMs,
       signal: ctx.signal,
       killGraceMs: ctx.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      onStarted: ctx.onStarted,
     };
     const image = step.image;
     const runAttempt = (): Promise<AttemptEnd> =>

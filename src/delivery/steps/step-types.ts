@@ -1,3 +1,5 @@
+import type { StartedCommand } from "./attempt.js";
+
 /** What the run state machine hands to a step, and what it gets back. */
 
 export interface StepContext {
@@ -19,6 +21,11 @@ export interface StepContext {
   readonly labels?: readonly string[];
   /** Between SIGTERM and SIGKILL of a timed-out or cancelled host step (default 3 s). */
   readonly killGraceMs?: number;
+  /**
+   * Told what each attempt started (a process group, a container), so the run can record it
+   * and a restarted controller can end it with `stopLeftover`.
+   */
+  readonly onStarted?: (started: StartedCommand) => void;
 }
 
 export type StepStatus = "passed" | "failed" | "timed-out" | "cancelled";
