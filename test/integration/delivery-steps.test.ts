@@ -67,11 +67,11 @@ describe("a run step on the host", () => {
     expect(log(ctx)).toMatch(/attempt 1 of 1, on the host: echo out[\s\S]*out\nerr\n/);
   });
 
-  it("fails with the command's exit code", async () => {
+  it("fails with the command's exit code, its last line kept apart from ours", async () => {
     const ctx = context();
-    const result = await runStep(step({ run: "echo before; exit 3" }), ctx);
+    const result = await runStep(step({ run: "printf 'no newline'; exit 3" }), ctx);
     expect(result).toMatchObject({ status: "failed", exitCode: 3, attempts: 1 });
-    expect(log(ctx)).toContain("step test failed with exit code 3");
+    expect(log(ctx)).toMatch(/no newline\n--- baton: step test failed with exit code 3 after/);
   });
 
   it("sees the caller's and the step's variables, not the controller's secrets", async () => {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RunStep } from "../../spec/pipeline-model.js";
 import { collectArtifacts } from "./artifacts.js";
@@ -21,9 +21,11 @@ const DEFAULT_KILL_GRACE_MS = 3_000;
 export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResult> {
   const startedAt = Date.now();
   mkdirSync(dirname(ctx.logFile), { recursive: true });
-  const logFd = openSync(ctx.logFile, "a", 0o640);
+  const logFd = openSync(ctx.logFile, "a+", 0o640);
   const say = (line: string): void => {
-    writeSync(logFd, `--- baton: ${line}\n`);
+    // Output that ended mid-line must not swallow our line into its own.
+    const start = endsMidLine(logFd) ? "\n" : "";
+    writeSync(logFd, `${start}--- baton: ${line}\n`);
   };
   const problems: string[] = [];
   const problem = (line: string): void => {
@@ -88,7 +90,9 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     for (;;) {
       attempts++;
       const where = image === undefined ? "on the host" : `in a container of ${image}`;
-      say(`step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${step.run}`);
+      say(
+        `step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${firstLine(step.run)}`,
+      );
       end = await runAttempt();
       if (end.kind !== "exited" || end.exitCode === 0) break;
       if (attempts >= maxAttempts || ctx.signal.aborted) break;
@@ -125,6 +129,19 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
   } finally {
     closeSync(logFd);
   }
+}
+
+function endsMidLine(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
+}
+
+function firstLine(command: string): string {
+  const lines = command.trim().split("\n");
+  return lines.length > 1 ? `${lines[0]} …` : (lines[0] ?? "");
 }
 
 function testLine(tests: TestSummary): string {
