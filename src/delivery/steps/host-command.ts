@@ -11,7 +11,7 @@ import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js"
  * do the leftovers of a command that exits while its background jobs still run.
  */
 export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
-  const child = spawn("sh", ["-c", request.command], {
+  const child = spawn("/bin/sh", ["-c", request.command], {
     cwd: request.checkout,
     env: { ...request.env },
     detached: true,
@@ -29,7 +29,7 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
   if (spawnError !== undefined || child.pid === undefined) {
     return {
       kind: "not-started",
-      message: `cannot start sh in ${request.checkout}: ${spawnError?.message ?? "no pid"}`,
+      message: `cannot start /bin/sh in ${request.checkout}: ${spawnError?.message ?? "no pid"}`,
     };
   }
   const pgid = child.pid;

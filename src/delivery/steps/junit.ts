@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { TestFailure, TestSummary } from "./step-types.js";
 import { descendants, parseXml, type XmlElement } from "./xml.js";
 
@@ -51,9 +51,18 @@ export function mergeSummaries(summaries: readonly TestSummary[]): TestSummary {
   };
 }
 
+/** Larger reports are refused rather than read whole into the controller's memory. */
+const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+
 /** Reads and summarises one report file; the error names the file. */
 export function readJunitFile(path: string): TestSummary {
   try {
+    const size = statSync(path).size;
+    if (size > MAX_REPORT_BYTES) {
+      throw new Error(
+        `it has ${Math.round(size / 1024 / 1024)} MiB, more than the 64 MiB read: write one report per test file`,
+      );
+    }
     return summarizeJunit(readFileSync(path, "utf8"));
   } catch (error) {
     throw new Error(

@@ -88,6 +88,8 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     let attempts = 0;
     let end: AttemptEnd;
     for (;;) {
+      // A cancel during the cache restore or between attempts starts nothing more.
+      if (ctx.signal.aborted) return finish("cancelled", null, attempts);
       attempts++;
       const where = image === undefined ? "on the host" : `in a container of ${image}`;
       say(
@@ -95,7 +97,7 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
       );
       end = await runAttempt();
       if (end.kind !== "exited" || end.exitCode === 0) break;
-      if (attempts >= maxAttempts || ctx.signal.aborted) break;
+      if (attempts >= maxAttempts) break;
       say(`attempt ${attempts} failed with exit code ${end.exitCode}; trying again`);
     }
 

@@ -5,7 +5,7 @@
  * its definition's `env`.
  */
 const WITHHELD =
-  /^(BATON_.*|SSH_AUTH_SOCK|.*(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE_KEY|API_KEY))$/i;
+  /^BATON_|^SSH_AUTH_SOCK$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY/i;
 
 /** The environment of a step on this host: ours minus the withheld, then caller's, then step's. */
 export function hostStepEnv(
