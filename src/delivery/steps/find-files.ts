@@ -1,5 +1,5 @@
 import { type Dirent, lstatSync, readdirSync, realpathSync } from "node:fs";
-import { join, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { globMatcher, literalBase } from "./glob.js";
 
 export interface FoundFiles {
@@ -45,17 +45,38 @@ export function findFiles(root: string, patterns: readonly string[]): FoundFiles
 
   const realRoot = realpathSync(root);
   for (const base of bases) {
-    if (base !== "" && !isDirectoryInside(realRoot, join(root, base))) continue;
-    walk(base, base !== "" && matches(base));
+    if (base === "") walk(base, false);
+    else if (isDirectoryInside(realRoot, join(root, base))) walk(base, matches(base));
+    else if (matches(base) && isInside(realRoot, dirname(join(root, base)))) {
+      const kind = kindOf(join(root, base));
+      if (kind === "file") found.add(base);
+      if (kind === "symlink") symlinks.add(base);
+    }
   }
   return { files: [...found].sort(), symlinks: [...symlinks].sort() };
 }
 
 /** A real directory under `realRoot`, not one reached through a symlink on the way. */
 function isDirectoryInside(realRoot: string, path: string): boolean {
+  return kindOf(path) === "directory" && isInside(realRoot, path);
+}
+
+function isInside(realRoot: string, path: string): boolean {
   try {
-    return lstatSync(path).isDirectory() && realpathSync(path).startsWith(realRoot + sep);
+    const real = realpathSync(path);
+    return real === realRoot || real.startsWith(realRoot + sep);
   } catch {
     return false;
+  }
+}
+
+function kindOf(path: string): "file" | "directory" | "symlink" | "other" | "missing" {
+  try {
+    const stats = lstatSync(path);
+    if (stats.isSymbolicLink()) return "symlink";
+    if (stats.isDirectory()) return "directory";
+    return stats.isFile() ? "file" : "other";
+  } catch {
+    return "missing";
   }
 }

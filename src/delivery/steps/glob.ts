@@ -18,13 +18,15 @@ export function globMatcher(patterns: readonly string[]): PathMatcher {
 }
 
 /**
- * The literal leading directory of a pattern (no wildcard in it): a walk for the pattern
- * need only start there. "" when the first segment already has a wildcard.
+ * The literal leading part of a pattern (no wildcard in it): a walk for the pattern need
+ * only start there. "" when the first segment already has a wildcard.
  */
 export function literalBase(pattern: string): string {
   const segments = checkPattern(pattern).split("/");
   const literal: string[] = [];
-  for (const segment of segments.slice(0, -1)) {
+  // A wholly literal pattern names its file or directory: the walk starts right there.
+  const wildcard = segments.some((segment) => /[*?[{\\]/.test(segment));
+  for (const segment of wildcard ? segments.slice(0, -1) : segments) {
     if (/[*?[{\\]/.test(segment)) break;
     literal.push(segment);
   }

@@ -50,6 +50,7 @@ describe("glob patterns", () => {
     expect(literalBase("target/surefire-reports/*.xml")).toBe("target/surefire-reports");
     expect(literalBase("**/*.xml")).toBe("");
     expect(literalBase("a/{b,c}/d")).toBe("a");
+    expect(literalBase("dist/app.js")).toBe("dist/app.js");
   });
 
   it.each([
@@ -92,11 +93,12 @@ describe("finding the files of a checkout", () => {
       "dist/maps/app.js.map",
       "readme.md",
     ]);
-    expect(findFiles(root, ["nothing/*.xml"]).files).toEqual([]);
+    expect(findFiles(root, ["nothing/*.xml", "nothing"]).files).toEqual([]);
+    expect(findFiles(root, ["reports/a.xml"]).files).toEqual(["reports/a.xml"]);
   });
 
   it("reports symlinks instead of following them out of the checkout", () => {
-    const found = findFiles(root, ["reports/*.xml", "etc-link/*"]);
+    const found = findFiles(root, ["reports/*.xml", "etc-link/*", "etc-link/hostname"]);
     expect(found.files).toEqual(["reports/a.xml"]);
     expect(found.symlinks).toEqual(["reports/link.xml"]);
   });
