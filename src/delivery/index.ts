@@ -1,3 +1,8 @@
+/**
+ * Delivery: what runs the steps of a pipeline run. `runStep` runs one `run:` step to its end
+ * (caches, attempts, JUnit, artifacts) and returns its result; `stopLeftover` ends what a step
+ * started before a controller restart (recorded through StepContext.onStarted).
+ */
 export { collectArtifacts } from "./steps/artifacts.js";
 export type { StartedCommand } from "./steps/attempt.js";
 export { cacheDirOf, restoreCaches, saveCaches } from "./steps/caches.js";

@@ -37,7 +37,12 @@ export async function runInContainer(request: ContainerAttemptRequest): Promise<
       AttachStdout: false,
       AttachStderr: false,
       Tty: false,
-      HostConfig: { Binds: [`${request.checkout}:${WORKSPACE}`], Init: true },
+      HostConfig: {
+        // A mount, not a "src:dst" bind string: a checkout path may hold a colon.
+        Mounts: [{ Type: "bind", Source: request.checkout, Target: WORKSPACE }],
+        // tini as PID 1 reaps the step's orphans, as a host step's are reaped by init.
+        Init: true,
+      },
     });
   } catch (error) {
     return { kind: "not-started", message: createError(request.image, error) };
