@@ -1,6 +1,7 @@
 /**
- * delivery/: what pipelines need from git and from time — branch heads, clean checkouts,
- * the push hook, polling and cron schedules.
+ * delivery/: pipelines from git to production — branch heads, clean checkouts, the push hook,
+ * polling and cron schedules; the step runner (commands, caches, JUnit, artifacts); the
+ * order of a run's steps and the runner that takes a run from queued to its end.
  */
 export { DeliveryError, type DeliveryErrorCode } from "./errors.js";
 export {
@@ -30,10 +31,34 @@ export {
   uninstallHook,
 } from "./hooks/install-hook.js";
 export { type PushNotice, pushMatches } from "./hooks/push-match.js";
+export {
+  PipelineRunner,
+  type PipelineRunnerOptions,
+  type ReleaseActions,
+} from "./pipeline-runner.js";
+export { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
+export { cacheDirectory, runDirectory, runsDirectory, stepLogFile } from "./run-paths.js";
 export { type CronOptions, nextFire, validateCron } from "./schedule/cron.js";
 export {
   type ScheduleFire,
   ScheduleWatch,
   type ScheduleWatchOptions,
 } from "./schedule/schedule-watch.js";
+export { collectArtifacts } from "./steps/artifacts.js";
+export type { StartedCommand } from "./steps/attempt.js";
+export { cacheDirOf, restoreCaches, saveCaches } from "./steps/caches.js";
+export { STEP_LABEL, WORKSPACE } from "./steps/container-command.js";
+export { findFiles } from "./steps/find-files.js";
+export { GlobError, globMatcher } from "./steps/glob.js";
+export { mergeSummaries, readJunitFile, summarizeJunit } from "./steps/junit.js";
+export { stopLeftover } from "./steps/leftovers.js";
+export { runStep } from "./steps/run-step.js";
+export type {
+  StepContext,
+  StepResult,
+  StepStatus,
+  TestFailure,
+  TestSummary,
+} from "./steps/step-types.js";
+export { type ActiveRun, supersededRuns } from "./supersede.js";
 export { realTimers, type Timers } from "./timers.js";

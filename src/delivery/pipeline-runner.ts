@@ -7,28 +7,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { PipelineSource, PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
+import type { PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
+import { checkout } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 import { runDirectory, stepLogFile } from "./run-paths.js";
-
-/** What running one command step produced. */
-export interface CommandResult {
-  readonly state: StepOutcome["state"];
-  readonly exitCode: number | null;
-  readonly attempts: number;
-  readonly tests?: TestCounts;
-  readonly artifacts: readonly string[];
-}
-
-export interface CommandContext {
-  readonly checkout: string;
-  readonly logFile: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly signal: AbortSignal;
-  readonly cacheRoot: string;
-  readonly artifactsDir: string;
-}
+import { runStep } from "./steps/run-step.js";
+import type { TestSummary } from "./steps/step-types.js";
 
 /** What the controller does for release steps; each rejects with a message a user can act on. */
 export interface ReleaseActions {
@@ -45,10 +30,13 @@ export interface PipelineRunnerOptions {
   readonly emit: (event: NewEvent) => void;
   /** Where each run's checkout, logs and artifacts go: `<runsDir>/<id>/`. */
   readonly runsDir: string;
+  /** Caches between runs: `<cacheRoot>/<pipeline>/<key>`. */
   readonly cacheRoot: string;
-  readonly checkout: (source: PipelineSource, commit: string, dir: string) => Promise<void>;
-  readonly runCommand: (step: RunStep, context: CommandContext) => Promise<CommandResult>;
+  /** Mirrors of remote repositories (local paths are read in place). */
+  readonly mirrorRoot: string;
   readonly release: ReleaseActions;
+  /** Labels of containers that steps start, so that they can be found and removed. */
+  readonly labels?: readonly string[];
   /** Steps of one run at once. */
   readonly parallel?: number;
   readonly now?: () => number;
@@ -86,14 +74,14 @@ export class PipelineRunner {
     const cancel = new AbortController();
     this.cancels.set(run.id, cancel);
     const dir = runDirectory(this.options.runsDir, run.id);
-    const checkout = join(dir, "checkout");
+    const checkoutDir = join(dir, "checkout");
     let release: string | undefined;
     try {
       if (!store.setState(run.id, "running")) return { state: "cancelled" };
       this.event(run, "run.started", `${pipeline.name} #${run.id} started on ${short(run.commit)}`);
       mkdirSync(join(dir, "logs"), { recursive: true });
       try {
-        await this.options.checkout(pipeline.source, run.commit, checkout);
+        await checkout(pipeline.source, run.commit, checkoutDir, this.options.mirrorRoot);
       } catch (error) {
         return this.end(run, { state: "failed", reason: `checkout failed: ${message(error)}` });
       }
@@ -110,9 +98,9 @@ export class PipelineRunner {
           });
         },
         execute: async (step, signal): Promise<StepOutcome> => {
-          if (step.kind === "run") return this.command(step, run, dir, checkout, signal);
+          if (step.kind === "run") return this.command(step, run, dir, checkoutDir, signal);
           if (step.kind === "build") {
-            release = await this.options.release.build(step.app, checkout, run);
+            release = await this.options.release.build(step.app, checkoutDir, run);
             store.setRelease(run.id, step.app, release);
             return { state: "passed", detail: `release ${release}` };
           }
@@ -140,7 +128,8 @@ export class PipelineRunner {
     checkout: string,
     signal: AbortSignal,
   ): Promise<StepOutcome> {
-    const result = await this.options.runCommand(step, {
+    const result = await runStep(step, {
+      pipeline: run.pipeline,
       checkout,
       logFile: stepLogFile(this.options.runsDir, run.id, step.name),
       env: {
@@ -151,29 +140,30 @@ export class PipelineRunner {
         BATON_BRANCH: run.branch,
       },
       signal,
-      cacheRoot: join(this.options.cacheRoot, run.pipeline),
+      cacheRoot: this.options.cacheRoot,
       artifactsDir: join(dir, "artifacts", step.name),
+      ...(this.options.labels === undefined ? {} : { labels: this.options.labels }),
     });
+    const tests = result.tests === undefined ? undefined : testCounts(result.tests);
     this.options.store.updateStep(run.id, step.name, {
       attempts: result.attempts,
       exitCode: result.exitCode,
       artifacts: result.artifacts,
-      ...(result.tests === undefined ? {} : { tests: result.tests }),
+      ...(tests === undefined ? {} : { tests }),
     });
-    const tests = result.tests;
     const failedTests =
       tests !== undefined && tests.failed > 0
         ? `${tests.failed} of ${tests.total} tests failed: ${tests.failures.slice(0, 5).join(", ")}${tests.failures.length > 5 ? ", …" : ""}`
         : undefined;
     const detail =
-      result.state === "failed"
+      result.status === "failed"
         ? (failedTests ?? `exited ${result.exitCode ?? "?"}`)
-        : result.state === "timed-out"
+        : result.status === "timed-out"
           ? `killed after ${Math.round(step.timeoutMs / 1000)} s`
           : tests === undefined
             ? undefined
             : `${tests.total} tests, ${tests.failed} failed, ${tests.skipped} skipped`;
-    return detail === undefined ? { state: result.state } : { state: result.state, detail };
+    return detail === undefined ? { state: result.status } : { state: result.status, detail };
   }
 
   /** Waits for the approval (when manual) and for the release to have been healthy long enough. */
@@ -249,6 +239,18 @@ export class PipelineRunner {
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
+}
+
+/** The store keeps counts and the failed tests' names (`name (classname)`). */
+function testCounts(summary: TestSummary): TestCounts {
+  return {
+    total: summary.total,
+    failed: summary.failed,
+    skipped: summary.skipped,
+    failures: summary.failures.map((f) =>
+      f.classname === undefined || f.classname === "" ? f.name : `${f.name} (${f.classname})`,
+    ),
+  };
 }
 
 function short(commit: string): string {

@@ -3,8 +3,11 @@
  * day-of-month month day-of-week) or six with seconds first; each field `*`, a value, a range
  * `a-b`, a step `*\/n` or `a-b/n`, or a comma list of these; month and weekday names
  * (`jan`, `mon`) allowed. Checked when the definition is read, so a bad schedule is an error
- * at its line rather than a pipeline that silently never runs.
+ * at its line rather than a pipeline that silently never runs. What passes is also asked of
+ * croner, which runs the schedules, so the two can never disagree on what is valid; the
+ * fields are checked here first for messages that name the field.
  */
+import { Cron } from "croner";
 
 interface FieldRule {
   readonly name: string;
@@ -40,7 +43,20 @@ export function validateCronExpression(expression: string): string | undefined {
     const problem = fieldProblem(field, rule);
     if (problem !== undefined) return `its ${rule.name} field "${field}" ${problem}`;
   }
-  return undefined;
+  return scheduleProblem(expression);
+}
+
+/** What croner says of an expression our fields accept: one that never fires, mostly. */
+function scheduleProblem(expression: string): string | undefined {
+  let job: Cron | undefined;
+  try {
+    job = new Cron(expression, { mode: "5-or-6-parts", paused: true });
+    return job.nextRun() === null ? "it never fires (a day no month has?)" : undefined;
+  } catch (error) {
+    return (error instanceof Error ? error.message : String(error)).replace(/^CronPattern:\s*/, "");
+  } finally {
+    job?.stop();
+  }
 }
 
 function fieldProblem(field: string, rule: FieldRule): string | undefined {

@@ -1,19 +1,14 @@
 /**
- * A run from its queued record to its end, with a real git repository and real processes:
- * the checkout is `git clone` + `git checkout` of the run's commit, a command step is
- * `sh -c` in it. The release actions stand for the controller's (tested with it elsewhere):
- * they record what they were asked.
+ * A run from its queued record to its end, with a real git repository and real processes
+ * (the delivery module's checkout and step runner). The release actions stand for the
+ * controller's (tested with it elsewhere): they record what they were asked.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type CommandResult,
-  PipelineRunner,
-  type ReleaseActions,
-} from "../../../src/delivery/pipeline-runner.js";
+import { PipelineRunner, type ReleaseActions } from "../../../src/delivery/pipeline-runner.js";
 import { type PipelineSpec, parseDefinition } from "../../../src/spec/index.js";
 import { type NewEvent, SqliteStore } from "../../../src/store/index.js";
 import { eventually } from "../../helpers/wait.js";
@@ -42,6 +37,12 @@ function setup(steps: string) {
   git(repo, "init", "-q", "-b", "main");
   writeFileSync(join(repo, "check.sh"), 'test "$(cat version)" = good\n');
   writeFileSync(join(repo, "version"), "good\n");
+  writeFileSync(
+    join(repo, "report.sh"),
+    `ok=$(test "$(cat version)" = good && echo '/>' || echo '><failure message="bad"/></testcase>')
+printf '<testsuite tests="2"><testcase classname="check" name="runs"/><testcase classname="check" name="version is good"%s</testsuite>' "$ok" > report.xml
+`,
+  );
   git(repo, "add", ".");
   git(repo, "commit", "-qm", "first");
   const good = git(repo, "rev-parse", "HEAD");
@@ -80,28 +81,7 @@ ${steps}`,
     emit: (e) => events.push(e),
     runsDir: join(root, "runs"),
     cacheRoot: join(root, "cache"),
-    checkout: async (source, commit, dir) => {
-      execFileSync("git", ["clone", "-q", "--no-checkout", source.repo, dir], { env: GIT_ENV });
-      git(dir, "checkout", "-q", "--detach", commit);
-    },
-    runCommand: (step, context) =>
-      new Promise<CommandResult>((resolve) => {
-        const log = openSync(context.logFile, "a");
-        const child = spawn("sh", ["-c", step.run], {
-          cwd: context.checkout,
-          env: { ...process.env, ...context.env, ...step.env },
-          stdio: ["ignore", log, log],
-        });
-        context.signal.addEventListener("abort", () => child.kill("SIGKILL"));
-        child.on("exit", (code) =>
-          resolve({
-            state: context.signal.aborted ? "cancelled" : code === 0 ? "passed" : "failed",
-            exitCode: code,
-            attempts: 1,
-            artifacts: [],
-          }),
-        );
-      }),
+    mirrorRoot: join(root, "mirrors"),
     release,
   });
   const queue = (commit: string) =>
@@ -160,21 +140,29 @@ describe("a pipeline run", () => {
   });
 
   it("a failing test blocks the release; the step's output is in its log", async () => {
-    const t = setup(`      - { name: test, run: "echo checking; sh check.sh" }
+    const t = setup(`      - name: test
+        run: "echo checking; sh report.sh; sh check.sh"
+        reports: { junit: report.xml }
       - { name: image, build: api }
 `);
     const run = t.queue(t.bad);
     expect(await t.runner.execute(t.pipeline, run)).toEqual({
       state: "failed",
-      reason: "test failed: exited 1",
+      reason: "test failed: 1 of 2 tests failed: version is good (check)",
+    });
+    expect(t.store.runs.steps(run.id)[0]?.tests).toEqual({
+      total: 2,
+      failed: 1,
+      skipped: 0,
+      failures: ["version is good (check)"],
     });
     expect(t.asked).toEqual([]);
     expect(t.store.runs.steps(run.id).map((s) => `${s.name} ${s.state}`)).toEqual([
       "test failed",
       "image skipped",
     ]);
-    expect(readFileSync(join(t.root, "runs", String(run.id), "logs", "test.log"), "utf8")).toBe(
-      "checking\n",
+    expect(readFileSync(join(t.root, "runs", String(run.id), "logs", "test.log"), "utf8")).toMatch(
+      /^--- baton: step test, attempt 1 of 1.*\nchecking\n/,
     );
     t.store.close();
   });

@@ -204,6 +204,7 @@ describe("pipelines in a definition", () => {
     expect(validateCronExpression("*/0 * * * *")).toBe(
       'its minute field "*/0" has the step "0", not a whole number ≥ 1',
     );
+    expect(validateCronExpression("0 0 31 2 *")).toBe("it never fires (a day no month has?)");
     expect(validateCronExpression("0 5-3 * * *")).toBe(
       'its hour field "5-3" has the range 5-3, which runs backwards',
     );

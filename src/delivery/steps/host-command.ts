@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { groupAlive, readProcStat, signalGroup } from "../../util/proc.js";
+import { waitUntil } from "../../util/wait.js";
+import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js";
+
+/**
+ * Runs the command with `sh -c` on this host, in its own session and process group, its
+ * output written by the kernel straight into the log descriptor (no pipe through us). A
+ * timeout or cancel signals the whole group, so children and grandchildren go with it; so
+ * do the leftovers of a command that exits while its background jobs still run.
+ */
+export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
+  const child = spawn("/bin/sh", ["-c", request.command], {
+    cwd: request.checkout,
+    env: { ...request.env },
+    detached: true,
+    stdio: ["ignore", request.logFd, request.logFd],
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code, signal) =>
+      resolve(signal === null ? code : 128 + signalNumber(signal)),
+    );
+  });
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once("spawn", () => resolve(undefined));
+    child.once("error", resolve);
+  });
+  if (spawnError !== undefined || child.pid === undefined) {
+    return {
+      kind: "not-started",
+      message: `cannot start /bin/sh in ${request.checkout}: ${spawnError?.message ?? "no pid"}`,
+    };
+  }
+  const pgid = child.pid;
+  request.onStarted?.({ kind: "process", pgid, startTicks: readProcStat(pgid)?.startTicks ?? 0 });
+  const trigger = killTrigger(request.timeoutMs, request.signal);
+  const first = await Promise.race([
+    exited.then((code) => ({ code })),
+    trigger.fired.then((reason) => ({ reason })),
+  ]);
+  trigger.stop();
+  if ("reason" in first) {
+    await killGroup(pgid, request.killGraceMs);
+    await exited;
+    return { kind: "killed", reason: first.reason };
+  }
+  // The shell is gone; whatever it left running in its group is part of the step and ends too.
+  if (groupAlive(pgid)) await killGroup(pgid, request.killGraceMs);
+  return { kind: "exited", exitCode: first.code ?? 1 };
+}
+
+export async function killGroup(pgid: number, graceMs: number): Promise<void> {
+  signalGroup(pgid, "SIGTERM");
+  if (await waitUntil(() => !groupAlive(pgid), graceMs)) return;
+  signalGroup(pgid, "SIGKILL");
+  if (!(await waitUntil(() => !groupAlive(pgid), 10_000))) {
+    throw new Error(`processes of group ${pgid} survived SIGKILL for 10 s (stuck in the kernel?)`);
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
+}
