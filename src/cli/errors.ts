@@ -21,6 +21,7 @@ const USER_ERRORS = new Set([
   "ImageError",
   "TransportError",
   "HostError",
+  "DeliveryError",
 ]);
 
 export function isUserError(

@@ -31,6 +31,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   drift: async () => (await import("./commands/drift.js")).driftCommand,
   parity: async () => (await import("./commands/parity.js")).parityCommand,
   runs: async () => (await import("./commands/runs.js")).runsCommand,
+  run: async () => (await import("./commands/run.js")).runCommand,
+  approve: async () => (await import("./commands/approve.js")).approveCommand,
+  hooks: async () => (await import("./commands/hooks.js")).hooksCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

@@ -10,6 +10,7 @@ import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
+import { DeliveryService } from "../delivery/index.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
 import { connectDeclaredHost, DriftWatch, gatherFacts, type HostOutcome } from "../hosts/index.js";
 import {
@@ -28,11 +29,13 @@ import {
   type EventRecord,
   type ReleaseRecord,
   type RevisionRecord,
+  type RunStore,
   SqliteStore,
 } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
+import { pipelineReleases } from "./pipeline-releases.js";
 import type { Reconciler } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -90,6 +93,14 @@ export class Controller {
   private stopping = false;
   /** Checks the hosts for drift on each environment's interval (and heals where asked). */
   readonly hostWatch: DriftWatch;
+  /** Pipelines: what starts runs, their queues, their execution. */
+  readonly delivery: DeliveryService;
+  private deliveryResumed = false;
+
+  /** Pipeline runs as recorded, for the API. */
+  get runs(): RunStore {
+    return this.store.runs;
+  }
 
   private constructor(
     private readonly options: ControllerOptions,
@@ -116,6 +127,20 @@ export class Controller {
     );
     this.resyncTimer = setInterval(() => this.resync(), options.resyncMs ?? 10_000);
     this.resyncTimer.unref();
+    this.delivery = new DeliveryService({
+      store: store.runs,
+      emit: (event) => this.events.emit(event),
+      stateDir: options.stateDir,
+      labels: [`baton.state=${options.stateDir}`],
+      release: pipelineReleases({
+        definition: () => this.definition,
+        releases: store.releases,
+        deploy: (app, version, by) => this.deploy(app, version, by),
+        rollout: (id) => store.rollouts.get(id),
+        history: (app) => store.rollouts.history(app, 1),
+        subscribe: (listener) => this.events.subscribe(listener),
+      }),
+    });
     this.hostWatch = new DriftWatch({
       store: store.hosts,
       emit: (event) => this.events.emit(event),
@@ -243,6 +268,12 @@ export class Controller {
     this.given = given;
     this.revision = record;
     this.hostWatch.update(definition);
+    this.delivery.update(definition.pipelines);
+    if (!this.deliveryResumed) {
+      // Once the pipelines are known: runs a dead controller left are settled, queued ones go on.
+      this.deliveryResumed = true;
+      this.delivery.resume();
+    }
     const inEnvironment =
       definition.environment === undefined ? "" : ` (environment ${definition.environment})`;
     this.events.emit({
@@ -546,6 +577,7 @@ export class Controller {
     this.stopping = true;
     clearInterval(this.resyncTimer);
     await this.hostWatch.stop();
+    await this.delivery.stop();
     this.queue.close();
     await this.queue.idle();
     if (options.workloads) {

@@ -28,4 +28,5 @@ export type DeliveryErrorCode =
   | "git-missing"
   | "git-failed"
   | "hook-conflict"
-  | "cron-invalid";
+  | "cron-invalid"
+  | "pipeline-not-found";

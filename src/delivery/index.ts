@@ -3,6 +3,7 @@
  * polling and cron schedules; the step runner (commands, caches, JUnit, artifacts); the
  * order of a run's steps and the runner that takes a run from queued to its end.
  */
+export { DeliveryService, type DeliveryServiceOptions } from "./delivery-service.js";
 export { DeliveryError, type DeliveryErrorCode } from "./errors.js";
 export {
   type BranchMoved,

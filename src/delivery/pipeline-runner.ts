@@ -143,6 +143,8 @@ export class PipelineRunner {
       cacheRoot: this.options.cacheRoot,
       artifactsDir: join(dir, "artifacts", step.name),
       ...(this.options.labels === undefined ? {} : { labels: this.options.labels }),
+      // Recorded: a controller that dies leaves the step running; the next one stops it.
+      onStarted: (started) => this.options.store.updateStep(run.id, step.name, { started }),
     });
     const tests = result.tests === undefined ? undefined : testCounts(result.tests);
     this.options.store.updateStep(run.id, step.name, {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { ControllerError } from "../controller/errors.js";
 import type { Controller } from "../controller/index.js";
+import { DeliveryError } from "../delivery/index.js";
 import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
@@ -92,6 +93,8 @@ export class ApiServer {
         this.options.onShutdown(workloads);
         return;
       }
+      const delivered = await this.deliveryRoute(controller, req, url);
+      if (delivered !== undefined) return send(res, 200, delivered);
       const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
       if (appRoute) {
         const answer = await this.appRoute(
@@ -106,6 +109,67 @@ export class ApiServer {
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /** Pipelines, runs and push notices; undefined when the path is none of theirs. */
+  private async deliveryRoute(
+    controller: Controller,
+    req: IncomingMessage,
+    url: URL,
+  ): Promise<unknown> {
+    const { delivery } = controller;
+    const runs = controller.runs;
+    const route = `${req.method} ${url.pathname}`;
+    if (route === "GET /api/v1/runs") {
+      const pipeline = url.searchParams.get("pipeline") ?? undefined;
+      const limit = Number(url.searchParams.get("limit") ?? "20") || 20;
+      return {
+        runs: runs.list(pipeline, limit).map((run) => ({ run, steps: runs.steps(run.id) })),
+      };
+    }
+    if (route === "POST /api/v1/hooks/push") {
+      const body = await readJson(req);
+      const notice = {
+        repo: String(body.repo ?? ""),
+        ref: String(body.ref ?? ""),
+        old: String(body.old ?? ""),
+        new: String(body.new ?? ""),
+      };
+      return { pipelines: await delivery.notifyPush(notice) };
+    }
+    const started = /^\/api\/v1\/pipelines\/([^/]+)\/runs$/.exec(url.pathname);
+    if (started && req.method === "POST") {
+      const body = await readJson(req);
+      const ref = typeof body.ref === "string" && body.ref !== "" ? body.ref : undefined;
+      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      const run = await delivery.trigger(decodeURIComponent(started[1] ?? ""), {
+        ...(ref === undefined ? {} : { ref }),
+        by,
+      });
+      return { run };
+    }
+    const runRoute = /^\/api\/v1\/runs\/(\d+)(?:\/(approve|cancel))?$/.exec(url.pathname);
+    if (runRoute === null) return undefined;
+    const id = Number(runRoute[1]);
+    const run = runs.get(id);
+    if (run === undefined) throw new HttpError(404, "run.not_found", `there is no run #${id}`);
+    const action = runRoute[2];
+    if (action === undefined && req.method === "GET") return { run, steps: runs.steps(id) };
+    if (req.method !== "POST" || action === undefined) return undefined;
+    const body = await readJson(req);
+    const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+    const done =
+      action === "approve" ? delivery.approve(id, by) : delivery.cancel(id, `cancelled by ${by}`);
+    if (!done) {
+      throw new HttpError(
+        409,
+        `run.not_${action === "approve" ? "waiting" : "active"}`,
+        action === "approve"
+          ? `run #${id} has no step waiting for an approval (it is ${run.state})`
+          : `run #${id} has ended (${run.state}): there is nothing to cancel`,
+      );
+    }
+    return { run: runs.get(id), steps: runs.steps(id) };
   }
 
   /** `/api/v1/apps/:app/:what`; undefined when no such route, which is a 404 like any other. */
@@ -321,6 +385,10 @@ function errorAnswer(error: unknown): [number, Record<string, unknown>] {
     // rollback with nothing to go back to, say) conflicts with the app's current state.
     const status = error.code === "controller.unknown_app" ? 404 : 409;
     return [status, { code: error.code, message: error.message, hint: error.hint }];
+  }
+  if (error instanceof DeliveryError) {
+    const status = /not-found$/.test(error.code) ? 404 : 409;
+    return [status, { code: `delivery.${error.code}`, message: error.message, hint: error.hint }];
   }
   if (error instanceof HttpError) {
     return [error.status, { code: error.code, message: error.message, ...error.extra }];

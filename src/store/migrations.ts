@@ -255,6 +255,9 @@ export const MIGRATIONS: readonly Migration[] = [
         finished_at INTEGER,
         approved_by TEXT,
         approved_at INTEGER,
+        -- What the step's current attempt started (a process group, a container): what a
+        -- restarted controller stops when it marks the run interrupted.
+        started     TEXT CHECK (started IS NULL OR json_valid(started)),
         PRIMARY KEY (run_id, name)
       ) STRICT;
     `,

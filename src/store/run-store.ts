@@ -57,6 +57,8 @@ export interface StepRecord {
   readonly finishedAt: number | null;
   readonly approvedBy: string | null;
   readonly approvedAt: number | null;
+  /** What the step's attempt started, as the step runner described it (opaque here). */
+  readonly started: unknown;
 }
 
 export interface NewRun {
@@ -82,6 +84,7 @@ export type StepPatch = Partial<
     | "finishedAt"
     | "approvedBy"
     | "approvedAt"
+    | "started"
   >
 >;
 
@@ -117,6 +120,7 @@ interface StepRow {
   finished_at: number | null;
   approved_by: string | null;
   approved_at: number | null;
+  started: string | null;
 }
 
 const FINISHED: readonly RunState[] = ["passed", "failed", "cancelled", "interrupted"];
@@ -131,6 +135,7 @@ const STEP_COLUMNS: Readonly<Record<keyof StepPatch, string>> = {
   finishedAt: "finished_at",
   approvedBy: "approved_by",
   approvedAt: "approved_at",
+  started: "started",
 };
 
 /**
@@ -247,7 +252,8 @@ export class RunStore {
     const sets = entries.map(([key]) => `${STEP_COLUMNS[key]} = @${key}`).join(", ");
     const values: Record<string, unknown> = { run: runId, name };
     for (const [key, value] of entries) {
-      values[key] = key === "tests" || key === "artifacts" ? json(value) : value;
+      values[key] =
+        key === "tests" || key === "artifacts" || key === "started" ? json(value) : value;
     }
     const result = this.db
       .prepare(`UPDATE pipeline_steps SET ${sets} WHERE run_id = @run AND name = @name`)
@@ -261,11 +267,17 @@ export class RunStore {
 
   /**
    * After a controller restart: every run it was executing is marked interrupted, with its
-   * unfinished steps — nothing is resumed half-way. Queued runs stay queued. Returns the ids.
+   * unfinished steps — nothing is resumed half-way. Queued runs stay queued. Returns their ids
+   * and what their running steps had started, for the caller to stop.
    */
-  interruptRunning(reason: string): number[] {
+  interruptRunning(reason: string): { runs: number[]; started: unknown[] } {
     return this.tx(() => {
       const running = this.stmt.active.all().filter((r) => r.state === "running");
+      const started = running.flatMap((run) =>
+        this.steps(run.id).flatMap((s) =>
+          s.started !== null && (s.state === "running" || s.state === "waiting") ? [s.started] : [],
+        ),
+      );
       for (const run of running) {
         this.stmt.setState.run({
           id: run.id,
@@ -276,7 +288,7 @@ export class RunStore {
         });
         this.stmt.interruptSteps.run({ run: run.id, at: this.now() });
       }
-      return running.map((r) => r.id);
+      return { runs: running.map((r) => r.id), started };
     });
   }
 
@@ -328,5 +340,6 @@ function toStep(row: StepRow): StepRecord {
     finishedAt: row.finished_at,
     approvedBy: row.approved_by,
     approvedAt: row.approved_at,
+    started: row.started === null ? null : (JSON.parse(row.started) as unknown),
   };
 }

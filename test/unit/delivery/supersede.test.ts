@@ -36,6 +36,7 @@ function step(name: string, kind: StepRecord["kind"], state: StepRecord["state"]
     finishedAt: null,
     approvedBy: null,
     approvedAt: null,
+    started: null,
   };
 }
 

@@ -79,9 +79,13 @@ describe("pipeline runs in the store", () => {
     store.runs.setState(running.id, "running");
     store.runs.updateStep(running.id, "test", { state: "passed" });
     store.runs.updateStep(running.id, "image", { state: "running" });
-    expect(store.runs.interruptRunning("the controller stopped during the run")).toEqual([
-      running.id,
-    ]);
+    store.runs.updateStep(running.id, "image", {
+      started: { kind: "process", pgid: 42, startTicks: 7 },
+    });
+    expect(store.runs.interruptRunning("the controller stopped during the run")).toEqual({
+      runs: [running.id],
+      started: [{ kind: "process", pgid: 42, startTicks: 7 }],
+    });
     expect(store.runs.get(running.id)?.state).toBe("interrupted");
     expect(store.runs.steps(running.id).map((s) => s.state)).toEqual([
       "passed",

@@ -1,0 +1,21 @@
+import type { Command } from "commander";
+import { requireController } from "../api-client.js";
+import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import { printJson, say } from "../output.js";
+
+export function approveCommand(program: Command): void {
+  withCommonOptions(program.command("approve <run>"))
+    .description(
+      "approve the promotion a run waits for (`approval: manual`); who approved is recorded",
+    )
+    .option("--json", "{ run, steps }")
+    .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
+      const client = requireController(stateDir(options));
+      const by = whoAmI();
+      const body = await client.call("POST", `/api/v1/runs/${encodeURIComponent(id)}/approve`, {
+        by,
+      });
+      if (options.json) printJson(body);
+      else say(`run #${id} approved by ${by}`);
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * What a pipeline's release steps do in this controller: `build` builds the app's image from
+ * the run's checkout (the same build as `baton build`, so the release is versioned by that
+ * commit and its content), `deploy` rolls this controller's environment out to the release
+ * and waits for the rollout to end, and a promotion's `healthyFor` reads when the release
+ * became healthy here.
+ */
+import { relative, resolve } from "node:path";
+import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
+import type { ReleaseActions } from "../delivery/index.js";
+import { buildRelease, buildTargetOf } from "../images/index.js";
+import type { Definition } from "../spec/index.js";
+import type { EventRecord, ReleaseStore, RunRecord } from "../store/index.js";
+
+export interface ReleaseHost {
+  definition(): Definition;
+  readonly releases: ReleaseStore;
+  deploy(app: string, version: string, by: string): Promise<{ rollout: RolloutRecord | null }>;
+  rollout(id: number): RolloutRecord | undefined;
+  history(app: string): readonly RolloutRecord[];
+  subscribe(listener: (event: EventRecord) => void): () => void;
+}
+
+/** How often a deploy looks at its rollout besides the rollout's own events. */
+const ROLLOUT_CHECK_MS = 1_000;
+
+export function pipelineReleases(host: ReleaseHost): ReleaseActions {
+  return {
+    async build(app: string, checkout: string, run: RunRecord): Promise<string> {
+      const definition = host.definition();
+      const target = buildTargetOf(definition, app);
+      const source = definition.pipelines[run.pipeline]?.source.repo ?? "";
+      const inRepo = relative(source, target.build.context);
+      if (source === "" || inRepo.startsWith("..") || resolve(source) !== source) {
+        throw new Error(
+          `${app}'s build context ${target.build.context} is not inside the pipeline's repository ${source || "(none)"}: a build step builds the run's checkout of that repository`,
+        );
+      }
+      const outcome = await buildRelease({
+        target: { ...target, build: { ...target.build, context: resolve(checkout, inRepo) } },
+        releases: host.releases,
+        createdBy: `pipeline ${run.pipeline} #${run.id}`,
+        output: () => undefined,
+      });
+      return outcome.release.version;
+    },
+
+    async deploy(app: string, environment: string, version: string): Promise<void> {
+      const own = host.definition().environment;
+      if (environment !== own) {
+        throw new Error(
+          `${environment} is not this controller's environment (${own ?? "none"}): deploying to another controller's environment is not supported yet; run the pipeline in ${environment}'s controller`,
+        );
+      }
+      const { rollout } = await host.deploy(app, version, `pipeline deploy to ${environment}`);
+      if (rollout === null) return;
+      const ended = await finished(host, rollout.id);
+      if (ended.state !== "rolled-out") {
+        throw new Error(
+          `the rollout of ${app} ${version} ${ended.state.replace("-", " ")}${ended.reason === null ? "" : `: ${ended.reason}`}`,
+        );
+      }
+    },
+
+    healthySince(app: string, environment: string, version: string): number | undefined {
+      if (environment !== host.definition().environment) return undefined;
+      if (host.releases.desired(app)?.version !== version) return undefined;
+      const last = host.history(app)[0];
+      return last?.state === "rolled-out" ? (last.finishedAt ?? undefined) : undefined;
+    },
+  };
+}
+
+/** Resolves with the rollout once it has ended: woken by events, checked every second too. */
+function finished(host: ReleaseHost, id: number): Promise<RolloutRecord> {
+  return new Promise((resolveEnd) => {
+    const check = (): void => {
+      const rollout = host.rollout(id);
+      if (rollout === undefined || !FINISHED_ROLLOUT_STATES.has(rollout.state)) return;
+      clearInterval(timer);
+      unsubscribe();
+      resolveEnd(rollout);
+    };
+    const timer = setInterval(check, ROLLOUT_CHECK_MS);
+    const unsubscribe = host.subscribe((event) => {
+      if (event.type.startsWith("rollout.")) check();
+    });
+    check();
+  });
+}
