@@ -19,6 +19,14 @@ export const PIPELINE_DEFAULTS = {
   healthyFor: "0s",
 } as const;
 
+const appName = documented(z.string().regex(APP_NAME_PATTERN), "The app.", {
+  expected: "an app name",
+  example: "api",
+});
+
+const environmentName = (description: string, example: string) =>
+  documented(z.string().min(1), description, { expected: "an environment name", example });
+
 const stepName = documented(
   z.string().regex(PIPELINE_NAME_PATTERN),
   "The step's name, unique in its pipeline: lowercase letters, digits, `.`, `_` and `-`.",
@@ -90,14 +98,8 @@ const step = documented(
     ).optional(),
     deploy: documented(
       z.strictObject({
-        app: documented(z.string().regex(APP_NAME_PATTERN), "The app.", {
-          expected: "an app name",
-          example: "api",
-        }),
-        env: documented(z.string().min(1), "The environment it is rolled out to.", {
-          expected: "an environment name",
-          example: "dev",
-        }),
+        app: appName,
+        env: environmentName("The environment it is rolled out to.", "dev"),
       }),
       "Rolls the run's release of the app out to an environment (health-gated, rolled back " +
         "when unhealthy).",
@@ -105,14 +107,8 @@ const step = documented(
     ).optional(),
     promote: documented(
       z.strictObject({
-        app: documented(z.string().regex(APP_NAME_PATTERN), "The app.", {
-          expected: "an app name",
-          example: "api",
-        }),
-        to: documented(z.string().min(1), "The environment it is promoted to.", {
-          expected: "an environment name",
-          example: "prod",
-        }),
+        app: appName,
+        to: environmentName("The environment it is promoted to.", "prod"),
         approval: documented(
           z.enum(["manual", "auto"]),
           "`manual`: the step waits for `baton approve RUN`; `auto` (the default) does not.",
