@@ -96,6 +96,18 @@ export class PipelineRunner {
             ...(state === "running" ? { startedAt: at } : { finishedAt: at }),
             ...(detail === undefined ? {} : { detail }),
           });
+          // Each step's change is an event too: the API's stream is the live view of a run.
+          this.options.emit({
+            type: "run.step",
+            message: `${run.pipeline} #${run.id} ${name} ${state}${detail === undefined ? "" : `: ${detail}`}`,
+            data: {
+              run: run.id,
+              pipeline: run.pipeline,
+              step: name,
+              state,
+              detail: detail ?? null,
+            },
+          });
         },
         execute: async (step, signal): Promise<StepOutcome> => {
           if (step.kind === "run") return this.command(step, run, dir, checkoutDir, signal);

@@ -5,7 +5,7 @@
  * `baton run` starts one by hand, and a controller killed during a run leaves it interrupted.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "../helpers/cli.js";
@@ -204,4 +204,28 @@ describe("pipelines from git", () => {
     git(work, "push", "-q", "origin", "main");
     expect((await ended(next, "the next push runs")).run.state).toBe("passed");
   }, 180_000);
+
+  it("a schedule starts runs of the branch's head", async () => {
+    const definition = p.path("baton.yaml");
+    const before = readFileSync(definition, "utf8");
+    p.write(
+      "baton.yaml",
+      before.replace(
+        "triggers: { poll: false }",
+        'triggers: { poll: false, schedule: "*/2 * * * * *" }',
+      ),
+    );
+    await p.ok("apply");
+    try {
+      await eventually(
+        "a scheduled run passes",
+        runs,
+        (list) => list.some((r) => r.run.trigger === "schedule" && r.run.state === "passed"),
+        30_000,
+      );
+    } finally {
+      p.write("baton.yaml", before);
+      await p.ok("apply");
+    }
+  }, 60_000);
 });

@@ -130,11 +130,21 @@ describe("a pipeline run", () => {
       state: "passed",
       release: { app: "api", version: `${t.good.slice(0, 7)}-1` },
     });
-    expect(t.events.map((e) => e.type)).toEqual([
+    expect(t.events.filter((e) => e.type !== "run.step").map((e) => e.type)).toEqual([
       "run.started",
       "run.waiting",
       "run.approved",
       "run.passed",
+    ]);
+    expect(t.events.filter((e) => e.type === "run.step").map((e) => e.message)).toEqual([
+      `api #${run.id} test running`,
+      `api #${run.id} test passed`,
+      `api #${run.id} image running`,
+      `api #${run.id} image passed: release ${t.good.slice(0, 7)}-1`,
+      `api #${run.id} dev running`,
+      `api #${run.id} dev passed: api ${t.good.slice(0, 7)}-1 in dev`,
+      `api #${run.id} prod running`,
+      `api #${run.id} prod passed: api ${t.good.slice(0, 7)}-1 in prod`,
     ]);
     t.store.close();
   });
