@@ -138,6 +138,7 @@ export class Controller {
         deploy: (app, version, by) => this.deploy(app, version, by),
         rollout: (id) => store.rollouts.get(id),
         history: (app) => store.rollouts.history(app, 1),
+        steps: (runId) => store.runs.steps(runId),
         subscribe: (listener) => this.events.subscribe(listener),
       }),
     });

@@ -10,7 +10,7 @@ import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-typ
 import type { ReleaseActions } from "../delivery/index.js";
 import { buildRelease, buildTargetOf } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
-import type { EventRecord, ReleaseStore, RunRecord } from "../store/index.js";
+import type { EventRecord, ReleaseStore, RunRecord, StepRecord } from "../store/index.js";
 
 export interface ReleaseHost {
   definition(): Definition;
@@ -18,6 +18,8 @@ export interface ReleaseHost {
   deploy(app: string, version: string, by: string): Promise<{ rollout: RolloutRecord | null }>;
   rollout(id: number): RolloutRecord | undefined;
   history(app: string): readonly RolloutRecord[];
+  /** The run's steps as recorded: their test counts go with the release. */
+  steps(runId: number): readonly StepRecord[];
   subscribe(listener: (event: EventRecord) => void): () => void;
 }
 
@@ -41,6 +43,12 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         releases: host.releases,
         createdBy: `pipeline ${run.pipeline} #${run.id}`,
         output: () => undefined,
+        details: {
+          pipeline: run.pipeline,
+          run: run.id,
+          triggeredBy: run.createdBy,
+          tests: testsOf(host.steps(run.id)),
+        },
       });
       return outcome.release.version;
     },
@@ -69,6 +77,18 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       return last?.state === "rolled-out" ? (last.finishedAt ?? undefined) : undefined;
     },
   };
+}
+
+/** The run's test counts so far, all steps together: what the release was tested with. */
+function testsOf(steps: readonly StepRecord[]): { total: number; failed: number; skipped: number } {
+  const total = { total: 0, failed: 0, skipped: 0 };
+  for (const s of steps) {
+    if (s.tests === null) continue;
+    total.total += s.tests.total;
+    total.failed += s.tests.failed;
+    total.skipped += s.tests.skipped;
+  }
+  return total;
 }
 
 /** Resolves with the rollout once it has ended: woken by events, checked every second too. */

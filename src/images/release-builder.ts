@@ -24,6 +24,8 @@ export interface BuildReleaseOptions {
   /** Progress, a line at a time. */
   readonly output: (line: string) => void;
   readonly socketPath?: string;
+  /** Recorded with the release besides the image's own (the pipeline run that built it…). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface BuildOutcome {
@@ -116,7 +118,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     commit,
     definitionRevision: options.target.definitionRevision,
     createdBy: options.createdBy,
-    details: { imageId, contentDigest: context.digest },
+    details: { ...options.details, imageId, contentDigest: context.digest },
   });
   return { release: record, created };
 }
