@@ -5,7 +5,9 @@
  * and waits for the rollout to end, and a promotion's `healthyFor` reads when the release
  * became healthy here.
  */
-import { relative, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
 import type { ReleaseActions } from "../delivery/index.js";
 import { buildRelease, buildTargetOf } from "../images/index.js";
@@ -31,11 +33,15 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
     async build(app: string, checkout: string, run: RunRecord): Promise<string> {
       const definition = host.definition();
       const target = buildTargetOf(definition, app);
-      const source = definition.pipelines[run.pipeline]?.source.repo ?? "";
-      const inRepo = relative(source, target.build.context);
-      if (source === "" || inRepo.startsWith("..") || resolve(source) !== source) {
+      // The definition sits in a working copy of the repository the pipeline reads (itself,
+      // or a clone of the bare repository pushed to): the context's place in that working copy
+      // is its place in the run's checkout.
+      const root = await workingCopyRoot(dirname(definition.file));
+      // git names the root by its real path: so is the context, to compare them.
+      const inRepo = root === undefined ? ".." : relative(root, realpathSync(target.build.context));
+      if (inRepo.startsWith("..")) {
         throw new Error(
-          `${app}'s build context ${target.build.context} is not inside the pipeline's repository ${source || "(none)"}: a build step builds the run's checkout of that repository`,
+          `${app}'s build context ${target.build.context} is not in a git working copy beside the definition: a build step builds the run's checkout, and finds the context there by its path in the repository`,
         );
       }
       const outcome = await buildRelease({
@@ -77,6 +83,15 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       return last?.state === "rolled-out" ? (last.finishedAt ?? undefined) : undefined;
     },
   };
+}
+
+/** The top folder of the git working copy holding `dir`; undefined outside one. */
+function workingCopyRoot(dir: string): Promise<string | undefined> {
+  return new Promise((done) => {
+    execFile("git", ["-C", dir, "rev-parse", "--show-toplevel"], (error, stdout) => {
+      done(error === null && stdout.trim() !== "" ? stdout.trim() : undefined);
+    });
+  });
 }
 
 /** The run's test counts so far, all steps together: what the release was tested with. */
