@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -27,6 +27,7 @@ import {
   containerSelfHealBench,
   renderContainerSelfHealMarkdown,
 } from "./container-selfheal.js";
+import { type DeliveryResult, deliveryBench, renderDeliveryMarkdown } from "./delivery.js";
 import { type HostsResult, hostsBench, renderHostsMarkdown } from "./hosts.js";
 import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
 import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.js";
@@ -47,7 +48,8 @@ type BenchName =
   | "container-selfheal"
   | "container-rollout"
   | "images"
-  | "hosts";
+  | "hosts"
+  | "delivery";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -58,6 +60,7 @@ const ALL: readonly BenchName[] = [
   "container-rollout",
   "images",
   "hosts",
+  "delivery",
 ];
 
 interface Outcome<T> {
@@ -87,6 +90,7 @@ export interface Summary {
   readonly containerRollout?: Outcome<ContainerRolloutResult>;
   readonly images?: Outcome<ImagesResult>;
   readonly hosts?: Outcome<HostsResult>;
+  readonly delivery?: Outcome<DeliveryResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -270,6 +274,16 @@ function glance(s: Summary): string {
       ],
     );
   }
+  const d = s.delivery?.result;
+  if (d !== undefined) {
+    rows.push([
+      "delivery",
+      `Baton's overhead from git push to served in dev (push → served ${round(d.total.median)} ms)`,
+      `${round(d.overhead.median)} ms`,
+      `< ${d.goal.maxMs} ms`,
+      d.goal.met ? "met" : "NOT met",
+    ]);
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -347,6 +361,7 @@ ${glance(s)}`,
   add("container-rollout", s.containerRollout, renderContainerRolloutMarkdown);
   add("images", s.images, renderImagesMarkdown);
   add("hosts", s.hosts, renderHostsMarkdown);
+  add("delivery", s.delivery, renderDeliveryMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -433,6 +448,12 @@ export async function runAll(
       )
     : undefined;
   if (hosts?.result) process.stdout.write(`${renderHostsMarkdown(hosts.result)}\n`);
+  const delivery = only.includes("delivery")
+    ? await timed("delivery", () =>
+        deliveryBench(quick ? { trials: 1, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (delivery?.result) process.stdout.write(`${renderDeliveryMarkdown(delivery.result)}\n`);
 
   const summary: Summary = {
     name: "summary",
@@ -455,6 +476,7 @@ export async function runAll(
     ...(containerRollout ? { containerRollout } : {}),
     ...(images ? { images } : {}),
     ...(hosts ? { hosts } : {}),
+    ...(delivery ? { delivery } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
