@@ -59,7 +59,12 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       return outcome.release.version;
     },
 
-    async deploy(app: string, environment: string, version: string): Promise<void> {
+    async deploy(
+      app: string,
+      environment: string,
+      version: string,
+      signal: AbortSignal,
+    ): Promise<void> {
       const own = host.definition().environment;
       if (environment !== own) {
         throw new Error(
@@ -68,7 +73,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       }
       const { rollout } = await host.deploy(app, version, `pipeline deploy to ${environment}`);
       if (rollout === null) return;
-      const ended = await finished(host, rollout.id);
+      const ended = await finished(host, rollout.id, signal);
       if (ended.state !== "rolled-out") {
         throw new Error(
           `the rollout of ${app} ${version} ${ended.state.replace("-", " ")}${ended.reason === null ? "" : `: ${ended.reason}`}`,
@@ -106,20 +111,34 @@ function testsOf(steps: readonly StepRecord[]): { total: number; failed: number;
   return total;
 }
 
-/** Resolves with the rollout once it has ended: woken by events, checked every second too. */
-function finished(host: ReleaseHost, id: number): Promise<RolloutRecord> {
-  return new Promise((resolveEnd) => {
+/**
+ * Resolves with the rollout once it has ended: woken by events, checked every second too.
+ * Rejects when the run is cancelled or the controller stops: the rollout itself goes on (it
+ * is the apps reconciler's), the step no longer waits for it.
+ */
+function finished(host: ReleaseHost, id: number, signal: AbortSignal): Promise<RolloutRecord> {
+  return new Promise((resolveEnd, rejectEnd) => {
+    const done = (): void => {
+      clearInterval(timer);
+      unsubscribe();
+      signal.removeEventListener("abort", aborted);
+    };
     const check = (): void => {
       const rollout = host.rollout(id);
       if (rollout === undefined || !FINISHED_ROLLOUT_STATES.has(rollout.state)) return;
-      clearInterval(timer);
-      unsubscribe();
+      done();
       resolveEnd(rollout);
+    };
+    const aborted = (): void => {
+      done();
+      rejectEnd(new Error(`stopped waiting for rollout #${id}: the run was cancelled`));
     };
     const timer = setInterval(check, ROLLOUT_CHECK_MS);
     const unsubscribe = host.subscribe((event) => {
       if (event.type.startsWith("rollout.")) check();
     });
-    check();
+    signal.addEventListener("abort", aborted, { once: true });
+    if (signal.aborted) aborted();
+    else check();
   });
 }

@@ -28,6 +28,9 @@ export interface DeliveryServiceOptions {
   readonly labels?: readonly string[];
 }
 
+/** How long stopping waits for the runs under way to settle. */
+const STOP_WAIT_MS = 10_000;
+
 /** A source polled only when its hook reports a push (`poll: false`): about 24 days. */
 const HOOK_ONLY_POLL_MS = 2 ** 31 - 1;
 
@@ -166,7 +169,12 @@ export class DeliveryService {
       );
       this.runner.cancel(run.id);
     }
-    await Promise.all(this.queues.values());
+    // A command is killed at once; a build or a rollout may take longer to notice: the
+    // controller does not wait for them past a bound (their runs are marked already).
+    await Promise.race([
+      Promise.all(this.queues.values()),
+      new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref()),
+    ]);
   }
 
   private async start(

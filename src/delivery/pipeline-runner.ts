@@ -123,7 +123,12 @@ export class PipelineRunner {
           if (step.kind === "promote") await this.promoteGate(step, run, version, signal);
           if (signal.aborted) return { state: "cancelled" };
           const to = step.kind === "deploy" ? step.environment : step.to;
-          await this.options.release.deploy(step.app, to, version, signal);
+          try {
+            await this.options.release.deploy(step.app, to, version, signal);
+          } catch (error) {
+            if (signal.aborted) return { state: "cancelled" };
+            throw error;
+          }
           return { state: "passed", detail: `${step.app} ${version} in ${to}` };
         },
       });
