@@ -8,6 +8,7 @@ import {
   gatherFacts,
   type HostFacts,
   type HostOutcome,
+  hostsOfEnvironment,
   runHosts,
   withHosts,
 } from "../hosts/index.js";
@@ -34,9 +35,7 @@ export function selectHosts(
   targets: readonly string[] | undefined,
   environment?: string,
 ): string[] {
-  const hosts = Object.values(definition.hosts.hosts).filter(
-    (h) => environment === undefined || h.env === undefined || h.env === environment,
-  );
+  const hosts = hostsOfEnvironment(definition.hosts, environment);
   if (targets === undefined || targets.length === 0) return hosts.map((h) => h.name);
   const unknown = targets.filter(
     (t) => t !== "all" && !hosts.some((h) => h.name === t || h.groups.includes(t)),

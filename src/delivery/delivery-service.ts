@@ -13,7 +13,7 @@ import { resolveBranch } from "./git/resolve-branch.js";
 import { resolveRef } from "./git/resolve-ref.js";
 import { type PushNotice, pushMatches } from "./hooks/push-match.js";
 import { PipelineRunner, type ReleaseActions } from "./pipeline-runner.js";
-import { cacheDirectory, runsDirectory } from "./run-paths.js";
+import { cacheDirectory, mirrorDirectory, runsDirectory } from "./run-paths.js";
 import { ScheduleWatch } from "./schedule/schedule-watch.js";
 import type { StartedCommand } from "./steps/attempt.js";
 import { stopLeftover } from "./steps/leftovers.js";
@@ -44,7 +44,7 @@ export class DeliveryService {
   private stopped = false;
 
   constructor(private readonly options: DeliveryServiceOptions) {
-    const mirrorRoot = `${options.stateDir}/mirrors`;
+    const mirrorRoot = mirrorDirectory(options.stateDir);
     this.runner = new PipelineRunner({
       store: options.store,
       emit: options.emit,
@@ -121,7 +121,7 @@ export class DeliveryService {
     options: { ref?: string; trigger?: RunTrigger; by: string },
   ): Promise<RunRecord> {
     const pipeline = this.require(name);
-    const mirrorRoot = `${this.options.stateDir}/mirrors`;
+    const mirrorRoot = mirrorDirectory(this.options.stateDir);
     const head =
       options.ref === undefined
         ? await resolveBranch(pipeline.source, mirrorRoot)

@@ -1,7 +1,7 @@
 /**
  * Where a run's files live in the state directory: `runs/<id>/checkout` (its clean checkout),
  * `runs/<id>/logs/<step>.log` (each command step's output), `runs/<id>/artifacts/<step>/`;
- * and `cache/<pipeline>/<key>` for caches kept between runs.
+ * `cache/<pipeline>/<key>` for caches kept between runs, `mirrors/` for remote repositories.
  */
 import { join } from "node:path";
 
@@ -19,4 +19,8 @@ export function runDirectory(runsDir: string, runId: number): string {
 
 export function stepLogFile(runsDir: string, runId: number, step: string): string {
   return join(runDirectory(runsDir, runId), "logs", `${step}.log`);
+}
+
+export function mirrorDirectory(stateDir: string): string {
+  return join(stateDir, "mirrors");
 }

@@ -8,6 +8,7 @@
  */
 import type { Definition, HostSpec } from "../spec/index.js";
 import type { HostStore, NewEvent } from "../store/index.js";
+import { driftEvents, hostsOfEnvironment } from "./drift-events.js";
 import type { HostFacts } from "./facts.js";
 import { type HostOutcome, runHosts } from "./host-run.js";
 import type { Transport } from "./transport.js";
@@ -140,52 +141,11 @@ export class DriftWatch {
   }
 
   private report(o: HostOutcome, healed: boolean): void {
-    if (o.error !== undefined) {
-      this.options.emit({
-        type: "host.unreachable",
-        message: `${o.host}: ${o.error.message}`,
-        data: { host: o.host, code: o.error.code },
-      });
-      return;
-    }
-    for (const r of o.resources) {
-      if (
-        r.module === "command" ||
-        (r.status !== "changed" && r.status !== "removed" && r.status !== "failed")
-      ) {
-        continue;
-      }
-      const fields = r.changes.map((c) => c.field);
-      this.options.emit({
-        type: healed && r.status !== "failed" ? "host.healed" : "host.drift",
-        message: `${o.host}: ${r.module} ${r.id} ${
-          r.status === "failed"
-            ? `could not be healed: ${r.error ?? "failed"}`
-            : healed
-              ? `drifted (${fields.join(", ")}) and was put back`
-              : r.status === "removed"
-                ? "is no longer declared but still there"
-                : `differs from the definition (${fields.join(", ")})`
-        }`,
-        data: { host: o.host, module: r.module, id: r.id, fields, status: r.status },
-      });
-    }
-    for (const line of o.unmet) {
-      this.options.emit({
-        type: "host.requirement",
-        message: `${o.host} ${line}`,
-        data: { host: o.host },
-      });
-    }
+    for (const event of driftEvents(o, healed)) this.options.emit(event);
   }
 }
 
 /** The hosts a controller holds: those of its environment, and those of every environment. */
 function ownHosts(definition: Definition): HostSpec[] {
-  return Object.values(definition.hosts.hosts).filter(
-    (h) =>
-      definition.environment === undefined ||
-      h.env === undefined ||
-      h.env === definition.environment,
-  );
+  return hostsOfEnvironment(definition.hosts, definition.environment);
 }

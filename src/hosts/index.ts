@@ -3,6 +3,7 @@
  * possible — transports, modules, facts, and the pass that plans and applies.
  */
 export { CountingTransport } from "./batch.js";
+export { driftEvents, hostsOfEnvironment } from "./drift-events.js";
 export { DriftWatch } from "./drift-watch.js";
 export { HostError } from "./errors.js";
 export { type Exec, readFileByExec, statByExec, writeFileByExec } from "./exec-file-ops.js";

@@ -3,9 +3,11 @@
  * push to, and its context and Dockerfile must be on disk. Like checks.ts, it reads the raw
  * YAML values defensively so that every problem is reported at once.
  */
+
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Report } from "./checks.js";
+import { isFields } from "./fields.js";
 import { formatPath, type Path } from "./phrases.js";
 
 type Fields = Readonly<Record<string, unknown>>;
@@ -81,8 +83,4 @@ export function checkBuild(
       { expected: "a Dockerfile", found: file },
     );
   }
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

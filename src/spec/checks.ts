@@ -8,6 +8,7 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
+import { type Fields, isFields } from "./fields.js";
 import { checkHosts } from "./host-checks.js";
 import { interpolationProblems } from "./interpolate.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
@@ -40,7 +41,7 @@ export type Report = (
   extra?: { expected?: string; found?: string },
 ) => void;
 
-export type Fields = Readonly<Record<string, unknown>>;
+export type { Fields } from "./fields.js";
 
 const PROBE_KINDS = ["http", "tcp", "exec"] as const;
 
@@ -247,10 +248,6 @@ function checkPort(
     "the proxy serves one app per port; give this app another port",
     { expected: "a port not used by another app", found: String(port) },
   );
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Both budgets 0: no replica may be added and none may go, so a rollout could never move. */

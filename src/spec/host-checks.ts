@@ -6,7 +6,8 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Fields, Report } from "./checks.js";
+import type { Report } from "./checks.js";
+import { type Fields, isFields } from "./fields.js";
 import { resourceIdentity } from "./host-identity.js";
 import { HOST_MODULES, MODE_PATTERN } from "./host-schema.js";
 import { checkTemplateVariables } from "./host-template-vars.js";
@@ -295,8 +296,4 @@ function itemIdentities(item: unknown, path: Path, roles: Fields): { key: string
   if (!isFields(fields)) return [];
   const id = resourceIdentity(module, fields);
   return id === undefined ? [] : [{ key: `${module} ${id}`, path: [...path, module] }];
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

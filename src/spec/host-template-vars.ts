@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Fields, Report } from "./checks.js";
+import type { Report } from "./checks.js";
+import { type Fields, isFields } from "./fields.js";
 import { formatPath, listWords, type Path } from "./phrases.js";
 
 /** `{{ name }}` in a template; `name` may be dotted (`facts.os.version`). */
@@ -93,8 +94,4 @@ function readTemplate(template: unknown, dir: string): string | undefined {
 
 function keysOf(value: unknown): string[] {
   return isFields(value) ? Object.keys(value) : [];
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

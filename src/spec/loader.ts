@@ -4,6 +4,7 @@
  * after a syntax error), then the schema and the semantic checks together (both report all
  * they find), then the build into the model.
  */
+
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
@@ -12,6 +13,7 @@ import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
 import { type Diagnostic, SpecError } from "./errors.js";
+import { isFields } from "./fields.js";
 import { schemaDiagnostics } from "./issues.js";
 import type { Definition } from "./model.js";
 import { environmentNames, OverlayPositions, overlayRaw } from "./overlay.js";
@@ -258,10 +260,6 @@ function withoutExtensions(raw: Readonly<Record<string, unknown>>): Record<strin
   return Object.fromEntries(
     Object.entries(raw).filter(([key]) => !EXTENSION_KEY_PATTERN.test(key)),
   );
-}
-
-function isFields(value: unknown): value is Readonly<Record<string, unknown>> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function messageOf(error: unknown): string {

@@ -5,6 +5,7 @@
  * like any definition; its positions map back to where each value was written — an invalid
  * override is reported on the override's line, not on the base app's.
  */
+import { isFields } from "./fields.js";
 import type { Path } from "./phrases.js";
 import type { Positions, Span } from "./yaml-source.js";
 
@@ -133,8 +134,4 @@ function fieldsAt(raw: Fields, path: readonly string[]): Fields | undefined {
     node = node[segment];
   }
   return isFields(node) ? node : undefined;
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -5,8 +5,9 @@
  * a promotion that has an environment to come from, and cron expressions that parse. Like
  * checks.ts, it reads the raw YAML defensively so that every problem is reported at once.
  */
-import type { Fields, Report } from "./checks.js";
+import type { Report } from "./checks.js";
 import { validateCronExpression } from "./cron-syntax.js";
+import { type Fields, isFields } from "./fields.js";
 import { formatPath, listWords, type Path } from "./phrases.js";
 import { closestMatch } from "./suggest.js";
 
@@ -270,8 +271,4 @@ function checkSchedules(triggers: unknown, path: Path, report: Report): void {
       { expected: "a cron expression", found: expr },
     );
   });
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -5,7 +5,8 @@
  * cannot run an http or tcp probe there without a tool in the image, so a swarm app
  * states its check as a command.
  */
-import type { Fields, Report } from "./checks.js";
+import type { Report } from "./checks.js";
+import { type Fields, isFields } from "./fields.js";
 import { formatPath, type Path } from "./phrases.js";
 
 export function checkSwarmApp(app: Fields, path: Path, report: Report): void {
@@ -61,8 +62,4 @@ export function checkSwarmApp(app: Fields, path: Path, report: Report): void {
       { expected: "a port with publish: mesh", found: "no port" },
     );
   }
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { HostOutcome } from "../../hosts/index.js";
+import { driftEvents, type HostOutcome } from "../../hosts/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
@@ -44,20 +44,11 @@ export function driftCommand(program: Command): void {
     });
 }
 
-/** Each drifted resource is an event (`host.drift`), with the fields that differ. */
+/** What differs is recorded as events, as the controller's drift watch records it. */
 function recordDrift(dir: string, outcomes: readonly HostOutcome[]): void {
   const store = SqliteStore.open(dir, { create: true });
   try {
-    for (const o of outcomes) {
-      for (const r of o.resources) {
-        if (r.status !== "changed" && r.status !== "removed") continue;
-        store.appendEvent({
-          type: "host.drift",
-          message: `${o.host}: ${r.module} ${r.id} ${r.status === "removed" ? "is no longer declared but still there" : `differs (${r.changes.map((c) => c.field).join(", ")})`}`,
-          data: { host: o.host, module: r.module, id: r.id, fields: r.changes.map((c) => c.field) },
-        });
-      }
-    }
+    for (const o of outcomes) for (const event of driftEvents(o, false)) store.appendEvent(event);
   } finally {
     store.close();
   }
