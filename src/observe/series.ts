@@ -1,0 +1,72 @@
+/**
+ * The shape every part of observe/ agrees on: a series is a metric name plus labels, holding
+ * samples in time order. The metrics store keeps them, the rule evaluator reads them through
+ * `SeriesSource`, the Prometheus exposition renders the newest sample of each.
+ */
+
+/** Label name → value; `__name__` is never among them (the name is its own field). */
+export type Labels = Readonly<Record<string, string>>;
+
+/** One observation: milliseconds since the epoch and a value (NaN and ±Inf allowed). */
+export interface Sample {
+  readonly at: number;
+  readonly value: number;
+}
+
+export interface Series {
+  readonly name: string;
+  readonly labels: Labels;
+  /** Oldest first. */
+  readonly samples: readonly Sample[];
+}
+
+/** A label matcher as PromQL writes it: `=`, `!=`, `=~`, `!~` (regexes are fully anchored). */
+export interface LabelMatcher {
+  readonly label: string;
+  readonly op: "=" | "!=" | "=~" | "!~";
+  readonly value: string;
+}
+
+/** What selects series: a metric name and matchers on its labels. */
+export interface SeriesSelector {
+  readonly name: string;
+  readonly matchers: readonly LabelMatcher[];
+}
+
+/** Whatever answers selections over a time range, [from, to] inclusive, in ms. */
+export interface SeriesSource {
+  select(selector: SeriesSelector, from: number, to: number): readonly Series[];
+}
+
+/** Whether labels satisfy every matcher; an absent label reads as "". */
+export function matchesAll(labels: Labels, matchers: readonly LabelMatcher[]): boolean {
+  for (const m of matchers) {
+    const actual = labels[m.label] ?? "";
+    switch (m.op) {
+      case "=":
+        if (actual !== m.value) return false;
+        break;
+      case "!=":
+        if (actual === m.value) return false;
+        break;
+      case "=~":
+        if (!anchored(m.value).test(actual)) return false;
+        break;
+      case "!~":
+        if (anchored(m.value).test(actual)) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+const compiled = new Map<string, RegExp>();
+
+function anchored(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(`^(?:${pattern})$`);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
