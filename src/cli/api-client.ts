@@ -1,16 +1,11 @@
-import { existsSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-// Straight from its file: the server module would load the whole controller into every CLI call.
-import { readApiToken } from "../server/api-token.js";
-import { SqliteStore, StateError } from "../store/index.js";
-import { isSameProcess } from "../util/proc.js";
+// Straight from their files: the server module would load the whole controller into every CLI call.
+import { type ApiAnswer, apiRequest } from "../server/api-request.js";
+import { runningController } from "../server/controller-lease.js";
 import { CliError } from "./errors.js";
 
-export interface ApiAnswer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
+export type { ApiAnswer };
 
 /** The CLI's side of the controller API: found through the state directory's lease. */
 export class ApiClient {
@@ -71,45 +66,12 @@ export class ApiClient {
     return () => req.destroy();
   }
 
-  // node:http, not fetch: fetch loads undici on first use, ~0.1 s of every CLI call here.
-  private request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        `${this.api}${path}`,
-        {
-          method,
-          // No keep-alive: an idle pooled socket would hold the CLI's exit for seconds.
-          agent: false,
-          headers: {
-            authorization: `Bearer ${this.token}`,
-            ...(payload === undefined
-              ? {}
-              : {
-                  "content-type": "application/json",
-                  "content-length": Buffer.byteLength(payload),
-                }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (error) => reject(this.unreachable(error)));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: Record<string, unknown> = {};
-            try {
-              parsed = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
-            } catch {
-              parsed = { error: { code: "api.bad_answer", message: text.slice(0, 200) } };
-            }
-            resolve({ status: res.statusCode ?? 500, body: parsed });
-          });
-        },
-      );
-      req.on("error", (error) => reject(this.unreachable(error)));
-      req.end(payload);
-    });
+  private async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    try {
+      return await apiRequest(this.api, this.token, method, path, body);
+    } catch (error) {
+      throw this.unreachable(error as Error);
+    }
   }
 
   private unreachable(error: Error): CliError {
@@ -132,30 +94,16 @@ export function apiError(answer: ApiAnswer): CliError {
 
 /** The running controller of a state directory, or undefined when none runs. */
 export function findController(stateDir: string): ApiClient | undefined {
-  if (!existsSync(join(stateDir, "state.db"))) return undefined;
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open(stateDir, { create: false });
-  } catch (error) {
-    // A controller creating the store this very moment has no lease to show yet.
-    if (error instanceof StateError && error.code === "state.missing") return undefined;
-    throw error;
+  const running = runningController(stateDir);
+  if (running === undefined) return undefined;
+  if (running.token === undefined) {
+    throw new CliError(
+      "api.no_token",
+      `cannot read ${join(stateDir, "api-token")}`,
+      "run baton as the user that started the controller",
+    );
   }
-  try {
-    const holder = store.controller();
-    if (holder === undefined || !isSameProcess(holder.pid, holder.startTicks)) return undefined;
-    const token = readApiToken(stateDir);
-    if (token === undefined) {
-      throw new CliError(
-        "api.no_token",
-        `cannot read ${join(stateDir, "api-token")}`,
-        "run baton as the user that started the controller",
-      );
-    }
-    return new ApiClient(holder.api, holder.pid, token);
-  } finally {
-    store.close();
-  }
+  return new ApiClient(running.api, running.pid, running.token);
 }
 
 export function requireController(stateDir: string): ApiClient {

@@ -4,22 +4,13 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
 import { type Definition, loadDefinition } from "../spec/index.js";
 import { SqliteStore } from "../store/index.js";
 import { type CommonOptions, definitionPath, stateDir } from "./context.js";
 import { CliError } from "./errors.js";
 
-export interface EnvironmentOptions extends CommonOptions {
-  readonly env?: string;
-}
-
-export function withEnvOption(command: Command): Command {
-  return command.option(
-    "--env <name>",
-    "the environment (declared under `environments:`) to run; default: the one the state records",
-  );
-}
+/** The options of a command that builds the definition for an environment. */
+export type EnvironmentOptions = CommonOptions;
 
 /** The definition for the chosen environment, and the state directory it belongs to. */
 export function loadForState(options: EnvironmentOptions): { definition: Definition; dir: string } {

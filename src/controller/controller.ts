@@ -27,6 +27,7 @@ import { SwarmClient } from "../runtime/swarm/index.js";
 import type { AppSpec, Definition } from "../spec/index.js";
 import {
   type EventRecord,
+  type NewRelease,
   type ReleaseRecord,
   type RevisionRecord,
   type RunStore,
@@ -37,6 +38,7 @@ import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { pipelineReleases } from "./pipeline-releases.js";
 import type { Reconciler } from "./reconciler.js";
+import { importRelease, type ReleaseHealth, type ReleaseOrigin } from "./release-exchange.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface ControllerOptions {
@@ -137,7 +139,7 @@ export class Controller {
         releases: store.releases,
         deploy: (app, version, by) => this.deploy(app, version, by),
         rollout: (id) => store.rollouts.get(id),
-        history: (app) => store.rollouts.history(app, 1),
+        releaseHealth: (app) => this.releaseHealth(app),
         steps: (runId) => store.runs.steps(runId),
         subscribe: (listener) => this.events.subscribe(listener),
       }),
@@ -269,7 +271,7 @@ export class Controller {
     this.given = given;
     this.revision = record;
     this.hostWatch.update(definition);
-    this.delivery.update(definition.pipelines);
+    this.delivery.update(definition.pipelines, definition.environment);
     if (!this.deliveryResumed) {
       // Once the pipelines are known: runs a dead controller left are settled, queued ones go on.
       this.deliveryResumed = true;
@@ -448,6 +450,46 @@ export class Controller {
     });
     const active = this.store.rollouts.active(app);
     return { release, rollout: active !== undefined && active.id !== before ? active : null };
+  }
+
+  /**
+   * Records a release another environment's controller built (a promotion): the same
+   * version and digest, from then on deployable here like one built here.
+   */
+  importRelease(
+    release: NewRelease,
+    origin: ReleaseOrigin,
+  ): { release: ReleaseRecord; created: boolean } {
+    const outcome = importRelease(
+      this.store.releases,
+      this.requireApp(release.app),
+      release,
+      origin,
+    );
+    if (outcome.created) {
+      this.events.emit({
+        type: "release.imported",
+        app: release.app,
+        message: `${release.app} release ${release.version} (${release.digest}) promoted from ${origin.environment}`,
+        data: { version: release.version, digest: release.digest, from: origin.environment },
+      });
+    }
+    return outcome;
+  }
+
+  /**
+   * The release an app is deployed at here and since when it has served healthily: a
+   * promotion's `healthyFor` reads it. `rollout` is that rollout when given, else the latest.
+   */
+  releaseHealth(app: string, rolloutId?: number): ReleaseHealth {
+    this.requireApp(app);
+    const desired = this.store.releases.desired(app) ?? null;
+    const last = this.store.rollouts.history(app, 1)[0];
+    const healthySince =
+      desired !== null && last?.state === "rolled-out" ? (last.finishedAt ?? null) : null;
+    const rollout =
+      rolloutId === undefined ? (last ?? null) : (this.store.rollouts.get(rolloutId) ?? null);
+    return { app, desired, healthySince, rollout: rollout?.app === app ? rollout : null };
   }
 
   /** A release's image missing from the engine is pulled from its registry before it is needed. */

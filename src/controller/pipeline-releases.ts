@@ -9,17 +9,19 @@ import { execFile } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
-import type { ReleaseActions } from "../delivery/index.js";
+import type { DeployRequest, ReleaseActions } from "../delivery/index.js";
 import { buildRelease, buildTargetOf } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
 import type { EventRecord, ReleaseStore, RunRecord, StepRecord } from "../store/index.js";
+import { EnvironmentPeer } from "./environment-peer.js";
+import type { ReleaseHealth } from "./release-exchange.js";
 
 export interface ReleaseHost {
   definition(): Definition;
   readonly releases: ReleaseStore;
   deploy(app: string, version: string, by: string): Promise<{ rollout: RolloutRecord | null }>;
   rollout(id: number): RolloutRecord | undefined;
-  history(app: string): readonly RolloutRecord[];
+  releaseHealth(app: string): ReleaseHealth;
   /** The run's steps as recorded: their test counts go with the release. */
   steps(runId: number): readonly StepRecord[];
   subscribe(listener: (event: EventRecord) => void): () => void;
@@ -59,35 +61,56 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       return outcome.release.version;
     },
 
-    async deploy(
-      app: string,
-      environment: string,
-      version: string,
-      signal: AbortSignal,
-    ): Promise<void> {
-      const own = host.definition().environment;
-      if (environment !== own) {
-        throw new Error(
-          `${environment} is not this controller's environment (${own ?? "none"}): deploying to another controller's environment is not supported yet; run the pipeline in ${environment}'s controller`,
-        );
+    async deploy({ app, environment, version, run, by, signal }: DeployRequest): Promise<void> {
+      const definition = host.definition();
+      if (environment === definition.environment) {
+        const { rollout } = await host.deploy(app, version, by);
+        if (rollout === null) return;
+        expectRolledOut(app, version, await finished(host, rollout.id, signal));
+        return;
       }
-      const { rollout } = await host.deploy(app, version, `pipeline deploy to ${environment}`);
+      const peer = peerOf(definition, environment);
+      const release = host.releases.find(app, version);
+      if (release === undefined) throw new Error(`${app} has no release ${version} here`);
+      await peer.importRelease(release, {
+        environment: definition.environment ?? "",
+        pipeline: run.pipeline,
+        run: run.id,
+      });
+      const rollout = await peer.deploy(app, version, by);
       if (rollout === null) return;
-      const ended = await finished(host, rollout.id, signal);
-      if (ended.state !== "rolled-out") {
-        throw new Error(
-          `the rollout of ${app} ${version} ${ended.state.replace("-", " ")}${ended.reason === null ? "" : `: ${ended.reason}`}`,
-        );
-      }
+      expectRolledOut(app, version, await peerFinished(peer, app, rollout, signal));
     },
 
-    healthySince(app: string, environment: string, version: string): number | undefined {
-      if (environment !== host.definition().environment) return undefined;
-      if (host.releases.desired(app)?.version !== version) return undefined;
-      const last = host.history(app)[0];
-      return last?.state === "rolled-out" ? (last.finishedAt ?? undefined) : undefined;
+    async healthySince(app: string, environment: string, version: string) {
+      const definition = host.definition();
+      const health =
+        environment === definition.environment
+          ? host.releaseHealth(app)
+          : await peerOf(definition, environment).health(app);
+      if (health.desired?.version !== version) return undefined;
+      return health.healthySince ?? undefined;
     },
   };
+}
+
+/** The controller of another environment, by the state directory the definition gives it. */
+function peerOf(definition: Definition, environment: string): EnvironmentPeer {
+  const stateDir = definition.environmentStates[environment];
+  if (stateDir === undefined) {
+    throw new Error(
+      `${environment} is not this controller's environment (${definition.environment ?? "none"}) and declares no \`state:\` to find its controller by: add \`environments: { ${environment}: { state: .baton-${environment} } }\``,
+    );
+  }
+  return new EnvironmentPeer(environment, stateDir);
+}
+
+function expectRolledOut(app: string, version: string, ended: RolloutRecord): void {
+  if (ended.state !== "rolled-out") {
+    throw new Error(
+      `the rollout of ${app} ${version} ${ended.state.replace("-", " ")}${ended.reason === null ? "" : `: ${ended.reason}`}`,
+    );
+  }
 }
 
 /** The top folder of the git working copy holding `dir`; undefined outside one. */
@@ -141,4 +164,33 @@ function finished(host: ReleaseHost, id: number, signal: AbortSignal): Promise<R
     if (signal.aborted) aborted();
     else check();
   });
+}
+
+/** How often a promotion asks another environment's controller about its rollout. */
+const PEER_CHECK_MS = 500;
+
+/** Like `finished`, for a rollout in another environment: asked through its API. */
+async function peerFinished(
+  peer: EnvironmentPeer,
+  app: string,
+  id: number,
+  signal: AbortSignal,
+): Promise<RolloutRecord> {
+  for (;;) {
+    if (signal.aborted)
+      throw new Error(
+        `stopped waiting for ${peer.environment}'s rollout #${id}: the run was cancelled`,
+      );
+    const { rollout } = await peer.health(app, id);
+    if (rollout !== null && FINISHED_ROLLOUT_STATES.has(rollout.state)) return rollout;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, PEER_CHECK_MS);
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
 }

@@ -36,6 +36,8 @@ const HOOK_ONLY_POLL_MS = 2 ** 31 - 1;
 
 export class DeliveryService {
   private pipelines: Readonly<Record<string, PipelineSpec>> = {};
+  /** Pipelines of the definition that another environment's controller runs: name → home. */
+  private elsewhere: Readonly<Record<string, string>> = {};
   private readonly runner: PipelineRunner;
   private readonly poller: BranchPoller;
   private readonly schedules: ScheduleWatch;
@@ -92,12 +94,23 @@ export class DeliveryService {
     for (const run of this.options.store.active()) this.enqueue(run);
   }
 
-  /** The pipelines to watch (after each apply): polls and schedules follow them. */
-  update(pipelines: Readonly<Record<string, PipelineSpec>>): void {
-    this.pipelines = pipelines;
-    for (const id of this.poller.watching())
-      if (pipelines[id] === undefined) this.poller.unwatch(id);
-    for (const pipeline of Object.values(pipelines)) {
+  /**
+   * The pipelines to watch (after each apply): polls and schedules follow them. Only those
+   * at home in `environment` run here; the controller of their home environment runs the
+   * others (which then reach this environment through its API).
+   */
+  update(pipelines: Readonly<Record<string, PipelineSpec>>, environment?: string): void {
+    const mine: Record<string, PipelineSpec> = {};
+    const elsewhere: Record<string, string> = {};
+    for (const [name, pipeline] of Object.entries(pipelines)) {
+      if (pipeline.home === undefined || pipeline.home === environment) mine[name] = pipeline;
+      else elsewhere[name] = pipeline.home;
+    }
+    this.pipelines = mine;
+    this.elsewhere = elsewhere;
+    for (const id of this.poller.watching()) if (mine[id] === undefined) this.poller.unwatch(id);
+    for (const name of Object.keys(elsewhere)) this.schedules.set(name, []);
+    for (const pipeline of Object.values(mine)) {
       const { triggers } = pipeline;
       if (triggers.pollMs > 0 || triggers.push) {
         const last = this.options.store.list(pipeline.name, 1)[0];
@@ -226,6 +239,14 @@ export class DeliveryService {
 
   private require(name: string): PipelineSpec {
     const pipeline = this.pipelines[name];
+    const home = this.elsewhere[name];
+    if (home !== undefined) {
+      throw new DeliveryError(
+        "pipeline-elsewhere",
+        `pipeline ${name} runs in the controller of ${home} (where it first deploys), not in this one`,
+        `run it there: \`baton run ${name} --env ${home}\``,
+      );
+    }
     if (pipeline === undefined) {
       const known = Object.keys(this.pipelines);
       throw new DeliveryError(

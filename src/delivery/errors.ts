@@ -29,4 +29,5 @@ export type DeliveryErrorCode =
   | "git-failed"
   | "hook-conflict"
   | "cron-invalid"
-  | "pipeline-not-found";
+  | "pipeline-not-found"
+  | "pipeline-elsewhere";

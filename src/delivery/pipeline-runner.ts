@@ -20,9 +20,20 @@ export interface ReleaseActions {
   /** Builds the app at the run's checkout and records the release; resolves with its version. */
   build(app: string, checkout: string, run: RunRecord): Promise<string>;
   /** Rolls the environment's app out to the release and resolves once it is healthy there. */
-  deploy(app: string, environment: string, version: string, signal: AbortSignal): Promise<void>;
+  deploy(request: DeployRequest): Promise<void>;
   /** When the release became healthy in the environment (ms), or undefined if it is not. */
-  healthySince(app: string, environment: string, version: string): number | undefined;
+  healthySince(app: string, environment: string, version: string): Promise<number | undefined>;
+}
+
+export interface DeployRequest {
+  readonly app: string;
+  readonly environment: string;
+  readonly version: string;
+  readonly run: RunRecord;
+  /** Who deploys and why, as the environment's history records it. */
+  readonly by: string;
+  /** Aborted when the run is cancelled: stop waiting for the rollout. */
+  readonly signal: AbortSignal;
 }
 
 export interface PipelineRunnerOptions {
@@ -120,11 +131,22 @@ export class PipelineRunner {
           if (version === undefined) {
             return { state: "failed", detail: `no release to ${step.kind}: no step built one` };
           }
-          if (step.kind === "promote") await this.promoteGate(step, run, version, signal);
+          const approvedBy =
+            step.kind === "promote"
+              ? await this.promoteGate(step, run, version, signal)
+              : undefined;
           if (signal.aborted) return { state: "cancelled" };
           const to = step.kind === "deploy" ? step.environment : step.to;
+          const by = `pipeline ${run.pipeline} #${run.id} ${step.kind === "deploy" ? "deploy" : `promote from ${step.from}`}${approvedBy === undefined ? "" : `, approved by ${approvedBy}`}`;
           try {
-            await this.options.release.deploy(step.app, to, version, signal);
+            await this.options.release.deploy({
+              app: step.app,
+              environment: to,
+              version,
+              run,
+              by,
+              signal,
+            });
           } catch (error) {
             if (signal.aborted) return { state: "cancelled" };
             throw error;
@@ -185,13 +207,17 @@ export class PipelineRunner {
     return detail === undefined ? { state: result.status } : { state: result.status, detail };
   }
 
-  /** Waits for the approval (when manual) and for the release to have been healthy long enough. */
+  /**
+   * Waits for the approval (when manual) and for the release to have been healthy long
+   * enough; resolves with who approved.
+   */
   private async promoteGate(
     step: PromoteStep,
     run: RunRecord,
     version: string,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
+    let approvedBy: string | undefined;
     const { store } = this.options;
     if (step.approval === "manual") {
       store.updateStep(run.id, step.name, {
@@ -204,7 +230,8 @@ export class PipelineRunner {
         this.approvals.set(key, resolve);
         signal.addEventListener("abort", () => resolve(undefined), { once: true });
       }).finally(() => this.approvals.delete(`${run.id}/${step.name}`));
-      if (by === undefined) return;
+      if (by === undefined) return undefined;
+      approvedBy = by;
       store.updateStep(run.id, step.name, {
         state: "running",
         approvedBy: by,
@@ -213,12 +240,12 @@ export class PipelineRunner {
       });
       this.event(run, "run.approved", `${run.pipeline} #${run.id}: ${step.name} approved by ${by}`);
     }
-    if (step.healthyForMs <= 0) return;
+    if (step.healthyForMs <= 0) return approvedBy;
     const poll = this.options.healthPollMs ?? 1_000;
     while (!signal.aborted) {
-      const since = this.options.release.healthySince(step.app, step.from, version);
+      const since = await this.options.release.healthySince(step.app, step.from, version);
       const healthyFor = since === undefined ? 0 : this.now() - since;
-      if (healthyFor >= step.healthyForMs) return;
+      if (healthyFor >= step.healthyForMs) return approvedBy;
       store.updateStep(run.id, step.name, {
         state: "waiting",
         detail: `waiting until ${step.app} ${version} has been healthy in ${step.from} for ${Math.round(step.healthyForMs / 1000)} s`,
@@ -235,6 +262,7 @@ export class PipelineRunner {
         );
       });
     }
+    return approvedBy;
   }
 
   private end(run: RunRecord, outcome: RunOutcome): RunOutcome {

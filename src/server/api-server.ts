@@ -8,6 +8,8 @@ import { DeliveryError } from "../delivery/index.js";
 import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
+import { HttpError } from "./http-error.js";
+import { importedRelease } from "./release-body.js";
 
 /** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
 const REVISION_PREFIX = /^[0-9a-f]{4,12}$/;
@@ -21,17 +23,6 @@ export interface ApiServerOptions {
   readonly stateDir: string;
   /** Called after `POST /api/v1/shutdown` has answered. */
   readonly onShutdown: (workloads: boolean) => void;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -93,6 +84,10 @@ export class ApiServer {
         this.options.onShutdown(workloads);
         return;
       }
+      if (route === "POST /api/v1/releases") {
+        const body = await readJson(req);
+        return send(res, 200, controller.importRelease(...importedRelease(body)));
+      }
       const delivered = await this.deliveryRoute(controller, req, url);
       if (delivered !== undefined) return send(res, 200, delivered);
       const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
@@ -100,6 +95,7 @@ export class ApiServer {
         const answer = await this.appRoute(
           controller,
           req,
+          url,
           appName(appRoute[1] ?? ""),
           appRoute[2],
         );
@@ -176,6 +172,7 @@ export class ApiServer {
   private async appRoute(
     controller: Controller,
     req: IncomingMessage,
+    url: URL,
     app: string,
     what: string | undefined,
   ): Promise<unknown> {
@@ -196,6 +193,10 @@ export class ApiServer {
     if (route === "GET history") return controller.history(app);
     if (route === "GET rollout") return controller.rolloutStatus(app);
     if (route === "GET build") return controller.buildTarget(app);
+    if (route === "GET release") {
+      const rollout = Number(url.searchParams.get("rollout") ?? Number.NaN);
+      return controller.releaseHealth(app, Number.isInteger(rollout) ? rollout : undefined);
+    }
     if (route === "POST deploy") {
       const body = await readJson(req);
       if (typeof body.release !== "string" || body.release === "") {

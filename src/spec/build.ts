@@ -42,7 +42,7 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
   const apps: Record<string, AppSpec> = {};
   const project = input.project ?? ctx.project;
   for (const [name, app] of Object.entries(input.apps)) {
-    apps[name] = buildApp(name, app, ctx, project, input.registry);
+    apps[name] = buildApp(name, app, input, ctx, project);
   }
   return {
     file: ctx.file,
@@ -53,18 +53,28 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     source: ctx.text,
     environments: ctx.environments,
     ...(ctx.environment === undefined ? {} : { environment: ctx.environment }),
+    environmentStates: environmentStates(input, ctx.dir),
     hosts: buildHosts(input, ctx),
-    pipelines: buildPipelines(input.pipelines, ctx.dir),
+    pipelines: buildPipelines(input.pipelines, ctx.dir, ctx.environments),
   };
+}
+
+function environmentStates(input: DefinitionInput, dir: string): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const [name, env] of Object.entries(input.environments ?? {})) {
+    if (env.state !== undefined) states[name] = resolve(dir, env.state);
+  }
+  return states;
 }
 
 function buildApp(
   name: string,
   app: AppInput,
+  input: DefinitionInput,
   ctx: BuildContext,
   project: string,
-  registry: string | undefined,
 ): AppSpec {
+  const registry = input.registry;
   const path = ["apps", name];
   const asWritten = (value: string | number | boolean, at: Path): string =>
     typeof value === "string" ? value : (ctx.source.scalarSource(at) ?? String(value));
@@ -85,8 +95,13 @@ function buildApp(
       );
   }
   const cwd = app.cwd === undefined ? ctx.dir : resolve(ctx.dir, app.cwd);
-  // The definition itself is not the app's content: scaling must not roll the app.
-  const exclude = [...(ctx.exclude ?? []), ctx.file];
+  // The definition itself is not the app's content: scaling must not roll the app. Nor are
+  // the environments' state directories, which their controllers write all the time.
+  const exclude = [
+    ...(ctx.exclude ?? []),
+    ctx.file,
+    ...Object.values(environmentStates(input, ctx.dir)),
+  ];
   const build =
     app.build === undefined
       ? undefined

@@ -144,6 +144,8 @@ export interface Definition {
   readonly environments: readonly string[];
   /** The environment this definition was built for: its runtime and overrides are applied. */
   readonly environment?: string;
+  /** Absolute state directories the environments declare (`environments.<env>.state`). */
+  readonly environmentStates: Readonly<Record<string, string>>;
   /** Hosts, how they are reached, and what each must be. */
   readonly hosts: HostsDefinition;
   /** What runs on each commit, by pipeline name. */

@@ -15,6 +15,7 @@ const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|[^/\s:]+@[^/\s:]+:)/i;
 export function buildPipelines(
   input: PipelinesInput | undefined,
   dir: string,
+  environments: readonly string[],
 ): Record<string, PipelineSpec> {
   const pipelines: Record<string, PipelineSpec> = {};
   for (const [name, p] of Object.entries(input ?? {})) {
@@ -27,6 +28,7 @@ export function buildPipelines(
       names.push(s.name);
       return step;
     });
+    const home = homeEnvironment(steps, environments);
     pipelines[name] = {
       name,
       source: {
@@ -41,6 +43,7 @@ export function buildPipelines(
       },
       concurrency: { cancelSuperseded: p.concurrency?.cancelSuperseded ?? true },
       steps,
+      ...(home === undefined ? {} : { home }),
     };
   }
   return pipelines;
@@ -96,4 +99,15 @@ function ms(duration: string): number {
   const value = parseDuration(duration);
   if (value === undefined) throw new Error(`bug: ${duration} passed the schema but does not parse`);
   return value;
+}
+
+function homeEnvironment(
+  steps: readonly PipelineStep[],
+  environments: readonly string[],
+): string | undefined {
+  for (const step of steps) {
+    if (step.kind === "deploy") return step.environment;
+    if (step.kind === "promote") return step.from;
+  }
+  return environments[0];
 }

@@ -5,6 +5,7 @@
  * a promotion that has an environment to come from, and cron expressions that parse. Like
  * checks.ts, it reads the raw YAML defensively so that every problem is reported at once.
  */
+import { posix } from "node:path";
 import type { Report } from "./checks.js";
 import { validateCronExpression } from "./cron-syntax.js";
 import { type Fields, isFields } from "./fields.js";
@@ -35,6 +36,7 @@ export function checkPipelines(raw: Fields, report: Report): void {
     checkSchedules(pipeline.triggers, [...path, "triggers", "schedule"], report);
     if (Array.isArray(pipeline.steps)) {
       checkSteps(pipeline.steps, [...path, "steps"], { apps, environments }, report);
+      checkEnvironmentStates(pipeline.steps, [...path, "steps"], raw.environments, report);
     }
   }
 }
@@ -251,6 +253,68 @@ function checkEnvironment(env: unknown, path: Path, known: Known, report: Report
       : `declare it: \`environments: { ${env}: {} }\``,
     { expected: "an environment name", found: env },
   );
+}
+
+/**
+ * A pipeline runs in the controller of its home environment (where it first deploys); every
+ * other environment it deploys or promotes to is reached through that environment's
+ * controller, found by the state directory the environment declares.
+ */
+function checkEnvironmentStates(
+  steps: readonly unknown[],
+  path: Path,
+  declared: unknown,
+  report: Report,
+): void {
+  const environments = isFields(declared) ? declared : {};
+  const stateOf = (env: string): string | undefined => {
+    const spec = environments[env];
+    return isFields(spec) && typeof spec.state === "string" ? normalize(spec.state) : undefined;
+  };
+  const targets: { env: string; at: Path }[] = [];
+  steps.forEach((step, i) => {
+    if (!isFields(step)) return;
+    if (isFields(step.deploy) && typeof step.deploy.env === "string") {
+      targets.push({ env: step.deploy.env, at: [...path, i, "deploy", "env"] });
+    }
+    if (isFields(step.promote) && typeof step.promote.to === "string") {
+      targets.push({ env: step.promote.to, at: [...path, i, "promote", "to"] });
+    }
+  });
+  const home = targets[0]?.env;
+  if (home === undefined) return;
+  const homeState = stateOf(home) ?? DEFAULT_STATE;
+  const reported = new Set<string>();
+  for (const { env, at } of targets) {
+    if (env === home || reported.has(env) || environments[env] === undefined) continue;
+    reported.add(env);
+    const state = stateOf(env);
+    if (state === undefined) {
+      report(
+        "spec.environment_state_missing",
+        at,
+        "value",
+        `${formatPath(at)} reaches ${env} from this pipeline's controller (${home}'s, where it first deploys), but environments.${env} has no \`state:\` to find ${env}'s controller by`,
+        `give ${env}'s controller its own state directory: \`environments: { ${env}: { state: .baton-${env} } }\`, and run it with \`baton up --env ${env}\``,
+      );
+    } else if (state === homeState) {
+      report(
+        "spec.environment_state_shared",
+        ["environments", env, "state"],
+        "value",
+        `environments.${env}.state is ${state}, the state directory of ${home} too: one state directory holds one environment`,
+        `give ${env} a state directory of its own, e.g. .baton-${env}`,
+        { expected: `a state directory other than ${home}'s`, found: state },
+      );
+    }
+  }
+}
+
+/** The state directory of an environment that declares none (`.baton/` beside the definition). */
+const DEFAULT_STATE = ".baton";
+
+function normalize(dir: string): string {
+  return posix.normalize(dir).replace(/\/+$/, "");
 }
 
 function checkSchedules(triggers: unknown, path: Path, report: Report): void {

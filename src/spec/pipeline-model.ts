@@ -106,4 +106,10 @@ export interface PipelineSpec {
   readonly concurrency: PipelineConcurrency;
   /** In definition order; `needs` only names earlier or later steps of this list (no cycle). */
   readonly steps: readonly PipelineStep[];
+  /**
+   * The environment whose controller runs the pipeline: the one it first deploys to; without
+   * deploy steps, the first environment declared; undefined when the definition declares none
+   * (then the one controller runs it). Controllers of other environments leave it alone.
+   */
+  readonly home?: string;
 }

@@ -475,6 +475,15 @@ const environment = documented(
       "What this environment changes in the definition (an overlay).",
       { expected: "a mapping with `apps`", example: { apps: { web: { replicas: 4 } } } },
     ).optional(),
+    state: documented(
+      z.string().min(1),
+      "The state directory of this environment's controller, relative to the definition: " +
+        "`baton up --env NAME` (and every command given `--env NAME`) uses it unless `--state` " +
+        "or $BATON_STATE says otherwise. Needed when a pipeline deploys to or promotes into " +
+        "this environment from another one: the pipeline's controller finds this " +
+        "environment's controller through it.",
+      { expected: "a directory path", example: ".baton-prod" },
+    ).optional(),
     ...environmentHostFields,
   }),
   "One environment: its runtime and its overrides.",

@@ -24,6 +24,8 @@ export interface ReleaseRecord {
 
 export type NewRelease = Omit<ReleaseRecord, "createdAt" | "details"> & {
   readonly details?: Readonly<Record<string, unknown>>;
+  /** When it was built; now unless the release is copied from another environment's store. */
+  readonly createdAt?: number;
 };
 
 export interface DesiredRelease {
@@ -93,7 +95,7 @@ export class ReleaseStore {
       digest: release.digest,
       commit: release.commit,
       definitionRevision: release.definitionRevision,
-      at: this.now(),
+      at: release.createdAt ?? this.now(),
       by: release.createdBy,
       details: JSON.stringify(release.details ?? {}),
     });

@@ -4,7 +4,7 @@ import type { Definition } from "../../spec/index.js";
 import { findController, requireController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
-import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hasHosts, hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor, warn } from "../output.js";
@@ -13,7 +13,7 @@ import { showPlan } from "./plan.js";
 import { durationOption, waitConverged } from "./wait.js";
 
 export function applyCommand(program: Command): void {
-  withEnvOption(withCommonOptions(program.command("apply")))
+  withCommonOptions(program.command("apply"))
     .description("hand the definition to the running controller; a bad definition changes nothing")
     .option("--wait", "wait until every app has converged (exit 1 if not within --timeout)")
     .option("--timeout <duration>", "with --wait: give up after this long", "5m")

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { driftEvents, type HostOutcome } from "../../hosts/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { withCommonOptions } from "../context.js";
-import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor } from "../output.js";
@@ -11,7 +11,7 @@ import { printJson, say, useColor } from "../output.js";
 const EXIT_DRIFT = 2;
 
 export function driftCommand(program: Command): void {
-  withEnvOption(withCommonOptions(program.command("drift [targets...]")))
+  withCommonOptions(program.command("drift [targets...]"))
     .summary(
       "find every difference between the definition and the hosts (exit 2 when there is drift)",
     )

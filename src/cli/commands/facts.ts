@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import type { HostFacts } from "../../hosts/index.js";
 import { withCommonOptions } from "../context.js";
-import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { gatherHostFacts, selectHosts } from "../host-pass.js";
 import { paint, printJson, say, table, useColor } from "../output.js";
 
 export function factsCommand(program: Command): void {
-  withEnvOption(withCommonOptions(program.command("facts [targets...]")))
+  withCommonOptions(program.command("facts [targets...]"))
     .summary("gather and show what hosts are: OS, kernel, CPUs, memory, packages…")
     .description(
       "gather the facts of hosts (names, groups or `all`; every host when none is named) in one round trip each, keep them in the state with their time, and show them",

@@ -12,14 +12,14 @@ import type { Definition } from "../../spec/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { withCommonOptions } from "../context.js";
-import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hasHosts, hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor } from "../output.js";
 import { type PlanJson, planFromJson } from "../plan-view.js";
 
 export function planCommand(program: Command): void {
-  withEnvOption(withCommonOptions(program.command("plan")))
+  withCommonOptions(program.command("plan"))
     .description("show what applying the definition would change; changes nothing")
     .option("--json", "machine-readable plan")
     .action(showPlan);

@@ -7,7 +7,7 @@ import { findController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { runController } from "../controller-process.js";
-import { type EnvironmentOptions, loadForState, withEnvOption } from "../definition.js";
+import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
@@ -15,7 +15,7 @@ import { type PlanJson, renderPlanJson } from "../plan-view.js";
 const DETACH_DEADLINE_MS = 60_000;
 
 export function upCommand(program: Command): void {
-  withEnvOption(withCommonOptions(program.command("up")))
+  withCommonOptions(program.command("up"))
     .description("run the controller: start the apps and keep them as the definition says")
     .option("-d, --detach", "run the controller in the background; return once its API answers")
     .action(async (options: EnvironmentOptions & { detach?: boolean }) => {

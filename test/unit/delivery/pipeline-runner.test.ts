@@ -54,7 +54,7 @@ printf '<testsuite tests="2"><testcase classname="check" name="runs"/><testcase 
     `registry: 127.0.0.1:5000
 apps:
   api: { build: { context: . }, command: [node, server.js] }
-environments: { dev: {}, prod: {} }
+environments: { dev: {}, prod: { state: .baton-prod } }
 pipelines:
   api:
     source: { repo: repo }
@@ -71,10 +71,10 @@ ${steps}`,
       asked.push(`build ${app} at ${git(checkout, "rev-parse", "HEAD").slice(0, 7)}`);
       return `${run.commit.slice(0, 7)}-1`;
     },
-    deploy: async (app, env, version) => {
-      asked.push(`deploy ${app} ${version} to ${env}`);
+    deploy: async ({ app, environment, version }) => {
+      asked.push(`deploy ${app} ${version} to ${environment}`);
     },
-    healthySince: () => 0,
+    healthySince: async () => 0,
   };
   const runner = new PipelineRunner({
     store: store.runs,

@@ -30,7 +30,7 @@ const APPS = [
   "    command: [node, worker.js]",
   "environments:",
   "  dev: {}",
-  "  prod: {}",
+  "  prod: { state: .baton-prod }",
 ];
 
 describe("pipelines in a definition", () => {
@@ -170,6 +170,56 @@ describe("pipelines in a definition", () => {
     expect(hint("spec.unknown_step")).toBe("did you mean `img`?");
     expect(hint("spec.unknown_app")).toBe("did you mean `api`?");
     expect(hint("spec.unknown_environment")).toBe("did you mean `dev`?");
+  });
+
+  it("runs a pipeline where it first deploys, and finds other environments by their state", () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-pipelines-"));
+    writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
+    const steps = [
+      "    steps:",
+      "      - { name: image, build: api }",
+      "      - { name: dev, deploy: { app: api, env: dev } }",
+      "      - { name: prod, promote: { app: api, to: prod } }",
+    ];
+    const d = parseDefinition(
+      yaml(
+        ...APPS,
+        "pipelines:",
+        "  api:",
+        "    source: { repo: . }",
+        ...steps,
+        "  ci:",
+        "    source: { repo: . }",
+        "    steps: [{ name: t, run: 'true' }]",
+      ),
+      join(dir, "baton.yaml"),
+    );
+    expect(d.pipelines.api?.home).toBe("dev");
+    // Without a deploy step: the first environment declared runs it, once.
+    expect(d.pipelines.ci?.home).toBe("dev");
+    expect(d.environmentStates).toEqual({ prod: join(dir, ".baton-prod") });
+
+    const without = APPS.map((line) => line.replace("prod: { state: .baton-prod }", "prod: {}"));
+    const missing = refused(
+      yaml(...without, "pipelines:", "  api:", "    source: { repo: . }", ...steps),
+    );
+    const ofPipelines = (e: SpecError) =>
+      e.diagnostics.filter((d) => !d.code.startsWith("spec.dockerfile"));
+    expect(ofPipelines(missing).map((d) => `${d.line}:${d.code}`)).toEqual([
+      "18:spec.environment_state_missing",
+    ]);
+    expect(ofPipelines(missing)[0]?.hint).toBe(
+      "give prod's controller its own state directory: `environments: { prod: { state: .baton-prod } }`, and run it with `baton up --env prod`",
+    );
+    const shared = APPS.map((line) =>
+      line.replace("prod: { state: .baton-prod }", "prod: { state: ./.baton/ }"),
+    );
+    const same = refused(
+      yaml(...shared, "pipelines:", "  api:", "    source: { repo: . }", ...steps),
+    );
+    expect(ofPipelines(same).map((d) => `${d.line}:${d.code} ${d.message}`)).toEqual([
+      "11:spec.environment_state_shared environments.prod.state is .baton, the state directory of dev too: one state directory holds one environment",
+    ]);
   });
 
   it("keeps the CLI's words out of pipeline names", () => {

@@ -1,0 +1,55 @@
+/**
+ * What environments' controllers exchange about releases. A promotion deploys in the next
+ * environment the very release that passed in the previous one: the target controller
+ * records it as built (same version, digest, commit, tests, who and when) and says where it
+ * came from; the pipeline's controller reads how long a release has served healthily.
+ */
+import type { RolloutRecord } from "../apps/rollout-types.js";
+import type { AppSpec } from "../spec/index.js";
+import type { DesiredRelease, NewRelease, ReleaseRecord, ReleaseStore } from "../store/index.js";
+import { ControllerError } from "./errors.js";
+
+/** `GET /api/v1/apps/:app/release`: the deployed release and since when it serves healthily. */
+export interface ReleaseHealth {
+  readonly app: string;
+  readonly desired: DesiredRelease | null;
+  /** When the rollout to the deployed release ended well; null while it has not. */
+  readonly healthySince: number | null;
+  /** The rollout asked for, else the app's latest; null when there is none. */
+  readonly rollout: RolloutRecord | null;
+}
+
+/** Where an imported release comes from: the environment and the run that promoted it. */
+export interface ReleaseOrigin {
+  readonly environment: string;
+  readonly pipeline?: string;
+  readonly run?: number;
+}
+
+export function importRelease(
+  releases: ReleaseStore,
+  spec: AppSpec,
+  release: NewRelease,
+  origin: ReleaseOrigin,
+): { release: ReleaseRecord; created: boolean } {
+  if (release.kind === "image" && spec.build === undefined) {
+    throw new ControllerError(
+      "release.not_built_here",
+      `${spec.name} has no \`build:\` in this environment, so it cannot run the image release ${release.version}`,
+      `give apps.${spec.name} the same \`build:\` in every environment it is promoted through`,
+    );
+  }
+  const known = releases.find(spec.name, release.version);
+  if (known !== undefined && (known.digest !== release.digest || known.kind !== release.kind)) {
+    throw new ControllerError(
+      "release.conflict",
+      `${spec.name} ${release.version} is recorded here as ${known.digest}, not ${release.digest}: a release never changes`,
+      "this environment recorded another build under that version; build the commit again in the environment the pipeline runs in, or deploy the recorded one",
+    );
+  }
+  const { record, created } = releases.record({
+    ...release,
+    details: { ...release.details, importedFrom: origin },
+  });
+  return { release: record, created };
+}
