@@ -135,7 +135,7 @@ export function renderHistory(history: AppHistory, options: HistoryViewOptions):
   if (history.rollouts.length === 0) return `${history.app} has not rolled out yet`;
   const current = currentRolloutId(history);
   // The mark leads the row, as `git branch` marks the branch checked out.
-  const header = ["  ROLLOUT", "REVISION", "FROM", "TRIGGER", "OUTCOME", "WHEN"];
+  const header = ["  ROLLOUT", "REVISION", "FROM", "TRIGGER", "OUTCOME", "WHEN", "BY"];
   const rows = history.rollouts.map((r) => [
     `${r.id === current ? "*" : " "} ${r.id}`,
     r.toRevision,
@@ -143,6 +143,7 @@ export function renderHistory(history: AppHistory, options: HistoryViewOptions):
     r.trigger,
     outcomeWord(r.state),
     when(r),
+    r.by,
   ]);
   // The widths are measured before colouring; WHY gets what the other columns leave.
   const used = [header, ...rows].reduce(

@@ -11,13 +11,24 @@ export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
   return {
     app: release.app,
     version: release.version,
+    kind: release.kind,
     digest: release.digest,
     commit: release.commit,
     createdAt: new Date(release.createdAt).toISOString(),
     createdBy: release.createdBy,
     image: release.ref,
     definitionRevision: release.definitionRevision,
+    // What made it: the pipeline run and its tests, and the environment it was promoted from.
+    details: release.details,
   };
+}
+
+/** Who made the release, and from which environment it came when it was promoted here. */
+function madeBy(release: ReleaseRecord): string {
+  const from = release.details.importedFrom as { environment?: unknown } | undefined;
+  return typeof from?.environment === "string"
+    ? `${release.createdBy} (promoted from ${from.environment})`
+    : release.createdBy;
 }
 
 export function releasesCommand(program: Command): void {
@@ -27,7 +38,7 @@ export function releasesCommand(program: Command): void {
     )
     .option(
       "--json",
-      "{ app, deployed, serving, releases: [{ version, digest, commit, createdAt, … }] }",
+      "{ app, deployed, serving, releases: [{ version, kind, digest, commit, createdAt, createdBy, details, … }] }",
     )
     .action((app: string, options: CommonOptions & { json?: boolean }) => {
       const dir = stateDir(options);
@@ -64,7 +75,7 @@ export function releasesCommand(program: Command): void {
             r.digest.slice(0, 19),
             r.commit?.slice(0, 12) ?? "-",
             formatAge(now - r.createdAt),
-            r.createdBy,
+            madeBy(r),
           ]),
         ]),
       );

@@ -166,21 +166,21 @@ describe("renderHistory", () => {
   it("lists rollouts newest first with the serving revision's row marked", () => {
     expect(renderHistory(h, { color: false })).toBe(
       [
-        "  ROLLOUT  REVISION      FROM          TRIGGER   OUTCOME      WHEN                        WHY",
-        `  4        ${REV_C}  ${REV_B}  apply     in progress  2024-05-01 14:05:22`,
-        `  3        ${REV_C}  ${REV_B}  apply     rolled back  2024-05-01 14:04:22 (4.0s)  replica web-7 exited with code 1 before it was ready`,
-        `* 2        ${REV_B}  ${REV_A}  rollback  rolled out   2024-05-01 14:03:22 (8.2s)`,
-        `  1        ${REV_A}  -             apply     rolled out   2024-05-01 14:03:22 (42s)`,
+        "  ROLLOUT  REVISION      FROM          TRIGGER   OUTCOME      WHEN                        BY          WHY",
+        `  4        ${REV_C}  ${REV_B}  apply     in progress  2024-05-01 14:05:22         ann@laptop`,
+        `  3        ${REV_C}  ${REV_B}  apply     rolled back  2024-05-01 14:04:22 (4.0s)  ann@laptop  replica web-7 exited with code 1 before it was ready`,
+        `* 2        ${REV_B}  ${REV_A}  rollback  rolled out   2024-05-01 14:03:22 (8.2s)  bob@ci`,
+        `  1        ${REV_A}  -             apply     rolled out   2024-05-01 14:03:22 (42s)   ann@laptop`,
       ].join("\n"),
     );
   });
 
   it("fits WHY into the terminal's width", () => {
-    const lines = renderHistory(h, { color: false, width: 120 }).split("\n");
+    const lines = renderHistory(h, { color: false, width: 130 }).split("\n");
     expect(lines[2]).toBe(
-      `  3        ${REV_C}  ${REV_B}  apply     rolled back  2024-05-01 14:04:22 (4.0s)  replica web-7 exited with cod…`,
+      `  3        ${REV_C}  ${REV_B}  apply     rolled back  2024-05-01 14:04:22 (4.0s)  ann@laptop  replica web-7 exited with c…`,
     );
-    expect(lines[2]).toHaveLength(120);
+    expect(lines[2]).toHaveLength(130);
   });
 
   it("keeps WHY readable on a very narrow terminal rather than cutting it to nothing", () => {
@@ -191,7 +191,7 @@ describe("renderHistory", () => {
   it("colours the outcome on a terminal without breaking the alignment", () => {
     const lines = renderHistory(h, { color: true }).split("\n");
     expect(lines[3]).toBe(
-      `* 2        ${REV_B}  ${REV_A}  rollback  \u001b[32mrolled out\u001b[0m   2024-05-01 14:03:22 (8.2s)`,
+      `* 2        ${REV_B}  ${REV_A}  rollback  \u001b[32mrolled out\u001b[0m   2024-05-01 14:03:22 (8.2s)  bob@ci`,
     );
   });
 
