@@ -12,6 +12,7 @@ export {
 export { type DeliveryOptions, DeliveryQueue } from "./notify/delivery-queue.js";
 export { EmailNotifier, type EmailOptions } from "./notify/email-notifier.js";
 export { type Notifier, NotifierError } from "./notify/notifier.js";
+export { type NotifierSpec, notifierFromSpec } from "./notify/notifier-from-spec.js";
 export { SlackNotifier, type SlackOptions, slackPayload } from "./notify/slack-notifier.js";
 export { WebhookNotifier, type WebhookOptions } from "./notify/webhook-notifier.js";
 export { type WebhookPayload, webhookPayload } from "./notify/webhook-payload.js";

@@ -16,6 +16,7 @@ import type { WebhookPayload } from "../../src/observe/notify/webhook-payload.js
 import { freePort } from "../helpers/cli.js";
 import { startSmtpSink } from "../helpers/smtp-sink.js";
 import { eventually, processAlive } from "../helpers/wait.js";
+import { ManualTimers } from "../unit/delivery/manual-timers.js";
 
 interface Received {
   readonly path: string;
@@ -200,6 +201,40 @@ describe("delivery queue", () => {
     expect(bodies).toHaveLength(3);
     expect(new Set(bodies).size).toBe(1);
     expect(queue.pending()).toBe(0);
+  });
+
+  it("backs off exponentially, capped and jittered, on the injected timers", async () => {
+    const { firing } = batches("backoff");
+    receiver.script.set("/backoff", [500, 500, 500, 500]);
+    const timers = new ManualTimers(0);
+    const delivered: number[] = [];
+    const queue = new DeliveryQueue(
+      [new WebhookNotifier("backoff", { url: receiver.url("/backoff") })],
+      {
+        backoff: { baseMs: 1_000, maxMs: 2_500 },
+        timers,
+        random: () => 0.5,
+        onDelivered: (_r, _b, attempts) => delivered.push(attempts),
+      },
+    );
+    queue.enqueue(firing);
+    for (let failures = 1; failures <= 4; failures++) {
+      await eventually(
+        `retry ${failures} is scheduled`,
+        () => timers.count,
+        (n) => n === 1,
+      );
+      expect(receiver.on("/backoff")).toHaveLength(failures);
+      timers.advanceTo(timers.now() + 10_000);
+    }
+    await eventually(
+      "the batch is delivered",
+      () => delivered,
+      (d) => d.length === 1,
+    );
+    // Doubling from 1 s, capped at 2.5 s, each drawn from [half, whole] (here the middle).
+    expect(timers.waits).toEqual([750, 1_500, 1_875, 1_875]);
+    expect(delivered).toEqual([5]);
   });
 
   it("reports a receiver that keeps failing, with host:port and no secret", async () => {
