@@ -86,16 +86,19 @@ function batches(receiverName: string): { firing: Notification; resolved: Notifi
     defaultReceivers: [receiverName],
     timings: { groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 60_000 },
   });
-  engine.setRules([
-    ...BUILT_IN_RULES.filter((r) => r.name !== "crash-loop"),
-    {
-      name: "crash-loop",
-      severity: "page",
-      for: 0,
-      summary: "{{ $labels.app }} is crash-looping\n.a line that starts with a dot",
-    },
-  ]);
   const t0 = Date.UTC(2026, 10, 26, 12);
+  engine.setRules(
+    [
+      ...BUILT_IN_RULES.filter((r) => r.name !== "crash-loop"),
+      {
+        name: "crash-loop",
+        severity: "page",
+        for: 0,
+        summary: "{{ $labels.app }} is crash-looping\n.a line that starts with a dot",
+      },
+    ],
+    t0,
+  );
   engine.raise("crash-loop", { app: "api", replica: "2" }, t0);
   const [firing] = engine.tick(t0 + 1_000);
   engine.clear("crash-loop", { app: "api", replica: "2" }, t0 + 5_000);

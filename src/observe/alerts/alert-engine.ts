@@ -77,13 +77,16 @@ export class AlertEngine {
 
   /**
    * The rules in force (needed by raise/clear and restore). Alerts of a rule that is gone
-   * are dropped without notification: the operator removed it.
+   * become inactive without a notification (the operator removed the rule, nothing resolved).
    */
-  setRules(rules: readonly AlertRule[]): void {
+  setRules(rules: readonly AlertRule[], now: number): void {
     this.rules.clear();
     for (const rule of rules) this.rules.set(rule.name, rule);
     for (const [fp, alert] of this.alerts) {
-      if (!this.rules.has(alert.rule)) this.alerts.delete(fp);
+      if (this.rules.has(alert.rule)) continue;
+      this.alerts.delete(fp);
+      this.dispatcher.forget(fp);
+      this.record(alert, alert.state, "inactive", now);
     }
   }
 
@@ -178,7 +181,7 @@ export class AlertEngine {
   }
 
   /**
-   * Rebuilds the state from the records the sink stored (oldest first), without emitting any:
+   * Rebuilds the state from the records the sink stored (any order), without emitting any:
    * firing alerts stay firing, and groups remember what they told, so nothing is repeated
    * before the repeat interval. Call `setRules` first; records of unknown rules are skipped.
    */

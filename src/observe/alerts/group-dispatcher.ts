@@ -44,6 +44,15 @@ export class GroupDispatcher {
     }
   }
 
+  /** Takes an alert out of every group without a word (its rule was removed). */
+  forget(fingerprint: string): void {
+    for (const [mapKey, group] of this.groups) {
+      group.members.delete(fingerprint);
+      group.notifiedFiring.delete(fingerprint);
+      if (group.members.size === 0) this.groups.delete(mapKey);
+    }
+  }
+
   /** Replays a notification recorded before a restart. */
   notified(record: NotifiedRecord, fingerprint: string): void {
     const group = this.existingGroup(record.receiver, record.labels);

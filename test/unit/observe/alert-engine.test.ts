@@ -32,7 +32,7 @@ function engineWith(options: Partial<AlertEngineOptions> = {}) {
     onRecord: (r) => records.push(r),
     ...options,
   });
-  engine.setRules([apiErrors, ...BUILT_IN_RULES]);
+  engine.setRules([apiErrors, ...BUILT_IN_RULES], T0);
   const transitions = () =>
     records
       .filter((r): r is TransitionRecord => r.kind === "transition")
@@ -156,6 +156,19 @@ describe("grouping and receivers", () => {
     expect(engine.tick(at(369))).toEqual([]);
     const [repeat] = engine.tick(at(370));
     expect(names(repeat, "firing")).toEqual(["api/1", "api/2"]);
+  });
+});
+
+describe("rules removed from the definition", () => {
+  it("take their alerts away without a notification, and say so in the history", () => {
+    const { engine, transitions } = engineWith();
+    engine.raise("crash-loop", api, at(0));
+    expect(engine.tick(at(10))).toHaveLength(1);
+    engine.setRules([apiErrors], at(20));
+    expect(engine.active(at(20))).toEqual([]);
+    expect(engine.tick(at(10_000))).toEqual([]);
+    expect(engine.nextDueAt()).toBeUndefined();
+    expect(transitions()).toEqual(["api:inactive->firing@0", "api:firing->inactive@20"]);
   });
 });
 
