@@ -315,19 +315,31 @@ describe("command notifier", () => {
     const { firing } = batches("script");
     const script = join(temp, "notify.sh");
     const out = join(temp, "payload.json");
-    writeFileSync(script, '#!/bin/sh\ncat > "$1"\n');
+    writeFileSync(script, '#!/bin/sh\ncat > "$1"\nenv > "$1.env"\n');
     chmodSync(script, 0o755);
-    await new CommandNotifier("script", { argv: [script, out] }).send(firing);
+    process.env.BATON_TEST_SECRET = "s3cret";
+    try {
+      await new CommandNotifier("script", { argv: [script, out] }).send(firing);
+    } finally {
+      delete process.env.BATON_TEST_SECRET;
+    }
     const payload = JSON.parse(readFileSync(out, "utf8")) as WebhookPayload;
     expect(payload.status).toBe("firing");
     expect(payload.alerts[0]?.labels.app).toBe("api");
+    // Only PATH, HOME and LANG from the controller's environment (and what sh adds itself).
+    const names = readFileSync(`${out}.env`, "utf8")
+      .split("\n")
+      .map((line) => line.split("=")[0]);
+    expect(names).toContain("PATH");
+    expect(names).not.toContain("BATON_TEST_SECRET");
   });
 
   it("kills a program that outlives its timeout, and words failures without its arguments", async () => {
     const { firing } = batches("script");
     const script = join(temp, "hang.sh");
     const pidFile = join(temp, "hang.pid");
-    writeFileSync(script, '#!/bin/sh\necho $$ > "$1"\nexec sleep 30\n');
+    // The sleep is a grandchild in the background: the timeout must end it too.
+    writeFileSync(script, '#!/bin/sh\nsleep 30 &\necho $! > "$1"\nwait\n');
     chmodSync(script, 0o755);
     const started = Date.now();
     const error = await new CommandNotifier("script", {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { basename } from "node:path";
+import { signalGroup } from "../../util/proc.js";
 import type { Notification } from "../alerts/types.js";
 import { type Notifier, NotifierError } from "./notifier.js";
 import { webhookPayload } from "./webhook-payload.js";
@@ -7,9 +8,13 @@ import { webhookPayload } from "./webhook-payload.js";
 export interface CommandOptions {
   /** Program and arguments, run without a shell. */
   readonly argv: readonly string[];
-  /** Killed (SIGKILL) after this long. */
+  /** Killed (SIGKILL, with every process it started) after this long. */
   readonly timeoutMs?: number;
   readonly cwd?: string;
+  /**
+   * Its whole environment. By default only PATH, HOME and LANG: the controller's own
+   * environment may hold secrets a notification script has no business seeing.
+   */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -53,13 +58,15 @@ export class CommandNotifier implements Notifier {
       const child = spawn(program, args, {
         stdio: ["pipe", "ignore", "pipe"],
         cwd: this.options.cwd,
-        env: this.options.env ?? process.env,
+        env: this.options.env ?? minimalEnv(),
+        // Its own process group, so a timeout also ends what a script started in the background.
+        detached: true,
       });
       let stderr = "";
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGKILL");
+        if (child.pid === undefined || !signalGroup(child.pid, "SIGKILL")) child.kill("SIGKILL");
       }, this.timeoutMs);
       child.stderr.setEncoding("utf8");
       child.stderr.on("data", (chunk: string) => {
@@ -84,4 +91,13 @@ export class CommandNotifier implements Notifier {
       });
     });
   }
+}
+
+function minimalEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ["PATH", "HOME", "LANG"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }

@@ -12,7 +12,10 @@ export interface DeliveryOptions {
   readonly timers?: Timers;
   /** In [0, 1); the jitter's source. */
   readonly random?: () => number;
-  /** A batch given up after `attempts` tries (or a failure retrying cannot fix). */
+  /**
+   * A batch given up after `attempts` tries (or a failure retrying cannot fix). The callbacks
+   * run inside the queue's own continuations: one that throws is ignored, it cannot stop it.
+   */
   readonly onFailure?: (receiver: string, error: Error, attempts: number) => void;
   /** A batch that was never delivered, and why. */
   readonly onDrop?: (receiver: string, batch: Notification, reason: string) => void;
@@ -138,7 +141,7 @@ export class DeliveryQueue {
         () => {
           if (lane.current !== item) return;
           lane.current = undefined;
-          this.options.onDelivered?.(receiver, item.batch, item.failures + 1);
+          guarded(() => this.options.onDelivered?.(receiver, item.batch, item.failures + 1));
           this.pump(lane);
         },
         (cause: unknown) => {
@@ -151,7 +154,7 @@ export class DeliveryQueue {
           const retryable = !(error instanceof NotifierError) || error.retryable;
           if (!retryable || item.failures >= this.maxAttempts) {
             lane.current = undefined;
-            this.options.onFailure?.(receiver, error, item.failures);
+            guarded(() => this.options.onFailure?.(receiver, error, item.failures));
             this.drop(
               receiver,
               item.batch,
@@ -170,6 +173,15 @@ export class DeliveryQueue {
   }
 
   private drop(receiver: string, batch: Notification, reason: string): void {
-    this.options.onDrop?.(receiver, batch, reason);
+    guarded(() => this.options.onDrop?.(receiver, batch, reason));
+  }
+}
+
+/** A caller's callback throwing must not become an unhandled rejection in the controller. */
+function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch {
+    // Deliberately ignored: reporting is the callback's job, and it just failed at it.
   }
 }

@@ -34,7 +34,7 @@ export async function sendMail(envelope: SmtpEnvelope): Promise<void> {
   const conversation = await SmtpConversation.open(envelope);
   try {
     await conversation.expect("greeting", [220]);
-    await conversation.command(`EHLO ${envelope.helo}`, [250]);
+    await conversation.hello(envelope.helo);
     await conversation.command(`MAIL FROM:<${address(envelope.from)}>`, [250]);
     for (const to of envelope.to)
       await conversation.command(`RCPT TO:<${address(to)}>`, [250, 251]);
@@ -114,6 +114,16 @@ class SmtpConversation {
   async command(line: string, accept: readonly number[]): Promise<void> {
     this.socket.write(`${line}\r\n`);
     await this.expect(line.split(/[ :]/)[0] ?? line, accept);
+  }
+
+  /** EHLO, or HELO for a server from before ESMTP (it answers EHLO with 500/502). */
+  async hello(name: string): Promise<void> {
+    try {
+      await this.command(`EHLO ${name}`, [250]);
+    } catch (error) {
+      if (!(error instanceof SmtpError) || (error.code !== 500 && error.code !== 502)) throw error;
+      await this.command(`HELO ${name}`, [250]);
+    }
   }
 
   async data(stuffed: string, accept: readonly number[]): Promise<void> {
