@@ -1,0 +1,123 @@
+import type { LabelMatcher, Labels } from "../series.js";
+
+/**
+ * The vocabulary of the alert engine. Prometheus' rule states and Alertmanager's grouping are
+ * the model, so an operator's habits carry over: an alert is one label set of one rule.
+ */
+
+export interface AlertRule {
+  readonly name: string;
+  readonly severity: string;
+  /** How long the condition must hold before pending becomes firing, in ms (0 = at once). */
+  readonly for: number;
+  /** Receivers; absent = the definition's `alerting.notify`. */
+  readonly notify?: readonly string[];
+  /** Added to every alert of the rule (they win over the series' labels of the same name). */
+  readonly labels?: Labels;
+  /** Human text; `{{ $labels.NAME }}` and `{{ $value }}` are filled in per alert. */
+  readonly summary?: string;
+}
+
+/** One label set for which a rule's condition holds, as the evaluator returns it. */
+export interface VectorElement {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** `inactive` is the absence of an alert; it appears only as the end of records. */
+export type AlertState = "inactive" | "pending" | "firing" | "resolved";
+
+/** One state change, handed to the history sink; the last ones restore the engine. */
+export interface TransitionRecord {
+  readonly kind: "transition";
+  readonly rule: string;
+  /** The alert's full labels (alertname, severity, the rule's and the series'). */
+  readonly labels: Labels;
+  readonly from: AlertState;
+  readonly to: AlertState;
+  readonly at: number;
+  /** The expression's value at the change; null for alerts raised from events. */
+  readonly value: number | null;
+}
+
+/**
+ * That an alert went out to a receiver in a batch (firing or resolved). Recorded so a restarted
+ * engine knows what it already told, and does not repeat it before the repeat interval.
+ */
+export interface NotifiedRecord {
+  readonly kind: "notified";
+  readonly rule: string;
+  readonly labels: Labels;
+  readonly receiver: string;
+  readonly status: "firing" | "resolved";
+  readonly at: number;
+}
+
+export type AlertRecord = TransitionRecord | NotifiedRecord;
+
+/** An alert as a notification carries it: a copy, not the engine's live state. */
+export interface AlertSnapshot {
+  readonly rule: string;
+  readonly fingerprint: string;
+  readonly labels: Labels;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly severity: string;
+  readonly status: "firing" | "resolved";
+  /** When it began firing, ms since the epoch (Alertmanager's startsAt). */
+  readonly startsAt: number;
+  /** When it stopped holding; undefined while firing. */
+  readonly endsAt?: number;
+  readonly value: number | null;
+}
+
+/** One batch for one receiver: the alerts of one group, as Alertmanager would send them. */
+export interface Notification {
+  readonly receiver: string;
+  /** The group's identity, e.g. `{alertname="crash-loop",app="api"}`. */
+  readonly groupKey: string;
+  readonly groupLabels: Labels;
+  readonly firing: readonly AlertSnapshot[];
+  readonly resolved: readonly AlertSnapshot[];
+}
+
+/** Mutes matching alerts until `until`; they keep changing state (and being recorded). */
+export interface Silence {
+  readonly id: string;
+  /** All must match; Alertmanager-style `label=value` and `label=~regex` (and the negations). */
+  readonly matchers: readonly LabelMatcher[];
+  readonly until: number;
+  /** Absent = from the moment it is added. */
+  readonly startsAt?: number;
+  readonly createdBy: string;
+  readonly comment: string;
+}
+
+/** The Alertmanager route timings; defaults are Alertmanager's. */
+export interface GroupTimings {
+  /** Wait before a new group's first notification, so alerts arriving together go out together. */
+  readonly groupWaitMs: number;
+  /** Minimum time between two notifications of one group when something changed. */
+  readonly groupIntervalMs: number;
+  /** Resend a group whose firing alerts did not change after this long. */
+  readonly repeatIntervalMs: number;
+}
+
+export const DEFAULT_TIMINGS: GroupTimings = {
+  groupWaitMs: 30_000,
+  groupIntervalMs: 5 * 60_000,
+  repeatIntervalMs: 4 * 60 * 60_000,
+};
+
+/** Labels a group is keyed by when not configured; a label an alert lacks is left out. */
+export const DEFAULT_GROUP_BY: readonly string[] = ["alertname", "app"];
+
+/** The rules the lead feeds from events (raise/clear) rather than from an expression. */
+export const BUILT_IN_RULE_NAMES = [
+  "crash-loop",
+  "replica-not-ready",
+  "rollout-failed",
+  "drift",
+  "host-unreachable",
+  "disk-full",
+  "pipeline-failed",
+] as const;
