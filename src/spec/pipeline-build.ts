@@ -5,7 +5,7 @@
  * Runs only on input that passed the checks.
  */
 import { resolve } from "node:path";
-import type { PipelineSpec, PipelineStep, StepCommon } from "./pipeline-model.js";
+import type { PipelineSpec, PipelineStep, StepCommon, StepSecret } from "./pipeline-model.js";
 import { PIPELINE_DEFAULTS, type PipelinesInput, type StepInput } from "./pipeline-schema.js";
 import { parseDuration } from "./units.js";
 
@@ -24,7 +24,7 @@ export function buildPipelines(
     const names: string[] = [];
     const lastEnvironment = new Map<string, string>();
     const steps = p.steps.map((s): PipelineStep => {
-      const step = buildStep(s, names, lastEnvironment);
+      const step = buildStep(s, names, lastEnvironment, dir);
       names.push(s.name);
       return step;
     });
@@ -53,6 +53,7 @@ function buildStep(
   s: StepInput,
   before: readonly string[],
   lastEnvironment: Map<string, string>,
+  dir: string,
 ): PipelineStep {
   const common = (implicitNeeds: readonly string[]): StepCommon => ({
     name: s.name,
@@ -86,6 +87,12 @@ function buildStep(
     run: s.run ?? "",
     ...(s.image === undefined ? {} : { image: s.image }),
     env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
+    secrets: Object.fromEntries(
+      Object.entries(s.secrets ?? {}).map(([k, v]): [string, StepSecret] => [
+        k,
+        "file" in v ? { kind: "file", path: resolve(dir, v.file) } : { kind: "env", name: v.env },
+      ]),
+    ),
     junit: list(s.reports?.junit),
     caches: (s.cache ?? []).map((c) =>
       typeof c === "string" ? { path: c, key: c } : { path: c.path, key: c.key ?? c.path },

@@ -13,7 +13,7 @@ import { formatPath, listWords, type Path } from "./phrases.js";
 import { closestMatch } from "./suggest.js";
 
 const ACTIONS = ["run", "build", "deploy", "promote"] as const;
-const RUN_ONLY = ["image", "env", "reports", "cache", "artifacts"] as const;
+const RUN_ONLY = ["image", "env", "secrets", "reports", "cache", "artifacts"] as const;
 /** `baton run logs RUN`: a pipeline named `logs` could never be run by name. */
 const RESERVED_NAMES: readonly string[] = ["logs"];
 

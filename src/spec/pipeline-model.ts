@@ -55,6 +55,11 @@ export interface StepCache {
   readonly key: string;
 }
 
+/** Where a step's secret comes from: a file (absolute path) or the controller's environment. */
+export type StepSecret =
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "env"; readonly name: string };
+
 /** A command (tests, a build script…), in a container of `image` or on the controller's host. */
 export interface RunStep extends StepCommon {
   readonly kind: "run";
@@ -64,6 +69,8 @@ export interface RunStep extends StepCommon {
   readonly image?: string;
   /** Variables of the step's environment (on top of BATON_* ones). */
   readonly env: Readonly<Record<string, string>>;
+  /** Variables whose values are secrets, read when the step starts; masked in its log. */
+  readonly secrets: Readonly<Record<string, StepSecret>>;
   /** JUnit XML files (globs relative to the checkout) to read into test counts and failures. */
   readonly junit: readonly string[];
   readonly caches: readonly StepCache[];

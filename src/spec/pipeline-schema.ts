@@ -76,6 +76,39 @@ const step = documented(
       "Variables of the command's environment.",
       { expected: "a mapping of variable names to values", example: { CI: "true" } },
     ).optional(),
+    secrets: documented(
+      z.record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+        documented(
+          z.union([
+            z.strictObject({
+              file: documented(
+                z.string().min(1),
+                "A file the controller reads at run time (relative to the definition); a " +
+                  "trailing newline is dropped.",
+                { expected: "a file path", example: "/etc/baton/npm-token" },
+              ),
+            }),
+            z.strictObject({
+              env: documented(
+                z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+                "A variable of the controller's own environment.",
+                { expected: "a variable name", example: "NPM_TOKEN" },
+              ),
+            }),
+          ]),
+          "Where the secret's value comes from: `{ file: PATH }` or `{ env: VAR }`.",
+          { expected: "{ file: PATH } or { env: VAR }", example: { file: "/etc/baton/npm-token" } },
+        ),
+      ),
+      "Variables of the command's environment whose values are secrets: read when the step " +
+        "starts (never written in the definition, the run's records or events), and replaced " +
+        "by *** wherever the command prints them into the step's log.",
+      {
+        expected: "a mapping of variable names to { file } or { env }",
+        example: { NPM_TOKEN: { env: "NPM_TOKEN" } },
+      },
+    ).optional(),
     reports: documented(
       z.strictObject({
         junit: globs(

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +37,7 @@ function step(fields: Partial<RunStep> & { run: string }): RunStep {
     timeoutMs: 30_000,
     retries: 0,
     env: {},
+    secrets: {},
     junit: [],
     caches: [],
     artifacts: [],
@@ -91,6 +100,52 @@ describe("a run step on the host", () => {
     } finally {
       delete process.env.BATON_TEST_ONLY_SETTING;
       delete process.env.DEPLOY_TOKEN;
+    }
+  });
+
+  it("gets its secrets from a file and the controller's environment, masked in its log", async () => {
+    const file = join(root, "npm-token");
+    writeFileSync(file, "tok-FILE-4f9a\n");
+    process.env.BATON_TEST_REGISTRY_KEY = "key-ENV-77c1";
+    try {
+      const ctx = context();
+      const result = await runStep(
+        step({
+          // Whole, split in two writes, on stderr and in a longer line: each masked.
+          run: [
+            'echo "token=$NPM_TOKEN"',
+            'printf "%s" "$KEY" | head -c 5; sleep 0.2; printf "%s\\n" "$KEY" | tail -c +6',
+            'echo "to stderr $NPM_TOKEN" >&2',
+            // Their lengths say the values arrived whole (the newline of the file dropped).
+            'test "${#NPM_TOKEN}" = 13 && test "${#KEY}" = 12 && echo both-right',
+          ].join("; "),
+          secrets: {
+            NPM_TOKEN: { kind: "file", path: file },
+            KEY: { kind: "env", name: "BATON_TEST_REGISTRY_KEY" },
+          },
+        }),
+        ctx,
+      );
+      expect(result).toMatchObject({ status: "passed" });
+      const text = log(ctx);
+      // stdout and stderr are two pipes: their lines may interleave either way.
+      expect(text).toContain("token=***\n***\n");
+      expect(text).toContain("to stderr ***\n");
+      expect(text).toContain("both-right\n");
+      expect(text).not.toContain("tok-FILE");
+      expect(text).not.toContain("key-ENV");
+
+      const missing = context();
+      const failed = await runStep(
+        step({ run: "true", secrets: { KEY: { kind: "env", name: "BATON_TEST_UNSET_KEY" } } }),
+        missing,
+      );
+      expect(failed).toMatchObject({ status: "failed", attempts: 0 });
+      expect(failed.problems).toEqual([
+        "secret KEY: the controller's environment has no BATON_TEST_UNSET_KEY; start the controller with it set (e.g. BATON_TEST_UNSET_KEY=… baton up --detach)",
+      ]);
+    } finally {
+      delete process.env.BATON_TEST_REGISTRY_KEY;
     }
   });
 
@@ -240,17 +295,21 @@ describe("a run step in a container", () => {
     (await docker(["ps", "-aq", "--filter", `label=${LABEL}`])).split("\n").filter(Boolean);
 
   it("runs in /workspace with its env, leaves files we own, and is removed", async () => {
+    process.env.BATON_TEST_CONTAINER_PASS = "c0ntainer-secret";
     const ctx = context();
     const result = await runStep(
       step({
         image,
-        run: 'echo "in $(pwd) as $GREETING for $BATON_RUN"; echo made > out.txt; exit 4',
+        run: 'echo "in $(pwd) as $GREETING for $BATON_RUN"; echo "secret is $PASS."; echo made > out.txt; exit 4',
         env: { GREETING: "hi" },
+        secrets: { PASS: { kind: "env", name: "BATON_TEST_CONTAINER_PASS" } },
       }),
       ctx,
     );
     expect(result).toMatchObject({ status: "failed", exitCode: 4, attempts: 1 });
     expect(log(ctx)).toContain(`in /workspace as hi for ${ctx.env.BATON_RUN}`);
+    expect(log(ctx)).toContain("secret is ***.");
+    expect(log(ctx)).not.toContain("c0ntainer-secret");
     const made = statSync(join(ctx.checkout, "out.txt"));
     expect(made.uid).toBe(process.getuid?.());
     expect(await ourContainers()).toEqual([]);

@@ -1,3 +1,6 @@
+import { writeSync } from "node:fs";
+import type { SecretMasker } from "./secret-mask.js";
+
 /** How one attempt of a command ended. */
 export type AttemptEnd =
   | { readonly kind: "exited"; readonly exitCode: number }
@@ -21,6 +24,8 @@ export interface AttemptRequest {
   readonly env: Readonly<Record<string, string>>;
   /** An open, append-mode descriptor of the step's log. */
   readonly logFd: number;
+  /** Masks the step's secrets in its output; absent, the output goes to the log unread. */
+  readonly mask?: SecretMasker | undefined;
   /** 0: no limit. */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
@@ -54,4 +59,10 @@ export function killTrigger(
     };
   });
   return { fired, stop };
+}
+
+/** Writes all of `data` (writeSync may write less than asked). */
+export function writeAll(fd: number, data: Buffer): void {
+  let written = 0;
+  while (written < data.length) written += writeSync(fd, data, written);
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { writeSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { DockerEngine, DockerError } from "../../runtime/docker/engine.js";
-import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js";
+import { type AttemptEnd, type AttemptRequest, killTrigger, writeAll } from "./attempt.js";
+import type { SecretMasker } from "./secret-mask.js";
 
 /** Where the checkout is mounted, and the command's working directory, in the container. */
 export const WORKSPACE = "/workspace";
@@ -60,7 +60,7 @@ export async function runInContainer(request: ContainerAttemptRequest): Promise<
     request.onStarted?.({ kind: "container", name });
     const logs = engine
       .stream(`/containers/${name}/logs?follow=1&stdout=1&stderr=1`)
-      .then((res) => copyFrames(res, request.logFd));
+      .then((res) => copyFrames(res, request.logFd, request.mask));
     const exited = engine.call<{ StatusCode: number }>(
       "POST",
       `/containers/${name}/wait`,
@@ -100,22 +100,23 @@ function labelsOf(step: string, extra: readonly string[]): Record<string, string
  * Writes the payloads of the engine's multiplexed stream (8-byte header: stream, three
  * zeros, big-endian size) to the log as raw bytes: stdout and stderr interleaved as sent.
  */
-async function copyFrames(res: IncomingMessage, fd: number): Promise<void> {
+async function copyFrames(
+  res: IncomingMessage,
+  fd: number,
+  mask: SecretMasker | undefined,
+): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
   for await (const chunk of res as AsyncIterable<Buffer>) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 8) {
       const size = pending.readUInt32BE(4);
       if (pending.length < 8 + size) break;
-      writeAll(fd, pending.subarray(8, 8 + size));
+      const frame = pending.subarray(8, 8 + size);
+      writeAll(fd, mask === undefined ? frame : mask.write(frame));
       pending = pending.subarray(8 + size);
     }
   }
-}
-
-function writeAll(fd: number, data: Buffer): void {
-  let written = 0;
-  while (written < data.length) written += writeSync(fd, data, written);
+  if (mask !== undefined) writeAll(fd, mask.end());
 }
 
 function createError(image: string, error: unknown): string {

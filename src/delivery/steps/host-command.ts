@@ -1,8 +1,10 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
+import type { Readable } from "node:stream";
 import { groupAlive, readProcStat, signalGroup } from "../../util/proc.js";
 import { waitUntil } from "../../util/wait.js";
-import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js";
+import { type AttemptEnd, type AttemptRequest, killTrigger, writeAll } from "./attempt.js";
+import type { SecretMasker } from "./secret-mask.js";
 
 /**
  * Runs the command with `sh -c` on this host, in its own session and process group, its
@@ -11,12 +13,18 @@ import { type AttemptEnd, type AttemptRequest, killTrigger } from "./attempt.js"
  * do the leftovers of a command that exits while its background jobs still run.
  */
 export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
+  const { mask } = request;
   const child = spawn("/bin/sh", ["-c", request.command], {
     cwd: request.checkout,
     env: { ...request.env },
     detached: true,
-    stdio: ["ignore", request.logFd, request.logFd],
+    // Secrets to mask: the output passes through us (a controller that dies takes the step
+    // with it, which an interrupted run does anyway); else the kernel writes it to the log.
+    stdio:
+      mask === undefined ? ["ignore", request.logFd, request.logFd] : ["ignore", "pipe", "pipe"],
   });
+  const outputEnded =
+    mask === undefined ? Promise.resolve() : maskedOutput(child, mask, request.logFd);
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code, signal) =>
       resolve(signal === null ? code : 128 + signalNumber(signal)),
@@ -43,11 +51,28 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
   if ("reason" in first) {
     await killGroup(pgid, request.killGraceMs);
     await exited;
+    await outputEnded;
     return { kind: "killed", reason: first.reason };
   }
   // The shell is gone; whatever it left running in its group is part of the step and ends too.
   if (groupAlive(pgid)) await killGroup(pgid, request.killGraceMs);
+  await outputEnded;
   return { kind: "exited", exitCode: first.code ?? 1 };
+}
+
+/** Copies the child's stdout and stderr, masked, into the log; resolves when both have ended. */
+function maskedOutput(child: ChildProcess, mask: SecretMasker, logFd: number): Promise<void> {
+  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  return Promise.all(
+    streams.map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          stream.on("data", (chunk: Buffer) => writeAll(logFd, mask.write(chunk)));
+          stream.once("close", resolve);
+          stream.once("error", () => resolve());
+        }),
+    ),
+  ).then(() => writeAll(logFd, mask.end()));
 }
 
 export async function killGroup(pgid: number, graceMs: number): Promise<void> {

@@ -7,7 +7,9 @@ import { restoreCaches, saveCaches } from "./caches.js";
 import { runInContainer } from "./container-command.js";
 import { runOnHost } from "./host-command.js";
 import { readReports } from "./reports.js";
+import { SecretMasker } from "./secret-mask.js";
 import { containerStepEnv, hostStepEnv } from "./step-env.js";
+import { readStepSecrets } from "./step-secrets.js";
 import type { StepContext, StepResult, StepStatus, TestSummary } from "./step-types.js";
 
 const DEFAULT_KILL_GRACE_MS = 3_000;
@@ -65,14 +67,20 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     for (const note of restored.notes) say(note);
     for (const line of restored.problems) problem(line);
 
+    const secrets = readStepSecrets(step.secrets, process.env);
+    if ("problem" in secrets) {
+      problem(secrets.problem);
+      return finish("failed", null, 0);
+    }
+    const env = { ...step.env, ...secrets.values };
+    const mask = new SecretMasker(Object.values(secrets.values));
     const request: AttemptRequest = {
       stepName: step.name,
       command: step.run,
       checkout: ctx.checkout,
-      env: step.image
-        ? containerStepEnv(ctx.env, step.env)
-        : hostStepEnv(process.env, ctx.env, step.env),
+      env: step.image ? containerStepEnv(ctx.env, env) : hostStepEnv(process.env, ctx.env, env),
       logFd,
+      mask: mask.active ? mask : undefined,
       timeoutMs: step.timeoutMs,
       signal: ctx.signal,
       killGraceMs: ctx.killGraceMs ?? DEFAULT_KILL_GRACE_MS,

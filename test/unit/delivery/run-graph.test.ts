@@ -8,6 +8,7 @@ function run(name: string, needs: string[] = []): PipelineStep {
     name,
     run: "true",
     env: {},
+    secrets: {},
     junit: [],
     caches: [],
     artifacts: [],

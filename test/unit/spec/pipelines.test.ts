@@ -52,6 +52,7 @@ describe("pipelines in a definition", () => {
         "        timeout: 10m",
         "        cache: [.npm, { path: node_modules, key: deps }]",
         "        env: { CI: true, SHARDS: 2 }",
+        "        secrets: { NPM_TOKEN: { file: secrets/npm }, KEY: { env: REGISTRY_KEY } }",
         "      - name: lint",
         "        run: npm run lint",
         "        retries: 2",
@@ -74,6 +75,10 @@ describe("pipelines in a definition", () => {
       run: "npm ci && npm test",
       image: "node-build",
       env: { CI: "true", SHARDS: "2" },
+      secrets: {
+        NPM_TOKEN: { kind: "file", path: join(dir, "secrets/npm") },
+        KEY: { kind: "env", name: "REGISTRY_KEY" },
+      },
       junit: ["reports/*.xml"],
       caches: [
         { path: ".npm", key: ".npm" },
