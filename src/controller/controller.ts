@@ -18,6 +18,7 @@ import {
   buildTargetOf,
   ImageError,
   pullMissingImages,
+  releaseDigestOf,
   resolveReleases,
 } from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
@@ -133,7 +134,8 @@ export class Controller {
       stateDir: options.stateDir,
       labels: [`baton.state=${options.stateDir}`],
       release: pipelineReleases({
-        definition: () => this.definition,
+        definition: () => this.given,
+        stateDir: options.stateDir,
         releases: store.releases,
         deploy: (app, version, by) => this.deploy(app, version, by),
         rollout: (id) => store.rollouts.get(id),
@@ -374,7 +376,9 @@ export class Controller {
       }
       throw error;
     }
-    if (spec.build !== undefined) await this.deployReleaseOf(app, rollout.toRevision, by);
+    if (spec.build !== undefined || spec.container === undefined) {
+      await this.deployReleaseOf(app, rollout.toRevision, by);
+    }
     return rollout;
   }
 
@@ -385,8 +389,7 @@ export class Controller {
   private async deployReleaseOf(app: string, revision: string, by: string): Promise<void> {
     const stored = this.store.rollouts.revision(app, revision);
     if (stored === undefined) return;
-    const image = (JSON.parse(stored.spec) as Partial<AppSpec>).container?.image ?? "";
-    const digest = image.slice(image.lastIndexOf("@") + 1);
+    const digest = releaseDigestOf(JSON.parse(stored.spec) as Partial<AppSpec>);
     const release = this.store.releases.list(app).find((r) => r.digest === digest);
     if (release === undefined) return;
     this.store.releases.setDesired(app, release.version, by);
@@ -413,7 +416,8 @@ export class Controller {
     by: string,
   ): Promise<{ release: ReleaseRecord; rollout: RolloutRecord | null }> {
     const spec = this.requireApp(app);
-    if (spec.build === undefined) throw notBuilt(app);
+    // A process app's releases are artifacts of its files; an app naming its image has none.
+    if (spec.build === undefined && spec.container !== undefined) throw notBuilt(app);
     const release = this.store.releases.find(app, version);
     if (release === undefined) {
       const known = this.store.releases.list(app, 5).map((r) => r.version);
