@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { AppSpec } from "../spec/index.js";
-import type { ReleaseStore } from "../store/index.js";
+import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { TreeChangedError, treeDigest } from "../util/file-tree.js";
-import { artifactDir, storeArtifact } from "./artifact-store.js";
+import { artifactDir, importArtifact, storeArtifact } from "./artifact-store.js";
 import { ImageError } from "./errors.js";
 import type { BuildOutcome } from "./release-builder.js";
 import { releaseVersion } from "./version.js";
@@ -75,6 +75,62 @@ export async function buildArtifactRelease(options: ArtifactReleaseOptions): Pro
     createdBy: options.createdBy,
     details: { ...options.details, contentDigest: hex },
   });
+  return { release: record, created };
+}
+
+/** What another environment's controller recorded of an artifact release. */
+export type ForeignRelease = Pick<
+  ReleaseRecord,
+  "app" | "version" | "kind" | "ref" | "digest" | "commit" | "definitionRevision"
+> & { readonly details?: Readonly<Record<string, unknown>> };
+
+export interface ImportReleaseOptions {
+  /** The release as the other state directory of this machine records it. */
+  readonly release: ForeignRelease;
+  readonly stateDir: string;
+  readonly releases: ReleaseStore;
+  readonly createdBy: string;
+}
+
+/**
+ * A promotion's first half: another environment's artifact release copied into this state
+ * directory (verified to hold the release's bytes, see importArtifact) and recorded here
+ * under the same version, digest and commit, so both environments run the same files. A
+ * version recorded here before with another digest is refused: it is not the same release.
+ */
+export async function importArtifactRelease(options: ImportReleaseOptions): Promise<BuildOutcome> {
+  const { release } = options;
+  if (release.kind !== "artifact") {
+    throw new ImageError(
+      "artifact.not_artifact",
+      `${release.app} release ${release.version} is an image (${release.ref}), not an artifact`,
+      "an image release is shared through its registry: deploy it by its version",
+    );
+  }
+  const dir = await importArtifact({
+    fromDir: release.ref,
+    stateDir: options.stateDir,
+    app: release.app,
+    digest: release.digest,
+  });
+  const { record, created } = options.releases.record({
+    app: release.app,
+    version: release.version,
+    kind: "artifact",
+    ref: dir,
+    digest: release.digest,
+    commit: release.commit,
+    definitionRevision: release.definitionRevision,
+    createdBy: options.createdBy,
+    details: { ...release.details, importedFrom: release.ref },
+  });
+  if (record.digest !== release.digest) {
+    throw new ImageError(
+      "artifact.version_conflict",
+      `${release.app} release ${release.version} is recorded here with ${record.digest}, not ${release.digest}: they are different releases`,
+      "build the release again in one environment and promote that one",
+    );
+  }
   return { release: record, created };
 }
 

@@ -4,7 +4,13 @@
  * as releases, and resolved to digest-pinned images for the controller; process apps'
  * files stored as content-addressed artifacts, released and resolved the same way.
  */
-export { type ArtifactReleaseOptions, buildArtifactRelease } from "./artifact-release.js";
+export {
+  type ArtifactReleaseOptions,
+  buildArtifactRelease,
+  type ForeignRelease,
+  type ImportReleaseOptions,
+  importArtifactRelease,
+} from "./artifact-release.js";
 export {
   ARTIFACTS_FOLDER,
   artifactDir,

@@ -23,6 +23,7 @@ import {
   buildArtifactRelease,
   ImageError,
   importArtifact,
+  importArtifactRelease,
   resolveReleases,
 } from "../../../src/images/index.js";
 import { type AppSpec, type Definition, parseDefinition } from "../../../src/spec/index.js";
@@ -226,6 +227,30 @@ describe("artifact releases of process apps", () => {
         digest: release.digest,
       }),
     ).toBe(imported);
+
+    // Recorded here as the same release: version, digest and commit, at its folder here.
+    const prod = open(prodState);
+    const promoted = await importArtifactRelease({
+      release,
+      stateDir: prodState,
+      releases: prod.releases,
+      createdBy: "promote",
+    });
+    expect(promoted.created).toBe(true);
+    expect(promoted.release).toMatchObject({
+      version: release.version,
+      digest: release.digest,
+      commit: release.commit,
+      kind: "artifact",
+      ref: imported,
+      details: { importedFrom: release.ref },
+    });
+    const twice = { release, stateDir: prodState, releases: prod.releases, createdBy: "again" };
+    expect((await importArtifactRelease(twice)).created).toBe(false);
+    const image = { ...release, kind: "image" as const, ref: "127.0.0.1:5000/p/web:1" };
+    await expect(importArtifactRelease({ ...twice, release: image })).rejects.toThrow(
+      /is an image \(127.0.0.1:5000\/p\/web:1\), not an artifact/,
+    );
 
     const altered = join(temp("baton-artifact-altered-"), "web");
     cpSync(release.ref, altered, { recursive: true });
