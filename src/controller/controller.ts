@@ -426,7 +426,9 @@ export class Controller {
         `${app} has no release ${JSON.stringify(version)}`,
         known.length > 0
           ? `recent releases: ${known.join(", ")} (\`baton releases ${app}\` lists all)`
-          : `build one with \`baton build ${app}\``,
+          : spec.build === undefined
+            ? `a pipeline step \`build: ${app}\` releases its files`
+            : `build one with \`baton build ${app}\``,
       );
     }
     const before = this.store.rollouts.active(app)?.id;

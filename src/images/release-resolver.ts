@@ -7,8 +7,8 @@ import { ImageError } from "./errors.js";
 type ReleaseLookup = Pick<ReleaseStore, "find" | "latest" | "desired">;
 
 /**
- * The release an app with `build:` (or a process app with artifact releases) runs: the one `baton deploy --release` chose, else the
- * newest. undefined when the app has none yet.
+ * The release an app with `build:` (or a process app with artifact releases) runs: the one
+ * `baton deploy --release` chose, else the newest. undefined when the app has none yet.
  */
 export function chosenRelease(app: string, releases: ReleaseLookup): ReleaseRecord | undefined {
   const desired = releases.desired(app);
@@ -96,8 +96,9 @@ function runsArtifact(spec: AppSpec, releases: ReleaseLookup): AppSpec {
  */
 export function releaseDigestOf(spec: Partial<AppSpec>): string | undefined {
   const image = spec.container?.image;
-  if (image !== undefined)
+  if (image !== undefined) {
     return image.includes("@") ? image.slice(image.lastIndexOf("@") + 1) : undefined;
+  }
   return spec.contentDigest === undefined || spec.contentDigest === ""
     ? undefined
     : `sha256:${spec.contentDigest}`;
