@@ -1,5 +1,5 @@
 import { readdir, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import type { AppSpec } from "../spec/index.js";
 import { copyTree, TreeChangedError } from "../util/file-tree.js";
 
@@ -23,12 +23,16 @@ export class Snapshots {
   }
 
   dir(app: string, spec: AppSpec): string {
+    // An artifact release (images/artifact-store.ts) is already an immutable copy named by its
+    // content: replicas run the very bytes released, not a copy of them.
+    if (this.isArtifact(spec)) return resolve(spec.cwd);
     return join(this.stateDir, "snapshots", app, spec.contentDigest.slice(0, NAME_LENGTH));
   }
 
   /** Makes the snapshot of `spec`'s content unless it exists; resolves to its folder. */
   prepare(app: string, spec: AppSpec): Promise<string> {
     const dir = this.dir(app, spec);
+    if (this.isArtifact(spec)) return Promise.resolve(dir);
     let making = this.making.get(dir);
     if (making === undefined) {
       making = this.copy(spec, dir).finally(() => this.making.delete(dir));
@@ -55,6 +59,11 @@ export class Snapshots {
       if (made === undefined || Date.now() - made.mtimeMs < RECENT_MS) continue;
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  private isArtifact(spec: AppSpec): boolean {
+    const inside = relative(join(this.stateDir, "artifacts"), resolve(spec.cwd));
+    return inside !== "" && !inside.startsWith("..") && !isAbsolute(inside);
   }
 
   private async copy(spec: AppSpec, dir: string): Promise<string> {

@@ -18,6 +18,7 @@ import {
   buildTargetOf,
   ImageError,
   pullMissingImages,
+  releaseDigestOf,
   resolveReleases,
 } from "../images/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
@@ -135,7 +136,8 @@ export class Controller {
       stateDir: options.stateDir,
       labels: [`baton.state=${options.stateDir}`],
       release: pipelineReleases({
-        definition: () => this.definition,
+        definition: () => this.given,
+        stateDir: options.stateDir,
         releases: store.releases,
         deploy: (app, version, by) => this.deploy(app, version, by),
         rollout: (id) => store.rollouts.get(id),
@@ -376,7 +378,9 @@ export class Controller {
       }
       throw error;
     }
-    if (spec.build !== undefined) await this.deployReleaseOf(app, rollout.toRevision, by);
+    if (spec.build !== undefined || spec.container === undefined) {
+      await this.deployReleaseOf(app, rollout.toRevision, by);
+    }
     return rollout;
   }
 
@@ -387,8 +391,7 @@ export class Controller {
   private async deployReleaseOf(app: string, revision: string, by: string): Promise<void> {
     const stored = this.store.rollouts.revision(app, revision);
     if (stored === undefined) return;
-    const image = (JSON.parse(stored.spec) as Partial<AppSpec>).container?.image ?? "";
-    const digest = image.slice(image.lastIndexOf("@") + 1);
+    const digest = releaseDigestOf(JSON.parse(stored.spec) as Partial<AppSpec>);
     const release = this.store.releases.list(app).find((r) => r.digest === digest);
     if (release === undefined) return;
     this.store.releases.setDesired(app, release.version, by);
@@ -415,7 +418,8 @@ export class Controller {
     by: string,
   ): Promise<{ release: ReleaseRecord; rollout: RolloutRecord | null }> {
     const spec = this.requireApp(app);
-    if (spec.build === undefined) throw notBuilt(app);
+    // A process app's releases are artifacts of its files; an app naming its image has none.
+    if (spec.build === undefined && spec.container !== undefined) throw notBuilt(app);
     const release = this.store.releases.find(app, version);
     if (release === undefined) {
       const known = this.store.releases.list(app, 5).map((r) => r.version);
@@ -424,7 +428,9 @@ export class Controller {
         `${app} has no release ${JSON.stringify(version)}`,
         known.length > 0
           ? `recent releases: ${known.join(", ")} (\`baton releases ${app}\` lists all)`
-          : `build one with \`baton build ${app}\``,
+          : spec.build === undefined
+            ? `a pipeline step \`build: ${app}\` releases its files`
+            : `build one with \`baton build ${app}\``,
       );
     }
     const before = this.store.rollouts.active(app)?.id;
@@ -456,16 +462,26 @@ export class Controller {
    * Records a release another environment's controller built (a promotion): the same
    * version and digest, from then on deployable here like one built here.
    */
-  importRelease(
+  async importRelease(
     release: NewRelease,
     origin: ReleaseOrigin,
-  ): { release: ReleaseRecord; created: boolean } {
-    const outcome = importRelease(
-      this.store.releases,
-      this.requireApp(release.app),
-      release,
-      origin,
-    );
+  ): Promise<{ release: ReleaseRecord; created: boolean }> {
+    const spec = this.requireApp(release.app);
+    let outcome: { release: ReleaseRecord; created: boolean };
+    try {
+      outcome = await importRelease(
+        this.store.releases,
+        this.options.stateDir,
+        spec,
+        release,
+        origin,
+      );
+    } catch (error) {
+      if (error instanceof ImageError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      throw error;
+    }
     if (outcome.created) {
       this.events.emit({
         type: "release.imported",

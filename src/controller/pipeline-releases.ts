@@ -1,23 +1,27 @@
 /**
  * What a pipeline's release steps do in this controller: `build` builds the app's image from
  * the run's checkout (the same build as `baton build`, so the release is versioned by that
- * commit and its content), `deploy` rolls this controller's environment out to the release
- * and waits for the rollout to end, and a promotion's `healthyFor` reads when the release
- * became healthy here.
+ * commit and its content) or, for a process app, stores its folder of the checkout as an
+ * artifact; `deploy` rolls this controller's environment out to the release and waits for
+ * the rollout to end, and a promotion's `healthyFor` reads when the release became healthy
+ * here.
  */
 import { execFile } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
 import type { DeployRequest, ReleaseActions } from "../delivery/index.js";
-import { buildRelease, buildTargetOf } from "../images/index.js";
+import { buildArtifactRelease, buildRelease, buildTargetOf } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
 import type { EventRecord, ReleaseStore, RunRecord, StepRecord } from "../store/index.js";
 import { EnvironmentPeer } from "./environment-peer.js";
 import type { ReleaseHealth } from "./release-exchange.js";
 
 export interface ReleaseHost {
+  /** The definition as written: a process app's `cwd` is its folder, not the artifact it runs. */
   definition(): Definition;
+  /** Where artifacts of process apps are stored. */
+  readonly stateDir: string;
   readonly releases: ReleaseStore;
   deploy(app: string, version: string, by: string): Promise<{ rollout: RolloutRecord | null }>;
   rollout(id: number): RolloutRecord | undefined;
@@ -34,29 +38,42 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
   return {
     async build(app: string, checkout: string, run: RunRecord): Promise<string> {
       const definition = host.definition();
-      const target = buildTargetOf(definition, app);
-      // The definition sits in a working copy of the repository the pipeline reads (itself,
-      // or a clone of the bare repository pushed to): the context's place in that working copy
-      // is its place in the run's checkout.
-      const root = await workingCopyRoot(dirname(definition.file));
-      // git names the root by its real path: so is the context, to compare them.
-      const inRepo = root === undefined ? ".." : relative(root, realpathSync(target.build.context));
-      if (inRepo.startsWith("..")) {
-        throw new Error(
-          `${app}'s build context ${target.build.context} is not in a git working copy beside the definition: a build step builds the run's checkout, and finds the context there by its path in the repository`,
-        );
+      const createdBy = `pipeline ${run.pipeline} #${run.id}`;
+      const details = {
+        pipeline: run.pipeline,
+        run: run.id,
+        triggeredBy: run.createdBy,
+        tests: testsOf(host.steps(run.id)),
+      };
+      const spec = definition.apps[app];
+      if (spec !== undefined && spec.build === undefined && spec.container === undefined) {
+        // A process app: its release is the artifact of its folder in the checkout.
+        const outcome = await buildArtifactRelease({
+          app,
+          spec,
+          sourceDir: await inCheckout(definition, checkout, spec.cwd, `${app}'s folder`),
+          stateDir: host.stateDir,
+          releases: host.releases,
+          commit: run.commit,
+          definitionRevision: definition.hash,
+          createdBy,
+          details,
+        });
+        return outcome.release.version;
       }
+      const target = buildTargetOf(definition, app);
+      const context = await inCheckout(
+        definition,
+        checkout,
+        target.build.context,
+        `${app}'s build context`,
+      );
       const outcome = await buildRelease({
-        target: { ...target, build: { ...target.build, context: resolve(checkout, inRepo) } },
+        target: { ...target, build: { ...target.build, context } },
         releases: host.releases,
-        createdBy: `pipeline ${run.pipeline} #${run.id}`,
+        createdBy,
         output: () => undefined,
-        details: {
-          pipeline: run.pipeline,
-          run: run.id,
-          triggeredBy: run.createdBy,
-          tests: testsOf(host.steps(run.id)),
-        },
+        details,
       });
       return outcome.release.version;
     },
@@ -111,6 +128,29 @@ function expectRolledOut(app: string, version: string, ended: RolloutRecord): vo
       `the rollout of ${app} ${version} ${ended.state.replace("-", " ")}${ended.reason === null ? "" : `: ${ended.reason}`}`,
     );
   }
+}
+
+/**
+ * Where `path` (a folder of the definition's working copy) is in the run's checkout. The
+ * definition sits in a working copy of the repository the pipeline reads (itself, or a clone
+ * of the bare repository pushed to): a folder's place in that working copy is its place in
+ * the checkout.
+ */
+async function inCheckout(
+  definition: Definition,
+  checkout: string,
+  path: string,
+  what: string,
+): Promise<string> {
+  const root = await workingCopyRoot(dirname(definition.file));
+  // git names the root by its real path: so is the folder, to compare them.
+  const inRepo = root === undefined ? ".." : relative(root, realpathSync(path));
+  if (inRepo.startsWith("..")) {
+    throw new Error(
+      `${what} ${path} is not in a git working copy beside the definition: a build step builds the run's checkout, and finds the folder there by its path in the repository`,
+    );
+  }
+  return resolve(checkout, inRepo);
 }
 
 /** The top folder of the git working copy holding `dir`; undefined outside one. */

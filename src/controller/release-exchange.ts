@@ -5,6 +5,7 @@
  * came from; the pipeline's controller reads how long a release has served healthily.
  */
 import type { RolloutRecord } from "../apps/rollout-types.js";
+import { importArtifact } from "../images/index.js";
 import type { AppSpec } from "../spec/index.js";
 import type { DesiredRelease, NewRelease, ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { ControllerError } from "./errors.js";
@@ -26,12 +27,18 @@ export interface ReleaseOrigin {
   readonly run?: number;
 }
 
-export function importRelease(
+/**
+ * Records a release another environment's controller built. An image is shared through its
+ * registry; an artifact (a process app's files) is copied from the other state directory of
+ * this machine into this one, verified to hold the release's very bytes.
+ */
+export async function importRelease(
   releases: ReleaseStore,
+  stateDir: string,
   spec: AppSpec,
   release: NewRelease,
   origin: ReleaseOrigin,
-): { release: ReleaseRecord; created: boolean } {
+): Promise<{ release: ReleaseRecord; created: boolean }> {
   if (release.kind === "image" && spec.build === undefined) {
     throw new ControllerError(
       "release.not_built_here",
@@ -47,8 +54,19 @@ export function importRelease(
       "this environment recorded another build under that version; build the commit again in the environment the pipeline runs in, or deploy the recorded one",
     );
   }
+  if (known !== undefined) return { release: known, created: false };
+  const ref =
+    release.kind === "artifact"
+      ? await importArtifact({
+          fromDir: release.ref,
+          stateDir,
+          app: spec.name,
+          digest: release.digest,
+        })
+      : release.ref;
   const { record, created } = releases.record({
     ...release,
+    ref,
     details: { ...release.details, importedFrom: origin },
   });
   return { release: record, created };

@@ -86,7 +86,7 @@ export class ApiServer {
       }
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
-        return send(res, 200, controller.importRelease(...importedRelease(body)));
+        return send(res, 200, await controller.importRelease(...importedRelease(body)));
       }
       const delivered = await this.deliveryRoute(controller, req, url);
       if (delivered !== undefined) return send(res, 200, delivered);

@@ -229,13 +229,15 @@ function checkApp(
       close !== undefined ? `did you mean \`${close}\`?` : "add the app under `apps:`",
       { expected: "an app name", found: app },
     );
-  } else if (mustBuild && !(isFields(spec) && spec.build !== undefined)) {
+  } else if (mustBuild && isFields(spec) && spec.build === undefined && spec.image !== undefined) {
+    // A process app (no image) is released as an artifact of its files; an app that names
+    // its image has nothing Baton could build.
     report(
       "spec.app_without_build",
       path,
       "value",
-      `${formatPath(path)} builds ${app}, which has no \`build:\``,
-      `add \`build: { context: . }\` to apps.${app}, so Baton knows how to build its image`,
+      `${formatPath(path)} builds ${app}, which runs the image ${String(spec.image)} and has no \`build:\``,
+      `add \`build: { context: . }\` to apps.${app} (in place of \`image:\`), so Baton knows how to build its image`,
     );
   }
 }

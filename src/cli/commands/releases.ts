@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { chosenRelease } from "../../images/index.js";
+import { chosenRelease, releaseDigestOf } from "../../images/index.js";
+import type { AppSpec } from "../../spec/index.js";
 import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
@@ -16,6 +17,7 @@ export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
     commit: release.commit,
     createdAt: new Date(release.createdAt).toISOString(),
     createdBy: release.createdBy,
+    // An image release's `registry/project/app:version`; an artifact's folder.
     image: release.ref,
     definitionRevision: release.definitionRevision,
     // What made it: the pipeline run and its tests, and the environment it was promoted from.
@@ -99,7 +101,6 @@ function servingRelease(
   const revision = store.rollouts.servingRevision(app);
   const stored = revision === undefined ? undefined : store.rollouts.revision(app, revision);
   if (stored === undefined) return null;
-  const image = (JSON.parse(stored.spec) as { container?: { image?: string } }).container?.image;
-  const digest = image?.slice(image.lastIndexOf("@") + 1);
+  const digest = releaseDigestOf(JSON.parse(stored.spec) as Partial<AppSpec>);
   return releases.find((r) => r.digest === digest)?.version ?? null;
 }

@@ -164,7 +164,6 @@ describe("pipelines in a definition", () => {
       "20:spec.duplicate_step pipelines.api.steps[1] is named test, like pipelines.api.steps[0]",
       "22:spec.invalid_step pipelines.api.steps[2] does nothing: it has none of run, build, deploy or promote",
       "23:spec.invalid_step pipelines.api.steps[3] has run and build: a step does one thing",
-      "24:spec.app_without_build pipelines.api.steps[4].build builds worker, which has no `build:`",
       "24:spec.invalid_step pipelines.api.steps[4].image belongs to `run` steps; this one is a `build` step",
       "25:spec.needs_cycle the steps a → b → a wait for each other: none of them could ever start",
       "27:spec.promote_without_source pipelines.api.steps[7] promotes api, but no step before it deploys api to an environment to promote from",
@@ -225,6 +224,36 @@ describe("pipelines in a definition", () => {
     expect(ofPipelines(same).map((d) => `${d.line}:${d.code} ${d.message}`)).toEqual([
       "11:spec.environment_state_shared environments.prod.state is .baton, the state directory of dev too: one state directory holds one environment",
     ]);
+  });
+
+  it("builds a process app as an artifact, but not an app that names its image", () => {
+    const lines = [
+      "apps:",
+      "  web:",
+      "    command: [node, server.js]",
+      "  cache:",
+      "    runtime: docker",
+      "    image: redis:7",
+      "    containerPort: 6379",
+      "    command: [redis-server]",
+      "environments: { dev: {} }",
+      "pipelines:",
+      "  web:",
+      "    source: { repo: . }",
+      "    steps:",
+      "      - { name: files, build: web }",
+      "      - { name: dev, deploy: { app: web, env: dev } }",
+    ];
+    const d = parseDefinition(yaml(...lines), "baton.yaml");
+    expect(d.pipelines.web?.steps.map((s) => s.kind)).toEqual(["build", "deploy"]);
+
+    const e = refused(yaml(...lines, "      - { name: redis, build: cache }"));
+    expect(e.diagnostics.map((d) => `${d.line}:${d.col}:${d.code} ${d.message}`)).toEqual([
+      "16:31:spec.app_without_build pipelines.web.steps[2].build builds cache, which runs the image redis:7 and has no `build:`",
+    ]);
+    expect(e.diagnostics[0]?.hint).toBe(
+      "add `build: { context: . }` to apps.cache (in place of `image:`), so Baton knows how to build its image",
+    );
   });
 
   it("keeps the CLI's words out of pipeline names", () => {
