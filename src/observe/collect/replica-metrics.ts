@@ -1,0 +1,97 @@
+/**
+ * Per replica: CPU, memory, uptime and readiness, from the runtime that runs it (a process
+ * replica from /proc, a container from the engine's one-shot stats). The replicas' list and
+ * their readiness come from the caller, which already knows them: the collector does not
+ * ask the runtime to list again on every sample.
+ */
+import type { ReplicaHandle, ReplicaStats, Runtime } from "../../runtime/runtime.js";
+import type { CollectedSample, MetricDeclaration } from "./collected.js";
+
+export const REPLICA_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
+  {
+    name: "baton_replica_cpu_seconds_total",
+    kind: "counter",
+    help: "CPU time (user + system) used by a replica since it started.",
+    unit: "seconds",
+  },
+  {
+    name: "baton_replica_memory_bytes",
+    kind: "gauge",
+    help: "Resident memory of a replica (a container's usage without its page cache).",
+    unit: "bytes",
+  },
+  {
+    name: "baton_replica_uptime_seconds",
+    kind: "gauge",
+    help: "Time since the replica started.",
+    unit: "seconds",
+  },
+  {
+    name: "baton_replica_ready",
+    kind: "gauge",
+    help: "1 when the replica passes its readiness check and receives traffic, else 0.",
+    unit: "",
+  },
+];
+
+export interface ReplicaMetricsOptions {
+  /** Whether a replica is ready; without it, no `baton_replica_ready` sample is written. */
+  readonly isReady?: (replica: ReplicaHandle) => boolean;
+  /** Clock for the samples' time and the uptime; Date.now by default. */
+  readonly now?: () => number;
+}
+
+/**
+ * The process runtime answers zeros for a replica that is gone (or whose pid was reused):
+ * a live process always has resident pages, so zero memory means "no reading", not a value.
+ */
+function isReading(stats: ReplicaStats): boolean {
+  return stats.rssBytes > 0 || stats.cpuSeconds > 0;
+}
+
+/**
+ * One sample of each replica, read in parallel. A replica that went away between the
+ * listing and the reading (its stats call fails, or reads as nothing) is left out of this
+ * sample rather than recorded as zero, which would look like a counter reset.
+ */
+export async function collectReplicaMetrics(
+  runtime: Pick<Runtime, "stats">,
+  replicas: readonly ReplicaHandle[],
+  options: ReplicaMetricsOptions = {},
+): Promise<CollectedSample[]> {
+  const now = options.now ?? Date.now;
+  const readings = await Promise.all(
+    replicas.map((replica) =>
+      runtime.stats(replica).then(
+        (stats) => (isReading(stats) ? stats : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  const at = now();
+  const samples: CollectedSample[] = [];
+  replicas.forEach((replica, i) => {
+    const stats = readings[i];
+    if (stats === undefined) return;
+    const labels = { app: replica.app, replica: replica.id };
+    samples.push(
+      { name: "baton_replica_cpu_seconds_total", labels, at, value: stats.cpuSeconds },
+      { name: "baton_replica_memory_bytes", labels, at, value: stats.rssBytes },
+      {
+        name: "baton_replica_uptime_seconds",
+        labels,
+        at,
+        value: Math.max(0, (at - replica.startedAt) / 1000),
+      },
+    );
+    if (options.isReady !== undefined) {
+      samples.push({
+        name: "baton_replica_ready",
+        labels,
+        at,
+        value: options.isReady(replica) ? 1 : 0,
+      });
+    }
+  });
+  return samples;
+}
