@@ -61,6 +61,11 @@ export class ControllerMetrics {
     this.startedAt = Date.now() - process.uptime() * 1000;
   }
 
+  /** Loop probes recorded since the previous sample (the first probe after one only starts the clock). */
+  get loopProbes(): number {
+    return this.delay.count;
+  }
+
   /** A sample of the process now; lag covers the time since the previous call. */
   collect(): CollectedSample[] {
     const at = this.now();
