@@ -26,7 +26,7 @@ import { eventually } from "../helpers/wait.js";
 import { freePort, PROXY_ENTRY, startProxy, tempDir } from "./proxy/helpers.js";
 
 /** The value of the one sample with this name and these labels (others may be present). */
-function valueOf(
+function sampleValue(
   samples: readonly CollectedSample[],
   name: string,
   labels: Record<string, string>,
@@ -83,17 +83,17 @@ describe("replica metrics from the process runtime", () => {
     });
     for (const h of handles) {
       const labels = { app: "web", replica: h.id };
-      const rss = valueOf(samples, "baton_replica_memory_bytes", labels) ?? 0;
+      const rss = sampleValue(samples, "baton_replica_memory_bytes", labels) ?? 0;
       // What the kernel says the process holds, read independently.
       const vmRss =
         Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.pid}/status`, "utf8"))?.[1]) * 1024;
       expect(rss).toBeGreaterThan(10 * 1024 * 1024);
       expect(Math.abs(rss - vmRss) / vmRss).toBeLessThan(0.25);
-      expect(valueOf(samples, "baton_replica_cpu_seconds_total", labels)).toBeGreaterThan(0);
-      const uptime = valueOf(samples, "baton_replica_uptime_seconds", labels) ?? -1;
+      expect(sampleValue(samples, "baton_replica_cpu_seconds_total", labels)).toBeGreaterThan(0);
+      const uptime = sampleValue(samples, "baton_replica_uptime_seconds", labels) ?? -1;
       expect(uptime).toBeCloseTo((now - h.startedAt) / 1000, 6);
       expect(uptime).toBeGreaterThanOrEqual(0);
-      expect(valueOf(samples, "baton_replica_ready", labels)).toBe(h.id === "web-a" ? 1 : 0);
+      expect(sampleValue(samples, "baton_replica_ready", labels)).toBe(h.id === "web-a" ? 1 : 0);
       expect(samples.every((s) => s.at === now)).toBe(true);
     }
   });
@@ -101,7 +101,7 @@ describe("replica metrics from the process runtime", () => {
   it("sees CPU used by work grow, and leaves a stopped replica out", async () => {
     const [a, b] = handles as [ReplicaHandle, ReplicaHandle];
     const cpu = async (): Promise<number> =>
-      valueOf(await collectReplicaMetrics(runtime, [a]), "baton_replica_cpu_seconds_total", {
+      sampleValue(await collectReplicaMetrics(runtime, [a]), "baton_replica_cpu_seconds_total", {
         replica: a.id,
       }) ?? 0;
     const before = await cpu();
@@ -193,31 +193,36 @@ describe("proxy metrics from a real proxy process", () => {
 
     const samples = await collectProxyMetrics(proxy);
     const app = { app: "shop" };
-    expect(valueOf(samples, "baton_http_requests_total", { ...app, code: "200" })).toBe(16);
-    expect(valueOf(samples, "baton_http_requests_total", { ...app, code: "500" })).toBe(4);
-    expect(valueOf(samples, "baton_http_requests_total", { ...app, code: "502" })).toBe(1);
-    expect(valueOf(samples, "baton_http_request_duration_seconds_count", app)).toBe(21);
+    expect(sampleValue(samples, "baton_http_requests_total", { ...app, code: "200" })).toBe(16);
+    expect(sampleValue(samples, "baton_http_requests_total", { ...app, code: "500" })).toBe(4);
+    expect(sampleValue(samples, "baton_http_requests_total", { ...app, code: "502" })).toBe(1);
+    expect(sampleValue(samples, "baton_http_request_duration_seconds_count", app)).toBe(21);
     expect(
-      valueOf(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "+Inf" }),
+      sampleValue(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "+Inf" }),
     ).toBe(21);
     // The two slow requests took 150 ms or more: above the 0.1 s bucket, inside 10 s.
     expect(
-      valueOf(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "0.1" }),
+      sampleValue(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "0.1" }),
     ).toBeLessThanOrEqual(19);
     expect(
-      valueOf(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "10" }),
+      sampleValue(samples, "baton_http_request_duration_seconds_bucket", { ...app, le: "10" }),
     ).toBe(21);
-    expect(valueOf(samples, "baton_http_request_duration_seconds_sum", app)).toBeGreaterThan(0.3);
+    expect(sampleValue(samples, "baton_http_request_duration_seconds_sum", app)).toBeGreaterThan(
+      0.3,
+    );
     const buckets = samples
       .filter((s) => s.name === "baton_http_request_duration_seconds_bucket")
       .map((s) => s.value);
     expect(buckets).toHaveLength(12);
     expect([...buckets].sort((x, y) => x - y)).toEqual(buckets);
-    const received = valueOf(samples, "baton_proxy_bytes_total", { ...app, direction: "received" });
-    const sent = valueOf(samples, "baton_proxy_bytes_total", { ...app, direction: "sent" });
+    const received = sampleValue(samples, "baton_proxy_bytes_total", {
+      ...app,
+      direction: "received",
+    });
+    const sent = sampleValue(samples, "baton_proxy_bytes_total", { ...app, direction: "sent" });
     expect(received).toBeGreaterThan(21 * 30);
     expect(sent).toBeGreaterThan(21 * 30);
-    const started = valueOf(samples, "baton_proxy_start_time_seconds", {}) ?? 0;
+    const started = sampleValue(samples, "baton_proxy_start_time_seconds", {}) ?? 0;
     expect(started * 1000).toBeLessThanOrEqual(Date.now());
     expect(started * 1000).toBeGreaterThan(Date.now() - 120_000);
   });
@@ -252,20 +257,20 @@ describe("proxy metrics from a real proxy process", () => {
       "three connections are seen",
       () => collectProxyMetrics(proxy),
       (s) =>
-        valueOf(s, "baton_http_open_connections", { app: "shop" }) === 2 &&
-        valueOf(s, "baton_tcp_open_connections", { app: "shop-tcp" }) === 1,
+        sampleValue(s, "baton_http_open_connections", { app: "shop" }) === 2 &&
+        sampleValue(s, "baton_tcp_open_connections", { app: "shop-tcp" }) === 1,
     );
-    const tcpTotal = valueOf(samples, "baton_tcp_connections_total", { app: "shop-tcp" }) ?? 0;
+    const tcpTotal = sampleValue(samples, "baton_tcp_connections_total", { app: "shop-tcp" }) ?? 0;
     expect(tcpTotal).toBeGreaterThanOrEqual(1);
     for (const s of open) s.destroy();
     samples = await eventually(
       "the connections are seen closed",
       () => collectProxyMetrics(proxy),
       (s) =>
-        valueOf(s, "baton_http_open_connections", { app: "shop" }) === 0 &&
-        valueOf(s, "baton_tcp_open_connections", { app: "shop-tcp" }) === 0,
+        sampleValue(s, "baton_http_open_connections", { app: "shop" }) === 0 &&
+        sampleValue(s, "baton_tcp_open_connections", { app: "shop-tcp" }) === 0,
     );
-    expect(valueOf(samples, "baton_tcp_connections_total", { app: "shop-tcp" })).toBe(tcpTotal);
+    expect(sampleValue(samples, "baton_tcp_connections_total", { app: "shop-tcp" })).toBe(tcpTotal);
   });
 
   it("counts nothing when started with metrics off, and still serves", async () => {
@@ -296,23 +301,29 @@ describe("host metrics of this machine through the LocalTransport", () => {
   it("make sense: memory, a root filesystem, CPU time and load", async () => {
     const transport = new LocalTransport("here");
     const first = await collectHostMetrics(transport);
-    const total = valueOf(first, "baton_host_memory_bytes", { kind: "total" }) ?? 0;
+    const total = sampleValue(first, "baton_host_memory_bytes", { kind: "total" }) ?? 0;
     expect(total).toBe(totalmem());
-    const available = valueOf(first, "baton_host_memory_bytes", { kind: "available" }) ?? -1;
+    const available = sampleValue(first, "baton_host_memory_bytes", { kind: "available" }) ?? -1;
     expect(available).toBeGreaterThan(0);
     expect(available).toBeLessThanOrEqual(total);
-    const rootSize = valueOf(first, "baton_host_filesystem_bytes", { mount: "/", kind: "size" });
-    const rootUsed = valueOf(first, "baton_host_filesystem_bytes", { mount: "/", kind: "used" });
+    const rootSize = sampleValue(first, "baton_host_filesystem_bytes", {
+      mount: "/",
+      kind: "size",
+    });
+    const rootUsed = sampleValue(first, "baton_host_filesystem_bytes", {
+      mount: "/",
+      kind: "used",
+    });
     expect(rootSize).toBeGreaterThan(0);
     expect(rootUsed).toBeGreaterThan(0);
     expect(rootUsed).toBeLessThan(rootSize ?? 0);
-    expect(valueOf(first, "baton_host_load1", {})).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(first, "baton_host_load1", {})).toBeGreaterThanOrEqual(0);
     expect(first.every((s) => s.labels.host === "here")).toBe(true);
 
     const second = await collectHostMetrics(transport);
     for (const mode of ["user", "system", "idle"]) {
-      const a = valueOf(first, "baton_host_cpu_seconds_total", { mode }) ?? 0;
-      const b = valueOf(second, "baton_host_cpu_seconds_total", { mode }) ?? 0;
+      const a = sampleValue(first, "baton_host_cpu_seconds_total", { mode }) ?? 0;
+      const b = sampleValue(second, "baton_host_cpu_seconds_total", { mode }) ?? 0;
       expect(a).toBeGreaterThan(0);
       expect(b).toBeGreaterThanOrEqual(a);
     }
@@ -337,20 +348,20 @@ describe("controller metrics of this process", () => {
       // The overdue probe fires in the timers phase before this later timer does.
       await new Promise((r) => setTimeout(r, 1));
       const samples = metrics.collect();
-      const max = valueOf(samples, "baton_controller_event_loop_lag_seconds", { stat: "max" });
+      const max = sampleValue(samples, "baton_controller_event_loop_lag_seconds", { stat: "max" });
       expect(max).toBeGreaterThan(0.15);
       expect(max).toBeLessThan(5);
       expect(
-        valueOf(samples, "baton_controller_cpu_seconds_total", { mode: "user" }),
+        sampleValue(samples, "baton_controller_cpu_seconds_total", { mode: "user" }),
       ).toBeGreaterThan(0.1);
-      expect(valueOf(samples, "baton_controller_resident_memory_bytes", {})).toBeGreaterThan(
+      expect(sampleValue(samples, "baton_controller_resident_memory_bytes", {})).toBeGreaterThan(
         20 * 1024 * 1024,
       );
-      const heapUsed = valueOf(samples, "baton_controller_heap_bytes", { kind: "used" }) ?? 0;
-      const heapTotal = valueOf(samples, "baton_controller_heap_bytes", { kind: "total" }) ?? 0;
+      const heapUsed = sampleValue(samples, "baton_controller_heap_bytes", { kind: "used" }) ?? 0;
+      const heapTotal = sampleValue(samples, "baton_controller_heap_bytes", { kind: "total" }) ?? 0;
       expect(heapUsed).toBeGreaterThan(0);
       expect(heapUsed).toBeLessThanOrEqual(heapTotal);
-      const started = valueOf(samples, "baton_controller_start_time_seconds", {}) ?? 0;
+      const started = sampleValue(samples, "baton_controller_start_time_seconds", {}) ?? 0;
       expect(Math.abs(started * 1000 - (Date.now() - process.uptime() * 1000))).toBeLessThan(1_000);
     } finally {
       metrics.close();
