@@ -89,8 +89,11 @@ const PSEUDO_FILESYSTEMS = new Set([
   "tracefs",
 ]);
 
-/** Kernel views mounted in containers (e.g. tmpfs over /proc/acpi) are never disks. */
-const PSEUDO_MOUNT = /^\/(?:proc|sys|dev)(?:\/|$)/;
+/**
+ * Kernel views mounted in containers (e.g. tmpfs over /proc/acpi) are never disks, and the
+ * files a container engine bind-mounts into a container show the host's disk again.
+ */
+const PSEUDO_MOUNT = /^\/(?:(?:proc|sys|dev)(?:\/|$)|etc\/(?:hosts|hostname|resolv\.conf)$)/;
 
 /**
  * Network devices left out: the loopback, and the host ends of container veth pairs, which

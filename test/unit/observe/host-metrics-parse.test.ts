@@ -97,6 +97,28 @@ describe("parseHostMetrics on a real capture", () => {
   });
 });
 
+describe("parseHostMetrics on a real Debian 12 container (no network)", () => {
+  const captured = readFileSync(
+    new URL("./fixtures/host-metrics-debian12-container.txt", import.meta.url),
+    "utf8",
+  );
+  const reading = parseHostMetrics("debian", captured, B);
+
+  it("sees the overlay root as the one disk, and no device but lo (left out)", () => {
+    expect(reading.filesystems.map((f) => [f.mount, f.device, f.type])).toEqual([
+      ["/", "overlay", "overlay"],
+    ]);
+    expect(reading.network).toEqual([]);
+  });
+
+  it("reads the host kernel's load, CPU and memory through the container's /proc", () => {
+    expect(reading.memoryTotalBytes).toBe(24_683_620 * 1024);
+    expect(reading.memoryAvailableBytes).toBeGreaterThan(0);
+    expect(reading.cpuSeconds.idle).toBeGreaterThan(0);
+    expect(reading.load1).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe("parseHostMetrics edge cases", () => {
   it("counts a container's disk once: its overlay root, not the bind-mounted /etc/hosts", () => {
     // df -P -k of a Debian 12 container on this machine (test/unit/hosts/fixtures).
