@@ -79,8 +79,11 @@ describe("replica metrics from the process runtime", () => {
     const now = Date.now();
     const samples = await collectReplicaMetrics(runtime, handles, {
       isReady: (h) => h.id === "web-a",
+      apps: ["web", "api"],
       now: () => now,
     });
+    expect(sampleValue(samples, "baton_app_ready_replicas", { app: "web" })).toBe(1);
+    expect(sampleValue(samples, "baton_app_ready_replicas", { app: "api" })).toBe(0);
     for (const h of handles) {
       const labels = { app: "web", replica: h.id };
       const rss = sampleValue(samples, "baton_replica_memory_bytes", labels) ?? 0;
@@ -262,6 +265,9 @@ describe("proxy metrics from a real proxy process", () => {
     );
     const tcpTotal = sampleValue(samples, "baton_tcp_connections_total", { app: "shop-tcp" }) ?? 0;
     expect(tcpTotal).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, "baton_http_connections_total", { app: "shop" })).toBeGreaterThan(
+      20,
+    );
     for (const s of open) s.destroy();
     samples = await eventually(
       "the connections are seen closed",

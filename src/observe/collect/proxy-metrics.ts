@@ -28,6 +28,12 @@ export const PROXY_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
     unit: "",
   },
   {
+    name: "baton_http_connections_total",
+    kind: "counter",
+    help: "Client connections accepted on an HTTP app's port.",
+    unit: "",
+  },
+  {
     name: "baton_tcp_connections_total",
     kind: "counter",
     help: "Client connections accepted on a TCP app's port.",
@@ -81,6 +87,7 @@ export function proxyStatsSamples(stats: ProxyStats, at: number): CollectedSampl
       add("baton_tcp_open_connections", { app }, route.openConnections);
       continue;
     }
+    add("baton_http_connections_total", { app }, route.connectionsTotal);
     add("baton_http_open_connections", { app }, route.openConnections);
     for (const [code, count] of Object.entries(route.requests ?? {})) {
       add("baton_http_requests_total", { app, code }, count);

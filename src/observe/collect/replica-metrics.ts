@@ -32,11 +32,25 @@ export const REPLICA_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
     help: "1 when the replica passes its readiness check and receives traffic, else 0.",
     unit: "",
   },
+  {
+    name: "baton_app_ready_replicas",
+    kind: "gauge",
+    help: "Replicas of an app that are ready and receive traffic.",
+    unit: "",
+  },
 ];
 
 export interface ReplicaMetricsOptions {
-  /** Whether a replica is ready; without it, no `baton_replica_ready` sample is written. */
+  /**
+   * Whether a replica is ready; without it, no `baton_replica_ready` and no
+   * `baton_app_ready_replicas` sample is written.
+   */
   readonly isReady?: (replica: ReplicaHandle) => boolean;
+  /**
+   * Apps to report `baton_app_ready_replicas` for even when none of their replicas is
+   * listed (all crashed, scaled to zero): they read 0 instead of vanishing.
+   */
+  readonly apps?: readonly string[];
   /** Clock for the samples' time and the uptime; Date.now by default. */
   readonly now?: () => number;
 }
@@ -70,7 +84,12 @@ export async function collectReplicaMetrics(
   );
   const at = now();
   const samples: CollectedSample[] = [];
+  const readyByApp = new Map<string, number>((options.apps ?? []).map((app) => [app, 0]));
   replicas.forEach((replica, i) => {
+    const ready = options.isReady?.(replica) === true;
+    if (options.isReady !== undefined) {
+      readyByApp.set(replica.app, (readyByApp.get(replica.app) ?? 0) + (ready ? 1 : 0));
+    }
     const stats = readings[i];
     if (stats === undefined) return;
     const labels = { app: replica.app, replica: replica.id };
@@ -85,13 +104,13 @@ export async function collectReplicaMetrics(
       },
     );
     if (options.isReady !== undefined) {
-      samples.push({
-        name: "baton_replica_ready",
-        labels,
-        at,
-        value: options.isReady(replica) ? 1 : 0,
-      });
+      samples.push({ name: "baton_replica_ready", labels, at, value: ready ? 1 : 0 });
     }
   });
+  if (options.isReady !== undefined) {
+    for (const [app, count] of readyByApp) {
+      samples.push({ name: "baton_app_ready_replicas", labels: { app }, at, value: count });
+    }
+  }
   return samples;
 }
