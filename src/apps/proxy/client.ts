@@ -12,6 +12,7 @@ import { proxyPaths } from "./paths.js";
 import type {
   DeleteResult,
   DrainResult,
+  ProxyStats,
   RouteSpec,
   RouteStatus,
   RoutesSnapshot,
@@ -24,6 +25,11 @@ export interface EnsureOptions {
   readonly entry?: string;
   /** How long to wait for a started proxy to answer; 10 s by default. */
   readonly startTimeoutMs?: number;
+  /**
+   * Whether a proxy started now counts golden signals (`--metrics on|off`); by default it
+   * follows BATON_PROXY_METRICS (on unless "off"). A live proxy keeps its own setting.
+   */
+  readonly metrics?: boolean;
 }
 
 /** Control calls are local and quick; a drain or delete adds its own timeout to this. */
@@ -96,7 +102,9 @@ export class ProxyClient {
     const fd = openSync(paths.log, "a");
     let exited: string | null = null;
     try {
-      const child = spawn(opts.nodePath ?? process.execPath, [entry, "--state", dir], {
+      const args = [entry, "--state", dir];
+      if (opts.metrics !== undefined) args.push("--metrics", opts.metrics ? "on" : "off");
+      const child = spawn(opts.nodePath ?? process.execPath, args, {
         detached: true,
         stdio: ["ignore", fd, fd],
         cwd: dir,
@@ -171,6 +179,14 @@ export class ProxyClient {
 
   routes(): Promise<RoutesSnapshot> {
     return this.call("GET", "/routes");
+  }
+
+  /**
+   * Every route's golden signals: requests by code, latency histogram, connections, bytes.
+   * Counters are cumulative since `startedAt` (the proxy) or the route's `since`.
+   */
+  stats(): Promise<ProxyStats> {
+    return this.call("GET", "/stats");
   }
 
   async health(timeoutMs = REQUEST_TIMEOUT_MS): Promise<boolean> {

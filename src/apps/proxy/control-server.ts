@@ -7,6 +7,7 @@ import { JsonBodyError, readJsonBody, sendJson } from "../../util/json-http.js";
 import { isProxyErrorCode, ProxyError } from "./errors.js";
 import {
   type HealthStatus,
+  type ProxyStats,
   parseDrainRequest,
   parseRouteSpec,
   type RoutesSnapshot,
@@ -52,6 +53,11 @@ export function createControlServer(table: RouteTable, log: Log): Server {
     const method = req.method ?? "GET";
     if (method === "GET" && url.pathname === "/health") {
       const body: HealthStatus = { ok: true, pid: process.pid };
+      send(res, 200, body);
+      return;
+    }
+    if (method === "GET" && url.pathname === "/stats") {
+      const body: ProxyStats = table.stats();
       send(res, 200, body);
       return;
     }

@@ -26,6 +26,7 @@ import {
 } from "./framing.js";
 import { type ClientSession, SWEEP_INTERVAL_MS, type SweepClock } from "./listener.js";
 import type { Route } from "./route.js";
+import { CLIENT_CLOSED_REQUEST, type RouteStats } from "./route-stats.js";
 import { Upstream, type UpstreamOwner } from "./upstream.js";
 
 /**
@@ -100,6 +101,10 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   private closing = false;
   /** Clock tick of the last client activity. */
   private activeTick: number;
+  /** The route's counters, held here so counting is a field access; null: metrics off. */
+  private readonly stats: RouteStats | null;
+  /** performance.now() at the current request's first byte; -1 when none is to be counted. */
+  private requestStart = -1;
 
   constructor(
     private readonly client: Socket,
@@ -108,6 +113,12 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     private readonly onClosed: (session: HttpSession) => void,
   ) {
     this.activeTick = clock.tick;
+    const stats = route.stats;
+    this.stats = stats;
+    if (stats !== null) {
+      stats.openConnections++;
+      stats.connectionsTotal++;
+    }
     client.on("data", (chunk: Buffer) => this.onClientData(chunk));
     client.on("drain", () => this.onClientDrain());
     client.on("end", () => this.onClientEnd());
@@ -130,7 +141,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     const idle = tick - this.activeTick;
     if (this.phase === P_IDLE && idle >= IDLE_TICKS) this.endClient();
     else if (this.phase === P_HEAD && this.head === null && idle >= HEAD_TICKS) {
-      this.respond(RESPONSE_408);
+      this.respond(RESPONSE_408, 408);
     }
   }
 
@@ -138,6 +149,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
 
   private onClientData(chunk: Buffer): void {
     this.activeTick = this.clock.tick;
+    if (this.stats !== null) this.stats.bytesIn += chunk.length;
     switch (this.phase) {
       case P_TUNNEL:
         if (!(this.up as Upstream).socket.write(chunk)) this.pauseClient(PAUSE_UPSTREAM);
@@ -180,6 +192,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
         this.phase = P_HEAD;
         this.replay = [];
         this.replayBytes = 0;
+        if (this.stats !== null) this.requestStart = performance.now();
       }
       if ((events & HEAD_COMPLETE) !== 0) {
         this.head = parser.head;
@@ -255,6 +268,12 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   }
 
   private onClientClose(): void {
+    const stats = this.stats;
+    if (stats !== null) {
+      stats.openConnections--;
+      // A request begun (head complete) and not answered in full: the client gave up.
+      if (this.head !== null) this.countResponse(CLIENT_CLOSED_REQUEST);
+    }
     this.phase = P_CLOSED;
     if (this.cancelWait !== null) {
       this.cancelWait();
@@ -281,6 +300,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
       if (this.route.closed || now >= this.deadline) {
         this.respond(
           plainResponse("503 Service Unavailable", `no ready backend for ${this.route.app}`),
+          503,
         );
         return;
       }
@@ -369,6 +389,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     if (to <= from) return;
     const slice = from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
     const client = this.client;
+    if (this.stats !== null) this.stats.bytesOut += to - from;
     if (!client.write(slice)) this.pauseUpstream(up);
     // Still queued: the socket holds the upstream's read buffer, which must not be reused.
     if (client.writableLength > 0) up.readBuffer.held = true;
@@ -422,6 +443,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     if (this.phase !== P_EXCHANGE) return;
     if (this.responseStarted) {
       // Part of the response reached the client: a cut is all that can be said.
+      this.countResponse(this.responseHead?.status ?? 502);
       this.client.destroy();
       return;
     }
@@ -447,7 +469,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
       this.dispatch();
       return;
     }
-    this.respond(RESPONSE_502);
+    this.respond(RESPONSE_502, 502);
   }
 
   private badResponse(up: Upstream, chunk: Buffer, from: number, to: number): void {
@@ -457,8 +479,11 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     up.destroy();
     up.backend.end();
     up.backend.failures++;
-    if (this.responseHead === null && to === 0) this.respond(RESPONSE_502);
-    else this.client.destroy();
+    if (this.responseHead === null && to === 0) this.respond(RESPONSE_502, 502);
+    else {
+      this.countResponse(this.responseHead?.status ?? 502);
+      this.client.destroy();
+    }
   }
 
   /** The final response is complete: release the upstream and go on with the client. */
@@ -466,6 +491,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     const backend = up.backend;
     const request = this.head as MessageHead;
     const response = this.responseHead as MessageHead;
+    this.countResponse(response.status);
     this.up = null;
     up.owner = null;
     backend.end();
@@ -501,6 +527,8 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   }
 
   private startTunnel(up: Upstream, chunk: Buffer, pos: number): void {
+    // The exchange that opened the tunnel counts; the tunnel's life is not a latency.
+    this.countResponse((this.responseHead as MessageHead).status);
     this.phase = P_TUNNEL;
     this.replay = null;
     this.writeClient(up, chunk, pos, chunk.length);
@@ -514,12 +542,15 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   // ---- answers of the proxy itself ---------------------------------------------------
 
   private reject(error: FramingError): void {
-    this.respond(error.code === "head_too_large" ? RESPONSE_431 : RESPONSE_400);
+    if (error.code === "head_too_large") this.respond(RESPONSE_431, 431);
+    else this.respond(RESPONSE_400, 400);
   }
 
   /** Answers the client with a response of the proxy's own and closes the connection. */
-  private respond(response: Buffer): void {
+  private respond(response: Buffer, status: number): void {
     if (this.phase === P_CLOSED) return;
+    // Once a backend's head went out, that is the status the client saw.
+    this.countResponse(this.responseHead?.status ?? status);
     const up = this.up;
     if (up !== null) {
       this.up = null;
@@ -531,7 +562,18 @@ export class HttpSession implements UpstreamOwner, ClientSession {
     this.replay = null;
     // Once part of a response went out, another response cannot follow it: cut instead.
     if (this.responseStarted) this.client.destroy();
-    else this.client.end(response);
+    else {
+      if (this.stats !== null) this.stats.bytesOut += response.length;
+      this.client.end(response);
+    }
+  }
+
+  /** Counts the current request once, with the status its client got. */
+  private countResponse(status: number): void {
+    const stats = this.stats;
+    if (stats === null || this.requestStart < 0) return;
+    stats.observe(status, performance.now() - this.requestStart);
+    this.requestStart = -1;
   }
 
   private endClient(): void {

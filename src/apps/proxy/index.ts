@@ -11,9 +11,13 @@ export type {
   BackendStatus,
   DeleteResult,
   DrainResult,
+  DurationHistogram,
   HealthStatus,
+  ProxyStats,
   RouteProtocol,
   RouteSpec,
+  RouteStatsSnapshot,
   RouteStatus,
   RoutesSnapshot,
 } from "./protocol.js";
+export { CLIENT_CLOSED_REQUEST, LATENCY_BUCKETS_S } from "./route-stats.js";

@@ -4,6 +4,9 @@
  * Runs detached from the controller (its own session, output to DIR/logs/proxy.log) so
  * that a controller that dies or restarts drops no request. It serves the routes saved in
  * DIR/proxy.json at once, then takes changes on DIR/proxy.sock.
+ *
+ * `--metrics off` (or BATON_PROXY_METRICS=off in its environment) stops counting the
+ * routes' golden signals; it exists so their cost can be measured, not to save it.
  */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -28,6 +31,14 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** Metrics are on unless the flag, else the environment, says "off" (or "0", "false"). */
+function metricsWanted(flag: string | undefined): boolean {
+  const value = (flag ?? process.env.BATON_PROXY_METRICS ?? "on").toLowerCase();
+  if (value === "on" || value === "1" || value === "true") return true;
+  if (value === "off" || value === "0" || value === "false") return false;
+  fail(`--metrics / BATON_PROXY_METRICS must be on or off, found ${JSON.stringify(value)}`);
+}
+
 function listenUnix(server: Server, path: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
@@ -47,8 +58,12 @@ function removeIfOurs(pidFile: string): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { state: { type: "string" } }, strict: true });
-  if (values.state === undefined) fail("usage: main.js --state DIR");
+  const { values } = parseArgs({
+    options: { state: { type: "string" }, metrics: { type: "string" } },
+    strict: true,
+  });
+  if (values.state === undefined) fail("usage: main.js --state DIR [--metrics on|off]");
+  const metrics = metricsWanted(values.metrics);
   const stateDir = resolve(values.state);
   mkdirSync(stateDir, { recursive: true });
   const paths = proxyPaths(stateDir);
@@ -65,7 +80,7 @@ async function main(): Promise<void> {
     // None.
   }
 
-  const table = new RouteTable(new RouteStore(paths.routes), log);
+  const table = new RouteTable(new RouteStore(paths.routes), log, { metrics });
   await table.load();
   const control = createControlServer(table, log);
   try {
@@ -76,7 +91,7 @@ async function main(): Promise<void> {
   const tmp = `${paths.pid}.${process.pid}.tmp`;
   writeFileSync(tmp, `${process.pid}\n`);
   renameSync(tmp, paths.pid);
-  log(`serving ${stateDir} (control ${paths.socket})`);
+  log(`serving ${stateDir} (control ${paths.socket}, metrics ${metrics ? "on" : "off"})`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -66,6 +66,49 @@ export interface HealthStatus {
   readonly pid: number;
 }
 
+/** A cumulative latency histogram, as Prometheus defines one. */
+export interface DurationHistogram {
+  /** Upper bounds (`le`) of the buckets, in seconds, ascending; +Inf is implied. */
+  readonly bucketsS: readonly number[];
+  /** Requests that took at most bucketsS[i]; the +Inf bucket is `count`. */
+  readonly cumulative: readonly number[];
+  readonly sumS: number;
+  readonly count: number;
+}
+
+/**
+ * One route's counters. They only grow while the route exists; `since` (ms since the epoch)
+ * changes when they start again from zero (proxy restarted, route deleted and re-created).
+ */
+export interface RouteStatsSnapshot {
+  readonly app: string;
+  readonly protocol: RouteProtocol;
+  readonly since: number;
+  /** Open client connections. */
+  readonly openConnections: number;
+  readonly connectionsTotal: number;
+  /** Bytes from clients, and to them. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /**
+   * HTTP routes: requests by exact status code ("200", "502"...). Answers of the proxy itself
+   * count with their code (502 backend failed, 503 no ready backend, 400/431/408), and a
+   * request whose client left before its response was complete as "499".
+   */
+  readonly requests?: Readonly<Record<string, number>>;
+  /** HTTP routes: time from a request's first byte to the end of its response. */
+  readonly duration?: DurationHistogram;
+}
+
+export interface ProxyStats {
+  readonly pid: number;
+  /** When this proxy process started (ms since the epoch): every counter began then or later. */
+  readonly startedAt: number;
+  /** False when the proxy runs with metrics off: `routes` is empty. */
+  readonly metrics: boolean;
+  readonly routes: readonly RouteStatsSnapshot[];
+}
+
 export const DEFAULT_ROUTE_HOST = "127.0.0.1";
 
 const port = z.number().int().min(1).max(65535);

@@ -10,11 +10,14 @@ import {
   DEFAULT_ROUTE_HOST,
   type DeleteResult,
   type DrainResult,
+  type ProxyStats,
   type RouteSpec,
+  type RouteStatsSnapshot,
   type RouteStatus,
   validateAppName,
 } from "./protocol.js";
 import { Route } from "./route.js";
+import { RouteStats } from "./route-stats.js";
 import type { RouteStore } from "./route-store.js";
 import { openTcpListener } from "./tcp-proxy.js";
 import type { Upstream } from "./upstream.js";
@@ -26,6 +29,11 @@ interface Entry {
 }
 
 export type Log = (message: string) => void;
+
+export interface RouteTableOptions {
+  /** Count each route's golden signals (default true); off only to measure their cost. */
+  readonly metrics?: boolean;
+}
 
 function openListener(
   route: Route<Upstream>,
@@ -53,11 +61,16 @@ export class RouteTable {
   private readonly retired = new Set<Listener>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly metrics: boolean;
+  /** When this table (the proxy process) started, ms since the epoch. */
+  readonly startedAt = Date.now();
 
   constructor(
     private readonly store: RouteStore,
     private readonly log: Log,
+    options: RouteTableOptions = {},
   ) {
+    this.metrics = options.metrics ?? true;
     // One timer for everything: 50 idle apps cost one wake-up every few seconds.
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -82,7 +95,7 @@ export class RouteTable {
         await this.apply(app, spec, false);
       } catch (err) {
         // Keep the route (it is still what the controller wants): the next PUT rebinds.
-        const route = new Route<Upstream>(app);
+        const route = this.newRoute(app);
         this.describe(route, spec);
         route.setBackends(spec.backends);
         this.entries.set(app, { route, spec, listener: null });
@@ -135,6 +148,15 @@ export class RouteTable {
     return [...this.entries.values()].map((e) => e.route.status(e.listener !== null));
   }
 
+  stats(): ProxyStats {
+    const routes: RouteStatsSnapshot[] = [];
+    for (const e of this.entries.values()) {
+      const s = e.route.statsSnapshot();
+      if (s !== null) routes.push(s);
+    }
+    return { pid: process.pid, startedAt: this.startedAt, metrics: this.metrics, routes };
+  }
+
   /**
    * Stops accepting on every port, lets in-flight requests finish (keep-alive clients are
    * closed between requests) for at most `timeoutMs`, then cuts what is left.
@@ -174,7 +196,7 @@ export class RouteTable {
       }
     }
     const entry = this.entries.get(app);
-    const route = entry?.route ?? new Route<Upstream>(app);
+    const route = entry?.route ?? this.newRoute(app);
     const old = entry?.listener ?? null;
     let listener = old;
     if (
@@ -212,6 +234,10 @@ export class RouteTable {
       `route ${app}: ${spec.protocol} ${host}:${spec.port} -> [${spec.backends.map((b) => `${b.id}@${b.host}:${b.port}`).join(", ")}]`,
     );
     return route.status(true);
+  }
+
+  private newRoute(app: string): Route<Upstream> {
+    return new Route<Upstream>(app, this.metrics ? new RouteStats() : null);
   }
 
   private describe(route: Route<Upstream>, spec: RouteSpec): void {

@@ -5,7 +5,8 @@
  * from the current pool.
  */
 import { Backend, type PooledConnection } from "./backend.js";
-import type { BackendSpec, RouteProtocol, RouteStatus } from "./protocol.js";
+import type { BackendSpec, RouteProtocol, RouteStatsSnapshot, RouteStatus } from "./protocol.js";
+import type { RouteStats } from "./route-stats.js";
 
 export class Route<C extends PooledConnection = PooledConnection> {
   port = 0;
@@ -19,7 +20,11 @@ export class Route<C extends PooledConnection = PooledConnection> {
   private next = 0;
   private waiters = new Set<() => void>();
 
-  constructor(readonly app: string) {}
+  constructor(
+    readonly app: string,
+    /** The route's golden signals; null when the proxy runs with metrics off. */
+    readonly stats: RouteStats | null = null,
+  ) {}
 
   /**
    * The backend for a new request: least in flight, ties broken round robin, backends
@@ -118,6 +123,10 @@ export class Route<C extends PooledConnection = PooledConnection> {
       backends: this.pool.map((b) => b.status()),
       draining: [...this.draining].map((b) => b.status()),
     };
+  }
+
+  statsSnapshot(): RouteStatsSnapshot | null {
+    return this.stats === null ? null : this.stats.snapshot(this.app, this.protocol);
   }
 
   /** Periodic upkeep: old pooled connections closed, drained backends forgotten. */

@@ -14,6 +14,7 @@ import {
 } from "./listener.js";
 import { ReadBuffer } from "./read-buffer.js";
 import type { Route } from "./route.js";
+import type { RouteStats } from "./route-stats.js";
 
 /** How long a new connection waits for a ready backend before it is closed. */
 export const TCP_WAIT_FOR_BACKEND_MS = 5_000;
@@ -24,12 +25,20 @@ class TcpSession implements ClientSession {
   private cancelWait: (() => void) | null = null;
   private closed = false;
   private readonly deadline = Date.now() + TCP_WAIT_FOR_BACKEND_MS;
+  /** The route's counters; null when metrics are off. */
+  private readonly stats: RouteStats | null;
 
   constructor(
     private readonly client: Socket,
     private readonly route: Route,
     private readonly onClosed: (s: TcpSession) => void,
   ) {
+    const stats = route.stats;
+    this.stats = stats;
+    if (stats !== null) {
+      stats.openConnections++;
+      stats.connectionsTotal++;
+    }
     client.on("error", () => {
       // 'close' follows.
     });
@@ -68,6 +77,7 @@ class TcpSession implements ClientSession {
     backend.begin();
     backend.connections++;
     const client = this.client;
+    const stats = this.stats;
     const readBuffer = new ReadBuffer();
     const upstream = connect({
       host: backend.host,
@@ -77,6 +87,7 @@ class TcpSession implements ClientSession {
       onread: {
         buffer: readBuffer.next,
         callback: (nread: number, buffer: Uint8Array): boolean => {
+          if (stats !== null) stats.bytesOut += nread;
           const ok = client.write((buffer as Buffer).subarray(0, nread));
           if (client.writableLength > 0) readBuffer.held = true;
           // false stops reading until the client drains.
@@ -99,6 +110,7 @@ class TcpSession implements ClientSession {
       // Backend to client: the onread callback above. A FIN is forwarded as end() both
       // ways, so half-closed protocols work.
       client.on("data", (chunk: Buffer) => {
+        if (stats !== null) stats.bytesIn += chunk.length;
         if (!upstream.write(chunk)) client.pause();
       });
       upstream.on("drain", () => client.resume());
@@ -126,6 +138,7 @@ class TcpSession implements ClientSession {
 
   private onClientClose(): void {
     this.closed = true;
+    if (this.stats !== null) this.stats.openConnections--;
     if (this.cancelWait !== null) {
       this.cancelWait();
       this.cancelWait = null;
