@@ -219,7 +219,6 @@ class Parser {
       };
     }
     if ((AGGREGATIONS as readonly string[]).includes(t.text)) return this.parseAggregation();
-    if (after.kind === "punct" && after.text === "(") return this.parseCall();
     if (t.text === "by" || t.text === "without") {
       this.fail(
         t,
@@ -228,6 +227,7 @@ class Parser {
       );
     }
     this.failOnUnsupportedKeyword(t);
+    if (after.kind === "punct" && after.text === "(") return this.parseCall();
     return this.parseSelector();
   }
 
