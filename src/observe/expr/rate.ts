@@ -6,12 +6,32 @@ import type { Sample } from "../series.js";
  * the drop is added back; the change seen between the first and last sample is then
  * extrapolated towards the window's edges — fully when a sample lies within 1.1 average
  * intervals of the edge, by half an interval otherwise, and never to before the counter
- * would have been zero. Fewer than two samples give no result.
+ * would have been zero — the zero cap applied after the half-interval rule, as Prometheus does
+ * since 2.51 (prometheus#13725; older releases such as Debian's 2.42 capped first and so
+ * extrapolate further when a series starts inside the window). Fewer than two samples give
+ * no result.
  */
 export function extrapolatedIncrease(
   samples: readonly Sample[],
   windowStart: number,
   windowEnd: number,
+): number | undefined {
+  return extrapolate(samples, windowStart, windowEnd, false);
+}
+
+export function extrapolatedRate(
+  samples: readonly Sample[],
+  windowStart: number,
+  windowEnd: number,
+): number | undefined {
+  return extrapolate(samples, windowStart, windowEnd, true);
+}
+
+function extrapolate(
+  samples: readonly Sample[],
+  windowStart: number,
+  windowEnd: number,
+  perSecond: boolean,
 ): number | undefined {
   if (samples.length < 2) return undefined;
   const first = samples[0] as Sample;
@@ -34,14 +54,8 @@ export function extrapolatedIncrease(
     if (toZero < toStart) toStart = toZero;
   }
   if (toEnd >= threshold) toEnd = averageGap / 2;
-  return delta * ((sampled + toStart + toEnd) / sampled);
-}
-
-export function extrapolatedRate(
-  samples: readonly Sample[],
-  windowStart: number,
-  windowEnd: number,
-): number | undefined {
-  const increase = extrapolatedIncrease(samples, windowStart, windowEnd);
-  return increase === undefined ? undefined : increase / ((windowEnd - windowStart) / 1000);
+  // Same order of operations as Prometheus, so results agree to the last bit.
+  let factor = (sampled + toStart + toEnd) / sampled;
+  if (perSecond) factor /= (windowEnd - windowStart) / 1000;
+  return delta * factor;
 }
