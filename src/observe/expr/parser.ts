@@ -392,7 +392,9 @@ class Parser {
         offset: value.at,
         expected: "a valid regular expression",
         found: `'${value.text}' (${(error as Error).message})`,
-        hint: 'fix the pattern; to match characters like . ( [ literally, escape them ("a\\\\.b") or use a backtick string',
+        hint: /\(\?[a-zA-Z]/.test(value.text)
+          ? "flags and named groups in RE2 style, (?i) or (?P<name>...), are not supported; for case, list both: [Aa]pi"
+          : 'fix the pattern; to match characters like . ( [ literally, escape them ("a\\\\.b") or use a backtick string',
       });
     }
   }

@@ -477,6 +477,14 @@ describe("parseExpr: errors say where, what was expected, what was found, and wh
       hint: /only follow a metric selector/,
     },
   ];
+  cases.push({
+    text: 'x{app=~"(?i)api"}',
+    code: "expr.regex",
+    column: 8,
+    expected: /valid regular expression/,
+    found: /\(\?i\)api/,
+    hint: /\(\?i\) .*not supported; .*\[Aa\]pi/,
+  });
   for (const c of cases) {
     it(`${JSON.stringify(c.text)} → ${c.code} at column ${c.column}`, () => {
       const e = parseError(c.text);
