@@ -125,22 +125,10 @@ class Evaluator {
         elements: mapVector(expr, right.elements, (v) => [left.value, v], "right"),
       };
     }
-    // Two vectors: one-to-one on identical label sets; elements without a partner drop out.
-    const rightByKey = new Map<string, number>();
-    for (const e of (right as { elements: InstantVector }).elements)
-      rightByKey.set(labelKey(e.labels), e.value);
-    const elements: InstantVector = [];
-    for (const e of (left as { elements: InstantVector }).elements) {
-      const partner = rightByKey.get(labelKey(e.labels));
-      if (partner === undefined) continue;
-      const value = apply(expr, e.value, partner);
-      if (value !== undefined)
-        elements.push({
-          labels: e.labels,
-          value: isComparison(expr.op) && !expr.bool ? e.value : value,
-        });
+    if (left.kind === "vector" && right.kind === "vector") {
+      return { kind: "vector", elements: matchOneToOne(expr, left.elements, right.elements) };
     }
-    return { kind: "vector", elements };
+    throw new Error("unreachable: every pair of value kinds is handled above");
   }
 }
 
@@ -179,6 +167,21 @@ function compare(op: BinaryOp["op"], a: number, b: number): boolean {
     default:
       return a !== b;
   }
+}
+
+/** Two vectors: pairs on identical label sets; elements without a partner drop out. */
+function matchOneToOne(expr: BinaryOp, left: InstantVector, right: InstantVector): InstantVector {
+  const rightByKey = new Map<string, number>();
+  for (const e of right) rightByKey.set(labelKey(e.labels), e.value);
+  const filtering = isComparison(expr.op) && !expr.bool;
+  const out: InstantVector = [];
+  for (const e of left) {
+    const partner = rightByKey.get(labelKey(e.labels));
+    if (partner === undefined) continue;
+    const value = apply(expr, e.value, partner);
+    if (value !== undefined) out.push({ labels: e.labels, value: filtering ? e.value : value });
+  }
+  return out;
 }
 
 /** Vector against a number: a filtering comparison keeps the vector's own value, as in PromQL. */
