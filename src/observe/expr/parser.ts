@@ -55,6 +55,13 @@ class Parser {
       );
     }
     this.failOnUnsupportedKeyword(t);
+    if (t.kind === "ident" && (t.text === "by" || t.text === "without")) {
+      this.fail(
+        t,
+        "an operator or the end of the expression",
+        `${t.text} (...) belongs to an aggregation: sum ${t.text} (app) (...) or sum (...) ${t.text} (app)`,
+      );
+    }
     this.fail(
       t,
       "an operator (> >= < <= == != + - * /) or the end of the expression",
@@ -197,6 +204,13 @@ class Parser {
       );
     }
     this.failOnUnsupportedKeyword(t);
+    if (t.kind === "punct" && t.text === ")") {
+      this.fail(
+        t,
+        "a metric name, number or function",
+        "something is missing before this ')', e.g. sum(x) or rate(x[5m])",
+      );
+    }
     return this.fail(
       t,
       "a metric name, number or function",

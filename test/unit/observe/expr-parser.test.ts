@@ -485,6 +485,32 @@ describe("parseExpr: errors say where, what was expected, what was found, and wh
     found: /\(\?i\)api/,
     hint: /\(\?i\) .*not supported; .*\[Aa\]pi/,
   });
+  cases.push(
+    {
+      text: "rate()",
+      code: "expr.syntax",
+      column: 6,
+      expected: /metric name/,
+      found: /'\)'/,
+      hint: /missing before this '\)'/,
+    },
+    {
+      text: "rate(x[5m]) by (app)",
+      code: "expr.syntax",
+      column: 13,
+      expected: /operator or the end/,
+      found: /'by'/,
+      hint: /belongs to an aggregation/,
+    },
+    {
+      text: "rate(x[5])",
+      code: "expr.syntax",
+      column: 8,
+      expected: /duration/,
+      found: /'5'/,
+      hint: /whole number with a unit/,
+    },
+  );
   for (const c of cases) {
     it(`${JSON.stringify(c.text)} → ${c.code} at column ${c.column}`, () => {
       const e = parseError(c.text);
