@@ -83,7 +83,10 @@ export async function startPrometheus(
     if (child.pid !== undefined && processAlive(child.pid)) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
+      // It shuts down cleanly in well under a second; a wedged one is killed, not waited for.
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
+      clearTimeout(killer);
     }
     rmSync(dir, { recursive: true, force: true });
   };

@@ -1,7 +1,7 @@
 import type { Expr } from "./ast.js";
+import { describeNode } from "./describe.js";
 import { ExprError } from "./errors.js";
 import { closest } from "./names.js";
-import { describeNode } from "./parser.js";
 import { textOf } from "./source-text.js";
 import { checkTypes } from "./types.js";
 

@@ -10,6 +10,7 @@ import type {
   VectorSelector,
 } from "./ast.js";
 import { COMPARISON_OPS } from "./ast.js";
+import { describeNode } from "./describe.js";
 import { ExprError, type ExprErrorCode } from "./errors.js";
 import { type Token, tokenize } from "./lexer.js";
 import { AGGREGATIONS, closest, FUNCTIONS, PROMQL_ONLY } from "./names.js";
@@ -510,27 +511,6 @@ function describeToken(t: Token): string {
       return `the duration ${t.text}`;
     default:
       return `'${t.text}'`;
-  }
-}
-
-export function describeNode(e: Expr): string {
-  switch (e.kind) {
-    case "number":
-      return `the number ${e.value}`;
-    case "vector":
-      return `the selector ${e.name}`;
-    case "range":
-      return `the range selector ${e.vector.name}[...]`;
-    case "call":
-      return `${e.fn}(...)`;
-    case "aggregate":
-      return `${e.op}(...)`;
-    case "binary":
-      return `an expression with ${e.op}`;
-    case "negate":
-      return "a negated expression";
-    case "parens":
-      return describeNode(e.inner);
   }
 }
 
