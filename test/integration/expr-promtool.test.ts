@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluate, parseExpr } from "../../src/observe/expr/index.js";
 import type { Labels } from "../../src/observe/series.js";
+import { MemorySeriesSource } from "../helpers/memory-series-source.js";
 import { promtool } from "../helpers/prometheus.js";
-import { MemorySeriesSource } from "../unit/observe/memory-series-source.js";
 
 /**
  * The evaluator against the real thing: the same input series go into our in-memory source

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, type InstantVector, parseExpr } from "../../../src/observe/expr/index.js";
-import { every, MemorySeriesSource } from "./memory-series-source.js";
+import { every, MemorySeriesSource } from "../../helpers/memory-series-source.js";
 
 const S = 1_000;
 const M = 60 * S;

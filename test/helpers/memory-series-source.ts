@@ -4,8 +4,8 @@ import type {
   Series,
   SeriesSelector,
   SeriesSource,
-} from "../../../src/observe/series.js";
-import { matchesAll } from "../../../src/observe/series.js";
+} from "../../src/observe/series.js";
+import { matchesAll } from "../../src/observe/series.js";
 
 /**
  * A small SeriesSource that keeps series in memory, for evaluating expressions in tests
