@@ -1,0 +1,69 @@
+/**
+ * A problem in an alert expression the user wrote. It says where (offset, and line/column
+ * within the expression, 1-based), what the parser expected, what it found, and how to fix
+ * it. The definition loader adds the line:col of the `expr:` value to place it in the file.
+ */
+export type ExprErrorCode =
+  | "expr.syntax"
+  | "expr.unsupported"
+  | "expr.type"
+  | "expr.regex"
+  | "expr.unknown_metric";
+
+export interface ExprErrorDetails {
+  readonly offset: number;
+  readonly expected: string;
+  readonly found: string;
+  readonly hint: string;
+}
+
+export class ExprError extends Error {
+  override readonly name = "ExprError";
+  readonly code: ExprErrorCode;
+  /** 0-based index into the expression text. */
+  readonly offset: number;
+  /** 1-based line and column of `offset` within the expression (expressions may span lines). */
+  readonly line: number;
+  readonly column: number;
+  readonly expected: string;
+  readonly found: string;
+  readonly hint: string;
+
+  constructor(code: ExprErrorCode, text: string, details: ExprErrorDetails) {
+    const { line, column } = lineColumn(text, details.offset);
+    super(
+      `column ${column}${line > 1 ? ` of line ${line}` : ""}: expected ${details.expected}, found ${details.found}`,
+    );
+    this.code = code;
+    this.offset = details.offset;
+    this.line = line;
+    this.column = column;
+    this.expected = details.expected;
+    this.found = details.found;
+    this.hint = details.hint;
+  }
+
+  toJSON(): Record<string, string | number> {
+    return {
+      code: this.code,
+      message: this.message,
+      line: this.line,
+      column: this.column,
+      expected: this.expected,
+      found: this.found,
+      hint: this.hint,
+    };
+  }
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === "\n") {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
