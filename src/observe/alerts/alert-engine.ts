@@ -1,3 +1,5 @@
+/** One label set for which a rule's condition holds, as the evaluator returns it. */
+import type { VectorElement } from "../expr/evaluate.js";
 import type { Labels } from "../series.js";
 import { alertLabels, fillSummary, fingerprintOf } from "./alert-labels.js";
 import { GroupDispatcher } from "./group-dispatcher.js";
@@ -13,7 +15,6 @@ import {
   type GroupTimings,
   type Notification,
   type Silence,
-  type VectorElement,
 } from "./types.js";
 
 export interface AlertEngineOptions {

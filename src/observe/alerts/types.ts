@@ -18,12 +18,6 @@ export interface AlertRule {
   readonly summary?: string;
 }
 
-/** One label set for which a rule's condition holds, as the evaluator returns it. */
-export interface VectorElement {
-  readonly labels: Labels;
-  readonly value: number;
-}
-
 /** `inactive` is the absence of an alert; it appears only as the end of records. */
 export type AlertState = "inactive" | "pending" | "firing" | "resolved";
 
