@@ -1,4 +1,3 @@
-/** One label set for which a rule's condition holds, as the evaluator returns it. */
 import type { VectorElement } from "../expr/evaluate.js";
 import type { Labels } from "../series.js";
 import { alertLabels, fillSummary, fingerprintOf } from "./alert-labels.js";
