@@ -1,0 +1,11 @@
+export { MetricsError, type MetricsErrorCode } from "./errors.js";
+export {
+  type CompactionReport,
+  DEFAULT_RETENTION,
+  type MetricDeclaration,
+  type MetricsRetention,
+  MetricsStore,
+  type MetricsStoreOptions,
+  type NewSample,
+} from "./metrics-store.js";
+export { BUCKET_MS, type MetricKind } from "./minute-bucket.js";
