@@ -7,5 +7,6 @@ export {
   MetricsStore,
   type MetricsStoreOptions,
   type NewSample,
+  type SeriesAggregates,
 } from "./metrics-store.js";
-export { BUCKET_MS, type MetricKind } from "./minute-bucket.js";
+export { BUCKET_MS, type MetricKind, type MinuteBucket } from "./minute-bucket.js";

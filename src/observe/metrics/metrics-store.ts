@@ -60,6 +60,13 @@ export interface MetricDeclaration {
   readonly unit: string;
 }
 
+/** One series' minutes, oldest first. */
+export interface SeriesAggregates {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly minutes: readonly MinuteBucket[];
+}
+
 /** What one compact() did, in rows/blobs touched. */
 export interface CompactionReport {
   /** Raw samples moved from rows into minute blobs. */
@@ -190,14 +197,12 @@ export class MetricsStore implements SeriesSource {
 
   /** Every declared metric, by name. */
   declarations(): MetricDeclaration[] {
-    return this.stmt.declarations
-      .all()
-      .map((row) => ({
-        name: row.name,
-        kind: row.kind as MetricKind,
-        help: row.help,
-        unit: row.unit,
-      }));
+    return this.stmt.declarations.all().map((row) => ({
+      name: row.name,
+      kind: row.kind as MetricKind,
+      help: row.help,
+      unit: row.unit,
+    }));
   }
 
   /**
@@ -219,6 +224,31 @@ export class MetricsStore implements SeriesSource {
         ...this.rawRange(id, Math.max(from, boundary), to),
       ];
       if (samples.length > 0) out.push({ name: selector.name, labels, samples });
+    }
+    return out;
+  }
+
+  /**
+   * Every series of the selector summarised per minute over [from, to] (minutes by their
+   * start): stored buckets past the raw retention, computed from raw samples before it. For
+   * views that need more than select()'s one value a minute: maxima, counts, exact averages.
+   */
+  aggregates(selector: SeriesSelector, from: number, to: number): SeriesAggregates[] {
+    const boundary = this.compactedBefore();
+    const out: SeriesAggregates[] = [];
+    for (const { id, labels } of this.matching(selector)) {
+      const minutes = this.bucketRows(id, from, Math.min(to, boundary - 1));
+      const rawFrom = Math.max(from, boundary);
+      if (rawFrom <= to) {
+        const before = minutes.at(-1)?.last;
+        let previous = before === undefined || Number.isNaN(before) ? undefined : before;
+        for (const [start, samples] of byMinute(this.rawRange(id, rawFrom, to))) {
+          const minute = summarizeMinute(start, samples, previous);
+          minutes.push(minute);
+          if (!Number.isNaN(minute.last)) previous = minute.last;
+        }
+      }
+      if (minutes.length > 0) out.push({ name: selector.name, labels, minutes });
     }
     return out;
   }
@@ -315,9 +345,12 @@ export class MetricsStore implements SeriesSource {
   }
 
   private bucketRange(id: number, from: number, to: number, kind: MetricKind): Sample[] {
+    return bucketSamples(this.bucketRows(id, from, to), kind);
+  }
+
+  private bucketRows(id: number, from: number, to: number): MinuteBucket[] {
     if (to < from) return [];
-    const rows = this.stmt.bucketRange.raw().all(id, from, to) as BucketRow[];
-    return bucketSamples(rows.map(toBucket), kind);
+    return (this.stmt.bucketRange.raw().all(id, from, to) as BucketRow[]).map(toBucket);
   }
 
   private rawRange(id: number, from: number, to: number): Sample[] {
