@@ -8,5 +8,7 @@ export {
   type MetricsStoreOptions,
   type NewSample,
   type SeriesAggregates,
+  type SeriesColumns,
 } from "./metrics-store.js";
 export { BUCKET_MS, type MetricKind, type MinuteBucket } from "./minute-bucket.js";
+export type { SampleColumns } from "./sample-block.js";

@@ -21,11 +21,15 @@ import {
   summarizeMinute,
 } from "./minute-bucket.js";
 import {
+  concatColumns,
+  copyBlockInto,
   decodeBlock,
   decodeBlockInto,
   encodeBlock,
   lastOfBlock,
   mergeSamples,
+  type SampleColumns,
+  samplesToColumns,
 } from "./sample-block.js";
 import { ensureSchema } from "./schema.js";
 import { assertValidSeries, canonicalLabels } from "./series-key.js";
@@ -65,6 +69,12 @@ export interface SeriesAggregates {
   readonly name: string;
   readonly labels: Labels;
   readonly minutes: readonly MinuteBucket[];
+}
+
+/** A series' samples as parallel arrays, oldest first (see selectColumns()). */
+export interface SeriesColumns extends SampleColumns {
+  readonly name: string;
+  readonly labels: Labels;
 }
 
 /** What one compact() did, in rows/blobs touched. */
@@ -219,11 +229,31 @@ export class MetricsStore implements SeriesSource {
     const boundary = this.compactedBefore();
     const out: Series[] = [];
     for (const { id, labels } of this.matching(selector)) {
-      const samples = [
-        ...this.bucketRange(id, from, Math.min(to, boundary - 1), kind),
-        ...this.rawRange(id, Math.max(from, boundary), to),
-      ];
+      const old = this.bucketRange(id, from, Math.min(to, boundary - 1), kind);
+      const raw = this.rawRange(id, Math.max(from, boundary), to);
+      const samples = old.length === 0 ? raw : old.concat(raw);
       if (samples.length > 0) out.push({ name: selector.name, labels, samples });
+    }
+    return out;
+  }
+
+  /**
+   * select() as parallel arrays of times and values rather than Sample objects: the same
+   * samples, for readers of long ranges (a day is 86 400 samples, and allocating an object for
+   * each costs more than reading them from SQLite).
+   */
+  selectColumns(selector: SeriesSelector, from: number, to: number): SeriesColumns[] {
+    const kind = this.declaration(selector.name)?.kind ?? "gauge";
+    const boundary = this.compactedBefore();
+    const out: SeriesColumns[] = [];
+    for (const { id, labels } of this.matching(selector)) {
+      const parts: SampleColumns[] = [];
+      const old = this.bucketRange(id, from, Math.min(to, boundary - 1), kind);
+      if (old.length > 0) parts.push(samplesToColumns(old));
+      const rawFrom = Math.max(from, boundary);
+      if (rawFrom <= to) parts.push(this.rawColumns(id, rawFrom, to));
+      const columns = concatColumns(parts);
+      if (columns.at.length > 0) out.push({ name: selector.name, labels, ...columns });
     }
     return out;
   }
@@ -370,6 +400,26 @@ export class MetricsStore implements SeriesSource {
     }
     for (const s of open) sealed.push(s);
     return sealed;
+  }
+
+  private rawColumns(id: number, from: number, to: number): SampleColumns {
+    const blobs = this.stmt.blockRange.pluck().all(id, bucketStart(from), to) as Buffer[];
+    const open = this.stmt.sampleRange.raw().all(id, from, to) as [number, number | null][];
+    let room = open.length;
+    for (const blob of blobs) room += blob.length / 16;
+    const columns = { at: new Float64Array(room), value: new Float64Array(room) };
+    let k = 0;
+    for (const blob of blobs) k = copyBlockInto(blob, from, to, columns, k);
+    const firstOpen = open[0];
+    if (firstOpen !== undefined && k > 0 && firstOpen[0] <= (columns.at[k - 1] as number)) {
+      // Late writes into sealed minutes: merged the slow way, as select() does.
+      return samplesToColumns(this.rawRange(id, from, to));
+    }
+    for (const [at, value] of open) {
+      columns.at[k] = at;
+      columns.value[k++] = value ?? Number.NaN;
+    }
+    return { at: columns.at.subarray(0, k), value: columns.value.subarray(0, k) };
   }
 
   private newest(id: number): Sample | undefined {

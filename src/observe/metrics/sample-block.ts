@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import type { Sample } from "../series.js";
 
 /**
@@ -17,9 +18,22 @@ export function encodeBlock(samples: readonly Sample[]): Buffer {
   return buf;
 }
 
+/** Float64Array views read native order: usable on the blob when that is little-endian. */
+const NATIVE_LE = endianness() === "LE";
+
 /** Appends the block's samples with at in [from, to] to `into`, oldest first. */
 export function decodeBlockInto(blob: Buffer, from: number, to: number, into: Sample[]): void {
   const n = blob.length / 16;
+  // A view, not a copy, when aligned: the hot path of a day's query (86 400 samples).
+  if (NATIVE_LE && blob.byteOffset % 8 === 0) {
+    const f = new Float64Array(blob.buffer, blob.byteOffset, 2 * n);
+    const whole = n > 0 && (f[0] as number) >= from && (f[n - 1] as number) <= to;
+    for (let i = 0; i < n; i++) {
+      const at = f[i] as number;
+      if (whole || (at >= from && at <= to)) into.push({ at, value: f[n + i] as number });
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const at = blob.readDoubleLE(i * 8);
     if (at < from || at > to) continue;
@@ -58,4 +72,67 @@ export function mergeSamples(older: readonly Sample[], newer: readonly Sample[])
     }
   }
   return out;
+}
+
+/** Samples as two parallel arrays: what a reader that needs no objects gets, without copying. */
+export interface SampleColumns {
+  readonly at: Float64Array;
+  readonly value: Float64Array;
+}
+
+/**
+ * Copies the block's samples with at in [from, to] into the columns from `offset` on (they
+ * have room); returns the offset after the last one copied.
+ */
+export function copyBlockInto(
+  blob: Buffer,
+  from: number,
+  to: number,
+  into: SampleColumns,
+  offset: number,
+): number {
+  const n = blob.length / 16;
+  let k = offset;
+  if (NATIVE_LE && blob.byteOffset % 8 === 0) {
+    const f = new Float64Array(blob.buffer, blob.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) {
+      const at = f[i] as number;
+      if (at < from || at > to) continue;
+      into.at[k] = at;
+      into.value[k++] = f[n + i] as number;
+    }
+    return k;
+  }
+  for (let i = 0; i < n; i++) {
+    const at = blob.readDoubleLE(i * 8);
+    if (at < from || at > to) continue;
+    into.at[k] = at;
+    into.value[k++] = blob.readDoubleLE((n + i) * 8);
+  }
+  return k;
+}
+
+export function samplesToColumns(samples: readonly Sample[]): SampleColumns {
+  const at = new Float64Array(samples.length);
+  const value = new Float64Array(samples.length);
+  samples.forEach((s, i) => {
+    at[i] = s.at;
+    value[i] = s.value;
+  });
+  return { at, value };
+}
+
+export function concatColumns(parts: readonly SampleColumns[]): SampleColumns {
+  if (parts.length === 1) return parts[0] as SampleColumns;
+  let length = 0;
+  for (const p of parts) length += p.at.length;
+  const at = new Float64Array(length);
+  const value = new Float64Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    at.set(p.at, offset);
+    value.set(p.value, offset);
+    offset += p.at.length;
+  }
+  return { at, value };
 }

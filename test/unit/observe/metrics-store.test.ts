@@ -57,6 +57,15 @@ function everySecond(
   }));
 }
 
+/** selectColumns() read back as select() gives it, to compare the two. */
+function columnsAsSeries(store: MetricsStore, selector: SeriesSelector, from: number, to: number) {
+  return store.selectColumns(selector, from, to).map(({ name, labels, at, value }) => ({
+    name,
+    labels,
+    samples: Array.from(at, (t, i) => ({ at: t, value: value[i] as number })),
+  }));
+}
+
 /** What Prometheus' increase() counts over samples: growth, a drop being a reset to the new value. */
 function counterIncrease(samples: readonly Sample[]): number {
   let total = 0;
@@ -136,6 +145,9 @@ describe("MetricsStore", () => {
     expect(read()).toEqual(values);
     store.compact(T0 + 2 * MIN); // sealed into a minute blob
     expect(read()).toEqual(values);
+    expect(columnsAsSeries(store, sel("odd"), T0, T0 + MIN)).toEqual(
+      store.select(sel("odd"), T0, T0 + MIN),
+    );
   });
 
   it("gives the newest sample of each series, from rows, blobs or buckets", () => {
@@ -209,6 +221,21 @@ describe("MetricsStore", () => {
     // Oldest first across the boundary, no duplicate times.
     expect(samples.every((s, i) => i === 0 || s.at > (samples[i - 1] as Sample).at)).toBe(true);
 
+    // The columnar read gives the same, over any range across the boundary.
+    for (const [from, to] of [
+      [T0, T0 + 3 * HOUR],
+      [boundary - 90_000, boundary + 90_500],
+      [boundary + 1_500, boundary + 1_500],
+    ] as const) {
+      expect(columnsAsSeries(store, sel("temp"), from, to)).toEqual(
+        store.select(sel("temp"), from, to),
+      );
+    }
+    store.append(everySecond("temp", { host: "h1" }, T0 + 3 * HOUR, 30, () => 1)); // unsealed rows
+    expect(columnsAsSeries(store, sel("temp"), T0, T0 + 4 * HOUR)).toEqual(
+      store.select(sel("temp"), T0, T0 + 4 * HOUR),
+    );
+
     // The aggregate view agrees on both sides of it.
     const minutes = store.aggregates(sel("temp"), boundary - 2 * MIN, boundary + MIN)[0]?.minutes;
     expect(minutes?.map((m) => [m.start - boundary, m.count, m.sum / m.count, m.max])).toEqual([
@@ -242,6 +269,9 @@ describe("MetricsStore", () => {
     expect(store.compactedBefore()).toBe(T0 + 20 * MIN);
     const counter = store.select(sel("requests_total"), T0, T0 + 20 * MIN)[0]?.samples ?? [];
     expect(counterIncrease(counter)).toBe(truth);
+    expect(columnsAsSeries(store, sel("requests_total"), T0, T0 + 20 * MIN)[0]?.samples).toEqual(
+      counter,
+    );
     // Each minute's last value is there, at the minute's start.
     for (let m = 0; m < 10; m++) {
       const last = raw.filter((s) => s.name === "requests_total")[m * 60 + 59]?.value;
@@ -299,6 +329,7 @@ describe("MetricsStore", () => {
       { name: "late", labels: {}, at: T0 + 10_000, value: 100 },
     ]);
     const before = store.select(sel("late"), T0, T0 + MIN)[0]?.samples ?? [];
+    expect(columnsAsSeries(store, sel("late"), T0, T0 + MIN)[0]?.samples).toEqual(before);
     store.compact(T0 + 3 * MIN);
     const after = store.select(sel("late"), T0, T0 + MIN)[0]?.samples ?? [];
     for (const samples of [before, after]) {
