@@ -27,8 +27,10 @@ const SCHEMA = `
     unit TEXT NOT NULL
   ) STRICT;
 
+  -- AUTOINCREMENT: an id is never given to another series after one is forgotten, so a
+  -- reader's cache of id → labels never goes wrong.
   CREATE TABLE series (
-    id     INTEGER PRIMARY KEY,
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
     name   TEXT NOT NULL,
     labels TEXT NOT NULL,
     UNIQUE (name, labels)
