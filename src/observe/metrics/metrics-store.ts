@@ -286,12 +286,16 @@ export class MetricsStore implements SeriesSource {
   /**
    * The newest sample of each series of the selector (what `GET /metrics` and `baton top`
    * show). A series whose raw samples are all past retention gives its last minute's last value.
+   * A series whose newest sample is older than `since` (ms) is left out: a replica gone for an
+   * hour is still stored, but no longer current.
    */
-  latest(selector: SeriesSelector): Series[] {
+  latest(selector: SeriesSelector, since = Number.NEGATIVE_INFINITY): Series[] {
     const out: Series[] = [];
     for (const { id, labels } of this.matching(selector)) {
       const sample = this.newest(id);
-      if (sample !== undefined) out.push({ name: selector.name, labels, samples: [sample] });
+      if (sample !== undefined && sample.at >= since) {
+        out.push({ name: selector.name, labels, samples: [sample] });
+      }
     }
     return out;
   }

@@ -171,6 +171,9 @@ describe("MetricsStore", () => {
       { replica: "b", sample: { at: T0, value: 1_029 } },
     ]);
     expect(store.latest(sel("up", [{ label: "replica", op: "=", value: "b" }]))).toHaveLength(1);
+    // Only series still written to since a time.
+    expect(store.latest(sel("up"), T0 + MIN).map((s) => s.labels.replica)).toEqual(["a"]);
+    expect(store.latest(sel("up"), T0 + 2 * MIN)).toEqual([]);
   });
 
   it("summarises minutes past the raw retention keeping min, max, average and last", () => {
