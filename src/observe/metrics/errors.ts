@@ -3,6 +3,7 @@
  * passing user input along) can cause and fix. Each has a stable `code` and a `hint`.
  */
 export type MetricsErrorCode =
+  | "metrics.missing"
   | "metrics.corrupt"
   | "metrics.too_new"
   | "metrics.invalid_name"

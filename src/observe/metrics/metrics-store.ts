@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
@@ -42,6 +42,11 @@ export interface MetricsRetention {
 }
 
 export interface MetricsStoreOptions {
+  /**
+   * Create the directory and the file when absent (default): the controller. Read commands
+   * pass false and get a `metrics.missing` error instead of an empty file.
+   */
+  readonly create?: boolean;
   readonly retention?: Partial<MetricsRetention>;
   /** Clock for compact() without an argument; tests inject one. */
   readonly now?: () => number;
@@ -163,8 +168,16 @@ export class MetricsStore implements SeriesSource {
   static open(stateDir: string, options: MetricsStoreOptions = {}): MetricsStore {
     const retention = validRetention({ ...DEFAULT_RETENTION, ...options.retention });
     const path = join(stateDir, DB_FILE);
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const create = options.create ?? true;
+    if (create) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    else if (!existsSync(path)) {
+      throw new MetricsError(
+        "metrics.missing",
+        `no metrics recorded yet: ${path} does not exist`,
+        "metrics are recorded while the controller runs: start it with `baton up` (or check --state-dir)",
+      );
+    }
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, fileMustExist: !create });
     try {
       db.pragma("journal_mode = WAL");
       // NORMAL in WAL mode: a power loss may drop the last seconds of samples, never corrupt.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -85,6 +85,19 @@ describe("MetricsStore", () => {
     const db = new Database(store.path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
+  });
+
+  it("creates nothing for a reader when no metrics were recorded", () => {
+    const dir = stateDir();
+    expect(() => open(dir, { create: false })).toThrow(
+      expect.objectContaining({
+        code: "metrics.missing",
+        hint: expect.stringContaining("baton up"),
+      }),
+    );
+    expect(existsSync(dir)).toBe(false);
+    open(dir).append([{ name: "up", labels: {}, at: T0, value: 1 }]);
+    expect(open(dir, { create: false }).latest(sel("up"))).toHaveLength(1);
   });
 
   it("selects a range, both ends included, by label matchers", () => {
