@@ -174,7 +174,7 @@ export class MetricsStore implements SeriesSource {
       throw new MetricsError(
         "metrics.missing",
         `no metrics recorded yet: ${path} does not exist`,
-        "metrics are recorded while the controller runs: start it with `baton up` (or check --state-dir)",
+        "metrics are recorded while the controller runs: start it with `baton up` (or check --state / $BATON_STATE)",
       );
     }
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, fileMustExist: !create });
