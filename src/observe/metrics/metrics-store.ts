@@ -21,6 +21,7 @@ import {
   summarizeMinute,
 } from "./minute-bucket.js";
 import {
+  columnsToSamples,
   concatColumns,
   copyBlockInto,
   decodeBlock,
@@ -402,6 +403,11 @@ export class MetricsStore implements SeriesSource {
 
   private rawRange(id: number, from: number, to: number): Sample[] {
     if (to < from) return [];
+    return columnsToSamples(this.rawColumns(id, from, to));
+  }
+
+  /** rawRange() where unsealed rows overlap sealed minutes (late writes): merged sample by sample. */
+  private rawRangeMerged(id: number, from: number, to: number): Sample[] {
     const sealed: Sample[] = [];
     for (const blob of this.stmt.blockRange.pluck().all(id, bucketStart(from), to) as Buffer[]) {
       decodeBlockInto(blob, from, to, sealed);
@@ -430,7 +436,7 @@ export class MetricsStore implements SeriesSource {
     const firstOpen = open[0];
     if (firstOpen !== undefined && k > 0 && firstOpen[0] <= (columns.at[k - 1] as number)) {
       // Late writes into sealed minutes: merged the slow way, as select() does.
-      return samplesToColumns(this.rawRange(id, from, to));
+      return samplesToColumns(this.rawRangeMerged(id, from, to));
     }
     for (const [at, value] of open) {
       columns.at[k] = at;

@@ -136,3 +136,12 @@ export function concatColumns(parts: readonly SampleColumns[]): SampleColumns {
   }
   return { at, value };
 }
+
+/** Sample objects from columns: one tight loop into an array of the final size. */
+export function columnsToSamples(columns: SampleColumns): Sample[] {
+  const n = columns.at.length;
+  const out = new Array<Sample>(n);
+  for (let i = 0; i < n; i++)
+    out[i] = { at: columns.at[i] as number, value: columns.value[i] as number };
+  return out;
+}
