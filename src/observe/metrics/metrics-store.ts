@@ -406,23 +406,17 @@ export class MetricsStore implements SeriesSource {
     return columnsToSamples(this.rawColumns(id, from, to));
   }
 
-  /** rawRange() where unsealed rows overlap sealed minutes (late writes): merged sample by sample. */
+  /**
+   * Raw samples when unsealed rows overlap sealed minutes (late writes, rewrites): merged one
+   * by one, a row winning over a sealed sample of the same time.
+   */
   private rawRangeMerged(id: number, from: number, to: number): Sample[] {
     const sealed: Sample[] = [];
     for (const blob of this.stmt.blockRange.pluck().all(id, bucketStart(from), to) as Buffer[]) {
       decodeBlockInto(blob, from, to, sealed);
     }
-    const open = (this.stmt.sampleRange.raw().all(id, from, to) as [number, number | null][]).map(
-      toSample,
-    );
-    if (open.length === 0) return sealed;
-    const lastSealed = sealed[sealed.length - 1];
-    // Rows older than the newest sealed sample are late writes (or rewrites) of sealed minutes.
-    if (lastSealed !== undefined && (open[0] as Sample).at <= lastSealed.at) {
-      return mergeSamples(sealed, open);
-    }
-    for (const s of open) sealed.push(s);
-    return sealed;
+    const open = this.stmt.sampleRange.raw().all(id, from, to) as [number, number | null][];
+    return mergeSamples(sealed, open.map(toSample));
   }
 
   private rawColumns(id: number, from: number, to: number): SampleColumns {
@@ -435,7 +429,7 @@ export class MetricsStore implements SeriesSource {
     for (const blob of blobs) k = copyBlockInto(blob, from, to, columns, k);
     const firstOpen = open[0];
     if (firstOpen !== undefined && k > 0 && firstOpen[0] <= (columns.at[k - 1] as number)) {
-      // Late writes into sealed minutes: merged the slow way, as select() does.
+      // Late writes into sealed minutes (rare): the slower merge.
       return samplesToColumns(this.rawRangeMerged(id, from, to));
     }
     for (const [at, value] of open) {
