@@ -1,7 +1,7 @@
 /**
  * observe/: what Baton watches and says — the series shape, collectors (replicas, proxy,
  * hosts, the controller), the alert expression language, the Prometheus exposition, alert
- * states and notifiers.
+ * states and notifiers, the metrics store.
  */
 export { type ActiveAlert, AlertEngine, type AlertEngineOptions } from "./alerts/alert-engine.js";
 export { alertLabels, fingerprintOf } from "./alerts/alert-labels.js";
@@ -11,6 +11,7 @@ export * from "./alerts/types.js";
 export * from "./collect/index.js";
 export * from "./exposition.js";
 export * from "./expr/index.js";
+export * from "./metrics/index.js";
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./notify/backoff.js";
 export {
   CommandNotifier,

@@ -1,0 +1,32 @@
+/**
+ * Problems with the metrics database or with what is written to it that a user (or a caller
+ * passing user input along) can cause and fix. Each has a stable `code` and a `hint`.
+ */
+export type MetricsErrorCode =
+  | "metrics.missing"
+  | "metrics.corrupt"
+  | "metrics.too_new"
+  | "metrics.invalid_name"
+  | "metrics.invalid_sample"
+  | "metrics.invalid_retention";
+
+export class MetricsError extends Error {
+  override readonly name = "MetricsError";
+  readonly code: MetricsErrorCode;
+  readonly hint: string;
+
+  constructor(
+    code: MetricsErrorCode,
+    message: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.hint = hint;
+  }
+
+  toJSON(): { code: string; message: string; hint: string } {
+    return { code: this.code, message: this.message, hint: this.hint };
+  }
+}
