@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery,observe-query] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -33,6 +33,11 @@ import { type IdleResult, idleBench, renderIdleMarkdown } from "./idle.js";
 import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.js";
 import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
+import {
+  type ObserveQueryResult,
+  observeQueryBench,
+  renderObserveQueryMarkdown,
+} from "./observe-query.js";
 import { ensurePm2, pm2Version, requireTool } from "./peers.js";
 import { type BenchResult as ProxyResult, proxyBench, renderMarkdown } from "./proxy.js";
 import { type RecoveryResult, recoveryBench, renderRecoveryMarkdown } from "./recovery.js";
@@ -49,7 +54,8 @@ type BenchName =
   | "container-rollout"
   | "images"
   | "hosts"
-  | "delivery";
+  | "delivery"
+  | "observe-query";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -61,6 +67,7 @@ const ALL: readonly BenchName[] = [
   "images",
   "hosts",
   "delivery",
+  "observe-query",
 ];
 
 interface Outcome<T> {
@@ -91,6 +98,7 @@ export interface Summary {
   readonly images?: Outcome<ImagesResult>;
   readonly hosts?: Outcome<HostsResult>;
   readonly delivery?: Outcome<DeliveryResult>;
+  readonly observeQuery?: Outcome<ObserveQueryResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -284,6 +292,16 @@ function glance(s: Summary): string {
       d.goal.met ? "met" : "NOT met",
     ]);
   }
+  const q = s.observeQuery?.result;
+  if (q !== undefined) {
+    rows.push([
+      "observe-query",
+      `metrics store: a day of 1-second samples of one series read back (${q.settings.daySamples} samples)`,
+      `${round(q.selectDay.median)} ms`,
+      `< ${q.goalMs} ms`,
+      q.goalMet ? "met" : "NOT met",
+    ]);
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -362,6 +380,7 @@ ${glance(s)}`,
   add("images", s.images, renderImagesMarkdown);
   add("hosts", s.hosts, renderHostsMarkdown);
   add("delivery", s.delivery, renderDeliveryMarkdown);
+  add("observe-query", s.observeQuery, renderObserveQueryMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -454,6 +473,12 @@ export async function runAll(
       )
     : undefined;
   if (delivery?.result) process.stdout.write(`${renderDeliveryMarkdown(delivery.result)}\n`);
+  const observeQuery = only.includes("observe-query")
+    ? await timed("observe-query", () => observeQueryBench({ quick, resultsDir, log }))
+    : undefined;
+  if (observeQuery?.result) {
+    process.stdout.write(`${renderObserveQueryMarkdown(observeQuery.result)}\n`);
+  }
 
   const summary: Summary = {
     name: "summary",
@@ -477,6 +502,7 @@ export async function runAll(
     ...(images ? { images } : {}),
     ...(hosts ? { hosts } : {}),
     ...(delivery ? { delivery } : {}),
+    ...(observeQuery ? { observeQuery } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
