@@ -21,6 +21,7 @@ import {
   releaseDigestOf,
   resolveReleases,
 } from "../images/index.js";
+import { MetricsStore } from "../observe/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
@@ -100,6 +101,12 @@ export class Controller {
   readonly delivery: DeliveryService;
   private deliveryResumed = false;
 
+  /**
+   * The time series Baton samples (replicas, proxy, hosts, itself), in their own SQLite
+   * file beside the state store: `GET /metrics`, `baton metrics` and alert rules read them.
+   */
+  readonly metrics: MetricsStore;
+
   /** Pipeline runs as recorded, for the API. */
   get runs(): RunStore {
     return this.store.runs;
@@ -117,6 +124,7 @@ export class Controller {
     private readonly swarm: SwarmAppsReconciler,
   ) {
     this.events = events;
+    this.metrics = MetricsStore.open(options.stateDir);
     this.definition = options.definition;
     this.given = options.definition;
     this.reconcilers = [new WithoutSwarmApps(apps), swarm];
@@ -659,6 +667,7 @@ export class Controller {
     await this.containers?.close();
     this.store.releaseController(process.pid);
     this.store.close();
+    this.metrics.close();
   }
 
   private async reconcileKey(key: string): Promise<void> {
