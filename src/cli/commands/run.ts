@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { runsDirectory, stepLogFile } from "../../delivery/run-paths.js";
 import type { RunRecord, StepRecord } from "../../store/index.js";
 import { SqliteStore } from "../../store/index.js";
-import { requireController } from "../api-client.js";
+import { type ApiClient, requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, printJson, say, useColor } from "../output.js";
@@ -13,6 +13,37 @@ import { durationOption } from "./wait.js";
 const ENDED = new Set<RunRecord["state"]>(["passed", "failed", "cancelled", "interrupted"]);
 /** How often a follower looks again (a CLI waiting on files and the store, not a test). */
 const FOLLOW_MS = 250;
+/** How often `run --wait` asks anyway, should the event stream break. */
+const WAIT_POLL_MS = 1_000;
+
+/** Resolves `next()` at the controller's next run event, or after `ms` at the latest. */
+function runEvents(client: ApiClient): { next(ms: number): Promise<void>; close(): void } {
+  let wake: (() => void) | undefined;
+  let missed = false;
+  const stop = client.listen("/api/v1/events/stream?after=latest", (type) => {
+    if (!type.startsWith("run.")) return;
+    if (wake === undefined) missed = true;
+    else wake();
+  });
+  return {
+    next(ms) {
+      if (missed) {
+        missed = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((done) => {
+        const timer = setTimeout(finish, ms);
+        function finish(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          done();
+        }
+        wake = finish;
+      });
+    },
+    close: stop,
+  };
+}
 
 export function runCommand(program: Command): void {
   const run = withCommonOptions(program.command("run"))
@@ -51,34 +82,41 @@ export function runCommand(program: Command): void {
         if (!options.json) say(`${pipeline} #${queued.id} queued for ${queued.commit.slice(0, 8)}`);
         const deadline = Date.now() + timeoutMs;
         let seen = "";
-        for (;;) {
-          const now = (await client.call("GET", `/api/v1/runs/${queued.id}`)) as unknown as {
-            run: RunRecord;
-            steps: StepRecord[];
-          };
-          const line = now.steps.map((s) => `${s.name}:${s.state}`).join(" ");
-          if (line !== seen && !options.json) {
-            for (const s of now.steps) {
-              if (!seen.includes(`${s.name}:${s.state}`) && s.state !== "pending") {
-                say(`  ${s.name} ${s.state}${s.detail ? `: ${s.detail}` : ""}`);
+        // A step's change is a `run.step` event: the stream wakes the follower at once, the
+        // interval only covers a stream that broke.
+        const changed = runEvents(client);
+        try {
+          for (;;) {
+            const now = (await client.call("GET", `/api/v1/runs/${queued.id}`)) as unknown as {
+              run: RunRecord;
+              steps: StepRecord[];
+            };
+            const line = now.steps.map((s) => `${s.name}:${s.state}`).join(" ");
+            if (line !== seen && !options.json) {
+              for (const s of now.steps) {
+                if (!seen.includes(`${s.name}:${s.state}`) && s.state !== "pending") {
+                  say(`  ${s.name} ${s.state}${s.detail ? `: ${s.detail}` : ""}`);
+                }
               }
+              seen = line;
             }
-            seen = line;
+            if (ENDED.has(now.run.state)) {
+              if (options.json) printJson(now);
+              else say(renderRuns([now], { color: useColor(), now: Date.now() }));
+              if (now.run.state !== "passed") process.exitCode = 1;
+              return;
+            }
+            if (Date.now() > deadline) {
+              throw new CliError(
+                "run.timeout",
+                `run #${queued.id} has not ended after ${options.timeout}`,
+                `\`baton runs ${pipeline}\` shows where it stands`,
+              );
+            }
+            await changed.next(WAIT_POLL_MS);
           }
-          if (ENDED.has(now.run.state)) {
-            if (options.json) printJson(now);
-            else say(renderRuns([now], { color: useColor(), now: Date.now() }));
-            if (now.run.state !== "passed") process.exitCode = 1;
-            return;
-          }
-          if (Date.now() > deadline) {
-            throw new CliError(
-              "run.timeout",
-              `run #${queued.id} has not ended after ${options.timeout}`,
-              `\`baton runs ${pipeline}\` shows where it stands`,
-            );
-          }
-          await new Promise((r) => setTimeout(r, FOLLOW_MS));
+        } finally {
+          changed.close();
         }
       },
     );
