@@ -25,12 +25,20 @@ export function importedRelease(body: Record<string, unknown>): [NewRelease, Rel
     invalid("release.createdAt", "milliseconds since the epoch", createdAt);
   }
   const details = release.details ?? {};
+  const number = release.number;
+  if (
+    number !== undefined &&
+    !(typeof number === "number" && Number.isInteger(number) && number > 0)
+  ) {
+    invalid("release.number", "a whole number ≥ 1", number);
+  }
   const run = from.run;
   const pipeline = from.pipeline;
   return [
     {
       app: text(release, "app"),
       version: text(release, "version"),
+      ...(typeof number === "number" ? { number } : {}),
       kind: kind as ReleaseKind,
       ref: text(release, "ref"),
       digest,

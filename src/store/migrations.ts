@@ -262,6 +262,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 7,
+    name: "release numbers",
+    up: `
+      -- Versions name content (commit and digest); the number says which came after which:
+      -- 1, 2, 3… per app in the environment that built them, kept when promoted.
+      ALTER TABLE releases ADD COLUMN number INTEGER;
+      UPDATE releases SET number =
+        (SELECT count(*) FROM releases AS earlier
+          WHERE earlier.app = releases.app AND earlier.id <= releases.id);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

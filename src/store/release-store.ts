@@ -8,6 +8,8 @@ export interface ReleaseRecord {
   readonly app: string;
   /** Unique per app: `<short commit>-<content digest>`, or the digest alone outside git. */
   readonly version: string;
+  /** 1, 2, 3… per app in the order the environment that built them built them. */
+  readonly number: number;
   readonly kind: ReleaseKind;
   /** Where it is: `registry/project/app:version` for an image. */
   readonly ref: string;
@@ -22,7 +24,9 @@ export interface ReleaseRecord {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export type NewRelease = Omit<ReleaseRecord, "createdAt" | "details"> & {
+export type NewRelease = Omit<ReleaseRecord, "createdAt" | "details" | "number"> & {
+  /** Given when the release was numbered elsewhere (a promotion); else the next number here. */
+  readonly number?: number;
   readonly details?: Readonly<Record<string, unknown>>;
   /** When it was built; now unless the release is copied from another environment's store. */
   readonly createdAt?: number;
@@ -37,6 +41,7 @@ export interface DesiredRelease {
 interface ReleaseRow {
   app: string;
   version: string;
+  number: number | null;
   kind: ReleaseKind;
   ref: string;
   digest: string;
@@ -48,7 +53,7 @@ interface ReleaseRow {
 }
 
 const COLUMNS =
-  "app, version, kind, ref, digest, git_commit, definition_revision, created_at, created_by, details";
+  "app, version, number, kind, ref, digest, git_commit, definition_revision, created_at, created_by, details";
 
 /**
  * Releases of apps and the release each app is deployed at. Releases are never rewritten:
@@ -65,7 +70,9 @@ export class ReleaseStore {
     this.stmt = {
       insert: db.prepare(
         `INSERT INTO releases (${COLUMNS})
-         VALUES (@app, @version, @kind, @ref, @digest, @commit, @definitionRevision, @at, @by, @details)
+         VALUES (@app, @version,
+                 coalesce(@number, (SELECT coalesce(max(number), 0) + 1 FROM releases WHERE app = @app)),
+                 @kind, @ref, @digest, @commit, @definitionRevision, @at, @by, @details)
          ON CONFLICT (app, version) DO NOTHING`,
       ),
       find: db.prepare<{ app: string; version: string }, ReleaseRow>(
@@ -90,6 +97,7 @@ export class ReleaseStore {
     const result = this.stmt.insert.run({
       app: release.app,
       version: release.version,
+      number: release.number ?? null,
       kind: release.kind,
       ref: release.ref,
       digest: release.digest,
@@ -138,6 +146,7 @@ function toRecord(row: ReleaseRow): ReleaseRecord {
   return {
     app: row.app,
     version: row.version,
+    number: row.number ?? 0,
     kind: row.kind,
     ref: row.ref,
     digest: row.digest,

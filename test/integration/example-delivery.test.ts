@@ -102,7 +102,7 @@ describe("the README's delivery example", () => {
     const releases = await ok("releases", "web", "--env", "prod");
     expect(releases).toMatch(
       new RegExp(
-        `^\\*\\s+${waiting.run.release?.version}\\s+sha256:\\S+\\s+\\S+\\s+\\S+\\s+pipeline shop #${waiting.run.id} \\(promoted from dev\\)$`,
+        `^\\*\\s+\\d+\\s+${waiting.run.release?.version}\\s+sha256:\\S+\\s+\\S+\\s+\\S+\\s+pipeline shop #${waiting.run.id} \\(promoted from dev\\)$`,
         "m",
       ),
     );

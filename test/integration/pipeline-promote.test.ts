@@ -57,6 +57,7 @@ interface ReleasesJson {
   deployed: string | null;
   releases: {
     version: string;
+    number: number;
     digest: string;
     commit: string;
     createdBy: string;
@@ -183,6 +184,7 @@ pipelines:
     expect(prod.deployed).toBe(version);
     // The same bytes: one digest, built once (by the run), recorded in prod as promoted.
     expect(promoted?.digest).toBe(built?.digest);
+    expect(promoted?.number).toBe(built?.number);
     expect(promoted).toMatchObject({ commit, createdBy: `pipeline api #${done.run.id}` });
     expect(promoted?.details.importedFrom).toEqual({
       environment: "dev",

@@ -12,6 +12,7 @@ export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
   return {
     app: release.app,
     version: release.version,
+    number: release.number,
     kind: release.kind,
     digest: release.digest,
     commit: release.commit,
@@ -40,7 +41,7 @@ export function releasesCommand(program: Command): void {
     )
     .option(
       "--json",
-      "{ app, deployed, serving, releases: [{ version, kind, digest, commit, createdAt, createdBy, details, … }] }",
+      "{ app, deployed, serving, releases: [{ version, number, kind, digest, commit, createdAt, createdBy, details, … }] }",
     )
     .action((app: string, options: CommonOptions & { json?: boolean }) => {
       const dir = stateDir(options);
@@ -70,9 +71,10 @@ export function releasesCommand(program: Command): void {
       const now = Date.now();
       say(
         table([
-          ["", "VERSION", "DIGEST", "COMMIT", "AGE", "BY"].map((h) => paint(h, "bold", color)),
+          ["", "#", "VERSION", "DIGEST", "COMMIT", "AGE", "BY"].map((h) => paint(h, "bold", color)),
           ...releases.map((r) => [
             r.version === (serving ?? deployed) ? "*" : "",
+            String(r.number),
             r.version,
             r.digest.slice(0, 19),
             r.commit?.slice(0, 12) ?? "-",

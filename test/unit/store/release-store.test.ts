@@ -36,7 +36,15 @@ describe("releases", () => {
     expect(again.record.digest).toBe(digest("a"));
     store.close();
     const reopened = SqliteStore.open(dir, { create: false });
-    expect(reopened.releases.list("api").map((r) => r.version)).toEqual(["v2", "v1"]);
+    // Numbered in build order per app; a repeated version keeps its number; a promoted one
+    // keeps the number it was given where it was built.
+    expect(reopened.releases.list("api").map((r) => `${r.number} ${r.version}`)).toEqual([
+      "2 v2",
+      "1 v1",
+    ]);
+    expect(reopened.releases.record({ ...release("v7", "d"), number: 7 }).record.number).toBe(7);
+    expect(reopened.releases.record(release("v8", "e")).record.number).toBe(8);
+    expect(reopened.releases.record({ ...release("w1", "f"), app: "web" }).record.number).toBe(1);
     const v1 = reopened.releases.find("api", "v1");
     expect(v1?.createdAt).toBeLessThan(reopened.releases.find("api", "v2")?.createdAt ?? 0);
     expect(v1).toMatchObject({
@@ -44,7 +52,6 @@ describe("releases", () => {
       commit: null,
       kind: "image",
     });
-    expect(reopened.releases.list("web")).toEqual([]);
     reopened.close();
   });
 
