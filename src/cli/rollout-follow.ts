@@ -13,6 +13,7 @@ import { formatDuration } from "../spec/units.js";
 import { delay } from "../util/wait.js";
 import type { ApiClient } from "./api-client.js";
 import { CliError } from "./errors.js";
+import { type EventWake, eventWake } from "./event-wake.js";
 import { say } from "./output.js";
 import {
   describeFailure,
@@ -41,9 +42,7 @@ export interface RolloutSource {
 export function apiRolloutSource(client: ApiClient): RolloutSource {
   const path = (app: string, what: string): string =>
     `/api/v1/apps/${encodeURIComponent(app)}/${what}`;
-  let stop: (() => void) | undefined;
-  let wake: (() => void) | undefined;
-  let missed = false;
+  let events: EventWake | undefined;
   return {
     status: async (app) =>
       (await client.call("GET", path(app, "rollout"))) as unknown as RolloutStatus,
@@ -53,30 +52,15 @@ export function apiRolloutSource(client: ApiClient): RolloutSource {
     // instead of up to an interval later: what `deploy --wait` costs beyond the rollout.
     changed(app, ms) {
       // Only events from now on: the first poll has seen what happened before.
-      stop ??= client.listen(
+      events ??= eventWake(
+        client,
         `/api/v1/events/stream?app=${encodeURIComponent(app)}&after=latest`,
-        () => {
-          if (wake === undefined) missed = true;
-          wake?.();
-        },
       );
-      if (missed) {
-        missed = false;
-        return Promise.resolve();
-      }
-      return new Promise<void>((done) => {
-        const timer = setTimeout(finish, ms);
-        function finish(): void {
-          clearTimeout(timer);
-          wake = undefined;
-          done();
-        }
-        wake = finish;
-      });
+      return events.next(ms);
     },
     close() {
-      stop?.();
-      stop = undefined;
+      events?.close();
+      events = undefined;
     },
   };
 }

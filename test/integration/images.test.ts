@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
+import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
 import { ensureRegistry, manifestDigest, REGISTRY, registryTags } from "../helpers/registry.js";
@@ -69,14 +70,6 @@ const api = (s: StatusJson) => s.apps.find((a) => a.name === "api")!;
 
 async function releases(p: Project): Promise<ReleasesJson> {
   return JSON.parse((await p.ok("releases", "api", "--json")).stdout) as ReleasesJson;
-}
-
-function git(dir: string, ...args: string[]): void {
-  execFileSync(
-    "git",
-    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", dir, ...args],
-    { stdio: "ignore" },
-  );
 }
 
 describe("an app with build:", () => {

@@ -9,6 +9,7 @@ import { existsSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project } from "../helpers/cli.js";
+import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
 import { eventually } from "../helpers/wait.js";
 
@@ -20,14 +21,6 @@ afterAll(async () => {
   await project.run("down", "--env", "prod");
   await project.cleanup();
 });
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync(
-    "git",
-    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", dir, ...args],
-    { encoding: "utf8" },
-  ).trim();
-}
 
 /** Says what greeting.txt held when the replica started: the files it runs. */
 const SERVER = `const http = require("node:http");

@@ -3,12 +3,12 @@
  * into an image release (pushed to the registry, recorded with the run), and deployed to the
  * controller's environment through a rollout — the change is then served through the proxy.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
+import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
 import { ensureRegistry, REGISTRY } from "../helpers/registry.js";
 import { eventually } from "../helpers/wait.js";
@@ -31,14 +31,6 @@ afterAll(async () => {
     .filter(Boolean);
   for (const id of new Set(images)) await docker(["rmi", "-f", id]).catch(() => undefined);
 });
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync(
-    "git",
-    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", dir, ...args],
-    { encoding: "utf8" },
-  ).trim();
-}
 
 const dockerfile = (greeting: string) => `FROM ${base}
 ENV GREETING=${greeting}

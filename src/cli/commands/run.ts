@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { runsDirectory, stepLogFile } from "../../delivery/run-paths.js";
 import type { RunRecord, StepRecord } from "../../store/index.js";
 import { SqliteStore } from "../../store/index.js";
-import { type ApiClient, requireController } from "../api-client.js";
+import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
+import { eventWake } from "../event-wake.js";
 import { paint, printJson, say, useColor } from "../output.js";
 import { renderRuns } from "../run-view.js";
 import { durationOption } from "./wait.js";
@@ -15,35 +16,6 @@ const ENDED = new Set<RunRecord["state"]>(["passed", "failed", "cancelled", "int
 const FOLLOW_MS = 250;
 /** How often `run --wait` asks anyway, should the event stream break. */
 const WAIT_POLL_MS = 1_000;
-
-/** Resolves `next()` at the controller's next run event, or after `ms` at the latest. */
-function runEvents(client: ApiClient): { next(ms: number): Promise<void>; close(): void } {
-  let wake: (() => void) | undefined;
-  let missed = false;
-  const stop = client.listen("/api/v1/events/stream?after=latest", (type) => {
-    if (!type.startsWith("run.")) return;
-    if (wake === undefined) missed = true;
-    else wake();
-  });
-  return {
-    next(ms) {
-      if (missed) {
-        missed = false;
-        return Promise.resolve();
-      }
-      return new Promise<void>((done) => {
-        const timer = setTimeout(finish, ms);
-        function finish(): void {
-          clearTimeout(timer);
-          wake = undefined;
-          done();
-        }
-        wake = finish;
-      });
-    },
-    close: stop,
-  };
-}
 
 export function runCommand(program: Command): void {
   const run = withCommonOptions(program.command("run"))
@@ -84,7 +56,9 @@ export function runCommand(program: Command): void {
         let seen = "";
         // A step's change is a `run.step` event: the stream wakes the follower at once, the
         // interval only covers a stream that broke.
-        const changed = runEvents(client);
+        const changed = eventWake(client, "/api/v1/events/stream?after=latest", (type) =>
+          type.startsWith("run."),
+        );
         try {
           for (;;) {
             const now = (await client.call("GET", `/api/v1/runs/${queued.id}`)) as unknown as {

@@ -27,6 +27,7 @@ import {
 } from "../../../src/images/index.js";
 import { type AppSpec, type Definition, parseDefinition } from "../../../src/spec/index.js";
 import { SqliteStore } from "../../../src/store/index.js";
+import { git } from "../../helpers/git.js";
 
 const made: string[] = [];
 const stores: SqliteStore[] = [];
@@ -43,14 +44,6 @@ function temp(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync(
-    "git",
-    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", dir, ...args],
-    { encoding: "utf8" },
-  ).trim();
 }
 
 const DEFINITION = `apps:
