@@ -14,8 +14,8 @@ import { closestMatch } from "./suggest.js";
 
 const ACTIONS = ["run", "build", "deploy", "promote"] as const;
 const RUN_ONLY = ["image", "env", "secrets", "reports", "cache", "artifacts"] as const;
-/** `baton run logs RUN`: a pipeline named `logs` could never be run by name. */
-const RESERVED_NAMES: readonly string[] = ["logs"];
+/** `baton run logs RUN`, `baton run cancel RUN`: such a pipeline could never be run by name. */
+const RESERVED_NAMES: readonly string[] = ["logs", "cancel"];
 
 export function checkPipelines(raw: Fields, report: Report): void {
   const pipelines = isFields(raw.pipelines) ? raw.pipelines : {};

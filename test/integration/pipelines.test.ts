@@ -164,6 +164,36 @@ describe("pipelines from git", () => {
       trigger: "manual",
       commit: fast,
     });
+    // By hand again, on the slow commit, then cancelled: its test's processes are stopped.
+    const queued = JSON.parse((await p.ok("run", "shop", "--ref", slow, "--json")).stdout) as {
+      run: { id: number };
+    };
+    const id = queued.run.id;
+    const started = await eventually(
+      "the run by hand tests",
+      async () => (await runs()).find((r) => r.run.id === id),
+      (r) => r?.steps[0]?.started?.pgid !== undefined,
+      30_000,
+    );
+    expect((await p.ok("run", "cancel", String(id))).stdout).toBe(`run #${id} cancelled\n`);
+    const cancelled = await eventually(
+      "the cancelled run ends",
+      async () => (await runs()).find((r) => r.run.id === id),
+      (r) => r?.run.state === "cancelled" && r.steps[0]?.state === "cancelled",
+      30_000,
+    );
+    expect(cancelled?.run.reason).toMatch(/^cancelled by \S+@/);
+    const pgid = started?.steps[0]?.started?.pgid ?? 0;
+    await eventually(
+      "its processes end",
+      () => processAlive(pgid),
+      (alive) => !alive,
+      15_000,
+    );
+    const again = await p.run("run", "cancel", String(id));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`run #${id} has ended (cancelled): there is nothing to cancel`);
+
     const unknown = await p.run("run", "shpo");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no pipeline named "shpo"[\s\S]*pipelines: shop/);

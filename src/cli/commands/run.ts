@@ -94,6 +94,20 @@ export function runCommand(program: Command): void {
         }
       },
     );
+  withCommonOptions(run.command("cancel"))
+    .description(
+      "cancel a queued or running run: its running step is stopped (its whole process tree); a deploy already under way finishes as a rollout of its own",
+    )
+    .argument("<run>")
+    .option("--json", "{ run, steps }")
+    .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
+      const client = requireController(stateDir(options));
+      const body = await client.call("POST", `/api/v1/runs/${encodeURIComponent(id)}/cancel`, {
+        by: whoAmI(),
+      });
+      if (options.json) return printJson(body);
+      say(`run #${id} cancelled`);
+    });
   withCommonOptions(run.command("logs"), false)
     .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
     .description(
