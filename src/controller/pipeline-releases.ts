@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
-import type { DeployRequest, ReleaseActions } from "../delivery/index.js";
+import type { BuildRequest, DeployRequest, ReleaseActions } from "../delivery/index.js";
 import { buildArtifactRelease, buildRelease, buildTargetOf } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
 import type { EventRecord, ReleaseStore, RunRecord, StepRecord } from "../store/index.js";
@@ -36,7 +36,7 @@ const ROLLOUT_CHECK_MS = 1_000;
 
 export function pipelineReleases(host: ReleaseHost): ReleaseActions {
   return {
-    async build(app: string, checkout: string, run: RunRecord): Promise<string> {
+    async build({ app, checkout, run, log, signal }: BuildRequest): Promise<string> {
       const definition = host.definition();
       const createdBy = `pipeline ${run.pipeline} #${run.id}`;
       const details = {
@@ -59,6 +59,9 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
           createdBy,
           details,
         });
+        log(
+          `${app}: ${outcome.created ? "stored" : "found"} the artifact ${outcome.release.digest} of its files at ${run.commit.slice(0, 8)}`,
+        );
         return outcome.release.version;
       }
       const target = buildTargetOf(definition, app);
@@ -72,9 +75,11 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         target: { ...target, build: { ...target.build, context } },
         releases: host.releases,
         createdBy,
-        output: () => undefined,
+        output: log,
         details,
+        signal,
       });
+      if (!outcome.created) log(`${app} ${outcome.release.version} was built before: unchanged`);
       return outcome.release.version;
     },
 

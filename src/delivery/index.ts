@@ -33,6 +33,7 @@ export {
 } from "./hooks/install-hook.js";
 export { type PushNotice, pushMatches } from "./hooks/push-match.js";
 export {
+  type BuildRequest,
   type DeployRequest,
   PipelineRunner,
   type PipelineRunnerOptions,

@@ -5,8 +5,8 @@
  * with every step's state written to the store as it changes and told as an event. The run
  * can be cancelled (a newer commit) at any point; a promotion can wait for an approval.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
 import { checkout } from "./git/checkout.js";
@@ -18,11 +18,21 @@ import type { TestSummary } from "./steps/step-types.js";
 /** What the controller does for release steps; each rejects with a message a user can act on. */
 export interface ReleaseActions {
   /** Builds the app at the run's checkout and records the release; resolves with its version. */
-  build(app: string, checkout: string, run: RunRecord): Promise<string>;
+  build(request: BuildRequest): Promise<string>;
   /** Rolls the environment's app out to the release and resolves once it is healthy there. */
   deploy(request: DeployRequest): Promise<void>;
   /** When the release became healthy in the environment (ms), or undefined if it is not. */
   healthySince(app: string, environment: string, version: string): Promise<number | undefined>;
+}
+
+export interface BuildRequest {
+  readonly app: string;
+  readonly checkout: string;
+  readonly run: RunRecord;
+  /** A line of the build's progress, for the step's log. */
+  readonly log: (line: string) => void;
+  /** Aborted when the run is cancelled: the build is abandoned. */
+  readonly signal: AbortSignal;
 }
 
 export interface DeployRequest {
@@ -123,7 +133,22 @@ export class PipelineRunner {
         execute: async (step, signal): Promise<StepOutcome> => {
           if (step.kind === "run") return this.command(step, run, dir, checkoutDir, signal);
           if (step.kind === "build") {
-            release = await this.options.release.build(step.app, checkoutDir, run);
+            const log = stepLog(stepLogFile(this.options.runsDir, run.id, step.name));
+            try {
+              release = await this.options.release.build({
+                app: step.app,
+                checkout: checkoutDir,
+                run,
+                log: log.line,
+                signal,
+              });
+            } catch (error) {
+              if (signal.aborted) return { state: "cancelled" };
+              log.line(`failed: ${(error as Error).message}`);
+              throw error;
+            } finally {
+              log.close();
+            }
             store.setRelease(run.id, step.app, release);
             return { state: "passed", detail: `release ${release}` };
           }
@@ -306,4 +331,14 @@ function short(commit: string): string {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A release step's log: Baton's own lines (the build's progress), appended as they come. */
+function stepLog(file: string): { line(text: string): void; close(): void } {
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, "a", 0o640);
+  return {
+    line: (text) => void writeSync(fd, `${text}\n`),
+    close: () => closeSync(fd),
+  };
 }

@@ -26,6 +26,8 @@ export interface BuildReleaseOptions {
   readonly socketPath?: string;
   /** Recorded with the release besides the image's own (the pipeline run that built it…). */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Abandons the build (a cancelled pipeline run); nothing is recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BuildOutcome {
@@ -76,6 +78,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
   // The registry is asked while the image builds: one that is not there still fails within
   // seconds (the build is abandoned), and one that is costs the build nothing.
   const abandon = new AbortController();
+  if (options.signal?.aborted) abandon.abort();
+  options.signal?.addEventListener("abort", () => abandon.abort(), { once: true });
   const registryReady = checkRegistry(build.repository).catch((error: unknown) => {
     abandon.abort();
     throw error;
@@ -102,6 +106,13 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     }),
     registryReady,
   ]);
+  if (options.signal?.aborted) {
+    throw new ImageError(
+      "build.abandoned",
+      `the build of ${app} was abandoned`,
+      "nothing was pushed or recorded",
+    );
+  }
   options.output(`pushing ${tag}`);
   const digest = await pushImage({
     socketPath,

@@ -85,6 +85,10 @@ pipelines:
     expect(run.stdout).toMatch(/image passed: release [0-9a-f]{8}-[0-9a-f]{8}/);
     expect(run.stdout).toMatch(/dev passed: api [0-9a-f-]+ in dev/);
 
+    // The build's progress is the image step's log.
+    const logs = await p.ok("run", "logs", (/api #(\d+)/.exec(run.stdout) ?? [])[1] ?? "0");
+    expect(logs.stdout).toMatch(/^image \| building api [0-9a-f]{8}-[0-9a-f]{8} \(/m);
+    expect(logs.stdout).toMatch(/^image \| pushing 127\.0\.0\.1:5000\//m);
     const runs = JSON.parse((await p.ok("runs", "--json")).stdout) as {
       runs: { run: { commit: string; state: string; release: { app: string; version: string } } }[];
     };
@@ -103,5 +107,31 @@ pipelines:
     };
     expect(releases.deployed).toBe(released?.release.version);
     expect(releases.releases[0]).toMatchObject({ version: released?.release.version, commit });
+
+    // A cancel during the image build abandons it: the run ends cancelled, nothing released.
+    p.write("api/Dockerfile", `${dockerfile("v3")}RUN sleep 60\n`);
+    git(p.dir, "commit", "-q", "-am", "a slow build");
+    const slow = JSON.parse((await p.ok("run", "api", "--json")).stdout) as { run: { id: number } };
+    const id = String(slow.run.id);
+    interface Steps {
+      run: { state: string; release: unknown };
+      steps: { name: string; state: string }[];
+    }
+    const runOf = async () => (await p.api(`/api/v1/runs/${id}`)) as Steps;
+    await eventually(
+      "the image builds",
+      async () => (await p.ok("run", "logs", id)).stdout,
+      (text) => /^image \| building api /m.test(text),
+      60_000,
+    );
+    await p.ok("run", "cancel", id);
+    // The deadline is well before the build's own 60 s: the build is abandoned, not awaited.
+    const ended = await eventually("the run ends", runOf, (r) => r.run.state !== "running", 30_000);
+    expect(ended.run).toMatchObject({ state: "cancelled", release: null });
+    expect(ended.steps.find((s) => s.name === "image")?.state).toBe("cancelled");
+    const after = JSON.parse((await p.ok("releases", "api", "--json")).stdout) as {
+      releases: unknown[];
+    };
+    expect(after.releases).toHaveLength(releases.releases.length);
   }, 300_000);
 });

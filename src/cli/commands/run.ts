@@ -111,7 +111,7 @@ export function runCommand(program: Command): void {
   withCommonOptions(run.command("logs"), false)
     .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
     .description(
-      "the output of a run's command steps, each line prefixed with its step; -f follows until the run ends",
+      "the output of a run's steps (commands, and the builds' progress), each line prefixed with its step; -f follows until the run ends",
     )
     .argument("<run>", "the run's number (`baton runs`)")
     .option("-f, --follow", "keep printing until the run ends")
@@ -158,7 +158,6 @@ function printNewLines(
   let printed = false;
   const width = Math.max(...steps.map((s) => s.name.length));
   for (const step of steps) {
-    if (step.kind !== "run") continue;
     const file = stepLogFile(runsDir, runId, step.name);
     if (!existsSync(file)) continue;
     const from = offsets.get(step.name) ?? 0;

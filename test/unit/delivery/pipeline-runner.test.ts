@@ -67,7 +67,8 @@ ${steps}`,
   const events: NewEvent[] = [];
   const asked: string[] = [];
   const release: ReleaseActions = {
-    build: async (app, checkout, run) => {
+    build: async ({ app, checkout, run, log }) => {
+      log(`building ${app}`);
       asked.push(`build ${app} at ${git(checkout, "rev-parse", "HEAD").slice(0, 7)}`);
       return `${run.commit.slice(0, 7)}-1`;
     },
