@@ -164,6 +164,48 @@ describe("metrics end to end", () => {
     expect(top).toMatch(/^controller\s+CPU/m);
   }, 120_000);
 
+  it("samples the environment's hosts; a host that fails is an event, not a stop", async () => {
+    const port = await freePort();
+    const closed = await freePort();
+    project = new Project(
+      `${definition(port)}hosts:
+  here: { connection: local }
+  gone: { address: 127.0.0.1, port: ${closed}, user: nobody }
+`,
+      { "app.cjs": APP },
+    );
+    await project.ok("up", "--detach");
+    await project.ok("wait", "--timeout", "30s");
+    const p = project;
+    const host = await eventually(
+      "baton metrics has a load average of the local host",
+      async () =>
+        JSON.parse(
+          (await p.ok("metrics", "baton_host_load1", "--since", "1m", "--json")).stdout,
+        ) as {
+          series: { labels: Record<string, string> }[];
+        },
+      (answer) => answer.series.some((s) => s.labels.host === "here"),
+      30_000,
+    );
+    expect(host.series.map((s) => s.labels.host)).toEqual(["here"]);
+    const errors = await eventually(
+      "the unreachable host is reported once as metrics.error",
+      async () =>
+        (
+          (await p.api("/api/v1/events?limit=1000")) as {
+            events: { type: string; message: string }[];
+          }
+        ).events.filter((e) => e.type === "metrics.error"),
+      (found) => found.length >= 1,
+      30_000,
+    );
+    expect(errors.every((e) => /host gone/.test(e.message))).toBe(true);
+    expect((await p.ok("top", "--once")).stdout).toMatch(/^here\s+\d+\.\d\d\s+\d+\.\d\s+\d+\.\d$/m);
+    // Sampling went on meanwhile: the app's series are current.
+    expect((await p.ok("top", "--once")).stdout).toMatch(/^web\s+2\/2\s/m);
+  }, 90_000);
+
   it("says the controller must run for metrics and top", async () => {
     project = new Project(definition(await freePort()), { "app.cjs": APP });
     for (const args of [["metrics"], ["top", "--once"]]) {
