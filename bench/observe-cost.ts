@@ -39,6 +39,8 @@ export interface ObserveCostOptions {
   readonly windowS?: number;
   readonly durationS?: number;
   readonly repeats?: number;
+  /** Read the proxy's /stats every second while it counts, as the sampler does (default true). */
+  readonly pollStats?: boolean;
   readonly resultsDir?: string;
   readonly log?: (line: string) => void;
 }
@@ -141,7 +143,7 @@ async function controllerSide(
 }
 
 /** req/s of the proxy with and without counting, runs interleaved. */
-async function proxySides(
+export async function proxySides(
   work: string,
   o: Required<Omit<ObserveCostOptions, "resultsDir" | "log">>,
   log: (line: string) => void,
@@ -169,8 +171,8 @@ async function proxySides(
     }
     const counted = proxies[0] as ProxyClient;
     // The sampler reads the counting proxy's /stats every second.
-    poll = setInterval(() => void counted.stats().catch(() => undefined), 1_000);
-    for (const url of Object.values(urls)) await runWrk({ url, connections: 16, durationS: 1 });
+    if (o.pollStats) poll = setInterval(() => void counted.stats().catch(() => undefined), 1_000);
+    for (const url of Object.values(urls)) await runWrk({ url, connections: 16, durationS: 3 });
     const rps: Record<"on" | "off", number[]> = { on: [], off: [] };
     for (let r = 0; r < o.repeats; r++) {
       for (const side of r % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
@@ -197,6 +199,7 @@ export async function observeCostBench(opts: ObserveCostOptions = {}): Promise<O
     windowS: opts.windowS ?? 10,
     durationS: opts.durationS ?? 10,
     repeats: opts.repeats ?? 3,
+    pollStats: opts.pollStats ?? true,
   };
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loadBefore = loadavg()[0] ?? 0;
