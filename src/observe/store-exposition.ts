@@ -4,11 +4,34 @@
  * `NAME_sum` and `NAME_count`; they are put back together here, bucket counts turned from
  * cumulative into per-bucket as renderExposition takes them.
  */
-import type { BaseUnit, HistogramSample, MetricFamily, ValueSample } from "./exposition.js";
+import {
+  type BaseUnit,
+  type HistogramSample,
+  type MetricFamily,
+  renderExposition,
+  type ValueSample,
+} from "./exposition.js";
 import type { MetricsStore, SeriesDeclaration } from "./metrics/index.js";
 import type { Labels, Series } from "./series.js";
 
 const BASE_UNITS = new Set<string>(["seconds", "bytes", "ratio"]);
+
+/**
+ * The text of `GET /metrics`: familiesFromStore() rendered family by family, so that one
+ * the exposition refuses (a name written by something that did not declare it well) costs
+ * only itself, never the whole scrape.
+ */
+export function renderStoreExposition(store: MetricsStore, since: number): string {
+  let text = "";
+  for (const family of familiesFromStore(store, since)) {
+    try {
+      text += renderExposition([family]);
+    } catch {
+      // Left out; `baton metrics NAME` still shows its samples.
+    }
+  }
+  return text;
+}
 
 /**
  * One family per declared metric that has a series sampled at or after `since` (ms): a
@@ -46,8 +69,10 @@ function valueFamily(
   declaration: SeriesDeclaration | undefined,
   series: readonly Series[],
 ): MetricFamily {
-  // A counter must end in _total to be exposed as one; anything else reads as a gauge.
-  const counter = declaration?.kind === "counter" && name.endsWith("_total");
+  // A counter must end in _total to be exposed as one; anything else reads as a gauge, but
+  // an undeclared `_total` can only be a counter.
+  const counter =
+    name.endsWith("_total") && (declaration === undefined || declaration.kind === "counter");
   const samples: ValueSample[] = series.map((s) => ({
     labels: s.labels,
     value: s.samples[0]?.value ?? Number.NaN,

@@ -6,10 +6,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   EXPOSITION_CONTENT_TYPE,
-  familiesFromStore,
   type LabelMatcher,
   type MetricsStore,
-  renderExposition,
+  renderStoreExposition,
   type Series,
 } from "../observe/index.js";
 import { parseDuration } from "../spec/units.js";
@@ -51,7 +50,7 @@ export function metricsRoute(
 ): boolean {
   if (req.method !== "GET") return false;
   if (url.pathname === "/metrics") {
-    const text = renderExposition(familiesFromStore(store, now - EXPOSED_STALENESS_MS));
+    const text = renderStoreExposition(store, now - EXPOSED_STALENESS_MS);
     res.writeHead(200, {
       "content-type": EXPOSITION_CONTENT_TYPE,
       "content-length": Buffer.byteLength(text),
