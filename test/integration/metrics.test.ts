@@ -47,7 +47,7 @@ function parseExposition(text: string): Exposed[] {
   return out;
 }
 
-function valueOf(samples: readonly Exposed[], name: string, labels: Record<string, string>) {
+function sampleValue(samples: readonly Exposed[], name: string, labels: Record<string, string>) {
   return samples.find(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   )?.value;
@@ -92,17 +92,19 @@ describe("metrics end to end", () => {
       "/metrics counts every request by code and both replicas ready",
       async () => parseExposition(await scrape()),
       (s) =>
-        valueOf(s, "baton_http_requests_total", { app: "web", code: "200" }) === 40 &&
-        valueOf(s, "baton_http_requests_total", { app: "web", code: "500" }) === 8 &&
-        valueOf(s, "baton_app_ready_replicas", { app: "web" }) === 2,
+        sampleValue(s, "baton_http_requests_total", { app: "web", code: "200" }) === 40 &&
+        sampleValue(s, "baton_http_requests_total", { app: "web", code: "500" }) === 8 &&
+        sampleValue(s, "baton_app_ready_replicas", { app: "web" }) === 2,
     );
     const total = first
       .filter((s) => s.name === "baton_http_requests_total" && s.labels.app === "web")
       .reduce((n, s) => n + s.value, 0);
     expect(total).toBe(48);
-    expect(valueOf(first, "baton_http_request_duration_seconds_count", { app: "web" })).toBe(48);
-    expect(valueOf(first, "baton_app_desired_replicas", { app: "web" })).toBe(2);
-    const restartsBefore = valueOf(first, "baton_replica_restarts_total", { app: "web" });
+    expect(sampleValue(first, "baton_http_request_duration_seconds_count", { app: "web" })).toBe(
+      48,
+    );
+    expect(sampleValue(first, "baton_app_desired_replicas", { app: "web" })).toBe(2);
+    const restartsBefore = sampleValue(first, "baton_replica_restarts_total", { app: "web" });
     expect(restartsBefore).toBe(0);
     expect(first.some((s) => s.name === "baton_replica_memory_bytes")).toBe(true);
     expect(first.some((s) => s.name === "baton_controller_resident_memory_bytes")).toBe(true);
@@ -119,8 +121,8 @@ describe("metrics end to end", () => {
       "baton_replica_restarts_total grows after the kill and the app is ready again",
       async () => parseExposition(await scrape()),
       (s) =>
-        (valueOf(s, "baton_replica_restarts_total", { app: "web" }) ?? 0) >= 1 &&
-        valueOf(s, "baton_app_ready_replicas", { app: "web" }) === 2,
+        (sampleValue(s, "baton_replica_restarts_total", { app: "web" }) ?? 0) >= 1 &&
+        sampleValue(s, "baton_app_ready_replicas", { app: "web" }) === 2,
       30_000,
     );
 
