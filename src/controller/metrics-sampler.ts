@@ -26,6 +26,7 @@ import {
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import type { HostSpec } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
+import { ControllerError } from "./errors.js";
 import { EVENT_METRIC_DECLARATIONS, type EventMetrics } from "./event-metrics.js";
 
 export const APP_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
@@ -287,8 +288,10 @@ export function sampleIntervalFromEnv(
   if (value === undefined || value.trim() === "") return undefined;
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
   if (match === null) {
-    throw new Error(
-      `BATON_METRICS_INTERVAL=${JSON.stringify(value)} is not an interval: give milliseconds (1000), "500ms", "2s", or 0 to turn sampling off`,
+    throw new ControllerError(
+      "controller.invalid_metrics_interval",
+      `BATON_METRICS_INTERVAL=${JSON.stringify(value)} is not an interval`,
+      'give milliseconds (1000), "500ms", "2s", or 0 to turn sampling off; unset it for every second',
     );
   }
   const amount = Number(match[1]);
