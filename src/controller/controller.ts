@@ -694,12 +694,10 @@ export class Controller {
       },
     });
     this.events.subscribe((event) => events.observe(event));
+    const intervalMs = options.metricsIntervalMs ?? sampleIntervalFromEnv();
     return new MetricsSampler({
       store: this.metrics,
-      ...(() => {
-        const intervalMs = options.metricsIntervalMs ?? sampleIntervalFromEnv();
-        return intervalMs === undefined ? {} : { intervalMs };
-      })(),
+      ...(intervalMs === undefined ? {} : { intervalMs }),
       replicas: () => this.apps.liveReplicas(),
       runtimes: {
         process: this.runtime,
