@@ -572,6 +572,17 @@ export class AppsReconciler implements Reconciler {
     return new Map(measured.flat());
   }
 
+  /** Live replicas with their runtime and readiness: what the metrics sampler measures. */
+  liveReplicas(): { handle: ReplicaHandle; runtime: RuntimeKind; ready: boolean }[] {
+    return [...this.apps.values()].flatMap((state) =>
+      [...state.replicas.values()].map((r) => ({
+        handle: r.handle,
+        runtime: r.runtime,
+        ready: r.ready && r.state !== "stopping",
+      })),
+    );
+  }
+
   status(): AppStatus[] {
     const result: AppStatus[] = [];
     const now = this.now();

@@ -1,6 +1,6 @@
 import { delay } from "../util/wait.js";
 import type { ProxyPort, ProxyRoute } from "./apps-reconciler.js";
-import { ProxyClient, proxyOwner, type RoutesSnapshot } from "./proxy/index.js";
+import { ProxyClient, type ProxyStats, proxyOwner, type RoutesSnapshot } from "./proxy/index.js";
 
 /** How often the proxy's health is checked; a dead proxy is replaced within about this. */
 const CHECK_EVERY_MS = 1_000;
@@ -70,6 +70,11 @@ export class ProxySupervisor implements ProxyPort {
 
   routes(): Promise<RoutesSnapshot> {
     return this.client.routes();
+  }
+
+  /** The live proxy's golden signals (`GET /stats`), for the metrics sampler. */
+  stats(): Promise<ProxyStats> {
+    return this.client.stats();
   }
 
   /** Stops supervising; with `stopProxy`, the proxy process too (`baton down`). */

@@ -12,7 +12,13 @@ import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { DeliveryService } from "../delivery/index.js";
 import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
-import { connectDeclaredHost, DriftWatch, gatherFacts, type HostOutcome } from "../hosts/index.js";
+import {
+  connectDeclaredHost,
+  DriftWatch,
+  gatherFacts,
+  type HostOutcome,
+  hostsOfEnvironment,
+} from "../hosts/index.js";
 import {
   type BuildTarget,
   buildTargetOf,
@@ -38,6 +44,8 @@ import {
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
+import { EventMetrics } from "./event-metrics.js";
+import { MetricsSampler, sampleIntervalFromEnv } from "./metrics-sampler.js";
 import { pipelineReleases } from "./pipeline-releases.js";
 import type { Reconciler } from "./reconciler.js";
 import { importRelease, type ReleaseHealth, type ReleaseOrigin } from "./release-exchange.js";
@@ -51,6 +59,8 @@ export interface ControllerOptions {
   readonly api: string;
   /** Missed events and drift are caught by a full pass this often. */
   readonly resyncMs?: number;
+  /** How often metrics are sampled, ms; 0 turns sampling off. Else BATON_METRICS_INTERVAL, else 1 s. */
+  readonly metricsIntervalMs?: number;
 }
 
 export interface ControllerStatus {
@@ -106,6 +116,8 @@ export class Controller {
    * file beside the state store: `GET /metrics`, `baton metrics` and alert rules read them.
    */
   readonly metrics: MetricsStore;
+  /** What fills `metrics`: samples every second, hosts every 15 s. */
+  readonly sampler: MetricsSampler;
 
   /** Pipeline runs as recorded, for the API. */
   get runs(): RunStore {
@@ -154,6 +166,7 @@ export class Controller {
         subscribe: (listener) => this.events.subscribe(listener),
       }),
     });
+    this.sampler = this.metricsSampler(options);
     this.hostWatch = new DriftWatch({
       store: store.hosts,
       emit: (event) => this.events.emit(event),
@@ -232,6 +245,7 @@ export class Controller {
         swarm,
       );
       await controller.adoptRunning();
+      controller.sampler.start();
       await controller.adoptServices();
       void swarm.watch();
       void controller.watchRuntime(runtime);
@@ -643,6 +657,7 @@ export class Controller {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    await this.sampler.stop();
     await this.hostWatch.stop();
     await this.delivery.stop();
     this.queue.close();
@@ -668,6 +683,33 @@ export class Controller {
     this.store.releaseController(process.pid);
     this.store.close();
     this.metrics.close();
+  }
+
+  private metricsSampler(options: ControllerOptions): MetricsSampler {
+    const events = new EventMetrics({
+      rolloutStartedAt: (id) => this.store.rollouts.get(id)?.startedAt,
+      runTimes: (id) => {
+        const run = this.store.runs.get(id);
+        return run && { start: run.startedAt ?? run.createdAt, end: run.finishedAt };
+      },
+    });
+    this.events.subscribe((event) => events.observe(event));
+    const intervalMs = options.metricsIntervalMs ?? sampleIntervalFromEnv();
+    return new MetricsSampler({
+      store: this.metrics,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+      replicas: () => this.apps.liveReplicas(),
+      runtimes: {
+        process: this.runtime,
+        ...(this.containers === undefined ? {} : { docker: this.containers }),
+      },
+      apps: () => this.status().apps,
+      proxy: this.proxy,
+      events,
+      hosts: () => hostsOfEnvironment(this.definition.hosts, this.definition.environment),
+      connect: (host) => connectDeclaredHost(host, this.definition.hosts),
+      emit: (event) => this.events.emit(event),
+    });
   }
 
   private async reconcileKey(key: string): Promise<void> {

@@ -26,3 +26,4 @@ export { SlackNotifier, type SlackOptions, slackPayload } from "./notify/slack-n
 export { WebhookNotifier, type WebhookOptions } from "./notify/webhook-notifier.js";
 export { type WebhookPayload, webhookPayload } from "./notify/webhook-payload.js";
 export * from "./series.js";
+export { familiesFromStore, renderStoreExposition } from "./store-exposition.js";

@@ -9,6 +9,7 @@ import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { HttpError } from "./http-error.js";
+import { metricsRoute } from "./metrics-api.js";
 import { importedRelease } from "./release-body.js";
 
 /** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
@@ -67,6 +68,7 @@ export class ApiServer {
       if (controller === undefined)
         throw new HttpError(503, "api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
+      if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
         return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());

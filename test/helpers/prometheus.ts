@@ -48,7 +48,12 @@ export interface PromResult {
  */
 export async function startPrometheus(
   targets: readonly string[],
-  options: { port?: number; job?: string } = {},
+  options: {
+    port?: number;
+    job?: string;
+    /** A file holding a bearer token sent with every scrape (Baton's `.baton/api-token`). */
+    credentialsFile?: string;
+  } = {},
 ): Promise<RunningPrometheus> {
   if (!existsSync(PROMETHEUS)) throw new Error(MISSING);
   const port = options.port ?? (await freePort());
@@ -60,6 +65,9 @@ export async function startPrometheus(
       "global: { scrape_interval: 1s, evaluation_interval: 1s }",
       "scrape_configs:",
       `  - job_name: ${JSON.stringify(options.job ?? "baton")}`,
+      ...(options.credentialsFile === undefined
+        ? []
+        : [`    authorization: { credentials_file: ${JSON.stringify(options.credentialsFile)} }`]),
       `    static_configs: [{ targets: ${JSON.stringify(targets)} }]`,
       "",
     ].join("\n"),
