@@ -13,7 +13,7 @@ import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-typ
 import type { BuildRequest, DeployRequest, ReleaseActions } from "../delivery/index.js";
 import { buildArtifactRelease, buildRelease, buildTargetOf } from "../images/index.js";
 import type { Definition } from "../spec/index.js";
-import type { EventRecord, ReleaseStore, RunRecord, StepRecord } from "../store/index.js";
+import type { EventRecord, ReleaseStore, StepRecord } from "../store/index.js";
 import { EnvironmentPeer } from "./environment-peer.js";
 import type { ReleaseHealth } from "./release-exchange.js";
 
