@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery,observe-query] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery,observe-query,observe-cost] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -34,6 +34,11 @@ import { type ImagesResult, imagesBench, renderImagesMarkdown } from "./images.j
 import { round } from "./lib/stats.js";
 import { markdownTable, RESULTS_DIR, writeResults } from "./lib/table.js";
 import {
+  type ObserveCostResult,
+  observeCostBench,
+  renderObserveCostMarkdown,
+} from "./observe-cost.js";
+import {
   type ObserveQueryResult,
   observeQueryBench,
   renderObserveQueryMarkdown,
@@ -55,7 +60,8 @@ type BenchName =
   | "images"
   | "hosts"
   | "delivery"
-  | "observe-query";
+  | "observe-query"
+  | "observe-cost";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -68,6 +74,7 @@ const ALL: readonly BenchName[] = [
   "hosts",
   "delivery",
   "observe-query",
+  "observe-cost",
 ];
 
 interface Outcome<T> {
@@ -99,6 +106,7 @@ export interface Summary {
   readonly hosts?: Outcome<HostsResult>;
   readonly delivery?: Outcome<DeliveryResult>;
   readonly observeQuery?: Outcome<ObserveQueryResult>;
+  readonly observeCost?: Outcome<ObserveCostResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -302,6 +310,25 @@ function glance(s: Summary): string {
       q.goalMet ? "met" : "NOT met",
     ]);
   }
+  const cost = s.observeCost?.result;
+  if (cost !== undefined) {
+    rows.push(
+      [
+        "observe-cost",
+        "proxy req/s with metrics on / off",
+        `${cost.ratios.proxyThroughput}`,
+        `≥ ${cost.goals.proxyThroughput.goal}`,
+        cost.goals.proxyThroughput.met ? "met" : "NOT met",
+      ],
+      [
+        "observe-cost",
+        "controller CPU added by sampling 100 replicas every second (points of one core)",
+        `${cost.ratios.controllerCpuPointsAdded}`,
+        `< ${cost.goals.controllerCpu.goal}`,
+        cost.goals.controllerCpu.met ? "met" : "NOT met",
+      ],
+    );
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -381,6 +408,7 @@ ${glance(s)}`,
   add("hosts", s.hosts, renderHostsMarkdown);
   add("delivery", s.delivery, renderDeliveryMarkdown);
   add("observe-query", s.observeQuery, renderObserveQueryMarkdown);
+  add("observe-cost", s.observeCost, renderObserveCostMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -479,6 +507,18 @@ export async function runAll(
   if (observeQuery?.result) {
     process.stdout.write(`${renderObserveQueryMarkdown(observeQuery.result)}\n`);
   }
+  const observeCost = only.includes("observe-cost")
+    ? await timed("observe-cost", () =>
+        observeCostBench(
+          quick
+            ? { apps: 10, windows: 2, windowS: 5, durationS: 3, repeats: 1, resultsDir, log }
+            : { resultsDir, log },
+        ),
+      )
+    : undefined;
+  if (observeCost?.result) {
+    process.stdout.write(`${renderObserveCostMarkdown(observeCost.result)}\n`);
+  }
 
   const summary: Summary = {
     name: "summary",
@@ -503,6 +543,7 @@ export async function runAll(
     ...(hosts ? { hosts } : {}),
     ...(delivery ? { delivery } : {}),
     ...(observeQuery ? { observeQuery } : {}),
+    ...(observeCost ? { observeCost } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
