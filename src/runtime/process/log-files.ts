@@ -193,16 +193,28 @@ export async function* followLines(
 ): AsyncGenerator<TimedLine> {
   let offset = from;
   let partial = "";
+  const rotated = rotatedPath(path, 1);
+  // A rotation may leave the live file as large as before (truncated, then written again):
+  // a new `.1` (another inode) is what tells it happened.
+  let rotatedSeen = fileIdentity(rotated);
   while (!signal?.aborted) {
     const size = existsSync(path) ? statSync(path).size : 0;
-    if (size < offset) {
-      const rotated = rotatedPath(path, 1);
-      if (existsSync(rotated) && statSync(rotated).size > offset) {
-        const text = partial + (await readFrom(rotated, offset, undefined));
+    const rotatedNow = fileIdentity(rotated);
+    const rotatedSize = existsSync(rotated) ? statSync(rotated).size : 0;
+    // Only once the truncation is done (the live file is smaller than its copy).
+    if (rotatedNow !== rotatedSeen && size < rotatedSize) {
+      rotatedSeen = rotatedNow;
+      if (rotatedSize > offset) {
+        const text = partial + (await readFrom(rotated, offset, rotatedSize));
         partial = "";
-        for (const line of splitLines(text)) yield { line, at: Date.now() };
+        const at = Date.now();
+        for (const line of splitLines(text)) yield { line, at };
       }
       offset = 0;
+      continue;
+    }
+    if (size < offset) {
+      offset = 0; // emptied under us (age retention): what follows is new
       continue;
     }
     if (size > offset) {
@@ -216,6 +228,11 @@ export async function* followLines(
     }
     await waitForChange(path, signal);
   }
+}
+
+function fileIdentity(file: string): string {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  return stat === undefined ? "" : `${stat.ino}:${stat.mtimeMs}`;
 }
 
 interface SizeSample {
