@@ -15,7 +15,7 @@ import { readApiToken } from "../../server/index.js";
 import { parseDuration } from "../../spec/units.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
-import { ControllerLogs } from "../logs/controller-logs.js";
+import { DaemonLogs } from "../logs/daemon-logs.js";
 import { HostLogs } from "../logs/host-logs.js";
 import type { LogSource } from "../logs/log-source.js";
 import { AppLogs, appsWithLogs } from "../logs/replica-logs.js";
@@ -38,7 +38,7 @@ export function logsCommand(program: Command): void {
   withCommonOptions(program.command("logs [target]"), false)
     .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
     .description(
-      "all logs in one place, interleaved by time: every app's replicas and the controller's own log; " +
+      "all logs in one place, interleaved by time: every app's replicas, the controller's and the proxy's own logs; " +
         "or one app's replicas (across revisions), a pipeline run's steps (12 or run/12), or what Baton did on a host",
     )
     .option("-f, --follow", "keep printing as lines are written (new replicas included)")
@@ -103,10 +103,10 @@ function resolveTarget(dir: string, target: string | undefined, all: boolean): L
   if (target === undefined) {
     return [
       ...appsWithLogs(dir).map((app) => new AppLogs(dir, app, { keptContainers: all })),
-      new ControllerLogs(dir),
+      new DaemonLogs(dir, "controller"),
+      new DaemonLogs(dir, "proxy"),
     ];
   }
-  if (target === "controller") return [new ControllerLogs(dir)];
   const run = /^(?:run\/|#)?(\d+)$/.exec(target);
   if (run !== null) {
     const logs = new RunLogs(dir, Number(run[1]));
@@ -121,6 +121,7 @@ function resolveTarget(dir: string, target: string | undefined, all: boolean): L
   }
   const app = new AppLogs(dir, target, { keptContainers: all });
   if (app.exists()) return [app];
+  if (target === "controller" || target === "proxy") return [new DaemonLogs(dir, target)];
   const host = new HostLogs(dir, target);
   if (host.exists()) return [host];
   throw new CliError(

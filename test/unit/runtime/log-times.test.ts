@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { datedLines } from "../../../src/cli/logs/controller-logs.js";
+import { datedLines } from "../../../src/cli/logs/daemon-logs.js";
 import {
   followLines,
   readTimedLines,

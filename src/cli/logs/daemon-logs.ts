@@ -9,18 +9,22 @@ const DAY_MS = 24 * 3600 * 1000;
 const TIME_OF_DAY = /^(\d\d):(\d\d):(\d\d) /;
 
 /**
- * The controller's own log (`<state>/logs/controller.log`, written when it runs detached).
+ * The own log of one of Baton's background processes: the controller
+ * (`<state>/logs/controller.log`, written when it runs detached) or the proxy (`proxy.log`).
  * Its event lines start with the UTC time of day (`12:34:56 replica.exited ...`); the date
  * is the latest that puts each line at or before the next one (the last one before the file's
  * modification time). Other lines (warnings, stack traces) take the time of the next timed
  * line. Followed lines are timed when read.
  */
-export class ControllerLogs implements LogSource {
+export class DaemonLogs implements LogSource {
   private end = 0;
   readonly file: string;
 
-  constructor(stateDir: string) {
-    this.file = join(stateDir, "logs", "controller.log");
+  constructor(
+    stateDir: string,
+    private readonly name: "controller" | "proxy",
+  ) {
+    this.file = join(stateDir, "logs", `${name}.log`);
   }
 
   async history(window: LogWindow): Promise<LogRecord[]> {
@@ -46,7 +50,7 @@ export class ControllerLogs implements LogSource {
 
   private record(line: string, at: number): LogRecord {
     const fields = lineFields(line);
-    return { at, source: "controller", line, ...(fields === undefined ? {} : { fields }) };
+    return { at, source: this.name, line, ...(fields === undefined ? {} : { fields }) };
   }
 }
 
