@@ -127,7 +127,7 @@ function resolveTarget(dir: string, target: string | undefined, all: boolean): L
   throw new CliError(
     "logs.unknown_target",
     `no app, run or host named ${JSON.stringify(target)} has logs in ${dir}`,
-    "`baton status` lists the apps, `baton runs` the runs (by number), `baton hosts` the hosts; without a target, `baton logs` shows every app and the controller",
+    "`baton status` lists the apps and `baton runs` the runs (by number); a host goes by its name under the definition's `hosts:` once Baton has configured it; without a target, `baton logs` shows every app, the controller and the proxy",
   );
 }
 
