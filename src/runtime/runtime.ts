@@ -69,12 +69,16 @@ export type RuntimeEvent = {
 export interface LogLine {
   readonly stream: "stdout" | "stderr";
   readonly line: string;
-  /** Time the line was read, or parsed from the file; ms since epoch. */
+  /**
+   * When the line was written, ms since epoch: the engine's time (containers), the log's size
+   * index (process logs read from the file, at most one sampling period late), or the time it
+   * was read (process logs followed).
+   */
   readonly at: number;
 }
 
 export interface LogOptions {
-  /** Only lines written at or after this time (best effort: by file modification time). */
+  /** Only lines written at or after this time (as exact as the lines' times). */
   readonly since?: number;
   /** Keep reading as the replica writes. Ends when the signal aborts. */
   readonly follow?: boolean;

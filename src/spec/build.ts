@@ -132,6 +132,7 @@ function buildApp(
     logs: {
       maxBytes: typeof app.logs.maxSize === "number" ? app.logs.maxSize : bytes(app.logs.maxSize),
       maxFiles: app.logs.maxFiles,
+      maxAgeMs: ms(app.logs.maxAge),
     },
     runtime: build === undefined ? app.runtime : app.runtime === "swarm" ? "swarm" : "docker",
     ...(build !== undefined

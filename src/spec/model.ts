@@ -85,9 +85,14 @@ export interface AppSpec {
   readonly stopGraceMs: number;
   /**
    * Rotation of each replica's stdout/stderr files: a file is rotated at maxBytes, and
-   * maxFiles files of each stream are kept, the current one included.
+   * maxFiles files of each stream are kept, the current one included; output last written
+   * more than maxAgeMs ago is removed.
    */
-  readonly logs: { readonly maxBytes: number; readonly maxFiles: number };
+  readonly logs: {
+    readonly maxBytes: number;
+    readonly maxFiles: number;
+    readonly maxAgeMs: number;
+  };
   readonly update: UpdatePolicy;
   /** How replicas run: processes of this machine, or containers on the local engine. */
   readonly runtime: "process" | "docker" | "swarm";

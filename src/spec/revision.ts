@@ -7,6 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import type { AppSpec } from "./model.js";
+import { DEFAULTS } from "./schema.js";
+import { parseDuration } from "./units.js";
+
+const DEFAULT_LOG_MAX_AGE_MS = parseDuration(DEFAULTS.logs.maxAge);
 
 /** 12 hex characters: short enough for plans and logs, 48 bits against collisions. */
 const REVISION_LENGTH = 12;
@@ -22,7 +26,11 @@ export function appRevision(app: AppSpec): string {
     health: app.health,
     restart: app.restart,
     stopGraceMs: app.stopGraceMs,
-    logs: app.logs,
+    // The default age limit is left out: apps that say nothing keep the revisions they had.
+    logs:
+      app.logs.maxAgeMs === DEFAULT_LOG_MAX_AGE_MS
+        ? { maxBytes: app.logs.maxBytes, maxFiles: app.logs.maxFiles }
+        : app.logs,
   };
   return createHash("sha256").update(canonicalJson(madeOf)).digest("hex").slice(0, REVISION_LENGTH);
 }

@@ -47,7 +47,7 @@ export const DEFAULTS = {
   initialDelay: "0s",
   restart: { backoff: "250ms", maxBackoff: "30s", resetAfter: "30s" },
   stopGrace: "10s",
-  logs: { maxSize: "10Mi", maxFiles: 5 },
+  logs: { maxSize: "10Mi", maxFiles: 5, maxAge: "168h" },
   update: { maxSurge: 1, maxUnavailable: 0, healthyDeadline: "30s", drainTimeout: "10s" },
 } as const;
 
@@ -185,9 +185,13 @@ const logs = documented(
       1,
       DEFAULTS.logs.maxFiles,
     ).default(DEFAULTS.logs.maxFiles),
+    maxAge: duration(
+      "Remove a replica's output (rotated files, exited replicas' logs) last written longer ago than this.",
+      DEFAULTS.logs.maxAge,
+    ).default(DEFAULTS.logs.maxAge),
   }),
-  `Rotation of each replica's output files. Defaults: ${DEFAULTS.logs.maxSize} × ` +
-    `${DEFAULTS.logs.maxFiles} files.`,
+  `Rotation and retention of each replica's output files. Defaults: ${DEFAULTS.logs.maxSize} × ` +
+    `${DEFAULTS.logs.maxFiles} files, kept ${DEFAULTS.logs.maxAge}.`,
   { expected: "a mapping with `maxSize` and/or `maxFiles`", example: { maxSize: "10Mi" } },
 );
 

@@ -1,4 +1,6 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLI, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { eventually } from "../helpers/wait.js";
@@ -61,4 +63,212 @@ describe("logs", () => {
       follower.kill("SIGINT");
     }
   });
+
+  it("follow an app across a rollout without gaps, filter JSON fields, and show runs and the controller", async () => {
+    const port = await freePort();
+    const definition = (version: string) => `apps:
+  web:
+    command: ["node", "counter.cjs"]
+    replicas: 1
+    port: ${port}
+    env: { VERSION: "${version}" }
+    stopGrace: 10s
+pipelines:
+  check:
+    source: { repo: check.git, branch: main }
+    triggers: { poll: false }
+    steps:
+      - name: test
+        run: sh test.sh
+`;
+    project = new Project(definition("1"), { "counter.cjs": COUNTER_APP });
+    makeRepo(project.dir);
+    await project.ok("up", "--detach");
+    await project.ok("wait");
+    const [old] = web(await project.status()).replicas;
+
+    const follower = followJson(project.dir, ["logs", "web", "-f", "--json"]);
+    try {
+      await eventually(
+        "the follower prints the old replica's counter",
+        () => follower.records(),
+        (rs) => rs.some((r) => r.replica === old!.id && (r.fields?.n as number) >= 5),
+      );
+      project.write("baton.yaml", definition("2"));
+      await project.ok("apply", "--wait", "--timeout", "60s");
+      const [fresh] = web(await project.status()).replicas;
+      expect(fresh!.id).not.toBe(old!.id);
+      const seen = await eventually(
+        "the follower prints the old replica's last line and the new one's counter",
+        () => follower.records(),
+        (rs) =>
+          rs.some((r) => r.replica === old!.id && r.fields?.msg === "stopping") &&
+          rs.some((r) => r.replica === fresh!.id && (r.fields?.n as number) >= 20),
+      );
+      for (const id of [old!.id, fresh!.id]) {
+        const counted = seen.filter((r) => r.replica === id && r.fields?.msg === "tick");
+        const numbers = counted.map((r) => r.fields?.n as number);
+        // Every value from the replica's first line on, in order, none missing.
+        expect(numbers).toEqual(numbers.map((_, i) => i));
+        const times = counted.map((r) => Date.parse(r.at));
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+      }
+      const stopping = seen.find((r) => r.replica === old!.id && r.fields?.msg === "stopping");
+      const oldTicks = seen.filter((r) => r.replica === old!.id && r.fields?.msg === "tick");
+      // Up to its stop: the last tick before the stop line is the one it says it stopped at.
+      expect(oldTicks.at(-1)?.fields?.n).toBe(stopping?.fields?.n);
+      // Interleaved by time: the output never steps back.
+      const all = seen.map((r) => Date.parse(r.at));
+      expect(all).toEqual([...all].sort((a, b) => a - b));
+    } finally {
+      await follower.stop();
+    }
+
+    const errors = jsonLines(
+      (await project.ok("logs", "web", "--json", "--where", "level=error")).stdout,
+    );
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((r) => r.fields?.level === "error")).toBe(true);
+    const notInfo = jsonLines(
+      (await project.ok("logs", "web", "--json", "--where", "level!=info", "--where", "msg~^tick$"))
+        .stdout,
+    );
+    expect(notInfo.length).toBeGreaterThanOrEqual(
+      errors.filter((r) => r.fields?.msg === "tick").length,
+    );
+    expect(notInfo.every((r) => r.fields?.level === "error" && r.fields.msg === "tick")).toBe(true);
+    const grep = (await project.ok("logs", "web", "--grep", "stopping")).stdout.trim().split("\n");
+    expect(grep.length).toBeGreaterThan(0);
+    expect(grep.every((l) => /^\S+\s+\| \{"level":"info","msg":"stopping"/.test(l))).toBe(true);
+    const bad = await project.run("logs", "web", "--where", "level");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("FIELD=VALUE");
+
+    // A run's steps, by number or as run/N.
+    await project.ok("run", "check");
+    await eventually(
+      "the run ends",
+      async () =>
+        (JSON.parse((await project!.ok("runs", "--json")).stdout) as { runs: RunJson[] }).runs,
+      (runs) => runs[0]?.run.state === "passed",
+      60_000,
+    );
+    const run = jsonLines((await project.ok("logs", "run/1", "--json")).stdout);
+    expect(run.some((r) => r.run === 1 && r.step === "test" && r.line === "checked 42")).toBe(true);
+    expect((await project.ok("logs", "1")).stdout).toMatch(/^run\/1 test \| checked 42$/m);
+
+    // No target: every app and the controller's own log, by time; the API token never shows.
+    const token = readFileSync(join(project.stateDir, "api-token"), "utf8").trim();
+    appendFileSync(
+      join(project.stateDir, "logs", "controller.log"),
+      `warning: token ${token} leaked\n`,
+    );
+    const everything = await project.ok("logs", "--json");
+    const records = jsonLines(everything.stdout);
+    expect(records.some((r) => r.source === "controller" && /replica/.test(r.line))).toBe(true);
+    expect(records.some((r) => r.replica === fresh_(records, old!.id))).toBe(true);
+    expect(everything.stdout).not.toContain(token);
+    expect(everything.stdout).toContain("warning: token *** leaked");
+    const times = records.map((r) => Date.parse(r.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect((await project.ok("logs")).stdout).toMatch(/^controller\s+\| /m);
+  }, 120_000);
 });
+
+interface RunJson {
+  run: { id: number; state: string };
+}
+
+interface JsonRecord {
+  at: string;
+  source: string;
+  app?: string;
+  replica?: string;
+  run?: number;
+  step?: string;
+  line: string;
+  fields?: Record<string, unknown>;
+}
+
+/** Some replica of web other than `old` (the rollout's new one). */
+function fresh_(records: readonly JsonRecord[], old: string): string | undefined {
+  return records.find((r) => r.app === "web" && r.replica !== old)?.replica;
+}
+
+function jsonLines(text: string): JsonRecord[] {
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as JsonRecord);
+}
+
+/** A `baton logs ... -f --json` running in the background, its lines parsed as they come. */
+function followJson(
+  cwd: string,
+  args: string[],
+): { records(): JsonRecord[]; stop(): Promise<void> } {
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    records: () => {
+      if (err !== "") throw new Error(`baton ${args.join(" ")}: ${err}`);
+      return jsonLines(out.slice(0, out.lastIndexOf("\n") + 1));
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** A git repository with a one-step pipeline's script. */
+function makeRepo(dir: string): void {
+  const env = {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "dev",
+    GIT_AUTHOR_EMAIL: "dev@example.invalid",
+    GIT_COMMITTER_NAME: "dev",
+    GIT_COMMITTER_EMAIL: "dev@example.invalid",
+  };
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", args, { cwd, env, stdio: "pipe" });
+  const work = join(dir, "check");
+  mkdirSync(work);
+  git(work, "init", "-q", "-b", "main");
+  writeFileSync(join(work, "test.sh"), "echo checked 42\n");
+  git(work, "add", ".");
+  git(work, "commit", "-qm", "check");
+  git(dir, "clone", "-q", "--bare", work, join(dir, "check.git"));
+}
+
+// Logs a JSON line with a counter every 20 ms (every 7th an error) and, on SIGTERM, the
+// counter it stopped at: what a follower must have seen in full.
+const COUNTER_APP = `
+const http = require("node:http");
+let n = 0;
+const log = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+const timer = setInterval(() => {
+  log({ level: n % 7 === 3 ? "error" : "info", msg: "tick", n, version: process.env.VERSION });
+  n++;
+}, 20);
+const server = http.createServer((req, res) => res.end("ok"));
+server.listen(Number(process.env.PORT), "127.0.0.1");
+process.on("SIGTERM", () => {
+  clearInterval(timer);
+  log({ level: "info", msg: "stopping", n: n - 1 });
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 200).unref();
+});
+`;

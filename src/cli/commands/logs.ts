@@ -1,150 +1,193 @@
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
-import { readLogLines } from "../../runtime/process/log-files.js";
-import { type ReplicaRecord, SqliteStore } from "../../store/index.js";
-import { delay } from "../../util/wait.js";
+import {
+  compilePattern,
+  type LogFilter,
+  LogFilterError,
+  type LogRecord,
+  lineFields,
+  mergeByTime,
+  parseCondition,
+  passes,
+  recordJson,
+  secretMasker,
+} from "../../observe/logs/index.js";
+import { readApiToken } from "../../server/index.js";
+import { parseDuration } from "../../spec/units.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
+import { DaemonLogs } from "../logs/daemon-logs.js";
+import { HostLogs } from "../logs/host-logs.js";
+import type { LogSource } from "../logs/log-source.js";
+import { AppLogs, appsWithLogs } from "../logs/replica-logs.js";
+import { RunLogs } from "../logs/run-logs.js";
 import { paint, useColor } from "../output.js";
 import { printServiceLogs } from "../service-logs.js";
-import { durationOption } from "./wait.js";
+
+interface LogsOptions extends CommonOptions {
+  follow?: boolean;
+  since?: string;
+  tail?: string;
+  all?: boolean;
+  grep?: string;
+  where?: string[];
+  json?: boolean;
+}
 
 export function logsCommand(program: Command): void {
   // -f is --follow here (as in tail, docker and kubectl logs); the definition is --file.
-  withCommonOptions(program.command("logs <app>"), false)
+  withCommonOptions(program.command("logs [target]"), false)
     .option("--file <file>", "the definition file (locates the state directory)", "baton.yaml")
-    .description("the output of an app's replicas (stdout and stderr, interleaved as written)")
-    .option("-f, --follow", "keep printing as replicas write")
-    .option(
-      "--since <duration>",
-      "only what was written within this long (e.g. 5m; exact to about 2s)",
+    .description(
+      "all logs in one place, interleaved by time: every app's replicas, the controller's and the proxy's own logs; " +
+        "or one app's replicas (across revisions), a pipeline run's steps (12 or run/12), or what Baton did on a host",
     )
-    .option("--tail <lines>", "the last N lines of each replica")
-    .option("--all", "also replicas that no longer run")
-    .action(
-      async (
-        app: string,
-        options: CommonOptions & { follow?: boolean; since?: string; tail?: string; all?: boolean },
-      ) => {
-        const dir = stateDir(options);
-        const appDir = join(dir, "logs", app);
-        const since =
-          options.since === undefined
-            ? undefined
-            : Date.now() - durationOption("--since", options.since);
-        const tail = options.tail === undefined ? undefined : Number(options.tail);
-        if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
-          throw new CliError(
-            "logs.invalid_tail",
-            `--tail must be a whole number, found ${JSON.stringify(options.tail)}`,
-          );
-        }
-        const follow = options.follow === true;
-        const asService = { follow, ...(since === undefined ? {} : { since }) };
-        if (
-          await printServiceLogs(dir, app, {
-            ...asService,
-            ...(tail === undefined ? {} : { tail }),
-          })
-        )
-          return;
-        const engineKept = options.all ? await keptContainers(dir, app) : new Set<string>();
-        const fromEngine = (id: string): boolean =>
-          engineKept.has(id) || containerIds(dir, app).has(id);
-        const ids = [
-          ...new Set([...replicaIds(dir, app, appDir, options.all === true), ...engineKept]),
-        ].sort();
-        if (ids.length === 0) {
-          throw new CliError(
-            "logs.no_replicas",
-            `no logs for an app named ${JSON.stringify(app)} in ${dir}`,
-            "`baton status` lists the apps; --all includes replicas that no longer run",
-          );
-        }
-        const color = useColor();
-        const width = Math.max(app.length + 14, ...ids.map((id) => id.length));
+    .option("-f, --follow", "keep printing as lines are written (new replicas included)")
+    .option(
+      "--since <when>",
+      "only lines written since then: a duration back from now (10m, 2h) or a date (2026-11-26T14:00:00Z)",
+    )
+    .option("--tail <lines>", "the last N lines of each replica, step or log")
+    .option("--grep <regex>", "only lines that match the regular expression")
+    .option(
+      "--where <condition>",
+      "only JSON lines whose field matches: key=value, key!=value, key~regex (repeatable; all must hold)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--json",
+      "one JSON object per line: {at, source, app?, replica?, run?, step?, line, fields?}",
+    )
+    .option("--all", "also exited containers the engine still keeps")
+    .action(async (target: string | undefined, options: LogsOptions) => {
+      const dir = stateDir(options);
+      const since = sinceOption(options.since);
+      const tail = tailOption(options.tail);
+      const filter = filterOptions(options);
+      if (
+        target !== undefined &&
+        options.json !== true &&
+        options.grep === undefined &&
+        options.where === undefined &&
+        (await printServiceLogs(dir, target, {
+          follow: options.follow === true,
+          ...(since === undefined ? {} : { since }),
+          ...(tail === undefined ? {} : { tail }),
+        }))
+      ) {
+        return;
+      }
+      const sources = resolveTarget(dir, target, options.all === true);
+      const token = readApiToken(dir);
+      const mask = secretMasker(token === undefined ? [] : [token]);
+      const print = printer(options.json === true);
+      const show = (record: LogRecord): void => {
+        const masked = maskRecord(record, mask);
+        if (passes(masked, filter)) print(masked);
+      };
+      const window = { since, tail };
+      const histories = await Promise.all(sources.map((s) => s.history(window)));
+      for (const record of mergeByTime(histories)) show(record);
+      if (options.follow) {
         const abort = new AbortController();
-        process.once("SIGINT", () => abort.abort());
-        const following = new Map<string, Promise<void>>();
-        const print = (id: string, first: boolean): Promise<void> => {
-          const prefix =
-            ids.length > 1 || options.follow ? `${paint(id.padEnd(width), "cyan", color)} | ` : "";
-          return (async () => {
-            const read = {
-              ...(since !== undefined && first ? { since } : {}),
-              ...(tail !== undefined && first ? { tail } : {}),
-              follow: options.follow === true,
-              signal: abort.signal,
-            };
-            // A container's output is the engine's to keep; a process's is in its file.
-            const lines = fromEngine(id)
-              ? new DockerRuntime({ stateDir: dir }).logs({ id, app }, read)
-              : readLogLines(join(appDir, `${id}.log`), read);
-            for await (const line of lines) process.stdout.write(`${prefix}${line.line}\n`);
-          })();
-        };
-        for (const id of ids) following.set(id, print(id, true));
-        // Following an app follows its replicas as they come: a replacement's output too.
-        while (options.follow && !abort.signal.aborted) {
-          await delay(500, abort.signal);
-          for (const id of replicaIds(dir, app, appDir, options.all === true)) {
-            if (!following.has(id)) following.set(id, print(id, false));
-          }
-        }
-        await Promise.all(following.values());
-      },
-    );
+        const stop = (): void => abort.abort();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        await Promise.all(sources.map((s) => s.follow(abort.signal, show)));
+      }
+      await Promise.all(sources.map((s) => (s instanceof AppLogs ? s.close() : undefined)));
+    });
 }
 
-/**
- * With --all: container replicas whose containers the engine still keeps, exited ones too
- * (the store forgets a replica when it exits; the engine keeps its last few containers).
- */
-async function keptContainers(dir: string, app: string): Promise<Set<string>> {
-  if (!existsSync(new DockerEngine().socketPath)) return new Set();
-  const runtime = new DockerRuntime({ stateDir: dir });
-  try {
-    return new Set(await runtime.keptReplicas(app));
-  } catch {
-    return new Set(); // no engine answers: only the replicas' files are shown
-  } finally {
-    await runtime.close();
+/** APP, RUN (`12`, `run/12`) or HOST; none: every app and the controller. */
+function resolveTarget(dir: string, target: string | undefined, all: boolean): LogSource[] {
+  if (target === undefined) {
+    return [
+      ...appsWithLogs(dir).map((app) => new AppLogs(dir, app, { keptContainers: all })),
+      new DaemonLogs(dir, "controller"),
+      new DaemonLogs(dir, "proxy"),
+    ];
   }
-}
-
-/**
- * Replicas that run now (from the store), or every replica with a log file (--all); a
- * container replica's output is read from the engine while it runs.
- */
-function replicaIds(dir: string, app: string, appDir: string, all: boolean): string[] {
-  const files = existsSync(appDir)
-    ? readdirSync(appDir)
-        .filter((f) => f.endsWith(".log"))
-        .map((f) => f.slice(0, -4))
-    : [];
-  const containers = [...containerIds(dir, app)];
-  if (!existsSync(join(dir, "state.db"))) return files.sort();
-  if (all) return [...new Set([...files, ...containers])].sort();
-  const live = new Set(storedReplicas(dir, app).map((r) => r.id));
-  return [...new Set([...files.filter((id) => live.has(id)), ...containers])].sort();
-}
-
-function containerIds(dir: string, app: string): Set<string> {
-  if (!existsSync(join(dir, "state.db"))) return new Set();
-  return new Set(
-    storedReplicas(dir, app)
-      .filter((r) => r.runtime === "docker")
-      .map((r) => r.id),
+  const run = /^(?:run\/|#)?(\d+)$/.exec(target);
+  if (run !== null) {
+    const logs = new RunLogs(dir, Number(run[1]));
+    if (!logs.exists()) {
+      throw new CliError(
+        "logs.no_run",
+        `there is no run #${run[1]} in ${dir}`,
+        "`baton runs` lists the runs",
+      );
+    }
+    return [logs];
+  }
+  const app = new AppLogs(dir, target, { keptContainers: all });
+  if (app.exists()) return [app];
+  if (target === "controller" || target === "proxy") return [new DaemonLogs(dir, target)];
+  const host = new HostLogs(dir, target);
+  if (host.exists()) return [host];
+  throw new CliError(
+    "logs.unknown_target",
+    `no app, run or host named ${JSON.stringify(target)} has logs in ${dir}`,
+    "`baton status` lists the apps and `baton runs` the runs (by number); a host goes by its name under the definition's `hosts:` once Baton has configured it; without a target, `baton logs` shows every app, the controller and the proxy",
   );
 }
 
-function storedReplicas(dir: string, app: string): ReplicaRecord[] {
-  const store = SqliteStore.open(dir, { create: false });
+function printer(json: boolean): (record: LogRecord) => void {
+  if (json) return (record) => process.stdout.write(`${recordJson(record)}\n`);
+  const color = useColor();
+  // Widens as longer sources appear (a rollout's replicas), never narrows: columns stay put.
+  let width = 0;
+  return (record) => {
+    width = Math.max(width, record.source.length);
+    process.stdout.write(`${paint(record.source.padEnd(width), "cyan", color)} | ${record.line}\n`);
+  };
+}
+
+function maskRecord(record: LogRecord, mask: (line: string) => string): LogRecord {
+  const line = mask(record.line);
+  if (line === record.line) return record;
+  // The fields come from the line: masked, they are read again from the masked line.
+  const { fields: _fields, ...rest } = record;
+  const fields = lineFields(line);
+  return { ...rest, line, ...(fields === undefined ? {} : { fields }) };
+}
+
+function sinceOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const back = parseDuration(text);
+  if (back !== undefined) return Date.now() - back;
+  const at = /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(at)) {
+    throw new CliError(
+      "logs.invalid_since",
+      `--since must be a duration back from now or a date, found ${JSON.stringify(text)}`,
+      "write --since 10m, --since 2h, or --since 2026-11-26T14:00:00Z",
+    );
+  }
+  return at;
+}
+
+function tailOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const tail = Number(text);
+  if (!Number.isInteger(tail) || tail < 0 || text.trim() === "") {
+    throw new CliError(
+      "logs.invalid_tail",
+      `--tail must be a whole number, found ${JSON.stringify(text)}`,
+      "write --tail 100",
+    );
+  }
+  return tail;
+}
+
+function filterOptions(options: LogsOptions): LogFilter {
   try {
-    return store.replicas(app);
-  } finally {
-    store.close();
+    return {
+      ...(options.grep === undefined ? {} : { grep: compilePattern(options.grep, "--grep") }),
+      where: (options.where ?? []).map(parseCondition),
+    };
+  } catch (error) {
+    if (error instanceof LogFilterError)
+      throw new CliError("logs.invalid_filter", error.message, error.hint);
+    throw error;
   }
 }

@@ -3,6 +3,7 @@ import {
   copyFileSync,
   existsSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -11,7 +12,7 @@ import {
 } from "node:fs";
 import { open } from "node:fs/promises";
 import type { LogLine, LogOptions } from "../runtime.js";
-import { moveIndex, offsetSince } from "./log-time-index.js";
+import { indexPath, moveIndex, offsetSince } from "./log-time-index.js";
 
 /**
  * A replica writes stdout and stderr straight into one append-only file (the kernel
@@ -75,11 +76,11 @@ function filesOldestFirst(path: string, since: number | undefined): string[] {
   return files;
 }
 
-async function readFrom(file: string, offset: number): Promise<string> {
+/** Bytes `offset` up to `end` (default: the end) of a file, as text. */
+async function readFrom(file: string, offset: number, end: number | undefined): Promise<string> {
   const handle = await open(file, "r");
   try {
-    if (offset === 0) return await handle.readFile("utf8");
-    const size = (await handle.stat()).size;
+    const size = end ?? (await handle.stat()).size;
     const buffer = Buffer.alloc(Math.max(0, size - offset));
     await handle.read(buffer, 0, buffer.length, offset);
     return buffer.toString("utf8");
@@ -89,51 +90,176 @@ async function readFrom(file: string, offset: number): Promise<string> {
 }
 
 /**
- * Lines of a replica's log. `since` starts where the time index says the file stood then
- * (whole files by modification time where there is no index); `follow` keeps reading the
- * live file, across rotations.
+ * Lines of a replica's log. `since` keeps lines whose time (see `readTimedLines`) is at or
+ * after it; `follow` keeps reading the live file, across rotations.
  */
 export async function* readLogLines(path: string, options: LogOptions): AsyncGenerator<LogLine> {
-  const files = filesOldestFirst(path, options.since);
-  let lines: string[] = [];
-  if (options.since !== undefined) {
-    for (const file of files) {
-      lines.push(...splitLines(await readFrom(file, offsetSince(file, options.since) ?? 0)));
-    }
-    if (options.tail !== undefined) lines = lines.slice(-options.tail);
-  } else if (options.tail !== undefined) {
-    lines = await lastLines(files, options.tail);
-  } else {
-    for (const file of files) lines.push(...splitLines(await readFrom(file, 0)));
-  }
-  const now = Date.now();
-  for (const line of lines) yield { stream: "stdout", line, at: now };
+  const history = await readTimedLines(path, options);
+  for (const line of history.lines) yield { stream: "stdout", ...line };
   if (!options.follow) return;
+  for await (const line of followLines(path, history.end, options.signal)) {
+    yield { stream: "stdout", ...line };
+  }
+}
 
-  let offset = existsSync(path) ? statSync(path).size : 0;
+export interface TimedLine {
+  readonly line: string;
+  readonly at: number;
+}
+
+/**
+ * What a replica's log holds now, oldest first, each line with the time it was written: the
+ * first time-index sample at which the file had grown past the line (so at most one sampling
+ * period late), or the file's modification time for lines written after the last sample.
+ * `end` is the live file's size read: where following goes on.
+ */
+export async function readTimedLines(
+  path: string,
+  options: { readonly since?: number | undefined; readonly tail?: number | undefined },
+): Promise<{ lines: TimedLine[]; end: number }> {
+  const end = existsSync(path) ? statSync(path).size : 0;
+  const files = filesOldestFirst(path, options.since);
+  let lines: TimedLine[] = [];
+  if (options.tail !== undefined && options.since === undefined) {
+    const texts = await lastLines(files, options.tail);
+    // Times of a tail: read the whole of the files the tail reaches would cost too much for
+    // large logs; the index gives them per file, counted from each file's end.
+    lines = await timeTail(files, texts, path, end);
+    return { lines, end };
+  }
+  for (const file of files) {
+    const from = options.since === undefined ? 0 : (offsetSince(file, options.since) ?? 0);
+    const text = await readFrom(file, from, file === path ? end : undefined);
+    lines.push(...timeLines(file, text, from));
+  }
+  if (options.since !== undefined) {
+    const since = options.since;
+    lines = lines.filter((l) => l.at >= since);
+  }
+  if (options.tail !== undefined) lines = lines.slice(-options.tail);
+  return { lines, end };
+}
+
+/** Times lines of `text`, which starts at byte `from` of `file`. */
+function timeLines(file: string, text: string, from: number): TimedLine[] {
+  const samples = sizeSamples(file);
+  const fallback = mtimeOf(file);
+  const out: TimedLine[] = [];
+  let offset = from;
+  let sample = 0;
+  for (const line of splitLines(text)) {
+    offset += Buffer.byteLength(line) + 1;
+    while (sample < samples.length && (samples[sample]?.size ?? 0) < offset) sample++;
+    out.push({ line, at: samples[sample]?.time ?? fallback });
+  }
+  return out;
+}
+
+async function timeTail(
+  files: readonly string[],
+  texts: readonly string[],
+  live: string,
+  liveEnd: number,
+): Promise<TimedLine[]> {
+  // Walks back from the newest file's end, giving each line the time of its byte range.
+  const out: TimedLine[] = [];
+  let index = texts.length - 1;
+  for (const file of [...files].reverse()) {
+    if (index < 0) break;
+    let offset = file === live ? liveEnd : statSync(file).size;
+    const samples = sizeSamples(file);
+    const fallback = mtimeOf(file);
+    while (index >= 0 && offset > 0) {
+      const line = texts[index] ?? "";
+      const sample = samples.find((s) => s.size >= offset);
+      out.push({ line, at: sample?.time ?? fallback });
+      offset -= Buffer.byteLength(line) + 1;
+      index--;
+    }
+  }
+  return out.reverse();
+}
+
+/**
+ * New complete lines of the live file from byte `from` on, each timed when read (inotify
+ * wakes the reader within milliseconds of the write, finer than any index could be). A
+ * rotation truncates the file under us: what was written between our last read and the
+ * copy is read from `.1` first, so no line falls between the two files.
+ */
+export async function* followLines(
+  path: string,
+  from: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<TimedLine> {
+  let offset = from;
   let partial = "";
-  const signal = options.signal;
+  const rotated = rotatedPath(path, 1);
+  // A rotation may leave the live file as large as before (truncated, then written again):
+  // a new `.1` (another inode) is what tells it happened.
+  let rotatedSeen = fileIdentity(rotated);
   while (!signal?.aborted) {
     const size = existsSync(path) ? statSync(path).size : 0;
-    if (size < offset) offset = 0; // rotated (truncated) under us
-    if (size > offset) {
-      const handle = await open(path, "r");
-      try {
-        const buffer = Buffer.alloc(size - offset);
-        await handle.read(buffer, 0, buffer.length, offset);
-        offset = size;
-        const text = partial + buffer.toString("utf8");
-        const cut = text.lastIndexOf("\n");
-        partial = cut === -1 ? text : text.slice(cut + 1);
-        const complete = cut === -1 ? "" : text.slice(0, cut);
-        for (const line of splitLines(complete)) yield { stream: "stdout", line, at: Date.now() };
-      } finally {
-        await handle.close();
+    const rotatedNow = fileIdentity(rotated);
+    const rotatedSize = existsSync(rotated) ? statSync(rotated).size : 0;
+    // Only once the truncation is done (the live file is smaller than its copy).
+    if (rotatedNow !== rotatedSeen && size < rotatedSize) {
+      rotatedSeen = rotatedNow;
+      if (rotatedSize > offset) {
+        const text = partial + (await readFrom(rotated, offset, rotatedSize));
+        partial = "";
+        const at = Date.now();
+        for (const line of splitLines(text)) yield { line, at };
       }
+      offset = 0;
+      continue;
+    }
+    if (size < offset) {
+      offset = 0; // emptied under us (age retention): what follows is new
+      continue;
+    }
+    if (size > offset) {
+      const text = partial + (await readFrom(path, offset, size));
+      offset = size;
+      const cut = text.lastIndexOf("\n");
+      partial = cut === -1 ? text : text.slice(cut + 1);
+      const at = Date.now();
+      for (const line of splitLines(cut === -1 ? "" : text.slice(0, cut))) yield { line, at };
       continue;
     }
     await waitForChange(path, signal);
   }
+}
+
+function fileIdentity(file: string): string {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  return stat === undefined ? "" : `${stat.ino}:${stat.mtimeMs}`;
+}
+
+interface SizeSample {
+  readonly time: number;
+  readonly size: number;
+}
+
+function sizeSamples(file: string): SizeSample[] {
+  let text: string;
+  try {
+    text = readFileSync(indexPath(file), "utf8");
+  } catch {
+    return [];
+  }
+  const samples: SizeSample[] = [];
+  for (const row of text.split("\n")) {
+    const [time, size] = row.split(" ").map(Number);
+    if (time === undefined || size === undefined || Number.isNaN(time) || Number.isNaN(size)) {
+      continue;
+    }
+    samples.push({ time, size });
+  }
+  return samples;
+}
+
+function mtimeOf(file: string): number {
+  return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
 }
 
 const TAIL_CHUNK = 64 * 1024;

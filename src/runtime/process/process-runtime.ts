@@ -24,6 +24,7 @@ import type {
 import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
 import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
+import { DEFAULT_LOG_MAX_AGE_MS, pruneOldLogs } from "./log-retention.js";
 import { sampleLogSize } from "./log-time-index.js";
 import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
 
@@ -37,11 +38,19 @@ export interface ProcessRuntimeOptions {
   readonly rotateEveryMs?: number;
   /** Log settings of replicas whose spec says nothing. */
   readonly defaultLogs?: { readonly maxBytes: number; readonly maxFiles: number };
+  /** How often logs are checked against their age limit (a directory scan per app). */
+  readonly pruneEveryMs?: number;
+  readonly now?: () => number;
 }
 
 /** Start spec of the process runtime: the generic spec plus log rotation settings. */
 export interface ProcessReplicaSpec extends ReplicaSpec {
-  readonly logs?: { readonly maxBytes: number; readonly maxFiles: number };
+  readonly logs?: {
+    readonly maxBytes: number;
+    readonly maxFiles: number;
+    /** Output older than this is removed (default DEFAULT_LOG_MAX_AGE_MS). */
+    readonly maxAgeMs?: number;
+  };
 }
 
 interface Tracked {
@@ -71,6 +80,11 @@ export class ProcessRuntime implements Runtime {
   private readonly queue = new AsyncQueue<RuntimeEvent>();
   private readonly rotateTimer: NodeJS.Timeout;
   private readonly defaultLogs: { maxBytes: number; maxFiles: number };
+  private readonly pruneEveryMs: number;
+  private readonly now: () => number;
+  private lastPrune = 0;
+  /** Age limit per app, from the replicas started or adopted (the last one's word wins). */
+  private readonly maxAgeOfApp = new Map<string, number>();
   /** Made on the first start: a runtime that only lists or stops replicas makes no spares. */
   private fifos: FifoPool | undefined;
 
@@ -79,6 +93,8 @@ export class ProcessRuntime implements Runtime {
 
     this.logDir = join(options.stateDir, "logs");
     this.defaultLogs = options.defaultLogs ?? { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
+    this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
+    this.now = options.now ?? Date.now;
     this.rotateTimer = setInterval(() => this.rotateLogs(), options.rotateEveryMs ?? 2_000);
     this.rotateTimer.unref();
   }
@@ -109,6 +125,7 @@ export class ProcessRuntime implements Runtime {
       logFile,
       maxLogBytes: logs.maxBytes,
       maxLogFiles: logs.maxFiles,
+      ...(spec.logs?.maxAgeMs === undefined ? {} : { maxLogAgeMs: spec.logs.maxAgeMs }),
     };
     // Recorded before the process exists: a controller killed between spawn and the final
     // record leaves a trace that `list()` follows to the process, so it never goes orphan.
@@ -315,8 +332,27 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
+  /** Age retention of every app this runtime runs replicas of (see log-retention.ts). */
+  pruneByAge(now: number): string[] {
+    const apps = new Map<string, number>(this.maxAgeOfApp);
+    for (const { record } of this.tracked.values()) {
+      apps.set(record.app, record.maxLogAgeMs ?? DEFAULT_LOG_MAX_AGE_MS);
+    }
+    for (const [app, maxAge] of apps) this.maxAgeOfApp.set(app, maxAge);
+    const live = new Set([...this.tracked.values()].map((t) => t.record.logFile));
+    const pruned: string[] = [];
+    for (const [app, maxAge] of apps) {
+      pruned.push(...pruneOldLogs(join(this.logDir, app), maxAge, now, live));
+    }
+    return pruned;
+  }
+
   private rotateLogs(): void {
     const now = Date.now();
+    if (this.now() - this.lastPrune >= this.pruneEveryMs) {
+      this.lastPrune = this.now();
+      this.pruneByAge(this.lastPrune);
+    }
     for (const tracked of this.tracked.values()) {
       const { record } = tracked;
       if (rotateIfLarge(record.logFile, record.maxLogBytes, record.maxLogFiles)) {

@@ -10,6 +10,8 @@ export interface ReplicaFileRecord extends ReplicaHandle {
   readonly logFile: string;
   readonly maxLogBytes: number;
   readonly maxLogFiles: number;
+  /** Output older than this goes (absent in records of older versions: the default). */
+  readonly maxLogAgeMs?: number;
 }
 
 export class ReplicaRecords {

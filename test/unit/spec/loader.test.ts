@@ -33,7 +33,7 @@ describe("a minimal definition", () => {
         health: {},
         restart: { backoffMs: 250, maxBackoffMs: 30_000, resetAfterMs: 30_000 },
         stopGraceMs: 10_000,
-        logs: { maxBytes: 10 * 1024 * 1024, maxFiles: 5 },
+        logs: { maxBytes: 10 * 1024 * 1024, maxFiles: 5, maxAgeMs: 7 * 24 * 3_600_000 },
         update: {
           maxSurge: 1,
           maxUnavailable: 0,
@@ -93,7 +93,7 @@ describe("the full example of the definition format", () => {
       },
       restart: { backoffMs: 1000, maxBackoffMs: 60_000, resetAfterMs: 60_000 },
       stopGraceMs: 10_000,
-      logs: { maxBytes: 10_485_760, maxFiles: 5 },
+      logs: { maxBytes: 10_485_760, maxFiles: 5, maxAgeMs: 604_800_000 },
       update: {
         maxSurge: "25%",
         maxUnavailable: 0,

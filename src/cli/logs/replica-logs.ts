@@ -1,0 +1,207 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type LogRecord, lineFields, mergeByTime } from "../../observe/logs/index.js";
+import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
+import { followLines, readTimedLines } from "../../runtime/process/log-files.js";
+import type { LogLine } from "../../runtime/runtime.js";
+import { SqliteStore } from "../../store/index.js";
+import { delay } from "../../util/wait.js";
+import type { LogSource, LogWindow } from "./log-source.js";
+
+/** How often a follow looks for replicas that started since (a rollout's new ones). */
+const DISCOVER_EVERY_MS = 250;
+
+/**
+ * An app's replicas, across revisions: every process replica with a log file (running or
+ * exited, as long as the runtime keeps its file) and every container replica the store knows
+ * (with `keptContainers`, also exited containers the engine keeps). Followed, replicas that
+ * appear later are read from their first line, so a rollout leaves no gap.
+ */
+export class AppLogs implements LogSource {
+  private readonly logDir: string;
+  /** Where each process replica's history ended: following goes on from there. */
+  private readonly ends = new Map<string, number>();
+  /** Container replicas: the last history line's time and how many lines had that time. */
+  private readonly containerEnds = new Map<string, { at: number; count: number }>();
+  private readonly followed = new Set<string>();
+
+  constructor(
+    private readonly stateDir: string,
+    readonly app: string,
+    private readonly options: { readonly keptContainers: boolean },
+  ) {
+    this.logDir = join(stateDir, "logs", app);
+  }
+
+  /** Whether the state directory has anything of an app of this name. */
+  exists(): boolean {
+    return existsSync(this.logDir) || this.containerIds().size > 0;
+  }
+
+  async history(window: LogWindow): Promise<LogRecord[]> {
+    const lists: LogRecord[][] = [];
+    for (const id of this.processIds()) {
+      const read = await readTimedLines(this.fileOf(id), window);
+      this.ends.set(id, read.end);
+      lists.push(read.lines.map((l) => this.record(id, l.line, l.at)));
+    }
+    for (const id of await this.containers()) {
+      const lines: LogRecord[] = [];
+      for await (const l of this.docker().logs({ id, app: this.app }, window)) {
+        lines.push(this.record(id, l.line, l.at));
+      }
+      const last = lines.at(-1);
+      if (last !== undefined) {
+        const count = lines.filter((l) => l.at === last.at).length;
+        this.containerEnds.set(id, { at: last.at, count });
+      } else {
+        this.containerEnds.set(id, { at: 0, count: 0 });
+      }
+      lists.push(lines);
+    }
+    return mergeByTime(lists);
+  }
+
+  async follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void> {
+    const running: Promise<void>[] = [];
+    while (!signal.aborted) {
+      for (const id of this.processIds()) {
+        if (this.followed.has(id)) continue;
+        this.followed.add(id);
+        running.push(this.followProcess(id, signal, emit));
+      }
+      for (const id of this.containerIds()) {
+        if (this.followed.has(id)) continue;
+        this.followed.add(id);
+        running.push(this.followContainer(id, signal, emit));
+      }
+      await delay(DISCOVER_EVERY_MS, signal).catch(() => undefined);
+    }
+    await Promise.allSettled(running);
+  }
+
+  private async followProcess(
+    id: string,
+    signal: AbortSignal,
+    emit: (record: LogRecord) => void,
+  ): Promise<void> {
+    // A replica first seen now is read from its start: it began after the history was read.
+    for await (const l of followLines(this.fileOf(id), this.ends.get(id) ?? 0, signal)) {
+      emit(this.record(id, l.line, l.at));
+    }
+  }
+
+  private async followContainer(
+    id: string,
+    signal: AbortSignal,
+    emit: (record: LogRecord) => void,
+  ): Promise<void> {
+    const end = this.containerEnds.get(id);
+    // The engine's `since` counts whole seconds: lines up to the history's last one are
+    // skipped by time, and the last one's own time by count.
+    let skip = end?.count ?? 0;
+    const lines: AsyncIterable<LogLine> = this.docker().logs(
+      { id, app: this.app },
+      { follow: true, signal, ...(end === undefined || end.at === 0 ? {} : { since: end.at }) },
+    );
+    try {
+      for await (const l of lines) {
+        if (end !== undefined && l.at < end.at) continue;
+        if (end !== undefined && l.at === end.at && skip > 0) {
+          skip--;
+          continue;
+        }
+        emit(this.record(id, l.line, l.at));
+      }
+    } catch {
+      // The engine went away or the container was removed: its lines end here.
+    }
+  }
+
+  private record(replica: string, line: string, at: number): LogRecord {
+    const fields = lineFields(line);
+    return {
+      at,
+      source: replica,
+      app: this.app,
+      replica,
+      line,
+      ...(fields === undefined ? {} : { fields }),
+    };
+  }
+
+  private fileOf(id: string): string {
+    return join(this.logDir, `${id}.log`);
+  }
+
+  private processIds(): string[] {
+    if (!existsSync(this.logDir)) return [];
+    const containers = this.containerIds();
+    return readdirSync(this.logDir)
+      .filter((f) => f.endsWith(".log"))
+      .map((f) => f.slice(0, -4))
+      .filter((id) => !containers.has(id))
+      .sort();
+  }
+
+  private containerIds(): Set<string> {
+    if (!existsSync(join(this.stateDir, "state.db"))) return new Set();
+    const store = SqliteStore.open(this.stateDir, { create: false });
+    try {
+      return new Set(
+        store
+          .replicas(this.app)
+          .filter((r) => r.runtime === "docker")
+          .map((r) => r.id),
+      );
+    } finally {
+      store.close();
+    }
+  }
+
+  /** Container replicas the store knows, and with --all the exited ones the engine keeps. */
+  private async containers(): Promise<string[]> {
+    const ids = this.containerIds();
+    if (this.options.keptContainers && existsSync(new DockerEngine().socketPath)) {
+      const runtime = new DockerRuntime({ stateDir: this.stateDir });
+      try {
+        for (const id of await runtime.keptReplicas(this.app)) ids.add(id);
+      } catch {
+        // no engine answers: only the replicas the store knows
+      } finally {
+        await runtime.close();
+      }
+    }
+    return [...ids].sort();
+  }
+
+  private dockerRuntime: DockerRuntime | undefined;
+  private docker(): DockerRuntime {
+    this.dockerRuntime ??= new DockerRuntime({ stateDir: this.stateDir });
+    return this.dockerRuntime;
+  }
+
+  async close(): Promise<void> {
+    await this.dockerRuntime?.close();
+  }
+}
+
+/** Apps with logs in the state directory: a log directory or a replica the store knows. */
+export function appsWithLogs(stateDir: string): string[] {
+  const dir = join(stateDir, "logs");
+  const apps = new Set<string>();
+  if (existsSync(dir)) {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) apps.add(entry.name);
+    }
+  }
+  if (existsSync(join(stateDir, "state.db"))) {
+    const store = SqliteStore.open(stateDir, { create: false });
+    try {
+      for (const r of store.replicas()) apps.add(r.app);
+    } finally {
+      store.close();
+    }
+  }
+  return [...apps].sort();
+}

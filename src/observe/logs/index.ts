@@ -1,0 +1,12 @@
+export { fieldText, lineFields } from "./line-fields.js";
+export {
+  compilePattern,
+  type FieldCondition,
+  type LogFilter,
+  LogFilterError,
+  parseCondition,
+  passes,
+} from "./log-filter.js";
+export { type LogRecord, recordJson } from "./log-record.js";
+export { mergeByTime } from "./merge-by-time.js";
+export { secretMasker } from "./secret-masker.js";
