@@ -58,3 +58,5 @@ export type {
 export { appRevision } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";
+export { BUILT_IN_ALERT_NAMES } from "./alert-checks.js";
+export type { AlertingSpec, AlertRuleSpec, NotifierDefinition } from "./alert-model.js";

@@ -19,6 +19,7 @@ import {
   sshSchema,
 } from "./host-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
+import { alertingSchema, alertsSchema, notifiersSchema } from "./alert-schema.js";
 import { pipelinesSchema } from "./pipeline-schema.js";
 import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
 
@@ -524,6 +525,9 @@ export const definitionSchema = documented(
     roles: rolesSchema,
     parity: paritySchema,
     pipelines: pipelinesSchema,
+    alerts: alertsSchema,
+    notifiers: notifiersSchema,
+    alerting: alertingSchema,
     registry: documented(
       z.string().regex(REGISTRY_PATTERN),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
