@@ -34,6 +34,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   run: async () => (await import("./commands/run.js")).runCommand,
   approve: async () => (await import("./commands/approve.js")).approveCommand,
   hooks: async () => (await import("./commands/hooks.js")).hooksCommand,
+  alerts: async () => (await import("./commands/alerts.js")).alertsCommand,
+  silence: async () => (await import("./commands/silence.js")).silenceCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

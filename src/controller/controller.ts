@@ -36,6 +36,7 @@ import {
   SqliteStore,
 } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
+import { AlertService } from "./alert-service.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { pipelineReleases } from "./pipeline-releases.js";
@@ -107,6 +108,9 @@ export class Controller {
    */
   readonly metrics: MetricsStore;
 
+  /** Alert rules, their notifications and silences. */
+  readonly alerts: AlertService;
+
   /** Pipeline runs as recorded, for the API. */
   get runs(): RunStore {
     return this.store.runs;
@@ -125,6 +129,13 @@ export class Controller {
   ) {
     this.events = events;
     this.metrics = MetricsStore.open(options.stateDir);
+    this.alerts = new AlertService({
+      store: store.alerts,
+      metrics: this.metrics,
+      emit: (event) => this.events.emit(event),
+      subscribe: (listener) => this.events.subscribe(listener),
+      apps: () => this.status().apps,
+    });
     this.definition = options.definition;
     this.given = options.definition;
     this.reconcilers = [new WithoutSwarmApps(apps), swarm];
@@ -281,6 +292,7 @@ export class Controller {
     this.given = given;
     this.revision = record;
     this.hostWatch.update(definition);
+    this.alerts.update(definition);
     this.delivery.update(definition.pipelines, definition.environment);
     if (!this.deliveryResumed) {
       // Once the pipelines are known: runs a dead controller left are settled, queued ones go on.
@@ -643,6 +655,7 @@ export class Controller {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    this.alerts.stop();
     await this.hostWatch.stop();
     await this.delivery.stop();
     this.queue.close();

@@ -26,7 +26,11 @@ export const BUILT_IN_ALERT_NAMES = [
 
 const NOTIFIER_KINDS = ["webhook", "slack", "email", "command"] as const;
 
-export function checkAlerting(raw: Readonly<Record<string, unknown>>, source: Positions, report: Report): void {
+export function checkAlerting(
+  raw: Readonly<Record<string, unknown>>,
+  source: Positions,
+  report: Report,
+): void {
   const notifiers = isFields(raw.notifiers) ? raw.notifiers : {};
   const known = Object.keys(notifiers);
   for (const [name, notifier] of Object.entries(notifiers)) {
@@ -59,7 +63,8 @@ export function checkAlerting(raw: Readonly<Record<string, unknown>>, source: Po
         );
       }
     }
-    if (typeof alert.expr === "string") checkExpression(alert.expr, [...path, "expr"], source, report);
+    if (typeof alert.expr === "string")
+      checkExpression(alert.expr, [...path, "expr"], source, report);
     checkReceivers(alert.notify, [...path, "notify"], known, report);
   });
   const alerting = isFields(raw.alerting) ? raw.alerting : {};
@@ -98,7 +103,10 @@ function checkNotifier(name: string, notifier: unknown, report: Report): void {
       kinds.length === 0
         ? `e.g. \`${name}: { webhook: https://example.invalid/hook }\``
         : `split it into two notifiers, e.g. ${name}-${kinds[1]}, and list both in notify`,
-      { expected: "exactly one of webhook, slack, email, command", found: kinds.join(", ") || "none" },
+      {
+        expected: "exactly one of webhook, slack, email, command",
+        found: kinds.join(", ") || "none",
+      },
     );
   }
   for (const kind of ["webhook", "slack"] as const) {
@@ -116,7 +124,11 @@ function checkNotifier(name: string, notifier: unknown, report: Report): void {
     );
   }
   const email = notifier.email;
-  if (isFields(email) && typeof email.smtp === "string" && !/^\[?[^\]\s]+?\]?:\d{1,5}$/.test(email.smtp)) {
+  if (
+    isFields(email) &&
+    typeof email.smtp === "string" &&
+    !/^\[?[^\]\s]+?\]?:\d{1,5}$/.test(email.smtp)
+  ) {
     report(
       "spec.invalid_value",
       [...path, "email", "smtp"],
@@ -158,12 +170,18 @@ function checkExpression(text: string, path: Path, source: Positions, report: Re
   }
   for (const problem of problems) {
     report(
-      problem.code === "expr.syntax" ? "spec.invalid_expr" : `spec.${problem.code.replace(".", "_")}`,
+      problem.code === "expr.syntax"
+        ? "spec.invalid_expr"
+        : `spec.${problem.code.replace(".", "_")}`,
       path,
       "value",
       `${formatPath(path)}: ${problem.message}`,
       problem.hint,
-      { expected: problem.expected, found: problem.found, span: spanWithin(source.valueSpan(path), text, problem) },
+      {
+        expected: problem.expected,
+        found: problem.found,
+        span: spanWithin(source.valueSpan(path), text, problem),
+      },
     );
   }
 }

@@ -112,7 +112,10 @@ const notifier = documented(
     timeout: duration("Each delivery attempt gives up after this long.", "10s").optional(),
   }),
   "One notifier: exactly one of webhook, slack, email or command.",
-  { expected: "{ webhook: URL } or { email: {...} }", example: { webhook: "https://example.invalid/hook" } },
+  {
+    expected: "{ webhook: URL } or { email: {...} }",
+    example: { webhook: "https://example.invalid/hook" },
+  },
 );
 
 export const notifiersSchema = documented(
@@ -127,7 +130,9 @@ export const notifiersSchema = documented(
 
 export const alertingSchema = documented(
   z.strictObject({
-    notify: receivers("Notifiers of built-in rules and of rules without their own `notify`.").optional(),
+    notify: receivers(
+      "Notifiers of built-in rules and of rules without their own `notify`.",
+    ).optional(),
     groupWait: duration(
       `Wait before a new group's first notification (${ALERTING_DEFAULTS.groupWait}).`,
       "30s",

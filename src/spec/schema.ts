@@ -10,6 +10,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { alertingSchema, alertsSchema, notifiersSchema } from "./alert-schema.js";
 import {
   configureSchema,
   environmentHostFields,
@@ -19,7 +20,6 @@ import {
   sshSchema,
 } from "./host-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
-import { alertingSchema, alertsSchema, notifiersSchema } from "./alert-schema.js";
 import { pipelinesSchema } from "./pipeline-schema.js";
 import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
 
