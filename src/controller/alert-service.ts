@@ -5,7 +5,7 @@ import { BUILT_IN_RULES } from "../observe/alerts/built-in-rules.js";
 import type { AlertRecord, AlertRule, Silence } from "../observe/alerts/types.js";
 import type { Expr } from "../observe/expr/ast.js";
 import { evaluate, parseExpr } from "../observe/expr/index.js";
-import { DeliveryQueue } from "../observe/notify/delivery-queue.js";
+import { type DeliveryOptions, DeliveryQueue } from "../observe/notify/delivery-queue.js";
 import type { Notifier } from "../observe/notify/notifier.js";
 import { notifierFromSpec } from "../observe/notify/notifier-from-spec.js";
 import type { LabelMatcher, Labels, SeriesSource } from "../observe/series.js";
@@ -25,6 +25,8 @@ export interface AlertServiceOptions {
   readonly now?: () => number;
   /** How often due notifications are handed out (1s). */
   readonly tickMs?: number;
+  /** Retries of each batch (the queue's defaults: 8 tries from 1s, doubling). */
+  readonly delivery?: Pick<DeliveryOptions, "maxAttempts" | "backoff">;
 }
 
 /** What `GET /api/v1/alerts` answers. */
@@ -221,6 +223,7 @@ export class AlertService {
       }
     }
     return new DeliveryQueue(notifiers, {
+      ...this.options.delivery,
       onFailure: (receiver, error, attempts) =>
         this.notifierFailed(receiver, `${error.message} (after ${attempts} attempts)`),
       onDrop: (receiver, _batch, reason) => {
@@ -278,7 +281,8 @@ export class AlertService {
     }
   }
 
-  private evaluate(): void {
+  /** One evaluation of every rule; the evaluation timer calls it (tests may, at their `now`). */
+  evaluate(): void {
     const engine = this.engine;
     if (engine === undefined) return;
     const now = this.now();
@@ -348,7 +352,8 @@ export class AlertService {
     }
   }
 
-  private tick(): void {
+  /** Hands the notifications due to the delivery queue; the tick timer calls it every second. */
+  tick(): void {
     const engine = this.engine;
     const queue = this.queue;
     if (engine === undefined || queue === undefined) return;
