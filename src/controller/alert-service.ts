@@ -263,6 +263,15 @@ export class AlertService {
   }
 
   private onEvent(event: EventRecord): void {
+    try {
+      this.feed(event);
+    } catch {
+      // The emitter (a reconciler, the drift watch) must never fail because of an alert: a
+      // signal that could not be taken is caught up by the next evaluation or event.
+    }
+  }
+
+  private feed(event: EventRecord): void {
     const engine = this.engine;
     if (engine === undefined) return;
     const now = this.now();
