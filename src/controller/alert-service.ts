@@ -66,8 +66,9 @@ export class AlertService {
   private spec: AlertingSpec | undefined;
   private exprRules: ExprRule[] = [];
   private builtIns = new Set<string>();
-  /** Since when each crash-looping app has looked fine (it must stay so for its resetAfter). */
+  /** Since when each app has looked fine (it must stay so for its resetAfter). */
   private readonly fineSince = new Map<string, number>();
+  /** Each app of the definition and its restart.resetAfter. */
   private resetAfterMs = new Map<string, number>();
   private evaluationTimer: NodeJS.Timeout | undefined;
   private readonly tickTimer: NodeJS.Timeout;
@@ -318,8 +319,8 @@ export class AlertService {
 
   /**
    * crash-loop and replica-not-ready from the apps' status. A crash-looping app looks fine
-   * for the moment a new replica runs, so it is cleared only once it has stayed fine for its
-   * restart.resetAfter (when its own backoff forgets the loop too).
+   * for the moment a new replica runs, so both are cleared only once the app has stayed fine
+   * for its restart.resetAfter (when its own backoff forgets the loop too).
    */
   private watchApps(engine: AlertEngine, now: number): void {
     let apps: readonly AppStatus[];
@@ -328,33 +329,27 @@ export class AlertService {
     } catch {
       return;
     }
-    const seen = new Set<string>();
     for (const app of apps) {
-      seen.add(app.name);
       const labels = { app: app.name };
-      const fine = app.state !== "crash-loop" && app.ready >= app.desired;
-      if (this.builtIns.has("crash-loop")) {
-        if (app.state === "crash-loop") {
-          this.fineSince.delete(app.name);
+      const crashLooping = app.state === "crash-loop";
+      if (crashLooping || app.ready < app.desired) {
+        this.fineSince.delete(app.name);
+        if (crashLooping && this.builtIns.has("crash-loop"))
           engine.raise("crash-loop", labels, now);
-        } else if (fine) {
-          const since = this.fineSince.get(app.name) ?? now;
-          this.fineSince.set(app.name, since);
-          if (now - since >= (this.resetAfterMs.get(app.name) ?? 30_000)) {
-            engine.clear("crash-loop", labels, now);
-          }
-        } else {
-          this.fineSince.delete(app.name);
-        }
+        if (this.builtIns.has("replica-not-ready")) engine.raise("replica-not-ready", labels, now);
+        continue;
       }
-      if (this.builtIns.has("replica-not-ready")) {
-        if (app.ready < app.desired) engine.raise("replica-not-ready", labels, now);
-        else engine.clear("replica-not-ready", labels, now);
-      }
+      const since = this.fineSince.get(app.name) ?? now;
+      this.fineSince.set(app.name, since);
+      if (now - since < (this.resetAfterMs.get(app.name) ?? 30_000)) continue;
+      if (this.builtIns.has("crash-loop")) engine.clear("crash-loop", labels, now);
+      if (this.builtIns.has("replica-not-ready")) engine.clear("replica-not-ready", labels, now);
     }
+    // Only an app the definition dropped ends its alerts: one missing from the status may
+    // just not be known yet (a controller starting).
     for (const alert of engine.active(now)) {
       const app = alert.labels.app;
-      if (app === undefined || seen.has(app)) continue;
+      if (app === undefined || this.resetAfterMs.has(app)) continue;
       if (alert.rule === "crash-loop" || alert.rule === "replica-not-ready") {
         engine.clear(alert.rule, alert.labels, now);
       }

@@ -126,7 +126,11 @@ describe("alerts end to end", () => {
         s.alerts.active.some((a) => a.rule === "crash-loop" && a.state === "firing"),
       30_000,
     );
-    expect(crashLoopPosts(receiver.posts, "firing")).toHaveLength(1);
+    const afterRestart = await alerts(project);
+    expect(
+      crashLoopPosts(receiver.posts, "firing"),
+      JSON.stringify({ posts: receiver.posts, history: afterRestart.history }, null, 1),
+    ).toHaveLength(1);
 
     project.write("baton.yaml", definition(WORKING, hook));
     await project.ok("apply");

@@ -70,9 +70,9 @@ function world(apps: AppStatus[] = []) {
   return { store, bus, events, metrics, start, apps };
 }
 
-function definition(hook: string, alerting = ""): ReturnType<typeof parseDefinition> {
+function definition(hook: string, alerting = "", apps = "{}"): ReturnType<typeof parseDefinition> {
   return parseDefinition(
-    `apps: {}
+    `apps: ${apps}
 alerts:
   - { name: high-load, expr: 'load > 1', for: 1m, severity: page }
 notifiers:
@@ -192,15 +192,29 @@ describe("AlertService", () => {
       replicas: [],
     });
     apps.push(status("crash-loop", 0));
-    service.update(definition("http://127.0.0.1:9/hook", ", disable: [replica-not-ready]"));
+    service.update(
+      definition(
+        "http://127.0.0.1:9/hook",
+        ", disable: [replica-not-ready]",
+        "{ api: { command: [node, x.js], restart: { resetAfter: 30s } } }",
+      ),
+    );
     expect(service.view().active.map((a) => [a.rule, a.state])).toEqual([["crash-loop", "firing"]]);
     apps[0] = status("converged", 1);
     service.evaluate();
     now += 10_000;
     service.evaluate();
     expect(service.view().active).toHaveLength(1);
-    now += 30_000; // the default resetAfter
+    now += 30_000; // its resetAfter
     service.evaluate();
+    expect(service.view().active).toEqual([]);
+    // An app the definition drops ends its alerts; one the status does not show yet does not.
+    apps[0] = status("crash-loop", 0);
+    service.evaluate();
+    apps.length = 0;
+    service.evaluate();
+    expect(service.view().active.map((a) => a.rule)).toEqual(["crash-loop"]);
+    service.update(definition("http://127.0.0.1:9/hook", ", disable: [replica-not-ready]"));
     expect(service.view().active).toEqual([]);
   });
 
