@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AppStatus } from "../../../src/apps/status.js";
 import { AlertService } from "../../../src/controller/alert-service.js";
 import { EventBus } from "../../../src/controller/event-bus.js";
+import { MetricsStore } from "../../../src/observe/metrics/index.js";
+import type { SeriesSource } from "../../../src/observe/series.js";
 import { parseDefinition } from "../../../src/spec/index.js";
 import { type EventRecord, SqliteStore } from "../../../src/store/index.js";
 import { MemorySeriesSource } from "../../helpers/memory-series-source.js";
@@ -42,13 +44,14 @@ afterEach(async () => {
   now = T0;
 });
 
-function world(apps: AppStatus[] = []) {
+function world(apps: AppStatus[] = [], source?: (dir: string) => SeriesSource) {
   const dir = mkdtempSync(join(tmpdir(), "baton-alert-service-"));
   const store = SqliteStore.open(dir, { create: true });
   const bus = new EventBus((event) => store.appendEvent(event));
   const events: EventRecord[] = [];
   bus.subscribe((e) => events.push(e));
-  const metrics = new MemorySeriesSource();
+  const memory = new MemorySeriesSource();
+  const metrics = source?.(dir) ?? memory;
   const start = () => {
     const service = new AlertService({
       store: store.alerts,
@@ -67,7 +70,7 @@ function world(apps: AppStatus[] = []) {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { store, bus, events, metrics, start, apps };
+  return { store, bus, events, metrics: memory, start, apps };
 }
 
 function definition(hook: string, alerting = "", apps = "{}"): ReturnType<typeof parseDefinition> {
@@ -263,5 +266,56 @@ describe("AlertService", () => {
     second.tick();
     expect(notified(w)).toBe(1);
     expect(() => second.removeSilence(silence.id, "test")).toThrow(/no silence/);
+  });
+
+  it("reads the controller's metrics store: disk-full from the host filesystem series, and an expression", () => {
+    let metrics: MetricsStore | undefined;
+    const w = world([], (dir) => {
+      metrics = MetricsStore.open(dir);
+      return metrics;
+    });
+    cleanups.push(() => metrics?.close());
+    const store = metrics as unknown as MetricsStore;
+    const sample = (at: number, used: number) =>
+      store.append([
+        {
+          name: "baton_host_filesystem_bytes",
+          labels: { host: "db1", mount: "/", kind: "used" },
+          at,
+          value: used,
+        },
+        {
+          name: "baton_host_filesystem_bytes",
+          labels: { host: "db1", mount: "/", kind: "size" },
+          at,
+          value: 100,
+        },
+        {
+          name: "baton_host_filesystem_bytes",
+          labels: { host: "db1", mount: "/boot", kind: "used" },
+          at,
+          value: 5,
+        },
+        {
+          name: "baton_host_filesystem_bytes",
+          labels: { host: "db1", mount: "/boot", kind: "size" },
+          at,
+          value: 100,
+        },
+        { name: "load", labels: { host: "db1" }, at, value: used / 10 },
+      ]);
+    sample(T0, 95);
+    const service = w.start();
+    service.update(definition("http://127.0.0.1:9/hook"));
+    now = T0 + 5 * 60_000;
+    sample(now, 96);
+    service.evaluate();
+    const active = service
+      .view()
+      .active.map((a) => [a.rule, a.state, a.labels.mount ?? a.labels.host]);
+    expect(active).toEqual([
+      ["high-load", "firing", "db1"],
+      ["disk-full", "firing", "/"],
+    ]);
   });
 });
