@@ -45,7 +45,10 @@ export interface NewSilence {
   readonly createdBy: string;
 }
 
-/** Alerts restored after a restart are looked for this far back in the history. */
+/**
+ * History is kept, and alerts restored after a restart are looked for, this far back: an
+ * alert firing longer than that is told again once after a restart.
+ */
 const RESTORE_WINDOW_MS = 30 * 24 * 60 * 60_000;
 const DISK_FULL_RATIO = 0.9;
 
@@ -109,6 +112,8 @@ export class AlertService {
       ...this.exprRules.map((r) => r.rule),
     ];
     const now = this.now();
+    // What is older than the window would not be restored anyway.
+    this.options.store.prune(now - RESTORE_WINDOW_MS);
     if (this.engine === undefined || pacingChanged(this.spec, spec)) {
       this.queue?.stop();
       this.engine = this.restoredEngine(spec, rules, now);

@@ -55,6 +55,8 @@ export class AlertStore {
       since: db.prepare<[number], HistoryRow>(
         "SELECT * FROM alert_history WHERE at >= ? ORDER BY id",
       ),
+      prune: db.prepare<[number]>("DELETE FROM alert_history WHERE at < ?"),
+      pruneSilences: db.prepare<[number]>("DELETE FROM silences WHERE until < ?"),
       addSilence: db.prepare<[string, string, number, number, string, string]>(
         `INSERT INTO silences (id, matchers, starts_at, until, created_by, comment)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -105,6 +107,13 @@ export class AlertStore {
   /** Records at or after `at`, oldest first: what restores the alert engine. */
   since(at: number): StoredAlertRecord[] {
     return this.stmt.since.all(at).map(fromRow);
+  }
+
+  /** Forgets history and silences that ended before `at`; how many records went. */
+  prune(at: number): number {
+    const history = this.stmt.prune.run(at).changes;
+    this.stmt.pruneSilences.run(at);
+    return history;
   }
 
   addSilence(silence: Silence): void {
