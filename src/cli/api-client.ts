@@ -25,7 +25,7 @@ export class ApiClient {
 
   /** Like get/post, but any non-2xx answer becomes a CliError with the API's code and message. */
   async call(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "DELETE",
     path: string,
     body?: unknown,
   ): Promise<Record<string, unknown>> {

@@ -36,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   hooks: async () => (await import("./commands/hooks.js")).hooksCommand,
   metrics: async () => (await import("./commands/metrics.js")).metricsCommand,
   top: async () => (await import("./commands/top.js")).topCommand,
+  alerts: async () => (await import("./commands/alerts.js")).alertsCommand,
+  silence: async () => (await import("./commands/silence.js")).silenceCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

@@ -42,6 +42,7 @@ import {
   SqliteStore,
 } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
+import { AlertService } from "./alert-service.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { EventMetrics } from "./event-metrics.js";
@@ -119,6 +120,9 @@ export class Controller {
   /** What fills `metrics`: samples every second, hosts every 15 s. */
   readonly sampler: MetricsSampler;
 
+  /** Alert rules, their notifications and silences. */
+  readonly alerts: AlertService;
+
   /** Pipeline runs as recorded, for the API. */
   get runs(): RunStore {
     return this.store.runs;
@@ -137,6 +141,13 @@ export class Controller {
   ) {
     this.events = events;
     this.metrics = MetricsStore.open(options.stateDir);
+    this.alerts = new AlertService({
+      store: store.alerts,
+      metrics: this.metrics,
+      emit: (event) => this.events.emit(event),
+      subscribe: (listener) => this.events.subscribe(listener),
+      apps: () => this.status().apps,
+    });
     this.definition = options.definition;
     this.given = options.definition;
     this.reconcilers = [new WithoutSwarmApps(apps), swarm];
@@ -295,6 +306,7 @@ export class Controller {
     this.given = given;
     this.revision = record;
     this.hostWatch.update(definition);
+    this.alerts.update(definition);
     this.delivery.update(definition.pipelines, definition.environment);
     if (!this.deliveryResumed) {
       // Once the pipelines are known: runs a dead controller left are settled, queued ones go on.
@@ -658,6 +670,7 @@ export class Controller {
     this.stopping = true;
     clearInterval(this.resyncTimer);
     await this.sampler.stop();
+    this.alerts.stop();
     await this.hostWatch.stop();
     await this.delivery.stop();
     this.queue.close();

@@ -8,6 +8,7 @@ import { DeliveryError } from "../delivery/index.js";
 import { planSummary } from "../engine/index.js";
 import { parseDefinition, SpecError } from "../spec/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
+import { alertRoute } from "./alert-routes.js";
 import { HttpError } from "./http-error.js";
 import { metricsRoute } from "./metrics-api.js";
 import { importedRelease } from "./release-body.js";
@@ -90,6 +91,8 @@ export class ApiServer {
         const body = await readJson(req);
         return send(res, 200, await controller.importRelease(...importedRelease(body)));
       }
+      const alerted = await alertRoute(controller, req, url, readJson);
+      if (alerted !== undefined) return send(res, 200, alerted);
       const delivered = await this.deliveryRoute(controller, req, url);
       if (delivered !== undefined) return send(res, 200, delivered);
       const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
@@ -386,7 +389,12 @@ function errorAnswer(error: unknown): [number, Record<string, unknown>] {
   if (error instanceof ControllerError) {
     // Naming an app the definition lacks is a missing resource; every other refusal (a
     // rollback with nothing to go back to, say) conflicts with the app's current state.
-    const status = error.code === "controller.unknown_app" ? 404 : 409;
+    const status =
+      error.code === "controller.unknown_app" || error.code === "silence.not_found"
+        ? 404
+        : error.code === "silence.invalid"
+          ? 400
+          : 409;
     return [status, { code: error.code, message: error.message, hint: error.hint }];
   }
   if (error instanceof DeliveryError) {

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
+import { buildAlerting } from "./alert-build.js";
 import { buildHosts } from "./host-build.js";
 import type {
   AppSpec,
@@ -56,6 +57,7 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     environmentStates: environmentStates(input, ctx.dir),
     hosts: buildHosts(input, ctx),
     pipelines: buildPipelines(input.pipelines, ctx.dir, ctx.environments),
+    alerting: buildAlerting(input.alerts, input.notifiers, input.alerting),
   };
 }
 

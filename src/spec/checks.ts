@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { checkAlerting } from "./alert-checks.js";
 import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { type Fields, isFields } from "./fields.js";
@@ -17,7 +18,7 @@ import { checkPipelines } from "./pipeline-checks.js";
 import { DEFAULTS } from "./schema.js";
 import { checkSwarmApp } from "./swarm-checks.js";
 import { formatDuration, parseDuration } from "./units.js";
-import type { Positions } from "./yaml-source.js";
+import type { Positions, Span } from "./yaml-source.js";
 
 export interface CheckContext {
   /** The file as shown to the user. */
@@ -38,7 +39,8 @@ export type Report = (
   at: "key" | "value",
   message: string,
   hint: string,
-  extra?: { expected?: string; found?: string },
+  /** `span`: a place inside the value (a column of an expression), instead of all of it. */
+  extra?: { expected?: string; found?: string; span?: Span },
 ) => void;
 
 export type { Fields } from "./fields.js";
@@ -47,8 +49,8 @@ const PROBE_KINDS = ["http", "tcp", "exec"] as const;
 
 export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const report: Report = (code, path, at, message, hint, extra = {}) => {
-    const span = at === "key" ? ctx.source.keySpan(path) : ctx.source.valueSpan(path);
+  const report: Report = (code, path, at, message, hint, { span: within, ...extra } = {}) => {
+    const span = within ?? (at === "key" ? ctx.source.keySpan(path) : ctx.source.valueSpan(path));
     diagnostics.push({
       code,
       message,
@@ -61,6 +63,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
   };
   if (isFields(raw)) checkHosts(raw, ctx, report);
   if (isFields(raw)) checkPipelines(raw, report);
+  if (isFields(raw)) checkAlerting(raw, ctx.source, report);
   const apps = isFields(raw) ? raw.apps : undefined;
   const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;

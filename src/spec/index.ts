@@ -2,6 +2,9 @@
  * spec/: baton.yaml → typed, validated, immutable Definition, or a SpecError listing every
  * problem with its file:line:col. Other modules import from here only.
  */
+
+export { BUILT_IN_ALERT_NAMES } from "./alert-checks.js";
+export type { AlertingSpec, AlertRuleSpec, NotifierDefinition } from "./alert-model.js";
 export type { Diagnostic, FormatOptions } from "./errors.js";
 export { SpecError } from "./errors.js";
 export { resourceIdentity } from "./host-identity.js";

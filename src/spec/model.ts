@@ -1,3 +1,4 @@
+import type { AlertingSpec } from "./alert-model.js";
 import type { HostsDefinition } from "./host-model.js";
 import type { PipelineSpec } from "./pipeline-model.js";
 
@@ -155,4 +156,6 @@ export interface Definition {
   readonly hosts: HostsDefinition;
   /** What runs on each commit, by pipeline name. */
   readonly pipelines: Readonly<Record<string, PipelineSpec>>;
+  /** Alert rules, notifiers and their pacing; absent in definitions built by hand (tests). */
+  readonly alerting?: AlertingSpec;
 }

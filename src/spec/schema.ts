@@ -10,6 +10,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { alertingSchema, alertsSchema, notifiersSchema } from "./alert-schema.js";
 import {
   configureSchema,
   environmentHostFields,
@@ -528,6 +529,9 @@ export const definitionSchema = documented(
     roles: rolesSchema,
     parity: paritySchema,
     pipelines: pipelinesSchema,
+    alerts: alertsSchema,
+    notifiers: notifiersSchema,
+    alerting: alertingSchema,
     registry: documented(
       z.string().regex(REGISTRY_PATTERN),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +

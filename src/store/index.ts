@@ -1,3 +1,4 @@
+export type { AlertStore, StoredAlertRecord } from "./alert-store.js";
 export { StateError, type StateErrorCode } from "./errors.js";
 export type { AppliedHostResource, HostStore, StoredFacts } from "./host-store.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";

@@ -274,6 +274,38 @@ export const MIGRATIONS: readonly Migration[] = [
           WHERE earlier.app = releases.app AND earlier.id <= releases.id);
     `,
   },
+  {
+    id: 8,
+    name: "alerts",
+    up: `
+      -- Every state change of an alert and every notification sent: \`baton alerts --history\`,
+      -- and what a restarted controller rebuilds its alerts from (so nothing is told twice).
+      CREATE TABLE alert_history (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT    NOT NULL CHECK (kind IN ('transition', 'notified')),
+        rule       TEXT    NOT NULL,
+        labels     TEXT    NOT NULL CHECK (json_valid(labels)),
+        from_state TEXT,
+        to_state   TEXT,
+        receiver   TEXT,
+        status     TEXT,
+        value      REAL,
+        at         INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX alert_history_at ON alert_history (at);
+
+      -- Silences in force or expired; expired ones are kept a while for the record.
+      CREATE TABLE silences (
+        id         TEXT    PRIMARY KEY,
+        matchers   TEXT    NOT NULL CHECK (json_valid(matchers)),
+        starts_at  INTEGER NOT NULL,
+        until      INTEGER NOT NULL,
+        created_by TEXT    NOT NULL,
+        comment    TEXT    NOT NULL,
+        removed_at INTEGER
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
+import { AlertStore } from "./alert-store.js";
 import { StateError } from "./errors.js";
 import { HostStore } from "./host-store.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
@@ -99,6 +100,8 @@ export class SqliteStore {
   readonly hosts: HostStore;
   /** Pipeline runs and their steps. */
   readonly runs: RunStore;
+  /** Alert history and silences. */
+  readonly alerts: AlertStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -113,6 +116,7 @@ export class SqliteStore {
     this.releases = new ReleaseStore(db, now);
     this.hosts = new HostStore(db, now);
     this.runs = new RunStore(db, now);
+    this.alerts = new AlertStore(db);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 

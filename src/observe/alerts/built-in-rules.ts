@@ -37,4 +37,10 @@ export const BUILT_IN_RULES: readonly AlertRule[] = [
     for: 0,
     summary: "pipeline {{ $labels.pipeline }} failed",
   },
+  {
+    name: "notifier-failing",
+    severity: "warning",
+    for: 0,
+    summary: "notifier {{ $labels.receiver }} gave up delivering alerts",
+  },
 ];

@@ -114,4 +114,5 @@ export const BUILT_IN_RULE_NAMES = [
   "host-unreachable",
   "disk-full",
   "pipeline-failed",
+  "notifier-failing",
 ] as const;

@@ -73,6 +73,7 @@ describe("SqliteStore.open", () => {
       .all()
       .map((r) => r.name);
     expect(tables).toEqual([
+      "alert_history",
       "app_revisions",
       "controller",
       "desired_releases",
@@ -89,6 +90,7 @@ describe("SqliteStore.open", () => {
       "rollouts",
       "scale_overrides",
       "schema_migrations",
+      "silences",
     ]);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();

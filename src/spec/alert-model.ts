@@ -1,0 +1,43 @@
+/**
+ * The alerting part of the definition as the controller uses it: durations in ms, defaults
+ * filled in, built-in rules named. Notifier targets are secrets: only the alert service
+ * reads them, to build its notifiers.
+ */
+
+export interface AlertRuleSpec {
+  readonly name: string;
+  readonly expr: string;
+  readonly forMs: number;
+  readonly severity: string;
+  /** Absent: `alerting.notify`. */
+  readonly notify?: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly summary?: string;
+}
+
+/** One receiver; the same shape observe/notify's notifierFromSpec takes. */
+export type NotifierDefinition = { readonly timeoutMs?: number } & (
+  | { readonly webhook: string }
+  | { readonly slack: string }
+  | {
+      readonly email: {
+        readonly smtp: string;
+        readonly from: string;
+        readonly to: readonly string[];
+      };
+    }
+  | { readonly command: readonly string[] }
+);
+
+export interface AlertingSpec {
+  readonly rules: readonly AlertRuleSpec[];
+  readonly notifiers: Readonly<Record<string, NotifierDefinition>>;
+  readonly notify: readonly string[];
+  readonly groupWaitMs: number;
+  readonly groupIntervalMs: number;
+  readonly repeatIntervalMs: number;
+  readonly evaluationIntervalMs: number;
+  /** Built-in rules switched off (all of them when `builtIn: false`). */
+  readonly builtIn: boolean;
+  readonly disable: readonly string[];
+}

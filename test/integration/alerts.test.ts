@@ -1,0 +1,198 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { Project } from "../helpers/cli.js";
+import { type SmtpSink, startSmtpSink } from "../helpers/smtp-sink.js";
+import { eventually, processAlive } from "../helpers/wait.js";
+
+/** A real webhook receiver on loopback: every POST body, parsed. */
+interface Receiver {
+  readonly port: number;
+  readonly posts: WebhookPost[];
+  close(): Promise<void>;
+}
+
+interface WebhookPost {
+  status: "firing" | "resolved";
+  alerts: { status: string; labels: Record<string, string> }[];
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const posts: WebhookPost[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method === "POST" && req.url === "/hook") {
+        posts.push(JSON.parse(Buffer.concat(chunks).toString()) as WebhookPost);
+      }
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    posts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const CRASHING = `["node", "-e", "process.exit(3)"]`;
+const WORKING = `["node", "-e", "setInterval(() => {}, 1000)"]`;
+
+/** One app, a notifier and alert timings short enough for a test. */
+function definition(command: string, notifier: string, groupWait = "200ms"): string {
+  return `apps:
+  crasher:
+    command: ${command}
+    restart: { backoff: 100ms, maxBackoff: 400ms, resetAfter: 1s }
+notifiers:
+  ops: ${notifier}
+alerting:
+  notify: [ops]
+  groupWait: ${groupWait}
+  groupInterval: 500ms
+  repeatInterval: 1h
+  evaluationInterval: 200ms
+  disable: [replica-not-ready]
+`;
+}
+
+interface AlertsJson {
+  active: { rule: string; state: string; labels: Record<string, string>; silencedBy?: string }[];
+  silences: { id: string }[];
+  history: { kind: string; rule: string; to?: string; status?: string }[];
+}
+
+async function alerts(project: Project): Promise<AlertsJson> {
+  return JSON.parse((await project.ok("alerts", "--history", "--json")).stdout) as AlertsJson;
+}
+
+const crashLoopPosts = (posts: readonly WebhookPost[], status: string) =>
+  posts.filter(
+    (p) => p.status === status && p.alerts.some((a) => a.labels.alertname === "crash-loop"),
+  );
+
+let project: Project | undefined;
+let receiver: Receiver | undefined;
+let sink: SmtpSink | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  await receiver?.close();
+  await sink?.stop();
+  project = undefined;
+  receiver = undefined;
+  sink = undefined;
+});
+
+describe("alerts end to end", () => {
+  it("a crash loop reaches a webhook, is not told again after a controller restart, and resolves once fixed", async () => {
+    receiver = await startReceiver();
+    const hook = `{ webhook: "http://127.0.0.1:${receiver.port}/hook" }`;
+    project = new Project(definition(CRASHING, hook));
+    await project.ok("up", "--detach");
+
+    const fired = await eventually(
+      "the crash-loop alert reaches the webhook",
+      () => crashLoopPosts(receiver!.posts, "firing"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+    expect(fired[0]?.alerts[0]?.labels).toMatchObject({ alertname: "crash-loop", app: "crasher" });
+    const seen = await alerts(project);
+    expect(seen.active.map((a) => [a.rule, a.state])).toContainEqual(["crash-loop", "firing"]);
+    // The notifier's URL is a secret: not in the API's answer.
+    expect(JSON.stringify(seen)).not.toContain(String(receiver.port));
+
+    // A controller restart rebuilds the alert from the history without telling anyone again.
+    const before = await project.status();
+    process.kill(before.controller.pid, "SIGTERM");
+    await eventually(
+      "the controller stopped",
+      () => processAlive(before.controller.pid),
+      (a) => !a,
+    );
+    await project.ok("up", "--detach");
+    const restartedAt = Date.now();
+    await eventually(
+      "the restarted controller holds the crash-loop alert as firing, and ticked well past groupWait",
+      async () => ({ alerts: await alerts(project!), elapsed: Date.now() - restartedAt }),
+      (s) =>
+        s.elapsed > 2_500 &&
+        s.alerts.active.some((a) => a.rule === "crash-loop" && a.state === "firing"),
+      30_000,
+    );
+    const afterRestart = await alerts(project);
+    expect(
+      crashLoopPosts(receiver.posts, "firing"),
+      JSON.stringify({ posts: receiver.posts, history: afterRestart.history }, null, 1),
+    ).toHaveLength(1);
+
+    project.write("baton.yaml", definition(WORKING, hook));
+    await project.ok("apply");
+    const resolved = await eventually(
+      "a resolved notification arrives once the app is fixed",
+      () => crashLoopPosts(receiver!.posts, "resolved"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+    expect(resolved[0]?.alerts[0]?.status).toBe("resolved");
+    const history = (await alerts(project)).history;
+    expect(history.some((r) => r.kind === "transition" && r.to === "resolved")).toBe(true);
+    const events = JSON.stringify(await project.api("/api/v1/events?limit=1000"));
+    expect(events).toContain("alert.firing");
+    expect(events).toContain("alert.resolved");
+    expect(events).not.toContain(`${receiver.port}/hook`);
+  });
+
+  it("a silence keeps a firing alert from being notified until it is removed", async () => {
+    receiver = await startReceiver();
+    const hook = `{ webhook: "http://127.0.0.1:${receiver.port}/hook" }`;
+    project = new Project(definition(WORKING, hook, "500ms"));
+    await project.ok("up", "--detach");
+    const added = JSON.parse(
+      (await project.ok("silence", "add", "crash-loop", "app=crasher", "--for", "1h", "--json"))
+        .stdout,
+    ) as { silence: { id: string } };
+    expect((await project.ok("silence", "ls")).stdout).toContain(added.silence.id);
+
+    project.write("baton.yaml", definition(CRASHING, hook, "500ms"));
+    await project.ok("apply");
+    const firingAt = Date.now();
+    await eventually(
+      "the alert fires, muted by the silence, and ticks pass well beyond groupWait",
+      async () => ({ alerts: await alerts(project!), elapsed: Date.now() - firingAt }),
+      (s) =>
+        s.elapsed > 3_000 &&
+        s.alerts.active.some((a) => a.rule === "crash-loop" && a.silencedBy === added.silence.id),
+      30_000,
+    );
+    expect(crashLoopPosts(receiver.posts, "firing")).toHaveLength(0);
+
+    await project.ok("silence", "rm", added.silence.id);
+    await eventually(
+      "the notification goes out once the silence is gone",
+      () => crashLoopPosts(receiver!.posts, "firing"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+  });
+
+  it("an email notifier reaches a real SMTP server", async () => {
+    sink = await startSmtpSink();
+    const mail = `{ email: { smtp: "127.0.0.1:${sink.port}", from: baton@example.invalid, to: ops@example.invalid } }`;
+    project = new Project(definition(CRASHING, mail));
+    await project.ok("up", "--detach");
+    const messages = await eventually(
+      "a mail about the crash loop arrives",
+      () => sink!.messages(),
+      (m) => m.some((text) => text.includes("crash-loop")),
+      30_000,
+    );
+    expect(messages.join("\n")).toContain("ops@example.invalid");
+  });
+});
