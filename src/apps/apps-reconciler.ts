@@ -15,7 +15,7 @@ import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";
 import type { ProbeTarget } from "./probe.js";
-import { ReplicaHealth } from "./replica-health.js";
+import { type ProbeKind, type ProbeStats, ReplicaHealth } from "./replica-health.js";
 import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
 import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
@@ -573,12 +573,18 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** Live replicas with their runtime and readiness: what the metrics sampler measures. */
-  liveReplicas(): { handle: ReplicaHandle; runtime: RuntimeKind; ready: boolean }[] {
+  liveReplicas(): {
+    handle: ReplicaHandle;
+    runtime: RuntimeKind;
+    ready: boolean;
+    probes: Partial<Record<ProbeKind, ProbeStats>>;
+  }[] {
     return [...this.apps.values()].flatMap((state) =>
       [...state.replicas.values()].map((r) => ({
         handle: r.handle,
         runtime: r.runtime,
         ready: r.ready && r.state !== "stopping",
+        probes: r.health?.stats() ?? {},
       })),
     );
   }

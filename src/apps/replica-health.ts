@@ -2,6 +2,17 @@ import type { Probe } from "../spec/model.js";
 import { delay } from "../util/wait.js";
 import { type ProbeTarget, runProbe } from "./probe.js";
 
+/** What a replica's probes of one kind have found so far: what metrics report. */
+export interface ProbeStats {
+  readonly checks: number;
+  readonly failures: number;
+  /** The last check's outcome and how long it took. */
+  readonly lastOk: boolean;
+  readonly lastLatencyMs: number;
+}
+
+export type ProbeKind = "readiness" | "liveness";
+
 export interface HealthCallbacks {
   onReadiness(ready: boolean, detail: string): void;
   onLivenessFailed(detail: string): void;
@@ -25,6 +36,7 @@ const FAST_CHECKS_FOR_MS = 1_000;
 export class ReplicaHealth {
   private readonly abort = new AbortController();
   private everReady = false;
+  private readonly counted: Partial<Record<ProbeKind, ProbeStats>> = {};
 
   constructor(
     private readonly readiness: Probe | undefined,
@@ -46,6 +58,24 @@ export class ReplicaHealth {
     this.abort.abort();
   }
 
+  /** Checks run and failed per probe kind since the replica was watched. */
+  stats(): Partial<Record<ProbeKind, ProbeStats>> {
+    return { ...this.counted };
+  }
+
+  private check(kind: ProbeKind, probe: Probe): ReturnType<typeof runProbe> {
+    return runProbe(probe, this.target).then((result) => {
+      const before = this.counted[kind];
+      this.counted[kind] = {
+        checks: (before?.checks ?? 0) + 1,
+        failures: (before?.failures ?? 0) + (result.ok ? 0 : 1),
+        lastOk: result.ok,
+        lastLatencyMs: result.latencyMs,
+      };
+      return result;
+    });
+  }
+
   private get stopped(): boolean {
     return this.abort.signal.aborted;
   }
@@ -63,7 +93,7 @@ export class ReplicaHealth {
     let pace = FIRST_READY_CHECK_MS;
     const fastUntil = performance.now() + FAST_CHECKS_FOR_MS;
     while (!this.stopped) {
-      const result = await runProbe(probe, this.target);
+      const result = await this.check("readiness", probe);
       if (this.stopped) return;
       if (result.ok) {
         successes += 1;
@@ -99,7 +129,7 @@ export class ReplicaHealth {
       await delay(probe.intervalMs, this.abort.signal);
       if (this.stopped) return;
       if (!this.everReady && this.readiness !== undefined) continue;
-      const result = await runProbe(probe, this.target);
+      const result = await this.check("liveness", probe);
       if (this.stopped) return;
       failures = result.ok ? 0 : failures + 1;
       if (failures >= probe.failureThreshold) {

@@ -140,7 +140,9 @@ export class Controller {
     private readonly swarm: SwarmAppsReconciler,
   ) {
     this.events = events;
-    this.metrics = MetricsStore.open(options.stateDir);
+    this.metrics = MetricsStore.open(options.stateDir, {
+      retention: options.definition.metrics.retention,
+    });
     this.alerts = new AlertService({
       store: store.alerts,
       metrics: this.metrics,
@@ -308,6 +310,8 @@ export class Controller {
     this.hostWatch.update(definition);
     this.alerts.update(definition);
     this.delivery.update(definition.pipelines, definition.environment);
+    this.metrics.setRetention(definition.metrics.retention);
+    this.sampler.reconfigure(this.samplingIntervals(definition));
     if (!this.deliveryResumed) {
       // Once the pipelines are known: runs a dead controller left are settled, queued ones go on.
       this.deliveryResumed = true;
@@ -707,10 +711,9 @@ export class Controller {
       },
     });
     this.events.subscribe((event) => events.observe(event));
-    const intervalMs = options.metricsIntervalMs ?? sampleIntervalFromEnv();
     return new MetricsSampler({
       store: this.metrics,
-      ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...this.samplingIntervals(options.definition),
       replicas: () => this.apps.liveReplicas(),
       runtimes: {
         process: this.runtime,
@@ -723,6 +726,18 @@ export class Controller {
       connect: (host) => connectDeclaredHost(host, this.definition.hosts),
       emit: (event) => this.events.emit(event),
     });
+  }
+
+  /** The definition's `metrics:` intervals; the option or $BATON_METRICS_INTERVAL win. */
+  private samplingIntervals(definition: Definition): {
+    intervalMs: number;
+    hostIntervalMs: number;
+  } {
+    return {
+      intervalMs:
+        this.options.metricsIntervalMs ?? sampleIntervalFromEnv() ?? definition.metrics.intervalMs,
+      hostIntervalMs: definition.metrics.hostIntervalMs,
+    };
   }
 
   private async reconcileKey(key: string): Promise<void> {

@@ -20,8 +20,11 @@ import {
   HOST_METRIC_DECLARATIONS,
   type MetricDeclaration,
   type MetricsStore,
+  PROBE_METRIC_DECLARATIONS,
   PROXY_METRIC_DECLARATIONS,
+  probeSamples,
   REPLICA_METRIC_DECLARATIONS,
+  type ReplicaProbes,
 } from "../observe/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import type { HostSpec } from "../spec/index.js";
@@ -42,6 +45,7 @@ export const APP_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
 export const SAMPLER_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
   ...REPLICA_METRIC_DECLARATIONS,
   ...APP_METRIC_DECLARATIONS,
+  ...PROBE_METRIC_DECLARATIONS,
   ...EVENT_METRIC_DECLARATIONS,
   ...PROXY_METRIC_DECLARATIONS,
   ...CONTROLLER_METRIC_DECLARATIONS,
@@ -56,6 +60,8 @@ export interface LiveReplica {
   readonly handle: ReplicaHandle;
   readonly runtime: "process" | "docker";
   readonly ready: boolean;
+  /** Its health checks so far, per probe kind. */
+  readonly probes: ReplicaProbes["probes"];
 }
 
 export interface AppCounts {
@@ -85,8 +91,8 @@ export interface MetricsSamplerOptions {
 }
 
 export class MetricsSampler {
-  readonly intervalMs: number;
-  private readonly hostIntervalMs: number;
+  private interval: number;
+  private hostIntervalMs: number;
   private readonly now: () => number;
   private readonly self = new ControllerMetrics();
   private timer: NodeJS.Timeout | undefined;
@@ -100,20 +106,46 @@ export class MetricsSampler {
   /** The error last reported per source, so each is said once. */
   private readonly reported = new Map<string, string>();
   private stopped = false;
+  private started = false;
 
   constructor(private readonly options: MetricsSamplerOptions) {
-    this.intervalMs = options.intervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+    this.interval = options.intervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
     this.hostIntervalMs = options.hostIntervalMs ?? DEFAULT_HOST_INTERVAL_MS;
     this.now = options.now ?? Date.now;
     this.lastCompact = this.now();
+  }
+
+  /** How often it samples, ms; 0 when sampling is off. */
+  get intervalMs(): number {
+    return this.interval;
   }
 
   /** Declares every metric and starts the timers (none when the interval is 0). */
   start(): void {
     for (const d of SAMPLER_METRIC_DECLARATIONS) declare(this.options.store, d);
     this.options.events.seed(this.options.store);
-    if (this.intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.started = true;
+    this.startTimers();
+  }
+
+  /** New intervals (the definition changed them): the timers start over with them. */
+  reconfigure(intervals: { intervalMs: number; hostIntervalMs: number }): void {
+    if (
+      intervals.intervalMs === this.interval &&
+      intervals.hostIntervalMs === this.hostIntervalMs
+    ) {
+      return;
+    }
+    this.interval = intervals.intervalMs;
+    this.hostIntervalMs = intervals.hostIntervalMs;
+    clearInterval(this.timer);
+    clearInterval(this.hostTimer);
+    if (this.started && !this.stopped) this.startTimers();
+  }
+
+  private startTimers(): void {
+    if (this.interval <= 0) return;
+    this.timer = setInterval(() => void this.tick(), this.interval);
     this.timer.unref();
     this.hostTimer = setInterval(() => this.sampleHosts(), this.hostIntervalMs);
     this.hostTimer.unref();
@@ -149,7 +181,7 @@ export class MetricsSampler {
     const byRuntime = (kind: LiveReplica["runtime"]) => replicas.filter((r) => r.runtime === kind);
     const readyIds = new Set(replicas.filter((r) => r.ready).map((r) => r.handle.id));
     const isReady = (handle: ReplicaHandle): boolean => readyIds.has(handle.id);
-    const timeout = Math.max(this.intervalMs * 2, 2_000);
+    const timeout = Math.max(this.interval * 2, 2_000);
     const collectors: [string, Promise<CollectedSample[]>][] = [
       [
         "process replicas",
@@ -193,6 +225,12 @@ export class MetricsSampler {
     for (const samples of results) {
       for (const s of samples) if (s.name !== "baton_app_ready_replicas") batch.push(s);
     }
+    batch.push(
+      ...probeSamples(
+        replicas.map((r) => ({ app: r.handle.app, replica: r.handle.id, probes: r.probes })),
+        at,
+      ),
+    );
     for (const app of apps) {
       const labels = { app: app.name };
       batch.push({ name: "baton_app_ready_replicas", labels, at, value: app.ready });

@@ -8,12 +8,14 @@ import { resolve } from "node:path";
 import { treeDigest } from "../util/file-tree.js";
 import { buildAlerting } from "./alert-build.js";
 import { buildHosts } from "./host-build.js";
+import { METRICS_DEFAULTS } from "./metrics-schema.js";
 import type {
   AppSpec,
   BuildSpec,
   Command,
   ContainerSpec,
   Definition,
+  MetricsSpec,
   Probe,
   ReplicaBudget,
 } from "./model.js";
@@ -58,6 +60,18 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     hosts: buildHosts(input, ctx),
     pipelines: buildPipelines(input.pipelines, ctx.dir, ctx.environments),
     alerting: buildAlerting(input.alerts, input.notifiers, input.alerting),
+    metrics: buildMetrics(input.metrics),
+  };
+}
+
+function buildMetrics(input: DefinitionInput["metrics"]): MetricsSpec {
+  return {
+    intervalMs: ms(input?.interval ?? METRICS_DEFAULTS.interval),
+    hostIntervalMs: ms(input?.hostInterval ?? METRICS_DEFAULTS.hostInterval),
+    retention: {
+      rawMs: ms(input?.retention?.raw ?? METRICS_DEFAULTS.raw),
+      aggregatesMs: ms(input?.retention?.aggregated ?? METRICS_DEFAULTS.aggregated),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import type { Diagnostic } from "./errors.js";
 import { type Fields, isFields } from "./fields.js";
 import { checkHosts } from "./host-checks.js";
 import { interpolationProblems } from "./interpolate.js";
+import { checkMetrics } from "./metrics-checks.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
 import { checkPipelines } from "./pipeline-checks.js";
@@ -64,6 +65,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
   if (isFields(raw)) checkHosts(raw, ctx, report);
   if (isFields(raw)) checkPipelines(raw, report);
   if (isFields(raw)) checkAlerting(raw, ctx.source, report);
+  if (isFields(raw)) checkMetrics(raw, report);
   const apps = isFields(raw) ? raw.apps : undefined;
   const hasRegistry = isFields(raw) && raw.registry !== undefined;
   if (!isFields(apps)) return diagnostics;

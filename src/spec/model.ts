@@ -134,6 +134,13 @@ export interface ContainerSpec {
   readonly pids?: number;
 }
 
+export interface MetricsSpec {
+  /** 0: sampling off. */
+  readonly intervalMs: number;
+  readonly hostIntervalMs: number;
+  readonly retention: { readonly rawMs: number; readonly aggregatesMs: number };
+}
+
 export interface Definition {
   /** Absolute path of the definition file. */
   readonly file: string;
@@ -158,4 +165,6 @@ export interface Definition {
   readonly pipelines: Readonly<Record<string, PipelineSpec>>;
   /** Alert rules, notifiers and their pacing; absent in definitions built by hand (tests). */
   readonly alerting?: AlertingSpec;
+  /** Sampling and retention of metrics (`metrics:`), defaults filled in. */
+  readonly metrics: MetricsSpec;
 }

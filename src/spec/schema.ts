@@ -19,6 +19,7 @@ import {
   rolesSchema,
   sshSchema,
 } from "./host-schema.js";
+import { metricsSchema } from "./metrics-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
 import { pipelinesSchema } from "./pipeline-schema.js";
 import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
@@ -532,6 +533,7 @@ export const definitionSchema = documented(
     alerts: alertsSchema,
     notifiers: notifiersSchema,
     alerting: alertingSchema,
+    metrics: metricsSchema,
     registry: documented(
       z.string().regex(REGISTRY_PATTERN),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +

@@ -108,6 +108,21 @@ describe("metrics end to end", () => {
     expect(restartsBefore).toBe(0);
     expect(first.some((s) => s.name === "baton_replica_memory_bytes")).toBe(true);
     expect(first.some((s) => s.name === "baton_controller_resident_memory_bytes")).toBe(true);
+    // Health checks: each ready replica's readiness probe has run and last passed.
+    const readiness = first.filter(
+      (s) =>
+        s.name === "baton_probe_success" &&
+        s.labels.app === "web" &&
+        s.labels.probe === "readiness",
+    );
+    expect(readiness.length).toBeGreaterThanOrEqual(2);
+    for (const probe of readiness) expect(probe.value).toBe(1);
+    expect(
+      sampleValue(first, "baton_probe_checks_total", { app: "web", probe: "readiness" }),
+    ).toBeGreaterThan(0);
+    expect(
+      first.some((s) => s.name === "baton_probe_duration_seconds" && s.labels.app === "web"),
+    ).toBe(true);
 
     const check = await promtool(["check", "metrics"], await scrape());
     expect(check.output).toBe("");

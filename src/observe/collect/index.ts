@@ -26,6 +26,12 @@ export {
   parseHostMetrics,
 } from "./host-metrics-parse.js";
 export {
+  PROBE_METRIC_DECLARATIONS,
+  type ProbeCounts,
+  probeSamples,
+  type ReplicaProbes,
+} from "./probe-metrics.js";
+export {
   collectProxyMetrics,
   PROXY_METRIC_DECLARATIONS,
   proxyStatsSamples,

@@ -136,7 +136,7 @@ interface SeriesRow {
  */
 export class MetricsStore implements SeriesSource {
   readonly path: string;
-  readonly retention: MetricsRetention;
+  private kept: MetricsRetention;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -146,6 +146,16 @@ export class MetricsStore implements SeriesSource {
   private readonly labelsById = new Map<number, Labels>();
   private readonly appendAll: (samples: readonly NewSample[]) => void;
 
+  /** How long raw samples and 1-minute aggregates are kept. */
+  get retention(): MetricsRetention {
+    return this.kept;
+  }
+
+  /** A new retention (the definition changed it), applied from the next compaction. */
+  setRetention(retention: Partial<MetricsRetention>): void {
+    this.kept = validRetention({ ...this.kept, ...retention });
+  }
+
   private constructor(
     db: BetterSqlite3.Database,
     path: string,
@@ -154,7 +164,7 @@ export class MetricsStore implements SeriesSource {
   ) {
     this.db = db;
     this.path = path;
-    this.retention = retention;
+    this.kept = retention;
     this.now = now;
     this.stmt = prepareStatements(db);
     this.appendAll = db.transaction((samples: readonly NewSample[]) => {

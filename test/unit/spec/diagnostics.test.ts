@@ -131,7 +131,7 @@ describe("a definition with an unknown key", () => {
     const text = yaml("servers:", "  - db1", "apps: {}");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] servers is not a valid key; valid keys at the top level are project, apps, environments, hosts, ssh, configure, roles, parity, pipelines, alerts, notifiers, alerting and registry",
+        "error[spec.unknown_key] servers is not a valid key; valid keys at the top level are project, apps, environments, hosts, ssh, configure, roles, parity, pipelines, alerts, notifiers, alerting, metrics and registry",
         " --> baton.yaml:1:1",
         "  |",
         "1 | servers:",
