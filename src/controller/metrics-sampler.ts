@@ -17,6 +17,8 @@ import {
   collectHostMetrics,
   collectProxyMetrics,
   collectReplicaMetrics,
+  ERROR_RATIO_DECLARATION,
+  ErrorRatio,
   HOST_METRIC_DECLARATIONS,
   type MetricDeclaration,
   type MetricsStore,
@@ -46,6 +48,7 @@ export const SAMPLER_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
   ...REPLICA_METRIC_DECLARATIONS,
   ...APP_METRIC_DECLARATIONS,
   ...PROBE_METRIC_DECLARATIONS,
+  ERROR_RATIO_DECLARATION,
   ...EVENT_METRIC_DECLARATIONS,
   ...PROXY_METRIC_DECLARATIONS,
   ...CONTROLLER_METRIC_DECLARATIONS,
@@ -107,6 +110,7 @@ export class MetricsSampler {
   private readonly reported = new Map<string, string>();
   private stopped = false;
   private started = false;
+  private readonly errorRatio = new ErrorRatio();
 
   constructor(private readonly options: MetricsSamplerOptions) {
     this.interval = options.intervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
@@ -225,6 +229,7 @@ export class MetricsSampler {
     for (const samples of results) {
       for (const s of samples) if (s.name !== "baton_app_ready_replicas") batch.push(s);
     }
+    batch.push(...this.errorRatio.observe(batch, at));
     batch.push(
       ...probeSamples(
         replicas.map((r) => ({ app: r.handle.app, replica: r.handle.id, probes: r.probes })),

@@ -108,6 +108,12 @@ describe("metrics end to end", () => {
     expect(restartsBefore).toBe(0);
     expect(first.some((s) => s.name === "baton_replica_memory_bytes")).toBe(true);
     expect(first.some((s) => s.name === "baton_controller_resident_memory_bytes")).toBe(true);
+    // The alert example reads http_error_ratio{app}: 5xx answers were among the requests.
+    await eventually(
+      "http_error_ratio sees the 500s",
+      async () => parseExposition(await scrape()),
+      (s) => (sampleValue(s, "http_error_ratio", { app: "web" }) ?? 0) > 0,
+    );
     // Health checks: each ready replica's readiness probe has run and last passed.
     const readiness = first.filter(
       (s) =>

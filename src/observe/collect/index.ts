@@ -8,6 +8,7 @@ export {
   ControllerMetrics,
   type ControllerMetricsOptions,
 } from "./controller-metrics.js";
+export { ERROR_RATIO_DECLARATION, ErrorRatio } from "./error-ratio.js";
 export {
   collectHostMetrics,
   HOST_METRIC_DECLARATIONS,
