@@ -2,9 +2,10 @@
  * What a pipeline's release steps do in this controller: `build` builds the app's image from
  * the run's checkout (the same build as `baton build`, so the release is versioned by that
  * commit and its content) or, for a process app, stores its folder of the checkout as an
- * artifact; `deploy` rolls this controller's environment out to the release and waits for
- * the rollout to end, and a promotion's `healthyFor` reads when the release became healthy
- * here.
+ * artifact; `deploy` and `promote` roll an environment out to the release and wait for the
+ * rollout to end — this controller's own environment directly, another one through its
+ * controller (the release copied there first); a promotion's `healthyFor` reads when the
+ * release became healthy in the environment it comes from.
  */
 import { execFile } from "node:child_process";
 import { realpathSync } from "node:fs";
