@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { Project } from "../helpers/cli.js";
+import { freePort, Project } from "../helpers/cli.js";
+import { get } from "../helpers/http.js";
 import { type SmtpSink, startSmtpSink } from "../helpers/smtp-sink.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
@@ -89,7 +90,70 @@ afterEach(async () => {
   sink = undefined;
 });
 
+/** Answers 500 on /fail, 200 elsewhere: traffic through the proxy makes its error ratio. */
+const ERRING_APP = `const http = require("node:http");
+http.createServer((req, res) => {
+  if (req.url === "/healthz") return res.end("ok\\n");
+  if (req.url.startsWith("/fail")) { res.writeHead(500); return res.end("failed\\n"); }
+  res.end("hello\\n");
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`;
+
+const postsOf = (posts: readonly WebhookPost[], rule: string, status: string) =>
+  posts.filter((p) => p.status === status && p.alerts.some((a) => a.labels.alertname === rule));
+
 describe("alerts end to end", () => {
+  it("the issue's rule: http_error_ratio above 5 % fires on 5xx answers and resolves when they thin out", async () => {
+    receiver = await startReceiver();
+    const port = await freePort();
+    project = new Project(
+      `apps:
+  api:
+    command: ["node", "app.cjs"]
+    port: ${port}
+    health: { readiness: { http: /healthz, interval: 200ms } }
+alerts:
+  - name: api-errors
+    expr: http_error_ratio{app="api"} > 0.05
+    for: 0s
+    severity: page
+    notify: [ops]
+notifiers:
+  ops: { webhook: "http://127.0.0.1:${receiver.port}/hook" }
+alerting:
+  groupWait: 200ms
+  groupInterval: 500ms
+  evaluationInterval: 200ms
+metrics: { interval: 200ms }
+`,
+      { "app.cjs": ERRING_APP },
+    );
+    await project.ok("up", "--detach");
+    await project.ok("wait", "--timeout", "30s");
+    // 5 of 20 answers fail: 25 %.
+    for (let i = 0; i < 15; i++) expect((await get(port, "/")).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await get(port, "/fail")).status).toBe(500);
+    const fired = await eventually(
+      "api-errors reaches the webhook",
+      () => postsOf(receiver!.posts, "api-errors", "firing"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+    expect(fired[0]?.alerts[0]?.labels).toMatchObject({
+      alertname: "api-errors",
+      app: "api",
+      severity: "page",
+    });
+    // 200 more good answers: 5 of 220 is under 5 % — the alert resolves.
+    for (let i = 0; i < 200; i++) expect((await get(port, "/")).status).toBe(200);
+    await eventually(
+      "api-errors resolves",
+      () => postsOf(receiver!.posts, "api-errors", "resolved"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+  });
+
   it("a crash loop reaches a webhook, is not told again after a controller restart, and resolves once fixed", async () => {
     receiver = await startReceiver();
     const hook = `{ webhook: "http://127.0.0.1:${receiver.port}/hook" }`;

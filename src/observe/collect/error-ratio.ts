@@ -27,6 +27,12 @@ export class ErrorRatio {
   /** The ratio per app, from this tick's `baton_http_requests_total` samples. */
   observe(samples: readonly CollectedSample[], at: number): CollectedSample[] {
     const now = new Map<string, { total: number; errors: number }>();
+    const routeStarts = new Map<string, number>();
+    for (const s of samples) {
+      if (s.name === "baton_proxy_route_start_time_seconds" && s.labels.app !== undefined) {
+        routeStarts.set(s.labels.app, s.value * 1000);
+      }
+    }
     for (const s of samples) {
       if (s.name !== "baton_http_requests_total") continue;
       const app = s.labels.app;
@@ -42,6 +48,17 @@ export class ErrorRatio {
       const last = list.at(-1);
       // Counters that went down: the proxy (or the route) started again; start over.
       if (last !== undefined && (sums.total < last.total || sums.errors < last.errors)) list = [];
+      // Counters count from the route's start: one that started within the window counted
+      // from zero then, even if its first requests came before this first reading.
+      const started = routeStarts.get(app);
+      if (
+        list.length === 0 &&
+        started !== undefined &&
+        started >= at - WINDOW_MS &&
+        started <= at
+      ) {
+        list.push({ at: started, total: 0, errors: 0 });
+      }
       list.push({ at, ...sums });
       // Keep the newest reading at or before the window's start: the window's base.
       while (list.length > 1 && (list[1] as Reading).at <= at - WINDOW_MS) list.shift();

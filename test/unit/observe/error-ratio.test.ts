@@ -21,4 +21,20 @@ describe("http_error_ratio", () => {
     expect(value(100_000, 3, 1)).toBe(0);
     expect(value(110_000, 6, 4)).toBeCloseTo(3 / 6);
   });
+
+  it("counts from the route's start when its first requests came before the first reading", () => {
+    const ratio = new ErrorRatio();
+    const start = { name: "baton_proxy_route_start_time_seconds", labels: { app: "api" } };
+    const first = ratio.observe(
+      [...requests(50_000, 15, 5), { ...start, at: 50_000, value: 40 }],
+      50_000,
+    );
+    expect(first.find((s) => s.labels.app === "api")?.value).toBe(0.25);
+    // A route that started long before the window: no base yet, as before.
+    const old = new ErrorRatio().observe(
+      [...requests(500_000, 15, 5), { ...start, at: 500_000, value: 40 }],
+      500_000,
+    );
+    expect(old.find((s) => s.labels.app === "api")?.value).toBe(0);
+  });
 });
