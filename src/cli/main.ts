@@ -81,6 +81,12 @@ function report(error: unknown): number {
   return EXIT_BUG;
 }
 
+// A reader that stopped reading (`baton logs | head`) is no error: stop quietly, as cat does.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 try {
   await (await program(process.argv)).parseAsync(process.argv);
 } catch (error) {
