@@ -1,3 +1,4 @@
+import { BUILT_IN_ALERT_NAMES } from "../../spec/index.js";
 import type { LabelMatcher, Labels } from "../series.js";
 
 /**
@@ -105,14 +106,8 @@ export const DEFAULT_TIMINGS: GroupTimings = {
 /** Labels a group is keyed by when not configured; a label an alert lacks is left out. */
 export const DEFAULT_GROUP_BY: readonly string[] = ["alertname", "app"];
 
-/** The rules the lead feeds from events (raise/clear) rather than from an expression. */
-export const BUILT_IN_RULE_NAMES = [
-  "crash-loop",
-  "replica-not-ready",
-  "rollout-failed",
-  "drift",
-  "host-unreachable",
-  "disk-full",
-  "pipeline-failed",
-  "notifier-failing",
-] as const;
+/**
+ * The rules fed from events and status (raise/clear) rather than from an expression: the
+ * definition's own list, so `alerting.disable` and the engine never disagree.
+ */
+export const BUILT_IN_RULE_NAMES = BUILT_IN_ALERT_NAMES;
