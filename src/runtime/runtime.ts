@@ -38,6 +38,8 @@ export interface ContainerSettings {
   readonly memoryBytes?: number;
   readonly cpus?: number;
   readonly pids?: number;
+  /** The engine's log files of the container: rotated at `maxBytes`, `maxFiles` kept. */
+  readonly logs?: { readonly maxBytes: number; readonly maxFiles: number };
 }
 
 export interface ReplicaHandle {

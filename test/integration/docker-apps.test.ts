@@ -81,6 +81,17 @@ describe("an app with runtime: docker", () => {
       expect(replica.cpuSeconds).toBeGreaterThan(0);
       const inspected = await docker(["inspect", "--format", "{{.Id}}", replica.container!]);
       expect(inspected.trim()).toBe(replica.container);
+      // The app's `logs:` limits (default 10Mi × 5) are the engine's log rotation.
+      const logConfig = await docker([
+        "inspect",
+        "--format",
+        "{{json .HostConfig.LogConfig}}",
+        replica.container!,
+      ]);
+      expect(JSON.parse(logConfig)).toEqual({
+        Type: "json-file",
+        Config: { "max-size": String(10 * 1024 * 1024), "max-file": "5" },
+      });
     }
 
     // `docker kill` is a manual stop for Docker's restart policy: Baton heals it itself.

@@ -104,6 +104,18 @@ export class DockerRuntime implements Runtime {
         // A writable /tmp on a read-only root: most runtimes need one.
         Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
         RestartPolicy: { Name: "no" },
+        // The app's `logs:` size limits, kept by the engine (its json-file driver rotates).
+        ...(container.logs === undefined
+          ? {}
+          : {
+              LogConfig: {
+                Type: "json-file",
+                Config: {
+                  "max-size": String(container.logs.maxBytes),
+                  "max-file": String(Math.max(1, container.logs.maxFiles)),
+                },
+              },
+            }),
         // Swap equal to the limit: the limit is the memory a replica has, as in Kubernetes.
         ...(container.memoryBytes === undefined
           ? {}
