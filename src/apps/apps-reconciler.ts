@@ -1050,7 +1050,7 @@ export class AppsReconciler implements Reconciler {
           ...(container.memoryBytes === undefined ? {} : { memoryBytes: container.memoryBytes }),
           ...(container.cpus === undefined ? {} : { cpus: container.cpus }),
           ...(container.pids === undefined ? {} : { pids: container.pids }),
-          logs: { maxBytes: spec.logs.maxBytes, maxFiles: spec.logs.maxFiles },
+          logs: spec.logs,
         },
       });
     }

@@ -38,8 +38,15 @@ export interface ContainerSettings {
   readonly memoryBytes?: number;
   readonly cpus?: number;
   readonly pids?: number;
-  /** The engine's log files of the container: rotated at `maxBytes`, `maxFiles` kept. */
-  readonly logs?: { readonly maxBytes: number; readonly maxFiles: number };
+  /**
+   * The engine's log files of the container: rotated at `maxBytes`, `maxFiles` kept; output
+   * older than `maxAgeMs` is neither shown nor kept past the container's exit.
+   */
+  readonly logs?: {
+    readonly maxBytes: number;
+    readonly maxFiles: number;
+    readonly maxAgeMs?: number;
+  };
 }
 
 export interface ReplicaHandle {

@@ -146,6 +146,69 @@ describe("an app with runtime: docker", () => {
   });
 });
 
+describe("a container app's logs.maxAge", () => {
+  it("hides older output from readers and removes exited containers past it", async () => {
+    const port = await freePort();
+    project = new Project(
+      definition(port, "v1")
+        .replace("replicas: 2", "replicas: 1")
+        .replace("    port:", "    logs: { maxAge: 4s }\n    port:"),
+    );
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "60s");
+    const first = web(await p.status()).replicas[0]!;
+    expect(
+      (
+        await docker([
+          "inspect",
+          "--format",
+          '{{index .Config.Labels "baton.logs.max-age"}}',
+          first.container!,
+        ])
+      ).trim(),
+    ).toBe("4000");
+    expect((await p.ok("logs", "web")).stdout).toMatch(/listening on 8080/);
+    // The engine keeps the line (it rotates by size only); every reader through Baton stops
+    // seeing it once it is older than maxAge.
+    await eventually(
+      "the start-up line ages out of `baton logs`",
+      async () => (await p.ok("logs", "web")).stdout,
+      (out) => !out.includes("listening on 8080"),
+      30_000,
+    );
+    expect(await docker(["logs", first.container!])).toMatch(/listening on 8080/);
+
+    // An exited container stays for `baton logs --all`, until it is older than maxAge.
+    await docker(["kill", first.container!]);
+    await eventually(
+      "a new container replaces the killed one",
+      async () => web(await p.status()),
+      (a) => a.ready === 1 && a.replicas[0]!.id !== first.id,
+      30_000,
+    );
+    const kept = async () =>
+      (
+        await docker([
+          "ps",
+          "-a",
+          "--filter",
+          `label=baton.replica=${first.id}`,
+          "--format",
+          "{{.ID}}",
+        ])
+      ).trim();
+    expect(await kept()).not.toBe("");
+    await eventually(
+      "the exited container is removed past maxAge",
+      kept,
+      (ids) => ids === "",
+      30_000,
+    );
+    expect((await p.ok("logs", "web", "--all")).stdout).not.toContain(first.id);
+  });
+});
+
 describe("an exec health check of a container app", () => {
   it("runs inside the container, where the app's files are", async () => {
     const port = await freePort();

@@ -25,6 +25,10 @@ export interface DockerRuntimeOptions {
 
 /** Exited containers kept per app, for `baton logs --all` and exit reasons. */
 const KEEP_EXITED = 20;
+/** The label carrying the app's `logs.maxAge` (ms): read back by readers and the sweep. */
+const MAX_AGE_LABEL = "baton.logs.max-age";
+/** The longest the sweep of exited containers sleeps; it wakes sooner when one expires sooner. */
+const SWEEP_AT_LEAST_EVERY_MS = 3600_000;
 
 interface ContainerSummary {
   Id: string;
@@ -37,7 +41,13 @@ interface ContainerInspect {
   Id: string;
   Image: string;
   Config: { Labels: Record<string, string>; Image?: string };
-  State: { Running: boolean; Pid: number; StartedAt: string; ExitCode: number };
+  State: {
+    Running: boolean;
+    Pid: number;
+    StartedAt: string;
+    FinishedAt?: string;
+    ExitCode: number;
+  };
 }
 
 /**
@@ -57,6 +67,8 @@ export class DockerRuntime implements Runtime {
   private readonly queue = new AsyncQueue<RuntimeEvent>();
   private readonly watching = new AbortController();
   private watchingEvents = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Number.POSITIVE_INFINITY;
   /** Events are read from here on: a die between this and the stream's start is not lost. */
   private readonly since = Math.floor(Date.now() / 1000);
 
@@ -90,6 +102,9 @@ export class DockerRuntime implements Runtime {
         "baton.replica": spec.id,
         "baton.state": this.stateDir,
         "baton.port": String(spec.port),
+        ...(container.logs?.maxAgeMs === undefined
+          ? {}
+          : { [MAX_AGE_LABEL]: String(container.logs.maxAgeMs) }),
       },
       ExposedPorts: { [`${innerPort}/tcp`]: {} },
       HostConfig: {
@@ -187,11 +202,15 @@ export class DockerRuntime implements Runtime {
     });
   }
 
-  /** Opens the engine's event stream on first use: a CLI reading logs needs none. */
+  /**
+   * Opens the engine's event stream on first use, and starts the age sweep of exited
+   * containers: the controller reads events, a CLI reading logs needs neither.
+   */
   events(): AsyncIterable<RuntimeEvent> {
     if (!this.watchingEvents) {
       this.watchingEvents = true;
       void this.watchEvents();
+      this.scheduleSweep(0);
     }
     return this.queue;
   }
@@ -200,23 +219,32 @@ export class DockerRuntime implements Runtime {
     handle: Pick<ReplicaHandle, "id" | "app">,
     options: LogOptions,
   ): AsyncIterable<LogLine> {
+    const name = this.containerName(handle.id);
+    let maxAgeMs: number | undefined;
+    try {
+      const info = await this.engine.call<ContainerInspect>("GET", `/containers/${name}/json`);
+      maxAgeMs = maxAgeOf(info.Config.Labels);
+    } catch (error) {
+      if (error instanceof DockerError && error.status === 404) return;
+      throw error;
+    }
+    // The engine's json-file driver rotates by size only: output past the app's maxAge is
+    // still in its files, and is hidden here from every reader until rotation drops it.
+    const since = latest(options.since, maxAgeMs === undefined ? undefined : Date.now() - maxAgeMs);
     const query = new URLSearchParams({ stdout: "1", stderr: "1", timestamps: "1" });
     if (options.follow) query.set("follow", "1");
     if (options.tail !== undefined) query.set("tail", String(options.tail));
-    if (options.since !== undefined) query.set("since", String(Math.floor(options.since / 1000)));
+    if (since !== undefined) query.set("since", String(Math.floor(since / 1000)));
     let res: AsyncIterable<Buffer>;
     try {
-      res = await this.engine.stream(
-        `/containers/${this.containerName(handle.id)}/logs?${query}`,
-        options.signal,
-      );
+      res = await this.engine.stream(`/containers/${name}/logs?${query}`, options.signal);
     } catch (error) {
       if (error instanceof DockerError && error.status === 404) return;
       throw error;
     }
     try {
       for await (const line of logLines(res)) {
-        if (options.since === undefined || line.at >= options.since) yield line;
+        if (since === undefined || line.at >= since) yield line;
       }
     } catch (error) {
       if (options.signal?.aborted) return;
@@ -276,6 +304,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.sweepTimer);
     this.watching.abort();
     this.queue.close();
   }
@@ -386,25 +415,106 @@ export class DockerRuntime implements Runtime {
       ...(oom ? { oom } : {}),
     });
     void this.pruneExited(app).catch(() => undefined);
+    // A container that just ended expires maxAge from now: the sweep must wake by then.
+    const maxAgeMs = maxAgeOf(attributes);
+    if (maxAgeMs !== undefined && Date.now() + maxAgeMs + 50 < this.sweepAt) {
+      this.scheduleSweep(maxAgeMs + 50);
+    }
   }
 
   /** Exited containers beyond the last KEEP_EXITED of an app are removed with their logs. */
   private async pruneExited(app: string): Promise<void> {
-    const filters = encodeURIComponent(
-      JSON.stringify({
-        label: [`baton.state=${this.stateDir}`, `baton.app=${app}`],
-        status: ["exited", "dead", "created"],
-      }),
-    );
-    const exited = await this.engine.call<ContainerSummary[]>(
-      "GET",
-      `/containers/json?all=1&filters=${filters}`,
-    );
+    const exited = await this.exitedContainers(app);
     const old = exited.sort((a, b) => b.Created - a.Created).slice(KEEP_EXITED);
-    for (const container of old) {
-      await this.engine.call("DELETE", `/containers/${container.Id}?force=1`).catch(() => {});
-    }
+    for (const container of old) await this.remove(container.Id);
   }
+
+  /**
+   * Removes every exited container of ours, of any app, that ended longer ago than its app's
+   * `logs.maxAge`, with its logs. Resolves to the removed replicas' ids and the time the next
+   * kept one expires (undefined: none will).
+   */
+  async pruneByAge(now: number): Promise<{ removed: string[]; nextAt: number | undefined }> {
+    const removed: string[] = [];
+    let nextAt: number | undefined;
+    for (const container of await this.exitedContainers()) {
+      const maxAgeMs = maxAgeOf(container.Labels);
+      if (maxAgeMs === undefined) continue;
+      // Created is in seconds; a container cannot have ended before it was created.
+      if (container.Created * 1000 + maxAgeMs > now) {
+        nextAt = earliest(nextAt, container.Created * 1000 + maxAgeMs);
+        continue;
+      }
+      const info = await this.engine
+        .call<ContainerInspect>("GET", `/containers/${container.Id}/json`)
+        .catch(() => undefined);
+      if (info === undefined) continue;
+      const finished = Date.parse(info.State.FinishedAt ?? "");
+      // A never-started container reports year 1: its age counts from its creation.
+      const endedAt =
+        Number.isFinite(finished) && finished > 0 ? finished : container.Created * 1000;
+      if (endedAt + maxAgeMs > now) {
+        nextAt = earliest(nextAt, endedAt + maxAgeMs);
+        continue;
+      }
+      await this.remove(container.Id);
+      removed.push(container.Labels["baton.replica"] ?? container.Id);
+    }
+    return { removed, nextAt };
+  }
+
+  /** The age sweep sleeps until the next kept container expires, an hour at most. */
+  private scheduleSweep(inMs: number): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepAt = Date.now() + inMs;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepAt = Number.POSITIVE_INFINITY;
+      if (this.watching.signal.aborted) return;
+      const now = Date.now();
+      void this.pruneByAge(now)
+        .then(
+          ({ nextAt }) => nextAt,
+          () => undefined,
+        )
+        .then((nextAt) => {
+          if (this.watching.signal.aborted) return;
+          const wait = nextAt === undefined ? SWEEP_AT_LEAST_EVERY_MS : nextAt - Date.now() + 50;
+          const inMs = Math.max(50, Math.min(wait, SWEEP_AT_LEAST_EVERY_MS));
+          // A container that ended during this sweep may already have asked for a sooner one.
+          if (Date.now() + inMs < this.sweepAt) this.scheduleSweep(inMs);
+        });
+    }, inMs);
+    this.sweepTimer.unref();
+  }
+
+  private async exitedContainers(app?: string): Promise<ContainerSummary[]> {
+    const labels = [
+      `baton.state=${this.stateDir}`,
+      ...(app === undefined ? [] : [`baton.app=${app}`]),
+    ];
+    const filters = encodeURIComponent(
+      JSON.stringify({ label: labels, status: ["exited", "dead", "created"] }),
+    );
+    return this.engine.call<ContainerSummary[]>("GET", `/containers/json?all=1&filters=${filters}`);
+  }
+
+  private async remove(id: string): Promise<void> {
+    await this.engine.call("DELETE", `/containers/${id}?force=1`).catch(() => {});
+  }
+}
+
+function maxAgeOf(labels: Record<string, string>): number | undefined {
+  const value = Number(labels[MAX_AGE_LABEL]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
+}
+
+function earliest(a: number | undefined, b: number): number {
+  return a === undefined ? b : Math.min(a, b);
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
