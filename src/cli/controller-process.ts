@@ -1,8 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { Controller } from "../controller/index.js";
-import { ApiServer, ensureApiToken } from "../server/index.js";
+import {
+  ApiServer,
+  apiPortPath,
+  ensureApiToken,
+  rememberApiPort,
+  rememberedApiPort,
+} from "../server/index.js";
 import type { Definition } from "../spec/index.js";
 import type { EventRecord } from "../store/index.js";
+import { CliError } from "./errors.js";
 import { paint } from "./output.js";
 
 export interface RunControllerOptions {
@@ -12,6 +19,8 @@ export interface RunControllerOptions {
   /** Print events as they happen (foreground `baton up`). */
   readonly printEvents: boolean;
   readonly color: boolean;
+  /** `--api-port`: remembered for later starts; without it the remembered one, or any. */
+  readonly apiPort?: number;
 }
 
 /**
@@ -41,7 +50,16 @@ export async function runController(options: RunControllerOptions): Promise<void
     stateDir: options.stateDir,
     onShutdown: (workloads) => void exit(workloads),
   });
-  const api = await server.listen();
+  const port = options.apiPort ?? rememberedApiPort(options.stateDir);
+  const api = await server.listen(port).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE" && error.code !== "EACCES") throw error;
+    throw new CliError(
+      "up.api_port_in_use",
+      `the API cannot listen on 127.0.0.1:${port}: ${error.code === "EACCES" ? "not allowed" : "the port is in use"}`,
+      `choose another with \`baton up --api-port PORT\`, or \`--api-port 0\` for any free port (kept in ${apiPortPath(options.stateDir)})`,
+    );
+  });
+  if (options.apiPort !== undefined) rememberApiPort(options.stateDir, options.apiPort);
   try {
     controller = await Controller.start({
       stateDir: options.stateDir,

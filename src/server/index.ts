@@ -1,2 +1,3 @@
+export { apiPortPath, rememberApiPort, rememberedApiPort } from "./api-port.js";
 export { ApiServer, type ApiServerOptions } from "./api-server.js";
 export { apiTokenPath, ensureApiToken, readApiToken } from "./api-token.js";
