@@ -57,6 +57,7 @@ interface ServiceView {
     Name: string;
     Labels: Record<string, string>;
     Mode: { Replicated: { Replicas: number } };
+    TaskTemplate: { LogDriver?: { Name: string; Options?: Record<string, string> } };
   };
 }
 
@@ -93,6 +94,11 @@ describe("an app with runtime: swarm", () => {
       "baton.revision": app.revision,
     });
     expect(service!.Spec.Labels["baton.project"]).toBeTruthy();
+    // The app's `logs:` size limits (default 10Mi × 5) are each task's engine log rotation.
+    expect(service!.Spec.TaskTemplate.LogDriver).toEqual({
+      Name: "json-file",
+      Options: { "max-size": String(10 * 1024 * 1024), "max-file": "5" },
+    });
     expect(app.replicas).toHaveLength(2);
     const imageId = (await docker(["image", "inspect", "--format", "{{.Id}}", image])).trim();
     for (const task of app.replicas) {

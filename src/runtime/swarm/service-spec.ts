@@ -25,6 +25,7 @@ export interface ServiceSpec {
       StopGracePeriod?: number;
     };
     Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number } };
+    LogDriver?: { Name: string; Options?: Record<string, string> };
     RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number };
     ForceUpdate?: number;
   };
@@ -180,6 +181,14 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
         StopGracePeriod: app.stopGraceMs * NS_PER_MS,
       },
       ...(Object.keys(limits).length === 0 ? {} : { Resources: { Limits: limits } }),
+      // The app's `logs:` size limits, kept by each task's engine (json-file rotates).
+      LogDriver: {
+        Name: "json-file",
+        Options: {
+          "max-size": String(app.logs.maxBytes),
+          "max-file": String(Math.max(1, app.logs.maxFiles)),
+        },
+      },
       // Swarm replaces any task that ends, `docker kill` included: a task is not a container
       // with a restart policy, so Baton's healing does not depend on Docker's.
       RestartPolicy: {
