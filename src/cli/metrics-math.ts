@@ -4,6 +4,8 @@
  * (linear within a bucket, as histogram_quantile does).
  */
 
+import { bucketQuantile } from "../observe/bucket-quantile.js";
+
 /** [ms, value], oldest first. */
 export type Point = readonly [number, number];
 
@@ -60,25 +62,9 @@ export function histogramQuantile(
   q: number,
   increases: ReadonlyMap<number, number>,
 ): number | undefined {
-  const bounds = [...increases.keys()].sort((a, b) => a - b);
-  const total = increases.get(Number.POSITIVE_INFINITY) ?? 0;
-  if (total <= 0) return undefined;
-  const rank = q * total;
-  let lowerBound = 0;
-  let lowerCount = 0;
-  for (const bound of bounds) {
-    const count = increases.get(bound) ?? 0;
-    if (count >= rank) {
-      // Above the last finite bound nothing is known but that bound.
-      if (!Number.isFinite(bound)) return lowerBound;
-      const inBucket = count - lowerCount;
-      if (inBucket <= 0) return bound;
-      return lowerBound + (bound - lowerBound) * ((rank - lowerCount) / inBucket);
-    }
-    lowerBound = bound;
-    lowerCount = count;
-  }
-  return lowerBound;
+  const buckets = [...increases].map(([upper, count]) => ({ upper, count }));
+  const value = bucketQuantile(q, buckets);
+  return Number.isNaN(value) ? undefined : value;
 }
 
 /** Each series' value, grouped by its label `key` (per app, per host). */

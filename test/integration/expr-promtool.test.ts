@@ -61,7 +61,24 @@ const series: InputSeries[] = [
   { name: "requests_total", labels: { app: "api" }, values: counter(100, 20) },
   { name: "errors_total", labels: { app: "api" }, values: counter(50, 1) },
   { name: "errors_total", labels: { app: "web" }, values: counter(80, 3) },
+  ...histogram("api", [3, 2, 2, 1, 1]),
+  ...histogram("web", [0, 1, 4, 4, 2]),
 ];
+
+/** Cumulative buckets of a latency histogram: `shares` are each bucket's own new observations. */
+function histogram(app: string, shares: readonly number[]): InputSeries[] {
+  const bounds = ["0.05", "0.1", "0.25", "1", "+Inf"];
+  return bounds.map((le, j) => {
+    const perSample = shares.slice(0, j + 1).reduce((a, b) => a + b, 0);
+    // Far from zero at the start, like the counters above (see the note on extrapolation).
+    let v = 500 + 50 * j;
+    const values = Array.from({ length: SAMPLES }, (_, i) => {
+      v += perSample + (i % 3) * (j + 1);
+      return v;
+    });
+    return { name: "latency_bucket", labels: { app, le }, values };
+  });
+}
 
 const ROUND_TO = 1e-9;
 
@@ -88,6 +105,11 @@ const cases: Array<{ readonly expr: string }> = [
     expr: "sum by (app) (rate(errors_total[5m])) / sum by (app) (rate(requests_total[5m])) > 0.01",
   },
   { expr: "-increase(errors_total[5m]) * 2 + 1" },
+  { expr: "histogram_quantile(0.9, rate(latency_bucket[5m]))" },
+  { expr: "histogram_quantile(0.5, sum by (le) (rate(latency_bucket[5m])))" },
+  { expr: "histogram_quantile(0.99, sum by (app, le) (increase(latency_bucket[2m]))) > 0.2" },
+  { expr: 'histogram_quantile(1, rate(latency_bucket{app="web"}[1m]))' },
+  { expr: "histogram_quantile(0.25, latency_bucket)" },
 ];
 
 const evalTimesS = [37, 127, 307, 367, 487, 607, 727];

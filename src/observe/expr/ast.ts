@@ -9,6 +9,7 @@ export type Expr =
   | VectorSelector
   | RangeSelector
   | FunctionCall
+  | QuantileCall
   | Aggregation
   | BinaryOp
   | UnaryMinus
@@ -45,6 +46,14 @@ export interface FunctionCall {
   readonly at: number;
   readonly fn: FunctionName;
   readonly arg: RangeSelector;
+}
+
+/** `histogram_quantile(0.99, x)` — the φ-quantile of each group of `le` buckets in x. */
+export interface QuantileCall {
+  readonly kind: "quantile";
+  readonly at: number;
+  readonly phi: number;
+  readonly arg: Expr;
 }
 
 export type AggregationOp = "sum" | "avg" | "min" | "max" | "count";

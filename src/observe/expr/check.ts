@@ -55,6 +55,7 @@ export function selectorsOf(expr: Expr): Array<{ name: string; at: number }> {
     case "range":
       return selectorsOf(expr.vector);
     case "call":
+    case "quantile":
       return selectorsOf(expr.arg);
     case "aggregate":
     case "negate":

@@ -11,6 +11,8 @@ export function describeNode(e: Expr): string {
       return `the range selector ${e.vector.name}[...]`;
     case "call":
       return `${e.fn}(...)`;
+    case "quantile":
+      return "histogram_quantile(...)";
     case "aggregate":
       return `${e.op}(...)`;
     case "binary":

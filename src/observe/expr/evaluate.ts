@@ -1,5 +1,13 @@
+import { type Bucket, bucketQuantile } from "../bucket-quantile.js";
 import type { Labels, Sample, SeriesSource } from "../series.js";
-import type { Aggregation, BinaryOp, Expr, FunctionCall, VectorSelector } from "./ast.js";
+import type {
+  Aggregation,
+  BinaryOp,
+  Expr,
+  FunctionCall,
+  QuantileCall,
+  VectorSelector,
+} from "./ast.js";
 import { isComparison } from "./ast.js";
 import { extrapolatedIncrease, extrapolatedRate } from "./rate.js";
 
@@ -52,6 +60,8 @@ class Evaluator {
         throw new Error("a range selector can only be evaluated inside rate() or increase()");
       case "call":
         return { kind: "vector", elements: this.call(expr) };
+      case "quantile":
+        return { kind: "vector", elements: this.quantile(expr) };
       case "aggregate":
         return { kind: "vector", elements: this.aggregate(expr) };
       case "negate": {
@@ -88,6 +98,30 @@ class Evaluator {
       if (value !== undefined) elements.push({ labels: series.labels, value });
     }
     return elements;
+  }
+
+  /** Groups the argument's series by every label but `le`; each group's buckets give one value. */
+  private quantile(call: QuantileCall): InstantVector {
+    const input = this.eval(call.arg);
+    if (input.kind === "number") throw new Error("histogram_quantile() needs series, not a number");
+    const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();
+    for (const element of input.elements) {
+      const { le, ...labels } = element.labels;
+      if (le === undefined) continue;
+      const upper = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+      if (le.trim() === "" || Number.isNaN(upper)) continue;
+      const key = labelKey(labels);
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { labels, buckets: [] };
+        groups.set(key, group);
+      }
+      group.buckets.push({ upper, count: element.value });
+    }
+    return [...groups.values()].map((g) => ({
+      labels: g.labels,
+      value: bucketQuantile(call.phi, g.buckets),
+    }));
   }
 
   private aggregate(agg: Aggregation): InstantVector {

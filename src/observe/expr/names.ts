@@ -3,6 +3,9 @@ import type { AggregationOp, FunctionName } from "./ast.js";
 /** The names Baton's subset knows, and the PromQL ones it deliberately leaves out. */
 export const FUNCTIONS: readonly FunctionName[] = ["rate", "increase"];
 export const AGGREGATIONS: readonly AggregationOp[] = ["sum", "avg", "min", "max", "count"];
+export const QUANTILE_FUNCTION = "histogram_quantile";
+/** Every name that may stand before `(`: for "did you mean" and the lists in messages. */
+export const CALLABLE: readonly string[] = [...FUNCTIONS, QUANTILE_FUNCTION, ...AGGREGATIONS];
 
 /** PromQL names an operator may reach for; they get "not in Baton's subset" rather than "unknown". */
 export const PROMQL_ONLY = new Set([
@@ -12,7 +15,6 @@ export const PROMQL_ONLY = new Set([
   "deriv",
   "resets",
   "changes",
-  "histogram_quantile",
   "avg_over_time",
   "min_over_time",
   "max_over_time",

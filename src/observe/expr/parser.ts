@@ -13,7 +13,14 @@ import { COMPARISON_OPS } from "./ast.js";
 import { describeNode } from "./describe.js";
 import { ExprError, type ExprErrorCode } from "./errors.js";
 import { type Token, tokenize } from "./lexer.js";
-import { AGGREGATIONS, closest, FUNCTIONS, PROMQL_ONLY } from "./names.js";
+import {
+  AGGREGATIONS,
+  CALLABLE,
+  closest,
+  FUNCTIONS,
+  PROMQL_ONLY,
+  QUANTILE_FUNCTION,
+} from "./names.js";
 import { rememberText } from "./source-text.js";
 import { checkTypes } from "./types.js";
 
@@ -248,21 +255,20 @@ class Parser {
 
   private parseCall(): Expr {
     const name = this.next();
+    if (name.text === QUANTILE_FUNCTION) return this.parseQuantile(name);
     if (!(FUNCTIONS as readonly string[]).includes(name.text)) {
       if (PROMQL_ONLY.has(name.text)) {
         this.unsupported(
           name,
           `the function ${name.text}()`,
-          `Baton's subset has ${listOf([...FUNCTIONS, ...AGGREGATIONS])}`,
+          `Baton's subset has ${listOf(CALLABLE)}`,
         );
       }
-      const guess = closest(name.text, [...FUNCTIONS, ...AGGREGATIONS]);
+      const guess = closest(name.text, CALLABLE);
       this.fail(
         name,
-        `a function (${listOf([...FUNCTIONS, ...AGGREGATIONS])})`,
-        guess !== undefined
-          ? `did you mean ${guess}?`
-          : `the functions are ${listOf([...FUNCTIONS, ...AGGREGATIONS])}`,
+        `a function (${listOf(CALLABLE)})`,
+        guess !== undefined ? `did you mean ${guess}?` : `the functions are ${listOf(CALLABLE)}`,
         `unknown function '${name.text}'`,
       );
     }
@@ -284,6 +290,32 @@ class Parser {
       });
     }
     return { kind: "call", at: name.at, fn: name.text as FunctionName, arg };
+  }
+
+  /** `histogram_quantile(φ, buckets)`: φ a number from 0 to 1, buckets a vector with `le`. */
+  private parseQuantile(name: Token): Expr {
+    this.expectPunct("(", "");
+    const phi = this.parseExpression();
+    if (phi.kind !== "number") {
+      throw new ExprError("expr.type", this.text, {
+        offset: phi.at,
+        expected: `a number such as 0.99 as the first argument of ${name.text}()`,
+        found: describeNode(phi),
+        hint: `${name.text}(0.99, sum by (le) (rate(baton_http_request_duration_seconds_bucket[5m])))`,
+      });
+    }
+    const comma = this.peek();
+    if (!(comma.kind === "punct" && comma.text === ",")) {
+      this.fail(
+        comma,
+        "','",
+        `${name.text}() takes two arguments: the quantile and the buckets, e.g. ${name.text}(0.99, x_bucket)`,
+      );
+    }
+    this.next();
+    const arg = this.parseExpression();
+    this.expectPunct(")", `close ${name.text}( with )`);
+    return { kind: "quantile", at: name.at, phi: phi.value, arg };
   }
 
   private parseAggregation(): Aggregation {

@@ -24,6 +24,16 @@ export function checkTypes(expr: Expr, text: string): ValueType {
       });
     case "parens":
       return checkTypes(expr.inner, text);
+    case "quantile":
+      if (checkTypes(expr.arg, text) === "number") {
+        throw new ExprError("expr.type", text, {
+          offset: expr.arg.at,
+          expected: "histogram buckets (series with an `le` label)",
+          found: "a number",
+          hint: "histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m])))",
+        });
+      }
+      return "vector";
     case "negate":
       return checkTypes(expr.arg, text);
     case "aggregate": {

@@ -164,6 +164,46 @@ describe("aggregations", () => {
   });
 });
 
+describe("histogram_quantile", () => {
+  // 10 observations: 4 at most 0.1 s, 8 at most 0.5 s, all 10 at most 1 s.
+  const source = new MemorySeriesSource()
+    .add("d_bucket", { app: "api", le: "0.1" }, [[0, 4]])
+    .add("d_bucket", { app: "api", le: "0.5" }, [[0, 8]])
+    .add("d_bucket", { app: "api", le: "1" }, [[0, 10]])
+    .add("d_bucket", { app: "api", le: "+Inf" }, [[0, 10]])
+    .add("d_bucket", { app: "web", le: "0.1" }, [[0, 0]])
+    .add("d_bucket", { app: "web", le: "+Inf" }, [[0, 0]])
+    .add("d_sum", { app: "api" }, [[0, 3]]);
+
+  it("interpolates within the bucket the rank falls in, per group of le buckets", () => {
+    // rank 5 of 10: one of the 4 in (0.1, 0.5] → 0.1 + 0.4 × 1/4.
+    expect(sorted(run(source, 'histogram_quantile(0.5, d_bucket{app="api"})', 0))).toEqual([
+      ['{"app":"api"}', 0.2],
+    ]);
+    // rank 2 of 10, in the first bucket, which starts at 0.
+    expect(run(source, 'histogram_quantile(0.2, d_bucket{app="api"})', 0)[0]?.value).toBeCloseTo(
+      0.05,
+    );
+  });
+
+  it("is NaN with nothing observed, ±Inf for φ outside [0, 1], and skips series without le", () => {
+    const all = sorted(run(source, "histogram_quantile(0.9, d_bucket)", 0));
+    expect(all[0]).toEqual(['{"app":"api"}', 0.75]);
+    expect(all[1]?.[0]).toBe('{"app":"web"}');
+    expect(all[1]?.[1]).toBeNaN();
+    expect(run(source, "histogram_quantile(0.5, d_sum)", 0)).toEqual([]);
+    expect(run(source, 'histogram_quantile(2, d_bucket{app="api"})', 0)[0]?.value).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it("compares like any vector: an alert on a slow p90 (0.5 + 0.5 × 1/2)", () => {
+    expect(sorted(run(source, "histogram_quantile(0.9, d_bucket) > 0.5", 0))).toEqual([
+      ['{"app":"api"}', 0.75],
+    ]);
+  });
+});
+
 describe("comparisons and arithmetic", () => {
   const source = new MemorySeriesSource()
     .add("http_error_ratio", { app: "api" }, [[0, 0.08]])
