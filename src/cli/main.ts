@@ -35,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approve: async () => (await import("./commands/approve.js")).approveCommand,
   hooks: async () => (await import("./commands/hooks.js")).hooksCommand,
   metrics: async () => (await import("./commands/metrics.js")).metricsCommand,
+  query: async () => (await import("./commands/query.js")).queryCommand,
   top: async () => (await import("./commands/top.js")).topCommand,
   alerts: async () => (await import("./commands/alerts.js")).alertsCommand,
   silence: async () => (await import("./commands/silence.js")).silenceCommand,

@@ -11,6 +11,7 @@ import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
 import { HttpError } from "./http-error.js";
 import { metricsRoute } from "./metrics-api.js";
+import { queryRoute } from "./query-api.js";
 import { importedRelease } from "./release-body.js";
 
 /** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
@@ -70,6 +71,7 @@ export class ApiServer {
         throw new HttpError(503, "api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
+      if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
         return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());

@@ -56,5 +56,25 @@ metrics: { interval: 200ms }
     expect(alert?.labels).toMatchObject({ alertname: "api-slow", app: "api" });
     expect(alert?.value).toBeGreaterThan(0.5);
     expect(alert?.value).toBeLessThanOrEqual(1);
+
+    // `baton query` shows what the rule sees, from the same store.
+    const expr =
+      'histogram_quantile(0.9, sum by (app, le) (rate(baton_http_request_duration_seconds_bucket{app="api"}[1m])))';
+    const answer = JSON.parse((await p.ok("query", expr, "--json")).stdout) as {
+      result: { labels: Record<string, string>; value: number }[];
+    };
+    expect(answer.result).toHaveLength(1);
+    expect(answer.result[0]?.labels).toEqual({ app: "api" });
+    expect(answer.result[0]?.value).toBeGreaterThan(0.5);
+    expect((await p.ok("query", `${expr} > 0.4`)).stdout).toMatch(/app="api"\s+0\.\d+/);
+    expect((await p.ok("query", `${expr} > 5`)).stdout).toMatch(/no series/);
+    // A mistake: the API answers 400 with where and what; the CLI shows it under the text.
+    const bad = (await p.api(`/api/v1/query?expr=${encodeURIComponent("sum(rate(x))")}`)) as {
+      error: { code: string; column: number; hint: string };
+    };
+    expect(bad.error).toMatchObject({ code: "expr.type", column: 10 });
+    const cli = await p.run("query", "sum(rate(x))");
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("sum(rate(x))\n           ^");
   });
 });
