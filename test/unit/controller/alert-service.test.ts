@@ -115,6 +115,12 @@ describe("AlertService", () => {
       severity: "page",
     });
     expect(w.events.map((e) => e.type)).toContain("alert.firing");
+    // Recorded as told once the receiver answered, not when it was queued.
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
+    );
 
     now += 10_000;
     w.metrics.add("load", { host: "a" }, [[now, 0.5]]);
@@ -127,6 +133,11 @@ describe("AlertService", () => {
       (p) => p.at(-1)?.status === "resolved",
     );
     expect(w.events.map((e) => e.type)).toContain("alert.resolved");
+    await eventually(
+      "the resolution's delivery is recorded",
+      () => notified(w),
+      (n) => n === 2,
+    );
     expect(
       w.store.alerts.recent(100).map((r) => (r.kind === "transition" ? r.to : r.status)),
     ).toEqual(["resolved", "resolved", "firing", "firing", "pending"]);
@@ -145,6 +156,11 @@ describe("AlertService", () => {
       "the first notification",
       () => hook.posts,
       (p) => p.length === 1,
+    );
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
     );
     first.stop();
 
@@ -264,7 +280,11 @@ describe("AlertService", () => {
     expect(notified(w)).toBe(0);
     second.removeSilence(silence.id, "test");
     second.tick();
-    expect(notified(w)).toBe(1);
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
+    );
     expect(() => second.removeSilence(silence.id, "test")).toThrow(/no silence/);
   });
 
