@@ -21,7 +21,7 @@ export interface AlertEngineOptions {
   readonly defaultReceivers?: readonly string[];
   readonly timings?: Partial<GroupTimings>;
   readonly groupBy?: readonly string[];
-  /** Every transition and delivered notification, in order; must not throw (store, then return). */
+  /** Every transition and delivery, in order; must not throw (store, then return). */
   readonly onRecord?: (record: AlertRecord) => void;
 }
 
@@ -197,7 +197,8 @@ export class AlertEngine {
   /**
    * Rebuilds the state from the records the sink stored (any order), without emitting any:
    * firing alerts stay firing, and groups remember what was delivered, so nothing is repeated
-   * before the repeat interval (and what was still queued is sent again). Call `setRules` first; records of unknown rules are skipped.
+   * before the repeat interval (and what was still queued is sent again). Call `setRules`
+   * first; records of unknown rules are skipped.
    */
   restore(records: Iterable<AlertRecord>): void {
     const ordered = [...records].sort((a, b) => a.at - b.at);
