@@ -5,15 +5,16 @@ import { BUILT_IN_RULES } from "../observe/alerts/built-in-rules.js";
 import type { AlertRecord, AlertRule, Silence } from "../observe/alerts/types.js";
 import type { Expr } from "../observe/expr/ast.js";
 import { evaluate, parseExpr } from "../observe/expr/index.js";
-import { type DeliveryOptions, DeliveryQueue } from "../observe/notify/delivery-queue.js";
+import { DeliveryQueue } from "../observe/notify/delivery-queue.js";
 import type { Notifier } from "../observe/notify/notifier.js";
 import { notifierFromSpec } from "../observe/notify/notifier-from-spec.js";
 import type { LabelMatcher, Labels, SeriesSource } from "../observe/series.js";
-import type { AlertingSpec, Definition } from "../spec/index.js";
+import { type AlertingSpec, type Definition, formatDuration } from "../spec/index.js";
 import type { AlertStore, EventRecord, NewEvent, StoredAlertRecord } from "../store/index.js";
 import { alertSignalsOf } from "./alert-signals.js";
 import { diskUsage } from "./disk-usage.js";
 import { ControllerError } from "./errors.js";
+import { type NotifyRetry, notifyRetryFromEnv } from "./notify-retry-env.js";
 
 export interface AlertServiceOptions {
   readonly store: AlertStore;
@@ -25,8 +26,11 @@ export interface AlertServiceOptions {
   readonly now?: () => number;
   /** How often due notifications are handed out (1s). */
   readonly tickMs?: number;
-  /** Retries of each batch (the queue's defaults: 8 tries from 1s, doubling). */
-  readonly delivery?: Pick<DeliveryOptions, "maxAttempts" | "backoff">;
+  /**
+   * Retries of each batch; else BATON_NOTIFY_ATTEMPTS / BATON_NOTIFY_BACKOFF, else the
+   * queue's defaults (8 tries from 1s, doubling).
+   */
+  readonly delivery?: NotifyRetry;
 }
 
 /** What `GET /api/v1/alerts` answers. */
@@ -77,9 +81,11 @@ export class AlertService {
   private readonly tickTimer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly now: () => number;
+  private readonly retry: NotifyRetry | undefined;
 
   constructor(private readonly options: AlertServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.retry = options.delivery ?? notifyRetryFromEnv();
     this.unsubscribe = options.subscribe((event) => this.onEvent(event));
     this.tickTimer = setInterval(() => this.tick(), options.tickMs ?? 1000);
     this.tickTimer.unref();
@@ -117,12 +123,13 @@ export class AlertService {
     if (this.engine === undefined || pacingChanged(this.spec, spec)) {
       this.queue?.stop();
       this.engine = this.restoredEngine(spec, rules, now);
-      this.queue = this.deliveryQueue(spec);
+      this.queue = this.deliveryQueue(spec, this.engine);
     } else {
       this.engine.setRules(rules, now);
       if (JSON.stringify(this.spec?.notifiers) !== JSON.stringify(spec.notifiers)) {
+        // What the old queue still held is given back to the engine and goes out anew.
         this.queue?.stop();
-        this.queue = this.deliveryQueue(spec);
+        this.queue = this.deliveryQueue(spec, this.engine);
       }
     }
     this.spec = spec;
@@ -194,7 +201,10 @@ export class AlertService {
     });
   }
 
-  /** Stops evaluating and delivering; what is queued is dropped (and was recorded as sent). */
+  /**
+   * Stops evaluating and delivering; what is queued is dropped, and was never recorded as
+   * told, so the next controller sends it.
+   */
   stop(): void {
     this.unsubscribe();
     clearInterval(this.tickTimer);
@@ -218,7 +228,8 @@ export class AlertService {
     return engine;
   }
 
-  private deliveryQueue(spec: AlertingSpec): DeliveryQueue {
+  /** The queue reports back to `engine`, the one whose batches it is given. */
+  private deliveryQueue(spec: AlertingSpec, engine: AlertEngine): DeliveryQueue {
     const notifiers: Notifier[] = [];
     for (const [name, definition] of Object.entries(spec.notifiers)) {
       try {
@@ -229,16 +240,26 @@ export class AlertService {
       }
     }
     return new DeliveryQueue(notifiers, {
-      ...this.options.delivery,
+      ...this.retry,
+      onRetrying: (receiver, error, retry) =>
+        this.options.emit({
+          type: "notifier.retrying",
+          // The error's message names the receiver and host:port only (NotifierError).
+          message: `notifier ${receiver} failed (attempt ${retry.attempt} of ${retry.maxAttempts}), retrying in ${formatDuration(retry.delayMs)}: ${error.message}`,
+          data: { receiver, attempt: retry.attempt, maxAttempts: retry.maxAttempts },
+        }),
       onFailure: (receiver, error, attempts) =>
         this.notifierFailed(receiver, `${error.message} (after ${attempts} attempts)`),
-      onDrop: (receiver, _batch, reason) => {
+      onDrop: (receiver, batch, reason) => {
+        engine.undelivered(batch, this.now());
         if (reason.startsWith("gave up") || reason.includes("stopped")) return;
         this.notifierFailed(receiver, reason);
       },
-      onDelivered: (receiver) => {
+      onDelivered: (receiver, batch) => {
+        const now = this.now();
+        engine.delivered(batch, now);
         if (this.builtIns.has("notifier-failing")) {
-          this.engine?.clear("notifier-failing", { receiver }, this.now());
+          engine.clear("notifier-failing", { receiver }, now);
         }
       },
     });

@@ -9,7 +9,12 @@ import { eventually, processAlive } from "../helpers/wait.js";
 /** A real webhook receiver on loopback: every POST body, parsed. */
 interface Receiver {
   readonly port: number;
+  /** The POSTs it accepted. */
   readonly posts: WebhookPost[];
+  /** What it answers now; anything but 200 refuses the POST. */
+  status: number;
+  /** The POSTs it refused. */
+  readonly refused: WebhookPost[];
   close(): Promise<void>;
 }
 
@@ -18,28 +23,32 @@ interface WebhookPost {
   alerts: { status: string; labels: Record<string, string> }[];
 }
 
-async function startReceiver(): Promise<Receiver> {
-  const posts: WebhookPost[] = [];
+async function startReceiver(status = 200): Promise<Receiver> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      const answer = receiver.status;
       if (req.method === "POST" && req.url === "/hook") {
-        posts.push(JSON.parse(Buffer.concat(chunks).toString()) as WebhookPost);
+        const post = JSON.parse(Buffer.concat(chunks).toString()) as WebhookPost;
+        (answer === 200 ? receiver.posts : receiver.refused).push(post);
       }
-      res.writeHead(200).end("ok");
+      res.writeHead(answer).end(answer === 200 ? "ok" : "unavailable");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  const receiver: Receiver = {
     port: (server.address() as AddressInfo).port,
-    posts,
+    posts: [],
+    status,
+    refused: [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return receiver;
 }
 
 const CRASHING = `["node", "-e", "process.exit(3)"]`;
@@ -172,7 +181,14 @@ metrics: { interval: 200ms }
     // The notifier's URL is a secret: not in the API's answer.
     expect(JSON.stringify(seen)).not.toContain(String(receiver.port));
 
-    // A controller restart rebuilds the alert from the history without telling anyone again.
+    // A controller restart rebuilds the alert from the history without telling anyone again
+    // (once the delivery is recorded: a batch still queued at a restart is sent again).
+    await eventually(
+      "the delivery is recorded",
+      async () => (await alerts(project!)).history,
+      (h) => h.some((r) => r.kind === "notified" && r.rule === "crash-loop"),
+      30_000,
+    );
     const before = await project.status();
     process.kill(before.controller.pid, "SIGTERM");
     await eventually(
@@ -244,6 +260,77 @@ metrics: { interval: 200ms }
       (p) => p.length >= 1,
       30_000,
     );
+  });
+
+  it("a batch the webhook refused until it gave up is told once it answers, at the group interval; notifier.retrying says so at the first failure", async () => {
+    // Two tries 50 ms apart: the controller gives a batch up at once rather than in a minute.
+    const retry = { BATON_NOTIFY_ATTEMPTS: "2", BATON_NOTIFY_BACKOFF: "50ms" };
+    const saved = Object.fromEntries(Object.keys(retry).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, retry);
+    try {
+      receiver = await startReceiver(500);
+      const hook = `{ webhook: "http://127.0.0.1:${receiver.port}/hook" }`;
+      project = new Project(definition(CRASHING, hook));
+      await project.ok("up", "--detach");
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    const eventsOf = async (type: string) =>
+      (
+        (await project!.api("/api/v1/events?limit=1000")) as {
+          events: { type: string; message: string }[];
+        }
+      ).events.filter((e) => e.type === type);
+    const retrying = await eventually(
+      "the first failed attempt is reported as notifier.retrying",
+      () => eventsOf("notifier.retrying"),
+      (e) => e.length >= 1,
+      30_000,
+    );
+    expect(retrying[0]?.message).toMatch(
+      /^notifier ops failed \(attempt 1 of 2\), retrying in \d+ms: notifier "ops" \(webhook http:\/\/127\.0\.0\.1:\d+\/\*\*\*\): answered HTTP 500$/,
+    );
+    // Given up (the built-in notifier-failing fires), and given back: it is tried again at the
+    // group interval, and refused again, with no new early word (the streak goes on).
+    await eventually(
+      "the batch is given up and tried again",
+      async () => ({
+        failed: await eventsOf("notifier.failed"),
+        refused: crashLoopPosts(receiver!.refused, "firing").length,
+      }),
+      // Its 2 tries, then at least one more after it was given back.
+      (s) => s.failed.length >= 1 && s.refused >= 3,
+      30_000,
+    );
+    expect(crashLoopPosts(receiver.posts, "firing")).toHaveLength(0);
+    expect(
+      (await alerts(project)).history.filter(
+        (r) => r.kind === "notified" && r.rule === "crash-loop",
+      ),
+    ).toEqual([]);
+
+    receiver.status = 200;
+    const askedAt = Date.now();
+    await eventually(
+      "the crash-loop alert reaches the webhook once it answers",
+      () => crashLoopPosts(receiver!.posts, "firing"),
+      (p) => p.length >= 1,
+      30_000,
+    );
+    // The group interval is 500 ms and the repeat interval an hour.
+    expect(Date.now() - askedAt).toBeLessThan(20_000);
+    await eventually(
+      "the delivery is recorded in the history",
+      async () => (await alerts(project!)).history,
+      (h) => h.some((r) => r.kind === "notified" && r.rule === "crash-loop"),
+      30_000,
+    );
+    expect(await eventsOf("notifier.retrying")).toHaveLength(1);
+    const events = JSON.stringify(await project.api("/api/v1/events?limit=1000"));
+    expect(events).not.toContain(`${receiver.port}/hook`);
   });
 
   it("an email notifier reaches a real SMTP server", async () => {

@@ -21,7 +21,7 @@ export interface AlertEngineOptions {
   readonly defaultReceivers?: readonly string[];
   readonly timings?: Partial<GroupTimings>;
   readonly groupBy?: readonly string[];
-  /** Every transition and notification, in order; must not throw (store, then return). */
+  /** Every transition and delivery, in order; must not throw (store, then return). */
   readonly onRecord?: (record: AlertRecord) => void;
 }
 
@@ -127,7 +127,8 @@ export class AlertEngine {
 
   /**
    * Promotes raised alerts whose `for` has passed, then returns the notifications due at
-   * `now` (each is recorded as sent; hand them to the delivery queue). Call it every second or
+   * `now`; hand them to the delivery queue and report back with `delivered` or `undelivered`.
+   * They count as told meanwhile, so they are not handed out twice. Call it every second or
    * so; `nextDueAt` says when something is due at the latest.
    */
   tick(now: number): Notification[] {
@@ -136,25 +137,38 @@ export class AlertEngine {
       const rule = this.rules.get(alert.rule);
       if (rule !== undefined && now - alert.activeSince >= rule.for) this.fire(rule, alert, now);
     }
-    const batches = this.dispatcher.due(now, (labels, at) => this.isMuted(labels, at));
-    for (const batch of batches) {
-      for (const [status, alerts] of [
-        ["firing", batch.firing],
-        ["resolved", batch.resolved],
-      ] as const) {
-        for (const a of alerts) {
-          this.onRecord({
-            kind: "notified",
-            rule: a.rule,
-            labels: a.labels,
-            receiver: batch.receiver,
-            status,
-            at: now,
-          });
-        }
+    return this.dispatcher.due(now, (labels, at) => this.isMuted(labels, at));
+  }
+
+  /**
+   * A batch from `tick` reached its receiver at `at`: only now is it recorded as told, so a
+   * controller restarted while it was still queued sends it again (at least once, never lost).
+   */
+  delivered(batch: Notification, at: number): void {
+    for (const [status, alerts] of [
+      ["firing", batch.firing],
+      ["resolved", batch.resolved],
+    ] as const) {
+      for (const a of alerts) {
+        this.onRecord({
+          kind: "notified",
+          rule: a.rule,
+          labels: a.labels,
+          receiver: batch.receiver,
+          status,
+          at,
+        });
       }
     }
-    return batches;
+  }
+
+  /**
+   * A batch from `tick` will never reach its receiver (retries exhausted, queue full or
+   * stopped): its alerts are owed again, and go out at the group interval rather than the
+   * repeat interval; a resolution is told later unless the alert fired again meanwhile.
+   */
+  undelivered(batch: Notification, now: number): void {
+    this.dispatcher.untold(batch, now);
   }
 
   nextDueAt(): number | undefined {
@@ -182,8 +196,9 @@ export class AlertEngine {
 
   /**
    * Rebuilds the state from the records the sink stored (any order), without emitting any:
-   * firing alerts stay firing, and groups remember what they told, so nothing is repeated
-   * before the repeat interval. Call `setRules` first; records of unknown rules are skipped.
+   * firing alerts stay firing, and groups remember what was delivered, so nothing is repeated
+   * before the repeat interval (and what was still queued is sent again). Call `setRules`
+   * first; records of unknown rules are skipped.
    */
   restore(records: Iterable<AlertRecord>): void {
     const ordered = [...records].sort((a, b) => a.at - b.at);

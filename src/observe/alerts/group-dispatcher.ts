@@ -12,6 +12,14 @@ interface AlertGroup {
   /** Fingerprints that were firing in what the receiver was last told. */
   notifiedFiring: Set<string>;
   readonly members: Map<string, AlertSnapshot>;
+  /** How many batches it handed out; tells whether a given-back batch is still its latest. */
+  sent: number;
+}
+
+/** Which group a handed-out batch came from, and which of its batches it was. */
+interface HandedOut {
+  readonly group: AlertGroup;
+  readonly sequence: number;
 }
 
 /** Whether a silence mutes an alert with these labels at `now`. */
@@ -25,6 +33,8 @@ export type MuteCheck = (labels: Labels, now: number) => boolean;
  */
 export class GroupDispatcher {
   private readonly groups = new Map<string, AlertGroup>();
+  /** Batches still out for delivery; weak, so one nobody reports on is simply forgotten. */
+  private readonly handedOut = new WeakMap<Notification, HandedOut>();
 
   constructor(
     private readonly timings: GroupTimings,
@@ -53,21 +63,59 @@ export class GroupDispatcher {
     }
   }
 
-  /** Replays a notification recorded before a restart. */
+  /** Replays a delivery recorded before a restart. */
   notified(record: NotifiedRecord, fingerprint: string): void {
     const group = this.existingGroup(record.receiver, record.labels);
     if (group === undefined) return;
     group.lastSentAt = Math.max(group.lastSentAt ?? record.at, record.at);
     if (record.status === "firing") {
       group.notifiedFiring.add(fingerprint);
-    } else {
-      group.notifiedFiring.delete(fingerprint);
-      group.members.delete(fingerprint);
-      if (group.members.size === 0) this.groups.delete(this.mapKey(group.receiver, group.key));
+      return;
+    }
+    group.notifiedFiring.delete(fingerprint);
+    // A delivery is recorded when it arrived, so the alert may have fired again meanwhile:
+    // that firing is news and stays.
+    if (group.members.get(fingerprint)?.status === "resolved") group.members.delete(fingerprint);
+    if (group.members.size === 0) this.groups.delete(this.mapKey(group.receiver, group.key));
+  }
+
+  /**
+   * A batch `due` handed out never reached its receiver: its firing alerts count as untold
+   * again (unless a newer batch of the group already carries them), its resolutions are owed
+   * again unless the alert fired anew. The last send time stays, so a receiver that keeps
+   * failing is tried once per group interval, not more often.
+   */
+  untold(batch: Notification, now: number): void {
+    const origin = this.handedOut.get(batch);
+    // Not handed out here, or already given back: nothing of it is ours to undo.
+    if (origin === undefined) return;
+    this.handedOut.delete(batch);
+    const mapKey = this.mapKey(batch.receiver, batch.groupKey);
+    let group = this.groups.get(mapKey);
+    if (group !== undefined && origin.group === group && origin.sequence === group.sent) {
+      for (const a of batch.firing) group.notifiedFiring.delete(a.fingerprint);
+    }
+    if (batch.resolved.length === 0) return;
+    if (group === undefined) {
+      // Its last members were resolved in this very batch; it comes back to tell them, paced
+      // as if it had just sent (its own send time went with it).
+      group = this.newGroup(batch.receiver, batch.groupKey, batch.groupLabels, now);
+      group.lastSentAt = now;
+      this.groups.set(mapKey, group);
+    }
+    for (const a of batch.resolved) {
+      const member = group.members.get(a.fingerprint);
+      if (member?.status === "firing") continue;
+      group.members.set(a.fingerprint, member ?? a);
+      // The receiver heard it fire, or the resolution would not have been in the batch.
+      group.notifiedFiring.add(a.fingerprint);
     }
   }
 
-  /** The notifications due at `now`; the groups remember them as sent. */
+  /**
+   * The notifications due at `now`; the groups count them as told at once (so the next tick
+   * does not send them again) until `untold` gives one back.
+   */
   due(now: number, muted: MuteCheck): Notification[] {
     const out: Notification[] = [];
     for (const [mapKey, group] of this.groups) {
@@ -82,13 +130,16 @@ export class GroupDispatcher {
       const resolved = [...group.members.values()].filter((a) => a.status === "resolved");
       if (!this.isDue(group, firing, resolved, now)) continue;
       if (firing.length === 0 && resolved.length === 0) continue;
-      out.push({
+      const batch: Notification = {
         receiver: group.receiver,
         groupKey: group.key,
         groupLabels: group.labels,
         firing,
         resolved,
-      });
+      };
+      group.sent += 1;
+      this.handedOut.set(batch, { group, sequence: group.sent });
+      out.push(batch);
       group.lastSentAt = now;
       group.notifiedFiring = new Set(firing.map((a) => a.fingerprint));
       for (const a of resolved) group.members.delete(a.fingerprint);
@@ -151,18 +202,23 @@ export class GroupDispatcher {
     const mapKey = this.mapKey(receiver, key);
     let group = this.groups.get(mapKey);
     if (group === undefined) {
-      group = {
-        receiver,
-        key,
-        labels: groupLabels,
-        createdAt: now,
-        lastSentAt: undefined,
-        notifiedFiring: new Set(),
-        members: new Map(),
-      };
+      group = this.newGroup(receiver, key, groupLabels, now);
       this.groups.set(mapKey, group);
     }
     return group;
+  }
+
+  private newGroup(receiver: string, key: string, labels: Labels, now: number): AlertGroup {
+    return {
+      receiver,
+      key,
+      labels,
+      createdAt: now,
+      lastSentAt: undefined,
+      notifiedFiring: new Set(),
+      members: new Map(),
+      sent: 0,
+    };
   }
 
   private existingGroup(receiver: string, labels: Labels): AlertGroup | undefined {

@@ -36,8 +36,9 @@ export interface TransitionRecord {
 }
 
 /**
- * That an alert went out to a receiver in a batch (firing or resolved). Recorded so a restarted
- * engine knows what it already told, and does not repeat it before the repeat interval.
+ * That an alert reached a receiver in a batch (firing or resolved), at delivery time. Recorded
+ * so a restarted engine knows what it already told, and does not repeat it before the repeat
+ * interval; a batch still queued at a restart has none, and is sent again.
  */
 export interface NotifiedRecord {
   readonly kind: "notified";

@@ -20,6 +20,20 @@ export interface DeliveryOptions {
   /** A batch that was never delivered, and why. */
   readonly onDrop?: (receiver: string, batch: Notification, reason: string) => void;
   readonly onDelivered?: (receiver: string, batch: Notification, attempts: number) => void;
+  /**
+   * The first failed attempt of a receiver's failure streak, when it will be tried again: an
+   * early word that it is failing, once per streak (the next delivery ends it), not per retry.
+   */
+  readonly onRetrying?: (receiver: string, error: Error, retry: RetryPlan) => void;
+}
+
+/** The try that just failed and the one that follows. */
+export interface RetryPlan {
+  /** Counting from 1 within the batch. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** Until the next try. */
+  readonly delayMs: number;
 }
 
 interface Attempted {
@@ -32,6 +46,8 @@ interface Lane {
   readonly waiting: Notification[];
   current: Attempted | undefined;
   retryTimer: unknown;
+  /** Whether an attempt failed since the last delivery (a streak is reported only once). */
+  failing: boolean;
 }
 
 /**
@@ -58,6 +74,7 @@ export class DeliveryQueue {
         waiting: [],
         current: undefined,
         retryTimer: undefined,
+        failing: false,
       });
     }
     this.capacity = Math.max(1, options.capacity ?? 100);
@@ -141,6 +158,7 @@ export class DeliveryQueue {
         () => {
           if (lane.current !== item) return;
           lane.current = undefined;
+          lane.failing = false;
           guarded(() => this.options.onDelivered?.(receiver, item.batch, item.failures + 1));
           this.pump(lane);
         },
@@ -152,6 +170,8 @@ export class DeliveryQueue {
               ? cause
               : new NotifierError(receiver, lane.notifier.target, String(cause));
           const retryable = !(error instanceof NotifierError) || error.retryable;
+          const streakStarts = !lane.failing;
+          lane.failing = true;
           if (!retryable || item.failures >= this.maxAttempts) {
             lane.current = undefined;
             guarded(() => this.options.onFailure?.(receiver, error, item.failures));
@@ -164,6 +184,10 @@ export class DeliveryQueue {
             return;
           }
           const delay = backoffDelay(item.failures, this.backoff, this.random);
+          if (streakStarts) {
+            const plan = { attempt: item.failures, maxAttempts: this.maxAttempts, delayMs: delay };
+            guarded(() => this.options.onRetrying?.(receiver, error, plan));
+          }
           lane.retryTimer = this.timers.setTimeout(() => {
             lane.retryTimer = undefined;
             if (!this.stopped && lane.current === item) this.attempt(lane, item);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppStatus } from "../../../src/apps/status.js";
-import { AlertService } from "../../../src/controller/alert-service.js";
+import { AlertService, type AlertServiceOptions } from "../../../src/controller/alert-service.js";
 import { EventBus } from "../../../src/controller/event-bus.js";
 import { MetricsStore } from "../../../src/observe/metrics/index.js";
 import type { SeriesSource } from "../../../src/observe/series.js";
@@ -16,24 +16,35 @@ import { eventually } from "../../helpers/wait.js";
 
 interface Receiver {
   readonly url: string;
+  /** The POSTs it accepted (answered 200). */
   readonly posts: { status: string; alerts: { labels: Record<string, string> }[] }[];
+  /** Every POST, accepted or not. */
+  attempts: number;
   readonly server: Server;
 }
 
-/** A real webhook receiver on loopback answering `status` to every POST. */
-async function receiver(status = 200): Promise<Receiver> {
-  const posts: Receiver["posts"] = [];
+/** A real webhook receiver on loopback answering `status` (now) to every POST. */
+async function receiver(status: number | (() => number) = 200): Promise<Receiver> {
+  const answer = typeof status === "number" ? () => status : status;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      if (status === 200) posts.push(JSON.parse(Buffer.concat(chunks).toString()));
-      res.writeHead(status).end();
+      const code = answer();
+      hook.attempts += 1;
+      if (code === 200) hook.posts.push(JSON.parse(Buffer.concat(chunks).toString()));
+      res.writeHead(code).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook/s3cret`, posts, server };
+  const hook: Receiver = {
+    url: `http://127.0.0.1:${port}/hook/s3cret`,
+    posts: [],
+    attempts: 0,
+    server,
+  };
+  return hook;
 }
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -52,7 +63,12 @@ function world(apps: AppStatus[] = [], source?: (dir: string) => SeriesSource) {
   bus.subscribe((e) => events.push(e));
   const memory = new MemorySeriesSource();
   const metrics = source?.(dir) ?? memory;
-  const start = () => {
+  const start = (
+    delivery: AlertServiceOptions["delivery"] = {
+      maxAttempts: 2,
+      backoff: { baseMs: 5, maxMs: 10 },
+    },
+  ) => {
     const service = new AlertService({
       store: store.alerts,
       metrics,
@@ -61,7 +77,7 @@ function world(apps: AppStatus[] = [], source?: (dir: string) => SeriesSource) {
       apps: () => apps,
       now: () => now,
       tickMs: 3_600_000,
-      delivery: { maxAttempts: 2, backoff: { baseMs: 5, maxMs: 10 } },
+      delivery,
     });
     cleanups.push(() => service.stop());
     return service;
@@ -89,6 +105,9 @@ alerting: { notify: [ops], groupWait: 10s, groupInterval: 1m, repeatInterval: 1h
 const notified = (w: ReturnType<typeof world>) =>
   w.store.alerts.recent(1000).filter((r) => r.kind === "notified").length;
 
+const postsOf = (hook: Receiver, rule: string) =>
+  hook.posts.filter((p) => p.alerts.some((a) => a.labels.alertname === rule));
+
 describe("AlertService", () => {
   it("fires an expression rule after its `for`, notifies a webhook, records it, and resolves", async () => {
     const hook = await receiver();
@@ -115,6 +134,12 @@ describe("AlertService", () => {
       severity: "page",
     });
     expect(w.events.map((e) => e.type)).toContain("alert.firing");
+    // Recorded as told once the receiver answered, not when it was queued.
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
+    );
 
     now += 10_000;
     w.metrics.add("load", { host: "a" }, [[now, 0.5]]);
@@ -127,6 +152,11 @@ describe("AlertService", () => {
       (p) => p.at(-1)?.status === "resolved",
     );
     expect(w.events.map((e) => e.type)).toContain("alert.resolved");
+    await eventually(
+      "the resolution's delivery is recorded",
+      () => notified(w),
+      (n) => n === 2,
+    );
     expect(
       w.store.alerts.recent(100).map((r) => (r.kind === "transition" ? r.to : r.status)),
     ).toEqual(["resolved", "resolved", "firing", "firing", "pending"]);
@@ -145,6 +175,11 @@ describe("AlertService", () => {
       "the first notification",
       () => hook.posts,
       (p) => p.length === 1,
+    );
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
     );
     first.stop();
 
@@ -242,6 +277,91 @@ describe("AlertService", () => {
     ).toContainEqual(["notifier-failing", "ops"]);
   });
 
+  it("gives back a batch the receiver never got: told at the group interval once it answers, notifier.retrying said once", async () => {
+    let answer = 500;
+    const hook = await receiver(() => answer);
+    cleanups.push(() => void hook.server.close());
+    const w = world();
+    const service = w.start();
+    service.update(definition(hook.url));
+    w.bus.emit({ type: "rollout.failed", app: "api", message: "api failed" });
+    now += 10_000;
+    service.tick();
+    await eventually(
+      "the batch is given up after its 2 attempts",
+      () => w.events.filter((e) => e.type === "notifier.failed"),
+      (e) => e.length === 1,
+    );
+    expect(hook.attempts).toBe(2);
+    const retrying = w.events.filter((e) => e.type === "notifier.retrying");
+    expect(retrying.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^notifier ops failed \(attempt 1 of 2\), retrying in \d+ms: notifier "ops" \(webhook http:\/\/127\.0\.0\.1:\d+\/\*\*\*\): answered HTTP 500$/,
+      ),
+    ]);
+    expect(JSON.stringify(w.events)).not.toContain("s3cret");
+    expect(notified(w)).toBe(0);
+
+    // The receiver is back; the group interval (1m, not the repeat interval of 1h) brings the
+    // alert that was never told.
+    answer = 200;
+    now += 60_000;
+    service.tick();
+    await eventually(
+      "rollout-failed reaches the receiver",
+      () => postsOf(hook, "rollout-failed"),
+      (p) => p.length === 1,
+    );
+    await eventually(
+      "its delivery is recorded",
+      () =>
+        w.store.alerts
+          .recent(100)
+          .filter((r) => r.kind === "notified" && r.rule === "rollout-failed"),
+      (r) => r.length === 1,
+    );
+    // The delivery ended the streak and cleared notifier-failing; only one early word was said.
+    expect(service.view().active.map((a) => a.rule)).toEqual(["rollout-failed"]);
+    expect(w.events.filter((e) => e.type === "notifier.retrying")).toHaveLength(1);
+  });
+
+  it("sends again after a restart a batch that was still queued when the controller stopped", async () => {
+    let answer = 500;
+    const hook = await receiver(() => answer);
+    cleanups.push(() => void hook.server.close());
+    const w = world();
+    // Retries an hour apart: the batch is surely still queued when the controller stops.
+    const first = w.start({ maxAttempts: 8, backoff: { baseMs: 3_600_000, maxMs: 3_600_000 } });
+    first.update(definition(hook.url));
+    w.bus.emit({ type: "rollout.failed", app: "api", message: "api failed" });
+    now += 10_000;
+    first.tick();
+    await eventually(
+      "the first attempt failed and a retry waits",
+      () => w.events.filter((e) => e.type === "notifier.retrying"),
+      (e) => e.length === 1,
+    );
+    first.stop();
+    expect(notified(w)).toBe(0);
+
+    answer = 200;
+    const second = w.start();
+    second.update(definition(hook.url));
+    now += 1_000;
+    second.tick();
+    const posts = await eventually(
+      "the restarted controller sends it",
+      () => postsOf(hook, "rollout-failed"),
+      (p) => p.length === 1,
+    );
+    expect(posts[0]?.alerts[0]?.labels).toMatchObject({ alertname: "rollout-failed", app: "api" });
+    await eventually(
+      "its delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
+    );
+  });
+
   it("mutes a silenced alert and keeps the silence across a restart", async () => {
     const hook = await receiver();
     cleanups.push(() => void hook.server.close());
@@ -264,7 +384,11 @@ describe("AlertService", () => {
     expect(notified(w)).toBe(0);
     second.removeSilence(silence.id, "test");
     second.tick();
-    expect(notified(w)).toBe(1);
+    await eventually(
+      "the delivery is recorded",
+      () => notified(w),
+      (n) => n === 1,
+    );
     expect(() => second.removeSilence(silence.id, "test")).toThrow(/no silence/);
   });
 

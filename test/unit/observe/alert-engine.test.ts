@@ -264,7 +264,8 @@ describe("restore after a restart", () => {
     const instant = { ...apiErrors, for: 0 };
     before.engine.evaluate(instant, [{ labels: api, value: 1 }], at(0));
     before.engine.raise("replica-not-ready", api, at(0));
-    expect(before.engine.tick(at(10))).toHaveLength(1);
+    const [told] = before.engine.tick(at(10));
+    before.engine.delivered(told as Notification, at(10));
     // Fired after the last notification: the restarted engine still owes it.
     before.engine.raise("crash-loop", { app: "web" }, at(50));
 
@@ -295,12 +296,107 @@ describe("restore after a restart", () => {
   it("tells a resolution owed before the restart", () => {
     const before = engineWith();
     before.engine.raise("crash-loop", api, at(0));
-    expect(before.engine.tick(at(10))).toHaveLength(1);
+    const [told] = before.engine.tick(at(10));
+    before.engine.delivered(told as Notification, at(10));
     before.engine.clear("crash-loop", api, at(20));
     const after = engineWith();
     after.engine.restore(before.records);
     expect(after.engine.active(at(30))).toEqual([]);
     const [resolved] = after.engine.tick(at(70));
     expect(names(resolved, "resolved")).toEqual(["api/"]);
+  });
+});
+
+describe("at-least-once delivery", () => {
+  const notifiedAt = (records: readonly AlertRecord[]) =>
+    records
+      .filter((r) => r.kind === "notified")
+      .map((r) => `${r.labels.app}:${r.status}@${(r.at - T0) / SECOND}`);
+
+  it("records a batch as told when it is delivered, at the delivery time, not when handed out", () => {
+    const { engine, records } = engineWith();
+    engine.raise("crash-loop", api, at(0));
+    const [batch] = engine.tick(at(10));
+    expect(notifiedAt(records)).toEqual([]);
+    // Handed out counts as told meanwhile: the next tick does not hand it out twice.
+    expect(engine.tick(at(11))).toEqual([]);
+    engine.delivered(batch as Notification, at(12));
+    expect(notifiedAt(records)).toEqual(["api:firing@12"]);
+  });
+
+  it("sends an undelivered firing batch again at the group interval, not the repeat interval", () => {
+    const { engine, records } = engineWith();
+    engine.raise("crash-loop", api, at(0));
+    const [lost] = engine.tick(at(10));
+    engine.undelivered(lost as Notification, at(40));
+    // The last send time stays: a failing receiver is tried once per group interval.
+    expect(engine.nextDueAt()).toBe(at(70));
+    expect(engine.tick(at(69))).toEqual([]);
+    const [again] = engine.tick(at(70));
+    expect(names(again, "firing")).toEqual(["api/"]);
+    // Giving the same batch back twice changes nothing.
+    engine.undelivered(lost as Notification, at(71));
+    engine.delivered(again as Notification, at(71));
+    expect(engine.nextDueAt()).toBe(at(370));
+    expect(notifiedAt(records)).toEqual(["api:firing@71"]);
+  });
+
+  it("tells a resolution again when its batch was lost, unless the alert fired anew", () => {
+    const { engine } = engineWith();
+    engine.raise("crash-loop", api, at(0));
+    engine.raise("crash-loop", { app: "web" }, at(0));
+    for (const batch of engine.tick(at(10))) engine.delivered(batch, at(10));
+    engine.clear("crash-loop", api, at(20));
+    engine.clear("crash-loop", { app: "web" }, at(20));
+    const lost = engine.tick(at(70));
+    expect(lost.map((b) => names(b, "resolved")).sort()).toEqual([["api/"], ["web/"]]);
+    expect(engine.nextDueAt()).toBeUndefined();
+    for (const batch of lost) engine.undelivered(batch, at(75));
+    engine.raise("crash-loop", { app: "web" }, at(80));
+    expect(engine.tick(at(134))).toEqual([]);
+    const again = engine.tick(at(135));
+    const byApp = (app: string) => again.find((b) => b.groupLabels.app === app);
+    expect(names(byApp("api"), "resolved")).toEqual(["api/"]);
+    expect(byApp("api")?.resolved[0]?.endsAt).toBe(at(20));
+    // web's receiver never heard it stop, so it still holds it firing: no news, as for a flap
+    // within the group interval; it is repeated at the repeat interval.
+    expect(byApp("web")).toBeUndefined();
+    const [repeat] = engine.tick(at(375));
+    expect(names(repeat, "firing")).toEqual(["web/"]);
+  });
+
+  it("leaves a lost batch's firing alerts told when a newer batch of the group carries them", () => {
+    const { engine } = engineWith();
+    engine.raise("crash-loop", { app: "api", replica: "1" }, at(0));
+    const [older] = engine.tick(at(10));
+    engine.raise("crash-loop", { app: "api", replica: "2" }, at(20));
+    const [newer] = engine.tick(at(70));
+    expect(names(newer, "firing")).toEqual(["api/1", "api/2"]);
+    engine.undelivered(older as Notification, at(75));
+    expect(engine.tick(at(130))).toEqual([]);
+    expect(engine.nextDueAt()).toBe(at(370));
+  });
+
+  it("sends again after a restart what was still queued, and keeps an alert that fired again before a resolution arrived", () => {
+    const before = engineWith();
+    before.engine.raise("crash-loop", api, at(0));
+    before.engine.raise("crash-loop", { app: "web" }, at(0));
+    const [first, second] = before.engine.tick(at(10));
+    // api's batch arrived; web's was still in the queue when the controller stopped.
+    const apiBatch = first?.groupLabels.app === "api" ? first : second;
+    before.engine.delivered(apiBatch as Notification, at(11));
+    before.engine.clear("crash-loop", api, at(20));
+    const [resolution] = before.engine.tick(at(71));
+    before.engine.raise("crash-loop", api, at(75));
+    before.engine.delivered(resolution as Notification, at(76));
+
+    const after = engineWith();
+    after.engine.restore(before.records);
+    const resent = after.engine.tick(at(80));
+    expect(resent.map((b) => names(b, "firing"))).toEqual([["web/"]]);
+    // The resolution arrived after api fired again: that firing is still owed.
+    const [api75] = after.engine.tick(at(136));
+    expect(names(api75, "firing")).toEqual(["api/"]);
+    expect(api75?.firing[0]?.startsAt).toBe(at(75));
   });
 });
