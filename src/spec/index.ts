@@ -49,6 +49,7 @@ export type {
   BuildStep,
   DeployStep,
   PipelineConcurrency,
+  PipelineRetention,
   PipelineSource,
   PipelineSpec,
   PipelineStep,
@@ -58,6 +59,7 @@ export type {
   StepCache,
   StepCommon,
 } from "./pipeline-model.js";
+export { parseAge } from "./pipeline-build.js";
 export { appRevision } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";
