@@ -39,8 +39,20 @@ export {
   type PipelineRunnerOptions,
   type ReleaseActions,
 } from "./pipeline-runner.js";
+export {
+  type PrunedRun,
+  RetentionSweep,
+  type RetentionSweepOptions,
+} from "./retention-sweep.js";
 export { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 export { cacheDirectory, runDirectory, runsDirectory, stepLogFile } from "./run-paths.js";
+export {
+  DEFAULT_RETENTION,
+  formatAge,
+  type PrunableRun,
+  prunableRuns,
+  type RunLimits,
+} from "./run-retention.js";
 export { type CronOptions, nextFire, validateCron } from "./schedule/cron.js";
 export {
   type ScheduleFire,

@@ -78,6 +78,11 @@ export class PipelineRunner {
     return controller !== undefined;
   }
 
+  /** Whether the run is executing here (a cancelled run too, until its steps have stopped). */
+  executing(runId: number): boolean {
+    return this.cancels.has(runId);
+  }
+
   /** Approves a promotion that waits for it; false when none of the run's steps waits. */
   approve(runId: number, by: string): boolean {
     for (const [key, resolve] of this.approvals) {
