@@ -62,6 +62,7 @@ export {
 export { collectArtifacts } from "./steps/artifacts.js";
 export type { StartedCommand } from "./steps/attempt.js";
 export { cacheDirOf, restoreCaches, saveCaches } from "./steps/caches.js";
+export { CappedLog, formatSize } from "./steps/capped-log.js";
 export { STEP_LABEL, WORKSPACE } from "./steps/container-command.js";
 export { findFiles } from "./steps/find-files.js";
 export { GlobError, globMatcher } from "./steps/glob.js";
