@@ -259,7 +259,15 @@ export const pipelinesSchema = documented(
                 .refine((text) => /[1-9]/.test(text)),
               "A finished run's files are removed this long after it ended " +
                 `(${PIPELINE_DEFAULTS.retention.maxAge}).`,
-              { expected: "a duration such as 30d, 36h or 1d12h", example: "14d" },
+              {
+                expected: "a duration such as 30d, 36h or 1d12h",
+                example: "14d",
+                suggest: (found) => {
+                  const days =
+                    typeof found === "string" ? /^\s*(\d+)\s*days?\s*$/i.exec(found) : null;
+                  return days === null ? undefined : `${days[1]}d`;
+                },
+              },
             ).optional(),
             maxLogSize: size(
               "A step's log stops growing at this size: its first and last halves are kept, " +
