@@ -270,8 +270,9 @@ export const pipelinesSchema = documented(
               },
             ).optional(),
             maxLogSize: size(
-              "A step's log stops growing at this size: its first and last halves are kept, " +
-                `with a line saying what was cut (${PIPELINE_DEFAULTS.retention.maxLogSize}).`,
+              "A step's log stops growing at this size: its start and its end are kept (the end " +
+                "at most 16Mi), with a line saying what was cut " +
+                `(${PIPELINE_DEFAULTS.retention.maxLogSize}).`,
               "10Mi",
             ).optional(),
           }),

@@ -1,14 +1,16 @@
 /**
  * A step's log that stops growing at a size (`retention.maxLogSize`): the first half is
  * written as it comes; past it, a line says the log is cut, and only the latest output is
- * held (the other half of the size, in memory) and written when the step ends — the end of
- * a log is where a failure shows, its start where the setup went wrong. The middle is
- * dropped, and a second line says how much.
+ * held (the other half of the size, at most MAX_HELD_BYTES, in memory) and written when the
+ * step ends — the end of a log is where a failure shows, its start where the setup went
+ * wrong. The middle is dropped, and a second line says how much.
  */
 import { fstatSync, readSync } from "node:fs";
 import { writeAll } from "./attempt.js";
 
 const NEWLINE = 0x0a;
+/** The end of a log is held in the controller's memory until the step ends: bounded. */
+const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
 export class CappedLog {
   private readonly headLimit: number;
@@ -27,8 +29,8 @@ export class CappedLog {
     private readonly fd: number,
     private readonly maxBytes: number,
   ) {
-    this.headLimit = Math.floor(maxBytes / 2);
-    this.tailLimit = maxBytes - this.headLimit;
+    this.tailLimit = Math.min(Math.ceil(maxBytes / 2), MAX_HELD_BYTES);
+    this.headLimit = maxBytes - this.tailLimit;
     this.written = fstatSync(fd).size;
     this.lastByte = lastByteOf(fd, this.written);
   }
