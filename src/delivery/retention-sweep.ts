@@ -143,12 +143,17 @@ export class RetentionSweep {
   }
 }
 
-/** `api #1, #2; web #7`: the runs by pipeline, in one line. */
+/** Runs named in the event's message; a first sweep over a long history may remove many. */
+const NAMED_RUNS = 10;
+
+/** `api #1, #2; web #7`: the runs by pipeline, in one line (the first few of many). */
 function describe(runs: readonly PrunedRun[]): string {
   const byPipeline = new Map<string, number[]>();
-  for (const run of runs)
+  for (const run of runs.slice(0, NAMED_RUNS)) {
     byPipeline.set(run.pipeline, [...(byPipeline.get(run.pipeline) ?? []), run.id]);
-  return [...byPipeline]
+  }
+  const named = [...byPipeline]
     .map(([name, ids]) => `${name} ${ids.map((id) => `#${id}`).join(", ")}`)
     .join("; ");
+  return runs.length > NAMED_RUNS ? `${named} and ${runs.length - NAMED_RUNS} more` : named;
 }

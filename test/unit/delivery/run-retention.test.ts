@@ -143,6 +143,21 @@ describe("the retention sweep", () => {
     }
   });
 
+  it("names the first ten runs of a large sweep in its one event", async () => {
+    const t = setup(DAY);
+    const ids = Array.from({ length: 14 }, () => t.run("api", "passed"));
+    t.run("web", "passed");
+    try {
+      expect(await t.sweep.sweep()).toHaveLength(12);
+      expect(t.events).toHaveLength(1);
+      expect(t.events[0]?.message).toBe(
+        `retention removed the files of 12 finished runs: api #${ids.slice(0, 10).join(", #")} and 2 more`,
+      );
+    } finally {
+      t.store.close();
+    }
+  });
+
   it("leaves a run the runner is still winding down, and takes it on a later sweep", async () => {
     const t = setup(DAY);
     const first = t.run("api", "cancelled");
