@@ -36,6 +36,9 @@ export function renderRuns(
       `${paint(`#${run.id}`, "bold", color)} ${run.pipeline} ${run.commit.slice(0, 8)} ${paint(run.state, STYLE[run.state] ?? "bold", color)}  ${run.trigger}, ${localDateTime(run.createdAt)}${took ? `, ${took}` : ""}${run.subject ? `  ${run.subject}` : ""}`,
     );
     if (run.reason !== null) lines.push(`   ${paint(run.reason, "gray", color)}`);
+    if (run.pruned !== undefined) {
+      lines.push(`   ${paint(`files removed by retention (${run.pruned.reason})`, "gray", color)}`);
+    }
     const rows = steps.map((s) => [
       s.name,
       paint(s.state, STYLE[s.state] ?? "bold", color),

@@ -5,7 +5,7 @@
  * pipeline runner. After a controller death, the runs it was executing are marked
  * interrupted — never resumed half-way — and queued runs go on.
  */
-import type { PipelineSpec } from "../spec/index.js";
+import type { PipelineRetention, PipelineSpec } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, RunTrigger } from "../store/index.js";
 import { DeliveryError } from "./errors.js";
 import { BranchPoller } from "./git/branch-poller.js";
@@ -13,11 +13,14 @@ import { resolveBranch } from "./git/resolve-branch.js";
 import { resolveRef } from "./git/resolve-ref.js";
 import { type PushNotice, pushMatches } from "./hooks/push-match.js";
 import { PipelineRunner, type ReleaseActions } from "./pipeline-runner.js";
+import { RetentionSweep } from "./retention-sweep.js";
 import { cacheDirectory, mirrorDirectory, runsDirectory } from "./run-paths.js";
+import { DEFAULT_RETENTION } from "./run-retention.js";
 import { ScheduleWatch } from "./schedule/schedule-watch.js";
 import type { StartedCommand } from "./steps/attempt.js";
 import { stopLeftover } from "./steps/leftovers.js";
 import { supersededRuns } from "./supersede.js";
+import type { Timers } from "./timers.js";
 
 export interface DeliveryServiceOptions {
   readonly store: RunStore;
@@ -26,6 +29,10 @@ export interface DeliveryServiceOptions {
   readonly release: ReleaseActions;
   /** Labels for containers that steps start (the controller's own). */
   readonly labels?: readonly string[];
+  /** The clock and timers of the retention sweep (the real ones by default). */
+  readonly timers?: Timers;
+  /** Between periodic retention sweeps (1 h); one also follows each run's end. */
+  readonly retentionSweepMs?: number;
 }
 
 /** How long stopping waits for the runs under way to settle. */
@@ -41,6 +48,9 @@ export class DeliveryService {
   private readonly runner: PipelineRunner;
   private readonly poller: BranchPoller;
   private readonly schedules: ScheduleWatch;
+  private readonly retention: RetentionSweep;
+  /** Each pipeline's retention as the definition says, this environment's or not. */
+  private retentionOf: ReadonlyMap<string, PipelineRetention> = new Map();
   /** The end of each pipeline and branch's queue: its runs execute one after the other. */
   private readonly queues = new Map<string, Promise<void>>();
   private stopped = false;
@@ -62,6 +72,15 @@ export class DeliveryService {
         await this.start(moved.id, moved.head.commit, moved.head.subject, "poll", "poll");
       },
       onError: (id, _source, error) => this.failed(id, error),
+    });
+    this.retention = new RetentionSweep({
+      store: options.store,
+      runsDir: runsDirectory(options.stateDir),
+      emit: options.emit,
+      limitsOf: (pipeline) => this.retentionOf.get(pipeline) ?? DEFAULT_RETENTION,
+      busy: (runId) => this.runner.executing(runId),
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+      ...(options.retentionSweepMs === undefined ? {} : { everyMs: options.retentionSweepMs }),
     });
     this.schedules = new ScheduleWatch({
       onFire: async (fire) => {
@@ -108,6 +127,9 @@ export class DeliveryService {
     }
     this.pipelines = mine;
     this.elsewhere = elsewhere;
+    this.retentionOf = new Map(Object.values(pipelines).map((p) => [p.name, p.retention]));
+    // Only once the definition is known: before, every pipeline would get the defaults.
+    this.retention.start();
     for (const id of this.poller.watching()) if (mine[id] === undefined) this.poller.unwatch(id);
     for (const name of Object.keys(elsewhere)) this.schedules.set(name, []);
     for (const pipeline of Object.values(mine)) {
@@ -172,7 +194,7 @@ export class DeliveryService {
   /** Stops the triggers; runs under way end as interrupted (their commands are killed). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([this.poller.stop(), this.schedules.stop()]);
+    await Promise.all([this.poller.stop(), this.schedules.stop(), this.retention.stop()]);
     for (const run of this.options.store.active()) {
       if (run.state !== "running") continue;
       this.options.store.setState(
@@ -233,6 +255,8 @@ export class DeliveryService {
         return;
       }
       await this.runner.execute(pipeline, current);
+      // Beside the queue, not in it: the next run starts while the sweep removes files.
+      this.retention.request();
     });
     this.queues.set(key, next);
   }

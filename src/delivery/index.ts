@@ -39,8 +39,20 @@ export {
   type PipelineRunnerOptions,
   type ReleaseActions,
 } from "./pipeline-runner.js";
+export {
+  type PrunedRun,
+  RetentionSweep,
+  type RetentionSweepOptions,
+} from "./retention-sweep.js";
 export { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 export { cacheDirectory, runDirectory, runsDirectory, stepLogFile } from "./run-paths.js";
+export {
+  DEFAULT_RETENTION,
+  formatAge,
+  type PrunableRun,
+  prunableRuns,
+  type RunLimits,
+} from "./run-retention.js";
 export { type CronOptions, nextFire, validateCron } from "./schedule/cron.js";
 export {
   type ScheduleFire,
@@ -50,6 +62,7 @@ export {
 export { collectArtifacts } from "./steps/artifacts.js";
 export type { StartedCommand } from "./steps/attempt.js";
 export { cacheDirOf, restoreCaches, saveCaches } from "./steps/caches.js";
+export { CappedLog, formatSize } from "./steps/capped-log.js";
 export { STEP_LABEL, WORKSPACE } from "./steps/container-command.js";
 export { findFiles } from "./steps/find-files.js";
 export { GlobError, globMatcher } from "./steps/glob.js";

@@ -5,13 +5,14 @@
  * with every step's state written to the store as it changes and told as an event. The run
  * can be cancelled (a newer commit) at any point; a promotion can wait for an approval.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
 import { checkout } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 import { runDirectory, stepLogFile } from "./run-paths.js";
+import { CappedLog } from "./steps/capped-log.js";
 import { runStep } from "./steps/run-step.js";
 import type { TestSummary } from "./steps/step-types.js";
 
@@ -78,6 +79,11 @@ export class PipelineRunner {
     return controller !== undefined;
   }
 
+  /** Whether the run is executing here (a cancelled run too, until its steps have stopped). */
+  executing(runId: number): boolean {
+    return this.cancels.has(runId);
+  }
+
   /** Approves a promotion that waits for it; false when none of the run's steps waits. */
   approve(runId: number, by: string): boolean {
     for (const [key, resolve] of this.approvals) {
@@ -131,9 +137,21 @@ export class PipelineRunner {
           });
         },
         execute: async (step, signal): Promise<StepOutcome> => {
-          if (step.kind === "run") return this.command(step, run, dir, checkoutDir, signal);
+          if (step.kind === "run") {
+            return this.command(
+              step,
+              run,
+              dir,
+              checkoutDir,
+              pipeline.retention.maxLogBytes,
+              signal,
+            );
+          }
           if (step.kind === "build") {
-            const log = stepLog(stepLogFile(this.options.runsDir, run.id, step.name));
+            const log = stepLog(
+              stepLogFile(this.options.runsDir, run.id, step.name),
+              pipeline.retention.maxLogBytes,
+            );
             try {
               release = await this.options.release.build({
                 app: step.app,
@@ -190,12 +208,14 @@ export class PipelineRunner {
     run: RunRecord,
     dir: string,
     checkout: string,
+    maxLogBytes: number,
     signal: AbortSignal,
   ): Promise<StepOutcome> {
     const result = await runStep(step, {
       pipeline: run.pipeline,
       checkout,
       logFile: stepLogFile(this.options.runsDir, run.id, step.name),
+      maxLogBytes,
       env: {
         CI: "true",
         BATON_PIPELINE: run.pipeline,
@@ -334,11 +354,18 @@ function message(error: unknown): string {
 }
 
 /** A release step's log: Baton's own lines (the build's progress), appended as they come. */
-function stepLog(file: string): { line(text: string): void; close(): void } {
+function stepLog(file: string, maxBytes: number): { line(text: string): void; close(): void } {
   mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, "a", 0o640);
+  const fd = openSync(file, "a+", 0o640);
+  const log = new CappedLog(fd, maxBytes);
   return {
-    line: (text) => void writeSync(fd, `${text}\n`),
-    close: () => closeSync(fd),
+    line: (text) => log.write(Buffer.from(`${text}\n`)),
+    close: () => {
+      try {
+        log.close();
+      } finally {
+        closeSync(fd);
+      }
+    },
   };
 }

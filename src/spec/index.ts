@@ -45,10 +45,12 @@ export type {
   TcpProbe,
   UpdatePolicy,
 } from "./model.js";
+export { parseAge } from "./pipeline-build.js";
 export type {
   BuildStep,
   DeployStep,
   PipelineConcurrency,
+  PipelineRetention,
   PipelineSource,
   PipelineSpec,
   PipelineStep,
@@ -58,6 +60,7 @@ export type {
   StepCache,
   StepCommon,
 } from "./pipeline-model.js";
+export { PIPELINE_DEFAULTS } from "./pipeline-schema.js";
 export { appRevision } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";

@@ -6,8 +6,13 @@
  */
 import { resolve } from "node:path";
 import type { PipelineSpec, PipelineStep, StepCommon, StepSecret } from "./pipeline-model.js";
-import { PIPELINE_DEFAULTS, type PipelinesInput, type StepInput } from "./pipeline-schema.js";
-import { parseDuration } from "./units.js";
+import {
+  PIPELINE_DEFAULTS,
+  type PipelinesInput,
+  RETENTION_AGE_PATTERN,
+  type StepInput,
+} from "./pipeline-schema.js";
+import { parseDuration, parseSize } from "./units.js";
 
 /** ssh://, https://, git://, file:// URLs and scp-like `user@host:path`: not paths. */
 const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|[^/\s:]+@[^/\s:]+:)/i;
@@ -42,6 +47,11 @@ export function buildPipelines(
           schedule === undefined ? [] : typeof schedule === "string" ? [schedule] : schedule,
       },
       concurrency: { cancelSuperseded: p.concurrency?.cancelSuperseded ?? true },
+      retention: {
+        runs: p.retention?.runs ?? PIPELINE_DEFAULTS.retention.runs,
+        maxAgeMs: age(p.retention?.maxAge ?? PIPELINE_DEFAULTS.retention.maxAge),
+        maxLogBytes: bytes(p.retention?.maxLogSize ?? PIPELINE_DEFAULTS.retention.maxLogSize),
+      },
       steps,
       ...(home === undefined ? {} : { home }),
     };
@@ -105,6 +115,29 @@ function buildStep(
 function ms(duration: string): number {
   const value = parseDuration(duration);
   if (value === undefined) throw new Error(`bug: ${duration} passed the schema but does not parse`);
+  return value;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `30d`, `1d12h`, `36h` (RETENTION_AGE_PATTERN) in ms. */
+export function parseAge(text: string): number | undefined {
+  if (!RETENTION_AGE_PATTERN.test(text) || text === "") return undefined;
+  const days = /^(\d+)d/.exec(text);
+  const rest = days === null ? text : text.slice(days[0].length);
+  const restMs = rest === "" ? 0 : parseDuration(rest);
+  return restMs === undefined ? undefined : Number(days?.[1] ?? 0) * DAY_MS + restMs;
+}
+
+function age(text: string): number {
+  const value = parseAge(text);
+  if (value === undefined) throw new Error(`bug: ${text} passed the schema but does not parse`);
+  return value;
+}
+
+function bytes(size: string | number): number {
+  const value = typeof size === "number" ? size : parseSize(size);
+  if (value === undefined) throw new Error(`bug: ${size} passed the schema but does not parse`);
   return value;
 }
 

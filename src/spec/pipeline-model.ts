@@ -32,6 +32,19 @@ export interface PipelineConcurrency {
   readonly cancelSuperseded: boolean;
 }
 
+/**
+ * How long a finished run's files (`runs/<id>/`: checkout, step logs, artifacts) are kept;
+ * its record stays in the store either way.
+ */
+export interface PipelineRetention {
+  /** The newest finished runs of the pipeline whose files are kept. */
+  readonly runs: number;
+  /** A finished run's files go this long after it ended. */
+  readonly maxAgeMs: number;
+  /** A step's log stops growing at this many bytes (its head and its tail are kept). */
+  readonly maxLogBytes: number;
+}
+
 /** What every step may say. */
 export interface StepCommon {
   /** Unique in its pipeline. */
@@ -111,6 +124,7 @@ export interface PipelineSpec {
   readonly source: PipelineSource;
   readonly triggers: PipelineTriggers;
   readonly concurrency: PipelineConcurrency;
+  readonly retention: PipelineRetention;
   /** In definition order; `needs` only names earlier or later steps of this list (no cycle). */
   readonly steps: readonly PipelineStep[];
   /**

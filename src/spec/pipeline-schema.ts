@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { APP_NAME_PATTERN } from "./names.js";
-import { argument, documented, duration, wholeNumber } from "./schema-fields.js";
+import { argument, documented, duration, size, wholeNumber } from "./schema-fields.js";
 
 /** Step and pipeline names: they appear in commands (`baton run NAME`) and file names. */
 export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -17,7 +17,14 @@ export const PIPELINE_DEFAULTS = {
   retries: 0,
   approval: "auto",
   healthyFor: "0s",
+  retention: { runs: 50, maxAge: "30d", maxLogSize: "10Mi" },
 } as const;
+
+/**
+ * How long a run's files are kept: days (`30d`) on top of the usual duration units, because
+ * retention is counted in days; `1d12h` and `36h` are also read.
+ */
+export const RETENTION_AGE_PATTERN = /^(?:\d+d)?(?:\d+(?:\.\d+)?(?:ms|s|m|h))*$/;
 
 const appName = documented(z.string().regex(APP_NAME_PATTERN), "The app.", {
   expected: "an app name",
@@ -236,6 +243,43 @@ export const pipelinesSchema = documented(
           }),
           "Runs of one pipeline are queued, one at a time.",
           { expected: "{ cancelSuperseded }", example: { cancelSuperseded: true } },
+        ).optional(),
+        retention: documented(
+          z.strictObject({
+            runs: wholeNumber(
+              "The newest finished runs whose files (checkout, step logs, artifacts) are kept " +
+                `(${PIPELINE_DEFAULTS.retention.runs}); older runs' files are removed, their records stay.`,
+              1,
+              20,
+            ).optional(),
+            maxAge: documented(
+              z
+                .string()
+                .regex(RETENTION_AGE_PATTERN)
+                .refine((text) => /[1-9]/.test(text)),
+              "A finished run's files are removed this long after it ended " +
+                `(${PIPELINE_DEFAULTS.retention.maxAge}).`,
+              {
+                expected: "a duration such as 30d, 36h or 1d12h",
+                example: "14d",
+                suggest: (found) => {
+                  const days =
+                    typeof found === "string" ? /^\s*(\d+)\s*days?\s*$/i.exec(found) : null;
+                  return days === null ? undefined : `${days[1]}d`;
+                },
+              },
+            ).optional(),
+            maxLogSize: size(
+              "A step's log stops growing at this size: its start and its end are kept (the end " +
+                "at most 16Mi), with a line saying what was cut " +
+                `(${PIPELINE_DEFAULTS.retention.maxLogSize}).`,
+              "10Mi",
+            ).optional(),
+          }),
+          "How long finished runs' files are kept. A run's files go when it is not among the " +
+            "newest `runs` finished runs or ended longer than `maxAge` ago; releases are kept apart " +
+            "and never removed by this.",
+          { expected: "{ runs, maxAge, maxLogSize }", example: { runs: 20, maxAge: "14d" } },
         ).optional(),
         steps: documented(z.array(step).min(1), "The steps, in order.", {
           expected: "a list of steps",

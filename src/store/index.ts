@@ -11,7 +11,9 @@ export type {
 } from "./release-store.js";
 export type { AppRevisionRecord, RevisionPin, RolloutStore } from "./rollout-store.js";
 export type {
+  FinishedRun,
   NewRun,
+  RunPruned,
   RunRecord,
   RunState,
   RunStore,

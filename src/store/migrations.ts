@@ -306,6 +306,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 9,
+    name: "pruned pipeline runs",
+    up: `
+      -- When retention removed a finished run's files (runs/<id>/) and why, in words for
+      -- \`baton run logs\`; the record itself stays, for the history.
+      ALTER TABLE pipeline_runs ADD COLUMN pruned_at INTEGER;
+      ALTER TABLE pipeline_runs ADD COLUMN pruned_reason TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

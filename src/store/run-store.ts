@@ -30,6 +30,21 @@ export interface RunRecord {
   readonly finishedAt: number | null;
   readonly createdBy: string;
   readonly release: { readonly app: string; readonly version: string } | null;
+  /** Set once retention removed the run's files (checkout, logs, artifacts): when and why. */
+  readonly pruned?: RunPruned;
+}
+
+export interface RunPruned {
+  readonly at: number;
+  /** Why, as a phrase: "older than 30d", "pipeline api keeps 50 runs". */
+  readonly reason: string;
+}
+
+/** A finished run as retention weighs it. */
+export interface FinishedRun {
+  readonly id: number;
+  readonly finishedAt: number;
+  readonly pruned: boolean;
 }
 
 export interface TestCounts {
@@ -103,6 +118,8 @@ interface RunRow {
   created_by: string;
   release_app: string | null;
   release_version: string | null;
+  pruned_at: number | null;
+  pruned_reason: string | null;
 }
 
 interface StepRow {
@@ -180,6 +197,22 @@ export class RunStore {
       interruptSteps: db.prepare(
         `UPDATE pipeline_steps SET state = 'interrupted', finished_at = @at
          WHERE run_id = @run AND state IN ('pending', 'running', 'waiting')`,
+      ),
+      finished: db.prepare<[string], { id: number; finished_at: number; pruned_at: number | null }>(
+        `SELECT id, finished_at, pruned_at FROM pipeline_runs
+         WHERE pipeline = ? AND finished_at IS NOT NULL
+           AND state IN ('passed', 'failed', 'cancelled', 'interrupted')
+         ORDER BY id DESC`,
+      ),
+      withFiles: db.prepare<[], { pipeline: string }>(
+        `SELECT DISTINCT pipeline FROM pipeline_runs
+         WHERE pruned_at IS NULL AND state IN ('passed', 'failed', 'cancelled', 'interrupted')
+         ORDER BY pipeline`,
+      ),
+      setPruned: db.prepare(
+        `UPDATE pipeline_runs SET pruned_at = @at, pruned_reason = @reason
+         WHERE id = @id AND pruned_at IS NULL
+           AND state IN ('passed', 'failed', 'cancelled', 'interrupted')`,
       ),
       setRelease: db.prepare(
         "UPDATE pipeline_runs SET release_app = @app, release_version = @version WHERE id = @id",
@@ -261,6 +294,28 @@ export class RunStore {
     if (result.changes !== 1) throw new Error(`bug: run ${runId} has no step ${name}`);
   }
 
+  /** The pipeline's finished runs, newest first, for retention. */
+  finished(pipeline: string): FinishedRun[] {
+    return this.stmt.finished.all(pipeline).map((row) => ({
+      id: row.id,
+      finishedAt: row.finished_at,
+      pruned: row.pruned_at !== null,
+    }));
+  }
+
+  /** Pipelines with finished runs whose files retention has not removed. */
+  pipelinesWithFiles(): string[] {
+    return this.stmt.withFiles.all().map((row) => row.pipeline);
+  }
+
+  /**
+   * Records that retention removed the run's files; false when the run is not a finished run
+   * that still had them.
+   */
+  setPruned(runId: number, reason: string): boolean {
+    return this.stmt.setPruned.run({ id: runId, at: this.now(), reason }).changes === 1;
+  }
+
   setRelease(runId: number, app: string, version: string): void {
     this.stmt.setRelease.run({ id: runId, app, version });
   }
@@ -321,6 +376,9 @@ function toRun(row: RunRow): RunRecord {
       row.release_app === null || row.release_version === null
         ? null
         : { app: row.release_app, version: row.release_version },
+    ...(row.pruned_at === null
+      ? {}
+      : { pruned: { at: row.pruned_at, reason: row.pruned_reason ?? "" } }),
   };
 }
 

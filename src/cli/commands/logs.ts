@@ -18,6 +18,7 @@ import { CliError } from "../errors.js";
 import { DaemonLogs } from "../logs/daemon-logs.js";
 import { HostLogs } from "../logs/host-logs.js";
 import type { LogSource } from "../logs/log-source.js";
+import { prunedRunError } from "../logs/pruned-run.js";
 import { AppLogs, appsWithLogs } from "../logs/replica-logs.js";
 import { RunLogs } from "../logs/run-logs.js";
 import { paint, useColor } from "../output.js";
@@ -117,6 +118,8 @@ function resolveTarget(dir: string, target: string | undefined, all: boolean): L
         "`baton runs` lists the runs",
       );
     }
+    const pruned = logs.pruned();
+    if (pruned !== undefined) throw prunedRunError(pruned);
     return [logs];
   }
   const app = new AppLogs(dir, target, { keptContainers: all });

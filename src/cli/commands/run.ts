@@ -7,6 +7,7 @@ import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { eventWake } from "../event-wake.js";
+import { prunedRunError } from "../logs/pruned-run.js";
 import { paint, printJson, say, useColor } from "../output.js";
 import { renderRuns } from "../run-view.js";
 import { durationOption } from "./wait.js";
@@ -120,13 +121,15 @@ export function runCommand(program: Command): void {
       const runId = Number(id);
       const store = SqliteStore.open(dir, { create: false });
       try {
-        if (store.runs.get(runId) === undefined) {
+        const record = store.runs.get(runId);
+        if (record === undefined) {
           throw new CliError(
             "run.not_found",
             `there is no run #${id} in ${dir}`,
             "`baton runs` lists them",
           );
         }
+        if (record.pruned !== undefined) throw prunedRunError(record);
         const offsets = new Map<string, number>();
         const color = useColor();
         for (;;) {

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { runsDirectory, stepLogFile } from "../../delivery/index.js";
 import { type LogRecord, lineFields, mergeByTime } from "../../observe/logs/index.js";
 import { followLines } from "../../runtime/process/log-files.js";
-import { SqliteStore, type StepRecord } from "../../store/index.js";
+import { type RunRecord, SqliteStore, type StepRecord } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
@@ -29,6 +29,14 @@ export class RunLogs implements LogSource {
 
   exists(): boolean {
     return this.withStore((store) => store.runs.get(this.runId) !== undefined);
+  }
+
+  /** The run's record once retention has removed its files (logs included). */
+  pruned(): RunRecord | undefined {
+    return this.withStore((store) => {
+      const run = store.runs.get(this.runId);
+      return run?.pruned === undefined ? undefined : run;
+    });
   }
 
   async history(window: LogWindow): Promise<LogRecord[]> {

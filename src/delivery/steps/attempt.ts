@@ -1,6 +1,11 @@
 import { writeSync } from "node:fs";
 import type { SecretMasker } from "./secret-mask.js";
 
+/** Where a command's output goes: the step's log (capped in size, see capped-log.ts). */
+export interface StepOutput {
+  write(chunk: Buffer): void;
+}
+
 /** How one attempt of a command ended. */
 export type AttemptEnd =
   | { readonly kind: "exited"; readonly exitCode: number }
@@ -22,9 +27,9 @@ export interface AttemptRequest {
   readonly checkout: string;
   /** The complete environment the command sees. */
   readonly env: Readonly<Record<string, string>>;
-  /** An open, append-mode descriptor of the step's log. */
-  readonly logFd: number;
-  /** Masks the step's secrets in its output; absent, the output goes to the log unread. */
+  /** The step's log. */
+  readonly log: StepOutput;
+  /** Masks the step's secrets in its output; absent, the output goes to the log as it is. */
   readonly mask?: SecretMasker | undefined;
   /** 0: no limit. */
   readonly timeoutMs: number;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { DockerEngine, DockerError } from "../../runtime/docker/engine.js";
-import { type AttemptEnd, type AttemptRequest, killTrigger, writeAll } from "./attempt.js";
+import { type AttemptEnd, type AttemptRequest, killTrigger, type StepOutput } from "./attempt.js";
 import type { SecretMasker } from "./secret-mask.js";
 
 /** Where the checkout is mounted, and the command's working directory, in the container. */
@@ -60,7 +60,7 @@ export async function runInContainer(request: ContainerAttemptRequest): Promise<
     request.onStarted?.({ kind: "container", name });
     const logs = engine
       .stream(`/containers/${name}/logs?follow=1&stdout=1&stderr=1`)
-      .then((res) => copyFrames(res, request.logFd, request.mask));
+      .then((res) => copyFrames(res, request.log, request.mask));
     const exited = engine.call<{ StatusCode: number }>(
       "POST",
       `/containers/${name}/wait`,
@@ -102,7 +102,7 @@ function labelsOf(step: string, extra: readonly string[]): Record<string, string
  */
 async function copyFrames(
   res: IncomingMessage,
-  fd: number,
+  log: StepOutput,
   mask: SecretMasker | undefined,
 ): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
@@ -112,11 +112,11 @@ async function copyFrames(
       const size = pending.readUInt32BE(4);
       if (pending.length < 8 + size) break;
       const frame = pending.subarray(8, 8 + size);
-      writeAll(fd, mask === undefined ? frame : mask.write(frame));
+      log.write(mask === undefined ? frame : mask.write(frame));
       pending = pending.subarray(8 + size);
     }
   }
-  if (mask !== undefined) writeAll(fd, mask.end());
+  if (mask !== undefined) log.write(mask.end());
 }
 
 function createError(image: string, error: unknown): string {

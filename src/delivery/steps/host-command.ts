@@ -3,28 +3,27 @@ import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { groupAlive, readProcStat, signalGroup } from "../../util/proc.js";
 import { waitUntil } from "../../util/wait.js";
-import { type AttemptEnd, type AttemptRequest, killTrigger, writeAll } from "./attempt.js";
+import { type AttemptEnd, type AttemptRequest, killTrigger, type StepOutput } from "./attempt.js";
 import type { SecretMasker } from "./secret-mask.js";
 
+/** How long the output may still flow once the step's process group is gone. */
+const OUTPUT_DRAIN_MS = 2_000;
+
 /**
- * Runs the command with `sh -c` on this host, in its own session and process group, its
- * output written by the kernel straight into the log descriptor (no pipe through us). A
+ * Runs the command with `sh -c` on this host, in its own session and process group. A
  * timeout or cancel signals the whole group, so children and grandchildren go with it; so
- * do the leftovers of a command that exits while its background jobs still run.
+ * do the leftovers of a command that exits while its background jobs still run. The output
+ * passes through us — its size is capped and secrets masked on the way to the log; a
+ * controller that dies takes the step with it, which an interrupted run does anyway.
  */
 export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
-  const { mask } = request;
   const child = spawn("/bin/sh", ["-c", request.command], {
     cwd: request.checkout,
     env: { ...request.env },
     detached: true,
-    // Secrets to mask: the output passes through us (a controller that dies takes the step
-    // with it, which an interrupted run does anyway); else the kernel writes it to the log.
-    stdio:
-      mask === undefined ? ["ignore", request.logFd, request.logFd] : ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const outputEnded =
-    mask === undefined ? Promise.resolve() : maskedOutput(child, mask, request.logFd);
+  const outputEnded = copyOutput(child, request.mask, request.log);
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code, signal) =>
       resolve(signal === null ? code : 128 + signalNumber(signal)),
@@ -51,28 +50,55 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
   if ("reason" in first) {
     await killGroup(pgid, request.killGraceMs);
     await exited;
-    await outputEnded;
+    await drained(child, outputEnded);
     return { kind: "killed", reason: first.reason };
   }
   // The shell is gone; whatever it left running in its group is part of the step and ends too.
   if (groupAlive(pgid)) await killGroup(pgid, request.killGraceMs);
-  await outputEnded;
+  await drained(child, outputEnded);
   return { kind: "exited", exitCode: first.code ?? 1 };
 }
 
-/** Copies the child's stdout and stderr, masked, into the log; resolves when both have ended. */
-function maskedOutput(child: ChildProcess, mask: SecretMasker, logFd: number): Promise<void> {
+/**
+ * Copies the child's stdout and stderr, masked when there are secrets, into the log;
+ * resolves when both have ended.
+ */
+function copyOutput(
+  child: ChildProcess,
+  mask: SecretMasker | undefined,
+  log: StepOutput,
+): Promise<void> {
   const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
   return Promise.all(
     streams.map(
       (stream) =>
         new Promise<void>((resolve) => {
-          stream.on("data", (chunk: Buffer) => writeAll(logFd, mask.write(chunk)));
+          stream.on("data", (chunk: Buffer) =>
+            log.write(mask === undefined ? chunk : mask.write(chunk)),
+          );
           stream.once("close", resolve);
           stream.once("error", () => resolve());
         }),
     ),
-  ).then(() => writeAll(logFd, mask.end()));
+  ).then(() => {
+    if (mask !== undefined) log.write(mask.end());
+  });
+}
+
+/**
+ * Waits for the output to end. A process that left the step's group (setsid) may still hold
+ * the pipes: past a bound, they are closed on our side and the step ends anyway.
+ */
+async function drained(child: ChildProcess, outputEnded: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, OUTPUT_DRAIN_MS);
+  });
+  await Promise.race([outputEnded, bound]);
+  clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  await outputEnded;
 }
 
 export async function killGroup(pgid: number, graceMs: number): Promise<void> {

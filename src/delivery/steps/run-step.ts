@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RunStep } from "../../spec/pipeline-model.js";
 import { collectArtifacts } from "./artifacts.js";
 import type { AttemptEnd, AttemptRequest } from "./attempt.js";
 import { restoreCaches, saveCaches } from "./caches.js";
+import { CappedLog } from "./capped-log.js";
 import { runInContainer } from "./container-command.js";
 import { runOnHost } from "./host-command.js";
 import { readReports } from "./reports.js";
@@ -13,6 +14,8 @@ import { readStepSecrets } from "./step-secrets.js";
 import type { StepContext, StepResult, StepStatus, TestSummary } from "./step-types.js";
 
 const DEFAULT_KILL_GRACE_MS = 3_000;
+/** The definition's default `retention.maxLogSize` (10Mi). */
+const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 
 /**
  * Runs one `run:` step to its end: caches restored, the command run (again after a failure,
@@ -24,11 +27,8 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
   const startedAt = Date.now();
   mkdirSync(dirname(ctx.logFile), { recursive: true });
   const logFd = openSync(ctx.logFile, "a+", 0o640);
-  const say = (line: string): void => {
-    // Output that ended mid-line must not swallow our line into its own.
-    const start = endsMidLine(logFd) ? "\n" : "";
-    writeSync(logFd, `${start}--- baton: ${line}\n`);
-  };
+  const log = new CappedLog(logFd, ctx.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
+  const say = (line: string): void => log.line(line);
   const problems: string[] = [];
   const problem = (line: string): void => {
     problems.push(line);
@@ -79,7 +79,7 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
       command: step.run,
       checkout: ctx.checkout,
       env: step.image ? containerStepEnv(ctx.env, env) : hostStepEnv(process.env, ctx.env, env),
-      logFd,
+      log,
       mask: mask.active ? mask : undefined,
       timeoutMs: step.timeoutMs,
       signal: ctx.signal,
@@ -137,16 +137,12 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
       artifacts: collected.artifacts,
     });
   } finally {
-    closeSync(logFd);
+    try {
+      log.close();
+    } finally {
+      closeSync(logFd);
+    }
   }
-}
-
-function endsMidLine(fd: number): boolean {
-  const size = fstatSync(fd).size;
-  if (size === 0) return false;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  return last[0] !== 0x0a;
 }
 
 function firstLine(command: string): string {

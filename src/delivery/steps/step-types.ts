@@ -19,6 +19,8 @@ export interface StepContext {
   readonly artifactsDir: string;
   /** Extra labels ("key" or "key=value") for containers the step starts. */
   readonly labels?: readonly string[];
+  /** The log stops growing at this size: its head and its tail are kept (10Mi). */
+  readonly maxLogBytes?: number;
   /** Between SIGTERM and SIGKILL of a timed-out or cancelled host step (default 3 s). */
   readonly killGraceMs?: number;
   /**

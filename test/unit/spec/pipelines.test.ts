@@ -268,6 +268,68 @@ describe("pipelines in a definition", () => {
     expect(e.diagnostics.map((d) => `${d.line}:${d.code}`)).toEqual(["2:spec.reserved_name"]);
   });
 
+  it("keeps runs' files as retention says: defaults, days, sizes", () => {
+    const d = parseDefinition(
+      yaml(
+        "pipelines:",
+        "  api:",
+        "    source: { repo: . }",
+        "    retention: { runs: 2, maxAge: 1d12h, maxLogSize: 64Ki }",
+        "    steps: [{ name: test, run: make test }]",
+        "  site:",
+        "    source: { repo: . }",
+        "    retention: { maxAge: 36h }",
+        "    steps: [{ name: test, run: make test }]",
+        "  docs:",
+        "    source: { repo: . }",
+        "    steps: [{ name: test, run: make test }]",
+      ),
+      "baton.yaml",
+    );
+    expect(d.pipelines.api?.retention).toEqual({
+      runs: 2,
+      maxAgeMs: 36 * 3_600_000,
+      maxLogBytes: 64 * 1024,
+    });
+    expect(d.pipelines.site?.retention).toEqual({
+      runs: 50,
+      maxAgeMs: 36 * 3_600_000,
+      maxLogBytes: 10 * 1024 * 1024,
+    });
+    expect(d.pipelines.docs?.retention).toEqual({
+      runs: 50,
+      maxAgeMs: 30 * 86_400_000,
+      maxLogBytes: 10 * 1024 * 1024,
+    });
+  });
+
+  it("points at a retention that cannot hold, with what to write", () => {
+    const e = refused(
+      yaml(
+        "pipelines:",
+        "  api:",
+        "    source: { repo: . }",
+        "    retention: {runs: -1}",
+        "    steps: [{ name: test, run: make test }]",
+        "  site:",
+        "    source: { repo: . }",
+        "    retention: { maxAge: 30 days, maxLogSize: 10 mb, keep: 3 }",
+        "    steps: [{ name: test, run: make test }]",
+      ),
+    );
+    expect(e.diagnostics.map((d) => `${d.line}:${d.col}:${d.code} ${d.message}`)).toEqual([
+      "4:23:spec.invalid_value pipelines.api.retention.runs must be a whole number ≥ 1, found the number -1",
+      '8:26:spec.invalid_value pipelines.site.retention.maxAge must be a duration such as 30d, 36h or 1d12h, found the string "30 days"',
+      '8:47:spec.invalid_value pipelines.site.retention.maxLogSize must be a size such as 512k, 10Mi or 1G, found the string "10 mb"',
+      "8:54:spec.unknown_key pipelines.site.retention.keep is not a valid key; valid keys in pipelines.site.retention are runs, maxAge and maxLogSize",
+    ]);
+    expect(e.diagnostics.slice(0, 3).map((d) => d.hint)).toEqual([
+      "write `runs: 20`",
+      "write `maxAge: 30d`",
+      "write `maxLogSize: 10M`",
+    ]);
+  });
+
   it("knows cron syntax: fields, ranges, steps, names", () => {
     for (const ok of [
       "0 3 * * *",

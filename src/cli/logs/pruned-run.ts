@@ -1,0 +1,14 @@
+import type { RunRecord } from "../../store/index.js";
+import { CliError } from "../errors.js";
+
+/**
+ * What `baton run logs RUN` and `baton logs RUN` answer for a run whose files retention has
+ * removed: one line with why, and where the definition keeps more.
+ */
+export function prunedRunError(run: RunRecord): CliError {
+  const why = run.pruned?.reason ? ` (${run.pruned.reason})` : "";
+  return new CliError(
+    "run.pruned",
+    `run ${run.id}'s logs were removed by retention${why}; change retention: under pipelines.${run.pipeline} to keep more`,
+  );
+}
