@@ -23,6 +23,17 @@ async function scrape(p: Project, port: number): Promise<number> {
   return res.status;
 }
 
+/** SIGTERM stops the controller only; its apps keep serving. */
+async function stopController(p: Project): Promise<void> {
+  const pid = (await p.status()).controller.pid;
+  process.kill(pid, "SIGTERM");
+  await eventually(
+    "the controller stops",
+    () => processAlive(pid),
+    (alive) => !alive,
+  );
+}
+
 describe("baton up --api-port", () => {
   it("serves the API where Prometheus scrapes it, across controller restarts", async () => {
     const appPort = await freePort();
