@@ -53,25 +53,13 @@ describe("baton up --api-port", () => {
     expect(await scrape(p, apiPort)).toBe(200);
 
     // A controller started again without the flag listens on the same port.
-    const pid = (await p.status()).controller.pid;
-    process.kill(pid, "SIGTERM");
-    await eventually(
-      "the controller stops",
-      () => processAlive(pid),
-      (alive) => !alive,
-    );
+    await stopController(p);
     await p.ok("up", "--detach");
     expect((await p.status()).controller.api).toBe(`http://127.0.0.1:${apiPort}`);
     expect(await scrape(p, apiPort)).toBe(200);
 
     // A port in use: a clear error, and the remembered port is kept.
-    const next = (await p.status()).controller.pid;
-    process.kill(next, "SIGTERM");
-    await eventually(
-      "the controller stops",
-      () => processAlive(next),
-      (alive) => !alive,
-    );
+    await stopController(p);
     const busy = await freePort();
     blocker = createServer();
     await new Promise<void>((resolve) => blocker!.listen(busy, "127.0.0.1", resolve));
