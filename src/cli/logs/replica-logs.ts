@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type LogRecord, lineFields, mergeByTime } from "../../observe/logs/index.js";
+import { type LogRecord, lineFields, mergeByTimeAsync } from "../../observe/logs/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
-import { followLines, readTimedLines } from "../../runtime/process/log-files.js";
+import { followLines, type TimedLine, timedLineStream } from "../../runtime/process/log-files.js";
 import type { LogLine } from "../../runtime/runtime.js";
 import { SqliteStore } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
@@ -38,28 +38,37 @@ export class AppLogs implements LogSource {
     return existsSync(this.logDir) || this.containerIds().size > 0;
   }
 
-  async history(window: LogWindow): Promise<LogRecord[]> {
-    const lists: LogRecord[][] = [];
+  /**
+   * Every replica's lines, interleaved by time as they are read. Where each replica's history
+   * ends is noted as it is read: a follow started after the history is read goes on from there.
+   */
+  async *history(window: LogWindow): AsyncGenerator<LogRecord> {
+    const replicas: AsyncIterable<LogRecord>[] = [];
     for (const id of this.processIds()) {
-      const read = await readTimedLines(this.fileOf(id), window);
+      const read = timedLineStream(this.fileOf(id), window);
       this.ends.set(id, read.end);
-      lists.push(read.lines.map((l) => this.record(id, l.line, l.at)));
+      replicas.push(this.processRecords(id, read.lines));
     }
-    for (const id of await this.containers()) {
-      const lines: LogRecord[] = [];
-      for await (const l of this.docker().logs({ id, app: this.app }, window)) {
-        lines.push(this.record(id, l.line, l.at));
-      }
-      const last = lines.at(-1);
-      if (last !== undefined) {
-        const count = lines.filter((l) => l.at === last.at).length;
-        this.containerEnds.set(id, { at: last.at, count });
-      } else {
-        this.containerEnds.set(id, { at: 0, count: 0 });
-      }
-      lists.push(lines);
+    for (const id of await this.containers()) replicas.push(this.containerRecords(id, window));
+    yield* mergeByTimeAsync(replicas);
+  }
+
+  private async *processRecords(
+    id: string,
+    lines: AsyncIterable<TimedLine>,
+  ): AsyncGenerator<LogRecord> {
+    for await (const l of lines) yield this.record(id, l.line, l.at);
+  }
+
+  private async *containerRecords(id: string, window: LogWindow): AsyncGenerator<LogRecord> {
+    // The last line's time and how many lines in a row had it: where a follow takes over.
+    let end = { at: 0, count: 0 };
+    this.containerEnds.set(id, end);
+    for await (const l of this.docker().logs({ id, app: this.app }, window)) {
+      end = l.at === end.at ? { at: end.at, count: end.count + 1 } : { at: l.at, count: 1 };
+      this.containerEnds.set(id, end);
+      yield this.record(id, l.line, l.at);
     }
-    return mergeByTime(lists);
   }
 
   async follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void> {
