@@ -384,20 +384,23 @@ async function lastLines(
     const handle = await open(file, "r");
     try {
       let end = file === live ? liveEnd : (await handle.stat()).size;
-      let carry = "";
+      // Bytes, not text: a chunk boundary may cut a character in two.
+      let carry = Buffer.alloc(0);
       const fromFile: string[] = [];
       while (end > 0 && fromFile.length + collected.length <= count) {
         const start = Math.max(0, end - TAIL_CHUNK);
         const buffer = Buffer.alloc(end - start);
         await handle.read(buffer, 0, buffer.length, start);
-        const text = buffer.toString("utf8") + carry;
-        const parts = text.split("\n");
+        const bytes = carry.length === 0 ? buffer : Buffer.concat([buffer, carry]);
         // The first part may be a line cut by the chunk boundary: keep it for the next chunk.
-        carry = start > 0 ? (parts.shift() ?? "") : "";
-        fromFile.unshift(...splitLines(parts.join("\n")));
+        const cut = start > 0 ? bytes.indexOf(NEWLINE) : -1;
+        carry = start > 0 ? bytes.subarray(0, cut === -1 ? bytes.length : cut) : Buffer.alloc(0);
+        const whole =
+          start > 0 ? (cut === -1 ? "" : bytes.toString("utf8", cut + 1)) : bytes.toString("utf8");
+        fromFile.unshift(...splitLines(whole));
         end = start;
       }
-      if (carry !== "") fromFile.unshift(carry);
+      if (carry.length > 0) fromFile.unshift(carry.toString("utf8"));
       collected = [...fromFile, ...collected];
     } finally {
       await handle.close();
