@@ -44,7 +44,10 @@ export class RunLogs implements LogSource {
     yield* mergeByTimeAsync(steps);
   }
 
-  /** A step's lines read a chunk at a time; a running step's last partial line is followed later. */
+  /**
+   * A step's lines, read a chunk at a time. Only complete lines while it runs: its last
+   * partial line is followed later.
+   */
   private async *stepHistory(
     step: StepRecord,
     file: string,
