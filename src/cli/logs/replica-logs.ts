@@ -19,8 +19,11 @@ const DISCOVER_EVERY_MS = 250;
  */
 export class AppLogs implements LogSource {
   private readonly logDir: string;
-  /** Where each process replica's history ended: following goes on from there. */
-  private readonly ends = new Map<string, number>();
+  /**
+   * Where each process replica's history ended, and which copy its log had then: following
+   * goes on from there, and knows of a rotation since.
+   */
+  private readonly ends = new Map<string, { readonly end: number; readonly copy: string }>();
   /** Container replicas: the last history line's time and how many lines had that time. */
   private readonly containerEnds = new Map<string, { at: number; count: number }>();
   private readonly followed = new Set<string>();
@@ -46,7 +49,7 @@ export class AppLogs implements LogSource {
     const replicas: AsyncIterable<LogRecord>[] = [];
     for (const id of this.processIds()) {
       const read = timedLineStream(this.fileOf(id), window);
-      this.ends.set(id, read.end);
+      this.ends.set(id, { end: read.end, copy: read.copy });
       replicas.push(this.processRecords(id, read.lines));
     }
     for (const id of await this.containers()) replicas.push(this.containerRecords(id, window));
@@ -95,7 +98,8 @@ export class AppLogs implements LogSource {
     emit: (record: LogRecord) => void,
   ): Promise<void> {
     // A replica first seen now is read from its start: it began after the history was read.
-    for await (const l of followLines(this.fileOf(id), this.ends.get(id) ?? 0, signal)) {
+    const ended = this.ends.get(id);
+    for await (const l of followLines(this.fileOf(id), ended?.end ?? 0, signal, ended?.copy)) {
       emit(this.record(id, l.line, l.at));
     }
   }

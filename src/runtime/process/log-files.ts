@@ -97,7 +97,7 @@ export async function* readLogLines(path: string, options: LogOptions): AsyncGen
   const history = timedLineStream(path, options);
   for await (const line of history.lines) yield { stream: "stdout", ...line };
   if (!options.follow) return;
-  for await (const line of followLines(path, history.end, options.signal)) {
+  for await (const line of followLines(path, history.end, options.signal, history.copy)) {
     yield { stream: "stdout", ...line };
   }
 }
@@ -119,18 +119,21 @@ export interface LogReadWindow {
  * period late), or the file's modification time for lines written after the last sample.
  * Read in chunks as the lines are taken, so a log of any size costs a chunk of memory (with
  * `tail`, N lines). `end` is the live file's size now, known before any line is read: the
- * lines stop there and following goes on from there.
+ * lines stop there and following goes on from there; `copy` tells a follow whether the log
+ * was rotated since (a large log takes a while to read).
  */
 export function timedLineStream(
   path: string,
   window: LogReadWindow,
-): { readonly end: number; readonly lines: AsyncGenerator<TimedLine> } {
+): { readonly end: number; readonly copy: string; readonly lines: AsyncGenerator<TimedLine> } {
+  // The last copy first: a rotation from here on changes it (see `followLines`).
+  const copy = fileIdentity(rotatedPath(path, 1));
   const end = existsSync(path) ? statSync(path).size : 0;
   const files = filesOldestFirst(path, window.since);
   if (window.tail !== undefined && window.since === undefined) {
-    return { end, lines: tailFromEnd(files, window.tail, path, end) };
+    return { end, copy, lines: tailFromEnd(files, window.tail, path, end) };
   }
-  return { end, lines: timedLinesOf(files, path, end, window) };
+  return { end, copy, lines: timedLinesOf(files, path, end, window) };
 }
 
 /** `timedLineStream` gathered whole: for small logs and tests. */
@@ -164,24 +167,54 @@ async function* timedLinesOf(
 ): AsyncGenerator<TimedLine> {
   const { since, tail } = window;
   const last = tail === undefined ? undefined : new LastLines<TimedLine>(tail);
-  for (const file of files) {
-    const from = since === undefined ? 0 : (offsetSince(file, since) ?? 0);
-    const samples = sizeSamples(file);
-    const fallback = mtimeOf(file);
-    let sample = 0;
-    for await (const { line, next } of chunkedLines(
-      file,
-      from,
-      file === live ? liveEnd : undefined,
-    )) {
-      while (sample < samples.length && (samples[sample]?.size ?? 0) < next) sample++;
-      const timed = { line, at: samples[sample]?.time ?? fallback };
-      if (since !== undefined && timed.at < since) continue;
-      if (last === undefined) yield timed;
-      else last.push(timed);
+  // All opened before any is read: a rotation while a large log is read renames the files,
+  // but what is open stays what was listed.
+  const opened = await openAll(files);
+  try {
+    for (const { file, handle } of opened) {
+      const from = since === undefined ? 0 : (offsetSince(file, since) ?? 0);
+      const samples = sizeSamples(file);
+      const fallback = mtimeOf(file);
+      let sample = 0;
+      const lines =
+        file === live
+          ? handleLines(handle, from, liveEnd, rotatedPath(live, 1))
+          : handleLines(handle, from, (await handle.stat()).size, undefined);
+      for await (const { line, next } of lines) {
+        while (sample < samples.length && (samples[sample]?.size ?? 0) < next) sample++;
+        const timed = { line, at: samples[sample]?.time ?? fallback };
+        if (since !== undefined && timed.at < since) continue;
+        if (last === undefined) yield timed;
+        else last.push(timed);
+      }
     }
+  } finally {
+    await Promise.allSettled(opened.map(({ handle }) => handle.close()));
   }
   if (last !== undefined) yield* last.items();
+}
+
+type OpenFile = Awaited<ReturnType<typeof open>>;
+
+/** Files opened for reading; one gone meanwhile (pruned) is left out. */
+async function openAll(
+  files: readonly string[],
+): Promise<{ readonly file: string; readonly handle: OpenFile }[]> {
+  const opened: { file: string; handle: OpenFile }[] = [];
+  for (const file of files) {
+    const handle = await openIfExists(file);
+    if (handle !== undefined) opened.push({ file, handle });
+  }
+  return opened;
+}
+
+async function openIfExists(file: string): Promise<OpenFile | undefined> {
+  try {
+    return await open(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
 }
 
 /** The last `size` items pushed, oldest first, in a ring: memory for `size` items only. */
@@ -219,27 +252,47 @@ export async function* chunkedLines(
   from: number,
   end: number | undefined,
 ): AsyncGenerator<{ readonly line: string; readonly next: number }> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  // Rotated away or pruned between listing the files and reading them: nothing to read.
+  const handle = await openIfExists(file);
+  if (handle === undefined) return;
   try {
-    handle = await open(file, "r");
-  } catch (error) {
-    // Rotated away or pruned between listing the files and reading them: nothing to read.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw error;
+    yield* handleLines(handle, from, end ?? (await handle.stat()).size, undefined);
+  } finally {
+    await handle.close();
   }
+}
+
+/**
+ * `chunkedLines` of an open file, up to `limit`. A live log rotated while it is read is
+ * truncated under the reader once copied: the rest of its lines is read from the copy
+ * (`copy`, its `.1`), which holds the same bytes at the same offsets.
+ */
+async function* handleLines(
+  handle: OpenFile,
+  from: number,
+  limit: number,
+  copy: string | undefined,
+): AsyncGenerator<{ readonly line: string; readonly next: number }> {
+  let source = handle;
+  let copied: OpenFile | undefined;
   try {
-    const limit = end ?? (await handle.stat()).size;
     const buffer = Buffer.allocUnsafe(READ_CHUNK);
     let position = from;
     let carry = Buffer.alloc(0);
     while (position < limit) {
-      const { bytesRead } = await handle.read(
+      const { bytesRead } = await source.read(
         buffer,
         0,
         Math.min(READ_CHUNK, limit - position),
         position,
       );
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) {
+        if (copy === undefined || copied !== undefined) break;
+        copied = await openIfExists(copy);
+        if (copied === undefined) break;
+        source = copied;
+        continue;
+      }
       const read = buffer.subarray(0, bytesRead);
       const chunk = carry.length === 0 ? read : Buffer.concat([carry, read]);
       const chunkStart = position - carry.length;
@@ -255,7 +308,7 @@ export async function* chunkedLines(
     }
     if (carry.length > 0) yield { line: carry.toString("utf8"), next: position + 1 };
   } finally {
-    await handle.close();
+    await copied?.close();
   }
 }
 
@@ -294,13 +347,15 @@ export async function* followLines(
   path: string,
   from: number,
   signal: AbortSignal | undefined,
+  copyAtFrom?: string,
 ): AsyncGenerator<TimedLine> {
   let offset = from;
   let partial = "";
   const rotated = rotatedPath(path, 1);
   // A rotation may leave the live file as large as before (truncated, then written again):
-  // a new `.1` (another inode) is what tells it happened.
-  let rotatedSeen = fileIdentity(rotated);
+  // a new `.1` (another inode) is what tells it happened — since `from` was read, when the
+  // caller says which `.1` there was then.
+  let rotatedSeen = copyAtFrom ?? fileIdentity(rotated);
   while (!signal?.aborted) {
     const size = existsSync(path) ? statSync(path).size : 0;
     const rotatedNow = fileIdentity(rotated);

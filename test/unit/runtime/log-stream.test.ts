@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   chunkedLines,
+  followLines,
   LastLines,
   readTimedLines,
   rotateIfLarge,
@@ -131,6 +132,32 @@ describe("a replica's log read in chunks", () => {
     expect(read.end).toBe(8);
     expect(missing.end).toBe(0);
     expect(await gathered(missing.lines)).toEqual([]);
+  });
+
+  it("read while the log rotates: history up to its end, the follow from there, nothing twice", async () => {
+    const path = join(dir, "web-1.log");
+    const before = Array.from({ length: 20_000 }, (_, n) => `before ${n} ${"-".repeat(60)}`);
+    appendFileSync(path, `${before.join("\n")}\n`);
+    const read = timedLineStream(path, {});
+    appendFileSync(path, "between\n"); // after the history's end: the follow's
+    const lines = read.lines[Symbol.asyncIterator]();
+    const first = await lines.next();
+    // Copied and truncated under the reader, a chunk into a 1.4 MB log; then written on.
+    rotateIfLarge(path, 0, 3);
+    appendFileSync(path, "after\n");
+    const history = [first.value?.line];
+    for (let l = await lines.next(); l.done !== true; l = await lines.next()) {
+      history.push(l.value.line);
+    }
+    expect(history).toEqual(before);
+
+    const abort = new AbortController();
+    const followed: string[] = [];
+    for await (const l of followLines(path, read.end, abort.signal, read.copy)) {
+      followed.push(l.line);
+      if (l.line === "after") abort.abort();
+    }
+    expect(followed).toEqual(["between", "after"]);
   });
 
   it("give each line with the offset past it, from any offset", async () => {
