@@ -2,6 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { rotateIfLarge } from "../../src/runtime/process/log-files.js";
+import { sampleLogSize } from "../../src/runtime/process/log-time-index.js";
 import { CLI, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { eventually } from "../helpers/wait.js";
 
@@ -174,6 +176,177 @@ pipelines:
     expect((await project.ok("logs")).stdout).toMatch(/^controller\s+\| /m);
   }, 120_000);
 });
+
+describe("logs of large replicas", () => {
+  it("print every line, in each replica's order, in bounded memory; so do --tail, --since and a reader that goes away", async () => {
+    project = new Project("apps: {}\n");
+    const replicas = ["big-a1", "big-b2", "big-c3"];
+    const written = writeBigLogs(join(project.stateDir, "logs", "big"), replicas, BIG_CHUNKS * MiB);
+
+    const all = lineChecker(replicas, [0, 0, 0]);
+    const whole = await watchLogs(project.dir, ["logs", "big"], all);
+    console.log(
+      `baton logs of 3 × 40 MB: ${whole.seconds.toFixed(1)} s, peak RSS ${whole.peakKiB >> 10} MiB`,
+    );
+    expect(whole.stderr).toBe("");
+    expect(whole.code).toBe(0);
+    expect(whole.partial).toBe("");
+    expect(all.errors()).toEqual([]);
+    expect(all.counts()).toEqual(written);
+    expect(whole.peakKiB).toBeGreaterThan(0);
+    expect(whole.peakKiB).toBeLessThan(200 * 1024);
+
+    // The last 3 of each, read from the ends of the files.
+    const tail = lineChecker(
+      replicas,
+      written.map((n) => n - 3),
+    );
+    const tailed = await watchLogs(project.dir, ["logs", "big", "--tail", "3"], tail);
+    expect(tailed.stderr).toBe("");
+    expect(tail.errors()).toEqual([]);
+    expect(tail.counts()).toEqual(written);
+
+    // Since the 37th second of writing: the index says where the last 4 MiB of each begin.
+    const sinceChunk = BIG_CHUNKS - 4;
+    const firstSince = written.map((n) => (n / BIG_CHUNKS) * sinceChunk);
+    const since = lineChecker(replicas, firstSince);
+    const sinceAt = new Date(writtenFrom + (sinceChunk - 1) * 1000 + 500).toISOString();
+    const recent = await watchLogs(project.dir, ["logs", "big", "--since", sinceAt], since);
+    expect(recent.stderr).toBe("");
+    expect(since.errors()).toEqual([]);
+    expect(since.counts()).toEqual(written);
+
+    // `baton logs | head`: the reader goes away after its first lines; baton ends quietly.
+    const head = lineChecker(replicas, [0, 0, 0]);
+    const headed = await watchLogs(project.dir, ["logs", "big"], head, { closeAfterFirst: true });
+    expect(headed.stderr).toBe("");
+    expect(headed.code).toBe(0);
+  }, 90_000);
+});
+
+/** Runs `baton ARGS`, checking its lines as they come and sampling its peak resident size. */
+async function watchLogs(
+  cwd: string,
+  args: readonly string[],
+  check: ReturnType<typeof lineChecker>,
+  options: { closeAfterFirst?: boolean } = {},
+): Promise<{
+  code: number | null;
+  stderr: string;
+  partial: string;
+  peakKiB: number;
+  seconds: number;
+}> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", BATON_STATE: "" },
+  });
+  let partial = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    if (options.closeAfterFirst) {
+      child.stdout.destroy();
+      return;
+    }
+    const text = partial + chunk.toString("latin1");
+    const cut = text.lastIndexOf("\n");
+    partial = text.slice(cut + 1);
+    check.lines(text.slice(0, cut));
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  let peakKiB = 0;
+  // VmHWM is the process's own peak resident size: the last sample before it exits is it.
+  const sampler = setInterval(() => {
+    peakKiB = Math.max(peakKiB, residentPeakKiB(child.pid) ?? 0);
+  }, 20);
+  const code = await new Promise<number | null>((done) => child.once("close", done));
+  clearInterval(sampler);
+  return { code, stderr, partial, peakKiB, seconds: (Date.now() - started) / 1000 };
+}
+
+const MiB = 1024 * 1024;
+const BIG_CHUNKS = 40;
+/** When the big logs' first chunk was written (a day ago): chunk k is sampled k seconds later. */
+const writtenFrom = Date.now() - 24 * 3600 * 1000;
+
+/**
+ * Replica logs as the process runtime leaves them: numbered lines appended in 1 MiB writes,
+ * the size index sampled after each (a second apart, the replicas interleaved), and the first
+ * replica rotated half-way. Returns how many lines each replica wrote.
+ */
+function writeBigLogs(dir: string, replicas: readonly string[], bytesEach: number): number[] {
+  mkdirSync(dir, { recursive: true });
+  const padding = "x".repeat(80);
+  const counts = replicas.map(() => 0);
+  const sizes: (number | undefined)[] = replicas.map(() => undefined);
+  const t0 = writtenFrom;
+  const chunks = Math.ceil(bytesEach / MiB);
+  for (let k = 0; k < chunks; k++) {
+    replicas.forEach((id, r) => {
+      const path = join(dir, `${id}.log`);
+      let text = "";
+      let n = counts[r] ?? 0;
+      while (text.length < MiB) text += `${id} ${String(n++).padStart(9, "0")} ${padding}\n`;
+      counts[r] = n;
+      appendFileSync(path, text);
+      sizes[r] = sampleLogSize(path, sizes[r], t0 + k * 1000 + r * 10);
+      if (r === 0 && k === Math.floor(chunks / 2)) {
+        rotateIfLarge(path, 0, 5);
+        sizes[r] = undefined;
+      }
+    });
+  }
+  return counts;
+}
+
+/**
+ * Checks `source | line` output as it comes: each replica's numbers in order from its first
+ * expected one, none missing.
+ */
+function lineChecker(
+  replicas: readonly string[],
+  first: readonly number[],
+): {
+  lines(text: string): void;
+  counts(): number[];
+  errors(): string[];
+} {
+  const next = new Map(replicas.map((id, i) => [id, first[i] ?? 0]));
+  const errors: string[] = [];
+  return {
+    lines(text) {
+      if (text === "") return;
+      for (const line of text.split("\n")) {
+        const match = /^(\S+)\s+\| (\S+) (\d+) /.exec(line);
+        const id = match?.[1];
+        const expected = id === undefined ? undefined : next.get(id);
+        if (match === null || expected === undefined || match[2] !== id) {
+          if (errors.length < 5) errors.push(`unexpected line: ${line.slice(0, 120)}`);
+          continue;
+        }
+        if (Number(match[3]) !== expected && errors.length < 5) {
+          errors.push(`${id}: expected line ${expected}, got ${line.slice(0, 120)}`);
+        }
+        next.set(id as string, Number(match[3]) + 1);
+      }
+    },
+    counts: () => replicas.map((id) => next.get(id) ?? 0),
+    errors: () => errors,
+  };
+}
+
+function residentPeakKiB(pid: number | undefined): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined; // already gone
+  }
+}
 
 interface RunJson {
   run: { id: number; state: string };

@@ -5,7 +5,7 @@ import {
   LogFilterError,
   type LogRecord,
   lineFields,
-  mergeByTime,
+  mergeByTimeAsync,
   parseCondition,
   passes,
   recordJson,
@@ -15,6 +15,7 @@ import { readApiToken } from "../../server/index.js";
 import { parseDuration } from "../../spec/units.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
+import { BatchedOutput } from "../logs/batched-output.js";
 import { DaemonLogs } from "../logs/daemon-logs.js";
 import { HostLogs } from "../logs/host-logs.js";
 import type { LogSource } from "../logs/log-source.js";
@@ -80,14 +81,23 @@ export function logsCommand(program: Command): void {
       const sources = resolveTarget(dir, target, options.all === true);
       const token = readApiToken(dir);
       const mask = secretMasker(token === undefined ? [] : [token]);
-      const print = printer(options.json === true);
+      const output = new BatchedOutput(process.stdout);
+      const print = printer(options.json === true, (text) => output.write(text));
       const show = (record: LogRecord): void => {
         const masked = maskRecord(record, mask);
         if (passes(masked, filter)) print(masked);
       };
       const window = { since, tail };
-      const histories = await Promise.all(sources.map((s) => s.history(window)));
-      for (const record of mergeByTime(histories)) show(record);
+      // Printed as the sources are read: memory holds a record per source and a batch of
+      // output, whatever the size of the logs.
+      try {
+        for await (const record of mergeByTimeAsync(sources.map((s) => s.history(window)))) {
+          show(record);
+          if (output.full) await output.flush();
+        }
+      } finally {
+        await output.goLive();
+      }
       if (options.follow) {
         const abort = new AbortController();
         const stop = (): void => abort.abort();
@@ -134,14 +144,14 @@ function resolveTarget(dir: string, target: string | undefined, all: boolean): L
   );
 }
 
-function printer(json: boolean): (record: LogRecord) => void {
-  if (json) return (record) => process.stdout.write(`${recordJson(record)}\n`);
+function printer(json: boolean, write: (text: string) => void): (record: LogRecord) => void {
+  if (json) return (record) => write(`${recordJson(record)}\n`);
   const color = useColor();
   // Widens as longer sources appear (a rollout's replicas), never narrows: columns stay put.
   let width = 0;
   return (record) => {
     width = Math.max(width, record.source.length);
-    process.stdout.write(`${paint(record.source.padEnd(width), "cyan", color)} | ${record.line}\n`);
+    write(`${paint(record.source.padEnd(width), "cyan", color)} | ${record.line}\n`);
   };
 }
 

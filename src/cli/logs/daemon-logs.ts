@@ -1,8 +1,7 @@
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type LogRecord, lineFields } from "../../observe/logs/index.js";
-import { followLines } from "../../runtime/process/log-files.js";
+import { chunkedLines, followLines, LastLines } from "../../runtime/process/log-files.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -27,21 +26,55 @@ export class DaemonLogs implements LogSource {
     this.file = join(stateDir, "logs", `${name}.log`);
   }
 
-  async history(window: LogWindow): Promise<LogRecord[]> {
-    if (!existsSync(this.file)) return [];
+  /**
+   * Read twice, a chunk at a time: once to learn where the complete lines end and how often
+   * the time of day wraps (each wrap going back from the last line is a day earlier), then
+   * to hand the lines over with their dates.
+   */
+  async *history(window: LogWindow): AsyncGenerator<LogRecord> {
+    if (!existsSync(this.file)) return;
     const stat = statSync(this.file);
-    const bytes = (await readFile(this.file)).subarray(0, stat.size);
-    const text = bytes.toString("utf8");
-    const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-    this.end = Buffer.byteLength(complete);
-    const lines = complete === "" ? [] : complete.replace(/\n$/, "").split("\n");
-    const times = datedLines(lines, stat.mtimeMs);
-    let records = lines.map((line, i) => this.record(line, times[i] ?? stat.mtimeMs));
-    if (window.since !== undefined) {
-      const since = window.since;
-      records = records.filter((r) => r.at >= since);
+    const lastWrite = stat.mtimeMs;
+    let complete = 0;
+    let wraps = 0;
+    let lastOfDay: number | undefined;
+    for await (const { line, next } of chunkedLines(this.file, 0, stat.size)) {
+      if (next > stat.size) break; // a line still being written: followed later
+      complete = next;
+      const ofDay = timeOfDay(line);
+      if (ofDay === undefined) continue;
+      if (lastOfDay !== undefined && lastOfDay > ofDay) wraps++;
+      lastOfDay = ofDay;
     }
-    return window.tail === undefined ? records : records.slice(-window.tail);
+    this.end = complete;
+    const { since, tail } = window;
+    const last = tail === undefined ? undefined : new LastLines<LogRecord>(tail);
+    const kept = (record: LogRecord): boolean => {
+      if (since !== undefined && record.at < since) return false;
+      if (last === undefined) return true;
+      last.push(record);
+      return false;
+    };
+    const dates = new LineDates(lastWrite, lastOfDay, wraps);
+    // Lines without a time of day take the next timed line's: held until it comes.
+    let waiting: string[] = [];
+    for await (const { line } of chunkedLines(this.file, 0, complete)) {
+      const at = dates.of(line);
+      if (at === undefined) {
+        waiting.push(line);
+        continue;
+      }
+      for (const held of [...waiting, line]) {
+        const record = this.record(held, at);
+        if (kept(record)) yield record;
+      }
+      waiting = [];
+    }
+    for (const held of waiting) {
+      const record = this.record(held, lastWrite);
+      if (kept(record)) yield record;
+    }
+    if (last !== undefined) yield* last.items();
   }
 
   async follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void> {
@@ -52,6 +85,43 @@ export class DaemonLogs implements LogSource {
     const fields = lineFields(line);
     return { at, source: this.name, line, ...(fields === undefined ? {} : { fields }) };
   }
+}
+
+/**
+ * Dates of lines read oldest first, given what a first pass found: the last timed line's time
+ * of day and how many times the time of day stepped back before it. The same dates as
+ * `datedLines` gives walking back from `lastWrite`.
+ */
+class LineDates {
+  /** Midnight of the day the current timed line is on. */
+  private day: number;
+  private previous: number | undefined;
+
+  constructor(
+    private readonly lastWrite: number,
+    lastOfDay: number | undefined,
+    wraps: number,
+  ) {
+    const bound = lastWrite + 999; // the file's time has ms; the lines' only seconds
+    let lastDay = Math.floor(bound / DAY_MS) * DAY_MS;
+    if (lastOfDay !== undefined && lastDay + lastOfDay > bound) lastDay -= DAY_MS;
+    this.day = lastDay - wraps * DAY_MS;
+  }
+
+  /** The line's time, or undefined for a line without a time of day. */
+  of(line: string): number | undefined {
+    const ofDay = timeOfDay(line);
+    if (ofDay === undefined) return undefined;
+    if (this.previous !== undefined && this.previous > ofDay) this.day += DAY_MS;
+    this.previous = ofDay;
+    return Math.min(this.day + ofDay, this.lastWrite);
+  }
+}
+
+function timeOfDay(line: string): number | undefined {
+  const match = TIME_OF_DAY.exec(line);
+  if (match === null) return undefined;
+  return (Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3])) * 1000;
 }
 
 /** Times of lines that carry a UTC time of day only, walking back from `lastWrite`. */

@@ -30,8 +30,9 @@ export class HostLogs implements LogSource {
     );
   }
 
-  async history(window: LogWindow): Promise<LogRecord[]> {
-    return this.withStore((store) => {
+  /** Events and applied resources are few (a row per pass or resource): read at once. */
+  async *history(window: LogWindow): AsyncGenerator<LogRecord> {
+    yield* this.withStore((store) => {
       const events = this.events(store, 0);
       this.lastEventId = store.events({ limit: 1 }).at(-1)?.id ?? 0;
       const applied = store.hosts.applied(this.host).map(

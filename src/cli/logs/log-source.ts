@@ -13,6 +13,12 @@ export interface LogWindow {
  * none twice and none missed, until the signal aborts.
  */
 export interface LogSource {
-  history(window: LogWindow): Promise<LogRecord[]>;
+  /**
+   * What it holds now, in its own order (each replica's or step's lines as written), read as
+   * it is iterated: a source never holds its whole history in memory (with `tail`, N lines per
+   * replica, step or file). Iterate it to its end before `follow`: following goes on from
+   * where the history ended.
+   */
+  history(window: LogWindow): AsyncIterable<LogRecord>;
   follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type LogRecord, lineFields, mergeByTime } from "../../observe/logs/index.js";
+import { type LogRecord, lineFields, mergeByTimeAsync } from "../../observe/logs/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
-import { followLines, readTimedLines } from "../../runtime/process/log-files.js";
+import { followLines, type TimedLine, timedLineStream } from "../../runtime/process/log-files.js";
 import type { LogLine } from "../../runtime/runtime.js";
 import { SqliteStore } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
@@ -19,8 +19,11 @@ const DISCOVER_EVERY_MS = 250;
  */
 export class AppLogs implements LogSource {
   private readonly logDir: string;
-  /** Where each process replica's history ended: following goes on from there. */
-  private readonly ends = new Map<string, number>();
+  /**
+   * Where each process replica's history ended, and which copy its log had then: following
+   * goes on from there, and knows of a rotation since.
+   */
+  private readonly ends = new Map<string, { readonly end: number; readonly copy: string }>();
   /** Container replicas: the last history line's time and how many lines had that time. */
   private readonly containerEnds = new Map<string, { at: number; count: number }>();
   private readonly followed = new Set<string>();
@@ -38,28 +41,37 @@ export class AppLogs implements LogSource {
     return existsSync(this.logDir) || this.containerIds().size > 0;
   }
 
-  async history(window: LogWindow): Promise<LogRecord[]> {
-    const lists: LogRecord[][] = [];
+  /**
+   * Every replica's lines, interleaved by time as they are read. Where each replica's history
+   * ends is noted as it is read: a follow started after the history is read goes on from there.
+   */
+  async *history(window: LogWindow): AsyncGenerator<LogRecord> {
+    const replicas: AsyncIterable<LogRecord>[] = [];
     for (const id of this.processIds()) {
-      const read = await readTimedLines(this.fileOf(id), window);
-      this.ends.set(id, read.end);
-      lists.push(read.lines.map((l) => this.record(id, l.line, l.at)));
+      const read = timedLineStream(this.fileOf(id), window);
+      this.ends.set(id, { end: read.end, copy: read.copy });
+      replicas.push(this.processRecords(id, read.lines));
     }
-    for (const id of await this.containers()) {
-      const lines: LogRecord[] = [];
-      for await (const l of this.docker().logs({ id, app: this.app }, window)) {
-        lines.push(this.record(id, l.line, l.at));
-      }
-      const last = lines.at(-1);
-      if (last !== undefined) {
-        const count = lines.filter((l) => l.at === last.at).length;
-        this.containerEnds.set(id, { at: last.at, count });
-      } else {
-        this.containerEnds.set(id, { at: 0, count: 0 });
-      }
-      lists.push(lines);
+    for (const id of await this.containers()) replicas.push(this.containerRecords(id, window));
+    yield* mergeByTimeAsync(replicas);
+  }
+
+  private async *processRecords(
+    id: string,
+    lines: AsyncIterable<TimedLine>,
+  ): AsyncGenerator<LogRecord> {
+    for await (const l of lines) yield this.record(id, l.line, l.at);
+  }
+
+  private async *containerRecords(id: string, window: LogWindow): AsyncGenerator<LogRecord> {
+    // The last line's time and how many lines in a row had it: where a follow takes over.
+    let end = { at: 0, count: 0 };
+    this.containerEnds.set(id, end);
+    for await (const l of this.docker().logs({ id, app: this.app }, window)) {
+      end = l.at === end.at ? { at: end.at, count: end.count + 1 } : { at: l.at, count: 1 };
+      this.containerEnds.set(id, end);
+      yield this.record(id, l.line, l.at);
     }
-    return mergeByTime(lists);
   }
 
   async follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void> {
@@ -86,7 +98,8 @@ export class AppLogs implements LogSource {
     emit: (record: LogRecord) => void,
   ): Promise<void> {
     // A replica first seen now is read from its start: it began after the history was read.
-    for await (const l of followLines(this.fileOf(id), this.ends.get(id) ?? 0, signal)) {
+    const ended = this.ends.get(id);
+    for await (const l of followLines(this.fileOf(id), ended?.end ?? 0, signal, ended?.copy)) {
       emit(this.record(id, l.line, l.at));
     }
   }

@@ -1,8 +1,7 @@
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { runsDirectory, stepLogFile } from "../../delivery/index.js";
-import { type LogRecord, lineFields, mergeByTime } from "../../observe/logs/index.js";
-import { followLines } from "../../runtime/process/log-files.js";
+import { type LogRecord, lineFields, mergeByTimeAsync } from "../../observe/logs/index.js";
+import { chunkedLines, followLines, LastLines } from "../../runtime/process/log-files.js";
 import { type RunRecord, SqliteStore, type StepRecord } from "../../store/index.js";
 import { delay } from "../../util/wait.js";
 import type { LogSource, LogWindow } from "./log-source.js";
@@ -39,23 +38,42 @@ export class RunLogs implements LogSource {
     });
   }
 
-  async history(window: LogWindow): Promise<LogRecord[]> {
-    const lists: LogRecord[][] = [];
+  async *history(window: LogWindow): AsyncGenerator<LogRecord> {
+    const steps: AsyncIterable<LogRecord>[] = [];
     for (const step of this.steps()) {
       const file = stepLogFile(this.runsDir, this.runId, step.name);
       if (!existsSync(file)) continue;
-      const end = statSync(file).size;
-      const text = (await readFile(file)).subarray(0, end).toString("utf8");
-      // Only complete lines: a running step's last partial line is followed later.
-      const complete = step.finishedAt === null ? text.slice(0, text.lastIndexOf("\n") + 1) : text;
-      this.ends.set(step.name, Buffer.byteLength(complete));
-      const at = step.startedAt ?? statSync(file).mtimeMs;
-      let lines = complete === "" ? [] : complete.replace(/\n$/, "").split("\n");
-      if (window.since !== undefined && (step.finishedAt ?? Date.now()) < window.since) lines = [];
-      if (window.tail !== undefined) lines = lines.slice(-window.tail);
-      lists.push(lines.map((line) => this.record(step.name, line, at)));
+      if (window.since !== undefined && (step.finishedAt ?? Date.now()) < window.since) {
+        this.ends.set(step.name, statSync(file).size);
+        continue;
+      }
+      steps.push(this.stepHistory(step, file, window.tail));
     }
-    return mergeByTime(lists);
+    yield* mergeByTimeAsync(steps);
+  }
+
+  /**
+   * A step's lines, read a chunk at a time. Only complete lines while it runs: its last
+   * partial line is followed later.
+   */
+  private async *stepHistory(
+    step: StepRecord,
+    file: string,
+    tail: number | undefined,
+  ): AsyncGenerator<LogRecord> {
+    const stat = statSync(file);
+    const at = step.startedAt ?? stat.mtimeMs;
+    const last = tail === undefined ? undefined : new LastLines<LogRecord>(tail);
+    let end = 0;
+    for await (const { line, next } of chunkedLines(file, 0, stat.size)) {
+      if (step.finishedAt === null && next > stat.size) break;
+      end = Math.min(next, stat.size);
+      const record = this.record(step.name, line, at);
+      if (last === undefined) yield record;
+      else last.push(record);
+    }
+    this.ends.set(step.name, end);
+    if (last !== undefined) yield* last.items();
   }
 
   async follow(signal: AbortSignal, emit: (record: LogRecord) => void): Promise<void> {

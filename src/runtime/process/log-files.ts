@@ -90,14 +90,14 @@ async function readFrom(file: string, offset: number, end: number | undefined): 
 }
 
 /**
- * Lines of a replica's log. `since` keeps lines whose time (see `readTimedLines`) is at or
+ * Lines of a replica's log. `since` keeps lines whose time (see `timedLineStream`) is at or
  * after it; `follow` keeps reading the live file, across rotations.
  */
 export async function* readLogLines(path: string, options: LogOptions): AsyncGenerator<LogLine> {
-  const history = await readTimedLines(path, options);
-  for (const line of history.lines) yield { stream: "stdout", ...line };
+  const history = timedLineStream(path, options);
+  for await (const line of history.lines) yield { stream: "stdout", ...line };
   if (!options.follow) return;
-  for await (const line of followLines(path, history.end, options.signal)) {
+  for await (const line of followLines(path, history.end, options.signal, history.copy)) {
     yield { stream: "stdout", ...line };
   }
 }
@@ -107,60 +107,217 @@ export interface TimedLine {
   readonly at: number;
 }
 
+/** Which part of a log to read: lines since a time, and/or the last N. */
+export interface LogReadWindow {
+  readonly since?: number | undefined;
+  readonly tail?: number | undefined;
+}
+
 /**
  * What a replica's log holds now, oldest first, each line with the time it was written: the
  * first time-index sample at which the file had grown past the line (so at most one sampling
  * period late), or the file's modification time for lines written after the last sample.
- * `end` is the live file's size read: where following goes on.
+ * Read in chunks as the lines are taken, so a log of any size costs a chunk of memory (with
+ * `tail`, N lines). `end` is the live file's size now, known before any line is read: the
+ * lines stop there and following goes on from there; `copy` tells a follow whether the log
+ * was rotated since (a large log takes a while to read).
  */
+export function timedLineStream(
+  path: string,
+  window: LogReadWindow,
+): { readonly end: number; readonly copy: string; readonly lines: AsyncGenerator<TimedLine> } {
+  // The last copy first: a rotation from here on changes it (see `followLines`).
+  const copy = fileIdentity(rotatedPath(path, 1));
+  const end = existsSync(path) ? statSync(path).size : 0;
+  const files = filesOldestFirst(path, window.since);
+  if (window.tail !== undefined && window.since === undefined) {
+    return { end, copy, lines: tailFromEnd(files, window.tail, path, end) };
+  }
+  return { end, copy, lines: timedLinesOf(files, path, end, window) };
+}
+
+/** `timedLineStream` gathered whole: for small logs and tests. */
 export async function readTimedLines(
   path: string,
-  options: { readonly since?: number | undefined; readonly tail?: number | undefined },
+  window: LogReadWindow,
 ): Promise<{ lines: TimedLine[]; end: number }> {
-  const end = existsSync(path) ? statSync(path).size : 0;
-  const files = filesOldestFirst(path, options.since);
-  let lines: TimedLine[] = [];
-  if (options.tail !== undefined && options.since === undefined) {
-    const texts = await lastLines(files, options.tail);
-    // Times of a tail: read the whole of the files the tail reaches would cost too much for
-    // large logs; the index gives them per file, counted from each file's end.
-    lines = await timeTail(files, texts, path, end);
-    return { lines, end };
+  const { end, lines } = timedLineStream(path, window);
+  const gathered: TimedLine[] = [];
+  for await (const line of lines) gathered.push(line);
+  return { lines: gathered, end };
+}
+
+async function* tailFromEnd(
+  files: readonly string[],
+  tail: number,
+  live: string,
+  liveEnd: number,
+): AsyncGenerator<TimedLine> {
+  const texts = await lastLines(files, tail, live, liveEnd);
+  // Times of a tail: reading the whole of the files the tail reaches would cost too much for
+  // large logs; the index gives them per file, counted from each file's end.
+  yield* timeTail(files, texts, live, liveEnd);
+}
+
+async function* timedLinesOf(
+  files: readonly string[],
+  live: string,
+  liveEnd: number,
+  window: LogReadWindow,
+): AsyncGenerator<TimedLine> {
+  const { since, tail } = window;
+  const last = tail === undefined ? undefined : new LastLines<TimedLine>(tail);
+  // All opened before any is read: a rotation while a large log is read renames the files,
+  // but what is open stays what was listed.
+  const opened = await openAll(files);
+  try {
+    for (const { file, handle } of opened) {
+      const from = since === undefined ? 0 : (offsetSince(file, since) ?? 0);
+      const samples = sizeSamples(file);
+      const fallback = mtimeOf(file);
+      let sample = 0;
+      const lines =
+        file === live
+          ? handleLines(handle, from, liveEnd, rotatedPath(live, 1))
+          : handleLines(handle, from, (await handle.stat()).size, undefined);
+      for await (const { line, next } of lines) {
+        while (sample < samples.length && (samples[sample]?.size ?? 0) < next) sample++;
+        const timed = { line, at: samples[sample]?.time ?? fallback };
+        if (since !== undefined && timed.at < since) continue;
+        if (last === undefined) yield timed;
+        else last.push(timed);
+      }
+    }
+  } finally {
+    await Promise.allSettled(opened.map(({ handle }) => handle.close()));
   }
+  if (last !== undefined) yield* last.items();
+}
+
+type OpenFile = Awaited<ReturnType<typeof open>>;
+
+/** Files opened for reading; one gone meanwhile (pruned) is left out. */
+async function openAll(
+  files: readonly string[],
+): Promise<{ readonly file: string; readonly handle: OpenFile }[]> {
+  const opened: { file: string; handle: OpenFile }[] = [];
   for (const file of files) {
-    const from = options.since === undefined ? 0 : (offsetSince(file, options.since) ?? 0);
-    const text = await readFrom(file, from, file === path ? end : undefined);
-    lines.push(...timeLines(file, text, from));
+    const handle = await openIfExists(file);
+    if (handle !== undefined) opened.push({ file, handle });
   }
-  if (options.since !== undefined) {
-    const since = options.since;
-    lines = lines.filter((l) => l.at >= since);
-  }
-  if (options.tail !== undefined) lines = lines.slice(-options.tail);
-  return { lines, end };
+  return opened;
 }
 
-/** Times lines of `text`, which starts at byte `from` of `file`. */
-function timeLines(file: string, text: string, from: number): TimedLine[] {
-  const samples = sizeSamples(file);
-  const fallback = mtimeOf(file);
-  const out: TimedLine[] = [];
-  let offset = from;
-  let sample = 0;
-  for (const line of splitLines(text)) {
-    offset += Buffer.byteLength(line) + 1;
-    while (sample < samples.length && (samples[sample]?.size ?? 0) < offset) sample++;
-    out.push({ line, at: samples[sample]?.time ?? fallback });
+async function openIfExists(file: string): Promise<OpenFile | undefined> {
+  try {
+    return await open(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
-  return out;
 }
 
-async function timeTail(
+/** The last `size` items pushed, oldest first, in a ring: memory for `size` items only. */
+export class LastLines<T> {
+  private readonly ring: T[] = [];
+  private start = 0;
+
+  constructor(private readonly size: number) {}
+
+  push(item: T): void {
+    if (this.size === 0) return;
+    if (this.ring.length < this.size) {
+      this.ring.push(item);
+      return;
+    }
+    this.ring[this.start] = item;
+    this.start = (this.start + 1) % this.size;
+  }
+
+  items(): T[] {
+    return [...this.ring.slice(this.start), ...this.ring.slice(0, this.start)];
+  }
+}
+
+const READ_CHUNK = 256 * 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * The lines of `file` from byte `from` up to `end` (default: its size when opened), read a
+ * chunk at a time, each with the offset just past its newline (a last line without one counts
+ * one byte past the end, as if it had one). A file truncated while read ends early.
+ */
+export async function* chunkedLines(
+  file: string,
+  from: number,
+  end: number | undefined,
+): AsyncGenerator<{ readonly line: string; readonly next: number }> {
+  // Rotated away or pruned between listing the files and reading them: nothing to read.
+  const handle = await openIfExists(file);
+  if (handle === undefined) return;
+  try {
+    yield* handleLines(handle, from, end ?? (await handle.stat()).size, undefined);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * `chunkedLines` of an open file, up to `limit`. A live log rotated while it is read is
+ * truncated under the reader once copied: the rest of its lines is read from the copy
+ * (`copy`, its `.1`), which holds the same bytes at the same offsets.
+ */
+async function* handleLines(
+  handle: OpenFile,
+  from: number,
+  limit: number,
+  copy: string | undefined,
+): AsyncGenerator<{ readonly line: string; readonly next: number }> {
+  let source = handle;
+  let copied: OpenFile | undefined;
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    let position = from;
+    let carry = Buffer.alloc(0);
+    while (position < limit) {
+      const { bytesRead } = await source.read(
+        buffer,
+        0,
+        Math.min(READ_CHUNK, limit - position),
+        position,
+      );
+      if (bytesRead === 0) {
+        if (copy === undefined || copied !== undefined) break;
+        copied = await openIfExists(copy);
+        if (copied === undefined) break;
+        source = copied;
+        continue;
+      }
+      const read = buffer.subarray(0, bytesRead);
+      const chunk = carry.length === 0 ? read : Buffer.concat([carry, read]);
+      const chunkStart = position - carry.length;
+      position += bytesRead;
+      let start = 0;
+      for (let newline = chunk.indexOf(NEWLINE); newline !== -1; ) {
+        yield { line: chunk.toString("utf8", start, newline), next: chunkStart + newline + 1 };
+        start = newline + 1;
+        newline = chunk.indexOf(NEWLINE, start);
+      }
+      // A copy: the read buffer is filled again by the next read.
+      carry = Buffer.from(chunk.subarray(start));
+    }
+    if (carry.length > 0) yield { line: carry.toString("utf8"), next: position + 1 };
+  } finally {
+    await copied?.close();
+  }
+}
+
+function timeTail(
   files: readonly string[],
   texts: readonly string[],
   live: string,
   liveEnd: number,
-): Promise<TimedLine[]> {
+): TimedLine[] {
   // Walks back from the newest file's end, giving each line the time of its byte range.
   const out: TimedLine[] = [];
   let index = texts.length - 1;
@@ -190,13 +347,15 @@ export async function* followLines(
   path: string,
   from: number,
   signal: AbortSignal | undefined,
+  copyAtFrom?: string,
 ): AsyncGenerator<TimedLine> {
   let offset = from;
   let partial = "";
   const rotated = rotatedPath(path, 1);
   // A rotation may leave the live file as large as before (truncated, then written again):
-  // a new `.1` (another inode) is what tells it happened.
-  let rotatedSeen = fileIdentity(rotated);
+  // a new `.1` (another inode) is what tells it happened — since `from` was read, when the
+  // caller says which `.1` there was then.
+  let rotatedSeen = copyAtFrom ?? fileIdentity(rotated);
   while (!signal?.aborted) {
     const size = existsSync(path) ? statSync(path).size : 0;
     const rotatedNow = fileIdentity(rotated);
@@ -264,28 +423,39 @@ function mtimeOf(file: string): number {
 
 const TAIL_CHUNK = 64 * 1024;
 
-/** The last `count` lines across files (oldest first), reading backwards from the end only. */
-async function lastLines(filesOldestFirst: readonly string[], count: number): Promise<string[]> {
+/**
+ * The last `count` lines across files (oldest first), reading backwards from the end only
+ * (the live file's from `liveEnd`).
+ */
+async function lastLines(
+  filesOldestFirst: readonly string[],
+  count: number,
+  live: string,
+  liveEnd: number,
+): Promise<string[]> {
   if (count === 0) return [];
   let collected: string[] = [];
   for (const file of [...filesOldestFirst].reverse()) {
     const handle = await open(file, "r");
     try {
-      let end = (await handle.stat()).size;
-      let carry = "";
+      let end = file === live ? liveEnd : (await handle.stat()).size;
+      // Bytes, not text: a chunk boundary may cut a character in two.
+      let carry = Buffer.alloc(0);
       const fromFile: string[] = [];
       while (end > 0 && fromFile.length + collected.length <= count) {
         const start = Math.max(0, end - TAIL_CHUNK);
         const buffer = Buffer.alloc(end - start);
         await handle.read(buffer, 0, buffer.length, start);
-        const text = buffer.toString("utf8") + carry;
-        const parts = text.split("\n");
+        const bytes = carry.length === 0 ? buffer : Buffer.concat([buffer, carry]);
         // The first part may be a line cut by the chunk boundary: keep it for the next chunk.
-        carry = start > 0 ? (parts.shift() ?? "") : "";
-        fromFile.unshift(...splitLines(parts.join("\n")));
+        const cut = start > 0 ? bytes.indexOf(NEWLINE) : -1;
+        carry = start > 0 ? bytes.subarray(0, cut === -1 ? bytes.length : cut) : Buffer.alloc(0);
+        const whole =
+          start > 0 ? (cut === -1 ? "" : bytes.toString("utf8", cut + 1)) : bytes.toString("utf8");
+        fromFile.unshift(...splitLines(whole));
         end = start;
       }
-      if (carry !== "") fromFile.unshift(carry);
+      if (carry.length > 0) fromFile.unshift(carry.toString("utf8"));
       collected = [...fromFile, ...collected];
     } finally {
       await handle.close();

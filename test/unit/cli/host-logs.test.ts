@@ -30,13 +30,13 @@ describe("a host's log", () => {
     const logs = new HostLogs(dir, "web1");
     expect(logs.exists()).toBe(true);
     expect(new HostLogs(dir, "nowhere").exists()).toBe(false);
-    const history = await logs.history({});
+    const history = await gathered(logs.history({}));
     expect(history.map((r) => [r.at, r.line])).toEqual([
       [1_000, "host.applied web1: 2 changed"],
       [2_000, "applied file /etc/motd"],
     ]);
     expect(history[0]?.fields).toMatchObject({ type: "host.applied", host: "web1" });
-    expect((await logs.history({ since: 1_500 })).map((r) => r.line)).toEqual([
+    expect((await gathered(logs.history({ since: 1_500 }))).map((r) => r.line)).toEqual([
       "applied file /etc/motd",
     ]);
 
@@ -56,3 +56,9 @@ describe("a host's log", () => {
     expect(followed.map((r) => r.line)).toEqual(["host.failed web1: unreachable"]);
   });
 });
+
+async function gathered(records: AsyncIterable<LogRecord>): Promise<LogRecord[]> {
+  const all: LogRecord[] = [];
+  for await (const record of records) all.push(record);
+  return all;
+}

@@ -1,8 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { datedLines } from "../../../src/cli/logs/daemon-logs.js";
+import { DaemonLogs, datedLines } from "../../../src/cli/logs/daemon-logs.js";
+import type { LogRecord } from "../../../src/observe/logs/index.js";
 import {
   followLines,
   readTimedLines,
@@ -99,3 +108,53 @@ describe("controller log times", () => {
     ]);
   });
 });
+
+describe("the controller's log read as a stream", () => {
+  it("dates lines as reading it whole does, across midnights, and leaves a partial line", async () => {
+    // Three days of events, a stack trace between two of them, the last line still written.
+    const lines: string[] = [];
+    for (let day = 0; day < 3; day++) {
+      for (const time of ["08:00:00", "16:30:15", "23:59:59"]) {
+        lines.push(`${time} replica.started day ${day}`);
+        if (time === "16:30:15") lines.push("  at stack (one)", "  at stack (two)");
+      }
+    }
+    lines.push("12:00:00 same second", "12:00:00 same second again", "untimed at the end");
+    const file = join(dir, "logs", "controller.log");
+    mkdirSync(join(dir, "logs"));
+    writeFileSync(file, `${lines.join("\n")}\npartial 12:0`);
+    const lastWrite = Date.UTC(2026, 10, 26, 12, 0, 5, 250);
+    utimesSync(file, lastWrite / 1000, lastWrite / 1000);
+    const expected = datedLines(lines, statSync(file).mtimeMs);
+    expect(new Date(expected[0] ?? 0).toISOString()).toBe("2026-11-23T08:00:00.000Z");
+
+    const logs = new DaemonLogs(dir, "controller");
+    const read = await gathered(logs.history({}));
+    expect(read.map((r) => r.line)).toEqual(lines);
+    expect(read.map((r) => r.at)).toEqual(expected);
+    const since = Date.UTC(2026, 10, 24, 16, 0, 0);
+    const after = read.filter((r) => r.at >= since);
+    expect(await gathered(new DaemonLogs(dir, "controller").history({ since }))).toEqual(after);
+    expect(await gathered(new DaemonLogs(dir, "controller").history({ since, tail: 4 }))).toEqual(
+      after.slice(-4),
+    );
+    expect(await gathered(new DaemonLogs(dir, "controller").history({ tail: 0 }))).toEqual([]);
+
+    // Following goes on from the last complete line: the partial one comes whole.
+    const abort = new AbortController();
+    const followed: string[] = [];
+    const following = logs.follow(abort.signal, (r) => {
+      followed.push(r.line);
+      abort.abort();
+    });
+    writeFileSync(file, "0\n", { flag: "a" });
+    await following;
+    expect(followed).toEqual(["partial 12:00"]);
+  });
+});
+
+async function gathered(records: AsyncIterable<LogRecord>): Promise<LogRecord[]> {
+  const all: LogRecord[] = [];
+  for await (const r of records) all.push(r);
+  return all;
+}

@@ -1,0 +1,42 @@
+import { once } from "node:events";
+import type { Writable } from "node:stream";
+
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * Where a history is printed: its lines written a batch at a time (a write per line costs a
+ * system call per line, most of the time of printing a large log), waiting while the reader
+ * is behind so that nothing piles up in memory. Once `live`, each line is written as it comes
+ * (what a follow prints must show at once).
+ */
+export class BatchedOutput {
+  private pending = "";
+  private live = false;
+
+  constructor(private readonly stream: Writable) {}
+
+  write(text: string): void {
+    if (this.live) this.stream.write(text);
+    else this.pending += text;
+  }
+
+  /** Whether a batch is ready: then `flush` before printing more. */
+  get full(): boolean {
+    return this.pending.length >= BATCH_CHARS;
+  }
+
+  /** Writes what is pending, and waits until the reader has taken it in. */
+  async flush(): Promise<void> {
+    if (this.pending !== "") {
+      this.stream.write(this.pending);
+      this.pending = "";
+    }
+    if (this.stream.writableNeedDrain) await once(this.stream, "drain");
+  }
+
+  /** The history is printed: from now on each line is written at once. */
+  async goLive(): Promise<void> {
+    await this.flush();
+    this.live = true;
+  }
+}
