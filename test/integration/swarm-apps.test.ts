@@ -167,6 +167,22 @@ describe("an app with runtime: swarm", () => {
 
     const logs = await p.ok("logs", "web");
     expect(logs.stdout).toMatch(/listening on 8080/);
+    // Every task's lines, prefixed by the task, through the same filters as other apps.
+    const tasks = new Set(web(await p.status()).replicas.map((r) => r.id));
+    const records = (await p.ok("logs", "web", "--grep", "listening", "--json")).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { app: string; replica?: string; line: string; source: string });
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    for (const r of records) {
+      expect(r.app).toBe("web");
+      expect(r.line).toMatch(/listening on 8080/);
+      expect(r.source).toBe(`web.${r.replica?.slice(0, 12)}`);
+    }
+    for (const task of tasks) expect(records.map((r) => r.replica)).toContain(task);
+    expect((await p.ok("logs", "--grep", "listening")).stdout).toMatch(
+      /^web\.\w+ +\| .*listening on 8080/m,
+    );
 
     // The controller killed outright: tasks serve on; `up` adopts the service, no duplicate.
     const before = await servicesOf(p);

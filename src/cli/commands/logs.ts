@@ -22,8 +22,8 @@ import type { LogSource } from "../logs/log-source.js";
 import { prunedRunError } from "../logs/pruned-run.js";
 import { AppLogs, appsWithLogs } from "../logs/replica-logs.js";
 import { RunLogs } from "../logs/run-logs.js";
+import { ServiceLogs } from "../logs/service-logs.js";
 import { paint, useColor } from "../output.js";
-import { printServiceLogs } from "../service-logs.js";
 
 interface LogsOptions extends CommonOptions {
   follow?: boolean;
@@ -65,20 +65,7 @@ export function logsCommand(program: Command): void {
       const since = sinceOption(options.since);
       const tail = tailOption(options.tail);
       const filter = filterOptions(options);
-      if (
-        target !== undefined &&
-        options.json !== true &&
-        options.grep === undefined &&
-        options.where === undefined &&
-        (await printServiceLogs(dir, target, {
-          follow: options.follow === true,
-          ...(since === undefined ? {} : { since }),
-          ...(tail === undefined ? {} : { tail }),
-        }))
-      ) {
-        return;
-      }
-      const sources = resolveTarget(dir, target, options.all === true);
+      const sources = await sourcesOf(dir, target, options.all === true);
       const token = readApiToken(dir);
       const mask = secretMasker(token === undefined ? [] : [token]);
       const output = new BatchedOutput(process.stdout);
@@ -107,6 +94,26 @@ export function logsCommand(program: Command): void {
       }
       await Promise.all(sources.map((s) => (s instanceof AppLogs ? s.close() : undefined)));
     });
+}
+
+/** A swarm app's replicas are its service's tasks: the engine has their logs. */
+async function sourcesOf(
+  dir: string,
+  target: string | undefined,
+  all: boolean,
+): Promise<LogSource[]> {
+  if (target !== undefined) {
+    const service = await ServiceLogs.find(dir, target);
+    return service !== undefined ? [service] : resolveTarget(dir, target, all);
+  }
+  const services = await ServiceLogs.all(dir);
+  const swarmApps = new Set(services.map((s) => s.app));
+  return [
+    ...resolveTarget(dir, undefined, all).filter(
+      (s) => !(s instanceof AppLogs && swarmApps.has(s.app)),
+    ),
+    ...services,
+  ];
 }
 
 /** APP, RUN (`12`, `run/12`) or HOST; none: every app and the controller. */

@@ -124,11 +124,19 @@ export class SwarmClient {
   }
 
   /** Output of every task of a service, interleaved as the engine collects it. */
-  async *logs(serviceId: string, options: LogOptions): AsyncGenerator<LogLine> {
+  /**
+   * The service's logs, every task's interleaved by the engine. With `details`, each line
+   * begins with the engine's `com.docker.swarm.…=…` attributes (which task wrote it) and a space.
+   */
+  async *logs(
+    serviceId: string,
+    options: LogOptions & { readonly details?: boolean },
+  ): AsyncGenerator<LogLine> {
     const query = new URLSearchParams({
       stdout: "1",
       stderr: "1",
       timestamps: "1",
+      details: options.details === true ? "1" : "0",
       follow: options.follow === true ? "1" : "0",
       tail: options.tail === undefined ? "all" : String(options.tail),
       ...(options.since === undefined ? {} : { since: String(Math.floor(options.since / 1000)) }),
