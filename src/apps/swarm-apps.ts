@@ -551,7 +551,15 @@ export class SwarmAppsReconciler implements Reconciler {
   /** Removes every service of this state directory (`baton down`). */
   async removeAll(): Promise<void> {
     this.watching.abort();
-    for (const service of await this.ourServices()) {
+    let services: Service[];
+    try {
+      services = await this.ourServices();
+    } catch (error) {
+      // No engine, or not a swarm manager: without swarm apps there is nothing of ours.
+      if (this.apps.size === 0) return;
+      throw error;
+    }
+    for (const service of services) {
       const app = service.Spec.Labels["baton.app"] ?? service.Spec.Name;
       const state = this.apps.get(app);
       if (state !== undefined) await this.removeApp(app, state, service);

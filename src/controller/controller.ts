@@ -681,7 +681,13 @@ export class Controller {
     await this.queue.idle();
     if (options.workloads) {
       await this.apps.stopAll();
-      await this.swarm.removeAll();
+      // A service the engine refuses to remove must not leave the proxy up or the lease held.
+      await this.swarm.removeAll().catch((error: unknown) => {
+        this.events.emit({
+          type: "controller.error",
+          message: `could not remove the Swarm services: ${(error as Error).message}`,
+        });
+      });
       await this.proxy.close(true);
       this.events.emit({
         type: "controller.down",

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { processesUsingState } from "../../src/runtime/process/index.js";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
@@ -63,6 +65,10 @@ describe("controller lifecycle", () => {
       5_000,
     );
     expect((await project.run("status")).code).toBe(1);
+    // The controller ended cleanly (an engine that is no swarm manager has nothing to remove).
+    const log = readFileSync(join(project.stateDir, "logs", "controller.log"), "utf8");
+    expect(log).toContain("controller.down");
+    expect(log).not.toMatch(/^\s+at /m);
   });
 
   it("keeps serving while the controller is killed and restarted, and adopts its replicas", async () => {
