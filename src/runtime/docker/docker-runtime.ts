@@ -417,9 +417,9 @@ export class DockerRuntime implements Runtime {
     void this.pruneExited(app).catch(() => undefined);
     // A container that just ended expires maxAge from now: the sweep must wake by then.
     const maxAgeMs = maxAgeOf(attributes);
-    if (maxAgeMs !== undefined && Date.now() + maxAgeMs + 50 < this.sweepAt) {
-      this.scheduleSweep(maxAgeMs + 50);
-    }
+    const inMs =
+      maxAgeMs === undefined ? undefined : Math.min(maxAgeMs + 50, SWEEP_AT_LEAST_EVERY_MS);
+    if (inMs !== undefined && Date.now() + inMs < this.sweepAt) this.scheduleSweep(inMs);
   }
 
   /** Exited containers beyond the last KEEP_EXITED of an app are removed with their logs. */
