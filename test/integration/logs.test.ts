@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { rotateIfLarge } from "../../src/runtime/process/log-files.js";
 import { sampleLogSize } from "../../src/runtime/process/log-time-index.js";
 import { CLI, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { git } from "../helpers/git.js";
 import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
@@ -407,16 +408,6 @@ function followJson(
 
 /** A git repository with a one-step pipeline's script. */
 function makeRepo(dir: string): void {
-  const env = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: "dev",
-    GIT_AUTHOR_EMAIL: "dev@example.invalid",
-    GIT_COMMITTER_NAME: "dev",
-    GIT_COMMITTER_EMAIL: "dev@example.invalid",
-  };
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync("git", args, { cwd, env, stdio: "pipe" });
   const work = join(dir, "check");
   mkdirSync(work);
   git(work, "init", "-q", "-b", "main");

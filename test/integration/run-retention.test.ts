@@ -4,23 +4,12 @@
  * `runs/<id>/` goes after the third run ends, its record stays (`baton runs`), and its logs
  * answer why they are gone. A step that prints more than `maxLogSize` has its log capped.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "../helpers/cli.js";
+import { git } from "../helpers/git.js";
 import { eventually } from "../helpers/wait.js";
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "dev",
-  GIT_AUTHOR_EMAIL: "dev@example.invalid",
-  GIT_COMMITTER_NAME: "dev",
-  GIT_COMMITTER_EMAIL: "dev@example.invalid",
-};
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8", stdio: "pipe" }).trim();
 
 // 2000 numbered lines (about 20 KB), then the verdict an operator looks for at the end.
 const NOISY_TEST = `#!/bin/sh
