@@ -2,8 +2,9 @@
  * Rules of `pipelines:` the schema cannot express: one action per step (`run`, `build`,
  * `deploy` or `promote`), the fields that belong to `run` steps only, unique step names,
  * `needs` that name steps of the pipeline without a cycle, apps and environments that exist,
- * a promotion that has an environment to come from, and cron expressions that parse. Like
- * checks.ts, it reads the raw YAML defensively so that every problem is reported at once.
+ * apps a `build` or `deploy` step can build, a promotion that has an environment to come
+ * from, and cron expressions that parse. Like checks.ts, it reads the raw YAML defensively so
+ * that every problem is reported at once.
  */
 import { posix } from "node:path";
 import type { Report } from "./checks.js";
@@ -95,16 +96,16 @@ function checkSteps(steps: readonly unknown[], path: Path, known: Known, report:
       }
     }
     checkNeeds(step.needs, [...at, "needs"], name, names, report);
-    if (action === "build") checkApp(step.build, [...at, "build"], known, report, true);
+    if (action === "build") checkApp(step.build, [...at, "build"], known, report, "build");
     if (action === "deploy" && isFields(step.deploy)) {
       const { app, env } = step.deploy;
-      checkApp(app, [...at, "deploy", "app"], known, report, false);
+      checkApp(app, [...at, "deploy", "app"], known, report, "deploy");
       checkEnvironment(env, [...at, "deploy", "env"], known, report);
       if (typeof app === "string" && typeof env === "string") lastEnvironment.set(app, env);
     }
     if (action === "promote" && isFields(step.promote)) {
       const { app, to } = step.promote;
-      checkApp(app, [...at, "promote", "app"], known, report, false);
+      checkApp(app, [...at, "promote", "app"], known, report, "promote");
       checkEnvironment(to, [...at, "promote", "to"], known, report);
       if (typeof app === "string") {
         const from = lastEnvironment.get(app);
@@ -210,12 +211,17 @@ function checkCycles(
   }
 }
 
+/**
+ * A step's app exists; a `build` or `deploy` step's app can be built: a deploy builds the
+ * run's commit itself when no step built it before (a promotion's app was deployed before
+ * it, where that is checked).
+ */
 function checkApp(
   app: unknown,
   path: Path,
   known: Known,
   report: Report,
-  mustBuild: boolean,
+  action: "build" | "deploy" | "promote",
 ): void {
   if (typeof app !== "string") return;
   const spec = known.apps[app];
@@ -229,15 +235,24 @@ function checkApp(
       close !== undefined ? `did you mean \`${close}\`?` : "add the app under `apps:`",
       { expected: "an app name", found: app },
     );
-  } else if (mustBuild && isFields(spec) && spec.build === undefined && spec.image !== undefined) {
+  } else if (
+    action !== "promote" &&
+    isFields(spec) &&
+    spec.build === undefined &&
+    spec.image !== undefined
+  ) {
     // A process app (no image) is released as an artifact of its files; an app that names
-    // its image has nothing Baton could build.
+    // its image has nothing Baton could build, so no release a pipeline could deploy.
     report(
       "spec.app_without_build",
       path,
       "value",
-      `${formatPath(path)} builds ${app}, which runs the image ${String(spec.image)} and has no \`build:\``,
-      `add \`build: { context: . }\` to apps.${app} (in place of \`image:\`), so Baton knows how to build its image`,
+      action === "build"
+        ? `${formatPath(path)} builds ${app}, which runs the image ${String(spec.image)} and has no \`build:\``
+        : `${formatPath(path)} deploys ${app}, which runs the image ${String(spec.image)} and has no \`build:\`: a pipeline deploys what it builds from the run's commit`,
+      action === "build"
+        ? `add \`build: { context: . }\` to apps.${app} (in place of \`image:\`), so Baton knows how to build its image`
+        : `add \`build: { context: . }\` to apps.${app} (in place of \`image:\`) for the pipeline to build its image from each commit, or take this step out: \`baton apply\` rolls ${app} out when its \`image:\` changes`,
     );
   }
 }

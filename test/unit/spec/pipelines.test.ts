@@ -256,6 +256,36 @@ describe("pipelines in a definition", () => {
     );
   });
 
+  it("takes a deploy with no build before it, but not of an app that names its image", () => {
+    const lines = [
+      "apps:",
+      "  web:",
+      "    command: [node, server.js]",
+      "  cache:",
+      "    runtime: docker",
+      "    image: redis:7",
+      "    containerPort: 6379",
+      "    command: [redis-server]",
+      "environments: { dev: {} }",
+      "pipelines:",
+      "  web:",
+      "    source: { repo: . }",
+      "    steps:",
+      "      - { name: test, run: 'true' }",
+      "      - { name: dev, deploy: { app: web, env: dev } }",
+    ];
+    const d = parseDefinition(yaml(...lines), "baton.yaml");
+    expect(d.pipelines.web?.steps.map((s) => s.kind)).toEqual(["run", "deploy"]);
+
+    const e = refused(yaml(...lines, "      - { name: redis, deploy: { app: cache, env: dev } }"));
+    expect(e.diagnostics.map((d) => `${d.line}:${d.col}:${d.code} ${d.message}`)).toEqual([
+      "16:39:spec.app_without_build pipelines.web.steps[2].deploy.app deploys cache, which runs the image redis:7 and has no `build:`: a pipeline deploys what it builds from the run's commit",
+    ]);
+    expect(e.diagnostics[0]?.hint).toBe(
+      "add `build: { context: . }` to apps.cache (in place of `image:`) for the pipeline to build its image from each commit, or take this step out: `baton apply` rolls cache out when its `image:` changes",
+    );
+  });
+
   it("keeps the CLI's words out of pipeline names", () => {
     const e = refused(
       yaml(
