@@ -1,13 +1,14 @@
 /**
  * One run of a pipeline, from its queued record to its end: a clean checkout of exactly its
  * commit, then its steps in the order of their `needs` — commands through the step runner,
- * the image build, deploys and promotions through the release actions the controller gives —
+ * the image build, deploys and promotions through the release actions the controller gives
+ * (a deploy of an app that no step built before it builds the app itself) —
  * with every step's state written to the store as it changes and told as an event. The run
  * can be cancelled (a newer commit) at any point; a promotion can wait for an approval.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
+import type { DeployStep, PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
 import { checkout } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
@@ -102,7 +103,8 @@ export class PipelineRunner {
     this.cancels.set(run.id, cancel);
     const dir = runDirectory(this.options.runsDir, run.id);
     const checkoutDir = join(dir, "checkout");
-    let release: string | undefined;
+    /** The release of each app this run built: what its deploys and promotions roll out. */
+    const releases = new Map<string, string>();
     try {
       if (!store.setState(run.id, "running")) return { state: "cancelled" };
       this.event(run, "run.started", `${pipeline.name} #${run.id} started on ${short(run.commit)}`);
@@ -147,59 +149,103 @@ export class PipelineRunner {
               signal,
             );
           }
+          const maxLogBytes = pipeline.retention.maxLogBytes;
           if (step.kind === "build") {
-            const log = stepLog(
-              stepLogFile(this.options.runsDir, run.id, step.name),
-              pipeline.retention.maxLogBytes,
-            );
+            const log = stepLog(stepLogFile(this.options.runsDir, run.id, step.name), maxLogBytes);
             try {
-              release = await this.options.release.build({
-                app: step.app,
-                checkout: checkoutDir,
-                run,
-                log: log.line,
-                signal,
-              });
-            } catch (error) {
-              if (signal.aborted) return { state: "cancelled" };
-              log.line(`failed: ${(error as Error).message}`);
-              throw error;
+              const version = await this.build(step.app, run, checkoutDir, log, signal);
+              if (version === undefined) return { state: "cancelled" };
+              releases.set(step.app, version);
+              return { state: "passed", detail: `release ${version}` };
             } finally {
               log.close();
             }
-            store.setRelease(run.id, step.app, release);
-            return { state: "passed", detail: `release ${release}` };
           }
-          const version = release ?? run.release?.version;
-          if (version === undefined) {
-            return { state: "failed", detail: `no release to ${step.kind}: no step built one` };
-          }
-          const approvedBy =
-            step.kind === "promote"
-              ? await this.promoteGate(step, run, version, signal)
-              : undefined;
-          if (signal.aborted) return { state: "cancelled" };
-          const to = step.kind === "deploy" ? step.environment : step.to;
-          const by = `pipeline ${run.pipeline} #${run.id} ${step.kind === "deploy" ? "deploy" : `promote from ${step.from}`}${approvedBy === undefined ? "" : `, approved by ${approvedBy}`}`;
-          try {
-            await this.options.release.deploy({
-              app: step.app,
-              environment: to,
-              version,
-              run,
-              by,
-              signal,
-            });
-          } catch (error) {
-            if (signal.aborted) return { state: "cancelled" };
-            throw error;
-          }
-          return { state: "passed", detail: `${step.app} ${version} in ${to}` };
+          return this.deliver(step, run, releases, checkoutDir, maxLogBytes, signal);
         },
       });
       return this.end(run, outcome);
     } finally {
       this.cancels.delete(run.id);
+    }
+  }
+
+  /**
+   * Builds the app at the run's checkout into a release and records it with the run;
+   * undefined when the run was cancelled meanwhile.
+   */
+  private async build(
+    app: string,
+    run: RunRecord,
+    checkout: string,
+    log: StepLog,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    let version: string;
+    try {
+      version = await this.options.release.build({ app, checkout, run, log: log.line, signal });
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      log.line(`failed: ${message(error)}`);
+      throw error;
+    }
+    this.options.store.setRelease(run.id, app, version);
+    return version;
+  }
+
+  /** Rolls an environment out to the app's release of this run, after its promotion's gate. */
+  private async deliver(
+    step: DeployStep | PromoteStep,
+    run: RunRecord,
+    releases: Map<string, string>,
+    checkout: string,
+    maxLogBytes: number,
+    signal: AbortSignal,
+  ): Promise<StepOutcome> {
+    const to = step.kind === "deploy" ? step.environment : step.to;
+    let version = releases.get(step.app);
+    let log: StepLog | undefined;
+    try {
+      if (version === undefined && step.kind === "deploy") {
+        // Nothing earlier in the run built the app: the deploy releases the run's commit
+        // itself, as a build step would, so that `test` then `deploy` is a whole pipeline.
+        log = stepLog(stepLogFile(this.options.runsDir, run.id, step.name), maxLogBytes);
+        version = await this.build(step.app, run, checkout, log, signal);
+        if (version === undefined) return { state: "cancelled" };
+        releases.set(step.app, version);
+        log.line(`deploying ${step.app} ${version} to ${to}`);
+      }
+      if (version === undefined) {
+        return {
+          state: "failed",
+          detail: `no release of ${step.app} to ${step.kind}: no step before it built or deployed one`,
+        };
+      }
+      const approvedBy =
+        step.kind === "promote" ? await this.promoteGate(step, run, version, signal) : undefined;
+      if (signal.aborted) return { state: "cancelled" };
+      const by = `pipeline ${run.pipeline} #${run.id} ${step.kind === "deploy" ? "deploy" : `promote from ${step.from}`}${approvedBy === undefined ? "" : `, approved by ${approvedBy}`}`;
+      try {
+        await this.options.release.deploy({
+          app: step.app,
+          environment: to,
+          version,
+          run,
+          by,
+          signal,
+        });
+      } catch (error) {
+        if (signal.aborted) return { state: "cancelled" };
+        log?.line(`failed: ${message(error)}`);
+        throw error;
+      }
+      log?.line(`${step.app} ${version} deployed to ${to}`);
+      return {
+        state: "passed",
+        detail: `${step.app} ${version} in ${to}${log === undefined ? "" : " (released by this step)"}`,
+      };
+    } finally {
+      log?.close();
     }
   }
 
@@ -354,7 +400,12 @@ function message(error: unknown): string {
 }
 
 /** A release step's log: Baton's own lines (the build's progress), appended as they come. */
-function stepLog(file: string, maxBytes: number): { line(text: string): void; close(): void } {
+interface StepLog {
+  line(text: string): void;
+  close(): void;
+}
+
+function stepLog(file: string, maxBytes: number): StepLog {
   mkdirSync(dirname(file), { recursive: true });
   const fd = openSync(file, "a+", 0o640);
   const log = new CappedLog(fd, maxBytes);

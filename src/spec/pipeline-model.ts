@@ -97,7 +97,10 @@ export interface BuildStep extends StepCommon {
   readonly app: string;
 }
 
-/** Rolls the run's release out to an environment. */
+/**
+ * Rolls the app's release of the run out to an environment; when no step before it built
+ * the app, it builds the run's commit first, as a build step would.
+ */
 export interface DeployStep extends StepCommon {
   readonly kind: "deploy";
   readonly app: string;

@@ -150,6 +150,31 @@ describe("a pipeline run", () => {
     t.store.close();
   });
 
+  it("a deploy with no build before it builds the commit, then deploys and promotes that release", async () => {
+    const t = setup(`      - { name: test, run: sh check.sh }
+      - { name: dev, deploy: { app: api, env: dev } }
+      - { name: prod, promote: { app: api, to: prod } }
+`);
+    const run = t.queue(t.good);
+    expect(await t.runner.execute(t.pipeline, run)).toEqual({ state: "passed" });
+    const version = `${t.good.slice(0, 7)}-1`;
+    expect(t.asked).toEqual([
+      `build api at ${t.good.slice(0, 7)}`,
+      `deploy api ${version} to dev`,
+      `deploy api ${version} to prod`,
+    ]);
+    expect(t.store.runs.steps(run.id).map((s) => `${s.name} ${s.state} ${s.detail}`)).toEqual([
+      "test passed null",
+      `dev passed api ${version} in dev (released by this step)`,
+      `prod passed api ${version} in prod`,
+    ]);
+    expect(t.store.runs.get(run.id)?.release).toEqual({ app: "api", version });
+    expect(readFileSync(join(t.root, "runs", String(run.id), "logs", "dev.log"), "utf8")).toBe(
+      `building api\ndeploying api ${version} to dev\napi ${version} deployed to dev\n`,
+    );
+    t.store.close();
+  });
+
   it("a failing test blocks the release; the step's output is in its log", async () => {
     const t = setup(`      - name: test
         run: "echo checking; sh report.sh; sh check.sh"
