@@ -1032,17 +1032,18 @@ export class AppsReconciler implements Reconciler {
       id: replica.id,
       app: replica.name,
       revision: replica.revision,
-      command: spec.command,
       port: replica.port,
     };
     const container = spec.container;
     if (spec.runtime === "docker" && container !== undefined) {
       return this.runtimeFor("docker").start({
         ...base,
+        ...(spec.command === undefined ? {} : { command: spec.command }),
         cwd: "",
         env: { ...spec.env, PORT: String(container.containerPort), ...own },
         container: {
           image: container.image,
+          ...(container.entrypoint === undefined ? {} : { entrypoint: container.entrypoint }),
           binds: container.binds,
           user: container.user,
           readOnlyRootfs: container.readOnlyRootfs,
@@ -1054,9 +1055,13 @@ export class AppsReconciler implements Reconciler {
         },
       });
     }
+    if (spec.command === undefined) {
+      throw new Error(`bug: process app ${replica.name} has no command (checks require one)`);
+    }
     const cwd = await this.deps.snapshots.prepare(replica.name, spec);
     return this.deps.runtime.start({
       ...base,
+      command: spec.command,
       cwd,
       env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.port), ...own },
       logs: spec.logs,

@@ -22,10 +22,12 @@ import {
 import {
   type BuildTarget,
   buildTargetOf,
+  engineImageCommands,
   ImageError,
   pullMissingImages,
   releaseDigestOf,
   resolveReleases,
+  withImageCommands,
 } from "../images/index.js";
 import { MetricsStore } from "../observe/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
@@ -122,6 +124,9 @@ export class Controller {
 
   /** Alert rules, their notifications and silences. */
   readonly alerts: AlertService;
+
+  /** What the images of container apps without `command` run, read from the engine. */
+  private readonly imageCommands = engineImageCommands();
 
   /** Pipeline runs as recorded, for the API. */
   get runs(): RunStore {
@@ -291,8 +296,9 @@ export class Controller {
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
     // Before anything is recorded: an app with no release to run changes nothing.
-    const definition = this.pinReleases(given, "throw");
-    await this.pullReleaseImages(definition);
+    const pinned = this.pinReleases(given, "throw");
+    await this.pullReleaseImages(pinned);
+    const definition = await withImageCommands(pinned, this.imageCommands);
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
     const { record, created } = this.store.recordRevision({
@@ -303,7 +309,7 @@ export class Controller {
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
     });
     this.clearStaleScaleOverrides(definition);
-    const plan = this.plan(definition);
+    const plan = this.planOf(definition);
     this.definition = definition;
     this.given = given;
     this.revision = record;
@@ -360,8 +366,14 @@ export class Controller {
   }
 
   /** What applying `definition` would change now; changes nothing. */
-  plan(given: Definition): Plan {
-    const definition = this.pinReleases(given, "keep");
+  async plan(given: Definition): Promise<Plan> {
+    return this.planOf(
+      await withImageCommands(this.pinReleases(given, "keep"), this.imageCommands),
+    );
+  }
+
+  /** The plan of a definition whose releases and image commands are resolved. */
+  private planOf(definition: Definition): Plan {
     const desired = this.reconcilers.flatMap((r) => r.desired(definition));
     const observed = this.reconcilers.flatMap((r) => r.observed());
     return buildPlan(diff(desired, observed));

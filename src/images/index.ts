@@ -19,6 +19,11 @@ export {
 export { type BuildContext, packContext } from "./build-context.js";
 export { ignoreRules, readDockerignore } from "./dockerignore.js";
 export { ImageError } from "./errors.js";
+export {
+  engineImageCommands,
+  type ImageCommandReader,
+  withImageCommands,
+} from "./image-command.js";
 export { pullMissingImages } from "./image-puller.js";
 export {
   type BuildOutcome,

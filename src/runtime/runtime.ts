@@ -11,7 +11,8 @@ export interface ReplicaSpec {
   readonly app: string;
   /** The app revision (template hash) this replica runs. */
   readonly revision: string;
-  readonly command: Command;
+  /** Absent: a container runs its image's CMD (a process always has one). */
+  readonly command?: Command;
   readonly cwd: string;
   /** Full environment of the replica; PORT is already in it. */
   readonly env: Readonly<Record<string, string>>;
@@ -27,6 +28,8 @@ export interface ReplicaSpec {
  */
 export interface ContainerSettings {
   readonly image: string;
+  /** Replaces the image's ENTRYPOINT; `command` (else nothing) becomes its arguments. */
+  readonly entrypoint?: Command;
   /** `host:container[:ro]` bind mounts, or `volume:container` named volumes. */
   readonly binds?: readonly string[];
   /** `uid[:gid]` or a user name of the image; the image's own user when absent. */

@@ -280,7 +280,7 @@ export class ApiServer {
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
     const { definition } = await this.parse(req);
-    return { plan: planJson(controller.plan(definition)) };
+    return { plan: planJson(await controller.plan(definition)) };
   }
 
   private events(controller: Controller, url: URL): unknown {

@@ -94,10 +94,17 @@ function buildApp(
   const path = ["apps", name];
   const asWritten = (value: string | number | boolean, at: Path): string =>
     typeof value === "string" ? value : (ctx.source.scalarSource(at) ?? String(value));
-  const command: Command =
-    typeof app.command === "string"
-      ? { shell: app.command }
-      : { argv: app.command.map((item, i) => asWritten(item, [...path, "command", i])) };
+  const commandOf = (
+    written: AppInput["command"],
+    key: "command" | "entrypoint",
+  ): Command | undefined =>
+    written === undefined
+      ? undefined
+      : typeof written === "string"
+        ? { shell: written }
+        : { argv: written.map((item, i) => asWritten(item, [...path, key, i])) };
+  const command = commandOf(app.command, "command");
+  const entrypoint = commandOf(app.entrypoint, "entrypoint");
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(app.env)) {
     env[key] = asWritten(value, [...path, "env", key]);
@@ -126,7 +133,7 @@ function buildApp(
         );
   return {
     name,
-    command,
+    ...(command === undefined ? {} : { command }),
     cwd,
     ignore: app.ignore,
     contentExclude: exclude,
@@ -152,9 +159,9 @@ function buildApp(
     },
     runtime: build === undefined ? app.runtime : app.runtime === "swarm" ? "swarm" : "docker",
     ...(build !== undefined
-      ? { container: buildContainer(app, build.repository, ctx.dir), build }
+      ? { container: buildContainer(app, build.repository, ctx.dir, entrypoint), build }
       : app.runtime !== "process" && app.image !== undefined
-        ? { container: buildContainer(app, app.image, ctx.dir) }
+        ? { container: buildContainer(app, app.image, ctx.dir, entrypoint) }
         : {}),
     ...(app.runtime === "swarm" ? { publish: app.publish ?? "host" } : {}),
     update: {
@@ -166,10 +173,16 @@ function buildApp(
   };
 }
 
-function buildContainer(app: AppInput, image: string, dir: string): ContainerSpec {
+function buildContainer(
+  app: AppInput,
+  image: string,
+  dir: string,
+  entrypoint: Command | undefined,
+): ContainerSpec {
   const resources = app.resources ?? {};
   return {
     image,
+    ...(entrypoint === undefined ? {} : { entrypoint }),
     containerPort: app.containerPort,
     user: app.user ?? "65534:65534",
     readOnlyRootfs: !app.writableRootfs,

@@ -32,6 +32,11 @@ export interface CheckContext {
    * another environment may run it as containers.
    */
   readonly containerKeysAnywhere?: boolean;
+  /**
+   * false for the base of a file with environments: its apps only ever run through an
+   * environment (the CLI requires `--env`), whose overlay decides how and is checked apart.
+   */
+  readonly appsRunAsWritten?: boolean;
 }
 
 export type Report = (
@@ -76,7 +81,13 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkAppName(name, report);
     if (!isFields(app)) continue;
     checkEnvNames(app.env, [...path, "env"], report);
+    if (ctx.appsRunAsWritten !== false) checkCommandPresent(app, path, report);
     checkCommand(app.command, [...path, "command"], report);
+    checkCommand(app.entrypoint, [...path, "entrypoint"], report);
+    for (const role of ["readiness", "liveness"] as const) {
+      const probe = isFields(app.health) ? app.health[role] : undefined;
+      if (isFields(probe)) checkCommand(probe.exec, [...path, "health", role, "exec"], report);
+    }
     checkCwd(app.cwd, [...path, "cwd"], ctx, report);
     checkProbes(app.health, [...path, "health"], report);
     checkBackoff(app.restart, [...path, "restart"], report);
@@ -115,6 +126,24 @@ function checkEnvNames(env: unknown, path: Path, report: Report): void {
       { expected: "a name matching [A-Za-z_][A-Za-z0-9_]*", found: name },
     );
   }
+}
+
+/**
+ * A process needs its command; a container (`image`, `build`) runs its image's CMD without
+ * one, as in Compose, Swarm and Kubernetes.
+ */
+function checkCommandPresent(app: Fields, path: Path, report: Report): void {
+  if (app.command !== undefined) return;
+  const containers = app.runtime === "docker" || app.runtime === "swarm" || app.build !== undefined;
+  if (containers) return;
+  report(
+    "spec.missing_field",
+    path,
+    "key",
+    `${formatPath([...path, "command"])} is required`,
+    `add \`command: ["node", "server.js"]\` under \`${String(path.at(-1))}:\`${app.image === undefined ? "" : ", or `runtime: docker` to run the image's own command"}`,
+    { expected: "a command", found: "none" },
+  );
 }
 
 function checkCommand(command: unknown, path: Path, report: Report): void {
@@ -303,7 +332,7 @@ function checkContainer(app: Fields, path: Path, report: Report, keysAnywhere: b
     return;
   }
   if (keysAnywhere) return;
-  for (const key of ["image", "resources", "user", "capabilities", "volumes"]) {
+  for (const key of ["image", "entrypoint", "resources", "user", "capabilities", "volumes"]) {
     if (app[key] === undefined) continue;
     report(
       "spec.invalid_value",

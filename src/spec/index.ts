@@ -39,6 +39,7 @@ export type {
   Definition,
   ExecProbe,
   HttpProbe,
+  ImageCommand,
   Probe,
   ReplicaBudget,
   RestartPolicy,

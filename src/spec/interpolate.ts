@@ -1,15 +1,19 @@
 /**
- * `${NAME}` in an argv command, expanded from the replica's env when it starts (an argv is
- * exec'd without a shell, so nothing else would expand it). `$$` is a literal `$`. Any other
- * `$` is an error rather than a literal: `$PORT` silently passed through as text is a bug
- * users only find at run time. One tokenizer serves both the check and the expansion, so
- * they cannot disagree.
+ * `${NAME}` in an argv command, expanded from the replica's env when it starts: an argv may
+ * be exec'd without a shell, so Baton expands it. `${NAME:-default}` (unset or empty) and
+ * `${NAME-default}` (unset) give a default, as in Compose and the shell; `$$` is a literal `$`.
+ *
+ * Everything else that starts with `$` belongs to whoever reads the text next and is passed
+ * through untouched: `$PORT` in `["sh", "-c", "exec httpd -p $PORT"]` is the shell's to
+ * expand (the most common container idiom), `$1` or `$HOME` a program's own syntax. Only a
+ * `${` that Baton would misread is an error: an unclosed one, or shell syntax such as
+ * `${NAME%%.*}` that it does not expand (written `$${…}` it reaches the shell).
+ * One tokenizer serves both the check and the expansion, so they cannot disagree.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: this file is about literal `${NAME}` text, not template placeholders
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHARS = /^[A-Za-z0-9_]*/;
+/** `${NAME}`, `${NAME:-default}`, `${NAME-default}`; the default runs to the closing brace. */
+const VARIABLE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)(.*))?$/s;
 
 export interface InterpolationProblem {
   /** Offset of the offending `$` in the text. */
@@ -20,7 +24,12 @@ export interface InterpolationProblem {
 
 type Token =
   | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "variable"; readonly name: string }
+  | {
+      readonly kind: "variable";
+      readonly name: string;
+      /** `:-`: also when set but empty; `-`: only when unset. */
+      readonly fallback?: { readonly whenEmpty: boolean; readonly text: string };
+    }
   | ({ readonly kind: "problem" } & InterpolationProblem);
 
 function tokenize(text: string): Token[] {
@@ -31,16 +40,16 @@ function tokenize(text: string): Token[] {
     if (end > literalStart) tokens.push({ kind: "text", text: text.slice(literalStart, end) });
   };
   while (i < text.length) {
-    if (text[i] !== "$") {
+    const next = text[i + 1];
+    if (text[i] !== "$" || (next !== "$" && next !== "{")) {
       i++;
       continue;
     }
     flush(i);
-    const next = text[i + 1];
     if (next === "$") {
       tokens.push({ kind: "text", text: "$" });
       i += 2;
-    } else if (next === "{") {
+    } else {
       const close = text.indexOf("}", i + 2);
       if (close === -1) {
         tokens.push({
@@ -51,36 +60,9 @@ function tokenize(text: string): Token[] {
         });
         i = text.length;
       } else {
-        const name = text.slice(i + 2, close);
-        tokens.push(
-          NAME.test(name)
-            ? { kind: "variable", name }
-            : {
-                kind: "problem",
-                index: i,
-                message: `\`\${${name}}\` is not a valid variable name`,
-                hint: "variable names are letters, digits and _, and do not start with a digit",
-              },
-        );
+        tokens.push(variableToken(text.slice(i + 2, close), i));
         i = close + 1;
       }
-    } else if (next !== undefined && NAME_START.test(next)) {
-      const name = next + (NAME_CHARS.exec(text.slice(i + 2))?.[0] ?? "");
-      tokens.push({
-        kind: "problem",
-        index: i,
-        message: `\`$${name}\` is not expanded: an argv command is not run by a shell`,
-        hint: `write \`\${${name}}\` to use the variable, or \`$$${name}\` for the literal text`,
-      });
-      i += 1 + name.length;
-    } else {
-      tokens.push({
-        kind: "problem",
-        index: i,
-        message: "a lone `$` is neither a variable nor a literal",
-        hint: "write `$$` for a literal $, or `${NAME}` for a variable",
-      });
-      i += 1;
     }
     literalStart = i;
   }
@@ -88,7 +70,32 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Every malformed `$` in `text`; empty when the text is well-formed. */
+function variableToken(inside: string, index: number): Token {
+  const match = VARIABLE.exec(inside);
+  if (match?.[1] !== undefined) {
+    const [, name, operator, fallback] = match;
+    return operator === undefined
+      ? { kind: "variable", name }
+      : {
+          kind: "variable",
+          name,
+          fallback: { whenEmpty: operator === ":-", text: fallback ?? "" },
+        };
+  }
+  const shown = `\${${inside}}`;
+  return {
+    kind: "problem",
+    index,
+    message: /^[A-Za-z_]/.test(inside)
+      ? `\`${shown}\` is shell syntax that Baton does not expand`
+      : `\`${shown}\` is not a valid variable name`,
+    hint:
+      "Baton expands `${NAME}`, `${NAME:-default}` and `${NAME-default}`; write " +
+      `\`$${shown}\` to leave it to a shell (\`sh -c\`), and \`$$\` for a literal $`,
+  };
+}
+
+/** Every malformed `${` in `text`; empty when the text is well-formed. */
 export function interpolationProblems(text: string): InterpolationProblem[] {
   return tokenize(text).flatMap((t) =>
     t.kind === "problem" ? [{ index: t.index, message: t.message, hint: t.hint }] : [],
@@ -97,8 +104,9 @@ export function interpolationProblems(text: string): InterpolationProblem[] {
 
 /**
  * `text` with each `${NAME}` replaced by `lookup(NAME)` (an unset variable becomes the empty
- * string, as in a shell) and each `$$` by `$`. Throws on malformed text: definitions are
- * checked when loaded, so that is a bug.
+ * string, as in a shell, unless a default is given) and each `$$` by `$`; any other `$` is
+ * kept as written. Throws on malformed text: definitions are checked when loaded, so that is
+ * a bug.
  */
 export function expandVariables(
   text: string,
@@ -107,8 +115,18 @@ export function expandVariables(
   let out = "";
   for (const token of tokenize(text)) {
     if (token.kind === "text") out += token.text;
-    else if (token.kind === "variable") out += lookup(token.name) ?? "";
+    else if (token.kind === "variable") out += substitute(token, lookup(token.name));
     else throw new Error(`expandVariables: ${token.message}`);
   }
   return out;
+}
+
+function substitute(
+  token: Extract<Token, { kind: "variable" }>,
+  value: string | undefined,
+): string {
+  const fallback = token.fallback;
+  if (fallback === undefined) return value ?? "";
+  if (value === undefined || (fallback.whenEmpty && value === "")) return fallback.text;
+  return value;
 }

@@ -85,12 +85,16 @@ export function parseDefinition(
 
   const input = withoutExtensions(raw);
   const environments = environmentNames(input);
-  const diagnostics = validate(input, { file: shown, dir, source }, environments.length > 0);
+  const diagnostics = validate(
+    input,
+    { file: shown, dir, source, appsRunAsWritten: environments.length === 0 },
+    environments.length > 0,
+  );
   for (const env of environments) {
     const positions = new OverlayPositions(source, input, env);
     const overlaid = validate(
       overlayRaw(input, env),
-      { file: shown, dir, source: positions },
+      { file: shown, dir, source: positions, appsRunAsWritten: true },
       true,
     );
     diagnostics.push(...onlyIn(env, overlaid, diagnostics));
@@ -120,7 +124,7 @@ export function parseDefinition(
 /** Schema and semantic problems of a raw definition (the base, or one environment's overlay). */
 function validate(
   input: Record<string, unknown>,
-  ctx: { file: string; dir: string; source: Positions },
+  ctx: { file: string; dir: string; source: Positions; appsRunAsWritten: boolean },
   withEnvironments: boolean,
 ): Diagnostic[] {
   const parsed = definitionSchema.safeParse(input);

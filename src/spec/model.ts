@@ -64,7 +64,11 @@ export interface UpdatePolicy {
 
 export interface AppSpec {
   readonly name: string;
-  readonly command: Command;
+  /**
+   * Always set for processes (checks.ts). A container without one runs its image's CMD
+   * (`container.imageCommand` records it); with an entrypoint it is the entrypoint's arguments.
+   */
+  readonly command?: Command;
   /** Absolute folder of the app as written; replicas run from a snapshot of it. */
   readonly cwd: string;
   /** Patterns of files in cwd left out of the revision and the snapshot. */
@@ -121,6 +125,14 @@ export interface BuildSpec {
 
 export interface ContainerSpec {
   readonly image: string;
+  /** `entrypoint:`, replacing the image's ENTRYPOINT (and, without `command`, its CMD). */
+  readonly entrypoint?: Command;
+  /**
+   * The image's own ENTRYPOINT and CMD, read from the engine when the app has no `command`:
+   * what replicas run is then part of the app's revision, as a written command is.
+   * Absent when the app has a command, or the image could not be inspected.
+   */
+  readonly imageCommand?: ImageCommand;
   /** The app's PORT inside its container. */
   readonly containerPort: number;
   /** `uid[:gid]` or a name; 65534:65534 unless the definition says otherwise. */
@@ -132,6 +144,12 @@ export interface ContainerSpec {
   readonly memoryBytes?: number;
   readonly cpus?: number;
   readonly pids?: number;
+}
+
+/** An image's config as the engine reports it; an empty list where the image sets none. */
+export interface ImageCommand {
+  readonly entrypoint: readonly string[];
+  readonly cmd: readonly string[];
 }
 
 export interface MetricsSpec {

@@ -53,27 +53,42 @@ export const DEFAULTS = {
   update: { maxSurge: 1, maxUnavailable: 0, healthyDeadline: "30s", drainTimeout: "10s" },
 } as const;
 
-const command = documented(
-  z.union([
-    documented(
-      z.string().regex(/\S/),
-      "A command line run by `/bin/sh -c` (pipes, `&&` and `$VAR` work as in a shell).",
-      { expected: "a non-empty shell command", example: "node server.js" },
-    ),
-    argv(
-      "The program and its arguments, exec'd without a shell. `${NAME}` is replaced by the " +
-        "replica's environment variable NAME (e.g. `${PORT}`); `$$` is a literal `$`.",
-      ["node", "server.js"],
-    ),
-  ]),
-  "What each replica runs: a list (exec'd directly, `${VAR}` expanded from the replica's env) " +
-    "or a string (run by `/bin/sh -c`).",
-  {
-    expected:
-      'a command: a list such as ["node", "server.js"] or a string such as "node server.js"',
-    example: ["node", "server.js"],
-  },
-);
+/** A program and its arguments, or a command line for `/bin/sh -c`: `command` and `entrypoint`. */
+function commandField(role: "command" | "entrypoint") {
+  const shellText =
+    role === "command"
+      ? "A command line run by `/bin/sh -c` (pipes, `&&` and `$VAR` work as in a shell)."
+      : "A command line run by `/bin/sh -c` as the container's entrypoint (the image's CMD is " +
+        "then ignored, as with `docker run --entrypoint`).";
+  const argvText =
+    "The program and its arguments. `${NAME}` is replaced by the replica's environment " +
+    "variable NAME (e.g. `${PORT}`; `${NAME:-default}` gives a default), `$$` is a literal " +
+    "`$`, and any other `$` (`$PORT` in `sh -c`) is passed through for the program or shell " +
+    "that reads it.";
+  const summary =
+    role === "command"
+      ? "What each replica runs: a list (the program and its arguments, `${VAR}` expanded from " +
+        "the replica's env) or a string (run by `/bin/sh -c`). Required for processes; a " +
+        "container runs its image's CMD when absent, and with an image's ENTRYPOINT (or " +
+        "`entrypoint:`) this is its arguments, as Compose's `command` and Kubernetes' `args`."
+      : "With runtime: docker or swarm, replaces the image's ENTRYPOINT; `command:` (else " +
+        "nothing) becomes its arguments, as Compose's `entrypoint` and Kubernetes' `command`.";
+  const example = role === "command" ? ["node", "server.js"] : ["/docker-entrypoint.sh"];
+  return documented(
+    z.union([
+      documented(z.string().regex(/\S/), shellText, {
+        expected: "a non-empty shell command",
+        example: role === "command" ? "node server.js" : "/docker-entrypoint.sh",
+      }),
+      argv(argvText, example),
+    ]),
+    summary,
+    {
+      expected: `a ${role}: a list such as ${JSON.stringify(example)} or a string such as "${example.join(" ")}"`,
+      example,
+    },
+  );
+}
 
 const ROLE_TEXT = {
   readiness:
@@ -331,7 +346,8 @@ const buildSchema = documented(
 
 export const appSchema = documented(
   z.strictObject({
-    command,
+    command: commandField("command").optional(),
+    entrypoint: commandField("entrypoint").optional(),
     cwd: documented(
       z.string().min(1),
       "The app's folder, relative to the definition file; it must exist. Its content is part " +

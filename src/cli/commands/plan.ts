@@ -4,7 +4,7 @@ import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
 import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
 import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
-import { resolveReleases } from "../../images/index.js";
+import { engineImageCommands, resolveReleases, withImageCommands } from "../../images/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
@@ -97,6 +97,8 @@ async function localPlan(dir: string, given: Parameters<typeof desiredApps>[0]):
     );
     store.close();
   }
+  // What the controller would record: a container app without `command` runs its image's.
+  definition = await withImageCommands(definition, engineImageCommands());
   if (!existsSync(dir)) {
     return buildPlan(
       diff(

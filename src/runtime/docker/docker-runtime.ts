@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { readProcStat } from "../../util/proc.js";
 import { delay } from "../../util/wait.js";
+import { commandArgv } from "../command.js";
 import type {
   LogLine,
   LogOptions,
@@ -85,12 +86,15 @@ export class DockerRuntime implements Runtime {
       throw new DockerError(400, `replica ${spec.id} has no container image to run`);
     }
     const innerPort = spec.env.PORT ?? String(spec.port);
-    const cmd =
-      "argv" in spec.command ? [...spec.command.argv] : ["/bin/sh", "-c", spec.command.shell];
     const name = this.containerName(spec.id);
     await this.engine.call("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
       Image: container.image,
-      Cmd: cmd,
+      // Left out, they are the image's own; an Entrypoint given drops the image's CMD, as
+      // `docker run --entrypoint` does.
+      ...(spec.command === undefined ? {} : { Cmd: commandArgv(spec.command, spec.env) }),
+      ...(container.entrypoint === undefined
+        ? {}
+        : { Entrypoint: commandArgv(container.entrypoint, spec.env) }),
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       // Empty: the image's own working directory.
       ...(spec.cwd === "" ? {} : { WorkingDir: spec.cwd }),

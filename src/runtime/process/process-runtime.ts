@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { Command } from "../../spec/index.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
   CLOCK_TICKS_PER_SECOND,
@@ -45,6 +46,8 @@ export interface ProcessRuntimeOptions {
 
 /** Start spec of the process runtime: the generic spec plus log rotation settings. */
 export interface ProcessReplicaSpec extends ReplicaSpec {
+  /** A process has no image to take a command from. */
+  readonly command: Command;
   readonly logs?: {
     readonly maxBytes: number;
     readonly maxFiles: number;

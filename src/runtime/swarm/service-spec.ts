@@ -1,4 +1,4 @@
-import type { AppSpec } from "../../spec/index.js";
+import type { AppSpec, Command } from "../../spec/index.js";
 import { expandVariables } from "../../spec/index.js";
 
 /**
@@ -13,6 +13,9 @@ export interface ServiceSpec {
   TaskTemplate: {
     ContainerSpec: {
       Image: string;
+      /** The image's ENTRYPOINT replaced; Args (else nothing) are its arguments. */
+      Command?: string[];
+      /** The image's CMD replaced. */
       Args?: string[];
       Env?: string[];
       Labels?: Record<string, string>;
@@ -112,8 +115,8 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
     BATON_REPLICA: "{{.Task.ID}}",
   };
   const expand = (text: string) => expandVariables(text, (key) => env[key]);
-  const args =
-    "argv" in app.command ? app.command.argv.map(expand) : ["/bin/sh", "-c", app.command.shell];
+  const argv = (command: Command): string[] =>
+    "argv" in command ? command.argv.map(expand) : ["/bin/sh", "-c", command.shell];
   const labels = {
     "baton.project": identity.project,
     "baton.app": app.name,
@@ -148,7 +151,8 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
     TaskTemplate: {
       ContainerSpec: {
         Image: container.image,
-        Args: args,
+        ...(container.entrypoint === undefined ? {} : { Command: argv(container.entrypoint) }),
+        ...(app.command === undefined ? {} : { Args: argv(app.command) }),
         Env: Object.entries(env)
           .map(([key, value]) => `${key}=${value}`)
           .sort(),
@@ -237,6 +241,7 @@ const COMPARED: readonly [string, (spec: ServiceSpec) => unknown][] = [
   ["replicas", (s) => s.Mode.Replicated?.Replicas ?? 1],
   ["labels", (s) => sortedEntries(s.Labels)],
   ["image", (s) => s.TaskTemplate.ContainerSpec.Image],
+  ["command", (s) => s.TaskTemplate.ContainerSpec.Command ?? []],
   ["args", (s) => s.TaskTemplate.ContainerSpec.Args ?? []],
   ["env", (s) => [...(s.TaskTemplate.ContainerSpec.Env ?? [])].sort()],
   ["containerLabels", (s) => sortedEntries(s.TaskTemplate.ContainerSpec.Labels)],

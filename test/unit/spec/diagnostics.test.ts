@@ -110,7 +110,7 @@ describe("a definition with an unknown key", () => {
     const text = yaml("apps:", "  web:", "    command: node server.js", "    replica: 3");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities, volumes, publish and build",
+        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, entrypoint, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities, volumes, publish and build",
         " --> baton.yaml:4:5",
         "  |",
         "4 |     replica: 3",
@@ -511,7 +511,7 @@ describe("a definition with several errors", () => {
         "  |   ^^^",
         ' hint: add `command: ["node", "server.js"]` under `api:`',
         "",
-        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities, volumes, publish and build",
+        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, entrypoint, cwd, ignore, env, replicas, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, writableRootfs, capabilities, volumes, publish and build",
         " --> baton.yaml:7:5",
         "  |",
         "7 |     comand: node api.js",
@@ -654,11 +654,19 @@ describe("variables in an argv command", () => {
     );
   });
 
-  it("may not use $NAME, which no shell would expand", () => {
-    const text = yaml("apps:", "  web:", '    command: ["httpd", "-p", "$PORT"]');
+  it("leave a bare $NAME to the shell or program that reads it", () => {
+    const text = yaml("apps:", "  web:", '    command: ["sh", "-c", "exec httpd -f -p $PORT"]');
+    expect(parseDefinition(text, "baton.yaml").apps.web?.command).toEqual({
+      argv: ["sh", "-c", "exec httpd -f -p $PORT"],
+    });
+  });
+
+  it("may not use shell syntax in ${…}, which Baton would otherwise misread", () => {
+    const text = yaml("apps:", "  web:", '    command: ["sh", "-c", "echo ${PORT%%0}"]');
     expect(refusal(text)).toContain(
-      "hint: write `${PORT}` to use the variable, or `$$PORT` for the literal text",
+      "error[spec.invalid_variable] apps.web.command[2]: `${PORT%%0}` is shell syntax that Baton does not expand",
     );
+    expect(refusal(text)).toContain("write `$${PORT%%0}` to leave it to a shell");
   });
 
   it("are not checked in a shell command, where the shell expands them", () => {
