@@ -280,7 +280,7 @@ export class ApiServer {
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
     const { definition } = await this.parse(req);
-    return { plan: planJson(controller.plan(definition)) };
+    return { plan: planJson(await controller.plan(definition)) };
   }
 
   private events(controller: Controller, url: URL): unknown {
@@ -348,6 +348,7 @@ function planJson(plan: import("../engine/index.js").Plan): unknown {
       name: s.change.key.name,
       type: s.change.type,
       reason: s.change.reason,
+      changes: s.change.changes ?? [],
       after: s.after,
     })),
   };
