@@ -15,7 +15,7 @@ import { structuralDiff } from "../util/structural-diff.js";
 export const MAX_FILES = 10;
 
 /** A changed secret: that it changed is all a plan says. */
-export const SECRET_CHANGED = "(secret, changed)";
+const SECRET_CHANGED = "(secret, changed)";
 const SECRET = "(secret)";
 
 /** Parts of the revision a plan does not show: the folder's path and digest; its files are. */
@@ -77,11 +77,16 @@ export function compareTrees(
     else if (old.signature !== entry.signature) modified.push(path);
   }
   for (const path of before.keys()) if (!after.has(path)) removed.push(path);
-  const changed = [...added, ...removed, ...modified];
+  const aboveChanged = new Set<string>();
+  for (const path of [...added, ...removed, ...modified]) {
+    for (let cut = path.lastIndexOf("/"); cut > 0; cut = path.lastIndexOf("/", cut - 1)) {
+      aboveChanged.add(path.slice(0, cut));
+    }
+  }
   const kindOf = (path: string) => after.get(path)?.kind ?? before.get(path)?.kind;
   const named = (paths: string[]) =>
     paths
-      .filter((p) => kindOf(p) !== "dir" || !changed.some((c) => c.startsWith(`${p}/`)))
+      .filter((p) => kindOf(p) !== "dir" || !aboveChanged.has(p))
       .map((p) => (kindOf(p) === "dir" ? `${p}/` : p))
       .sort();
   return { added: named(added), removed: named(removed), modified: named(modified) };
@@ -109,11 +114,14 @@ function fileChange(path: string, what: "added" | "removed" | "modified"): Field
   return { field: `file ${path}`, from: what, to: what };
 }
 
-/** Values of env variables named as secrets: masked wherever they appear (a command line). */
+/**
+ * Values of env variables named as secrets, to mask wherever they appear (a command line):
+ * as written and as JSON escapes them, since the plan shows values as JSON.
+ */
 function secretValues(spec: AppSpec): string[] {
   return Object.entries(spec.env)
     .filter(([name]) => looksSecret(name))
-    .map(([, value]) => value);
+    .flatMap(([, value]) => [value, JSON.stringify(value).slice(1, -1)]);
 }
 
 /** The revision's content as the definition reads, without what a plan does not show. */

@@ -81,7 +81,7 @@ async function fileChanges(
         });
     return compareTrees(await treeEntries(before), after);
   } catch {
-    // Files moving under the walk: the plan names the folder's digests instead.
+    // A folder gone or unreadable since the definition was read: the plan names the digests.
     return undefined;
   }
 }
