@@ -3,7 +3,7 @@
  * revisions are made of (spec/revision.ts) compared by one structural diff, so a field added
  * to the revision shows up here without more code, and the app folder compared file by file
  * in place of its digest. Secrets are masked: an env value whose name says it is one is never
- * shown, nor its value wherever else it appears, nor the content of any file.
+ * shown, nor its value wherever else it appears, nor a URL's password, nor any file's content.
  */
 import type { FieldChange } from "../engine/index.js";
 import { secretMasker } from "../observe/logs/index.js";
@@ -23,6 +23,9 @@ const NOT_SHOWN = new Set(["cwd", "content"]);
 
 /** Names of env variables that hold secrets by their name's words (over-masking is harmless). */
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|CERT|SIGNATURE|COOKIE|DSN/i;
+
+/** The password of a URL (`postgres://app:pw@db/app`), whatever its variable is called. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]*:)[^\s/@"]+@/gi;
 
 export function looksSecret(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -46,7 +49,7 @@ export function appChanges(
 ): FieldChange[] {
   const mask = secretMasker([...secretValues(from), ...secretValues(to)]);
   const shown = (value: unknown): string | null =>
-    value === undefined ? null : mask(JSON.stringify(value));
+    value === undefined ? null : mask(JSON.stringify(value)).replace(URL_PASSWORD, "$1***@");
   const fields = structuralDiff(readable(from), readable(to)).map((change): FieldChange => {
     const [top, name] = change.at;
     if (top === "env" && change.at.length === 2 && typeof name === "string" && looksSecret(name)) {

@@ -95,6 +95,18 @@ describe("appChanges", () => {
     expect(JSON.stringify(changes)).not.toMatch(/s3cr3t|pw-long|brand-new/);
   });
 
+  it("masks the password of a URL, whatever its variable is called", () => {
+    const url = (host: string) =>
+      app(`    command: ["x"]\n    env: { DATABASE_URL: "postgres://app:pw-9@${host}/app" }\n`);
+    expect(appChanges(url("db1"), url("db2"), undefined)).toEqual([
+      {
+        field: "env.DATABASE_URL",
+        from: '"postgres://app:***@db1/app"',
+        to: '"postgres://app:***@db2/app"',
+      },
+    ]);
+  });
+
   it("masks a secret that JSON escapes where it shows", () => {
     const quoted = (secret: string) =>
       app(`    command: ["server", ${JSON.stringify(secret)}]
