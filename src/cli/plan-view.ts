@@ -1,4 +1,4 @@
-import type { ChangeType, Plan } from "../engine/index.js";
+import type { ChangeType, FieldChange, Plan } from "../engine/index.js";
 import { formatPlan } from "../engine/index.js";
 
 /** The plan as the API sends it (see server/api-server.ts planJson). */
@@ -10,6 +10,8 @@ export interface PlanJson {
     readonly name: string;
     readonly type: ChangeType;
     readonly reason: string;
+    /** Absent from a controller older than field-by-field plans. */
+    readonly changes?: readonly FieldChange[];
     readonly after: readonly string[];
   }[];
 }
@@ -19,7 +21,12 @@ export function planFromJson(json: PlanJson): Plan {
     steps: json.steps.map((s) => ({
       id: s.id,
       after: s.after,
-      change: { type: s.type, key: { kind: s.kind, name: s.name }, reason: s.reason },
+      change: {
+        type: s.type,
+        key: { kind: s.kind, name: s.name },
+        reason: s.reason,
+        ...(s.changes === undefined ? {} : { changes: s.changes }),
+      },
     })),
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
+import { explainAppChange, storedSpecs } from "../apps/change-details.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import { RollbackError } from "../apps/rollback-target.js";
@@ -11,7 +12,7 @@ import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import { DeliveryService } from "../delivery/index.js";
-import { buildPlan, diff, execute, type Plan } from "../engine/index.js";
+import { buildPlan, diff, execute, type Plan, withFieldChanges } from "../engine/index.js";
 import {
   connectDeclaredHost,
   DriftWatch,
@@ -309,7 +310,7 @@ export class Controller {
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
     });
     this.clearStaleScaleOverrides(definition);
-    const plan = this.planOf(definition);
+    const plan = this.planNow(definition);
     this.definition = definition;
     this.given = given;
     this.revision = record;
@@ -362,21 +363,30 @@ export class Controller {
     }
     // Unchanged resources get a pass too: applying is also how drift is repaired.
     this.resync();
-    return { revision: record, created, plan };
+    return { revision: record, created, plan: await this.explain(plan, definition) };
   }
 
-  /** What applying `definition` would change now; changes nothing. */
+  /** What applying `definition` would change now, field by field; changes nothing. */
   async plan(given: Definition): Promise<Plan> {
-    return this.planOf(
-      await withImageCommands(this.pinReleases(given, "keep"), this.imageCommands),
-    );
+    const definition = await withImageCommands(this.pinReleases(given, "keep"), this.imageCommands);
+    return this.explain(this.planNow(definition), definition);
   }
 
-  /** The plan of a definition whose releases and image commands are resolved. */
-  private planOf(definition: Definition): Plan {
+  /** The plan as the reconcilers see the world at this instant (no await: nothing moves). */
+  private planNow(definition: Definition): Plan {
     const desired = this.reconcilers.flatMap((r) => r.desired(definition));
     const observed = this.reconcilers.flatMap((r) => r.observed());
     return buildPlan(diff(desired, observed));
+  }
+
+  /** Each replaced app's field and file changes, from the stored spec of what runs. */
+  private explain(plan: Plan, definition: Definition): Promise<Plan> {
+    const sources = {
+      specOf: storedSpecs((app, revision) => this.store.rollouts.revision(app, revision)),
+      snapshots: this.snapshots,
+      stateDir: this.options.stateDir,
+    };
+    return withFieldChanges(plan, (change) => explainAppChange(change, definition, sources));
   }
 
   scale(app: string, replicas: number): void {

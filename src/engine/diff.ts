@@ -1,5 +1,11 @@
 import { PlanError } from "./errors.js";
-import { type Change, type DesiredResource, keyString, type ObservedResource } from "./resource.js";
+import {
+  type Change,
+  type DesiredResource,
+  type FieldChange,
+  keyString,
+  type ObservedResource,
+} from "./resource.js";
 
 /** Revisions are content hashes; this many characters tell them apart for a human. */
 const SHORT_REVISION = 6;
@@ -47,10 +53,19 @@ function compare(d: DesiredResource, o: ObservedResource | undefined): Change {
   }
   const stale = o.revisions.filter((r) => r.revision !== d.revision);
   const running = o.revisions.reduce((sum, r) => sum + r.size, 0);
+  const settings = settingsChanges(d.settings, o.settings);
+  const changes = settings.length > 0 ? { changes: settings } : {};
   if (stale.length > 0) {
-    return { type: "replace", key, desired: d, observed: o, reason: replaceReason(d, o, running) };
+    return {
+      type: "replace",
+      key,
+      desired: d,
+      observed: o,
+      reason: replaceReason(d, o, running),
+      ...changes,
+    };
   }
-  const reconfigured = settingsChange(d.settings, o.settings);
+  const reconfigured = settings.map((c) => `${c.field} ${c.from ?? "none"} → ${c.to ?? "none"}`);
   if (d.size !== undefined && d.size !== running) {
     return {
       type: "scale",
@@ -58,10 +73,18 @@ function compare(d: DesiredResource, o: ObservedResource | undefined): Change {
       desired: d,
       observed: o,
       reason: [sizeChange(running, d.size), ...reconfigured].join(", "),
+      ...changes,
     };
   }
   if (reconfigured.length > 0) {
-    return { type: "reconfigure", key, desired: d, observed: o, reason: reconfigured.join(", ") };
+    return {
+      type: "reconfigure",
+      key,
+      desired: d,
+      observed: o,
+      reason: reconfigured.join(", "),
+      ...changes,
+    };
   }
   return { type: "unchanged", key, desired: d, observed: o, reason: "up to date" };
 }
@@ -85,16 +108,16 @@ function replaceReason(d: DesiredResource, o: ObservedResource, running: number)
   return base;
 }
 
-/** `port 8080 → 8081` for each setting that differs; nothing when the actual ones are unknown. */
-function settingsChange(
+/** Each setting that differs (`port: 8080 → 8081`); none when the actual ones are unknown. */
+function settingsChanges(
   desired: Readonly<Record<string, string>> | undefined,
   actual: Readonly<Record<string, string>> | undefined,
-): string[] {
+): FieldChange[] {
   if (desired === undefined || actual === undefined) return [];
   const names = [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort();
   return names
     .filter((name) => desired[name] !== actual[name])
-    .map((name) => `${name} ${actual[name] ?? "none"} → ${desired[name] ?? "none"}`);
+    .map((name) => ({ field: name, from: actual[name] ?? null, to: desired[name] ?? null }));
 }
 
 function sizeChange(from: number, to: number): string {

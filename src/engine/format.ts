@@ -1,6 +1,6 @@
 import type { Plan } from "./plan.js";
 import { planSummary } from "./plan.js";
-import type { ChangeType } from "./resource.js";
+import type { ChangeType, FieldChange } from "./resource.js";
 
 const SYMBOL: Record<ChangeType, string> = {
   create: "+",
@@ -23,27 +23,41 @@ const COLOR: Record<ChangeType, string | undefined> = {
 const RESET_COLOR = "\u001b[39m";
 
 /**
- * The plan as a person reads it before saying yes: one aligned line per resource, then a
- * one-line summary. No trailing newline, so callers print it as they print any line.
+ * The plan as a person reads it before saying yes: one aligned line per resource, what
+ * changed inside a replaced one field by field below it, then a one-line summary. No
+ * trailing newline, so callers print it as they print any line.
  *
  *       + create     app/web     new
  *       ~ scale      app/api     3 → 5 replicas
+ *       ± replace    app/worker  revision c673c5 → 4fe062
+ *           env.GREETING: "hi" → "hello"
  *
- *     Plan: 1 to create, 0 to replace, 1 to scale, 0 to delete, 0 unchanged.
+ *     Plan: 1 to create, 1 to replace, 1 to scale, 0 to delete, 0 unchanged.
  */
 export function formatPlan(plan: Plan, options: { color: boolean }): string {
   const verbWidth = Math.max(0, ...plan.steps.map((s) => s.change.type.length));
   const idWidth = Math.max(0, ...plan.steps.map((s) => s.id.length));
-  const lines = plan.steps.map((step) => {
+  const lines = plan.steps.flatMap((step) => {
     const type = step.change.type;
     const label = `${SYMBOL[type]} ${type}`;
     const color = options.color ? COLOR[type] : undefined;
     // Padding stays outside the colour codes so they do not count towards the width.
     const painted = color ? `${color}${label}${RESET_COLOR}` : label;
     const padding = " ".repeat(verbWidth - type.length);
-    return `  ${painted}${padding}  ${step.id.padEnd(idWidth)}  ${step.change.reason}`;
+    // A scale's or reconfigure's reason already names each setting it changes.
+    const fields = type === "replace" ? (step.change.changes ?? []) : [];
+    return [
+      `  ${painted}${padding}  ${step.id.padEnd(idWidth)}  ${step.change.reason}`,
+      ...fields.map((change) => `      ${fieldLine(change)}`),
+    ];
   });
   return [...lines, ...(lines.length > 0 ? [""] : []), summaryLine(plan)].join("\n");
+}
+
+/** `field: from → to` as host plans print it; a change whose values are not shown, once. */
+function fieldLine(change: FieldChange): string {
+  if (change.from !== null && change.from === change.to) return `${change.field}: ${change.from}`;
+  return `${change.field}: ${change.from ?? "(none)"} → ${change.to ?? "(none)"}`;
 }
 
 function summaryLine(plan: Plan): string {

@@ -10,11 +10,19 @@ export {
   type StepStatus,
 } from "./executor.js";
 export { formatPlan } from "./format.js";
-export { buildPlan, hasWork, type Plan, type PlanStep, planSummary } from "./plan.js";
+export {
+  buildPlan,
+  hasWork,
+  type Plan,
+  type PlanStep,
+  planSummary,
+  withFieldChanges,
+} from "./plan.js";
 export {
   type Change,
   type ChangeType,
   type DesiredResource,
+  type FieldChange,
   keyString,
   type ObservedResource,
   type ResourceKey,

@@ -1,6 +1,6 @@
 import { PlanError } from "./errors.js";
 import { findCycle } from "./graph.js";
-import { type Change, type ChangeType, keyString } from "./resource.js";
+import { type Change, type ChangeType, type FieldChange, keyString } from "./resource.js";
 
 export interface PlanStep {
   /** keyString of the resource: one step per resource. */
@@ -69,6 +69,26 @@ export function buildPlan(changes: readonly Change[]): Plan {
         };
     }
   });
+  return { steps };
+}
+
+/**
+ * The plan with what changed inside each replaced resource in front of its settings, as
+ * `explain` finds it: only the kind's reconciler knows what a spec is made of and what runs.
+ */
+export async function withFieldChanges(
+  plan: Plan,
+  explain: (change: Change) => Promise<readonly FieldChange[]>,
+): Promise<Plan> {
+  const steps = await Promise.all(
+    plan.steps.map(async (step): Promise<PlanStep> => {
+      if (step.change.type !== "replace") return step;
+      const inside = await explain(step.change);
+      if (inside.length === 0) return step;
+      const changes = [...inside, ...(step.change.changes ?? [])];
+      return { ...step, change: { ...step.change, changes } };
+    }),
+  );
   return { steps };
 }
 

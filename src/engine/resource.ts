@@ -42,6 +42,18 @@ export interface ObservedResource extends ResourceKey {
  */
 export type ChangeType = "create" | "replace" | "scale" | "reconfigure" | "delete" | "unchanged";
 
+/**
+ * One field that differs, for the plan: `env.GREETING: "hi" → "hello"`. Values are as a
+ * person reads them (a string quoted, a number bare); null where the field is absent. A
+ * change whose values are not shown (a secret, a file's content) has `from` equal to `to`,
+ * both saying what happened: `(secret, changed)`, `modified`.
+ */
+export interface FieldChange {
+  readonly field: string;
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
 export interface Change {
   readonly type: ChangeType;
   readonly key: ResourceKey;
@@ -49,6 +61,11 @@ export interface Change {
   readonly observed?: ObservedResource;
   /** Human summary of why, e.g. "3 → 5 replicas" or "revision a1b2c3 → d4e5f6". */
   readonly reason: string;
+  /**
+   * What differs, field by field: the in-place settings, and for a replace what the kind's
+   * reconciler found inside the spec (`withFieldChanges`). Absent: nothing to say.
+   */
+  readonly changes?: readonly FieldChange[];
 }
 
 export function keyString(key: ResourceKey): string {

@@ -348,6 +348,7 @@ function planJson(plan: import("../engine/index.js").Plan): unknown {
       name: s.change.key.name,
       type: s.change.type,
       reason: s.change.reason,
+      changes: s.change.changes ?? [],
       after: s.after,
     })),
   };

@@ -62,6 +62,6 @@ export type {
   StepCommon,
 } from "./pipeline-model.js";
 export { PIPELINE_DEFAULTS } from "./pipeline-schema.js";
-export { appRevision } from "./revision.js";
+export { appRevision, revisionContent } from "./revision.js";
 export { type DetectedProject, starterDefinition } from "./starter.js";
 export { formatDuration, parseDuration, parseSize } from "./units.js";

@@ -16,7 +16,18 @@ const DEFAULT_LOG_MAX_AGE_MS = parseDuration(DEFAULTS.logs.maxAge);
 const REVISION_LENGTH = 12;
 
 export function appRevision(app: AppSpec): string {
-  const madeOf = {
+  return createHash("sha256")
+    .update(canonicalJson(revisionContent(app)))
+    .digest("hex")
+    .slice(0, REVISION_LENGTH);
+}
+
+/**
+ * What the revision is a hash of: a plan compares two revisions' contents field by field
+ * to say why one replaces the other.
+ */
+export function revisionContent(app: AppSpec): Record<string, unknown> {
+  return {
     command: app.command,
     cwd: app.cwd,
     content: app.contentDigest === "" ? undefined : app.contentDigest,
@@ -32,7 +43,6 @@ export function appRevision(app: AppSpec): string {
         ? { maxBytes: app.logs.maxBytes, maxFiles: app.logs.maxFiles }
         : app.logs,
   };
-  return createHash("sha256").update(canonicalJson(madeOf)).digest("hex").slice(0, REVISION_LENGTH);
 }
 
 /** JSON with object keys sorted at every level, so that key order never changes a hash. */

@@ -92,6 +92,31 @@ export function treeDigest(root: string, options: TreeOptions = {}): string {
   return digestOf(records);
 }
 
+/** An entry of a tree as `treeEntries` gives it. */
+export interface TreeEntry {
+  readonly kind: "dir" | "file" | "symlink";
+  /** Equal for two entries exactly when the digest counts them the same (content, exec bit). */
+  readonly signature: string;
+}
+
+/**
+ * Every entry of a tree (same filter as `treeDigest`) by relative path, with what the digest
+ * counts of it: two trees compared entry by entry say which files a digest change is made of.
+ */
+export async function treeEntries(
+  root: string,
+  options: TreeOptions = {},
+): Promise<Map<string, TreeEntry>> {
+  const source = resolve(root);
+  const entries = new Map<string, TreeEntry>();
+  await eachLimit(await listAsync(source, makeSkip(options, [])), CONCURRENCY, async (entry) => {
+    const found = await recordAsync(join(source, entry.relative), entry);
+    if (found !== undefined)
+      entries.set(entry.relative, { kind: entry.kind, signature: found.line });
+  });
+  return entries;
+}
+
 /**
  * Copies the tree (same filter as `treeDigest`) to `dest` through a sibling temp dir renamed
  * into place, and returns the digest of the copy: the files are hashed as read back from the

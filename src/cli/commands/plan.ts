@@ -1,9 +1,18 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { explainAppChange, storedSpecs } from "../../apps/change-details.js";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
+import { Snapshots } from "../../apps/snapshots.js";
 import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
-import { buildPlan, diff, formatPlan, type Plan, planSummary } from "../../engine/index.js";
+import {
+  buildPlan,
+  diff,
+  formatPlan,
+  type Plan,
+  planSummary,
+  withFieldChanges,
+} from "../../engine/index.js";
 import { engineImageCommands, resolveReleases, withImageCommands } from "../../images/index.js";
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
@@ -47,6 +56,7 @@ export async function showPlan(options: EnvironmentOptions & { json?: boolean })
               id: s.id,
               type: s.change.type,
               reason: s.change.reason,
+              changes: s.change.changes ?? [],
               after: s.after,
             })),
           }),
@@ -73,8 +83,11 @@ async function appsPlan(definition: Definition, dir: string): Promise<Plan> {
   return plan;
 }
 
-/** With no controller, the actual state is what the runtime still finds running. */
-async function localPlan(dir: string, given: Parameters<typeof desiredApps>[0]): Promise<Plan> {
+/**
+ * With no controller, the actual state is what the runtime still finds running, and what
+ * changes inside a replaced app is told from the specs the store kept of what runs.
+ */
+async function localPlan(dir: string, given: Definition): Promise<Plan> {
   let definition = given;
   let overrides = new Map<string, number>();
   const store = (() => {
@@ -84,44 +97,55 @@ async function localPlan(dir: string, given: Parameters<typeof desiredApps>[0]):
       return undefined;
     }
   })();
-  if (store !== undefined) {
-    // Built apps run their release's image: the revision to compare with is the pinned one.
-    definition = resolveReleases(given, store.releases, { missing: "keep" });
-    overrides = new Map(
-      Object.keys(definition.apps).flatMap((app) => {
-        const o = store.scaleOverride(app);
-        return o !== undefined && o.baseReplicas === definition.apps[app]?.replicas
-          ? [[app, o.replicas] as const]
-          : [];
-      }),
-    );
-    store.close();
-  }
-  // What the controller would record: a container app without `command` runs its image's.
-  definition = await withImageCommands(definition, engineImageCommands());
-  if (!existsSync(dir)) {
-    return buildPlan(
+  try {
+    if (store !== undefined) {
+      // Built apps run their release's image: the revision to compare with is the pinned one.
+      definition = resolveReleases(given, store.releases, { missing: "keep" });
+      overrides = new Map(
+        Object.keys(definition.apps).flatMap((app) => {
+          const o = store.scaleOverride(app);
+          return o !== undefined && o.baseReplicas === definition.apps[app]?.replicas
+            ? [[app, o.replicas] as const]
+            : [];
+        }),
+      );
+    }
+    // What the controller would record: a container app without `command` runs its image's.
+    definition = await withImageCommands(definition, engineImageCommands());
+    if (!existsSync(dir)) {
+      return buildPlan(
+        diff(
+          [
+            ...desiredApps(withoutSwarmApps(definition), () => undefined),
+            ...desiredSwarmApps(definition, () => undefined),
+          ],
+          [],
+        ),
+      );
+    }
+    const runtime = new ProcessRuntime({ stateDir: dir });
+    const running = [...(await runtime.list()), ...(await runningContainers(dir))];
+    await runtime.close();
+    const plan = buildPlan(
       diff(
         [
-          ...desiredApps(withoutSwarmApps(definition), () => undefined),
-          ...desiredSwarmApps(definition, () => undefined),
+          ...desiredApps(withoutSwarmApps(definition), (app) => overrides.get(app)),
+          ...desiredSwarmApps(definition, (app) => overrides.get(app)),
         ],
-        [],
+        [...observedApps(running), ...(await observedServices(dir))],
       ),
     );
+    if (store === undefined) return plan;
+    const sources = {
+      specOf: storedSpecs((app, revision) => store.rollouts.revision(app, revision)),
+      snapshots: new Snapshots(dir),
+      stateDir: dir,
+    };
+    const pinned = definition;
+    return await withFieldChanges(plan, (change) => explainAppChange(change, pinned, sources));
+  } finally {
+    store?.close();
   }
-  const runtime = new ProcessRuntime({ stateDir: dir });
-  const running = [...(await runtime.list()), ...(await runningContainers(dir))];
-  await runtime.close();
-  return buildPlan(
-    diff(
-      [
-        ...desiredApps(withoutSwarmApps(definition), (app) => overrides.get(app)),
-        ...desiredSwarmApps(definition, (app) => overrides.get(app)),
-      ],
-      [...observedApps(running), ...(await observedServices(dir))],
-    ),
-  );
 }
 
 /** Container replicas of this state, when a Docker engine answers; none otherwise. */

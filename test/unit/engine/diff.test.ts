@@ -123,12 +123,40 @@ describe("diff of in-place settings", () => {
     expect(change).toMatchObject({
       type: "reconfigure",
       reason: "listen 127.0.0.1 → 0.0.0.0, port 8080 → 8081",
+      changes: [
+        { field: "listen", from: "127.0.0.1", to: "0.0.0.0" },
+        { field: "port", from: "8080", to: "8081" },
+      ],
+    });
+  });
+
+  it("gives a replace the settings that change with it, which its reason does not name", () => {
+    const [change] = diff(
+      [{ ...desired({ port: "8081", listen: "127.0.0.1" }), revision: "bbbbbbbb" }],
+      [observed],
+    );
+    expect(change).toMatchObject({
+      type: "replace",
+      reason: "revision aaaaaa → bbbbbb",
+      changes: [{ field: "port", from: "8080", to: "8081" }],
+    });
+  });
+
+  it("names a setting that appears or goes as absent on one side", () => {
+    const [change] = diff([desired({ port: "8080" })], [observed]);
+    expect(change).toMatchObject({
+      reason: "listen 127.0.0.1 → none",
+      changes: [{ field: "listen", from: "127.0.0.1", to: null }],
     });
   });
 
   it("scales and says what else changes in place", () => {
     const [change] = diff([desired({ port: "8081", listen: "127.0.0.1" }, 3)], [observed]);
-    expect(change).toMatchObject({ type: "scale", reason: "2 → 3 replicas, port 8080 → 8081" });
+    expect(change).toMatchObject({
+      type: "scale",
+      reason: "2 → 3 replicas, port 8080 → 8081",
+      changes: [{ field: "port", from: "8080", to: "8081" }],
+    });
   });
 
   it("does not compare settings it does not know", () => {
@@ -137,5 +165,6 @@ describe("diff of in-place settings", () => {
       [{ ...observed, settings: undefined }],
     );
     expect(change?.type).toBe("unchanged");
+    expect(change?.changes).toBeUndefined();
   });
 });

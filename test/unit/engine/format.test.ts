@@ -65,4 +65,33 @@ describe("formatPlan", () => {
     ]);
     expect(formatPlan(plan, { color: false })).not.toContain("\u001b");
   });
+
+  it("lists what changed inside a replaced resource below it, a masked value once", () => {
+    const replaced = {
+      ...change("replace", "web", [], "revision c673c5 → 4fe062"),
+      changes: [
+        { field: "env.GREETING", from: '"hi"', to: '"hello"' },
+        { field: "env.EXTRA", from: null, to: '"1"' },
+        { field: "env.API_TOKEN", from: "(secret, changed)", to: "(secret, changed)" },
+        { field: "file config.txt", from: "modified", to: "modified" },
+      ],
+    };
+    // A reconfigure's reason names its settings already: they are not repeated.
+    const reconfigured = {
+      ...change("reconfigure", "api", [], "port 8080 → 8081"),
+      changes: [{ field: "port", from: "8080", to: "8081" }],
+    };
+    expect(formatPlan(buildPlan([replaced, reconfigured]), { color: false })).toBe(
+      [
+        "  ± replace      app/web  revision c673c5 → 4fe062",
+        '      env.GREETING: "hi" → "hello"',
+        '      env.EXTRA: (none) → "1"',
+        "      env.API_TOKEN: (secret, changed)",
+        "      file config.txt: modified",
+        "  * reconfigure  app/api  port 8080 → 8081",
+        "",
+        "Plan: 0 to create, 1 to replace, 0 to scale, 1 to reconfigure, 0 to delete, 0 unchanged.",
+      ].join("\n"),
+    );
+  });
 });

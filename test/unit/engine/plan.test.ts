@@ -6,6 +6,7 @@ import {
   type Plan,
   PlanError,
   planSummary,
+  withFieldChanges,
 } from "../../../src/engine/index.js";
 import { change } from "./fixtures.js";
 
@@ -137,5 +138,38 @@ describe("planSummary and hasWork", () => {
     expect(hasWork(plan)).toBe(true);
     expect(hasWork(buildPlan([change("unchanged", "b")]))).toBe(false);
     expect(hasWork(buildPlan([]))).toBe(false);
+  });
+});
+
+describe("withFieldChanges", () => {
+  it("puts what changed inside each replaced resource before its settings, keeping the order", async () => {
+    const replaced = {
+      ...change("replace", "web", ["db"]),
+      changes: [{ field: "port", from: "8080", to: "8081" }],
+    };
+    const plan = buildPlan([change("create", "db"), replaced, change("scale", "api")]);
+    const asked: string[] = [];
+    const explained = await withFieldChanges(plan, async (c) => {
+      asked.push(c.key.name);
+      return [{ field: "env.A", from: '"1"', to: '"2"' }];
+    });
+    expect(asked).toEqual(["web"]);
+    expect(explained.steps.map((s) => [s.id, s.after, s.change.changes])).toEqual([
+      ["app/db", [], undefined],
+      [
+        "app/web",
+        ["app/db"],
+        [
+          { field: "env.A", from: '"1"', to: '"2"' },
+          { field: "port", from: "8080", to: "8081" },
+        ],
+      ],
+      ["app/api", [], undefined],
+    ]);
+  });
+
+  it("leaves a replace as it was when nothing is known of its inside", async () => {
+    const plan = buildPlan([change("replace", "web")]);
+    expect(await withFieldChanges(plan, async () => [])).toEqual(plan);
   });
 });

@@ -25,6 +25,7 @@ import {
   ignoreMatcher,
   TreeChangedError,
   treeDigest,
+  treeEntries,
 } from "../../../src/util/file-tree.js";
 
 // Faults a test injects into the copy, where a real one cannot be made (tests run as root).
@@ -288,6 +289,41 @@ describe("ignoreMatcher", () => {
     expect(() => ignoreMatcher(["*.log", "!keep.log"])).toThrow(
       'ignore pattern "!keep.log": negation with "!" is not supported',
     );
+  });
+});
+
+describe("treeEntries", () => {
+  it("lists what the digest counts, entry by entry, with the same filter", async () => {
+    sampleApp();
+    write("debug.log", "noise\n");
+    const entries = await treeEntries(root, { ignore: ["*.log"] });
+    expect([...entries.keys()].sort()).toEqual([
+      "baton.env",
+      "bin",
+      "bin/start.sh",
+      "config",
+      "config-link",
+      "config/app.json",
+      "current.json",
+      "empty",
+      "secret.txt",
+    ]);
+    expect(entries.get("config")?.kind).toBe("dir");
+    expect(entries.get("current.json")?.kind).toBe("symlink");
+    expect(entries.get("baton.env")?.kind).toBe("file");
+  });
+
+  it("gives an entry another signature exactly when the digest would change for it", async () => {
+    sampleApp();
+    const before = await treeEntries(root);
+    utimesSync(join(root, "baton.env"), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    write("config/app.json", '{"debug":true}\n');
+    chmodSync(join(root, "bin/start.sh"), 0o644);
+    const after = await treeEntries(root);
+    const differ = [...after.keys()].filter(
+      (path) => after.get(path)?.signature !== before.get(path)?.signature,
+    );
+    expect(differ.sort()).toEqual(["bin/start.sh", "config/app.json"]);
   });
 });
 
