@@ -9,11 +9,17 @@ import type {
   ReplicaSpec,
   ReplicaStats,
 } from "../runtime/runtime.js";
-import type { AppSpec, Definition, Probe } from "../spec/index.js";
+import type { AppSpec, Definition, Probe, UpdatePolicy } from "../spec/index.js";
 import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";
+import {
+  assertRetryable,
+  failedUnderOtherPolicy,
+  policyChange,
+  policyKey,
+} from "./bad-revision.js";
 import type { ProbeTarget } from "./probe.js";
 import { type ProbeKind, type ProbeStats, ReplicaHealth } from "./replica-health.js";
 import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
@@ -31,6 +37,8 @@ const KEPT_ROLLOUTS = 10;
 interface Actor {
   readonly trigger: RolloutTrigger;
   readonly by: string;
+  /** Why, when the trigger does not say it all (a retry). */
+  readonly why?: string;
 }
 
 /** What the apps reconciler needs of the world, each behind a narrow port. */
@@ -199,10 +207,12 @@ export class AppsReconciler implements Reconciler {
   desired(definition: Definition): DesiredResource[] {
     return desiredApps(definition, this.deps.scaleOverride, (app, revision) => {
       const state = this.apps.get(app);
+      if (state === undefined || state.definitionRevision !== revision) return revision;
+      // A bad revision about to be retried under a new update policy: a rollout to it.
+      const spec = definition.apps[app];
+      if (spec !== undefined && this.retriesOnPolicy(app, revision, spec)) return revision;
       // A bad or pinned revision: the plan compares with what is kept running instead.
-      return state !== undefined && state.definitionRevision === revision
-        ? state.revision
-        : revision;
+      return state.revision;
     });
   }
 
@@ -332,6 +342,28 @@ export class AppsReconciler implements Reconciler {
     return rollout;
   }
 
+  /**
+   * `baton rollout retry`: the definition's revision, held back since its rollout failed,
+   * is rolled out again — for a failure the definition could not fix (a dependency that was
+   * down, a file that was missing).
+   */
+  retry(name: string, by: string): RolloutRecord {
+    const state = this.apps.get(name);
+    if (state?.spec === undefined) {
+      throw new Error(`bug: retry of ${name}, which the definition does not have`);
+    }
+    const revision = state.definitionRevision;
+    assertRetryable(this.deps.rollouts, name, revision);
+    this.deps.rollouts.clearBad(name, revision);
+    this.setSpec(name, state, state.spec, { trigger: "apply", by, why: `retried by ${by}` });
+    this.deps.requeue(name);
+    const rollout = state.rollout;
+    if (rollout === undefined || rollout.toRevision !== revision) {
+      throw new Error(`bug: retrying ${name} started no rollout to ${revision}`);
+    }
+    return rollout;
+  }
+
   /** `baton rollout status`: the current rollout, else the last, with live counts. */
   rolloutStatus(name: string): RolloutStatus {
     const state = this.apps.get(name);
@@ -341,7 +373,7 @@ export class AppsReconciler implements Reconciler {
       return { app: name, rollout, progress: null, steps: rollout ? store.steps(rollout.id) : [] };
     }
     const replicas = [...state.replicas.values()];
-    const policy = (state.targetSpec ?? state.spec)?.update;
+    const policy = state.spec?.update;
     if (policy === undefined) {
       return { app: name, rollout, progress: null, steps: store.steps(rollout.id) };
     }
@@ -356,6 +388,7 @@ export class AppsReconciler implements Reconciler {
           (r) => r.revision === state.revision && r.ready && state.pooled.has(r.handle.id),
         ).length,
         old: replicas.filter((r) => r.revision !== state.revision).length,
+        strategy: budget.strategy,
         maxSurge: budget.maxSurge,
         maxUnavailable: budget.maxUnavailable,
       },
@@ -376,7 +409,7 @@ export class AppsReconciler implements Reconciler {
     if (state.pendingFailure !== undefined) {
       const failure = state.pendingFailure;
       state.pendingFailure = undefined;
-      await this.failRollout(name, state, failure.reason, failure.replica);
+      await this.failRollout(name, state, failure.reason, failure.replica, spec.update);
     }
     const target = state.targetSpec ?? spec;
     this.resizeSlots(name, state, target);
@@ -387,9 +420,11 @@ export class AppsReconciler implements Reconciler {
         this.watchHealth(name, state, replica);
       }
     }
+    // The definition's policy, whichever revision is the target: it says how this app rolls,
+    // the way back included (a recreate's rollback stops the failed replicas first).
     const moves = rolloutMoves(
       state.desired,
-      resolveBudget(target.update, state.desired),
+      resolveBudget(spec.update, state.desired),
       [...state.replicas.values()].map((r) => this.view(state, r)),
     );
     const now = this.now();
@@ -412,7 +447,7 @@ export class AppsReconciler implements Reconciler {
       const replica = state.replicas.get(id);
       if (replica !== undefined) void this.stopReplica(name, state, replica, "remove");
     }
-    await this.trackRollout(name, state, target);
+    await this.trackRollout(name, state, spec);
     this.announceConvergence(name, state, spec);
   }
 
@@ -427,11 +462,11 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** Fails a forward rollout whose new replicas miss the deadline; completes a finished one. */
-  private async trackRollout(name: string, state: AppState, target: AppSpec): Promise<void> {
+  private async trackRollout(name: string, state: AppState, spec: AppSpec): Promise<void> {
     const rollout = state.rollout;
     const converged = this.isConverged(state);
     if (rollout !== undefined && rollout.state === "progressing") {
-      const deadline = target.update.healthyDeadlineMs;
+      const deadline = spec.update.healthyDeadlineMs;
       const now = this.now();
       for (const replica of state.replicas.values()) {
         if (replica.revision !== state.revision || replica.slot === undefined) continue;
@@ -447,6 +482,7 @@ export class AppsReconciler implements Reconciler {
           state,
           `${replica.handle.id} was not ready within ${formatDuration(deadline)}${why}`,
           replica.handle.id,
+          spec.update,
         );
         return;
       }
@@ -496,12 +532,16 @@ export class AppsReconciler implements Reconciler {
     }
   }
 
-  /** The new revision failed: mark it bad and go back (or, for a first deploy, say so). */
+  /**
+   * The new revision failed under `policy`: mark it bad and go back (or, for a first
+   * deploy, say so).
+   */
   private async failRollout(
     name: string,
     state: AppState,
     reason: string,
     replicaId: string,
+    policy: UpdatePolicy,
   ): Promise<void> {
     const rollout = state.rollout;
     if (rollout === undefined || rollout.state !== "progressing") return;
@@ -517,7 +557,14 @@ export class AppsReconciler implements Reconciler {
       state.failedFirst = this.journal.failFirst(rollout, reason, output);
       return;
     }
-    state.rollout = this.journal.rollBack(rollout, reason, output);
+    // Old replicas the new one ran beside: they may hold what it needed (a lock, a port).
+    const oldRunning = [...state.replicas.values()].filter(
+      (r) => r.revision !== rollout.toRevision && r.state !== "stopping",
+    ).length;
+    state.rollout = this.journal.rollBack(rollout, reason, output, {
+      policy: policyKey(policy),
+      oldRunning,
+    });
     state.blocked = state.rollout;
     this.retarget(name, state, rollout.fromRevision, { trigger: "apply", by: rollout.by });
     this.deps.requeue(name);
@@ -653,6 +700,7 @@ export class AppsReconciler implements Reconciler {
                 to: shown.toRevision,
                 reason: shown.reason,
                 lastOutput: shown.lastOutput,
+                oldRunning: shown.oldRunning,
               },
             }),
       });
@@ -842,6 +890,13 @@ export class AppsReconciler implements Reconciler {
       store.clearPin(name);
       pin = undefined;
     }
+    let why = actor.why;
+    const mark = store.revision(name, revision);
+    if (pin === undefined && mark !== undefined && failedUnderOtherPolicy(mark, spec.update)) {
+      // The user's fix for a failure the revision cannot show: how it rolls out.
+      why = `retried: it failed under another update policy (${policyChange(mark, spec.update)})`;
+      store.clearBad(name, revision);
+    }
     const bad = pin === undefined ? store.revision(name, revision)?.badReason : undefined;
     state.blocked =
       bad === undefined || bad === null
@@ -850,7 +905,14 @@ export class AppsReconciler implements Reconciler {
     const target =
       pin?.revision ?? (state.blocked !== undefined && state.stable ? state.stable : revision);
     state.desired = this.deps.scaleOverride(spec.name) ?? spec.replicas;
-    this.retarget(name, state, target, actor);
+    this.retarget(name, state, target, why === undefined ? actor : { ...actor, why });
+  }
+
+  /** The definition's revision of the app is bad, but failed under another update policy. */
+  private retriesOnPolicy(name: string, revision: string, spec: AppSpec): boolean {
+    const store = this.deps.rollouts;
+    if (store.pin(name) !== undefined) return false;
+    return failedUnderOtherPolicy(store.revision(name, revision), spec.update);
   }
 
   /** Points the app at `target`, and records the rollout that takes it there. */
@@ -893,7 +955,14 @@ export class AppsReconciler implements Reconciler {
     }
     if (active === undefined && state.failedFirst?.toRevision === target) return;
     state.failedFirst = undefined;
-    state.rollout = this.journal.begin(name, state.stable ?? null, target, actor.trigger, actor.by);
+    state.rollout = this.journal.begin(
+      name,
+      state.stable ?? null,
+      target,
+      actor.trigger,
+      actor.by,
+      actor.why,
+    );
   }
 
   private resizeSlots(name: string, state: AppState, target: AppSpec): void {
@@ -1194,7 +1263,7 @@ export class AppsReconciler implements Reconciler {
     this.deps.records.updateReplica(replica.handle.id, { state: "stopping" });
     const own = this.specOf(name, state, replica.revision) ?? state.spec;
     const grace = own?.stopGraceMs ?? 10_000;
-    const drainMs = (state.targetSpec ?? state.spec)?.update.drainTimeoutMs ?? 10_000;
+    const drainMs = (state.spec ?? state.targetSpec)?.update.drainTimeoutMs ?? 10_000;
     if (inPool && state.spec?.port !== undefined) {
       await this.syncProxy(name, state);
       try {

@@ -1,5 +1,5 @@
 import type { DesiredResource, ObservedResource } from "../engine/index.js";
-import type { AppSpec, Definition } from "../spec/index.js";
+import type { AppSpec, Definition, UpdatePolicy } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 
 export const APP_KIND = "app";
@@ -26,8 +26,15 @@ export function appSettings(app: AppSpec): Record<string, string> {
     port: app.port === undefined ? "none" : String(app.port),
     listen: app.listen,
     protocol: app.protocol,
-    update: `maxSurge ${app.update.maxSurge}, maxUnavailable ${app.update.maxUnavailable}, healthyDeadline ${app.update.healthyDeadlineMs}ms, drainTimeout ${app.update.drainTimeoutMs}ms`,
+    update: `${updateBudget(app.update)}, healthyDeadline ${app.update.healthyDeadlineMs}ms, drainTimeout ${app.update.drainTimeoutMs}ms`,
   };
+}
+
+/** The budgets of a rolling update; a recreate has none (it stops every old replica first). */
+function updateBudget(update: UpdatePolicy): string {
+  return update.strategy === "recreate"
+    ? "strategy recreate"
+    : `maxSurge ${update.maxSurge}, maxUnavailable ${update.maxUnavailable}`;
 }
 
 /** Running replicas grouped into observed resources, one per app. */

@@ -12,16 +12,21 @@ import type {
 export interface RolloutStorePort {
   atomically<T>(fn: () => T): T;
   saveRevision(app: string, revision: string, spec: unknown): void;
-  revision(app: string, revision: string): { spec: string; badReason: string | null } | undefined;
+  revision(
+    app: string,
+    revision: string,
+  ): { spec: string; badReason: string | null; badPolicy: string | null } | undefined;
   revisionsStartingWith(app: string, prefix: string): { revision: string }[];
-  markBad(app: string, revision: string, reason: string): void;
+  markBad(app: string, revision: string, reason: string, policy: string | null): void;
   clearBadExcept(app: string, keep: string): void;
+  clearBad(app: string, revision: string): void;
   start(r: {
     app: string;
     from: string | null;
     to: string;
     trigger: RolloutTrigger;
     by: string;
+    why?: string;
   }): RolloutRecord;
   update(id: number, change: RolloutChange): RolloutRecord | undefined;
   active(app: string): RolloutRecord | undefined;
@@ -51,9 +56,17 @@ export class RolloutJournal {
     to: string,
     trigger: RolloutTrigger,
     by: string,
+    why?: string,
   ): RolloutRecord {
     const superseded = this.store.active(app);
-    const rollout = this.store.start({ app, from, to, trigger, by });
+    const rollout = this.store.start({
+      app,
+      from,
+      to,
+      trigger,
+      by,
+      ...(why === undefined ? {} : { why }),
+    });
     if (superseded !== undefined) {
       this.emit({
         type: "rollout.superseded",
@@ -68,8 +81,8 @@ export class RolloutJournal {
       message:
         from === null
           ? `${app}: deploying revision ${to} (rollout ${rollout.id})`
-          : `${app}: rolling ${trigger === "rollback" ? "back " : ""}from ${from} to ${to} (rollout ${rollout.id}, ${trigger} by ${by})`,
-      data: { rollout: rollout.id, from, to, trigger, by },
+          : `${app}: rolling ${trigger === "rollback" ? "back " : ""}from ${from} to ${to} (rollout ${rollout.id}, ${trigger} by ${by})${why === undefined ? "" : `: ${why}`}`,
+      data: { rollout: rollout.id, from, to, trigger, by, ...(why === undefined ? {} : { why }) },
     });
     return rollout;
   }
@@ -83,15 +96,24 @@ export class RolloutJournal {
     });
   }
 
-  /** The new revision failed: it is marked bad and the way back begins. */
-  rollBack(rollout: RolloutRecord, reason: string, lastOutput: readonly string[]): RolloutRecord {
+  /**
+   * The new revision failed: it is marked bad, with the update policy it failed under (a
+   * change of it retries the revision), and the way back begins.
+   */
+  rollBack(
+    rollout: RolloutRecord,
+    reason: string,
+    lastOutput: readonly string[],
+    failure: { readonly policy: string; readonly oldRunning: number },
+  ): RolloutRecord {
     // One transaction: a revision marked bad always has the rollout that says why.
     const updated = this.store.atomically(() => {
-      this.store.markBad(rollout.app, rollout.toRevision, reason);
+      this.store.markBad(rollout.app, rollout.toRevision, reason, failure.policy);
       const record = this.store.update(rollout.id, {
         state: "rolling-back",
         reason,
         lastOutput,
+        oldRunning: failure.oldRunning,
         step: { action: "failed", detail: reason },
       });
       this.store.appendStep(rollout.id, {
@@ -149,7 +171,7 @@ export class RolloutJournal {
       type: back ? "rollout.rolled_back" : "rollout.rolled_out",
       app: rollout.app,
       message: back
-        ? `${rollout.app}: rolled back to ${revision}; revision ${rollout.toRevision} is marked bad until the definition changes it`
+        ? `${rollout.app}: rolled back to ${revision}; revision ${rollout.toRevision} is marked bad until the definition or its update policy changes it (or \`baton rollout retry ${rollout.app}\`)`
         : `${rollout.app}: revision ${revision} rolled out in ${durationMs}ms`,
       data: { rollout: rollout.id, revision, durationMs },
     });

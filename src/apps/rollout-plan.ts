@@ -1,24 +1,32 @@
 /**
- * The arithmetic of a rolling update, apart from any process: given what runs, how many
- * replicas of the new revision may exist and which old ones may go now. Kept pure so that
- * every budget (surge, unavailability) is tested without starting anything.
+ * The arithmetic of a rollout, apart from any process: given what runs, how many replicas
+ * of the new revision may exist and which old ones may go now — a rolling update within
+ * its budgets, or a recreate (every old replica gone before a new one starts). Kept pure so
+ * that every budget (surge, unavailability) is tested without starting anything.
  */
 import type { ReplicaBudget, UpdatePolicy } from "../spec/index.js";
 
 export interface RolloutBudget {
+  readonly strategy: UpdatePolicy["strategy"];
   /** Replicas allowed above the desired count, stopping ones included. */
   readonly maxSurge: number;
   /** Of the desired count, how many may be not ready. */
   readonly maxUnavailable: number;
 }
 
-/** Percentages as Kubernetes resolves them: surge rounds up, unavailability down. */
+/**
+ * Percentages as Kubernetes resolves them: surge rounds up, unavailability down. A recreate
+ * is the budget that allows no extra replica and all of them unavailable.
+ */
 export function resolveBudget(policy: UpdatePolicy, desired: number): RolloutBudget {
+  if (policy.strategy === "recreate") {
+    return { strategy: "recreate", maxSurge: 0, maxUnavailable: desired };
+  }
   let maxSurge = resolve(policy.maxSurge, desired, Math.ceil);
   const maxUnavailable = resolve(policy.maxUnavailable, desired, Math.floor);
   // 10% of 3 unavailable and 0 surge both round to 0: a rollout would never move.
   if (maxSurge === 0 && maxUnavailable === 0) maxSurge = 1;
-  return { maxSurge, maxUnavailable };
+  return { strategy: "rolling", maxSurge, maxUnavailable };
 }
 
 function resolve(budget: ReplicaBudget, desired: number, round: (n: number) => number): number {
@@ -53,6 +61,7 @@ export function rolloutMoves(
   budget: RolloutBudget,
   replicas: readonly ReplicaView[],
 ): RolloutMoves {
+  if (budget.strategy === "recreate") return recreateMoves(desired, replicas);
   const live = replicas.filter((r) => !r.stopping);
   const current = live.filter((r) => r.current);
   const others = replicas.length - current.length;
@@ -76,4 +85,17 @@ export function rolloutMoves(
     available -= 1;
   }
   return { currentAllowed, stopOld };
+}
+
+/**
+ * One step of a recreate: every replica of another revision goes at once, and no new one
+ * starts until the last of them has exited — a lock, a data folder or a port it held is
+ * free by then. Leaving ones count until their exit is seen, as for the surge.
+ */
+function recreateMoves(desired: number, replicas: readonly ReplicaView[]): RolloutMoves {
+  const others = replicas.filter((r) => !r.current);
+  return {
+    currentAllowed: others.length === 0 ? desired : 0,
+    stopOld: others.filter((r) => !r.stopping).map((r) => r.id),
+  };
 }

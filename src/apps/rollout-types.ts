@@ -40,6 +40,11 @@ export interface RolloutRecord {
   readonly reason: string | null;
   /** The failing replica's last output lines, when a replica's failure is the reason. */
   readonly lastOutput: readonly string[];
+  /**
+   * Replicas of the previous revision still running when it failed (a rolling update's
+   * surge): a lock or a port they held may be why. null: it did not fail, or not recorded.
+   */
+  readonly oldRunning: number | null;
   readonly startedAt: number;
   readonly finishedAt: number | null;
   /** Who applied the definition or asked for the rollback. */
@@ -73,6 +78,8 @@ export interface RolloutStatus {
     readonly updated: number;
     /** Replicas of any other revision still running (draining ones included). */
     readonly old: number;
+    /** `rolling`, or `recreate`: then maxSurge is 0 and maxUnavailable the desired count. */
+    readonly strategy: "rolling" | "recreate";
     readonly maxSurge: number;
     readonly maxUnavailable: number;
   } | null;
@@ -100,6 +107,7 @@ export interface RolloutChange {
   readonly state: RolloutState;
   readonly reason?: string;
   readonly lastOutput?: readonly string[];
+  readonly oldRunning?: number;
   /** Stamps the rollout's end. */
   readonly finished?: boolean;
   readonly step?: NewRolloutStep;

@@ -53,5 +53,7 @@ export interface AppStatus {
     readonly to: string;
     readonly reason: string | null;
     readonly lastOutput: readonly string[];
+    /** Replicas of the previous revision running when it failed (see RolloutRecord). */
+    readonly oldRunning: number | null;
   };
 }

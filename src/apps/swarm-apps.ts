@@ -13,6 +13,12 @@ import type { AppSpec, Definition } from "../spec/index.js";
 import { appRevision } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
 import type { ProxyPort } from "./apps-reconciler.js";
+import {
+  assertRetryable,
+  failedUnderOtherPolicy,
+  policyChange,
+  policyKey,
+} from "./bad-revision.js";
 import { appSettings } from "./resources.js";
 import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
@@ -60,6 +66,8 @@ interface SwarmAppState {
   error: string | undefined;
   /** Passes failed in a row, for the retry backoff. */
   failures: number;
+  /** Why the next rollout starts, when a bad revision is retried (for its journal). */
+  retryWhy: string | undefined;
 }
 
 /**
@@ -97,8 +105,11 @@ export class SwarmAppsReconciler implements Reconciler {
   desired(definition: Definition): DesiredResource[] {
     return desiredSwarmApps(definition, this.deps.scaleOverride, (app, revision) => {
       const live = this.apps.get(app)?.service?.Spec.Labels["baton.revision"];
-      // A revision Swarm rolled back: the plan compares with what is kept running.
-      return live !== undefined && this.isBad(app, revision) ? live : revision;
+      const spec = definition.apps[app];
+      // A revision Swarm rolled back: the plan compares with what is kept running, unless
+      // it failed under another update policy than this one (it is retried: a rollout).
+      const held = this.isBad(app, revision) && !(spec && this.retriesOnPolicy(app, spec));
+      return live !== undefined && held ? live : revision;
     });
   }
 
@@ -125,6 +136,8 @@ export class SwarmAppsReconciler implements Reconciler {
     if (state.spec !== undefined) {
       // Kept for `baton history` and the revision's bad mark when Swarm rolls it back.
       this.deps.rollouts.saveRevision(name, appRevision(state.spec), state.spec);
+      // Here, not in the pass: the status must not show it rolled back once applied.
+      this.retryOnPolicyChange(name, state, state.spec);
     }
     this.deps.requeue(name);
   }
@@ -191,7 +204,7 @@ export class SwarmAppsReconciler implements Reconciler {
       stateDir: this.deps.stateDir,
       revision,
       replicas,
-      budget: resolveBudget(target.update, replicas),
+      budget: resolveBudget(spec.update, replicas),
     });
     if (service === undefined) {
       await this.createService(name, state, desired, revision);
@@ -215,22 +228,69 @@ export class SwarmAppsReconciler implements Reconciler {
 
   /**
    * The spec the service should have: the definition's, unless Swarm rolled that revision
-   * back; then the one that served before it, until the definition changes the app.
+   * back; then the one that served before it, until the definition changes the app. The
+   * update policy is always the definition's: it is the app's, not a revision's.
    */
   private runnableSpec(name: string, spec: AppSpec): AppSpec {
     const own = appRevision(spec);
+    const stored = (revision: string): AppSpec | undefined => {
+      const record = this.deps.rollouts.revision(name, revision);
+      return record && { ...(JSON.parse(record.spec) as AppSpec), update: spec.update };
+    };
     const pin = this.deps.rollouts.pin(name);
     if (pin !== undefined) {
       // `baton rollback` holds until the definition gives the app another revision.
-      const pinned =
-        pin.baseRevision === own ? this.deps.rollouts.revision(name, pin.revision) : undefined;
-      if (pinned !== undefined) return JSON.parse(pinned.spec) as AppSpec;
+      const pinned = pin.baseRevision === own ? stored(pin.revision) : undefined;
+      if (pinned !== undefined) return pinned;
       this.deps.rollouts.clearPin(name);
     }
     if (!this.isBad(name, own)) return spec;
     const serving = this.deps.rollouts.servingRevision(name);
-    const stored = serving === undefined ? undefined : this.deps.rollouts.revision(name, serving);
-    return stored === undefined ? spec : (JSON.parse(stored.spec) as AppSpec);
+    return (serving === undefined ? undefined : stored(serving)) ?? spec;
+  }
+
+  /** The definition's revision is bad but failed under another update policy: lift the mark. */
+  private retryOnPolicyChange(name: string, state: SwarmAppState, spec: AppSpec): void {
+    if (!this.retriesOnPolicy(name, spec)) return;
+    const revision = appRevision(spec);
+    const mark = this.deps.rollouts.revision(name, revision);
+    if (mark === undefined) return;
+    state.retryWhy = `retried: it failed under another update policy (${policyChange(mark, spec.update)})`;
+    this.deps.rollouts.clearBad(name, revision);
+  }
+
+  private retriesOnPolicy(name: string, spec: AppSpec): boolean {
+    if (this.deps.rollouts.pin(name) !== undefined) return false;
+    return failedUnderOtherPolicy(
+      this.deps.rollouts.revision(name, appRevision(spec)),
+      spec.update,
+    );
+  }
+
+  /**
+   * `baton rollout retry`: the definition's revision, which Swarm rolled back, is written
+   * to the service again and rolled by Swarm like any update.
+   */
+  retry(name: string, by: string): RolloutRecord {
+    const state = this.apps.get(name);
+    if (state?.spec === undefined) {
+      throw new Error(`bug: retry of ${name}, which the definition does not have`);
+    }
+    const revision = appRevision(state.spec);
+    const store = this.deps.rollouts;
+    assertRetryable(store, name, revision);
+    store.clearBad(name, revision);
+    const live = state.service?.Spec.Labels["baton.revision"];
+    const rollout = store.start({
+      app: name,
+      from: live ?? null,
+      to: revision,
+      trigger: "apply",
+      by,
+      why: `retried by ${by}`,
+    });
+    this.deps.requeue(name);
+    return rollout;
   }
 
   /**
@@ -341,7 +401,9 @@ export class SwarmAppsReconciler implements Reconciler {
               to: revision,
               trigger: "apply",
               by: this.appliedBy,
+              ...(state.retryWhy === undefined ? {} : { why: state.retryWhy }),
             });
+      state.retryWhy = undefined;
       const order = desired.UpdateConfig?.Order ?? "stop-first";
       this.deps.rollouts.appendStep(rollout.id, {
         action: "started",
@@ -408,7 +470,12 @@ export class SwarmAppsReconciler implements Reconciler {
         break;
       case "rollback_completed":
         if (rollout !== undefined && rollout.toRevision !== live) {
-          this.deps.rollouts.markBad(name, rollout.toRevision, rollout.reason ?? message);
+          this.deps.rollouts.markBad(
+            name,
+            rollout.toRevision,
+            rollout.reason ?? message,
+            state.spec === undefined ? null : policyKey(state.spec.update),
+          );
           this.finish(name, rollout, "rolled-back", rollout.reason ?? message);
         }
         break;
@@ -657,6 +724,7 @@ export class SwarmAppsReconciler implements Reconciler {
                   to: rollout.toRevision,
                   reason: rollout.reason,
                   lastOutput: rollout.lastOutput,
+                  oldRunning: rollout.oldRunning,
                 },
               }),
         },
@@ -719,7 +787,9 @@ export class SwarmAppsReconciler implements Reconciler {
         ? (rollout.fromRevision ?? "")
         : (rollout?.toRevision ?? "");
     const budget =
-      spec === undefined ? { maxSurge: 0, maxUnavailable: 0 } : resolveBudget(spec.update, desired);
+      spec === undefined
+        ? { strategy: "rolling" as const, maxSurge: 0, maxUnavailable: 0 }
+        : resolveBudget(spec.update, desired);
     const running = state === undefined ? [] : this.readyTasks(state);
     return {
       app: name,
@@ -773,6 +843,7 @@ export class SwarmAppsReconciler implements Reconciler {
         lastRoute: undefined,
         error: undefined,
         failures: 0,
+        retryWhy: undefined,
       };
       this.apps.set(app, state);
     }

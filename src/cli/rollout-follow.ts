@@ -15,6 +15,7 @@ import type { ApiClient } from "./api-client.js";
 import { CliError } from "./errors.js";
 import { type EventWake, eventWake } from "./event-wake.js";
 import { say } from "./output.js";
+import { recreateHint } from "./rollout-hints.js";
 import {
   describeFailure,
   describeRollout,
@@ -227,6 +228,7 @@ export function outcomeError(record: RolloutRecord): CliError | undefined {
   const hint =
     record.state === "superseded"
       ? `\`baton rollout status ${record.app}\` follows the newer rollout`
-      : `\`baton logs ${record.app} --all\` shows the replicas' output; \`baton history ${record.app}\` every rollout`;
+      : (recreateHint(record) ??
+        `\`baton logs ${record.app} --all\` shows the replicas' output; \`baton history ${record.app}\` every rollout`);
   return new CliError(`rollout.${record.state.replace("-", "_")}`, describeFailure(record), hint);
 }

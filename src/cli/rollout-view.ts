@@ -10,6 +10,7 @@ import type {
   RolloutStep,
 } from "../apps/rollout-types.js";
 import { formatAge, paint, type Style, table } from "./output.js";
+import { recreateHint } from "./rollout-hints.js";
 
 const OUTCOME: Readonly<Record<RolloutState, { word: string; style: Style }>> = {
   progressing: { word: "in progress", style: "yellow" },
@@ -153,7 +154,7 @@ export function renderHistory(history: AppHistory, options: HistoryViewOptions):
   const before = used.reduce((sum, w) => sum + w + 2, 0);
   const whyWidth =
     options.width === undefined ? undefined : Math.max(MIN_WHY_WIDTH, options.width - before);
-  return table([
+  const rendered = table([
     [...header, "WHY"],
     ...history.rollouts.map((r, i) => {
       const cells = [
@@ -164,6 +165,10 @@ export function renderHistory(history: AppHistory, options: HistoryViewOptions):
       return cells;
     }),
   ]);
+  // The last rollout failed on what the old revision held: the way out is not in the table.
+  const newest = history.rollouts[0];
+  const hint = newest?.state === "rolled-back" ? recreateHint(newest) : undefined;
+  return hint === undefined ? rendered : `${rendered}\n\nhint: ${hint}`;
 }
 
 function when(record: RolloutRecord): string {

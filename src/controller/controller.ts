@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
+import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
@@ -442,6 +443,22 @@ export class Controller {
       await this.deployReleaseOf(app, rollout.toRevision, by);
     }
     return rollout;
+  }
+
+  /**
+   * `baton rollout retry`: rolls the definition's revision of an app out again, though a
+   * failed rollout marked it bad — for failures the definition could not fix.
+   */
+  retryRollout(app: string, by: string): RolloutRecord {
+    this.requireApp(app);
+    try {
+      return this.swarm.has(app) ? this.swarm.retry(app, by) : this.apps.retry(app, by);
+    } catch (error) {
+      if (error instanceof RetryError) {
+        throw new ControllerError(error.code, error.message, error.hint);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -97,7 +97,7 @@ export class ApiServer {
       if (alerted !== undefined) return send(res, 200, alerted);
       const delivered = await this.deliveryRoute(controller, req, url);
       if (delivered !== undefined) return send(res, 200, delivered);
-      const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
+      const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+(?:\/[a-z]+)?)$/.exec(url.pathname);
       if (appRoute) {
         const answer = await this.appRoute(
           controller,
@@ -175,7 +175,10 @@ export class ApiServer {
     return { run: runs.get(id), steps: runs.steps(id) };
   }
 
-  /** `/api/v1/apps/:app/:what`; undefined when no such route, which is a 404 like any other. */
+  /**
+   * `/api/v1/apps/:app/:what` (`what` may have two parts: `rollout/retry`); undefined when
+   * no such route, which is a 404 like any other.
+   */
   private async appRoute(
     controller: Controller,
     req: IncomingMessage,
@@ -199,6 +202,11 @@ export class ApiServer {
     }
     if (route === "GET history") return controller.history(app);
     if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "POST rollout/retry") {
+      const body = await readJson(req);
+      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      return { rollout: controller.retryRollout(app, by) };
+    }
     if (route === "GET build") return controller.buildTarget(app);
     if (route === "GET release") {
       const rollout = Number(url.searchParams.get("rollout") ?? Number.NaN);

@@ -165,6 +165,7 @@ function buildApp(
         : {}),
     ...(app.runtime === "swarm" ? { publish: app.publish ?? "host" } : {}),
     update: {
+      strategy: app.update.strategy,
       maxSurge: app.update.maxSurge as ReplicaBudget,
       maxUnavailable: app.update.maxUnavailable as ReplicaBudget,
       healthyDeadlineMs: ms(app.update.healthyDeadline),

@@ -284,9 +284,27 @@ function checkPort(
   );
 }
 
-/** Both budgets 0: no replica may be added and none may go, so a rollout could never move. */
+/**
+ * Both budgets 0: no replica may be added and none may go, so a rollout could never move.
+ * With `strategy: recreate` the budgets would do nothing (every old replica goes first, as
+ * Kubernetes' Recreate, which refuses them too): writing one is a mistake worth saying.
+ */
 function checkUpdate(update: unknown, path: Path, report: Report): void {
   if (!isFields(update)) return;
+  if (update.strategy === "recreate") {
+    for (const key of ["maxSurge", "maxUnavailable"]) {
+      if (update[key] === undefined) continue;
+      report(
+        "spec.invalid_value",
+        [...path, key],
+        "key",
+        `${formatPath([...path, key])} applies to rolling updates, but ${formatPath([...path, "strategy"])} is recreate`,
+        `remove \`${key}\`: recreate stops every old replica before it starts a new one (in an environment's overrides, \`${key}: null\` removes it)`,
+        { expected: `no ${key} with strategy: recreate`, found: `${key}: ${String(update[key])}` },
+      );
+    }
+    return;
+  }
   const isZero = (value: unknown) => value === 0 || value === "0%";
   if (isZero(update.maxSurge) && isZero(update.maxUnavailable)) {
     report(

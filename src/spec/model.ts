@@ -52,6 +52,11 @@ export interface RestartPolicy {
 export type ReplicaBudget = number | `${number}%`;
 
 export interface UpdatePolicy {
+  /**
+   * rolling: new replicas beside old ones, within the budgets below. recreate: every old
+   * replica is gone before a new one starts (the budgets do not apply).
+   */
+  readonly strategy: "rolling" | "recreate";
   /** Replicas allowed above the desired count during a rollout. */
   readonly maxSurge: ReplicaBudget;
   /** Replicas of the desired count allowed to be not ready during a rollout. */

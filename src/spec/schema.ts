@@ -50,7 +50,13 @@ export const DEFAULTS = {
   restart: { backoff: "250ms", maxBackoff: "30s", resetAfter: "30s" },
   stopGrace: "10s",
   logs: { maxSize: "10Mi", maxFiles: 5, maxAge: "168h" },
-  update: { maxSurge: 1, maxUnavailable: 0, healthyDeadline: "30s", drainTimeout: "10s" },
+  update: {
+    strategy: "rolling",
+    maxSurge: 1,
+    maxUnavailable: 0,
+    healthyDeadline: "30s",
+    drainTimeout: "10s",
+  },
 } as const;
 
 /** A program and its arguments, or a command line for `/bin/sh -c`: `command` and `entrypoint`. */
@@ -89,6 +95,9 @@ function commandField(role: "command" | "entrypoint") {
     },
   );
 }
+
+/** How a new revision replaces the running one (`update.strategy`). */
+export const UPDATE_STRATEGIES = ["rolling", "recreate"] as const;
 
 const ROLE_TEXT = {
   readiness:
@@ -224,6 +233,15 @@ function replicaBudget(description: string, example: number | string) {
 const updateDefaults = DEFAULTS.update;
 const update = documented(
   z.strictObject({
+    strategy: documented(
+      z.enum(UPDATE_STRATEGIES),
+      "`rolling` (default): new replicas start beside the old ones, within maxSurge and " +
+        "maxUnavailable, and old ones leave once new ones are ready — no downtime. " +
+        "`recreate`: every old replica is stopped, and gone, before a new one starts — " +
+        "what a single replica holding a lock, a data folder or a fixed port needs " +
+        "(Compose's stop-first, Kubernetes' Recreate); the app serves nothing in between.",
+      { expected: "`rolling` or `recreate`", example: "recreate" },
+    ).default(updateDefaults.strategy),
     maxSurge: replicaBudget(
       "How many replicas above `replicas` may run during a rollout (a percentage of " +
         `\`replicas\` is rounded up). Default ${updateDefaults.maxSurge}.`,
@@ -232,7 +250,8 @@ const update = documented(
     maxUnavailable: replicaBudget(
       "How many of `replicas` may be not ready during a rollout (a percentage is rounded " +
         `down). Default ${updateDefaults.maxUnavailable}: capacity never drops. Both this ` +
-        "and maxSurge 0 would leave a rollout no room to move: an error.",
+        "and maxSurge 0 would leave a rollout no room to move: an error. Neither applies " +
+        "to `strategy: recreate`.",
       1,
     ).default(updateDefaults.maxUnavailable),
     healthyDeadline: duration(
@@ -247,10 +266,13 @@ const update = documented(
       "30s",
     ).default(updateDefaults.drainTimeout),
   }),
-  "How a new revision replaces the running one: new replicas start and must be ready before " +
-    "old ones leave the pool, are drained and stopped; a revision that fails rolls back.",
+  "How a new revision replaces the running one: by default new replicas start and must be " +
+    "ready before old ones leave the pool, are drained and stopped (`strategy: recreate` " +
+    "stops the old ones first); a revision that fails rolls back. A revision that failed is " +
+    "tried again when this policy changes.",
   {
-    expected: "a mapping with `maxSurge`, `maxUnavailable`, `healthyDeadline`, `drainTimeout`",
+    expected:
+      "a mapping with `strategy`, `maxSurge`, `maxUnavailable`, `healthyDeadline`, `drainTimeout`",
     example: { maxSurge: 1, maxUnavailable: 0 },
   },
 );

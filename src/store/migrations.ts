@@ -316,6 +316,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE pipeline_runs ADD COLUMN pruned_reason TEXT;
     `,
   },
+  {
+    id: 10,
+    name: "why a rollout failed, for retrying it",
+    up: `
+      -- The update policy (canonical JSON) a revision was rolled out under when it failed:
+      -- the policy is not part of the revision, and a change of it is the user's fix, so
+      -- the revision is tried again then. NULL: marked bad before this was recorded.
+      ALTER TABLE app_revisions ADD COLUMN bad_policy TEXT;
+      -- Replicas of the previous revision still running when the rollout failed: a new
+      -- replica that failed beside them may have failed because of them (a lock, a port).
+      ALTER TABLE rollouts ADD COLUMN old_running INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

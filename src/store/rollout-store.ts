@@ -15,8 +15,13 @@ export interface AppRevisionRecord {
   /** The app's spec (JSON) at that revision: enough to start its replicas again. */
   readonly spec: string;
   readonly createdAt: number;
-  /** Set when the revision failed a rollout: not deployed again until the definition moves. */
+  /**
+   * Set when the revision failed a rollout: not deployed again until the definition gives
+   * the app another revision, or its update policy changes.
+   */
   readonly badReason: string | null;
+  /** The update policy it failed under (canonical JSON); null if not recorded. */
+  readonly badPolicy: string | null;
 }
 
 export interface RevisionPin {
@@ -34,6 +39,7 @@ interface RolloutRow {
   state: RolloutState;
   reason: string | null;
   last_output: string;
+  old_running: number | null;
   started_at: number;
   finished_at: number | null;
   by: string;
@@ -45,10 +51,11 @@ interface AppRevisionRow {
   spec: string;
   created_at: number;
   bad_reason: string | null;
+  bad_policy: string | null;
 }
 
 const ROLLOUT_COLUMNS =
-  "id, app, from_revision, to_revision, trigger, state, reason, last_output, started_at, finished_at, by";
+  "id, app, from_revision, to_revision, trigger, state, reason, last_output, old_running, started_at, finished_at, by";
 const ACTIVE = "state IN ('progressing', 'rolling-back')";
 
 /**
@@ -75,10 +82,13 @@ export class RolloutStore {
         "SELECT * FROM app_revisions WHERE app = @app AND substr(revision, 1, length(@prefix)) = @prefix",
       ),
       markBad: db.prepare(
-        "UPDATE app_revisions SET bad_reason = @reason WHERE app = @app AND revision = @revision",
+        "UPDATE app_revisions SET bad_reason = @reason, bad_policy = @policy WHERE app = @app AND revision = @revision",
+      ),
+      clearBadExcept: db.prepare(
+        "UPDATE app_revisions SET bad_reason = NULL, bad_policy = NULL WHERE app = @app AND revision != @keep AND bad_reason IS NOT NULL",
       ),
       clearBad: db.prepare(
-        "UPDATE app_revisions SET bad_reason = NULL WHERE app = @app AND revision != @keep AND bad_reason IS NOT NULL",
+        "UPDATE app_revisions SET bad_reason = NULL, bad_policy = NULL WHERE app = @app AND revision = @revision",
       ),
       insertRollout: db.prepare(
         `INSERT INTO rollouts (app, from_revision, to_revision, trigger, state, started_at, by)
@@ -91,6 +101,7 @@ export class RolloutStore {
       updateRollout: db.prepare(
         `UPDATE rollouts SET state = @state, reason = coalesce(@reason, reason),
            last_output = coalesce(@lastOutput, last_output),
+           old_running = coalesce(@oldRunning, old_running),
            finished_at = CASE WHEN @finished = 1 THEN @at ELSE finished_at END
          WHERE id = @id`,
       ),
@@ -147,13 +158,19 @@ export class RolloutStore {
     return this.stmt.revisionsByPrefix.all({ app, prefix }).map(toAppRevision);
   }
 
-  markBad(app: string, revision: string, reason: string): void {
-    this.stmt.markBad.run({ app, revision, reason });
+  /** `policy`: the update policy the revision failed under, to retry it once that changes. */
+  markBad(app: string, revision: string, reason: string, policy: string | null): void {
+    this.stmt.markBad.run({ app, revision, reason, policy });
   }
 
   /** The definition gave the app another revision: earlier failures may be tried again. */
   clearBadExcept(app: string, keep: string): void {
-    this.stmt.clearBad.run({ app, keep });
+    this.stmt.clearBadExcept.run({ app, keep });
+  }
+
+  /** The revision may be rolled out again (its policy changed, or `baton rollout retry`). */
+  clearBad(app: string, revision: string): void {
+    this.stmt.clearBad.run({ app, revision });
   }
 
   /** Starts a rollout; an unfinished one of the same app is marked superseded in the same step. */
@@ -163,6 +180,8 @@ export class RolloutStore {
     to: string;
     trigger: RolloutTrigger;
     by: string;
+    /** Why it starts, when its trigger does not say it all: for the journal's first step. */
+    why?: string;
   }): RolloutRecord {
     return this.db
       .transaction(() => {
@@ -172,14 +191,24 @@ export class RolloutStore {
           at,
           reason: `superseded by a rollout to ${r.to}`,
         });
-        const result = this.stmt.insertRollout.run({ ...r, at });
+        const result = this.stmt.insertRollout.run({
+          app: r.app,
+          from: r.from,
+          to: r.to,
+          trigger: r.trigger,
+          by: r.by,
+          at,
+        });
         const id = Number(result.lastInsertRowid);
         this.stmt.appendStep.run({
           rollout: id,
           at,
           action: "begin",
           replica: null,
-          detail: r.from === null ? `deploy ${r.to}` : `${r.from} → ${r.to} (${r.trigger})`,
+          detail:
+            r.from === null
+              ? `deploy ${r.to}${r.why === undefined ? "" : ` (${r.why})`}`
+              : `${r.from} → ${r.to} (${r.trigger}${r.why === undefined ? "" : `; ${r.why}`})`,
         });
         return this.get(id) as RolloutRecord;
       })
@@ -196,6 +225,7 @@ export class RolloutStore {
           state: change.state,
           reason: change.reason ?? null,
           lastOutput: change.lastOutput === undefined ? null : JSON.stringify(change.lastOutput),
+          oldRunning: change.oldRunning ?? null,
           finished: change.finished === true ? 1 : 0,
           at,
         });
@@ -271,6 +301,7 @@ function toRollout(row: RolloutRow): RolloutRecord {
     state: row.state,
     reason: row.reason,
     lastOutput: JSON.parse(row.last_output) as string[],
+    oldRunning: row.old_running,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     by: row.by,
@@ -284,5 +315,6 @@ function toAppRevision(row: AppRevisionRow): AppRevisionRecord {
     spec: row.spec,
     createdAt: row.created_at,
     badReason: row.bad_reason,
+    badPolicy: row.bad_policy,
   };
 }

@@ -244,6 +244,45 @@ describe("an app with runtime: swarm", () => {
       (services) => services.length === 0,
     );
   }, 400_000);
+
+  it("rolls `strategy: recreate` stop-first, and retries a revision Swarm rolled back once the policy changes", async () => {
+    const port = await freePort();
+    const slowStart = ", READY_AFTER_MS: 10000";
+    const recreate = (greeting: string, extra: string, healthyDeadline: string) =>
+      definition(port, greeting, extra).replace(
+        "update: { healthyDeadline: 4s }",
+        `update: { strategy: recreate, healthyDeadline: ${healthyDeadline} }`,
+      );
+    project = new Project(recreate("v1", "", "4s"));
+    const p = project;
+    await p.ok("up", "--detach");
+    await slow(p, "wait", "--timeout", "90s");
+
+    // Ready only after 10 s, with 2 s allowed: Swarm rolls it back.
+    p.write("baton.yaml", recreate("v2", slowStart, "2s"));
+    await p.ok("apply");
+    await eventually(
+      "Swarm rolls v2 back",
+      async () => web(await p.status()),
+      (a) => a.state === "rolled-back",
+      120_000,
+    );
+    const failed = JSON.parse((await p.ok("rollout", "status", "web", "--json")).stdout) as {
+      steps: { detail: string }[];
+    };
+    expect(failed.steps.map((s) => s.detail).join("\n")).toMatch(/\(stop-first, 2 at a time/);
+    expect((await get(port)).body).toMatch(/^v1 from /);
+
+    // The user's fix is the deadline, not the revision: v2 is tried again and rolls out.
+    p.write("baton.yaml", recreate("v2", slowStart, "30s"));
+    await slow(p, "apply", "--wait", "--timeout", "120s");
+    expect((await get(port)).body).toMatch(/^v2 from /);
+    const { rollouts } = JSON.parse((await p.ok("history", "web", "--json")).stdout) as {
+      rollouts: { state: string; toRevision: string }[];
+    };
+    expect(rollouts.slice(0, 2).map((r) => r.state)).toEqual(["rolled-out", "rolled-back"]);
+    expect(rollouts[0]?.toRevision).toBe(rollouts[1]?.toRevision);
+  }, 400_000);
 });
 
 /** The container of a task, found by Swarm's own label, as an operator would. */

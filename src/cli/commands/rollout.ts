@@ -1,9 +1,16 @@
 import type { Command } from "commander";
+import type { RolloutRecord } from "../../apps/rollout-types.js";
 import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { printJson, say, useColor } from "../output.js";
-import { apiRolloutSource, followRollout, outcomeError, reportOutcome } from "../rollout-follow.js";
+import {
+  apiRolloutSource,
+  followRollout,
+  outcomeError,
+  reportOutcome,
+  silentOutput,
+} from "../rollout-follow.js";
 import { outcomeWord, renderRolloutStatus } from "../rollout-view.js";
 import { durationOption } from "./wait.js";
 
@@ -13,11 +20,19 @@ interface StatusOptions extends CommonOptions {
   readonly json?: boolean;
 }
 
+interface RetryOptions extends CommonOptions {
+  readonly wait?: boolean;
+  readonly timeout: string;
+  readonly json?: boolean;
+}
+
 /** `baton rollout <subcommand>`: a group, as in `kubectl rollout status`. */
 export function rolloutCommand(program: Command): void {
   const rollout = program
     .command("rollout")
-    .description("follow an app's rollout: `baton rollout status APP`");
+    .description(
+      "follow an app's rollout: `baton rollout status APP`; retry a failed one: `baton rollout retry APP`",
+    );
   withCommonOptions(rollout.command("status <app>"))
     .summary("follow an app's current rollout until it ends")
     .description(
@@ -49,4 +64,41 @@ export function rolloutCommand(program: Command): void {
       }
       reportOutcome(app, await followRollout(source, app, { timeoutMs }), useColor());
     });
+  withCommonOptions(rollout.command("retry <app>"))
+    .summary("roll out again the revision a failed rollout held back")
+    .description(
+      "roll out again the definition's revision of an app, held back since its rollout failed and was rolled back — once what it lacked (a dependency, a file) is there",
+    )
+    .option("--wait", "follow the rollout until it ends (exit 1 unless it rolls out)")
+    .option("--timeout <duration>", "with --wait: give up after this long (exit 1)", "5m")
+    .option("--json", "machine-readable result: { rollout }, the final one with --wait")
+    .action(async (app: string, options: RetryOptions) => {
+      const timeoutMs = durationOption("--timeout", options.timeout);
+      const client = requireController(stateDir(options));
+      const body = await client.call(
+        "POST",
+        `/api/v1/apps/${encodeURIComponent(app)}/rollout/retry`,
+        { by: whoAmI() },
+      );
+      const started = body.rollout as RolloutRecord;
+      if (!options.json) say(retrying(started));
+      if (!options.wait) {
+        if (options.json) printJson(body);
+        return;
+      }
+      const ended = await followRollout(apiRolloutSource(client), app, {
+        timeoutMs,
+        rolloutId: started.id,
+        ...(options.json ? { output: silentOutput } : {}),
+      });
+      if (!options.json) return reportOutcome(app, ended, useColor());
+      printJson({ rollout: ended });
+      // The JSON says how it ended; the exit code says it to scripts that only check that.
+      const error = ended === null ? undefined : outcomeError(ended);
+      if (error !== undefined) throw error;
+    });
+}
+
+function retrying(record: RolloutRecord): string {
+  return `retrying ${record.app}: ${record.fromRevision ?? "nothing"} → ${record.toRevision} (rollout ${record.id})`;
 }

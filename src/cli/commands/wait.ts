@@ -7,6 +7,7 @@ import { type ApiClient, requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
+import { recreateHint, rolledBackHint } from "../rollout-hints.js";
 
 export function waitCommand(program: Command): void {
   withCommonOptions(program.command("wait"))
@@ -88,7 +89,13 @@ function describeFailure(app: AppStatus): string {
   return [`${what}${why}`, ...(lines.length > 0 ? ["  last output:", ...lines] : [])].join("\n");
 }
 
+/** The first app's hint; one whose failure a recreate would avoid comes first. */
 function failureHint(apps: readonly AppStatus[]): string {
-  const name = apps[0]?.name ?? "APP";
-  return `see \`baton logs ${name} --all\` and \`baton history ${name}\`; fix the definition and apply it again`;
+  const facts = apps.map((a) => ({
+    app: a.name,
+    oldRunning: a.rollout?.oldRunning ?? null,
+    lastOutput: a.rollout?.lastOutput ?? [],
+  }));
+  const first = facts.find((f) => recreateHint(f) !== undefined) ?? facts[0];
+  return rolledBackHint(first ?? { app: "APP", oldRunning: null, lastOutput: [] });
 }

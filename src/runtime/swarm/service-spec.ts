@@ -77,7 +77,10 @@ export interface ServiceIdentity {
   readonly stateDir: string;
   readonly revision: string;
   readonly replicas: number;
-  /** The update budget resolved against `replicas` (apps/rollout-plan.ts resolveBudget). */
+  /**
+   * The update budget resolved against `replicas` (apps/rollout-plan.ts resolveBudget): a
+   * recreate is maxSurge 0 and maxUnavailable `replicas`.
+   */
   readonly budget: { readonly maxSurge: number; readonly maxUnavailable: number };
 }
 
@@ -131,6 +134,8 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
           1_000,
         );
   const { maxSurge, maxUnavailable } = identity.budget;
+  // `strategy: recreate` resolves to no surge and every replica unavailable: stop-first,
+  // all tasks at once, as Compose does it (each old container stops before its successor).
   const startFirst = maxSurge > 0;
   const update: UpdateConfig = {
     Parallelism: Math.max(1, startFirst ? maxSurge : maxUnavailable),

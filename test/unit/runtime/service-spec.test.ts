@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { resolveBudget } from "../../../src/apps/rollout-plan.js";
 import {
   buildServiceSpec,
   type ServiceIdentity,
@@ -129,6 +130,16 @@ describe("an app as a Swarm service spec", () => {
       budget: { maxSurge: 0, maxUnavailable: 2 },
     });
     expect(spec.UpdateConfig).toMatchObject({ Parallelism: 2, Order: "stop-first" });
+  });
+
+  it("rolls `strategy: recreate` stop-first, every task at once, rolling back the same way", () => {
+    const recreate = app("", "    update: { strategy: recreate }\n");
+    const spec = buildServiceSpec(recreate, {
+      ...identity,
+      budget: resolveBudget(recreate.update, 4),
+    });
+    expect(spec.UpdateConfig).toMatchObject({ Parallelism: 4, Order: "stop-first" });
+    expect(spec.RollbackConfig).toMatchObject({ Parallelism: 4, Order: "stop-first" });
   });
 
   it("publishes the container port in host mode for Baton's proxy, or `port` through the mesh", () => {

@@ -751,6 +751,34 @@ describe("a rollout policy", () => {
     );
   });
 
+  it("with `strategy: recreate` and a rolling budget is refused: the budget would do nothing", () => {
+    const text = yaml(
+      "apps:",
+      "  db:",
+      "    command: x",
+      "    update: { strategy: recreate, maxSurge: 1 }",
+    );
+    expect(refusal(text)).toBe(
+      [
+        "error[spec.invalid_value] apps.db.update.maxSurge applies to rolling updates, but apps.db.update.strategy is recreate",
+        " --> baton.yaml:4:35",
+        "  |",
+        "4 |     update: { strategy: recreate, maxSurge: 1 }",
+        "  |                                   ^^^^^^^^",
+        " hint: remove `maxSurge`: recreate stops every old replica before it starts a new one (in an environment's overrides, `maxSurge: null` removes it)",
+        "",
+        "1 error in baton.yaml; nothing was applied",
+      ].join("\n"),
+    );
+  });
+
+  it("with an unknown strategy is refused, naming both", () => {
+    const text = yaml("apps:", "  db:", "    command: x", "    update: { strategy: stop-first }");
+    expect(refusal(text)).toMatch(
+      /apps\.db\.update\.strategy must be `rolling` or `recreate`, found the string "stop-first"/,
+    );
+  });
+
   it("with a negated ignore pattern is refused", () => {
     const text = yaml("apps:", "  web:", "    command: x", '    ignore: ["*.log", "!keep.log"]');
     expect(refusal(text)).toMatch(

@@ -35,6 +35,7 @@ describe("a minimal definition", () => {
         stopGraceMs: 10_000,
         logs: { maxBytes: 10 * 1024 * 1024, maxFiles: 5, maxAgeMs: 7 * 24 * 3_600_000 },
         update: {
+          strategy: "rolling",
           maxSurge: 1,
           maxUnavailable: 0,
           healthyDeadlineMs: 30_000,
@@ -95,6 +96,7 @@ describe("the full example of the definition format", () => {
       stopGraceMs: 10_000,
       logs: { maxBytes: 10_485_760, maxFiles: 5, maxAgeMs: 604_800_000 },
       update: {
+        strategy: "rolling",
         maxSurge: "25%",
         maxUnavailable: 0,
         healthyDeadlineMs: 60_000,

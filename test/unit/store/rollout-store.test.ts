@@ -103,11 +103,38 @@ describe("RolloutStore", () => {
     expect(store.rollouts.revisionsStartingWith("web", "aaaa3").map((r) => r.revision)).toEqual([
       "aaaa33334444",
     ]);
-    store.rollouts.markBad("web", "aaaa33334444", "not ready");
+    store.rollouts.markBad("web", "aaaa33334444", "not ready", '{"strategy":"rolling"}');
     store.rollouts.clearBadExcept("web", "aaaa33334444");
-    expect(store.rollouts.revision("web", "aaaa33334444")?.badReason).toBe("not ready");
+    expect(store.rollouts.revision("web", "aaaa33334444")).toMatchObject({
+      badReason: "not ready",
+      badPolicy: '{"strategy":"rolling"}',
+    });
     store.rollouts.clearBadExcept("web", "aaaa11112222");
+    expect(store.rollouts.revision("web", "aaaa33334444")).toMatchObject({
+      badReason: null,
+      badPolicy: null,
+    });
+  });
+
+  it("clears the bad mark of one revision, for a retry", () => {
+    const { store } = open();
+    store.rollouts.saveRevision("web", "aaaa11112222", { command: "one" });
+    store.rollouts.saveRevision("web", "aaaa33334444", { command: "two" });
+    store.rollouts.markBad("web", "aaaa11112222", "exited", null);
+    store.rollouts.markBad("web", "aaaa33334444", "exited", null);
+    store.rollouts.clearBad("web", "aaaa33334444");
     expect(store.rollouts.revision("web", "aaaa33334444")?.badReason).toBeNull();
+    expect(store.rollouts.revision("web", "aaaa11112222")?.badReason).toBe("exited");
+  });
+
+  it("records how many old replicas ran when a rollout failed", () => {
+    const { store } = open();
+    const r = store.rollouts.start({ app: "web", from: "a", to: "b", trigger: "apply", by: "me" });
+    expect(r.oldRunning).toBeNull();
+    store.rollouts.update(r.id, { state: "rolling-back", reason: "exited", oldRunning: 1 });
+    expect(store.rollouts.update(r.id, { state: "rolled-back", finished: true })?.oldRunning).toBe(
+      1,
+    );
   });
 
   it("pins a revision and replaces the pin", () => {
