@@ -1,13 +1,14 @@
 /**
  * Why one revision of an app replaces another, field by field, for plans: what the two
- * revisions are made of (spec/revision.ts) compared by one structural diff, so a field added
+ * revisions are made of (definition/revision.ts) compared by one structural diff, so a field added
  * to the revision shows up here without more code, and the app folder compared file by file
  * in place of its digest. Secrets are masked: an env value whose name says it is one is never
  * shown, nor its value wherever else it appears, nor a URL's password, nor any file's content.
  */
+
+import { type AppSpec, revisionContent } from "../definition/index.js";
 import type { FieldChange } from "../engine/index.js";
 import { secretMasker } from "../observe/logs/index.js";
-import { type AppSpec, revisionContent } from "../spec/index.js";
 import type { TreeEntry } from "../util/file-tree.js";
 import { structuralDiff } from "../util/structural-diff.js";
 

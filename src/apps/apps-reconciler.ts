@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Reconciler } from "../controller/reconciler.js";
+import type { AppSpec, Definition, Probe, UpdatePolicy } from "../definition/index.js";
+import { appRevision, formatDuration } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
 import type { ProcessReplicaSpec } from "../runtime/process/index.js";
 import type {
@@ -9,8 +11,6 @@ import type {
   ReplicaSpec,
   ReplicaStats,
 } from "../runtime/runtime.js";
-import type { AppSpec, Definition, Probe, UpdatePolicy } from "../spec/index.js";
-import { appRevision, formatDuration } from "../spec/index.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";

@@ -1,4 +1,4 @@
-import type { RestartPolicy } from "../spec/model.js";
+import type { RestartPolicy } from "../definition/model.js";
 
 /**
  * Restart pacing of one replica slot. The first exit is replaced at once (a single crash

@@ -7,7 +7,7 @@
  * rolls out), and by hand with `baton rollout retry`. Health checks and their timings are
  * part of the revision: changing them makes a new one, which was never marked.
  */
-import type { UpdatePolicy } from "../spec/index.js";
+import type { UpdatePolicy } from "../definition/index.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
 
 /** A retry the user asked for cannot be done. */

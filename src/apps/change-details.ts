@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
+import { type AppSpec, appRevision, type Definition } from "../definition/index.js";
 import type { Change, FieldChange } from "../engine/index.js";
-import { type AppSpec, appRevision, type Definition } from "../spec/index.js";
 import { treeEntries } from "../util/file-tree.js";
 import { appChanges, compareTrees, type FileChanges } from "./app-changes.js";
 import { APP_KIND } from "./resources.js";

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { connect } from "node:net";
+import type { Probe } from "../definition/model.js";
 import { commandArgv } from "../runtime/command.js";
-import type { Probe } from "../spec/model.js";
 
 export interface ProbeTarget {
   readonly host: string;

@@ -1,4 +1,4 @@
-import type { Probe } from "../spec/model.js";
+import type { Probe } from "../definition/model.js";
 import { delay } from "../util/wait.js";
 import { type ProbeTarget, runProbe } from "./probe.js";
 

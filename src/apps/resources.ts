@@ -1,6 +1,6 @@
+import type { AppSpec, Definition, UpdatePolicy } from "../definition/index.js";
+import { appRevision } from "../definition/index.js";
 import type { DesiredResource, ObservedResource } from "../engine/index.js";
-import type { AppSpec, Definition, UpdatePolicy } from "../spec/index.js";
-import { appRevision } from "../spec/index.js";
 
 export const APP_KIND = "app";
 

@@ -4,7 +4,7 @@
  * its budgets, or a recreate (every old replica gone before a new one starts). Kept pure so
  * that every budget (surge, unavailability) is tested without starting anything.
  */
-import type { ReplicaBudget, UpdatePolicy } from "../spec/index.js";
+import type { ReplicaBudget, UpdatePolicy } from "../definition/index.js";
 
 export interface RolloutBudget {
   readonly strategy: UpdatePolicy["strategy"];

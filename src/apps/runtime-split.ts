@@ -1,6 +1,6 @@
 import type { Reconciler } from "../controller/reconciler.js";
+import type { Definition } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
-import type { Definition } from "../spec/index.js";
 
 /**
  * The apps reconciler as it sees the definition: without the apps whose runtime is swarm,

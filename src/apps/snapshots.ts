@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import type { AppSpec } from "../spec/index.js";
+import type { AppSpec } from "../definition/index.js";
 import { copyTree, TreeChangedError } from "../util/file-tree.js";
 
 /** Digest characters in a snapshot's folder name: 96 bits, unique for any real history. */

@@ -1,4 +1,6 @@
 import type { Reconciler } from "../controller/reconciler.js";
+import type { AppSpec, Definition } from "../definition/index.js";
+import { appRevision } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
 import {
   buildServiceSpec,
@@ -9,8 +11,6 @@ import {
   specDrift,
   type Task,
 } from "../runtime/swarm/index.js";
-import type { AppSpec, Definition } from "../spec/index.js";
-import { appRevision } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
 import type { ProxyPort } from "./apps-reconciler.js";
 import {

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Definition } from "../definition/index.js";
+import { appRevision } from "../definition/index.js";
 import type { DesiredResource, ObservedResource } from "../engine/index.js";
 import { DockerEngine } from "../runtime/docker/index.js";
 import { type Service, SwarmClient } from "../runtime/swarm/index.js";
-import type { Definition } from "../spec/index.js";
-import { appRevision } from "../spec/index.js";
 import { appSettings } from "./resources.js";
 
 /** The plan's kind for apps run as Swarm services (kept apart from `app`: another reconciler). */

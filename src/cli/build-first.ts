@@ -1,10 +1,10 @@
+import type { Definition } from "../definition/index.js";
 import {
   appsWithoutRelease,
   type BuildTarget,
   buildRelease,
   buildTargetOf,
 } from "../images/index.js";
-import type { Definition } from "../spec/index.js";
 import { type ReleaseRecord, SqliteStore } from "../store/index.js";
 import { whoAmI } from "./context.js";
 import { say } from "./output.js";

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { Controller } from "../controller/index.js";
+import type { Definition } from "../definition/index.js";
 import {
   ApiServer,
   apiPortPath,
@@ -7,7 +8,6 @@ import {
   rememberApiPort,
   rememberedApiPort,
 } from "../server/index.js";
-import type { Definition } from "../spec/index.js";
 import type { EventRecord } from "../store/index.js";
 import { CliError } from "./errors.js";
 import { paint } from "./output.js";

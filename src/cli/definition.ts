@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Definition, loadDefinition } from "../spec/index.js";
+import { type Definition, loadDefinition } from "../definition/index.js";
 import { SqliteStore } from "../store/index.js";
 import { type CommonOptions, definitionPath, stateDir } from "./context.js";
 import { CliError } from "./errors.js";

@@ -3,6 +3,8 @@
  * (those without `env:` belong to every one), connected and worked on from here, with the
  * outcome recorded in the state directory.
  */
+
+import type { Definition } from "../definition/index.js";
 import {
   connectDeclaredHost,
   gatherFacts,
@@ -12,7 +14,6 @@ import {
   runHosts,
   withHosts,
 } from "../hosts/index.js";
-import type { Definition } from "../spec/index.js";
 import { SqliteStore } from "../store/index.js";
 import { CliError } from "./errors.js";
 

@@ -9,7 +9,7 @@ import {
   type RolloutRecord,
   type RolloutStatus,
 } from "../apps/rollout-types.js";
-import { formatDuration } from "../spec/units.js";
+import { formatDuration } from "../definition/units.js";
 import { delay } from "../util/wait.js";
 import type { ApiClient } from "./api-client.js";
 import { CliError } from "./errors.js";

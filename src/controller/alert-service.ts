@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AppStatus } from "../apps/status.js";
+import { type AlertingSpec, type Definition, formatDuration } from "../definition/index.js";
 import { type ActiveAlert, AlertEngine } from "../observe/alerts/alert-engine.js";
 import { BUILT_IN_RULES } from "../observe/alerts/built-in-rules.js";
 import type { AlertRecord, AlertRule, Silence } from "../observe/alerts/types.js";
@@ -9,7 +10,6 @@ import { DeliveryQueue } from "../observe/notify/delivery-queue.js";
 import type { Notifier } from "../observe/notify/notifier.js";
 import { notifierFromSpec } from "../observe/notify/notifier-from-spec.js";
 import type { LabelMatcher, Labels, SeriesSource } from "../observe/series.js";
-import { type AlertingSpec, type Definition, formatDuration } from "../spec/index.js";
 import type { AlertStore, EventRecord, NewEvent, StoredAlertRecord } from "../store/index.js";
 import { alertSignalsOf } from "./alert-signals.js";
 import { diskUsage } from "./disk-usage.js";

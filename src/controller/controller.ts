@@ -12,6 +12,7 @@ import { SnapshotError, Snapshots } from "../apps/snapshots.js";
 import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
+import type { AppSpec, Definition } from "../definition/index.js";
 import { DeliveryService } from "../delivery/index.js";
 import { buildPlan, diff, execute, type Plan, withFieldChanges } from "../engine/index.js";
 import {
@@ -36,7 +37,6 @@ import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
-import type { AppSpec, Definition } from "../spec/index.js";
 import {
   type EventRecord,
   type NewRelease,

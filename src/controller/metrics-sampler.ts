@@ -9,6 +9,7 @@
  */
 
 import type { ProxyStats } from "../apps/proxy/index.js";
+import type { HostSpec } from "../definition/index.js";
 import type { Transport } from "../hosts/transport.js";
 import {
   CONTROLLER_METRIC_DECLARATIONS,
@@ -29,7 +30,6 @@ import {
   type ReplicaProbes,
 } from "../observe/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
-import type { HostSpec } from "../spec/index.js";
 import type { NewEvent } from "../store/index.js";
 import { ControllerError } from "./errors.js";
 import { EVENT_METRIC_DECLARATIONS, type EventMetrics } from "./event-metrics.js";

@@ -1,6 +1,6 @@
+import { parseDuration } from "../definition/index.js";
 import { DEFAULT_BACKOFF } from "../observe/notify/backoff.js";
 import type { DeliveryOptions } from "../observe/notify/delivery-queue.js";
-import { parseDuration } from "../spec/index.js";
 import { ControllerError } from "./errors.js";
 
 export type NotifyRetry = Pick<DeliveryOptions, "maxAttempts" | "backoff">;

@@ -1,5 +1,5 @@
+import type { Definition } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
-import type { Definition } from "../spec/index.js";
 
 /**
  * One kind of resource kept equal to the definition. The engine plans over what

@@ -5,8 +5,8 @@
  * came from; the pipeline's controller reads how long a release has served healthily.
  */
 import type { RolloutRecord } from "../apps/rollout-types.js";
+import type { AppSpec } from "../definition/index.js";
 import { importArtifact } from "../images/index.js";
-import type { AppSpec } from "../spec/index.js";
 import type { DesiredRelease, NewRelease, ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { ControllerError } from "./errors.js";
 

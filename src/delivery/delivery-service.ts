@@ -5,7 +5,7 @@
  * pipeline runner. After a controller death, the runs it was executing are marked
  * interrupted — never resumed half-way — and queued runs go on.
  */
-import type { PipelineRetention, PipelineSpec } from "../spec/index.js";
+import type { PipelineRetention, PipelineSpec } from "../definition/index.js";
 import type { NewEvent, RunRecord, RunStore, RunTrigger } from "../store/index.js";
 import { DeliveryError } from "./errors.js";
 import { BranchPoller } from "./git/branch-poller.js";

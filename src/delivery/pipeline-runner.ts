@@ -8,7 +8,7 @@
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { DeployStep, PipelineSpec, PromoteStep, RunStep } from "../spec/index.js";
+import type { DeployStep, PipelineSpec, PromoteStep, RunStep } from "../definition/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
 import { checkout } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";

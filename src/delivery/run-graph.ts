@@ -4,7 +4,7 @@
  * steps that run and skips the rest. What a step does is the caller's (`execute`): this file
  * only decides when, and what the run's outcome is.
  */
-import type { PipelineStep } from "../spec/index.js";
+import type { PipelineStep } from "../definition/index.js";
 
 export type StepEnd = "passed" | "failed" | "timed-out" | "cancelled";
 

@@ -4,8 +4,8 @@
  * the newest `runs` finished runs, or that ended longer than `maxAge` ago. Only finished
  * runs are weighed; their records stay in the store, marked, for the history.
  */
-import type { PipelineRetention } from "../spec/index.js";
-import { formatDuration, PIPELINE_DEFAULTS, parseAge, parseSize } from "../spec/index.js";
+import type { PipelineRetention } from "../definition/index.js";
+import { formatDuration, PIPELINE_DEFAULTS, parseAge, parseSize } from "../definition/index.js";
 import type { FinishedRun } from "../store/index.js";
 
 export type RunLimits = Pick<PipelineRetention, "runs" | "maxAgeMs">;

@@ -4,7 +4,7 @@
  * (applyAll), its notified handlers in a third (runHandlers). A step that fails stops the
  * host there, as Ansible stops a host at its first failed task.
  */
-import type { CommandResource, HostResource } from "../spec/host-model.js";
+import type { CommandResource, HostResource } from "../definition/host-model.js";
 import {
   applyScript,
   newBoundary,

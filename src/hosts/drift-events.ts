@@ -4,7 +4,7 @@
  * (`host.unreachable`); a requirement its environment has and it lacks (`host.requirement`).
  * The controller's drift watch and `baton drift` record the same events.
  */
-import type { HostSpec, HostsDefinition } from "../spec/index.js";
+import type { HostSpec, HostsDefinition } from "../definition/index.js";
 import type { NewEvent } from "../store/index.js";
 import type { HostOutcome } from "./host-run.js";
 

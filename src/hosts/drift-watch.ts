@@ -6,7 +6,7 @@
  * pass at a time ever works on a host: a check that is still running when the next is due
  * is not doubled, and an apply waits for it.
  */
-import type { Definition, HostSpec } from "../spec/index.js";
+import type { Definition, HostSpec } from "../definition/index.js";
 import type { HostStore, NewEvent } from "../store/index.js";
 import { driftEvents, hostsOfEnvironment } from "./drift-events.js";
 import type { HostFacts } from "./facts.js";

@@ -3,7 +3,7 @@
  * for the whole of `fn`, and a host that fails (to connect, or in `fn`) fails alone while the
  * others go on.
  */
-import type { HostSpec, HostsDefinition, SshSettings } from "../spec/host-model.js";
+import type { HostSpec, HostsDefinition, SshSettings } from "../definition/host-model.js";
 import { LocalTransport } from "./local/local-transport.js";
 import { type ConnectSshOptions, connectSsh } from "./ssh/ssh-connect.js";
 import type { Transport } from "./transport.js";

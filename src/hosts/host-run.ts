@@ -5,8 +5,13 @@
  * definition no longer declares, and Baton had put there, is removed. A host that cannot be
  * reached, or whose run fails, fails alone; the others go on.
  */
-import type { HostResource, HostResourceDecl, HostSpec, HostsDefinition } from "../spec/index.js";
-import { resourceIdentity } from "../spec/index.js";
+import type {
+  HostResource,
+  HostResourceDecl,
+  HostSpec,
+  HostsDefinition,
+} from "../definition/index.js";
+import { resourceIdentity } from "../definition/index.js";
 import type { AppliedHostResource, HostStore } from "../store/index.js";
 import {
   type ApplyOutcome,

@@ -2,7 +2,7 @@
  * An environment's `require:` against one host's facts: the OS it runs and the packages it
  * has, at versions that satisfy the constraints. Checked by plan and drift.
  */
-import type { HostRequirements } from "../spec/host-model.js";
+import type { HostRequirements } from "../definition/host-model.js";
 import { satisfies } from "./debian-version.js";
 
 export interface RequirementFacts {

@@ -3,7 +3,7 @@
  * the role's, its own) or from the host's facts (`{{ facts.os.version }}`). An unknown name
  * is an error, never an empty string: a config file with a hole in it is worse than none.
  */
-import { TEMPLATE_PLACEHOLDER as PLACEHOLDER } from "../spec/host-template-vars.js";
+import { TEMPLATE_PLACEHOLDER as PLACEHOLDER } from "../definition/host-template-vars.js";
 
 export class TemplateError extends Error {
   override readonly name = "TemplateError";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import type { AppSpec } from "../spec/index.js";
+import type { AppSpec } from "../definition/index.js";
 import type { ReleaseStore } from "../store/index.js";
 import { TreeChangedError, treeDigest } from "../util/file-tree.js";
 import { artifactDir, storeArtifact } from "./artifact-store.js";

@@ -14,7 +14,7 @@ import { ImageError } from "./errors.js";
 export const ARTIFACTS_FOLDER = "artifacts";
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
-/** App names are DNS labels (spec/names.ts): nothing that could leave the artifacts folder. */
+/** App names are DNS labels (definition/names.ts): nothing that could leave the artifacts folder. */
 const SAFE_APP = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** Where the artifact of `app` with content `hex` lives in `stateDir`. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import type { BuildSpec } from "../spec/index.js";
+import type { BuildSpec } from "../definition/index.js";
 import { readDockerignore } from "./dockerignore.js";
 import { ImageError } from "./errors.js";
 import { TarWriter } from "./tar-writer.js";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
+import type { AppSpec, Definition, ImageCommand } from "../definition/index.js";
 import { DockerEngine } from "../runtime/docker/index.js";
-import type { AppSpec, Definition, ImageCommand } from "../spec/index.js";
 
 /** Reads an image's ENTRYPOINT and CMD; undefined when the image cannot be inspected. */
 export type ImageCommandReader = (image: string) => Promise<ImageCommand | undefined>;

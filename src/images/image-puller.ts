@@ -1,5 +1,5 @@
+import type { Definition } from "../definition/index.js";
 import { DockerEngine, DockerError } from "../runtime/docker/index.js";
-import type { Definition } from "../spec/index.js";
 import { EngineCallError, postProgress } from "./engine-stream.js";
 import { ImageError } from "./errors.js";
 

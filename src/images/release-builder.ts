@@ -1,5 +1,5 @@
+import type { BuildSpec, Definition } from "../definition/index.js";
 import { DockerEngine } from "../runtime/docker/index.js";
-import type { BuildSpec, Definition } from "../spec/index.js";
 import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { packContext } from "./build-context.js";
 import { ImageError } from "./errors.js";

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { AppSpec, Definition } from "../spec/index.js";
+import type { AppSpec, Definition } from "../definition/index.js";
 import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { digestHex } from "./artifact-store.js";
 import { ImageError } from "./errors.js";

@@ -1,5 +1,5 @@
-import { expandVariables } from "../spec/index.js";
-import type { Command } from "../spec/model.js";
+import { expandVariables } from "../definition/index.js";
+import type { Command } from "../definition/model.js";
 
 /**
  * Turns a definition's command into the argv to exec. `${NAME}` takes the value from the

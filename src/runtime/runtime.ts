@@ -1,4 +1,4 @@
-import type { Command } from "../spec/model.js";
+import type { Command } from "../definition/model.js";
 
 /**
  * A runtime runs replicas and reports what happens to them. It knows nothing of apps'

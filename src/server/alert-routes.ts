@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { NewSilence } from "../controller/alert-service.js";
 import type { Controller } from "../controller/index.js";
+import { parseDuration } from "../definition/index.js";
 import { parseMatcher } from "../observe/alerts/silences.js";
 import type { LabelMatcher } from "../observe/series.js";
-import { parseDuration } from "../spec/index.js";
 import { HttpError } from "./http-error.js";
 
 /**

@@ -4,6 +4,7 @@
  * the names or one metric's series as JSON for `baton metrics` and `baton top`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseDuration } from "../definition/units.js";
 import {
   EXPOSITION_CONTENT_TYPE,
   type LabelMatcher,
@@ -11,7 +12,6 @@ import {
   renderStoreExposition,
   type Series,
 } from "../observe/index.js";
-import { parseDuration } from "../spec/units.js";
 import { HttpError } from "./http-error.js";
 
 /** A series whose newest sample is older than this is no longer exposed (a replica gone). */

@@ -20,6 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PipelineSource } from "../../src/definition/pipeline-model.js";
 import {
   type BranchMoved,
   BranchPoller,
@@ -38,7 +39,6 @@ import {
   ScheduleWatch,
   uninstallHook,
 } from "../../src/delivery/index.js";
-import type { PipelineSource } from "../../src/spec/pipeline-model.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
 let root: string;

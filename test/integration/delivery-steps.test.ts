@@ -10,13 +10,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunStep } from "../../src/definition/pipeline-model.js";
 import {
   runStep,
   type StartedCommand,
   type StepContext,
   stopLeftover,
 } from "../../src/delivery/index.js";
-import type { RunStep } from "../../src/spec/pipeline-model.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 

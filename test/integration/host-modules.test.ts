@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CommandResource, HostResource } from "../../src/definition/host-model.js";
 import {
   type ApplyOutcome,
   applyAll,
@@ -15,7 +16,6 @@ import {
   runHandlers,
 } from "../../src/hosts/batch.js";
 import { moduleFor } from "../../src/hosts/modules/index.js";
-import type { CommandResource, HostResource } from "../../src/spec/host-model.js";
 import { ContainerTransport } from "../helpers/container-transport.js";
 import { ensureDebianImage } from "../helpers/debian-image.js";
 import { docker, ensureDocker, removeTestContainers } from "../helpers/docker.js";

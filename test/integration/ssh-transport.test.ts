@@ -11,13 +11,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HostSpec, SshHost, SshSettings } from "../../src/definition/host-model.js";
 import { gatherFacts } from "../../src/hosts/facts.js";
 import { withHosts } from "../../src/hosts/host-pool.js";
 import { LocalTransport } from "../../src/hosts/local/local-transport.js";
 import { fingerprint } from "../../src/hosts/ssh/known-hosts.js";
 import { connectSsh } from "../../src/hosts/ssh/ssh-connect.js";
 import { type Transport, TransportError } from "../../src/hosts/transport.js";
-import type { HostSpec, SshHost, SshSettings } from "../../src/spec/host-model.js";
 import { docker } from "../helpers/docker.js";
 import {
   generateKey,

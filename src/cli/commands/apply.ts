@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { Definition } from "../../definition/index.js";
 import type { HostOutcome } from "../../hosts/index.js";
-import type { Definition } from "../../spec/index.js";
 import { findController, requireController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";

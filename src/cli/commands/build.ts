@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { loadDefinition } from "../../definition/index.js";
 import { buildTargetOf } from "../../images/index.js";
-import { loadDefinition } from "../../spec/index.js";
 import { buildReleases } from "../build-first.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";

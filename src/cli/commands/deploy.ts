@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { RolloutRecord } from "../../apps/rollout-types.js";
+import type { Definition } from "../../definition/index.js";
 import type { BuildTarget } from "../../images/index.js";
-import type { Definition } from "../../spec/index.js";
 import { type ApiClient, findController } from "../api-client.js";
 import {
   type CommonOptions,
@@ -147,7 +147,7 @@ async function builtAppDefinition(
   options: DeployOptions,
   dir: string,
 ): Promise<Definition> {
-  const { loadDefinition } = await import("../../spec/index.js");
+  const { loadDefinition } = await import("../../definition/index.js");
   const definition = loadDefinition(definitionPath(options), { exclude: [resolve(dir)] });
   const spec = definition.apps[app];
   if (spec?.build !== undefined) return definition;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
-import { starterDefinition } from "../../spec/index.js";
+import { starterDefinition } from "../../definition/index.js";
 import { CliError } from "../errors.js";
 import { say } from "../output.js";
 

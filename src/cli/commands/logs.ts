@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parseDuration } from "../../definition/units.js";
 import {
   compilePattern,
   type LogFilter,
@@ -12,7 +13,6 @@ import {
   secretMasker,
 } from "../../observe/logs/index.js";
 import { readApiToken } from "../../server/index.js";
-import { parseDuration } from "../../spec/units.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { BatchedOutput } from "../logs/batched-output.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseDuration } from "../../spec/units.js";
+import { parseDuration } from "../../definition/units.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";

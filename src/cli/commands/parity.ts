@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { type Definition, loadDefinition } from "../../definition/index.js";
 import { comparableFacts, compareParity } from "../../hosts/index.js";
-import { type Definition, loadDefinition } from "../../spec/index.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { gatherHostFacts } from "../host-pass.js";

@@ -5,6 +5,7 @@ import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
 import { Snapshots } from "../../apps/snapshots.js";
 import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
+import type { Definition } from "../../definition/index.js";
 import {
   buildPlan,
   diff,
@@ -17,7 +18,6 @@ import { engineImageCommands, resolveReleases, withImageCommands } from "../../i
 import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
 import type { ReplicaHandle } from "../../runtime/runtime.js";
-import type { Definition } from "../../spec/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { withCommonOptions } from "../context.js";

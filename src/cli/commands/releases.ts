@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { AppSpec } from "../../definition/index.js";
 import { chosenRelease, releaseDigestOf } from "../../images/index.js";
-import type { AppSpec } from "../../spec/index.js";
 import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";

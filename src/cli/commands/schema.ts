@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { editorJsonSchema } from "../../spec/index.js";
+import { editorJsonSchema } from "../../definition/index.js";
 import { printJson } from "../output.js";
 
 export function schemaCommand(program: Command): void {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadDefinition } from "../../spec/index.js";
+import { loadDefinition } from "../../definition/index.js";
 import { type CommonOptions, definitionPath, withCommonOptions } from "../context.js";
 import { printJson, say } from "../output.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { AppStatus } from "../../apps/index.js";
 import type { ControllerStatus } from "../../controller/index.js";
-import { parseDuration } from "../../spec/units.js";
+import { parseDuration } from "../../definition/units.js";
 import { delay } from "../../util/wait.js";
 import { type ApiClient, requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";

@@ -1,4 +1,4 @@
-import type { PipelineSource } from "../../spec/pipeline-model.js";
+import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { realTimers, type Timers } from "../timers.js";
 import { type BranchHead, type ResolveOptions, resolveBranch } from "./resolve-branch.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { PipelineSource } from "../../spec/pipeline-model.js";
+import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { gitFailure } from "./git-failure.js";
 import { refreshMirror } from "./mirror.js";

@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { PipelineSource } from "../../spec/pipeline-model.js";
+import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { gitFailure } from "./git-failure.js";
 import { refreshMirror } from "./mirror.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, join } from "node:path";
-import type { PipelineSource } from "../../spec/pipeline-model.js";
+import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { redactUrl } from "./redact.js";
 

@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { PipelineSource } from "../../spec/pipeline-model.js";
+import type { PipelineSource } from "../../definition/pipeline-model.js";
 
 /** What the post-receive hook reports: one ref of one push. */
 export interface PushNotice {

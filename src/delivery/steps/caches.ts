@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { StepCache } from "../../spec/pipeline-model.js";
+import type { StepCache } from "../../definition/pipeline-model.js";
 import { insideCheckout } from "./checkout-path.js";
 import { copyTree } from "./tree-copy.js";
 

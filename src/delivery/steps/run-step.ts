@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import type { RunStep } from "../../spec/pipeline-model.js";
+import type { RunStep } from "../../definition/pipeline-model.js";
 import { collectArtifacts } from "./artifacts.js";
 import type { AttemptEnd, AttemptRequest } from "./attempt.js";
 import { restoreCaches, saveCaches } from "./caches.js";

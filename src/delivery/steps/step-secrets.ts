@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { StepSecret } from "../../spec/pipeline-model.js";
+import type { StepSecret } from "../../definition/pipeline-model.js";
 
 /**
  * The values of a step's secrets, read when it starts: from a file the controller can read

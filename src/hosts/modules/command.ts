@@ -3,7 +3,7 @@
  * evaluates them and says "would run" or why not, instead of skipping them as a dry run
  * does elsewhere. A handler runs only when notified (see batch.ts runHandlers).
  */
-import type { CommandResource } from "../../spec/host-model.js";
+import type { CommandResource } from "../../definition/host-model.js";
 import { quoteArgv } from "../quote.js";
 import type { FieldChange, HostModule, Probe, ProbeResult } from "./module.js";
 

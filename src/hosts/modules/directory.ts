@@ -1,5 +1,5 @@
 /** `directory`: made with its parents, given a mode and owner; removed only when empty. */
-import type { DirectoryResource } from "../../spec/host-model.js";
+import type { DirectoryResource } from "../../definition/host-model.js";
 import type { ApplyStep, HostModule, PlannedResource } from "./module.js";
 import { moduleScript } from "./module-script.js";
 import {

@@ -4,7 +4,7 @@
  * secret), so a host in state answers with a few bytes per file.
  */
 import { createHash } from "node:crypto";
-import type { FileResource } from "../../spec/host-model.js";
+import type { FileResource } from "../../definition/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 import { moduleScript, PATH_HELPERS } from "./module-script.js";
 import {

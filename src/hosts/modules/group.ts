@@ -1,5 +1,5 @@
 /** `group`: a local group (groupadd / groupmod / groupdel). */
-import type { GroupResource } from "../../spec/host-model.js";
+import type { GroupResource } from "../../definition/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";
 

@@ -1,5 +1,5 @@
 /** Every host module, by the `module` name a resource carries. */
-import type { HostModuleName, HostResource } from "../../spec/host-model.js";
+import type { HostModuleName, HostResource } from "../../definition/host-model.js";
 import { commandModule } from "./command.js";
 import { directoryModule } from "./directory.js";
 import { fileModule } from "./file.js";

@@ -3,7 +3,7 @@
  * distribution's config). The file is read, edited here (the regexp is JavaScript's, applied
  * line by line) and written back like `file`: atomically, keeping its mode and owner.
  */
-import type { LineInFileResource } from "../../spec/host-model.js";
+import type { LineInFileResource } from "../../definition/host-model.js";
 import { asText, contentChange } from "./file.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";

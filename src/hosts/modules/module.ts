@@ -5,7 +5,7 @@
  * that everything one host needs is batched into one round trip to observe and one to
  * apply, and so that each module is tested without a host (fixtures in, commands out).
  */
-import type { HostResource } from "../../spec/host-model.js";
+import type { HostResource } from "../../definition/host-model.js";
 
 /** A command run while observing. Every probe of every resource of a host runs in one exec. */
 export interface Probe {

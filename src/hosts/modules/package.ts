@@ -3,7 +3,7 @@
  * apt-get is slow to start (it reads the whole package database), so consecutive package
  * changes of one host are merged into one `apt-get remove` and one `apt-get install`.
  */
-import type { PackageResource } from "../../spec/host-model.js";
+import type { PackageResource } from "../../definition/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, PlannedResource, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";
 

@@ -3,7 +3,7 @@
  * booted with it: /run/systemd/system exists), the init script and update-rc.d otherwise
  * (containers, older hosts).
  */
-import type { ServiceResource } from "../../spec/host-model.js";
+import type { ServiceResource } from "../../definition/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";
 

@@ -1,5 +1,5 @@
 /** `symlink`: a link at `path` pointing at `target` (the target need not exist). */
-import type { SymlinkResource } from "../../spec/host-model.js";
+import type { SymlinkResource } from "../../definition/host-model.js";
 import type { ApplyStep, HostModule, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";
 import { failStep } from "./path-state.js";

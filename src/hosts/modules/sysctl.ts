@@ -2,7 +2,7 @@
  * `sysctl`: a kernel parameter's live value (`sysctl -w`), and with `persist` its line in
  * /etc/sysctl.d/99-baton.conf so that it survives a reboot (managed like `lineinfile`).
  */
-import type { LineInFileResource, SysctlResource } from "../../spec/host-model.js";
+import type { LineInFileResource, SysctlResource } from "../../definition/host-model.js";
 import { lineInFileModule } from "./lineinfile.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 

@@ -1,5 +1,5 @@
 /** `user`: a local account (useradd / usermod / userdel of Debian's passwd package). */
-import type { UserResource } from "../../spec/host-model.js";
+import type { UserResource } from "../../definition/host-model.js";
 import type { ApplyStep, FieldChange, HostModule, ProbeResult } from "./module.js";
 import { moduleScript } from "./module-script.js";
 

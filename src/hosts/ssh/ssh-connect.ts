@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 // ssh2 is CommonJS: its named exports are reached through the default one.
 import ssh2, { type Algorithms, type Client, type ServerHostKeyAlgorithm } from "ssh2";
-import type { HostSpec, SshHost, SshSettings } from "../../spec/host-model.js";
+import type { HostSpec, SshHost, SshSettings } from "../../definition/host-model.js";
 import { type Transport, TransportError } from "../transport.js";
 import { checkHostKey, recordedKeyTypes } from "./host-key-check.js";
 import { type Identity, loadIdentity } from "./identity.js";

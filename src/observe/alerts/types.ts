@@ -1,4 +1,4 @@
-import { BUILT_IN_ALERT_NAMES } from "../../spec/index.js";
+import { BUILT_IN_ALERT_NAMES } from "../../definition/index.js";
 import type { LabelMatcher, Labels } from "../series.js";
 
 /**

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Command } from "../../spec/index.js";
+import type { Command } from "../../definition/index.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
   CLOCK_TICKS_PER_SECOND,

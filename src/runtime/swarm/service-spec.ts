@@ -1,5 +1,5 @@
-import type { AppSpec, Command } from "../../spec/index.js";
-import { expandVariables } from "../../spec/index.js";
+import type { AppSpec, Command } from "../../definition/index.js";
+import { expandVariables } from "../../definition/index.js";
 
 /**
  * An app as a Swarm service spec (Engine API 1.41), and the comparison of a live spec with

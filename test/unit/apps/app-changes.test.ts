@@ -6,7 +6,7 @@ import {
   looksSecret,
   MAX_FILES,
 } from "../../../src/apps/app-changes.js";
-import { type AppSpec, parseDefinition } from "../../../src/spec/index.js";
+import { type AppSpec, parseDefinition } from "../../../src/definition/index.js";
 import type { TreeEntry } from "../../../src/util/file-tree.js";
 
 /** The one app of a definition; its folder does not exist, so it has no content digest. */

@@ -5,7 +5,7 @@ import {
   resolveBudget,
   rolloutMoves,
 } from "../../../src/apps/rollout-plan.js";
-import type { UpdatePolicy } from "../../../src/spec/index.js";
+import type { UpdatePolicy } from "../../../src/definition/index.js";
 
 const policy = (
   maxSurge: UpdatePolicy["maxSurge"],

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SnapshotError, Snapshots } from "../../../src/apps/snapshots.js";
-import { type AppSpec, parseDefinition } from "../../../src/spec/index.js";
+import { type AppSpec, parseDefinition } from "../../../src/definition/index.js";
 
 const made: string[] = [];
 afterEach(() => {

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { RunStep } from "../../../src/definition/pipeline-model.js";
 import { runStep } from "../../../src/delivery/index.js";
-import type { RunStep } from "../../../src/spec/pipeline-model.js";
 import { eventually, processAlive } from "../../helpers/wait.js";
 
 const temps: string[] = [];

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { type PipelineSpec, parseDefinition } from "../../../src/definition/index.js";
 import { PipelineRunner, type ReleaseActions } from "../../../src/delivery/pipeline-runner.js";
-import { type PipelineSpec, parseDefinition } from "../../../src/spec/index.js";
 import { type NewEvent, SqliteStore } from "../../../src/store/index.js";
 import { eventually } from "../../helpers/wait.js";
 

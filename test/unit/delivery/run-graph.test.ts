@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { PipelineStep } from "../../../src/definition/index.js";
 import { executeRunGraph, type StepOutcome } from "../../../src/delivery/run-graph.js";
-import type { PipelineStep } from "../../../src/spec/index.js";
 
 function run(name: string, needs: string[] = []): PipelineStep {
   return {

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { CommandResource, HostResource } from "../../../src/definition/host-model.js";
 import { applyAll, CountingTransport, observeAll, runHandlers } from "../../../src/hosts/batch.js";
 import type { ExecOptions, ExecResult, Transport } from "../../../src/hosts/transport.js";
-import type { CommandResource, HostResource } from "../../../src/spec/host-model.js";
 
 /** Runs argv here, no shell in between: the smallest transport there is. */
 const here: Transport = {

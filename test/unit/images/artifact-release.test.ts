@@ -19,13 +19,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Snapshots } from "../../../src/apps/snapshots.js";
+import { type AppSpec, type Definition, parseDefinition } from "../../../src/definition/index.js";
 import {
   buildArtifactRelease,
   ImageError,
   importArtifact,
   resolveReleases,
 } from "../../../src/images/index.js";
-import { type AppSpec, type Definition, parseDefinition } from "../../../src/spec/index.js";
 import { SqliteStore } from "../../../src/store/index.js";
 import { git } from "../../helpers/git.js";
 

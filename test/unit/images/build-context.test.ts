@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { BuildSpec } from "../../../src/definition/index.js";
 import { gitCommit, packContext, releaseVersion } from "../../../src/images/index.js";
-import type { BuildSpec } from "../../../src/spec/index.js";
 
 const dirs: string[] = [];
 afterEach(() => {

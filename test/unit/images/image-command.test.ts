@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { appRevision, type ImageCommand, parseDefinition } from "../../../src/definition/index.js";
 import { withImageCommands } from "../../../src/images/index.js";
-import { appRevision, type ImageCommand, parseDefinition } from "../../../src/spec/index.js";
 
 const definition = parseDefinition(
   `apps:

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveBudget } from "../../../src/apps/rollout-plan.js";
+import { type AppSpec, parseDefinition } from "../../../src/definition/index.js";
 import {
   buildServiceSpec,
   type ServiceIdentity,
@@ -7,7 +8,6 @@ import {
   serviceName,
   specDrift,
 } from "../../../src/runtime/swarm/index.js";
-import { type AppSpec, parseDefinition } from "../../../src/spec/index.js";
 
 function app(extra = "", update = ""): AppSpec {
   const text = `project: shop

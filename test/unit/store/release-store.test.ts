@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseDefinition } from "../../../src/definition/index.js";
 import { chosenRelease, resolveReleases } from "../../../src/images/index.js";
-import { parseDefinition } from "../../../src/spec/index.js";
 import { SqliteStore } from "../../../src/store/index.js";
 import { tempStateDirs } from "./helpers.js";
 

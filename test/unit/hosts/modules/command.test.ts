@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { CommandResource } from "../../../../src/definition/host-model.js";
 import { commandModule } from "../../../../src/hosts/modules/command.js";
-import type { CommandResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const migrate: CommandResource = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { DirectoryResource } from "../../../../src/definition/host-model.js";
 import { directoryModule } from "../../../../src/hosts/modules/directory.js";
-import type { DirectoryResource } from "../../../../src/spec/host-model.js";
 import { common, results, stat } from "./fixtures.js";
 
 const app: DirectoryResource = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { FileResource } from "../../../../src/definition/host-model.js";
 import { fileModule, SECRET_MASK, sha256 } from "../../../../src/hosts/modules/file.js";
 import { WRITE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
-import type { FileResource } from "../../../../src/spec/host-model.js";
 import { common, results, stat } from "./fixtures.js";
 
 const motd: FileResource = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { GroupResource } from "../../../../src/definition/host-model.js";
 import { groupModule } from "../../../../src/hosts/modules/group.js";
-import type { GroupResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const web: GroupResource = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { HostResource } from "../../../../src/definition/host-model.js";
 import { moduleFor } from "../../../../src/hosts/modules/index.js";
-import type { HostResource } from "../../../../src/spec/host-model.js";
 import { common } from "./fixtures.js";
 
 describe("moduleFor", () => {

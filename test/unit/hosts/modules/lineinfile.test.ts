@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { LineInFileResource } from "../../../../src/definition/host-model.js";
 import { editLines, lineInFileModule } from "../../../../src/hosts/modules/lineinfile.js";
 import { WRITE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
-import type { LineInFileResource } from "../../../../src/spec/host-model.js";
 import { common, results, stat } from "./fixtures.js";
 
 const rootLogin: LineInFileResource = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { PackageResource } from "../../../../src/definition/host-model.js";
 import { packageModule } from "../../../../src/hosts/modules/package.js";
-import type { PackageResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const nginx: PackageResource = { ...common, module: "package", name: "nginx", state: "present" };

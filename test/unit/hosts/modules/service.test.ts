@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ServiceResource } from "../../../../src/definition/host-model.js";
 import { serviceModule } from "../../../../src/hosts/modules/service.js";
-import type { ServiceResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const nginx: ServiceResource = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { SymlinkResource } from "../../../../src/definition/host-model.js";
 import { symlinkModule } from "../../../../src/hosts/modules/symlink.js";
-import type { SymlinkResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const current: SymlinkResource = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { SysctlResource } from "../../../../src/definition/host-model.js";
 import { WRITE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
 import { SYSCTL_FILE, sysctlModule } from "../../../../src/hosts/modules/sysctl.js";
-import type { SysctlResource } from "../../../../src/spec/host-model.js";
 import { common, results, stat } from "./fixtures.js";
 
 const forward: SysctlResource = {

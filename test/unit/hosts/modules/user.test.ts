@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { UserResource } from "../../../../src/definition/host-model.js";
 import { userModule } from "../../../../src/hosts/modules/user.js";
-import type { UserResource } from "../../../../src/spec/host-model.js";
 import { common, results } from "./fixtures.js";
 
 const deploy: UserResource = {

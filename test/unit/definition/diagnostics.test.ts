@@ -2,9 +2,9 @@
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadDefinition, parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { loadDefinition, parseDefinition, SpecError } from "../../../src/definition/index.js";
 
-const fixtures = fileURLToPath(new URL("../../fixtures/spec/", import.meta.url));
+const fixtures = fileURLToPath(new URL("../../fixtures/definition/", import.meta.url));
 
 /** The lines of a definition, joined: keeps each test's YAML readable with its line numbers. */
 function yaml(...lines: string[]): string {

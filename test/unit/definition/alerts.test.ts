@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Diagnostic, parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { type Diagnostic, parseDefinition, SpecError } from "../../../src/definition/index.js";
 
 function yaml(...lines: string[]): string {
   return `${lines.join("\n")}\n`;

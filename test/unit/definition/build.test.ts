@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { appRevision, parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { appRevision, parseDefinition, SpecError } from "../../../src/definition/index.js";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AppSpec, appRevision, parseDefinition } from "../../../src/spec/index.js";
+import { type AppSpec, appRevision, parseDefinition } from "../../../src/definition/index.js";
 
 function webApp(settings: string, command = '["node", "server.js"]'): AppSpec {
   const text = `apps:\n  web:\n    command: ${command}\n${settings}`;

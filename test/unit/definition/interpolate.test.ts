@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the text under test is literal `${NAME}` syntax
 import { describe, expect, it } from "vitest";
-import { expandVariables } from "../../../src/spec/index.js";
-import { interpolationProblems } from "../../../src/spec/interpolate.js";
+import { expandVariables } from "../../../src/definition/index.js";
+import { interpolationProblems } from "../../../src/definition/interpolate.js";
 
 const env: Readonly<Record<string, string>> = { PORT: "8080", HOST: "127.0.0.1", EMPTY: "" };
 const lookup = (name: string): string | undefined => env[name];

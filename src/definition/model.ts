@@ -3,7 +3,7 @@ import type { HostsDefinition } from "./host-model.js";
 import type { PipelineSpec } from "./pipeline-model.js";
 
 /**
- * The typed, validated, immutable form of a definition. Everything after spec/ works on
+ * The typed, validated, immutable form of a definition. Everything after definition/ works on
  * these types, never on raw YAML. Durations are milliseconds, paths are absolute.
  */
 

@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type AppSpec, loadDefinition, parseDefinition } from "../../../src/spec/index.js";
+import { type AppSpec, loadDefinition, parseDefinition } from "../../../src/definition/index.js";
 
-const fixtures = fileURLToPath(new URL("../../fixtures/spec/", import.meta.url));
+const fixtures = fileURLToPath(new URL("../../fixtures/definition/", import.meta.url));
 
 function onlyApp(text: string, file = "/srv/shop/baton.yaml"): AppSpec {
   const apps = Object.values(parseDefinition(text, file).apps);

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { validateCronExpression } from "../../../src/spec/cron-syntax.js";
-import { parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { validateCronExpression } from "../../../src/definition/cron-syntax.js";
+import { parseDefinition, SpecError } from "../../../src/definition/index.js";
 
 function yaml(...lines: string[]): string {
   return `${lines.join("\n")}\n`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDefinition, starterDefinition } from "../../../src/spec/index.js";
+import { parseDefinition, starterDefinition } from "../../../src/definition/index.js";
 
 function parsedStarter(folder: string, detected: Parameters<typeof starterDefinition>[1]) {
   return parseDefinition(starterDefinition(folder, detected), `/srv/${folder}/baton.yaml`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { parseDefinition, SpecError } from "../../../src/definition/index.js";
 
 function yaml(...lines: string[]): string {
   return `${lines.join("\n")}\n`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration, parseSize } from "../../../src/spec/index.js";
+import { formatDuration, parseDuration, parseSize } from "../../../src/definition/index.js";
 
 describe("parseDuration", () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editorJsonSchema } from "../../../src/spec/index.js";
+import { editorJsonSchema } from "../../../src/definition/index.js";
 
 type JsonObject = { [key: string]: unknown };
 

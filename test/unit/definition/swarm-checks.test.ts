@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDefinition, SpecError } from "../../../src/spec/index.js";
+import { parseDefinition, SpecError } from "../../../src/definition/index.js";
 
 function refusal(text: string): string {
   try {
