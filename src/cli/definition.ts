@@ -45,7 +45,7 @@ export function recordedEnvironment(dir: string): string | undefined {
   let store: SqliteStore | undefined;
   try {
     store = SqliteStore.open(dir, { create: false });
-    return store.latestRevision()?.environment ?? undefined;
+    return store.latestGeneration()?.environment ?? undefined;
   } catch {
     return undefined; // unreadable state: the command itself reports it when it needs it
   } finally {

@@ -39,9 +39,9 @@ import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
 import {
   type EventRecord,
+  type GenerationRecord,
   type NewRelease,
   type ReleaseRecord,
-  type RevisionRecord,
   type RunStore,
   SqliteStore,
 } from "../store/index.js";
@@ -76,6 +76,9 @@ export interface ControllerStatus {
     readonly stateDir: string;
     readonly definition: {
       readonly file: string;
+      /** Which applied definition this is: 1 for the first one (its generation). */
+      readonly generation: number;
+      /** The same number under its old name, kept for one release for scripts that read it. */
       readonly revision: number;
       readonly hash: string;
       /** The environment the definition runs as; null when it declares none. */
@@ -87,7 +90,7 @@ export interface ControllerStatus {
 }
 
 export interface ApplyResult {
-  readonly revision: RevisionRecord;
+  readonly generation: GenerationRecord;
   /** false when the same definition was applied before: nothing to record, maybe nothing to do. */
   readonly created: boolean;
   readonly plan: Plan;
@@ -107,7 +110,7 @@ export class Controller {
   private definition: Definition;
   /** The applied definition as given, unpinned: `deploy` pins it again to another release. */
   private given: Definition;
-  private revision: RevisionRecord | undefined;
+  private generation: GenerationRecord | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
   /** Checks the hosts for drift on each environment's interval (and heals where asked). */
@@ -303,7 +306,7 @@ export class Controller {
     const definition = await withImageCommands(pinned, this.imageCommands);
     // Before anything is recorded: files that cannot be copied change nothing.
     await this.captureSnapshots(definition);
-    const { record, created } = this.store.recordRevision({
+    const { record, created } = this.store.recordGeneration({
       hash: definition.hash,
       file: definition.file,
       source: definition.source,
@@ -314,7 +317,7 @@ export class Controller {
     const plan = this.planNow(definition);
     this.definition = definition;
     this.given = given;
-    this.revision = record;
+    this.generation = record;
     this.hostWatch.update(definition);
     this.alerts.update(definition);
     this.delivery.update(definition.pipelines, definition.environment);
@@ -330,9 +333,11 @@ export class Controller {
     this.events.emit({
       type: "definition.applied",
       message: created
-        ? `revision ${record.id} of ${definition.file}${inEnvironment} applied by ${appliedBy}`
-        : `${definition.file}${inEnvironment} unchanged since revision ${record.id}`,
+        ? `generation ${record.id} of ${definition.file}${inEnvironment} applied by ${appliedBy}`
+        : `${definition.file}${inEnvironment} unchanged since generation ${record.id}`,
       data: {
+        generation: record.id,
+        // The old name, kept for one release.
         revision: record.id,
         hash: record.hash,
         created,
@@ -364,7 +369,7 @@ export class Controller {
     }
     // Unchanged resources get a pass too: applying is also how drift is repaired.
     this.resync();
-    return { revision: record, created, plan: await this.explain(plan, definition) };
+    return { generation: record, created, plan: await this.explain(plan, definition) };
   }
 
   /** What applying `definition` would change now, field by field; changes nothing. */
@@ -619,7 +624,7 @@ export class Controller {
    * an intent. Once nothing runs (`baton down`), the state may be used for another one.
    */
   private refuseEnvironmentSwitch(definition: Definition): void {
-    const current = this.store.latestRevision()?.environment ?? null;
+    const current = this.store.latestGeneration()?.environment ?? null;
     const wanted = definition.environment ?? null;
     if (current === wanted) return;
     const running = this.store.replicas().filter((r) => r.state !== "exited");
@@ -672,7 +677,8 @@ export class Controller {
         stateDir: this.options.stateDir,
         definition: {
           file: this.definition.file,
-          revision: this.revision?.id ?? 0,
+          generation: this.generation?.id ?? 0,
+          revision: this.generation?.id ?? 0,
           hash: this.definition.hash,
           environment: this.definition.environment ?? null,
         },

@@ -172,7 +172,7 @@ export interface Definition {
   readonly apps: Readonly<Record<string, AppSpec>>;
   /** Where images built from `build:` are pushed (`registry:`). */
   readonly registry?: string;
-  /** sha256 (hex) of the file's text: the definition revision's identity. */
+  /** sha256 (hex) of the file's text: the identity of its generations. */
   readonly hash: string;
   /** The file's text, kept so that every applied revision can be shown again. */
   readonly source: string;

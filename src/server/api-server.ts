@@ -281,7 +281,17 @@ export class ApiServer {
     const { definition, appliedBy } = await this.parse(req);
     const result = await controller.apply(definition, appliedBy);
     return {
-      revision: { id: result.revision.id, hash: result.revision.hash, created: result.created },
+      generation: {
+        id: result.generation.id,
+        hash: result.generation.hash,
+        created: result.created,
+      },
+      // The old name of `generation`, kept for one release.
+      revision: {
+        id: result.generation.id,
+        hash: result.generation.hash,
+        created: result.created,
+      },
       plan: planJson(result.plan),
     };
   }

@@ -34,8 +34,8 @@ export type {
   ControllerRecord,
   EventQuery,
   EventRecord,
+  GenerationRecord,
   NewEvent,
   ReplicaRecord,
   ReplicaState,
-  RevisionRecord,
 } from "./store.js";

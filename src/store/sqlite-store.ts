@@ -13,10 +13,10 @@ import type {
   ControllerRecord,
   EventQuery,
   EventRecord,
+  GenerationRecord,
   NewEvent,
   ReplicaRecord,
   ReplicaState,
-  RevisionRecord,
 } from "./store.js";
 
 export interface OpenOptions {
@@ -167,20 +167,20 @@ export class SqliteStore {
   }
 
   /**
-   * Records an applied definition. Applying the same text twice is not a new revision, so
+   * Records an applied definition. Applying the same text twice is not a new generation, so
    * history shows changes, not every `apply`.
    */
-  recordRevision(r: {
+  recordGeneration(r: {
     hash: string;
     file: string;
     source: string;
     appliedBy: string;
     appliedAt?: number;
     environment?: string;
-  }): { record: RevisionRecord; created: boolean } {
+  }): { record: GenerationRecord; created: boolean } {
     const environment = r.environment ?? null;
     return this.transaction(() => {
-      const latest = this.latestRevision();
+      const latest = this.latestGeneration();
       if (latest && latest.hash === r.hash && latest.environment === environment) {
         return { record: latest, created: false };
       }
@@ -193,7 +193,7 @@ export class SqliteStore {
         appliedAt,
         environment,
       });
-      const record: RevisionRecord = {
+      const record: GenerationRecord = {
         id: Number(result.lastInsertRowid),
         hash: r.hash,
         file: r.file,
@@ -206,17 +206,17 @@ export class SqliteStore {
     });
   }
 
-  latestRevision(): RevisionRecord | undefined {
+  latestGeneration(): GenerationRecord | undefined {
     const row = this.stmt.latestRevision.get();
     return row && toRevision(row);
   }
 
   /** Newest first; all of them without a limit. */
-  revisions(limit?: number): RevisionRecord[] {
+  generations(limit?: number): GenerationRecord[] {
     return this.stmt.revisions.all({ limit: sqlLimit(limit) }).map(toRevision);
   }
 
-  revision(id: number): RevisionRecord | undefined {
+  generation(id: number): GenerationRecord | undefined {
     const row = this.stmt.revision.get({ id });
     return row && toRevision(row);
   }
@@ -446,7 +446,7 @@ function prepareStatements(db: BetterSqlite3.Database) {
   };
 }
 
-function toRevision(row: RevisionRow): RevisionRecord {
+function toRevision(row: RevisionRow): GenerationRecord {
   return {
     id: row.id,
     hash: row.hash,

@@ -3,8 +3,12 @@
  * PostgreSQL comes later behind the same surface.
  */
 
-export interface RevisionRecord {
-  /** Monotonic id, 1 for the first applied definition. */
+/**
+ * One applied definition: its generation. (An app's `revision` is something else: a hash of
+ * what its replicas are made of.)
+ */
+export interface GenerationRecord {
+  /** Monotonic id, 1 for the first applied definition: the generation number. */
   readonly id: number;
   /** sha256 of the definition text. */
   readonly hash: string;

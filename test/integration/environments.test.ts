@@ -73,7 +73,7 @@ describe("environments", () => {
 
     // The state remembers dev: a plain `apply` keeps it.
     const again = await p.ok("apply");
-    expect(again.stdout).toContain("unchanged since revision 1");
+    expect(again.stdout).toContain("unchanged since generation 1");
 
     // prod over dev's running replicas: refused, nothing changed.
     const switched = await p.run("apply", "--env", "prod");

@@ -57,7 +57,7 @@ export function applyCommand(program: Command): void {
           environment: definition.environment,
           appliedBy: whoAmI(),
         });
-        const revision = body.revision as { id: number; created: boolean };
+        const generation = body.generation as { id: number; created: boolean };
         // The controller configures the hosts: one pass at a time, never beside its drift checks.
         const hosts = withHosts
           ? ((await client.call("POST", "/api/v1/hosts/apply", {})).hosts as HostOutcome[])
@@ -76,11 +76,11 @@ export function applyCommand(program: Command): void {
           const plan = body.plan as PlanJson;
           const moves = plan.steps.some((step) => step.type !== "unchanged");
           say(
-            revision.created
-              ? `applied as revision ${revision.id}`
+            generation.created
+              ? `applied as generation ${generation.id}`
               : moves
-                ? `the definition is unchanged since revision ${revision.id}, yet what runs differs from it (an app's files changed?): applying the plan above`
-                : `unchanged since revision ${revision.id}`,
+                ? `the definition is unchanged since generation ${generation.id}, yet what runs differs from it (an app's files changed?): applying the plan above`
+                : `unchanged since generation ${generation.id}`,
           );
         }
         if (options.wait) await waitConverged(client, timeoutMs);

@@ -23,7 +23,7 @@ export function statusCommand(program: Command): void {
 export function renderStatus(status: ControllerStatus, color: boolean): string {
   const c = status.controller;
   const lines = [
-    `controller pid ${c.pid} on ${c.api}, up ${formatAge(Date.now() - c.startedAt)}; definition revision ${c.definition.revision} (${c.definition.file})${c.definition.environment ? `, environment ${c.definition.environment}` : ""}`,
+    `controller pid ${c.pid} on ${c.api}, up ${formatAge(Date.now() - c.startedAt)}; definition generation ${c.definition.generation} (${c.definition.file})${c.definition.environment ? `, environment ${c.definition.environment}` : ""}`,
     "",
   ];
   const rows: string[][] = [["APP", "READY", "STATE", "PORT", "REVISION"]];

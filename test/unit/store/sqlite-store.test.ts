@@ -99,7 +99,12 @@ describe("SqliteStore.open", () => {
   it("keeps everything across close and reopen", () => {
     const dir = dirs.make();
     const first = open(dir);
-    first.recordRevision({ hash: "h1", file: "baton.yaml", source: "apps: {}", appliedBy: "a@b" });
+    first.recordGeneration({
+      hash: "h1",
+      file: "baton.yaml",
+      source: "apps: {}",
+      appliedBy: "a@b",
+    });
     first.putReplica(replica());
     first.appendEvent({ type: "app.scaled", app: "web", message: "scaled", data: { to: 3 } });
     first.setScaleOverride("web", 3, 2);
@@ -107,7 +112,7 @@ describe("SqliteStore.open", () => {
     first.close();
 
     const again = open(dir, false);
-    expect(again.latestRevision()?.hash).toBe("h1");
+    expect(again.latestGeneration()?.hash).toBe("h1");
     expect(again.replicas()).toEqual([replica()]);
     expect(again.events({}).map((e) => [e.type, e.data])).toEqual([["app.scaled", { to: 3 }]]);
     expect(again.scaleOverride("web")).toEqual({ replicas: 3, baseReplicas: 2 });
@@ -194,41 +199,43 @@ describe("revisions", () => {
     const store = open(dirs.make(), true, () => 1234);
     const base = { file: "/repo/baton.yaml", source: "apps: {}", appliedBy: "ann@laptop" };
 
-    const a = store.recordRevision({ ...base, hash: "aaa" });
+    const a = store.recordGeneration({ ...base, hash: "aaa" });
     expect(a).toEqual({
       created: true,
       record: { ...base, id: 1, hash: "aaa", appliedAt: 1234, environment: null },
     });
-    const again = store.recordRevision({ ...base, hash: "aaa", appliedAt: 9999 });
+    const again = store.recordGeneration({ ...base, hash: "aaa", appliedAt: 9999 });
     expect(again).toEqual({ created: false, record: a.record });
 
-    const b = store.recordRevision({ ...base, hash: "bbb", appliedAt: 2000 });
+    const b = store.recordGeneration({ ...base, hash: "bbb", appliedAt: 2000 });
     expect(b.created).toBe(true);
     expect(b.record.id).toBe(2);
     // Going back to an earlier definition is a change too: a rollback is a new revision.
-    expect(store.recordRevision({ ...base, hash: "aaa" }).record.id).toBe(3);
+    expect(store.recordGeneration({ ...base, hash: "aaa" }).record.id).toBe(3);
 
-    expect(store.revisions().map((r) => [r.id, r.hash])).toEqual([
+    expect(store.generations().map((r) => [r.id, r.hash])).toEqual([
       [3, "aaa"],
       [2, "bbb"],
       [1, "aaa"],
     ]);
-    expect(store.revisions(1).map((r) => r.id)).toEqual([3]);
-    expect(store.revision(2)).toEqual(b.record);
-    expect(store.revision(42)).toBeUndefined();
-    expect(store.latestRevision()?.id).toBe(3);
+    expect(store.generations(1).map((r) => r.id)).toEqual([3]);
+    expect(store.generation(2)).toEqual(b.record);
+    expect(store.generation(42)).toBeUndefined();
+    expect(store.latestGeneration()?.id).toBe(3);
 
     // The same text applied for another environment is a new revision, recording it.
-    const prod = store.recordRevision({ ...base, hash: "aaa", environment: "prod" });
+    const prod = store.recordGeneration({ ...base, hash: "aaa", environment: "prod" });
     expect(prod.created).toBe(true);
     expect(prod.record).toMatchObject({ id: 4, environment: "prod" });
-    expect(store.recordRevision({ ...base, hash: "aaa", environment: "prod" }).created).toBe(false);
+    expect(store.recordGeneration({ ...base, hash: "aaa", environment: "prod" }).created).toBe(
+      false,
+    );
   });
 
   it("has no latest revision before the first apply", () => {
     const store = open(dirs.make());
-    expect(store.latestRevision()).toBeUndefined();
-    expect(store.revisions()).toEqual([]);
+    expect(store.latestGeneration()).toBeUndefined();
+    expect(store.generations()).toEqual([]);
   });
 });
 
@@ -399,9 +406,9 @@ describe("sharing a state directory", () => {
     expect(cli.events({}).map((e) => e.message)).toEqual(["started"]);
 
     cli.setScaleOverride("web", 4, 1);
-    cli.recordRevision({ hash: "h", file: "f", source: "s", appliedBy: "u" });
+    cli.recordGeneration({ hash: "h", file: "f", source: "s", appliedBy: "u" });
     expect(controller.scaleOverride("web")).toEqual({ replicas: 4, baseReplicas: 1 });
-    expect(controller.latestRevision()?.hash).toBe("h");
+    expect(controller.latestGeneration()?.hash).toBe("h");
 
     expect(cli.claimController(holder, () => false)).toEqual({ ok: true });
     expect(controller.claimController({ ...holder, pid: 300 }, () => true)).toEqual({
@@ -416,14 +423,14 @@ describe("transaction", () => {
     const store = open(dirs.make());
     expect(() =>
       store.transaction(() => {
-        store.recordRevision({ hash: "h", file: "f", source: "s", appliedBy: "u" });
+        store.recordGeneration({ hash: "h", file: "f", source: "s", appliedBy: "u" });
         store.putReplica(replica());
         store.appendEvent({ type: "t", message: "m" });
         store.setScaleOverride("web", 2, 1);
         throw new Error("boom");
       }),
     ).toThrow("boom");
-    expect(store.latestRevision()).toBeUndefined();
+    expect(store.latestGeneration()).toBeUndefined();
     expect(store.replicas()).toEqual([]);
     expect(store.events({})).toEqual([]);
     expect(store.scaleOverride("web")).toBeUndefined();
