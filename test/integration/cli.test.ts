@@ -31,6 +31,16 @@ describe("the CLI", () => {
     expect(JSON.stringify(schema)).toContain("replicas");
   });
 
+  it("reports a damaged metrics database as the user's to fix, not as a bug", async () => {
+    project = new Project("apps: {}\n");
+    project.write(".baton/metrics.db", "half of a file a full disk left behind\n");
+    const up = await project.run("up");
+    expect(up.stderr).toContain("error[metrics.corrupt]");
+    expect(up.stderr).toContain("hint: stop the controller and move");
+    expect(up.stderr).not.toContain("bug");
+    expect(up.code).toBe(1);
+  });
+
   it("status --json answers the API's JSON, behind a token only its owner can read", async () => {
     const port = await freePort();
     project = new Project(`apps:
