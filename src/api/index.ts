@@ -5,3 +5,4 @@
  */
 export type { Diagnostic, ErrorAnswer, ErrorBody } from "./error.js";
 export { BatonError, type BatonErrorOptions } from "./errors.js";
+export { httpStatusOf } from "./status-codes.js";

@@ -43,20 +43,19 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
   const matchers = body.matchers;
   if (!Array.isArray(matchers) || matchers.length === 0) {
     throw new HttpError(
-      400,
       "silence.invalid",
       'matchers must be a non-empty list such as ["alertname=crash-loop", "app=api"]',
     );
   }
   const parsed: LabelMatcher[] = matchers.map((m) => {
     if (typeof m !== "string") {
-      throw new HttpError(400, "silence.invalid", "each matcher is a string such as app=api");
+      throw new HttpError("silence.invalid", "each matcher is a string such as app=api");
     }
     try {
       // A bare name is the alert's name: `baton silence add crash-loop`.
       return /[=~]/.test(m) ? parseMatcher(m) : { label: "alertname", op: "=", value: m.trim() };
     } catch (error) {
-      throw new HttpError(400, "silence.invalid", (error as Error).message);
+      throw new HttpError("silence.invalid", (error as Error).message);
     }
   });
   const comment = typeof body.comment === "string" ? body.comment : "";
@@ -67,7 +66,6 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
       typeof body.for === "number" ? body.for : (parseDuration(String(body.for)) ?? Number.NaN);
     if (!Number.isFinite(forMs) || forMs <= 0) {
       throw new HttpError(
-        400,
         "silence.invalid",
         `for must be a duration such as 2h or 30m, got ${JSON.stringify(body.for)}`,
       );
@@ -78,12 +76,11 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
     const until = typeof body.until === "number" ? body.until : Date.parse(String(body.until));
     if (!Number.isFinite(until)) {
       throw new HttpError(
-        400,
         "silence.invalid",
         `until must be a time such as 2026-01-01T12:00:00Z, got ${JSON.stringify(body.until)}`,
       );
     }
     return { ...common, until };
   }
-  throw new HttpError(400, "silence.invalid", "a silence needs `for` (e.g. 2h) or `until`");
+  throw new HttpError("silence.invalid", "a silence needs `for` (e.g. 2h) or `until`");
 }

@@ -2,10 +2,11 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { ControllerError } from "../controller/errors.js";
+import type { ErrorAnswer, ErrorBody } from "../api/error.js";
+import { BatonError } from "../api/errors.js";
+import { httpStatusOf } from "../api/status-codes.js";
 import type { Controller } from "../controller/index.js";
-import { parseDefinition, SpecError } from "../definition/index.js";
-import { DeliveryError } from "../delivery/index.js";
+import { parseDefinition } from "../definition/index.js";
 import { planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
@@ -68,7 +69,7 @@ export class ApiServer {
       const url = new URL(req.url ?? "/", "http://localhost");
       const controller = this.controller;
       if (controller === undefined)
-        throw new HttpError(503, "api.starting", "the controller is starting");
+        throw new HttpError("api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
@@ -108,7 +109,7 @@ export class ApiServer {
         );
         if (answer !== undefined) return send(res, 200, answer);
       }
-      throw new HttpError(404, "api.not_found", `no such endpoint: ${route}`);
+      throw new HttpError("api.not_found", `no such endpoint: ${route}`);
     } catch (error) {
       sendError(res, error);
     }
@@ -155,7 +156,7 @@ export class ApiServer {
     if (runRoute === null) return undefined;
     const id = Number(runRoute[1]);
     const run = runs.get(id);
-    if (run === undefined) throw new HttpError(404, "run.not_found", `there is no run #${id}`);
+    if (run === undefined) throw new HttpError("run.not_found", `there is no run #${id}`);
     const action = runRoute[2];
     if (action === undefined && req.method === "GET") return { run, steps: runs.steps(id) };
     if (req.method !== "POST" || action === undefined) return undefined;
@@ -165,7 +166,6 @@ export class ApiServer {
       action === "approve" ? delivery.approve(id, by) : delivery.cancel(id, `cancelled by ${by}`);
     if (!done) {
       throw new HttpError(
-        409,
         `run.not_${action === "approve" ? "waiting" : "active"}`,
         action === "approve"
           ? `run #${id} has no step waiting for an approval (it is ${run.state})`
@@ -192,7 +192,6 @@ export class ApiServer {
       const replicas = body.replicas;
       if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
         throw new HttpError(
-          400,
           "api.invalid_replicas",
           `replicas must be a whole number ≥ 0, found ${JSON.stringify(replicas)}`,
         );
@@ -216,7 +215,6 @@ export class ApiServer {
       const body = await readJson(req);
       if (typeof body.release !== "string" || body.release === "") {
         throw new HttpError(
-          400,
           "api.invalid_release",
           `release must be a release version, found ${JSON.stringify(body.release)}`,
           { hint: `\`baton releases ${app}\` lists them` },
@@ -230,7 +228,6 @@ export class ApiServer {
       const to = body.to;
       if (to !== undefined && (typeof to !== "string" || !REVISION_PREFIX.test(to))) {
         throw new HttpError(
-          400,
           "api.invalid_revision",
           `to must be a revision or its prefix, 4 to 12 lowercase hex characters, found ${JSON.stringify(to)}`,
           { hint: `\`baton history ${app}\` lists the revisions` },
@@ -248,7 +245,6 @@ export class ApiServer {
     const expected = Buffer.from(this.options.token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new HttpError(
-        401,
         "api.unauthorized",
         "missing or wrong bearer token (see <state>/api-token)",
       );
@@ -261,7 +257,6 @@ export class ApiServer {
     const body = await readJson(req);
     if (typeof body.file !== "string" || typeof body.source !== "string") {
       throw new HttpError(
-        400,
         "api.invalid_body",
         "expected a JSON body with `file` and `source` strings (and `environment`, optional)",
       );
@@ -350,7 +345,6 @@ function appName(encoded: string): string {
     return decodeURIComponent(encoded);
   } catch {
     throw new HttpError(
-      400,
       "api.invalid_path",
       `the app name in the path is not valid URI encoding: ${encoded}`,
     );
@@ -379,7 +373,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch (error) {
     if (error instanceof JsonBodyError) {
       throw new HttpError(
-        error.status,
         error.status === 413 ? "api.too_large" : "api.invalid_json",
         error.message,
       );
@@ -387,7 +380,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     throw error;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new HttpError(400, "api.invalid_json", "the request body is not a JSON object");
+    throw new HttpError("api.invalid_json", "the request body is not a JSON object");
   }
   return value as Record<string, unknown>;
 }
@@ -400,30 +393,15 @@ function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   const [status, body] = errorAnswer(error);
-  send(res, status, { error: body });
+  const answer: ErrorAnswer = { error: body };
+  send(res, status, answer);
 }
 
-function errorAnswer(error: unknown): [number, Record<string, unknown>] {
-  if (error instanceof SpecError) {
-    return [422, { code: "spec.invalid", message: error.message, diagnostics: error.diagnostics }];
-  }
-  if (error instanceof ControllerError) {
-    // Naming an app the definition lacks is a missing resource; every other refusal (a
-    // rollback with nothing to go back to, say) conflicts with the app's current state.
-    const status =
-      error.code === "controller.unknown_app" || error.code === "silence.not_found"
-        ? 404
-        : error.code === "silence.invalid"
-          ? 400
-          : 409;
-    return [status, { code: error.code, message: error.message, hint: error.hint }];
-  }
-  if (error instanceof DeliveryError) {
-    const status = /not-found$/.test(error.code) ? 404 : 409;
-    return [status, { code: `delivery.${error.code}`, message: error.message, hint: error.hint }];
-  }
-  if (error instanceof HttpError) {
-    return [error.status, { code: error.code, message: error.message, ...error.extra }];
+/** A user's error as its JSON with the status of its code; anything else is a bug: 500. */
+function errorAnswer(error: unknown): [number, ErrorBody] {
+  if (error instanceof BatonError) {
+    const body = error.toJSON();
+    return [httpStatusOf(body.code), body];
   }
   return [
     500,

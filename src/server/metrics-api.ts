@@ -79,12 +79,9 @@ export function metricsQuery(
   const name = params.get("name");
   if (name === null || name === "") return { metrics: store.declarations() };
   if (!store.names().includes(name)) {
-    throw new HttpError(
-      404,
-      "metrics.unknown",
-      `there is no metric named ${JSON.stringify(name)}`,
-      { hint: "`baton metrics` lists the names (GET /api/v1/metrics)" },
-    );
+    throw new HttpError("metrics.unknown", `there is no metric named ${JSON.stringify(name)}`, {
+      hint: "`baton metrics` lists the names (GET /api/v1/metrics)",
+    });
   }
   const since = durationParam(params, "since") ?? DEFAULT_SINCE_MS;
   const step = durationParam(params, "step");
@@ -94,7 +91,6 @@ export function metricsQuery(
   const points = series.reduce((n, s) => n + s.samples.length, 0);
   if (step === undefined && points > MAX_POINTS) {
     throw new HttpError(
-      422,
       "metrics.too_many_points",
       `${name} has ${points} samples since ${params.get("since") ?? "1h"}`,
       { hint: "ask for fewer with a shorter since=, a match=, or a step= (e.g. step=1m)" },
@@ -136,7 +132,6 @@ function durationParam(params: URLSearchParams, name: string): number | undefine
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) {
     throw new HttpError(
-      400,
       "metrics.invalid_duration",
       `${name}=${JSON.stringify(text)} is not a duration`,
       { hint: `write it like 30s, 15m or 1h` },
@@ -150,7 +145,6 @@ export function parseMatch(text: string): LabelMatcher {
   const match = /^([a-zA-Z_][a-zA-Z0-9_]*)(=~|!~|!=|=)(.*)$/.exec(text);
   if (match === null) {
     throw new HttpError(
-      400,
       "metrics.invalid_match",
       `match=${JSON.stringify(text)} is not a label matcher`,
       { hint: "write LABEL=VALUE (or !=, =~ REGEX, !~ REGEX), e.g. match=app%3Dapi" },
@@ -162,7 +156,6 @@ export function parseMatch(text: string): LabelMatcher {
       new RegExp(value);
     } catch (error) {
       throw new HttpError(
-        400,
         "metrics.invalid_match",
         `match=${JSON.stringify(text)}: ${(error as Error).message}`,
         { hint: "the value of =~ and !~ is a regular expression" },

@@ -72,10 +72,42 @@ describe("the CLI", () => {
     }
     const unauthenticated = await fetch(`${status.controller.api}/api/v1/status`);
     expect(unauthenticated.status).toBe(401);
+    expect(await unauthenticated.json()).toEqual({
+      error: { code: "api.unauthorized", message: expect.stringContaining("bearer token") },
+    });
+    // Each refusal: `{error: {code, message, hint?}}`, its status from the code.
+    const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
+    const refused = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${status.controller.api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await refused("POST", "/api/v1/apps/nope/scale", { replicas: 1 })).toEqual({
+      status: 404,
+      body: {
+        error: {
+          code: "controller.unknown_app",
+          message: 'there is no app named "nope"',
+          hint: "apps in the definition: web",
+        },
+      },
+    });
+    expect(await refused("POST", "/api/v1/apps/web/scale", { replicas: -1 })).toMatchObject({
+      status: 400,
+      body: { error: { code: "api.invalid_replicas" } },
+    });
+    expect(await refused("GET", "/api/v1/query?expr=rate(")).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: "expr.syntax", line: 1, column: 6, found: "the end of the expression" },
+      },
+    });
 
     // The event stream from now on (`after=latest`, how `deploy --wait` learns a rollout
     // ended): no backlog, then what happens — the scale asked for below comes first.
-    const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
     const client = new ApiClient(status.controller.api, status.controller.pid, token);
     const seen: string[] = [];
     const stop = client.listen("/api/v1/events/stream?app=web&after=latest", (type) =>
