@@ -4,6 +4,7 @@
  * the names or one metric's series as JSON for `baton metrics` and `baton top`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MetricsAnswer, MetricsListAnswer } from "../api/metrics.js";
 import { parseDuration } from "../definition/units.js";
 import {
   EXPOSITION_CONTENT_TYPE,
@@ -19,23 +20,6 @@ const EXPOSED_STALENESS_MS = 60_000;
 const DEFAULT_SINCE_MS = 3_600_000;
 /** More points than this in one answer ask for a `step`. */
 const MAX_POINTS = 200_000;
-
-export interface MetricsSeriesJson {
-  readonly labels: Readonly<Record<string, string>>;
-  /** [ms since the epoch, value], oldest first. */
-  readonly samples: readonly (readonly [number, number])[];
-}
-
-export interface MetricsAnswer {
-  readonly name: string;
-  readonly kind: string;
-  readonly help: string;
-  readonly unit: string;
-  readonly from: number;
-  readonly to: number;
-  readonly step: number | null;
-  readonly series: readonly MetricsSeriesJson[];
-}
 
 /**
  * Answers the request when it is a metrics route and returns true; false otherwise.
@@ -73,9 +57,7 @@ export function metricsQuery(
   store: MetricsStore,
   params: URLSearchParams,
   now: number,
-):
-  | MetricsAnswer
-  | { metrics: readonly { name: string; kind: string; help: string; unit: string }[] } {
+): MetricsAnswer | MetricsListAnswer {
   const name = params.get("name");
   if (name === null || name === "") return { metrics: store.declarations() };
   if (!store.names().includes(name)) {

@@ -4,17 +4,9 @@
  * operator can try a rule before writing it (`baton query`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { QueryAnswer, QueryValue } from "../api/metrics.js";
 import { evaluate, parseExpr, type SeriesSource } from "../observe/index.js";
 import { HttpError } from "./http-error.js";
-
-/** A value JSON can carry: NaN and the infinities as Prometheus writes them. */
-export type QueryValue = number | "NaN" | "+Inf" | "-Inf";
-
-export interface QueryAnswer {
-  readonly expr: string;
-  readonly at: number;
-  readonly result: readonly { labels: Readonly<Record<string, string>>; value: QueryValue }[];
-}
 
 /** Answers the request when it is the query route and returns true; false otherwise. */
 export function queryRoute(

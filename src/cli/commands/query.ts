@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { QueryAnswer, QueryValue } from "../../api/metrics.js";
 import { ExprError, parseExpr } from "../../observe/index.js";
-import type { QueryAnswer, QueryValue } from "../../server/query-api.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
