@@ -52,3 +52,27 @@ export class BatonError extends Error {
     };
   }
 }
+
+/**
+ * The `{error: {code, message, hint?}}` of an answer with `status`, read field by field: a
+ * proxy in between, or a controller of another version, may answer something else. What is
+ * missing is named after the status.
+ */
+export function errorBodyOf(answer: unknown, status: number): ErrorBody {
+  const error = field(answer, "error");
+  const text = (key: string): string | undefined => {
+    const value = field(error, key);
+    return typeof value === "string" ? value : undefined;
+  };
+  const hint = text("hint");
+  return {
+    code: text("code") ?? `api.http_${status}`,
+    message: text("message") ?? `HTTP ${status}`,
+    ...(hint === undefined ? {} : { hint }),
+  };
+}
+
+function field(value: unknown, key: string): unknown {
+  if (typeof value !== "object" || value === null) return undefined;
+  return new Map(Object.entries(value)).get(key);
+}

@@ -6,7 +6,7 @@
 export type * from "./alerts.js";
 export type * from "./apply.js";
 export type * from "./error.js";
-export { BatonError, type BatonErrorOptions } from "./errors.js";
+export { BatonError, type BatonErrorOptions, errorBodyOf } from "./errors.js";
 export type * from "./events.js";
 export type * from "./history.js";
 export type * from "./hosts.js";
@@ -14,6 +14,14 @@ export type * from "./logs.js";
 export type * from "./metrics.js";
 export type * from "./plan.js";
 export type * from "./releases.js";
+export {
+  type AnswerOf,
+  answer,
+  type Method,
+  type Route,
+  routes,
+  type StreamRoute,
+} from "./routes.js";
 export type * from "./runs.js";
 export type * from "./status.js";
 export { httpStatusOf } from "./status-codes.js";

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { answer, routes } from "../api/routes.js";
 import type { NewSilence } from "../controller/alert-service.js";
 import type { Controller } from "../controller/index.js";
 import { parseDuration } from "../definition/index.js";
@@ -19,21 +20,22 @@ export async function alertRoute(
   const route = `${req.method} ${url.pathname}`;
   if (route === "GET /api/v1/alerts") {
     const limit = Number.parseInt(url.searchParams.get("history") ?? "50", 10);
-    return controller.alerts.view(Number.isFinite(limit) && limit > 0 ? Math.min(limit, 1000) : 50);
+    const history = Number.isFinite(limit) && limit > 0 ? Math.min(limit, 1000) : 50;
+    return answer(routes.alerts, controller.alerts.view(history));
   }
   if (route === "GET /api/v1/silences") {
-    return { silences: controller.alerts.view(0).silences };
+    return answer(routes.silences, { silences: controller.alerts.view(0).silences });
   }
   if (route === "POST /api/v1/silences") {
     const silence = controller.alerts.addSilence(silenceRequest(await readJson(req)));
-    return { silence };
+    return answer(routes.addSilence, { silence });
   }
   const remove = /^\/api\/v1\/silences\/([^/]+)$/.exec(url.pathname);
   if (req.method === "DELETE" && remove) {
     const id = decodeURIComponent(remove[1] ?? "");
     const by = url.searchParams.get("by") ?? "api";
     controller.alerts.removeSilence(id, by);
-    return { removed: id };
+    return answer(routes.removeSilence, { removed: id });
   }
   return undefined;
 }

@@ -2,12 +2,16 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import type { ApplyAnswer } from "../api/apply.js";
 import type { ErrorAnswer, ErrorBody } from "../api/error.js";
 import { BatonError } from "../api/errors.js";
+import type { EventRecord, EventsAnswer } from "../api/events.js";
+import type { PlanAnswer, PlanJson } from "../api/plan.js";
+import { answer, routes } from "../api/routes.js";
 import { httpStatusOf } from "../api/status-codes.js";
 import type { Controller } from "../controller/index.js";
 import { parseDefinition } from "../definition/index.js";
-import { planSummary } from "../engine/index.js";
+import { type Plan, planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
 import { HttpError } from "./http-error.js";
@@ -75,24 +79,29 @@ export class ApiServer {
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
-        return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());
+        const status = withStats ? await controller.statusWithStats() : controller.status();
+        return send(res, 200, answer(routes.status, status));
       }
-      if (route === "POST /api/v1/apply") return send(res, 200, await this.apply(controller, req));
+      if (route === "POST /api/v1/apply")
+        return send(res, 200, answer(routes.apply, await this.apply(controller, req)));
       if (route === "POST /api/v1/hosts/apply")
-        return send(res, 200, { hosts: await controller.applyHosts() });
-      if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
-      if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));
+        return send(res, 200, answer(routes.applyHosts, { hosts: await controller.applyHosts() }));
+      if (route === "POST /api/v1/plan")
+        return send(res, 200, answer(routes.plan, await this.plan(controller, req)));
+      if (route === "GET /api/v1/events")
+        return send(res, 200, answer(routes.events, this.events(controller, url)));
       if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);
       if (route === "POST /api/v1/shutdown") {
         const body = await readJson(req);
         const workloads = body.workloads === true;
-        send(res, 202, { stopping: true, workloads });
+        send(res, 202, answer(routes.shutdown, { stopping: true, workloads }));
         this.options.onShutdown(workloads);
         return;
       }
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
-        return send(res, 200, await controller.importRelease(...importedRelease(body)));
+        const imported = await controller.importRelease(...importedRelease(body));
+        return send(res, 200, answer(routes.importRelease, imported));
       }
       const alerted = await alertRoute(controller, req, url, readJson);
       if (alerted !== undefined) return send(res, 200, alerted);
@@ -127,9 +136,9 @@ export class ApiServer {
     if (route === "GET /api/v1/runs") {
       const pipeline = url.searchParams.get("pipeline") ?? undefined;
       const limit = Number(url.searchParams.get("limit") ?? "20") || 20;
-      return {
+      return answer(routes.runs, {
         runs: runs.list(pipeline, limit).map((run) => ({ run, steps: runs.steps(run.id) })),
-      };
+      });
     }
     if (route === "POST /api/v1/hooks/push") {
       const body = await readJson(req);
@@ -139,7 +148,7 @@ export class ApiServer {
         old: String(body.old ?? ""),
         new: String(body.new ?? ""),
       };
-      return { pipelines: await delivery.notifyPush(notice) };
+      return answer(routes.pushHook, { pipelines: await delivery.notifyPush(notice) });
     }
     const started = /^\/api\/v1\/pipelines\/([^/]+)\/runs$/.exec(url.pathname);
     if (started && req.method === "POST") {
@@ -150,7 +159,7 @@ export class ApiServer {
         ...(ref === undefined ? {} : { ref }),
         by,
       });
-      return { run };
+      return answer(routes.triggerRun, { run });
     }
     const runRoute = /^\/api\/v1\/runs\/(\d+)(?:\/(approve|cancel))?$/.exec(url.pathname);
     if (runRoute === null) return undefined;
@@ -158,7 +167,8 @@ export class ApiServer {
     const run = runs.get(id);
     if (run === undefined) throw new HttpError("run.not_found", `there is no run #${id}`);
     const action = runRoute[2];
-    if (action === undefined && req.method === "GET") return { run, steps: runs.steps(id) };
+    if (action === undefined && req.method === "GET")
+      return answer(routes.run, { run, steps: runs.steps(id) });
     if (req.method !== "POST" || action === undefined) return undefined;
     const body = await readJson(req);
     const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
@@ -172,7 +182,8 @@ export class ApiServer {
           : `run #${id} has ended (${run.state}): there is nothing to cancel`,
       );
     }
-    return { run: runs.get(id), steps: runs.steps(id) };
+    const after = { run: runs.get(id) ?? run, steps: runs.steps(id) };
+    return answer(action === "approve" ? routes.approveRun : routes.cancelRun, after);
   }
 
   /**
@@ -197,19 +208,20 @@ export class ApiServer {
         );
       }
       controller.scale(app, replicas);
-      return { app, replicas };
+      return answer(routes.scale, { app, replicas });
     }
-    if (route === "GET history") return controller.history(app);
-    if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "GET history") return answer(routes.history, controller.history(app));
+    if (route === "GET rollout") return answer(routes.rollout, controller.rolloutStatus(app));
     if (route === "POST rollout/retry") {
       const body = await readJson(req);
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: controller.retryRollout(app, by) };
+      return answer(routes.retryRollout, { rollout: controller.retryRollout(app, by) });
     }
-    if (route === "GET build") return controller.buildTarget(app);
+    if (route === "GET build") return answer(routes.buildTarget, controller.buildTarget(app));
     if (route === "GET release") {
       const rollout = Number(url.searchParams.get("rollout") ?? Number.NaN);
-      return controller.releaseHealth(app, Number.isInteger(rollout) ? rollout : undefined);
+      const health = controller.releaseHealth(app, Number.isInteger(rollout) ? rollout : undefined);
+      return answer(routes.releaseHealth, health);
     }
     if (route === "POST deploy") {
       const body = await readJson(req);
@@ -221,7 +233,7 @@ export class ApiServer {
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return await controller.deploy(app, body.release, by);
+      return answer(routes.deploy, await controller.deploy(app, body.release, by));
     }
     if (route === "POST rollback") {
       const body = await readJson(req);
@@ -234,7 +246,7 @@ export class ApiServer {
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: await controller.rollback(app, to, by) };
+      return answer(routes.rollback, { rollout: await controller.rollback(app, to, by) });
     }
     return undefined;
   }
@@ -272,7 +284,7 @@ export class ApiServer {
     };
   }
 
-  private async apply(controller: Controller, req: IncomingMessage): Promise<unknown> {
+  private async apply(controller: Controller, req: IncomingMessage): Promise<ApplyAnswer> {
     const { definition, appliedBy } = await this.parse(req);
     const result = await controller.apply(definition, appliedBy);
     return {
@@ -291,12 +303,12 @@ export class ApiServer {
     };
   }
 
-  private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
+  private async plan(controller: Controller, req: IncomingMessage): Promise<PlanAnswer> {
     const { definition } = await this.parse(req);
     return { plan: planJson(await controller.plan(definition)) };
   }
 
-  private events(controller: Controller, url: URL): unknown {
+  private events(controller: Controller, url: URL): EventsAnswer {
     const after = Number(url.searchParams.get("after") ?? "0");
     const limit = Number(url.searchParams.get("limit") ?? "200");
     const app = url.searchParams.get("app") ?? undefined;
@@ -322,7 +334,7 @@ export class ApiServer {
       connection: "keep-alive",
     });
     let last = after;
-    const write = (event: { id: number; type: string; app: string | null }): void => {
+    const write = (event: EventRecord): void => {
       if (event.id <= last || (app !== undefined && event.app !== app)) return;
       last = event.id;
       res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
@@ -351,7 +363,7 @@ function appName(encoded: string): string {
   }
 }
 
-function planJson(plan: import("../engine/index.js").Plan): unknown {
+function planJson(plan: Plan): PlanJson {
   return {
     summary: planSummary(plan),
     steps: plan.steps.map((s) => ({

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { routes } from "../../src/api/index.js";
 import { ApiClient } from "../../src/cli/api-client.js";
 import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { Load } from "../helpers/load.js";
@@ -110,7 +111,7 @@ describe("the CLI", () => {
     // ended): no backlog, then what happens — the scale asked for below comes first.
     const client = new ApiClient(status.controller.api, status.controller.pid, token);
     const seen: string[] = [];
-    const stop = client.listen("/api/v1/events/stream?app=web&after=latest", (type) =>
+    const stop = client.listen(routes.eventStream({ app: "web", after: "latest" }), (type) =>
       seen.push(type),
     );
     try {
