@@ -7,17 +7,14 @@
  * rolls out), and by hand with `baton rollout retry`. Health checks and their timings are
  * part of the revision: changing them makes a new one, which was never marked.
  */
+import { BatonError } from "../api/errors.js";
 import type { UpdatePolicy } from "../definition/index.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
 
 /** A retry the user asked for cannot be done. */
-export class RetryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class RetryError extends BatonError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, { hint });
     this.name = "RetryError";
   }
 }

@@ -3,16 +3,13 @@
  * for (a revision or an unambiguous prefix), else the last that rolled out before the
  * current one. The reconcilers then roll to it their own way.
  */
+import { BatonError } from "../api/errors.js";
 import type { RolloutStorePort } from "./rollout-journal.js";
 
 /** A rollback the user asked for cannot be done as asked. */
-export class RollbackError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class RollbackError extends BatonError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, { hint });
     this.name = "RollbackError";
   }
 }

@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { BatonError } from "../api/errors.js";
 import type { AppSpec } from "../definition/index.js";
 import { copyTree, TreeChangedError } from "../util/file-tree.js";
 
@@ -76,10 +77,12 @@ export class Snapshots {
     } catch (error) {
       if (error instanceof TreeChangedError) {
         throw new SnapshotError(
+          "snapshot.changed",
           `the files of ${spec.cwd} changed while Baton copied them (expected content ${error.expected.slice(0, 12)}, found ${error.found.slice(0, 12)}); apply again once they are saved`,
         );
       }
       throw new SnapshotError(
+        "snapshot.copy_failed",
         `could not copy ${spec.cwd} into a snapshot: ${(error as Error).message}`,
       );
     }
@@ -87,6 +90,12 @@ export class Snapshots {
   }
 }
 
-export class SnapshotError extends Error {
+/** The app's files could not be copied into a snapshot: the user fixes or saves them. */
+export class SnapshotError extends BatonError {
   override name = "SnapshotError";
+  declare readonly code: "snapshot.changed" | "snapshot.copy_failed";
+
+  constructor(code: "snapshot.changed" | "snapshot.copy_failed", message: string) {
+    super(code, message);
+  }
 }

@@ -1,3 +1,5 @@
+import type { EventRecord } from "../api/events.js";
+import type { StreamRoute } from "../api/routes.js";
 import type { ApiClient } from "./api-client.js";
 
 /**
@@ -12,12 +14,12 @@ export interface EventWake {
 
 export function eventWake(
   client: ApiClient,
-  path: string,
+  stream: StreamRoute<EventRecord>,
   matches: (type: string) => boolean = () => true,
 ): EventWake {
   let wake: (() => void) | undefined;
   let missed = false;
-  const stop = client.listen(path, (type) => {
+  const stop = client.listen(stream, (type) => {
     if (!matches(type)) return;
     if (wake === undefined) missed = true;
     else wake();

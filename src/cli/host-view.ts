@@ -4,7 +4,7 @@
  * summary line per host; `--json` gives the same per host as changed / unchanged / removed /
  * failed lists.
  */
-import type { HostOutcome, ResourceOutcome } from "../hosts/index.js";
+import type { HostOutcome, HostOutcomeJson, ResourceOutcome } from "../api/hosts.js";
 import { paint } from "./output.js";
 
 const MARK: Record<ResourceOutcome["status"], string> = {
@@ -91,8 +91,8 @@ export function renderHostOutcomes(
   return lines.join("\n");
 }
 
-export function hostOutcomesJson(outcomes: readonly HostOutcome[]): unknown {
-  return outcomes.map((o) => {
+export function hostOutcomesJson(outcomes: readonly HostOutcome[]): HostOutcomeJson[] {
+  return outcomes.map((o): HostOutcomeJson => {
     const of = (status: ResourceOutcome["status"]) =>
       o.resources
         .filter((r) => r.status === status)

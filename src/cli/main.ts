@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { CliError, isUserError } from "./errors.js";
+import { isUserError } from "./errors.js";
 import { paint, useColor } from "./output.js";
 
 type Register = (program: Command) => void;
@@ -75,7 +75,7 @@ function report(error: unknown): number {
   if (isUserError(error)) {
     write(`${paint(`error[${error.code}]`, "red", color)} ${error.message}`);
     if (error.hint) write(`  hint: ${error.hint}`);
-    return error instanceof CliError ? error.exitCode : EXIT_USER;
+    return error.exitCode;
   }
   write(`${paint("bug", "red", color)}: ${error instanceof Error ? error.stack : String(error)}`);
   write("This is a bug in Baton, not in your definition; please report it with the lines above.");

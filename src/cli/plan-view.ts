@@ -1,20 +1,9 @@
-import type { ChangeType, FieldChange, Plan } from "../engine/index.js";
+import type { PlanJson } from "../api/plan.js";
+import type { Plan } from "../engine/index.js";
 import { formatPlan } from "../engine/index.js";
 
 /** The plan as the API sends it (see server/api-server.ts planJson). */
-export interface PlanJson {
-  readonly summary: Record<ChangeType, number>;
-  readonly steps: readonly {
-    readonly id: string;
-    readonly kind: string;
-    readonly name: string;
-    readonly type: ChangeType;
-    readonly reason: string;
-    /** Absent from a controller older than field-by-field plans. */
-    readonly changes?: readonly FieldChange[];
-    readonly after: readonly string[];
-  }[];
-}
+export type { PlanJson };
 
 export function planFromJson(json: PlanJson): Plan {
   return {

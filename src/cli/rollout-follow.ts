@@ -3,6 +3,8 @@
  * both do: poll its status, print each journal step once, keep a live progress line on a
  * terminal, and tell how it ended.
  */
+
+import { routes } from "../api/routes.js";
 import {
   type AppHistory,
   FINISHED_ROLLOUT_STATES,
@@ -41,22 +43,15 @@ export interface RolloutSource {
 }
 
 export function apiRolloutSource(client: ApiClient): RolloutSource {
-  const path = (app: string, what: string): string =>
-    `/api/v1/apps/${encodeURIComponent(app)}/${what}`;
   let events: EventWake | undefined;
   return {
-    status: async (app) =>
-      (await client.call("GET", path(app, "rollout"))) as unknown as RolloutStatus,
-    history: async (app) =>
-      (await client.call("GET", path(app, "history"))) as unknown as AppHistory,
+    status: (app) => client.send(routes.rollout(app)),
+    history: (app) => client.send(routes.history(app)),
     // The event stream ends a poll's sleep as soon as a rollout ends or a replica changes,
     // instead of up to an interval later: what `deploy --wait` costs beyond the rollout.
     changed(app, ms) {
       // Only events from now on: the first poll has seen what happened before.
-      events ??= eventWake(
-        client,
-        `/api/v1/events/stream?app=${encodeURIComponent(app)}&after=latest`,
-      );
+      events ??= eventWake(client, routes.eventStream({ app, after: "latest" }));
       return events.next(ms);
     },
     close() {

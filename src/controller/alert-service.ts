@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
+import type { AlertsAnswer } from "../api/alerts.js";
 import type { AppStatus } from "../apps/status.js";
 import { type AlertingSpec, type Definition, formatDuration } from "../definition/index.js";
-import { type ActiveAlert, AlertEngine } from "../observe/alerts/alert-engine.js";
+import { AlertEngine } from "../observe/alerts/alert-engine.js";
 import { BUILT_IN_RULES } from "../observe/alerts/built-in-rules.js";
 import type { AlertRecord, AlertRule, Silence } from "../observe/alerts/types.js";
 import type { Expr } from "../observe/expr/ast.js";
@@ -10,7 +11,7 @@ import { DeliveryQueue } from "../observe/notify/delivery-queue.js";
 import type { Notifier } from "../observe/notify/notifier.js";
 import { notifierFromSpec } from "../observe/notify/notifier-from-spec.js";
 import type { LabelMatcher, Labels, SeriesSource } from "../observe/series.js";
-import type { AlertStore, EventRecord, NewEvent, StoredAlertRecord } from "../store/index.js";
+import type { AlertStore, EventRecord, NewEvent } from "../store/index.js";
 import { alertSignalsOf } from "./alert-signals.js";
 import { diskUsage } from "./disk-usage.js";
 import { ControllerError } from "./errors.js";
@@ -34,11 +35,7 @@ export interface AlertServiceOptions {
 }
 
 /** What `GET /api/v1/alerts` answers. */
-export interface AlertsView {
-  readonly active: readonly ActiveAlert[];
-  readonly silences: readonly Silence[];
-  readonly history: readonly StoredAlertRecord[];
-}
+export type AlertsView = AlertsAnswer;
 
 export interface NewSilence {
   readonly matchers: readonly LabelMatcher[];

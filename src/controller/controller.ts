@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ControllerStatus } from "../api/status.js";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
@@ -9,7 +10,6 @@ import { RollbackError } from "../apps/rollback-target.js";
 import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
 import { WithoutSwarmApps } from "../apps/runtime-split.js";
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
-import type { AppStatus } from "../apps/status.js";
 import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
 import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import type { AppSpec, Definition } from "../definition/index.js";
@@ -56,6 +56,8 @@ import type { Reconciler } from "./reconciler.js";
 import { importRelease, type ReleaseHealth, type ReleaseOrigin } from "./release-exchange.js";
 import { WorkQueue } from "./work-queue.js";
 
+export type { ControllerStatus };
+
 export interface ControllerOptions {
   readonly stateDir: string;
   readonly definition: Definition;
@@ -66,27 +68,6 @@ export interface ControllerOptions {
   readonly resyncMs?: number;
   /** How often metrics are sampled, ms; 0 turns sampling off. Else BATON_METRICS_INTERVAL, else 1 s. */
   readonly metricsIntervalMs?: number;
-}
-
-export interface ControllerStatus {
-  readonly controller: {
-    readonly pid: number;
-    readonly api: string;
-    readonly startedAt: number;
-    readonly stateDir: string;
-    readonly definition: {
-      readonly file: string;
-      /** Which applied definition this is: 1 for the first one (its generation). */
-      readonly generation: number;
-      /** The same number under its old name, kept for one release for scripts that read it. */
-      readonly revision: number;
-      readonly hash: string;
-      /** The environment the definition runs as; null when it declares none. */
-      readonly environment: string | null;
-    };
-    readonly proxyPid: number | null;
-  };
-  readonly apps: readonly AppStatus[];
 }
 
 export interface ApplyResult {

@@ -3,10 +3,12 @@
  * state directory the environment declares (`environments.<env>.state`), reached through
  * its API. A promotion copies the release there, deploys it and follows the rollout.
  */
+import { errorBodyOf } from "../api/errors.js";
+import type { ReleaseHealth, ReleaseOrigin } from "../api/releases.js";
+import { type Route, routes } from "../api/routes.js";
 import { apiRequest } from "../server/api-request.js";
 import { runningController } from "../server/controller-lease.js";
 import type { ReleaseRecord } from "../store/index.js";
-import type { ReleaseHealth, ReleaseOrigin } from "./release-exchange.js";
 
 export class EnvironmentPeer {
   constructor(
@@ -15,33 +17,21 @@ export class EnvironmentPeer {
   ) {}
 
   async importRelease(release: ReleaseRecord, from: ReleaseOrigin): Promise<void> {
-    await this.call("POST", "/api/v1/releases", { release, from });
+    await this.send(routes.importRelease({ release, from }));
   }
 
   /** Deploys a release the peer has recorded; the rollout it started, if any. */
   async deploy(app: string, version: string, by: string): Promise<number | null> {
-    const answer = await this.call("POST", `/api/v1/apps/${encodeURIComponent(app)}/deploy`, {
-      release: version,
-      by,
-    });
-    const rollout = answer.rollout as { id?: unknown } | null | undefined;
-    return typeof rollout?.id === "number" ? rollout.id : null;
+    const answer = await this.send(routes.deploy(app, { release: version, by }));
+    return answer.rollout?.id ?? null;
   }
 
   async health(app: string, rollout?: number): Promise<ReleaseHealth> {
-    const query = rollout === undefined ? "" : `?rollout=${rollout}`;
-    return (await this.call(
-      "GET",
-      `/api/v1/apps/${encodeURIComponent(app)}/release${query}`,
-    )) as unknown as ReleaseHealth;
+    return this.send(routes.releaseHealth(app, rollout === undefined ? {} : { rollout }));
   }
 
   // The controller is looked up on each call: it may have been restarted in between.
-  private async call(
-    method: "GET" | "POST",
-    path: string,
-    body?: unknown,
-  ): Promise<Record<string, unknown>> {
+  private async send<A>(route: Route<A>): Promise<A> {
     const running = runningController(this.stateDir);
     const env = this.environment;
     if (running === undefined) {
@@ -56,16 +46,20 @@ export class EnvironmentPeer {
     }
     let answer: Awaited<ReturnType<typeof apiRequest>>;
     try {
-      answer = await apiRequest(running.api, running.token, method, path, body);
+      answer = await apiRequest(running.api, running.token, route.method, route.path, route.body);
     } catch (error) {
       throw new Error(
         `${env}'s controller (pid ${running.pid}) does not answer at ${running.api}: ${(error as Error).message}`,
       );
     }
-    if (answer.status >= 200 && answer.status < 300) return answer.body;
-    const error = (answer.body.error ?? {}) as { code?: string; message?: string; hint?: string };
+    if (answer.status >= 200 && answer.status < 300) {
+      // The peer's server answers each route with its type (api/routes.ts `answer`).
+      const body: unknown = answer.body;
+      return body as A;
+    }
+    const error = errorBodyOf(answer.body, answer.status);
     throw new Error(
-      `${env}'s controller refused: ${error.message ?? `HTTP ${answer.status}`}${error.hint === undefined ? "" : ` (${error.hint})`}`,
+      `${env}'s controller refused: ${error.message}${error.hint === undefined ? "" : ` (${error.hint})`}`,
     );
   }
 }

@@ -4,28 +4,13 @@
  * records it as built (same version, digest, commit, tests, who and when) and says where it
  * came from; the pipeline's controller reads how long a release has served healthily.
  */
-import type { RolloutRecord } from "../apps/rollout-types.js";
+import type { ReleaseHealth, ReleaseOrigin } from "../api/releases.js";
 import type { AppSpec } from "../definition/index.js";
 import { importArtifact } from "../images/index.js";
-import type { DesiredRelease, NewRelease, ReleaseRecord, ReleaseStore } from "../store/index.js";
+import type { NewRelease, ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { ControllerError } from "./errors.js";
 
-/** `GET /api/v1/apps/:app/release`: the deployed release and since when it serves healthily. */
-export interface ReleaseHealth {
-  readonly app: string;
-  readonly desired: DesiredRelease | null;
-  /** When the rollout to the deployed release ended well; null while it has not. */
-  readonly healthySince: number | null;
-  /** The rollout asked for, else the app's latest; null when there is none. */
-  readonly rollout: RolloutRecord | null;
-}
-
-/** Where an imported release comes from: the environment and the run that promoted it. */
-export interface ReleaseOrigin {
-  readonly environment: string;
-  readonly pipeline?: string;
-  readonly run?: number;
-}
+export type { ReleaseHealth, ReleaseOrigin };
 
 /**
  * Records a release another environment's controller built. An image is shared through its

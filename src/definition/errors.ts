@@ -1,30 +1,9 @@
-import { formatDiagnostics, summaryLine } from "./format.js";
+import type { Diagnostic, ErrorBody } from "../api/error.js";
+import { BatonError } from "../api/errors.js";
+import { formatDiagnostics } from "./format.js";
 
-/**
- * One problem in a definition, with everything a user needs to fix it without reading our
- * code: where (file, line, column, span), which field (path), what was expected and found,
- * and a hint. `code` is stable: scripts and docs may rely on it.
- */
-export interface Diagnostic {
-  /** Stable identifier, e.g. "spec.invalid_type", "spec.unknown_key", "spec.port_conflict". */
-  code: string;
-  /** One sentence naming the field, e.g. `apps.web.replicas must be …, found …`. */
-  message: string;
-  /** The definition file as the user gave it (relative to the working directory when possible). */
-  file: string;
-  /** 1-based; 0 when the problem has no position (e.g. the file does not exist). */
-  line: number;
-  /** 1-based; 0 when the problem has no position. */
-  col: number;
-  /** Characters to underline from `col` (at least 1 when there is a position). */
-  length: number;
-  /** Field path such as "apps.web.replicas" or "apps.web.command[1]"; "" for the whole file. */
-  path: string;
-  expected?: string;
-  found?: string;
-  /** What to do about it, e.g. "write `replicas: 3`". */
-  hint?: string;
-}
+/** One problem in a definition: a wire type, since the API answers it (`spec.invalid`). */
+export type { Diagnostic };
 
 export interface FormatOptions {
   /** ANSI colours (red error, bold message, cyan gutter); only for terminals. */
@@ -37,8 +16,8 @@ export interface FormatOptions {
  * A definition that cannot be used, with every problem found in it. Thrown by the loader
  * and never retried by the controller: only the user can fix it.
  */
-export class SpecError extends Error {
-  readonly code = "spec";
+export class SpecError extends BatonError {
+  declare readonly code: "spec.invalid";
   readonly diagnostics: readonly Diagnostic[];
   /** Text of each file the diagnostics point into, for the source excerpt in `format`. */
   readonly #sources: ReadonlyMap<string, string>;
@@ -47,7 +26,7 @@ export class SpecError extends Error {
     diagnostics: readonly Diagnostic[],
     sources: ReadonlyMap<string, string> = new Map(),
   ) {
-    super(formatDiagnostics(diagnostics, { color: false, sources }));
+    super("spec.invalid", formatDiagnostics(diagnostics, { color: false, sources }));
     this.name = "SpecError";
     this.diagnostics = diagnostics;
     this.#sources = sources;
@@ -62,12 +41,8 @@ export class SpecError extends Error {
     return formatDiagnostics(this.diagnostics, { color: options.color, sources });
   }
 
-  /** For `--json` output and the API. */
-  toJSON(): { code: "spec"; message: string; diagnostics: readonly Diagnostic[] } {
-    return {
-      code: this.code,
-      message: summaryLine(this.diagnostics),
-      diagnostics: this.diagnostics,
-    };
+  /** For `--json` output and the API: the whole report as the message, and each problem. */
+  override toJSON(): ErrorBody {
+    return { code: this.code, message: this.message, diagnostics: this.diagnostics };
   }
 }

@@ -1,3 +1,5 @@
+import type { ChangeType, FieldChange } from "../api/plan.js";
+
 /**
  * The engine's whole vocabulary. A resource is a kind, a name and a desired spec summarised
  * by a revision (a content hash of what its instances are made of) and, for resources that
@@ -36,23 +38,8 @@ export interface ObservedResource extends ResourceKey {
   readonly dependsOn?: readonly ResourceKey[];
 }
 
-/**
- * `reconfigure`: settings that apply in place without replacing instances changed (an
- * app's public port, say); the others as their names say.
- */
-export type ChangeType = "create" | "replace" | "scale" | "reconfigure" | "delete" | "unchanged";
-
-/**
- * One field that differs, for the plan: `env.GREETING: "hi" → "hello"`. Values are as a
- * person reads them (a string quoted, a number bare); null where the field is absent. A
- * change whose values are not shown (a secret, a file's content) has `from` equal to `to`,
- * both saying what happened: `(secret, changed)`, `modified`.
- */
-export interface FieldChange {
-  readonly field: string;
-  readonly from: string | null;
-  readonly to: string | null;
-}
+/** The plan's vocabulary is what `baton plan --json` and the API show: the API's. */
+export type { ChangeType, FieldChange };
 
 export interface Change {
   readonly type: ChangeType;

@@ -1,12 +1,10 @@
+import { BatonError } from "../api/errors.js";
+
 /** A host problem the user can fix (a template without a value, a host not in the inventory). */
-export class HostError extends Error {
+export class HostError extends BatonError {
   override readonly name = "HostError";
 
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, { hint });
   }
 }

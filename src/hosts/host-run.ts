@@ -5,6 +5,7 @@
  * definition no longer declares, and Baton had put there, is removed. A host that cannot be
  * reached, or whose run fails, fails alone; the others go on.
  */
+import type { HostOutcome, ResourceOutcome, ResourceStatus } from "../api/hosts.js";
 import type {
   HostResource,
   HostResourceDecl,
@@ -23,50 +24,11 @@ import {
 import { HostError } from "./errors.js";
 import { type HostFacts, osName } from "./facts.js";
 import { moduleFor } from "./modules/index.js";
-import type { FieldChange } from "./modules/module.js";
 import { unmetRequirements } from "./requirements.js";
 import { needsFacts, renderTemplate, TemplateError } from "./template.js";
 import { type Transport, TransportError } from "./transport.js";
 
-export type ResourceStatus =
-  /** In the desired state already. */
-  | "unchanged"
-  /** plan: would be changed; apply: was changed. */
-  | "changed"
-  /** No longer declared: plan: would be removed; apply: was removed. */
-  | "removed"
-  /** Its change failed: the host stopped there. */
-  | "failed"
-  /** Not run: an earlier resource of the host failed. */
-  | "skipped";
-
-export interface ResourceOutcome {
-  readonly module: string;
-  readonly id: string;
-  /** Where the definition declares it (for a removal: where it was applied from). */
-  readonly origin: string;
-  readonly status: ResourceStatus;
-  readonly changes: readonly FieldChange[];
-  /** Why a resource in state is left alone, when not obvious ("skipped: /x exists"). */
-  readonly note?: string;
-  readonly error?: string;
-}
-
-export interface HostOutcome {
-  readonly host: string;
-  /** Reached and, when applying, every change made. */
-  readonly ok: boolean;
-  /** Why the host could not be reached or its run failed as a whole. */
-  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
-  readonly resources: readonly ResourceOutcome[];
-  /** Handlers run (apply), or that would run (plan). */
-  readonly handlers: readonly string[];
-  /** What the host lacks of its environment's `require:` (checked against its facts). */
-  readonly unmet: readonly string[];
-  /** Execs on the host, facts included: what batching is for. */
-  readonly roundTrips: number;
-  readonly ms: number;
-}
+export type { HostOutcome, ResourceOutcome, ResourceStatus } from "../api/hosts.js";
 
 export interface HostRunOptions {
   readonly hosts: HostsDefinition;

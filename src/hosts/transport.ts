@@ -3,6 +3,8 @@
  * host goes through this interface, as argv (quoted by `quoteArgv` where a shell is in the
  * way) — never as a command line built by concatenation.
  */
+import { BatonError } from "../api/errors.js";
+
 export interface ExecOptions {
   /** Written to the command's stdin, which is then closed. */
   readonly stdin?: string | Buffer;
@@ -63,15 +65,16 @@ export type TransportErrorCode =
  * A host that cannot be reached or used: the user's to fix (trust a key, start sshd, fix the
  * inventory), with the host named and a hint that says how.
  */
-export class TransportError extends Error {
+export class TransportError extends BatonError {
   override readonly name = "TransportError";
+  declare readonly code: TransportErrorCode;
 
   constructor(
-    readonly code: TransportErrorCode,
+    code: TransportErrorCode,
     readonly host: string,
     message: string,
-    readonly hint?: string,
+    hint?: string,
   ) {
-    super(message);
+    super(code, message, { hint });
   }
 }

@@ -1,11 +1,9 @@
+import { BatonError } from "../api/errors.js";
+
 /** A build, push or release the user can fix: printed as `error[code] message` + hint. */
-export class ImageError extends Error {
+export class ImageError extends BatonError {
   override name = "ImageError";
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, { hint });
   }
 }

@@ -1,4 +1,5 @@
-import type { BuildSpec, Definition } from "../definition/index.js";
+import type { BuildTarget } from "../api/releases.js";
+import type { Definition } from "../definition/index.js";
 import { DockerEngine } from "../runtime/docker/index.js";
 import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
 import { packContext } from "./build-context.js";
@@ -9,13 +10,7 @@ import { checkRegistry } from "./registry-check.js";
 import { gitCommit, releaseVersion } from "./version.js";
 
 /** What building an app needs from its definition, whether loaded here or by the controller. */
-export interface BuildTarget {
-  readonly app: string;
-  readonly build: BuildSpec;
-  readonly contentExclude: readonly string[];
-  /** The definition's hash, recorded with the release. */
-  readonly definitionRevision: string;
-}
+export type { BuildTarget };
 
 export interface BuildReleaseOptions {
   readonly target: BuildTarget;

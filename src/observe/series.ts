@@ -4,8 +4,10 @@
  * `SeriesSource`, the Prometheus exposition renders the newest sample of each.
  */
 
-/** Label name → value; `__name__` is never among them (the name is its own field). */
-export type Labels = Readonly<Record<string, string>>;
+import type { LabelMatcher, Labels } from "../api/metrics.js";
+
+/** Labels and matchers travel in API answers (series, alerts, silences): they are the API's. */
+export type { LabelMatcher, Labels };
 
 /** One observation: milliseconds since the epoch and a value (NaN and ±Inf allowed). */
 export interface Sample {
@@ -18,13 +20,6 @@ export interface Series {
   readonly labels: Labels;
   /** Oldest first. */
   readonly samples: readonly Sample[];
-}
-
-/** A label matcher as PromQL writes it: `=`, `!=`, `=~`, `!~` (regexes are fully anchored). */
-export interface LabelMatcher {
-  readonly label: string;
-  readonly op: "=" | "!=" | "=~" | "!~";
-  readonly value: string;
 }
 
 /** What selects series: a metric name and matchers on its labels. */

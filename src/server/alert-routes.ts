@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { answer, routes } from "../api/routes.js";
 import type { NewSilence } from "../controller/alert-service.js";
 import type { Controller } from "../controller/index.js";
 import { parseDuration } from "../definition/index.js";
@@ -19,21 +20,22 @@ export async function alertRoute(
   const route = `${req.method} ${url.pathname}`;
   if (route === "GET /api/v1/alerts") {
     const limit = Number.parseInt(url.searchParams.get("history") ?? "50", 10);
-    return controller.alerts.view(Number.isFinite(limit) && limit > 0 ? Math.min(limit, 1000) : 50);
+    const history = Number.isFinite(limit) && limit > 0 ? Math.min(limit, 1000) : 50;
+    return answer(routes.alerts, controller.alerts.view(history));
   }
   if (route === "GET /api/v1/silences") {
-    return { silences: controller.alerts.view(0).silences };
+    return answer(routes.silences, { silences: controller.alerts.view(0).silences });
   }
   if (route === "POST /api/v1/silences") {
     const silence = controller.alerts.addSilence(silenceRequest(await readJson(req)));
-    return { silence };
+    return answer(routes.addSilence, { silence });
   }
   const remove = /^\/api\/v1\/silences\/([^/]+)$/.exec(url.pathname);
   if (req.method === "DELETE" && remove) {
     const id = decodeURIComponent(remove[1] ?? "");
     const by = url.searchParams.get("by") ?? "api";
     controller.alerts.removeSilence(id, by);
-    return { removed: id };
+    return answer(routes.removeSilence, { removed: id });
   }
   return undefined;
 }
@@ -43,20 +45,19 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
   const matchers = body.matchers;
   if (!Array.isArray(matchers) || matchers.length === 0) {
     throw new HttpError(
-      400,
       "silence.invalid",
       'matchers must be a non-empty list such as ["alertname=crash-loop", "app=api"]',
     );
   }
   const parsed: LabelMatcher[] = matchers.map((m) => {
     if (typeof m !== "string") {
-      throw new HttpError(400, "silence.invalid", "each matcher is a string such as app=api");
+      throw new HttpError("silence.invalid", "each matcher is a string such as app=api");
     }
     try {
       // A bare name is the alert's name: `baton silence add crash-loop`.
       return /[=~]/.test(m) ? parseMatcher(m) : { label: "alertname", op: "=", value: m.trim() };
     } catch (error) {
-      throw new HttpError(400, "silence.invalid", (error as Error).message);
+      throw new HttpError("silence.invalid", (error as Error).message);
     }
   });
   const comment = typeof body.comment === "string" ? body.comment : "";
@@ -67,7 +68,6 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
       typeof body.for === "number" ? body.for : (parseDuration(String(body.for)) ?? Number.NaN);
     if (!Number.isFinite(forMs) || forMs <= 0) {
       throw new HttpError(
-        400,
         "silence.invalid",
         `for must be a duration such as 2h or 30m, got ${JSON.stringify(body.for)}`,
       );
@@ -78,12 +78,11 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
     const until = typeof body.until === "number" ? body.until : Date.parse(String(body.until));
     if (!Number.isFinite(until)) {
       throw new HttpError(
-        400,
         "silence.invalid",
         `until must be a time such as 2026-01-01T12:00:00Z, got ${JSON.stringify(body.until)}`,
       );
     }
     return { ...common, until };
   }
-  throw new HttpError(400, "silence.invalid", "a silence needs `for` (e.g. 2h) or `until`");
+  throw new HttpError("silence.invalid", "a silence needs `for` (e.g. 2h) or `until`");
 }

@@ -2,11 +2,16 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { ControllerError } from "../controller/errors.js";
+import type { ApplyAnswer } from "../api/apply.js";
+import type { ErrorAnswer, ErrorBody } from "../api/error.js";
+import { BatonError } from "../api/errors.js";
+import type { EventRecord, EventsAnswer } from "../api/events.js";
+import type { PlanAnswer, PlanJson } from "../api/plan.js";
+import { answer, routes } from "../api/routes.js";
+import { httpStatusOf } from "../api/status-codes.js";
 import type { Controller } from "../controller/index.js";
-import { parseDefinition, SpecError } from "../definition/index.js";
-import { DeliveryError } from "../delivery/index.js";
-import { planSummary } from "../engine/index.js";
+import { parseDefinition } from "../definition/index.js";
+import { type Plan, planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
 import { HttpError } from "./http-error.js";
@@ -68,30 +73,35 @@ export class ApiServer {
       const url = new URL(req.url ?? "/", "http://localhost");
       const controller = this.controller;
       if (controller === undefined)
-        throw new HttpError(503, "api.starting", "the controller is starting");
+        throw new HttpError("api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
-        return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());
+        const status = withStats ? await controller.statusWithStats() : controller.status();
+        return send(res, 200, answer(routes.status, status));
       }
-      if (route === "POST /api/v1/apply") return send(res, 200, await this.apply(controller, req));
+      if (route === "POST /api/v1/apply")
+        return send(res, 200, answer(routes.apply, await this.apply(controller, req)));
       if (route === "POST /api/v1/hosts/apply")
-        return send(res, 200, { hosts: await controller.applyHosts() });
-      if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
-      if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));
+        return send(res, 200, answer(routes.applyHosts, { hosts: await controller.applyHosts() }));
+      if (route === "POST /api/v1/plan")
+        return send(res, 200, answer(routes.plan, await this.plan(controller, req)));
+      if (route === "GET /api/v1/events")
+        return send(res, 200, answer(routes.events, this.events(controller, url)));
       if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);
       if (route === "POST /api/v1/shutdown") {
         const body = await readJson(req);
         const workloads = body.workloads === true;
-        send(res, 202, { stopping: true, workloads });
+        send(res, 202, answer(routes.shutdown, { stopping: true, workloads }));
         this.options.onShutdown(workloads);
         return;
       }
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
-        return send(res, 200, await controller.importRelease(...importedRelease(body)));
+        const imported = await controller.importRelease(...importedRelease(body));
+        return send(res, 200, answer(routes.importRelease, imported));
       }
       const alerted = await alertRoute(controller, req, url, readJson);
       if (alerted !== undefined) return send(res, 200, alerted);
@@ -108,7 +118,7 @@ export class ApiServer {
         );
         if (answer !== undefined) return send(res, 200, answer);
       }
-      throw new HttpError(404, "api.not_found", `no such endpoint: ${route}`);
+      throw new HttpError("api.not_found", `no such endpoint: ${route}`);
     } catch (error) {
       sendError(res, error);
     }
@@ -126,9 +136,9 @@ export class ApiServer {
     if (route === "GET /api/v1/runs") {
       const pipeline = url.searchParams.get("pipeline") ?? undefined;
       const limit = Number(url.searchParams.get("limit") ?? "20") || 20;
-      return {
+      return answer(routes.runs, {
         runs: runs.list(pipeline, limit).map((run) => ({ run, steps: runs.steps(run.id) })),
-      };
+      });
     }
     if (route === "POST /api/v1/hooks/push") {
       const body = await readJson(req);
@@ -138,7 +148,7 @@ export class ApiServer {
         old: String(body.old ?? ""),
         new: String(body.new ?? ""),
       };
-      return { pipelines: await delivery.notifyPush(notice) };
+      return answer(routes.pushHook, { pipelines: await delivery.notifyPush(notice) });
     }
     const started = /^\/api\/v1\/pipelines\/([^/]+)\/runs$/.exec(url.pathname);
     if (started && req.method === "POST") {
@@ -149,15 +159,16 @@ export class ApiServer {
         ...(ref === undefined ? {} : { ref }),
         by,
       });
-      return { run };
+      return answer(routes.triggerRun, { run });
     }
     const runRoute = /^\/api\/v1\/runs\/(\d+)(?:\/(approve|cancel))?$/.exec(url.pathname);
     if (runRoute === null) return undefined;
     const id = Number(runRoute[1]);
     const run = runs.get(id);
-    if (run === undefined) throw new HttpError(404, "run.not_found", `there is no run #${id}`);
+    if (run === undefined) throw new HttpError("run.not_found", `there is no run #${id}`);
     const action = runRoute[2];
-    if (action === undefined && req.method === "GET") return { run, steps: runs.steps(id) };
+    if (action === undefined && req.method === "GET")
+      return answer(routes.run, { run, steps: runs.steps(id) });
     if (req.method !== "POST" || action === undefined) return undefined;
     const body = await readJson(req);
     const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
@@ -165,14 +176,14 @@ export class ApiServer {
       action === "approve" ? delivery.approve(id, by) : delivery.cancel(id, `cancelled by ${by}`);
     if (!done) {
       throw new HttpError(
-        409,
         `run.not_${action === "approve" ? "waiting" : "active"}`,
         action === "approve"
           ? `run #${id} has no step waiting for an approval (it is ${run.state})`
           : `run #${id} has ended (${run.state}): there is nothing to cancel`,
       );
     }
-    return { run: runs.get(id), steps: runs.steps(id) };
+    const after = { run: runs.get(id) ?? run, steps: runs.steps(id) };
+    return answer(action === "approve" ? routes.approveRun : routes.cancelRun, after);
   }
 
   /**
@@ -192,52 +203,50 @@ export class ApiServer {
       const replicas = body.replicas;
       if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
         throw new HttpError(
-          400,
           "api.invalid_replicas",
           `replicas must be a whole number ≥ 0, found ${JSON.stringify(replicas)}`,
         );
       }
       controller.scale(app, replicas);
-      return { app, replicas };
+      return answer(routes.scale, { app, replicas });
     }
-    if (route === "GET history") return controller.history(app);
-    if (route === "GET rollout") return controller.rolloutStatus(app);
+    if (route === "GET history") return answer(routes.history, controller.history(app));
+    if (route === "GET rollout") return answer(routes.rollout, controller.rolloutStatus(app));
     if (route === "POST rollout/retry") {
       const body = await readJson(req);
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: controller.retryRollout(app, by) };
+      return answer(routes.retryRollout, { rollout: controller.retryRollout(app, by) });
     }
-    if (route === "GET build") return controller.buildTarget(app);
+    if (route === "GET build") return answer(routes.buildTarget, controller.buildTarget(app));
     if (route === "GET release") {
       const rollout = Number(url.searchParams.get("rollout") ?? Number.NaN);
-      return controller.releaseHealth(app, Number.isInteger(rollout) ? rollout : undefined);
+      const health = controller.releaseHealth(app, Number.isInteger(rollout) ? rollout : undefined);
+      return answer(routes.releaseHealth, health);
     }
     if (route === "POST deploy") {
       const body = await readJson(req);
       if (typeof body.release !== "string" || body.release === "") {
         throw new HttpError(
-          400,
           "api.invalid_release",
           `release must be a release version, found ${JSON.stringify(body.release)}`,
           { hint: `\`baton releases ${app}\` lists them` },
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return await controller.deploy(app, body.release, by);
+      return answer(routes.deploy, await controller.deploy(app, body.release, by));
     }
     if (route === "POST rollback") {
       const body = await readJson(req);
       const to = body.to;
       if (to !== undefined && (typeof to !== "string" || !REVISION_PREFIX.test(to))) {
         throw new HttpError(
-          400,
           "api.invalid_revision",
           `to must be a revision or its prefix, 4 to 12 lowercase hex characters, found ${JSON.stringify(to)}`,
           { hint: `\`baton history ${app}\` lists the revisions` },
         );
       }
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return { rollout: await controller.rollback(app, to, by) };
+      return answer(routes.rollback, { rollout: await controller.rollback(app, to, by) });
     }
     return undefined;
   }
@@ -248,7 +257,6 @@ export class ApiServer {
     const expected = Buffer.from(this.options.token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new HttpError(
-        401,
         "api.unauthorized",
         "missing or wrong bearer token (see <state>/api-token)",
       );
@@ -261,7 +269,6 @@ export class ApiServer {
     const body = await readJson(req);
     if (typeof body.file !== "string" || typeof body.source !== "string") {
       throw new HttpError(
-        400,
         "api.invalid_body",
         "expected a JSON body with `file` and `source` strings (and `environment`, optional)",
       );
@@ -277,7 +284,7 @@ export class ApiServer {
     };
   }
 
-  private async apply(controller: Controller, req: IncomingMessage): Promise<unknown> {
+  private async apply(controller: Controller, req: IncomingMessage): Promise<ApplyAnswer> {
     const { definition, appliedBy } = await this.parse(req);
     const result = await controller.apply(definition, appliedBy);
     return {
@@ -296,12 +303,12 @@ export class ApiServer {
     };
   }
 
-  private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
+  private async plan(controller: Controller, req: IncomingMessage): Promise<PlanAnswer> {
     const { definition } = await this.parse(req);
     return { plan: planJson(await controller.plan(definition)) };
   }
 
-  private events(controller: Controller, url: URL): unknown {
+  private events(controller: Controller, url: URL): EventsAnswer {
     const after = Number(url.searchParams.get("after") ?? "0");
     const limit = Number(url.searchParams.get("limit") ?? "200");
     const app = url.searchParams.get("app") ?? undefined;
@@ -327,7 +334,7 @@ export class ApiServer {
       connection: "keep-alive",
     });
     let last = after;
-    const write = (event: { id: number; type: string; app: string | null }): void => {
+    const write = (event: EventRecord): void => {
       if (event.id <= last || (app !== undefined && event.app !== app)) return;
       last = event.id;
       res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
@@ -350,14 +357,13 @@ function appName(encoded: string): string {
     return decodeURIComponent(encoded);
   } catch {
     throw new HttpError(
-      400,
       "api.invalid_path",
       `the app name in the path is not valid URI encoding: ${encoded}`,
     );
   }
 }
 
-function planJson(plan: import("../engine/index.js").Plan): unknown {
+function planJson(plan: Plan): PlanJson {
   return {
     summary: planSummary(plan),
     steps: plan.steps.map((s) => ({
@@ -379,7 +385,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch (error) {
     if (error instanceof JsonBodyError) {
       throw new HttpError(
-        error.status,
         error.status === 413 ? "api.too_large" : "api.invalid_json",
         error.message,
       );
@@ -387,7 +392,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     throw error;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new HttpError(400, "api.invalid_json", "the request body is not a JSON object");
+    throw new HttpError("api.invalid_json", "the request body is not a JSON object");
   }
   return value as Record<string, unknown>;
 }
@@ -400,30 +405,15 @@ function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   const [status, body] = errorAnswer(error);
-  send(res, status, { error: body });
+  const answer: ErrorAnswer = { error: body };
+  send(res, status, answer);
 }
 
-function errorAnswer(error: unknown): [number, Record<string, unknown>] {
-  if (error instanceof SpecError) {
-    return [422, { code: "spec.invalid", message: error.message, diagnostics: error.diagnostics }];
-  }
-  if (error instanceof ControllerError) {
-    // Naming an app the definition lacks is a missing resource; every other refusal (a
-    // rollback with nothing to go back to, say) conflicts with the app's current state.
-    const status =
-      error.code === "controller.unknown_app" || error.code === "silence.not_found"
-        ? 404
-        : error.code === "silence.invalid"
-          ? 400
-          : 409;
-    return [status, { code: error.code, message: error.message, hint: error.hint }];
-  }
-  if (error instanceof DeliveryError) {
-    const status = /not-found$/.test(error.code) ? 404 : 409;
-    return [status, { code: `delivery.${error.code}`, message: error.message, hint: error.hint }];
-  }
-  if (error instanceof HttpError) {
-    return [error.status, { code: error.code, message: error.message, ...error.extra }];
+/** A user's error as its JSON with the status of its code; anything else is a bug: 500. */
+function errorAnswer(error: unknown): [number, ErrorBody] {
+  if (error instanceof BatonError) {
+    const body = error.toJSON();
+    return [httpStatusOf(body.code), body];
   }
   return [
     500,

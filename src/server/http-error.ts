@@ -1,11 +1,12 @@
-/** An answer other than 200 that the API gives on purpose: its status, code and message. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
+import { BatonError, type BatonErrorOptions } from "../api/errors.js";
+
+/**
+ * A request the API refuses by itself (a bad path, body or parameter, a missing token): its
+ * HTTP status comes from its code, through `api/status-codes.ts`, like every other error's.
+ */
+export class HttpError extends BatonError {
+  constructor(code: string, message: string, options?: BatonErrorOptions) {
+    super(code, message, options);
+    this.name = "HttpError";
   }
 }

@@ -4,6 +4,7 @@
  * the names or one metric's series as JSON for `baton metrics` and `baton top`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MetricsAnswer, MetricsListAnswer } from "../api/metrics.js";
 import { parseDuration } from "../definition/units.js";
 import {
   EXPOSITION_CONTENT_TYPE,
@@ -19,23 +20,6 @@ const EXPOSED_STALENESS_MS = 60_000;
 const DEFAULT_SINCE_MS = 3_600_000;
 /** More points than this in one answer ask for a `step`. */
 const MAX_POINTS = 200_000;
-
-export interface MetricsSeriesJson {
-  readonly labels: Readonly<Record<string, string>>;
-  /** [ms since the epoch, value], oldest first. */
-  readonly samples: readonly (readonly [number, number])[];
-}
-
-export interface MetricsAnswer {
-  readonly name: string;
-  readonly kind: string;
-  readonly help: string;
-  readonly unit: string;
-  readonly from: number;
-  readonly to: number;
-  readonly step: number | null;
-  readonly series: readonly MetricsSeriesJson[];
-}
 
 /**
  * Answers the request when it is a metrics route and returns true; false otherwise.
@@ -73,18 +57,13 @@ export function metricsQuery(
   store: MetricsStore,
   params: URLSearchParams,
   now: number,
-):
-  | MetricsAnswer
-  | { metrics: readonly { name: string; kind: string; help: string; unit: string }[] } {
+): MetricsAnswer | MetricsListAnswer {
   const name = params.get("name");
   if (name === null || name === "") return { metrics: store.declarations() };
   if (!store.names().includes(name)) {
-    throw new HttpError(
-      404,
-      "metrics.unknown",
-      `there is no metric named ${JSON.stringify(name)}`,
-      { hint: "`baton metrics` lists the names (GET /api/v1/metrics)" },
-    );
+    throw new HttpError("metrics.unknown", `there is no metric named ${JSON.stringify(name)}`, {
+      hint: "`baton metrics` lists the names (GET /api/v1/metrics)",
+    });
   }
   const since = durationParam(params, "since") ?? DEFAULT_SINCE_MS;
   const step = durationParam(params, "step");
@@ -94,7 +73,6 @@ export function metricsQuery(
   const points = series.reduce((n, s) => n + s.samples.length, 0);
   if (step === undefined && points > MAX_POINTS) {
     throw new HttpError(
-      422,
       "metrics.too_many_points",
       `${name} has ${points} samples since ${params.get("since") ?? "1h"}`,
       { hint: "ask for fewer with a shorter since=, a match=, or a step= (e.g. step=1m)" },
@@ -136,7 +114,6 @@ function durationParam(params: URLSearchParams, name: string): number | undefine
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) {
     throw new HttpError(
-      400,
       "metrics.invalid_duration",
       `${name}=${JSON.stringify(text)} is not a duration`,
       { hint: `write it like 30s, 15m or 1h` },
@@ -150,7 +127,6 @@ export function parseMatch(text: string): LabelMatcher {
   const match = /^([a-zA-Z_][a-zA-Z0-9_]*)(=~|!~|!=|=)(.*)$/.exec(text);
   if (match === null) {
     throw new HttpError(
-      400,
       "metrics.invalid_match",
       `match=${JSON.stringify(text)} is not a label matcher`,
       { hint: "write LABEL=VALUE (or !=, =~ REGEX, !~ REGEX), e.g. match=app%3Dapi" },
@@ -162,7 +138,6 @@ export function parseMatch(text: string): LabelMatcher {
       new RegExp(value);
     } catch (error) {
       throw new HttpError(
-        400,
         "metrics.invalid_match",
         `match=${JSON.stringify(text)}: ${(error as Error).message}`,
         { hint: "the value of =~ and !~ is a regular expression" },

@@ -4,17 +4,9 @@
  * operator can try a rule before writing it (`baton query`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ExprError, evaluate, parseExpr, type SeriesSource } from "../observe/index.js";
+import type { QueryAnswer, QueryValue } from "../api/metrics.js";
+import { evaluate, parseExpr, type SeriesSource } from "../observe/index.js";
 import { HttpError } from "./http-error.js";
-
-/** A value JSON can carry: NaN and the infinities as Prometheus writes them. */
-export type QueryValue = number | "NaN" | "+Inf" | "-Inf";
-
-export interface QueryAnswer {
-  readonly expr: string;
-  readonly at: number;
-  readonly result: readonly { labels: Readonly<Record<string, string>>; value: QueryValue }[];
-}
 
 /** Answers the request when it is the query route and returns true; false otherwise. */
 export function queryRoute(
@@ -37,24 +29,13 @@ export function queryRoute(
 export function query(source: SeriesSource, params: URLSearchParams, now: number): QueryAnswer {
   const text = params.get("expr");
   if (text === null || text.trim() === "") {
-    throw new HttpError(400, "query.missing_expr", "expr= is missing", {
+    throw new HttpError("query.missing_expr", "expr= is missing", {
       hint: 'pass the expression, e.g. expr=http_error_ratio{app="api"} (URL-encoded)',
     });
   }
   const at = atParam(params.get("at"), now);
-  let parsed: ReturnType<typeof parseExpr>;
-  try {
-    parsed = parseExpr(text);
-  } catch (error) {
-    if (!(error instanceof ExprError)) throw error;
-    throw new HttpError(400, error.code, error.message, {
-      hint: error.hint,
-      line: error.line,
-      column: error.column,
-      expected: error.expected,
-      found: error.found,
-    });
-  }
+  // A mistake in it is an ExprError: answered with its place, what was expected and found.
+  const parsed = parseExpr(text);
   const result = evaluate(parsed, source, at).map((e) => ({
     labels: e.labels,
     value: jsonValue(e.value),
@@ -66,7 +47,7 @@ function atParam(text: string | null, now: number): number {
   if (text === null || text === "") return now;
   const at = Number(text);
   if (!Number.isFinite(at) || at <= 0) {
-    throw new HttpError(400, "query.invalid_at", `at=${JSON.stringify(text)} is not a time`, {
+    throw new HttpError("query.invalid_at", `at=${JSON.stringify(text)} is not a time`, {
       hint: "write milliseconds since the epoch, or leave at= out for now",
     });
   }

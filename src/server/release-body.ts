@@ -71,7 +71,6 @@ function text(of: Record<string, unknown>, key: string): string {
 
 function invalid(field: string, expected: string, found: unknown): never {
   throw new HttpError(
-    400,
     "api.invalid_release",
     `${field} must be ${expected}, found ${JSON.stringify(found) ?? "nothing"}`,
   );

@@ -1,9 +1,9 @@
 import type BetterSqlite3 from "better-sqlite3";
+import type { StoredAlertRecord } from "../api/alerts.js";
 import type { AlertRecord, AlertState, Silence } from "../observe/alerts/types.js";
 import type { LabelMatcher, Labels } from "../observe/series.js";
 
-/** One stored record with its row id (history is shown newest first). */
-export type StoredAlertRecord = AlertRecord & { readonly id: number };
+export type { StoredAlertRecord } from "../api/alerts.js";
 
 interface HistoryRow {
   id: number;

@@ -1,3 +1,5 @@
+import { BatonError } from "../api/errors.js";
+
 /**
  * Problems with the state directory that a user can cause and fix: a missing, damaged or
  * too-new database. Each carries a stable `code` (scripts and tests match on it) and a
@@ -6,18 +8,11 @@
  */
 export type StateErrorCode = "state.missing" | "state.corrupt" | "state.too_new";
 
-export class StateError extends Error {
+export class StateError extends BatonError {
   override readonly name = "StateError";
-  readonly code: string;
-  readonly hint: string;
+  declare readonly hint: string;
 
   constructor(code: StateErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.hint = hint;
-  }
-
-  toJSON(): { code: string; message: string; hint: string } {
-    return { code: this.code, message: this.message, hint: this.hint };
+    super(code, message, { hint, cause: options?.cause });
   }
 }

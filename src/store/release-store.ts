@@ -1,28 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3";
 
-/** What a release is made of: an image pushed to a registry (an artifact, later). */
-export type ReleaseKind = "image" | "artifact";
+import type { DesiredRelease, ReleaseKind, ReleaseRecord } from "../api/releases.js";
 
-/** One recorded build of an app: what `baton deploy --release` and rollbacks pin. */
-export interface ReleaseRecord {
-  readonly app: string;
-  /** Unique per app: `<short commit>-<content digest>`, or the digest alone outside git. */
-  readonly version: string;
-  /** 1, 2, 3… per app in the order the environment that built them built them. */
-  readonly number: number;
-  readonly kind: ReleaseKind;
-  /** Where it is: `registry/project/app:version` for an image. */
-  readonly ref: string;
-  /** `sha256:…` of the pushed manifest: what runs is exactly this. */
-  readonly digest: string;
-  /** The git commit built from; null outside a git repository. */
-  readonly commit: string | null;
-  /** Hash of the definition the build was made from. */
-  readonly definitionRevision: string;
-  readonly createdAt: number;
-  readonly createdBy: string;
-  readonly details: Readonly<Record<string, unknown>>;
-}
+export type { DesiredRelease, ReleaseKind, ReleaseRecord } from "../api/releases.js";
 
 export type NewRelease = Omit<ReleaseRecord, "createdAt" | "details" | "number"> & {
   /** Given when the release was numbered elsewhere (a promotion); else the next number here. */
@@ -31,12 +11,6 @@ export type NewRelease = Omit<ReleaseRecord, "createdAt" | "details" | "number">
   /** When it was built; now unless the release is copied from another environment's store. */
   readonly createdAt?: number;
 };
-
-export interface DesiredRelease {
-  readonly version: string;
-  readonly setAt: number;
-  readonly setBy: string;
-}
 
 interface ReleaseRow {
   app: string;

@@ -1,79 +1,31 @@
 import type BetterSqlite3 from "better-sqlite3";
 
-export type RunTrigger = "push" | "poll" | "schedule" | "manual";
-export type RunState = "queued" | "running" | "passed" | "failed" | "cancelled" | "interrupted";
-export type StepState =
-  | "pending"
-  | "running"
-  /** A promotion waiting for its approval or for the release to have been healthy long enough. */
-  | "waiting"
-  | "passed"
-  | "failed"
-  | "timed-out"
-  | "cancelled"
-  /** Not run: a step it needs did not pass, or the run ended first. */
-  | "skipped"
-  | "interrupted";
-export type StepKind = "run" | "build" | "deploy" | "promote";
+import type {
+  RunRecord,
+  RunState,
+  RunTrigger,
+  StepKind,
+  StepRecord,
+  StepState,
+  TestCounts,
+} from "../api/runs.js";
 
-export interface RunRecord {
-  readonly id: number;
-  readonly pipeline: string;
-  readonly branch: string;
-  readonly commit: string;
-  readonly subject: string;
-  readonly trigger: RunTrigger;
-  readonly state: RunState;
-  readonly reason: string | null;
-  readonly createdAt: number;
-  readonly startedAt: number | null;
-  readonly finishedAt: number | null;
-  readonly createdBy: string;
-  readonly release: { readonly app: string; readonly version: string } | null;
-  /** Set once retention removed the run's files (checkout, logs, artifacts): when and why. */
-  readonly pruned?: RunPruned;
-}
-
-export interface RunPruned {
-  readonly at: number;
-  /** Why, as a phrase: "older than 30d", "pipeline api keeps 50 runs". */
-  readonly reason: string;
-}
+export type {
+  RunPruned,
+  RunRecord,
+  RunState,
+  RunTrigger,
+  StepKind,
+  StepRecord,
+  StepState,
+  TestCounts,
+} from "../api/runs.js";
 
 /** A finished run as retention weighs it. */
 export interface FinishedRun {
   readonly id: number;
   readonly finishedAt: number;
   readonly pruned: boolean;
-}
-
-export interface TestCounts {
-  readonly total: number;
-  readonly failed: number;
-  readonly skipped: number;
-  /** The failed tests' names (`classname name`), for `baton runs` and the API. */
-  readonly failures: readonly string[];
-}
-
-export interface StepRecord {
-  readonly runId: number;
-  /** The step's place in the pipeline's list. */
-  readonly seq: number;
-  readonly name: string;
-  readonly kind: StepKind;
-  readonly state: StepState;
-  readonly attempts: number;
-  readonly exitCode: number | null;
-  /** Why it failed, what it waits for, what it deployed: one line for a terminal. */
-  readonly detail: string | null;
-  readonly tests: TestCounts | null;
-  readonly artifacts: readonly string[];
-  readonly startedAt: number | null;
-  readonly finishedAt: number | null;
-  readonly approvedBy: string | null;
-  readonly approvedAt: number | null;
-  /** What the step's attempt started, as the step runner described it (opaque here). */
-  readonly started: unknown;
 }
 
 export interface NewRun {

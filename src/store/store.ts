@@ -3,6 +3,8 @@
  * PostgreSQL comes later behind the same surface.
  */
 
+export type { EventRecord } from "../api/events.js";
+
 /**
  * One applied definition: its generation. (An app's `revision` is something else: a hash of
  * what its replicas are made of.)
@@ -36,19 +38,6 @@ export interface ReplicaRecord {
 }
 
 export type ReplicaState = "starting" | "running" | "ready" | "draining" | "stopping" | "exited";
-
-export interface EventRecord {
-  /** Monotonic, never reused: a client resumes from the last id it saw. */
-  readonly id: number;
-  readonly at: number;
-  /** Dotted type, e.g. `replica.exited`, `app.scaled`, `definition.applied`. */
-  readonly type: string;
-  readonly app: string | null;
-  readonly replica: string | null;
-  readonly message: string;
-  /** Structured detail; never holds secrets. */
-  readonly data: Readonly<Record<string, unknown>>;
-}
 
 export interface NewEvent {
   readonly type: string;

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { routes } from "../../src/api/index.js";
 import { ApiClient } from "../../src/cli/api-client.js";
 import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { Load } from "../helpers/load.js";
@@ -29,6 +30,16 @@ describe("the CLI", () => {
     const schema = JSON.parse((await project.ok("schema")).stdout) as Record<string, unknown>;
     expect(schema.$schema).toContain("json-schema.org");
     expect(JSON.stringify(schema)).toContain("replicas");
+  });
+
+  it("reports a damaged metrics database as the user's to fix, not as a bug", async () => {
+    project = new Project("apps: {}\n");
+    project.write(".baton/metrics.db", "half of a file a full disk left behind\n");
+    const up = await project.run("up");
+    expect(up.stderr).toContain("error[metrics.corrupt]");
+    expect(up.stderr).toContain("hint: stop the controller and move");
+    expect(up.stderr).not.toContain("bug");
+    expect(up.code).toBe(1);
   });
 
   it("status --json answers the API's JSON, behind a token only its owner can read", async () => {
@@ -62,13 +73,45 @@ describe("the CLI", () => {
     }
     const unauthenticated = await fetch(`${status.controller.api}/api/v1/status`);
     expect(unauthenticated.status).toBe(401);
+    expect(await unauthenticated.json()).toEqual({
+      error: { code: "api.unauthorized", message: expect.stringContaining("bearer token") },
+    });
+    // Each refusal: `{error: {code, message, hint?}}`, its status from the code.
+    const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
+    const refused = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${status.controller.api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await refused("POST", "/api/v1/apps/nope/scale", { replicas: 1 })).toEqual({
+      status: 404,
+      body: {
+        error: {
+          code: "controller.unknown_app",
+          message: 'there is no app named "nope"',
+          hint: "apps in the definition: web",
+        },
+      },
+    });
+    expect(await refused("POST", "/api/v1/apps/web/scale", { replicas: -1 })).toMatchObject({
+      status: 400,
+      body: { error: { code: "api.invalid_replicas" } },
+    });
+    expect(await refused("GET", "/api/v1/query?expr=rate(")).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: "expr.syntax", line: 1, column: 6, found: "the end of the expression" },
+      },
+    });
 
     // The event stream from now on (`after=latest`, how `deploy --wait` learns a rollout
     // ended): no backlog, then what happens — the scale asked for below comes first.
-    const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
     const client = new ApiClient(status.controller.api, status.controller.pid, token);
     const seen: string[] = [];
-    const stop = client.listen("/api/v1/events/stream?app=web&after=latest", (type) =>
+    const stop = client.listen(routes.eventStream({ app: "web", after: "latest" }), (type) =>
       seen.push(type),
     );
     try {

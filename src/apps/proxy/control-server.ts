@@ -91,7 +91,7 @@ export function createControlServer(table: RouteTable, log: Log): Server {
   return createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof ProxyError && isProxyErrorCode(err.code)) {
-        send(res, err.status, err.toJSON());
+        send(res, err.status, { error: err.toJSON() });
         return;
       }
       // Anything else is a bug of the proxy: say so, and keep serving the data plane.

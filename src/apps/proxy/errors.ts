@@ -1,3 +1,5 @@
+import { BatonError } from "../../api/errors.js";
+
 /**
  * Errors of the proxy that a caller can cause or must handle. Each has a stable `code`
  * (the same string travels in the control API's `{ error: { code, message } }`).
@@ -14,21 +16,18 @@ export type ProxyErrorCode =
   | "proxy.stop_timeout"
   | "proxy.internal";
 
-export class ProxyError extends Error {
+export class ProxyError extends BatonError {
   override readonly name = "ProxyError";
+  declare readonly code: ProxyErrorCode;
 
   constructor(
-    readonly code: ProxyErrorCode,
+    code: ProxyErrorCode,
     message: string,
-    /** HTTP status the control API answers with for this error. */
+    /** HTTP status the proxy's own control API answers with for this error. */
     readonly status = 500,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-  }
-
-  toJSON(): { error: { code: ProxyErrorCode; message: string } } {
-    return { error: { code: this.code, message: this.message } };
+    super(code, message, { cause: options?.cause });
   }
 }
 

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import type { ActiveAlert } from "../../observe/alerts/alert-engine.js";
-import type { Silence } from "../../observe/alerts/types.js";
-import type { StoredAlertRecord } from "../../store/index.js";
+import { routes } from "../../api/routes.js";
 import { renderActive, renderHistory, renderSilences } from "../alert-view.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
@@ -19,11 +17,7 @@ export function alertsCommand(program: Command): void {
       async (options: CommonOptions & { history?: boolean; limit: string; json?: boolean }) => {
         const client = requireController(stateDir(options));
         const limit = Math.max(1, Number.parseInt(options.limit, 10) || 30);
-        const body = (await client.call("GET", `/api/v1/alerts?history=${limit}`)) as unknown as {
-          active: ActiveAlert[];
-          silences: Silence[];
-          history: StoredAlertRecord[];
-        };
+        const body = await client.send(routes.alerts({ history: limit }));
         if (options.json)
           return printJson(options.history ? body : { ...body, history: undefined });
         const now = Date.now();

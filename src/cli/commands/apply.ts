@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { Definition } from "../../definition/index.js";
 import type { HostOutcome } from "../../hosts/index.js";
 import { findController, requireController } from "../api-client.js";
@@ -8,7 +9,7 @@ import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hasHosts, hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor, warn } from "../output.js";
-import { type PlanJson, renderPlanJson } from "../plan-view.js";
+import { renderPlanJson } from "../plan-view.js";
 import { showPlan } from "./plan.js";
 import { durationOption, waitConverged } from "./wait.js";
 
@@ -51,17 +52,17 @@ export function applyCommand(program: Command): void {
         }
         const client = found ?? requireController(dir);
         await buildMissingReleases(definition, dir, options.json ? warn : say);
-        const body = await client.call("POST", "/api/v1/apply", {
-          file: definition.file,
-          source: definition.source,
-          environment: definition.environment,
-          appliedBy: whoAmI(),
-        });
-        const generation = body.generation as { id: number; created: boolean };
+        const body = await client.send(
+          routes.apply({
+            file: definition.file,
+            source: definition.source,
+            environment: definition.environment,
+            appliedBy: whoAmI(),
+          }),
+        );
+        const generation = body.generation;
         // The controller configures the hosts: one pass at a time, never beside its drift checks.
-        const hosts = withHosts
-          ? ((await client.call("POST", "/api/v1/hosts/apply", {})).hosts as HostOutcome[])
-          : undefined;
+        const hosts = withHosts ? (await client.send(routes.applyHosts())).hosts : undefined;
         if (hosts !== undefined) {
           if (!options.json) say(renderHostOutcomes(hosts, { color: useColor(), apply: true }));
           if (hosts.some((h) => !h.ok)) process.exitCode = 1;
@@ -72,8 +73,8 @@ export function applyCommand(program: Command): void {
             ...(hosts === undefined ? {} : { hosts: hostOutcomesJson(hosts) }),
           });
         else {
-          say(renderPlanJson(body.plan as PlanJson, useColor()));
-          const plan = body.plan as PlanJson;
+          say(renderPlanJson(body.plan, useColor()));
+          const plan = body.plan;
           const moves = plan.steps.some((step) => step.type !== "unchanged");
           say(
             generation.created

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { printJson, say } from "../output.js";
@@ -12,9 +13,7 @@ export function approveCommand(program: Command): void {
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
       const client = requireController(stateDir(options));
       const by = whoAmI();
-      const body = await client.call("POST", `/api/v1/runs/${encodeURIComponent(id)}/approve`, {
-        by,
-      });
+      const body = await client.send(routes.approveRun(id, { by }));
       if (options.json) printJson(body);
       else say(`run #${id} approved by ${by}`);
     });

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { RolloutRecord } from "../../apps/rollout-types.js";
 import type { Definition } from "../../definition/index.js";
 import type { BuildTarget } from "../../images/index.js";
@@ -53,12 +54,9 @@ export function deployCommand(program: Command): void {
       const client = findController(dir);
       const version = options.release ?? (await buildCurrentCode(app, options, dir, client));
       if (client === undefined) return recordForNextUp(app, version, options, dir);
-      const body = await client.call("POST", `/api/v1/apps/${encodeURIComponent(app)}/deploy`, {
-        release: version,
-        by: whoAmI(),
-      });
-      const started = body.rollout as RolloutRecord | null;
-      const release = body.release as { version: string; digest: string };
+      const body = await client.send(routes.deploy(app, { release: version, by: whoAmI() }));
+      const started = body.rollout;
+      const release = body.release;
       if (started === null) {
         if (options.json) printJson(body);
         else say(`${app} already runs release ${release.version} (${release.digest})`);
@@ -125,10 +123,7 @@ async function appliedTarget(
   app: string,
   options: DeployOptions,
 ): Promise<BuildTarget | undefined> {
-  const applied = (await client.call(
-    "GET",
-    `/api/v1/apps/${encodeURIComponent(app)}/build`,
-  )) as unknown as { target: BuildTarget; file: string };
+  const applied = await client.send(routes.buildTarget(app));
   const file = resolve(definitionPath(options));
   if (applied.file !== file) return undefined;
   let text: string;

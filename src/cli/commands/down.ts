@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { ProxyClient } from "../../apps/proxy/index.js";
 import { removeServices } from "../../apps/swarm-resources.js";
 import { ProcessRuntime } from "../../runtime/process/index.js";
@@ -20,7 +21,7 @@ export function downCommand(program: Command): void {
       const client = findController(dir);
       if (client !== undefined) {
         const startTicks = readProcStat(client.pid)?.startTicks ?? 0;
-        await client.call("POST", "/api/v1/shutdown", { workloads: true });
+        await client.send(routes.shutdown({ workloads: true }));
         const gone = await waitUntil(
           () => !isSameProcess(client.pid, startTicks),
           DOWN_DEADLINE_MS,

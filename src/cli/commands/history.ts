@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { AppHistory } from "../../apps/rollout-types.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
@@ -15,12 +16,7 @@ export function historyCommand(program: Command): void {
       const dir = stateDir(options);
       const client = findController(dir);
       const history =
-        client === undefined
-          ? historyFromStore(dir, app)
-          : ((await client.call(
-              "GET",
-              `/api/v1/apps/${encodeURIComponent(app)}/history`,
-            )) as unknown as AppHistory);
+        client === undefined ? historyFromStore(dir, app) : await client.send(routes.history(app));
       if (options.json) return printJson(history);
       say(
         renderHistory(history, {

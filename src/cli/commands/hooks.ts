@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { hookScript, installHook, isRemoteRepo, uninstallHook } from "../../delivery/index.js";
 import { findController } from "../api-client.js";
 import { cliPath } from "../cli-path.js";
@@ -50,14 +51,11 @@ export function hooksCommand(program: Command): void {
         // The push has happened whatever Baton does: with no controller, polling finds it later.
         if (client === undefined)
           return say(`no controller runs for ${options.state}: the push is found when one starts`);
-        const body = await client.call("POST", "/api/v1/hooks/push", {
-          repo: options.repo,
-          ref,
-          old,
-          new: next,
-        });
+        const body = await client.send(
+          routes.pushHook({ repo: options.repo, ref, old, new: next }),
+        );
         say(
-          `${ref} ${old.slice(0, 8)}..${next.slice(0, 8)}: ${(body.pipelines as string[]).join(", ") || "no pipeline"}`,
+          `${ref} ${old.slice(0, 8)}..${next.slice(0, 8)}: ${body.pipelines.join(", ") || "no pipeline"}`,
         );
       },
     );

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import type { MetricDeclaration } from "../../api/metrics.js";
+import { routes } from "../../api/routes.js";
 import { parseDuration } from "../../definition/units.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
@@ -12,13 +14,6 @@ interface MetricsOptions extends CommonOptions {
   readonly since: string;
   readonly step?: string;
   readonly json?: boolean;
-}
-
-interface Declaration {
-  readonly name: string;
-  readonly kind: string;
-  readonly help: string;
-  readonly unit: string;
 }
 
 /** Rows a table shows per series at most when no --step is given: the rest is thinned. */
@@ -43,9 +38,7 @@ export function metricsCommand(program: Command): void {
     .action(async (name: string | undefined, options: MetricsOptions) => {
       const client = requireController(stateDir(options));
       if (name === undefined) {
-        const answer = (await client.call("GET", "/api/v1/metrics")) as unknown as {
-          metrics: Declaration[];
-        };
+        const answer = await client.send(routes.metrics());
         if (options.json) return printJson(answer);
         return say(renderNames(answer.metrics));
       }
@@ -56,14 +49,17 @@ export function metricsCommand(program: Command): void {
           : options.json
             ? undefined
             : Math.max(1_000, Math.floor(sinceMs / TABLE_ROWS));
-      const params = new URLSearchParams({ name, since: `${sinceMs}ms` });
-      if (stepMs !== undefined) params.set("step", `${stepMs}ms`);
-      if (options.app !== undefined) params.append("match", `app=${options.app}`);
-      for (const m of options.match ?? []) params.append("match", m);
-      const answer = (await client.call(
-        "GET",
-        `/api/v1/metrics?${params}`,
-      )) as unknown as MetricsJson;
+      const answer = await client.send(
+        routes.metric({
+          name,
+          since: `${sinceMs}ms`,
+          ...(stepMs === undefined ? {} : { step: `${stepMs}ms` }),
+          match: [
+            ...(options.app === undefined ? [] : [`app=${options.app}`]),
+            ...(options.match ?? []),
+          ],
+        }),
+      );
       if (options.json) return printJson(answer);
       say(renderSeries(answer));
     });
@@ -81,7 +77,7 @@ function durationOption(flag: string, text: string): number {
   return ms;
 }
 
-export function renderNames(metrics: readonly Declaration[]): string {
+export function renderNames(metrics: readonly MetricDeclaration[]): string {
   if (metrics.length === 0) return "no metrics recorded yet";
   const rows = [["NAME", "KIND", "UNIT", "HELP"]];
   for (const m of metrics) rows.push([m.name, m.kind, m.unit || "-", m.help]);

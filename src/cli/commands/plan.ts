@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { explainAppChange, storedSpecs } from "../../apps/change-details.js";
 import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
@@ -25,7 +26,7 @@ import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hasHosts, hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor } from "../output.js";
-import { type PlanJson, planFromJson } from "../plan-view.js";
+import { planFromJson } from "../plan-view.js";
 
 export function planCommand(program: Command): void {
   withCommonOptions(program.command("plan"))
@@ -71,12 +72,14 @@ async function appsPlan(definition: Definition, dir: string): Promise<Plan> {
   const client = findController(dir);
   let plan: Plan;
   if (client !== undefined) {
-    const body = await client.call("POST", "/api/v1/plan", {
-      file: definition.file,
-      source: definition.source,
-      environment: definition.environment,
-    });
-    plan = planFromJson(body.plan as PlanJson);
+    const body = await client.send(
+      routes.plan({
+        file: definition.file,
+        source: definition.source,
+        environment: definition.environment,
+      }),
+    );
+    plan = planFromJson(body.plan);
   } else {
     plan = await localPlan(dir, definition);
   }

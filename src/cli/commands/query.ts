@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import type { QueryAnswer, QueryValue } from "../../api/metrics.js";
+import { routes } from "../../api/routes.js";
 import { ExprError, parseExpr } from "../../observe/index.js";
-import type { QueryAnswer, QueryValue } from "../../server/query-api.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
@@ -26,10 +27,7 @@ export function queryCommand(program: Command): void {
         throw error;
       }
       const client = requireController(stateDir(options));
-      const answer = (await client.call(
-        "GET",
-        `/api/v1/query?${new URLSearchParams({ expr })}`,
-      )) as unknown as QueryAnswer;
+      const answer = await client.send(routes.query({ expr }));
       if (options.json) return printJson(answer);
       say(renderQuery(answer));
     });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { ReleaseJson, ReleasesAnswer } from "../../api/releases.js";
 import type { AppSpec } from "../../definition/index.js";
 import { chosenRelease, releaseDigestOf } from "../../images/index.js";
 import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
@@ -8,7 +9,7 @@ import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
 
 /** A release as scripts see it (`releases --json`, `build --json`). */
-export function releaseJson(release: ReleaseRecord): Record<string, unknown> {
+export function releaseJson(release: ReleaseRecord): ReleaseJson {
   return {
     app: release.app,
     version: release.version,
@@ -60,7 +61,13 @@ export function releasesCommand(program: Command): void {
         }
       }
       if (options.json) {
-        printJson({ app, deployed, serving, releases: releases.map(releaseJson) });
+        const answer: ReleasesAnswer = {
+          app,
+          deployed,
+          serving,
+          releases: releases.map(releaseJson),
+        };
+        printJson(answer);
         return;
       }
       if (releases.length === 0) {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { RolloutRecord } from "../../apps/rollout-types.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
@@ -35,11 +36,13 @@ export function rollbackCommand(program: Command): void {
     .action(async (app: string, options: RollbackOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
       const client = requireController(stateDir(options));
-      const body = await client.call("POST", `/api/v1/apps/${encodeURIComponent(app)}/rollback`, {
-        ...(options.to === undefined ? {} : { to: options.to }),
-        by: whoAmI(),
-      });
-      const started = body.rollout as RolloutRecord;
+      const body = await client.send(
+        routes.rollback(app, {
+          ...(options.to === undefined ? {} : { to: options.to }),
+          by: whoAmI(),
+        }),
+      );
+      const started = body.rollout;
       if (!options.wait) {
         if (options.json) printJson(body);
         else say(rollingBack(started));

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { RolloutRecord } from "../../apps/rollout-types.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
@@ -75,12 +76,8 @@ export function rolloutCommand(program: Command): void {
     .action(async (app: string, options: RetryOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
       const client = requireController(stateDir(options));
-      const body = await client.call(
-        "POST",
-        `/api/v1/apps/${encodeURIComponent(app)}/rollout/retry`,
-        { by: whoAmI() },
-      );
-      const started = body.rollout as RolloutRecord;
+      const body = await client.send(routes.retryRollout(app, { by: whoAmI() }));
+      const started = body.rollout;
       if (!options.json) say(retrying(started));
       if (!options.wait) {
         if (options.json) printJson(body);

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { runsDirectory, stepLogFile } from "../../delivery/run-paths.js";
 import type { RunRecord, StepRecord } from "../../store/index.js";
 import { SqliteStore } from "../../store/index.js";
@@ -37,15 +38,13 @@ export function runCommand(program: Command): void {
         const timeoutMs = durationOption("--timeout", options.timeout);
         const dir = stateDir(options);
         const client = requireController(dir);
-        const body = await client.call(
-          "POST",
-          `/api/v1/pipelines/${encodeURIComponent(pipeline)}/runs`,
-          {
+        const body = await client.send(
+          routes.triggerRun(pipeline, {
             ...(options.ref === undefined ? {} : { ref: options.ref }),
             by: whoAmI(),
-          },
+          }),
         );
-        const queued = body.run as RunRecord;
+        const queued = body.run;
         if (!options.wait) {
           if (options.json) return printJson(body);
           return say(
@@ -57,15 +56,12 @@ export function runCommand(program: Command): void {
         let seen = "";
         // A step's change is a `run.step` event: the stream wakes the follower at once, the
         // interval only covers a stream that broke.
-        const changed = eventWake(client, "/api/v1/events/stream?after=latest", (type) =>
+        const changed = eventWake(client, routes.eventStream({ after: "latest" }), (type) =>
           type.startsWith("run."),
         );
         try {
           for (;;) {
-            const now = (await client.call("GET", `/api/v1/runs/${queued.id}`)) as unknown as {
-              run: RunRecord;
-              steps: StepRecord[];
-            };
+            const now = await client.send(routes.run(queued.id));
             const line = now.steps.map((s) => `${s.name}:${s.state}`).join(" ");
             if (line !== seen && !options.json) {
               for (const s of now.steps) {
@@ -103,9 +99,7 @@ export function runCommand(program: Command): void {
     .option("--json", "{ run, steps }")
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
       const client = requireController(stateDir(options));
-      const body = await client.call("POST", `/api/v1/runs/${encodeURIComponent(id)}/cancel`, {
-        by: whoAmI(),
-      });
+      const body = await client.send(routes.cancelRun(id, { by: whoAmI() }));
       if (options.json) return printJson(body);
       say(`run #${id} cancelled`);
     });

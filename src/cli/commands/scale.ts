@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
@@ -18,9 +19,7 @@ export function scaleCommand(program: Command): void {
         );
       }
       const client = requireController(stateDir(options));
-      const body = await client.call("POST", `/api/v1/apps/${encodeURIComponent(app)}/scale`, {
-        replicas: count,
-      });
+      const body = await client.send(routes.scale(app, { replicas: count }));
       if (options.json) printJson(body);
       else say(`${app} scaling to ${count}; \`baton wait\` waits until they are ready`);
     });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Silence } from "../../observe/alerts/types.js";
+import { routes } from "../../api/routes.js";
 import { renderSilences } from "../alert-view.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
@@ -22,14 +22,16 @@ export function silenceCommand(program: Command): void {
         options: CommonOptions & { for: string; comment: string; json?: boolean },
       ) => {
         const client = requireController(stateDir(options));
-        const body = await client.call("POST", "/api/v1/silences", {
-          matchers,
-          for: options.for,
-          comment: options.comment,
-          by: whoAmI(),
-        });
+        const body = await client.send(
+          routes.addSilence({
+            matchers,
+            for: options.for,
+            comment: options.comment,
+            by: whoAmI(),
+          }),
+        );
         if (options.json) return printJson(body);
-        const added = body.silence as Silence;
+        const added = body.silence;
         say(`silence ${added.id} until ${new Date(added.until).toISOString()}`);
       },
     );
@@ -38,18 +40,15 @@ export function silenceCommand(program: Command): void {
     .option("--json", "{ silences }")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const client = requireController(stateDir(options));
-      const body = await client.call("GET", "/api/v1/silences");
+      const body = await client.send(routes.silences());
       if (options.json) return printJson(body);
-      say(renderSilences(body.silences as Silence[], Date.now()));
+      say(renderSilences(body.silences, Date.now()));
     });
   withCommonOptions(silence.command("rm <id>"))
     .description("end a silence now")
     .action(async (id: string, options: CommonOptions) => {
       const client = requireController(stateDir(options));
-      await client.call(
-        "DELETE",
-        `/api/v1/silences/${encodeURIComponent(id)}?by=${encodeURIComponent(whoAmI())}`,
-      );
+      await client.send(routes.removeSilence(id, { by: whoAmI() }));
       say(`silence ${id} removed`);
     });
 }

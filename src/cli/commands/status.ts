@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { AppStatus } from "../../apps/status.js";
 import type { ControllerStatus } from "../../controller/index.js";
 import { requireController } from "../api-client.js";
@@ -11,10 +12,7 @@ export function statusCommand(program: Command): void {
     .option("--json", "the same JSON as GET /api/v1/status")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const client = requireController(stateDir(options));
-      const status = (await client.call(
-        "GET",
-        "/api/v1/status?stats=1",
-      )) as unknown as ControllerStatus;
+      const status = await client.send(routes.status({ stats: true }));
       if (options.json) return printJson(status);
       say(renderStatus(status, useColor()));
     });

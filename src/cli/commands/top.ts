@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { type ApiClient, requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
@@ -26,10 +27,9 @@ export function topCommand(program: Command): void {
 async function readFrame(client: ApiClient): Promise<TopData> {
   const entries = await Promise.all(
     Object.entries(TOP_QUERIES).map(async ([name, since]) => {
-      const params = new URLSearchParams({ name, since });
       try {
-        const answer = (await client.call("GET", `/api/v1/metrics?${params}`)) as unknown;
-        return [name, answer as MetricsJson] as const;
+        const answer: MetricsJson = await client.send(routes.metric({ name, since }));
+        return [name, answer] as const;
       } catch (error) {
         if (error instanceof CliError && error.code === "metrics.unknown") {
           return [name, undefined] as const;

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import { rememberApiPort } from "../../server/index.js";
 import { delay } from "../../util/wait.js";
 import { findController } from "../api-client.js";
@@ -11,7 +12,7 @@ import { runController } from "../controller-process.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
-import { type PlanJson, renderPlanJson } from "../plan-view.js";
+import { renderPlanJson } from "../plan-view.js";
 
 const DETACH_DEADLINE_MS = 60_000;
 
@@ -30,13 +31,15 @@ export function upCommand(program: Command): void {
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
-        const body = await running.call("POST", "/api/v1/apply", {
-          file: definition.file,
-          source: definition.source,
-          environment: definition.environment,
-          appliedBy: whoAmI(),
-        });
-        say(renderPlanJson(body.plan as PlanJson, useColor()));
+        const body = await running.send(
+          routes.apply({
+            file: definition.file,
+            source: definition.source,
+            environment: definition.environment,
+            appliedBy: whoAmI(),
+          }),
+        );
+        say(renderPlanJson(body.plan, useColor()));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         if (apiPort !== undefined && `http://127.0.0.1:${apiPort}` !== running.api) {
           rememberApiPort(dir, apiPort);
@@ -100,8 +103,11 @@ async function detach(
     if (exited !== undefined) break;
     const client = findController(dir);
     if (client !== undefined && client.pid === child.pid) {
-      const answer = await client.get("/api/v1/status").catch(() => undefined);
-      if (answer?.status === 200) {
+      const answers = await client.send(routes.status()).then(
+        () => true,
+        () => false,
+      );
+      if (answers) {
         say(
           `controller started in the background (pid ${client.pid}, ${client.api}); log: ${logFile}`,
         );

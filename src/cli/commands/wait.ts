@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { routes } from "../../api/routes.js";
 import type { AppStatus } from "../../apps/index.js";
 import type { ControllerStatus } from "../../controller/index.js";
 import { parseDuration } from "../../definition/units.js";
@@ -40,7 +41,7 @@ export async function waitConverged(
   const deadline = Date.now() + timeoutMs;
   const tty = useColor(process.stderr) || process.stderr.isTTY === true;
   for (;;) {
-    const status = (await client.call("GET", "/api/v1/status")) as unknown as ControllerStatus;
+    const status = await client.send(routes.status());
     // Definitive: the revision was rolled back. A failed first deploy is retried, so waited on.
     const failed = status.apps.filter((a) => a.state === "rolled-back");
     if (failed.length > 0) {

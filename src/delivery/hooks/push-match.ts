@@ -1,15 +1,10 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { PushNotice } from "../../api/runs.js";
 import type { PipelineSource } from "../../definition/pipeline-model.js";
 
 /** What the post-receive hook reports: one ref of one push. */
-export interface PushNotice {
-  /** The repository pushed to, as the hook names it (absolute, symlinks resolved). */
-  readonly repo: string;
-  readonly ref: string;
-  readonly old: string;
-  readonly new: string;
-}
+export type { PushNotice };
 
 const ZERO_ID = /^0+$/;
 

@@ -5,6 +5,7 @@
  * that everything one host needs is batched into one round trip to observe and one to
  * apply, and so that each module is tested without a host (fixtures in, commands out).
  */
+import type { HostFieldChange as FieldChange } from "../../api/hosts.js";
 import type { HostResource } from "../../definition/host-model.js";
 
 /** A command run while observing. Every probe of every resource of a host runs in one exec. */
@@ -20,16 +21,8 @@ export interface ProbeResult {
   readonly stderr: string;
 }
 
-/** One field that differs, for the plan: `mode: 0600 → 0644`. */
-export interface FieldChange {
-  readonly field: string;
-  /** As found on the host; null when missing. Masked for secret content. */
-  readonly from: string | null;
-  /** As the definition says; null when it must go. Masked for secret content. */
-  readonly to: string | null;
-  /** For content: a unified diff from → to (masked for secret content). */
-  readonly diff?: string;
-}
+/** One field that differs, for the plan: `mode: 0600 → 0644` (the API's HostFieldChange). */
+export type { FieldChange };
 
 /** A command of an apply; `input` goes to its stdin (file content, say). */
 export interface ApplyStep {

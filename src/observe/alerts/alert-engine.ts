@@ -1,3 +1,4 @@
+import type { ActiveAlert } from "../../api/alerts.js";
 import type { VectorElement } from "../expr/evaluate.js";
 import type { Labels } from "../series.js";
 import { alertLabels, fillSummary, fingerprintOf } from "./alert-labels.js";
@@ -26,17 +27,7 @@ export interface AlertEngineOptions {
 }
 
 /** An alert the engine holds: pending or firing. Inactive and resolved ones are dropped. */
-export interface ActiveAlert {
-  readonly rule: string;
-  readonly fingerprint: string;
-  readonly labels: Labels;
-  readonly state: "pending" | "firing";
-  readonly activeSince: number;
-  readonly firingSince: number | undefined;
-  readonly value: number | null;
-  /** The id of the silence that mutes it now, if any. */
-  readonly silencedBy: string | undefined;
-}
+export type { ActiveAlert };
 
 interface LiveAlert {
   rule: string;

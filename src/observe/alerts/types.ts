@@ -1,5 +1,5 @@
 import { BUILT_IN_ALERT_NAMES } from "../../definition/index.js";
-import type { LabelMatcher, Labels } from "../series.js";
+import type { Labels } from "../series.js";
 
 /**
  * The vocabulary of the alert engine. Prometheus' rule states and Alertmanager's grouping are
@@ -19,37 +19,13 @@ export interface AlertRule {
   readonly summary?: string;
 }
 
-/** `inactive` is the absence of an alert; it appears only as the end of records. */
-export type AlertState = "inactive" | "pending" | "firing" | "resolved";
-
-/** One state change, handed to the history sink; the last ones restore the engine. */
-export interface TransitionRecord {
-  readonly kind: "transition";
-  readonly rule: string;
-  /** The alert's full labels (alertname, severity, the rule's and the series'). */
-  readonly labels: Labels;
-  readonly from: AlertState;
-  readonly to: AlertState;
-  readonly at: number;
-  /** The expression's value at the change; null for alerts raised from events. */
-  readonly value: number | null;
-}
-
-/**
- * That an alert reached a receiver in a batch (firing or resolved), at delivery time. Recorded
- * so a restarted engine knows what it already told, and does not repeat it before the repeat
- * interval; a batch still queued at a restart has none, and is sent again.
- */
-export interface NotifiedRecord {
-  readonly kind: "notified";
-  readonly rule: string;
-  readonly labels: Labels;
-  readonly receiver: string;
-  readonly status: "firing" | "resolved";
-  readonly at: number;
-}
-
-export type AlertRecord = TransitionRecord | NotifiedRecord;
+export type {
+  AlertRecord,
+  AlertState,
+  NotifiedRecord,
+  Silence,
+  TransitionRecord,
+} from "../../api/alerts.js";
 
 /** An alert as a notification carries it: a copy, not the engine's live state. */
 export interface AlertSnapshot {
@@ -74,18 +50,6 @@ export interface Notification {
   readonly groupLabels: Labels;
   readonly firing: readonly AlertSnapshot[];
   readonly resolved: readonly AlertSnapshot[];
-}
-
-/** Mutes matching alerts until `until`; they keep changing state (and being recorded). */
-export interface Silence {
-  readonly id: string;
-  /** All must match; Alertmanager-style `label=value` and `label=~regex` (and the negations). */
-  readonly matchers: readonly LabelMatcher[];
-  readonly until: number;
-  /** Absent = from the moment it is added. */
-  readonly startsAt?: number;
-  readonly createdBy: string;
-  readonly comment: string;
 }
 
 /** The Alertmanager route timings; defaults are Alertmanager's. */

@@ -1,3 +1,6 @@
+import type { ErrorBody } from "../../api/error.js";
+import { BatonError } from "../../api/errors.js";
+
 /**
  * A problem in an alert expression the user wrote. It says where (offset, and line/column
  * within the expression, 1-based), what the parser expected, what it found, and how to fix
@@ -17,42 +20,32 @@ export interface ExprErrorDetails {
   readonly hint: string;
 }
 
-export class ExprError extends Error {
+export class ExprError extends BatonError {
   override readonly name = "ExprError";
-  readonly code: ExprErrorCode;
+  declare readonly code: ExprErrorCode;
   /** 0-based index into the expression text. */
   readonly offset: number;
   /** 1-based line and column of `offset` within the expression (expressions may span lines). */
-  readonly line: number;
-  readonly column: number;
+  declare readonly line: number;
+  declare readonly column: number;
   readonly expected: string;
   readonly found: string;
-  readonly hint: string;
+  declare readonly hint: string;
 
   constructor(code: ExprErrorCode, text: string, details: ExprErrorDetails) {
     const { line, column } = lineColumn(text, details.offset);
     super(
+      code,
       `column ${column}${line > 1 ? ` of line ${line}` : ""}: expected ${details.expected}, found ${details.found}`,
+      { hint: details.hint, line, column },
     );
-    this.code = code;
     this.offset = details.offset;
-    this.line = line;
-    this.column = column;
     this.expected = details.expected;
     this.found = details.found;
-    this.hint = details.hint;
   }
 
-  toJSON(): Record<string, string | number> {
-    return {
-      code: this.code,
-      message: this.message,
-      line: this.line,
-      column: this.column,
-      expected: this.expected,
-      found: this.found,
-      hint: this.hint,
-    };
+  override toJSON(): ErrorBody {
+    return { ...super.toJSON(), expected: this.expected, found: this.found };
   }
 }
 

@@ -1,3 +1,4 @@
+import { BatonError } from "../../api/errors.js";
 import { fieldText } from "./line-fields.js";
 import type { LogRecord } from "./log-record.js";
 
@@ -9,12 +10,12 @@ export interface FieldCondition {
   readonly pattern?: RegExp;
 }
 
-export class LogFilterError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
+/** A `--grep` or `--where` the user wrote that cannot filter anything. */
+export class LogFilterError extends BatonError {
+  declare readonly hint: string;
+
+  constructor(message: string, hint: string) {
+    super("logs.invalid_filter", message, { hint });
     this.name = "LogFilterError";
   }
 }

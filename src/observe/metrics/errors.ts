@@ -1,3 +1,5 @@
+import { BatonError } from "../../api/errors.js";
+
 /**
  * Problems with the metrics database or with what is written to it that a user (or a caller
  * passing user input along) can cause and fix. Each has a stable `code` and a `hint`.
@@ -10,10 +12,10 @@ export type MetricsErrorCode =
   | "metrics.invalid_sample"
   | "metrics.invalid_retention";
 
-export class MetricsError extends Error {
+export class MetricsError extends BatonError {
   override readonly name = "MetricsError";
-  readonly code: MetricsErrorCode;
-  readonly hint: string;
+  declare readonly code: MetricsErrorCode;
+  declare readonly hint: string;
 
   constructor(
     code: MetricsErrorCode,
@@ -21,12 +23,6 @@ export class MetricsError extends Error {
     hint: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.code = code;
-    this.hint = hint;
-  }
-
-  toJSON(): { code: string; message: string; hint: string } {
-    return { code: this.code, message: this.message, hint: this.hint };
+    super(code, message, { hint, cause: options?.cause });
   }
 }

@@ -694,11 +694,11 @@ describe("the error", () => {
     expect(error.format({ color: false, source: text })).toContain("4 |     replicas: -1");
   });
 
-  it("serialises to JSON with stable codes and positions", () => {
+  it("serialises to the API's error body, with stable codes and positions", () => {
     const error = specError(() => parseDefinition(text, "baton.yaml"));
     expect(JSON.parse(JSON.stringify(error))).toEqual({
-      code: "spec",
-      message: "1 error in baton.yaml; nothing was applied",
+      code: "spec.invalid",
+      message: error.format({ color: false }),
       diagnostics: [
         {
           code: "spec.invalid_value",

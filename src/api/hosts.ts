@@ -1,0 +1,86 @@
+/**
+ * A pass over the hosts as the API answers it (`POST /api/v1/hosts/apply`), and as `baton
+ * apply --json`, `baton plan --json` and `baton drift --json` show it to scripts.
+ */
+
+/** One field that differs on a host, for the plan: `mode: 0600 → 0644`. */
+export interface HostFieldChange {
+  readonly field: string;
+  /** As found on the host; null when missing. Masked for secret content. */
+  readonly from: string | null;
+  /** As the definition says; null when it must go. Masked for secret content. */
+  readonly to: string | null;
+  /** For content: a unified diff from → to (masked for secret content). */
+  readonly diff?: string;
+}
+
+export type ResourceStatus =
+  /** In the desired state already. */
+  | "unchanged"
+  /** plan: would be changed; apply: was changed. */
+  | "changed"
+  /** No longer declared: plan: would be removed; apply: was removed. */
+  | "removed"
+  /** Its change failed: the host stopped there. */
+  | "failed"
+  /** Not run: an earlier resource of the host failed. */
+  | "skipped";
+
+export interface ResourceOutcome {
+  readonly module: string;
+  readonly id: string;
+  /** Where the definition declares it (for a removal: where it was applied from). */
+  readonly origin: string;
+  readonly status: ResourceStatus;
+  readonly changes: readonly HostFieldChange[];
+  /** Why a resource in state is left alone, when not obvious ("skipped: /x exists"). */
+  readonly note?: string;
+  readonly error?: string;
+}
+
+export interface HostOutcome {
+  readonly host: string;
+  /** Reached and, when applying, every change made. */
+  readonly ok: boolean;
+  /** Why the host could not be reached or its run failed as a whole. */
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
+  readonly resources: readonly ResourceOutcome[];
+  /** Handlers run (apply), or that would run (plan). */
+  readonly handlers: readonly string[];
+  /** What the host lacks of its environment's `require:` (checked against its facts). */
+  readonly unmet: readonly string[];
+  /** Execs on the host, facts included: what batching is for. */
+  readonly roundTrips: number;
+  readonly ms: number;
+}
+
+/** `POST /api/v1/hosts/apply` (body `{}`): the controller's environment's hosts, configured. */
+export interface HostsApplyAnswer {
+  readonly hosts: readonly HostOutcome[];
+}
+
+/** A resource in the `--json` form: what differs, and why it failed. */
+export interface ResourceOutcomeJson {
+  readonly module: string;
+  readonly id: string;
+  readonly origin: string;
+  readonly changes: readonly HostFieldChange[];
+  readonly error?: string;
+}
+
+/** One host in the `--json` form: its resources listed by what happened to them. */
+export interface HostOutcomeJson {
+  readonly host: string;
+  readonly ok: boolean;
+  readonly error?: HostOutcome["error"];
+  readonly changed: readonly ResourceOutcomeJson[];
+  readonly unchanged: readonly { readonly module: string; readonly id: string }[];
+  readonly removed: readonly ResourceOutcomeJson[];
+  readonly failed: readonly ResourceOutcomeJson[];
+  readonly skipped: readonly { readonly module: string; readonly id: string }[];
+  readonly handlers: readonly string[];
+  readonly unmet: readonly string[];
+  readonly roundTrips: number;
+  /** Whole milliseconds. */
+  readonly ms: number;
+}
