@@ -1,4 +1,4 @@
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 // Straight from their files: the server module would load the whole controller into every CLI call.
 import { type ApiAnswer, apiRequest } from "../server/api-request.js";
@@ -64,6 +64,37 @@ export class ApiClient {
     req.on("error", () => undefined);
     req.end();
     return () => req.destroy();
+  }
+
+  /**
+   * A GET whose answer is a stream (`/api/v1/logs`): the response once its status is 200, to
+   * be read as it comes; any other status becomes a CliError with the API's code and message.
+   * Aborting the signal ends the request.
+   */
+  stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${this.api}${path}`,
+        { agent: false, signal, headers: { authorization: `Bearer ${this.token}` } },
+        (res) => {
+          if (res.statusCode === 200) return resolve(res);
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            let body: Record<string, unknown> = {};
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+            } catch {
+              // not JSON: the status alone says what went wrong
+            }
+            reject(apiError({ status: res.statusCode ?? 500, body }));
+          });
+        },
+      );
+      req.on("error", (error) => reject(signal.aborted ? error : this.unreachable(error)));
+      req.end();
+    });
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {

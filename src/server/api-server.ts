@@ -10,6 +10,7 @@ import { planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
 import { HttpError } from "./http-error.js";
+import { logsRoute } from "./logs-api.js";
 import { metricsRoute } from "./metrics-api.js";
 import { queryRoute } from "./query-api.js";
 import { importedRelease } from "./release-body.js";
@@ -72,6 +73,7 @@ export class ApiServer {
       const route = `${req.method} ${url.pathname}`;
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
+      if (await logsRoute(this.options.stateDir, this.options.token, req, res, url)) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
         return send(res, 200, withStats ? await controller.statusWithStats() : controller.status());

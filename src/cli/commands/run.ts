@@ -1,13 +1,13 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { runsDirectory, stepLogFile } from "../../delivery/run-paths.js";
+import { prunedRunError } from "../../observe/logs/pruned-run.js";
 import type { RunRecord, StepRecord } from "../../store/index.js";
 import { SqliteStore } from "../../store/index.js";
 import { requireController } from "../api-client.js";
 import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { eventWake } from "../event-wake.js";
-import { prunedRunError } from "../logs/pruned-run.js";
 import { paint, printJson, say, useColor } from "../output.js";
 import { renderRuns } from "../run-view.js";
 import { durationOption } from "./wait.js";
