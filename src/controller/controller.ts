@@ -21,6 +21,7 @@ import {
   gatherFacts,
   type HostOutcome,
   hostsOfEnvironment,
+  selectHosts,
 } from "../hosts/index.js";
 import {
   type BuildTarget,
@@ -296,6 +297,16 @@ export class Controller {
   /** Configures the hosts of this controller's environment as the applied definition says. */
   applyHosts(): Promise<HostOutcome[]> {
     return this.hostWatch.applyNow();
+  }
+
+  /**
+   * `baton drift [targets]`: the hosts of this controller's environment (or those named)
+   * compared with the applied definition through the drift watch, so that what differs is an
+   * event like any other and fires the `drift` alert.
+   */
+  checkDrift(targets: readonly string[]): Promise<HostOutcome[]> {
+    const definition = this.definition;
+    return this.hostWatch.checkNow(selectHosts(definition, targets, definition.environment));
   }
 
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {

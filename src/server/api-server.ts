@@ -9,6 +9,7 @@ import { DeliveryError } from "../delivery/index.js";
 import { planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
+import { driftRoute } from "./drift-api.js";
 import { HttpError } from "./http-error.js";
 import { logsRoute } from "./logs-api.js";
 import { metricsRoute } from "./metrics-api.js";
@@ -95,6 +96,8 @@ export class ApiServer {
         const body = await readJson(req);
         return send(res, 200, await controller.importRelease(...importedRelease(body)));
       }
+      const drift = await driftRoute(controller, req, url, readJson);
+      if (drift !== undefined) return send(res, 200, drift);
       const alerted = await alertRoute(controller, req, url, readJson);
       if (alerted !== undefined) return send(res, 200, alerted);
       const delivered = await this.deliveryRoute(controller, req, url);
