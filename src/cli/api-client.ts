@@ -35,6 +35,14 @@ export class ApiClient {
   }
 
   /**
+   * `call`, with the answer typed as the route's (which the caller names: the server and the
+   * CLI share the answer types of the query functions behind each route).
+   */
+  async answer<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return (await this.call(method, path, body)) as T;
+  }
+
+  /**
    * Calls `onEvent` with the type of each server-sent event of `path` (the controller's event stream) until
    * the returned function is called. Best effort: a stream that fails just ends, and whoever
    * listens still has its own deadline.

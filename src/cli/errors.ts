@@ -23,6 +23,7 @@ const USER_ERRORS = new Set([
   "HostError",
   "DeliveryError",
   "LogsError",
+  "HistoryError",
 ]);
 
 export function isUserError(

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
+import { appHistory } from "../apps/history-query.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import { RollbackError } from "../apps/rollback-target.js";
@@ -33,6 +34,7 @@ import {
   resolveReleases,
   withImageCommands,
 } from "../images/index.js";
+import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
@@ -421,14 +423,16 @@ export class Controller {
 
   /** Every rollout of an app, newest first: `baton history APP`. */
   history(app: string): AppHistory {
-    this.requireApp(app);
-    const rollouts = this.store.rollouts.history(app);
-    const serving = this.status().apps.find((a) => a.name === app);
-    return {
-      app,
-      current: this.store.rollouts.servingRevision(app) ?? serving?.revision ?? null,
-      rollouts,
-    };
+    const running = this.status().apps.find((a) => a.name === app)?.revision;
+    return appHistory(this.store.rollouts, app, {
+      defined: this.definition.apps[app] !== undefined,
+      ...(running === undefined ? {} : { running }),
+    });
+  }
+
+  /** An app's releases, which one is deployed and which serves: `baton releases APP`. */
+  releases(app: string): ReleasesAnswer {
+    return appReleases(this.store, app);
   }
 
   /** The current (else last) rollout of an app with live progress: `baton rollout status`. */

@@ -2,10 +2,12 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import { HistoryError } from "../apps/history-query.js";
 import { ControllerError } from "../controller/errors.js";
 import type { Controller } from "../controller/index.js";
 import { parseDefinition, SpecError } from "../definition/index.js";
 import { DeliveryError } from "../delivery/index.js";
+import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
@@ -131,9 +133,7 @@ export class ApiServer {
     if (route === "GET /api/v1/runs") {
       const pipeline = url.searchParams.get("pipeline") ?? undefined;
       const limit = Number(url.searchParams.get("limit") ?? "20") || 20;
-      return {
-        runs: runs.list(pipeline, limit).map((run) => ({ run, steps: runs.steps(run.id) })),
-      };
+      return listRuns(runs, pipeline, limit);
     }
     if (route === "POST /api/v1/hooks/push") {
       const body = await readJson(req);
@@ -159,10 +159,11 @@ export class ApiServer {
     const runRoute = /^\/api\/v1\/runs\/(\d+)(?:\/(approve|cancel))?$/.exec(url.pathname);
     if (runRoute === null) return undefined;
     const id = Number(runRoute[1]);
-    const run = runs.get(id);
-    if (run === undefined) throw new HttpError(404, "run.not_found", `there is no run #${id}`);
+    const found = runWithSteps(runs, id);
+    if (found === undefined) throw new HttpError(404, "run.not_found", `there is no run #${id}`);
+    const { run } = found;
     const action = runRoute[2];
-    if (action === undefined && req.method === "GET") return { run, steps: runs.steps(id) };
+    if (action === undefined && req.method === "GET") return found;
     if (req.method !== "POST" || action === undefined) return undefined;
     const body = await readJson(req);
     const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
@@ -177,7 +178,7 @@ export class ApiServer {
           : `run #${id} has ended (${run.state}): there is nothing to cancel`,
       );
     }
-    return { run: runs.get(id), steps: runs.steps(id) };
+    return runWithSteps(runs, id);
   }
 
   /**
@@ -206,6 +207,7 @@ export class ApiServer {
       return { app, replicas };
     }
     if (route === "GET history") return controller.history(app);
+    if (route === "GET releases") return controller.releases(app);
     if (route === "GET rollout") return controller.rolloutStatus(app);
     if (route === "POST rollout/retry") {
       const body = await readJson(req);
@@ -422,6 +424,9 @@ function errorAnswer(error: unknown): [number, Record<string, unknown>] {
           ? 400
           : 409;
     return [status, { code: error.code, message: error.message, hint: error.hint }];
+  }
+  if (error instanceof HistoryError) {
+    return [404, { code: error.code, message: error.message, hint: error.hint }];
   }
   if (error instanceof DeliveryError) {
     const status = /not-found$/.test(error.code) ? 404 : 409;

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
+import { appHistory } from "../../apps/history-query.js";
 import type { AppHistory } from "../../apps/rollout-types.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
-import { CliError } from "../errors.js";
 import { printJson, say, useColor } from "../output.js";
 import { renderHistory } from "../rollout-view.js";
 
@@ -17,10 +17,10 @@ export function historyCommand(program: Command): void {
       const history =
         client === undefined
           ? historyFromStore(dir, app)
-          : ((await client.call(
+          : await client.answer<AppHistory>(
               "GET",
               `/api/v1/apps/${encodeURIComponent(app)}/history`,
-            )) as unknown as AppHistory);
+            );
       if (options.json) return printJson(history);
       say(
         renderHistory(history, {
@@ -36,15 +36,7 @@ export function historyCommand(program: Command): void {
 function historyFromStore(dir: string, app: string): AppHistory {
   const store = SqliteStore.open(dir, { create: false });
   try {
-    const rollouts = store.rollouts.history(app);
-    if (rollouts.length === 0) {
-      throw new CliError(
-        "history.unknown_app",
-        `no rollout of ${JSON.stringify(app)} is recorded in ${dir}`,
-        "check the app's name with `baton status` (or the definition)",
-      );
-    }
-    return { app, current: store.rollouts.servingRevision(app) ?? null, rollouts };
+    return appHistory(store.rollouts, app);
   } finally {
     store.close();
   }
