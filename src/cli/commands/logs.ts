@@ -98,10 +98,10 @@ async function printStream(
 ): Promise<void> {
   const params = logQueryParams(query);
   if (options.follow) params.set("follow", "1");
-  const res = await client.stream(`/api/v1/logs?${params}`, stop);
-  res.setEncoding("utf8");
   let pending = "";
   try {
+    const res = await client.stream(`/api/v1/logs?${params}`, stop);
+    res.setEncoding("utf8");
     for await (const chunk of res as AsyncIterable<string>) {
       const text = pending + chunk;
       const cut = text.lastIndexOf("\n");

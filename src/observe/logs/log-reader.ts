@@ -69,7 +69,8 @@ export class LogReader {
 
   /**
    * Writes the history a batch at a time (waiting while the reader is behind), then — when
-   * `follow` is given — each new line at once until it aborts; closes the sources.
+   * `follow` is given — each new line at once until it aborts (an abort during the history
+   * ends it there); closes the sources.
    */
   async copyTo(
     output: BatchedOutput,
@@ -81,8 +82,9 @@ export class LogReader {
         for await (const record of this.history()) {
           print(record);
           if (output.full) await output.flush();
-          // The reader went away: the rest of the history is not read.
-          if (output.closed) return;
+          // The reader went away, or stopped the follow while the history was printed: the
+          // rest is not read.
+          if (output.closed || follow?.aborted === true) return;
         }
       } finally {
         await output.goLive();
