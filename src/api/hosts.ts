@@ -84,3 +84,13 @@ export interface HostOutcomeJson {
   /** Whole milliseconds. */
   readonly ms: number;
 }
+
+/** `POST /api/v1/drift` `{targets?}`: what differs on each host (commands left out). */
+export interface DriftRequest {
+  /** Host or group names, or `all`; absent: every host of the environment. */
+  readonly targets?: readonly string[];
+}
+
+export interface DriftAnswer {
+  readonly hosts: readonly HostOutcome[];
+}

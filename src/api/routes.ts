@@ -20,7 +20,7 @@ import type {
   RolloutAnswer,
   RolloutStatus,
 } from "./history.js";
-import type { HostsApplyAnswer } from "./hosts.js";
+import type { DriftAnswer, DriftRequest, HostsApplyAnswer } from "./hosts.js";
 import type { LogRecordJson, LogsQuery } from "./logs.js";
 import type {
   MetricQuery,
@@ -37,6 +37,7 @@ import type {
   ImportReleaseAnswer,
   ImportReleaseRequest,
   ReleaseHealth,
+  ReleasesAnswer,
 } from "./releases.js";
 import type {
   PushAnswer,
@@ -119,6 +120,7 @@ export const routes = {
   plan: (body: PlanRequest): Route<PlanAnswer> => post("/api/v1/plan", body),
   apply: (body: ApplyRequest): Route<ApplyAnswer> => post("/api/v1/apply", body),
   applyHosts: (): Route<HostsApplyAnswer> => post("/api/v1/hosts/apply", {}),
+  drift: (body: DriftRequest = {}): Route<DriftAnswer> => post("/api/v1/drift", body),
   shutdown: (body: ShutdownRequest): Route<ShutdownAnswer> => post("/api/v1/shutdown", body),
 
   scale: (name: string, body: ScaleRequest): Route<ScaleAnswer> => post(app(name, "scale"), body),
@@ -128,6 +130,7 @@ export const routes = {
     post(app(name, "rollout/retry"), body),
   rollback: (name: string, body: RollbackRequest = {}): Route<RolloutAnswer> =>
     post(app(name, "rollback"), body),
+  releases: (name: string): Route<ReleasesAnswer> => get(app(name, "releases")),
   buildTarget: (name: string): Route<BuildTargetAnswer> => get(app(name, "build")),
   releaseHealth: (name: string, query: { rollout?: number } = {}): Route<ReleaseHealth> =>
     get(app(name, "release"), { rollout: query.rollout }),

@@ -10,6 +10,9 @@ const EXACT: Readonly<Record<string, number>> = {
   "api.too_large": 413,
   "api.starting": 503,
   "metrics.too_many_points": 422,
+  // The run's files were removed by retention: they existed, and are gone for good.
+  "run.pruned": 410,
+  "logs.no_run": 404,
 };
 
 /** First match wins: an area's status holds over what its codes' names suggest. */
@@ -24,6 +27,8 @@ const AREAS: readonly (readonly [prefix: string, status: number])[] = [
   ["rollback.", 409],
   ["rollout.", 409],
   ["deploy.", 409],
+  // A logs query that does not parse (`--since`, `--tail`, `--where`).
+  ["logs.invalid", 400],
 ];
 
 const KINDS: readonly (readonly [pattern: RegExp, status: number])[] = [

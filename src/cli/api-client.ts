@@ -1,4 +1,4 @@
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { errorBodyOf } from "../api/errors.js";
 import type { EventRecord } from "../api/events.js";
@@ -54,6 +54,14 @@ export class ApiClient {
   }
 
   /**
+   * `call`, with the answer typed as the route's (which the caller names: the server and the
+   * CLI share the answer types of the query functions behind each route).
+   */
+  async answer<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return (await this.call(method, path, body)) as T;
+  }
+
+  /**
    * Calls `onEvent` with the type of each server-sent event of the controller's event stream
    * until the returned function is called. Best effort: a stream that fails just ends, and
    * whoever listens still has its own deadline.
@@ -83,6 +91,37 @@ export class ApiClient {
     req.on("error", () => undefined);
     req.end();
     return () => req.destroy();
+  }
+
+  /**
+   * A GET whose answer is a stream (`/api/v1/logs`): the response once its status is 200, to
+   * be read as it comes; any other status becomes a CliError with the API's code and message.
+   * Aborting the signal ends the request.
+   */
+  stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${this.api}${path}`,
+        { agent: false, signal, headers: { authorization: `Bearer ${this.token}` } },
+        (res) => {
+          if (res.statusCode === 200) return resolve(res);
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            let body: Record<string, unknown> = {};
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+            } catch {
+              // not JSON: the status alone says what went wrong
+            }
+            reject(apiError({ status: res.statusCode ?? 500, body }));
+          });
+        },
+      );
+      req.on("error", (error) => reject(signal.aborted ? error : this.unreachable(error)));
+      req.end();
+    });
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {

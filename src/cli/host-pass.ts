@@ -10,12 +10,13 @@ import {
   gatherFacts,
   type HostFacts,
   type HostOutcome,
-  hostsOfEnvironment,
   runHosts,
+  selectHosts,
   withHosts,
 } from "../hosts/index.js";
 import { SqliteStore } from "../store/index.js";
-import { CliError } from "./errors.js";
+
+export { selectHosts };
 
 export interface HostPassOptions {
   readonly apply: boolean;
@@ -28,30 +29,6 @@ export interface HostPassOptions {
 
 export function hasHosts(definition: Definition): boolean {
   return Object.keys(definition.hosts.hosts).length > 0;
-}
-
-/** The host names that `targets` (host names, group names, `all`) stand for, in inventory order. */
-export function selectHosts(
-  definition: Definition,
-  targets: readonly string[] | undefined,
-  environment?: string,
-): string[] {
-  const hosts = hostsOfEnvironment(definition.hosts, environment);
-  if (targets === undefined || targets.length === 0) return hosts.map((h) => h.name);
-  const unknown = targets.filter(
-    (t) => t !== "all" && !hosts.some((h) => h.name === t || h.groups.includes(t)),
-  );
-  if (unknown.length > 0) {
-    const groups = [...new Set(hosts.flatMap((h) => h.groups))];
-    throw new CliError(
-      "hosts.unknown_target",
-      `${unknown.join(", ")}: no such host or group${environment === undefined ? "" : ` in environment ${environment}`}`,
-      `hosts: ${hosts.map((h) => h.name).join(", ") || "none"}; groups: ${groups.join(", ") || "none"}`,
-    );
-  }
-  return hosts
-    .filter((h) => targets.some((t) => t === "all" || t === h.name || h.groups.includes(t)))
-    .map((h) => h.name);
 }
 
 export async function hostPass(

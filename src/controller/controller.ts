@@ -4,6 +4,7 @@ import type { ControllerStatus } from "../api/status.js";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
+import { appHistory } from "../apps/history-query.js";
 import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import { RollbackError } from "../apps/rollback-target.js";
@@ -21,6 +22,7 @@ import {
   gatherFacts,
   type HostOutcome,
   hostsOfEnvironment,
+  selectHosts,
 } from "../hosts/index.js";
 import {
   type BuildTarget,
@@ -32,6 +34,7 @@ import {
   resolveReleases,
   withImageCommands,
 } from "../images/index.js";
+import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
@@ -279,6 +282,16 @@ export class Controller {
     return this.hostWatch.applyNow();
   }
 
+  /**
+   * `baton drift [targets]`: the hosts of this controller's environment (or those named)
+   * compared with the applied definition through the drift watch, so that what differs is an
+   * event like any other and fires the `drift` alert.
+   */
+  checkDrift(targets: readonly string[]): Promise<HostOutcome[]> {
+    const definition = this.definition;
+    return this.hostWatch.checkNow(selectHosts(definition, targets, definition.environment));
+  }
+
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
     // Before anything is recorded: an app with no release to run changes nothing.
@@ -391,14 +404,16 @@ export class Controller {
 
   /** Every rollout of an app, newest first: `baton history APP`. */
   history(app: string): AppHistory {
-    this.requireApp(app);
-    const rollouts = this.store.rollouts.history(app);
-    const serving = this.status().apps.find((a) => a.name === app);
-    return {
-      app,
-      current: this.store.rollouts.servingRevision(app) ?? serving?.revision ?? null,
-      rollouts,
-    };
+    const running = this.status().apps.find((a) => a.name === app)?.revision;
+    return appHistory(this.store.rollouts, app, {
+      defined: this.definition.apps[app] !== undefined,
+      ...(running === undefined ? {} : { running }),
+    });
+  }
+
+  /** An app's releases, which one is deployed and which serves: `baton releases APP`. */
+  releases(app: string): ReleasesAnswer {
+    return appReleases(this.store, app);
   }
 
   /** The current (else last) rollout of an app with live progress: `baton rollout status`. */

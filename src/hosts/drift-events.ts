@@ -8,6 +8,14 @@ import type { HostSpec, HostsDefinition } from "../definition/index.js";
 import type { NewEvent } from "../store/index.js";
 import type { HostOutcome } from "./host-run.js";
 
+/**
+ * A host's outcome as drift: a command has no state to drift from, so that it would run
+ * again is not drift.
+ */
+export function driftOutcome(o: HostOutcome): HostOutcome {
+  return { ...o, resources: o.resources.filter((r) => r.module !== "command") };
+}
+
 export function driftEvents(o: HostOutcome, healed: boolean): NewEvent[] {
   if (o.error !== undefined && o.resources.length === 0) {
     return [

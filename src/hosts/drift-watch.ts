@@ -8,7 +8,7 @@
  */
 import type { Definition, HostSpec } from "../definition/index.js";
 import type { HostStore, NewEvent } from "../store/index.js";
-import { driftEvents, hostsOfEnvironment } from "./drift-events.js";
+import { driftEvents, driftOutcome, hostsOfEnvironment } from "./drift-events.js";
 import type { HostFacts } from "./facts.js";
 import { type HostOutcome, runHosts } from "./host-run.js";
 import type { Transport } from "./transport.js";
@@ -88,6 +88,29 @@ export class DriftWatch {
       });
       for (const o of outcomes) this.reportApply(o);
       return outcomes;
+    });
+  }
+
+  /**
+   * `baton drift` while the controller runs: these hosts compared with the applied definition
+   * now (after whatever pass runs, never beside one), changing nothing. What differs is
+   * recorded as the watch's own checks record it — events, through which alerts fire.
+   * Resolves with each host's outcome as drift.
+   */
+  checkNow(only: readonly string[]): Promise<HostOutcome[]> {
+    return this.serial(async () => {
+      const definition = this.definition;
+      if (definition === undefined || this.stopped) return [];
+      const outcomes = await runHosts({
+        hosts: definition.hosts,
+        store: this.options.store,
+        apply: false,
+        only,
+        connect: (host) => this.options.connect(host, definition),
+        gatherFacts: this.options.gatherFacts,
+      });
+      for (const o of outcomes) this.report(o, false);
+      return outcomes.map(driftOutcome);
     });
   }
 

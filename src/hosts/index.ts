@@ -3,7 +3,7 @@
  * possible — transports, modules, facts, and the pass that plans and applies.
  */
 export { CountingTransport } from "./batch.js";
-export { driftEvents, hostsOfEnvironment } from "./drift-events.js";
+export { driftEvents, driftOutcome, hostsOfEnvironment } from "./drift-events.js";
 export { DriftWatch } from "./drift-watch.js";
 export { HostError } from "./errors.js";
 export { type Exec, readFileByExec, statByExec, writeFileByExec } from "./exec-file-ops.js";
@@ -16,6 +16,7 @@ export {
   type ResourceStatus,
   runHosts,
 } from "./host-run.js";
+export { selectHosts } from "./host-targets.js";
 export { LocalTransport, type LocalTransportOptions } from "./local/local-transport.js";
 export type { FieldChange } from "./modules/module.js";
 export { compareParity, type ParityFacts, type ParityRow } from "./parity.js";

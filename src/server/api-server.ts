@@ -11,10 +11,13 @@ import { answer, routes } from "../api/routes.js";
 import { httpStatusOf } from "../api/status-codes.js";
 import type { Controller } from "../controller/index.js";
 import { parseDefinition } from "../definition/index.js";
+import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { type Plan, planSummary } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
+import { driftRoute } from "./drift-api.js";
 import { HttpError } from "./http-error.js";
+import { logsRoute } from "./logs-api.js";
 import { metricsRoute } from "./metrics-api.js";
 import { queryRoute } from "./query-api.js";
 import { importedRelease } from "./release-body.js";
@@ -77,6 +80,7 @@ export class ApiServer {
       const route = `${req.method} ${url.pathname}`;
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
+      if (await logsRoute(this.options.stateDir, this.options.token, req, res, url)) return;
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
         const status = withStats ? await controller.statusWithStats() : controller.status();
@@ -103,6 +107,8 @@ export class ApiServer {
         const imported = await controller.importRelease(...importedRelease(body));
         return send(res, 200, answer(routes.importRelease, imported));
       }
+      const drift = await driftRoute(controller, req, url, readJson);
+      if (drift !== undefined) return send(res, 200, drift);
       const alerted = await alertRoute(controller, req, url, readJson);
       if (alerted !== undefined) return send(res, 200, alerted);
       const delivered = await this.deliveryRoute(controller, req, url);
@@ -136,9 +142,7 @@ export class ApiServer {
     if (route === "GET /api/v1/runs") {
       const pipeline = url.searchParams.get("pipeline") ?? undefined;
       const limit = Number(url.searchParams.get("limit") ?? "20") || 20;
-      return answer(routes.runs, {
-        runs: runs.list(pipeline, limit).map((run) => ({ run, steps: runs.steps(run.id) })),
-      });
+      return answer(routes.runs, listRuns(runs, pipeline, limit));
     }
     if (route === "POST /api/v1/hooks/push") {
       const body = await readJson(req);
@@ -164,11 +168,11 @@ export class ApiServer {
     const runRoute = /^\/api\/v1\/runs\/(\d+)(?:\/(approve|cancel))?$/.exec(url.pathname);
     if (runRoute === null) return undefined;
     const id = Number(runRoute[1]);
-    const run = runs.get(id);
-    if (run === undefined) throw new HttpError("run.not_found", `there is no run #${id}`);
+    const found = runWithSteps(runs, id);
+    if (found === undefined) throw new HttpError("run.not_found", `there is no run #${id}`);
+    const { run } = found;
     const action = runRoute[2];
-    if (action === undefined && req.method === "GET")
-      return answer(routes.run, { run, steps: runs.steps(id) });
+    if (action === undefined && req.method === "GET") return answer(routes.run, found);
     if (req.method !== "POST" || action === undefined) return undefined;
     const body = await readJson(req);
     const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
@@ -182,7 +186,7 @@ export class ApiServer {
           : `run #${id} has ended (${run.state}): there is nothing to cancel`,
       );
     }
-    const after = { run: runs.get(id) ?? run, steps: runs.steps(id) };
+    const after = runWithSteps(runs, id) ?? { run, steps: [] };
     return answer(action === "approve" ? routes.approveRun : routes.cancelRun, after);
   }
 
@@ -211,6 +215,7 @@ export class ApiServer {
       return answer(routes.scale, { app, replicas });
     }
     if (route === "GET history") return answer(routes.history, controller.history(app));
+    if (route === "GET releases") return answer(routes.releases, controller.releases(app));
     if (route === "GET rollout") return answer(routes.rollout, controller.rolloutStatus(app));
     if (route === "POST rollout/retry") {
       const body = await readJson(req);

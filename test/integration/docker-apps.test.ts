@@ -146,6 +146,43 @@ describe("an app with runtime: docker", () => {
   });
 });
 
+describe("baton down after the controller was killed", () => {
+  it("stops the containers it left, and only those of its state directory", async () => {
+    const port = await freePort();
+    project = new Project(definition(port, "v1"));
+    const p = project;
+    // A container of another state directory: `down` must leave it alone.
+    const other = `baton.state=${p.stateDir}-other`;
+    const stranger = (await docker(["run", "-d", "--label", other, image, "sleep", "300"])).trim();
+    try {
+      await p.ok("up", "--detach");
+      await p.ok("wait", "--timeout", "60s");
+      const replicas = web(await p.status()).replicas;
+      expect(await containersOf(p)).toHaveLength(2);
+      const pid = (await p.status()).controller.pid;
+      process.kill(pid, "SIGKILL");
+      await eventually(
+        "the controller is gone",
+        () => processAlive(pid),
+        (alive) => !alive,
+      );
+      expect(await containersOf(p)).toHaveLength(2);
+
+      expect((await p.ok("down")).stdout).toBe("stopped: controller, proxy and replicas\n");
+      expect(await containersOf(p)).toEqual([]);
+      expect((await p.ok("down")).stdout).toBe("nothing was running\n");
+      // As after any `baton down`, the exited containers keep their output for --all.
+      const all = (await p.ok("logs", "web", "--all")).stdout;
+      for (const r of replicas) expect(all).toContain(`${r.id} listening on 8080`);
+      expect((await docker(["inspect", "--format", "{{.State.Running}}", stranger])).trim()).toBe(
+        "true",
+      );
+    } finally {
+      await removeTestContainers(other);
+    }
+  });
+});
+
 describe("a container app's logs.maxAge", () => {
   it("hides older output from readers and removes exited containers past it", async () => {
     const port = await freePort();

@@ -4,6 +4,7 @@
  * known_hosts file, no controller running (`baton apply` configures and exits).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "../helpers/cli.js";
@@ -275,6 +276,76 @@ parity: { allow: ["kernel"] }
     }
   }, 300_000);
 
+  it("with a controller, `baton drift` checks through it: its events are live and fire the drift alert", async () => {
+    const p = new Project(
+      inventory(`configure:
+  all:
+    - file: { path: /etc/baton-drift-alert.conf, content: "as defined\\n", mode: "0644" }
+`),
+    );
+    let stream: EventStream | undefined;
+    try {
+      await p.ok("up", "--detach");
+      await p.ok("apply");
+      await onHost(0, "sh", "-c", "echo changed by hand > /etc/baton-drift-alert.conf");
+      const { controller } = await p.status();
+      const token = readFileSync(join(p.stateDir, "api-token"), "utf8").trim();
+      // From the last event on: once it arrives, the stream is live and every later one comes.
+      const { events: before } = (await p.api("/api/v1/events?limit=1000")) as {
+        events: { id: number }[];
+      };
+      const last = before.at(-1)?.id ?? 1;
+      stream = openEventStream(controller.api, token, last - 1);
+      await eventually(
+        "the stream is live",
+        () => stream!.events(),
+        (es) => es.length > 0,
+      );
+
+      const drift = await p.run("drift");
+      expect(drift.code, drift.stderr).toBe(2);
+      expect(drift.stdout).toContain("~ web1 file /etc/baton-drift-alert.conf");
+      const seen = await eventually(
+        "the drift and its alert are on the stream",
+        () => stream!.events(),
+        (es) =>
+          es.some((e) => e.type === "host.drift" && e.data.host === "web1") &&
+          es.some((e) => e.type === "alert.firing" && e.data.rule === "drift"),
+      );
+      expect(seen.find((e) => e.type === "host.drift" && e.data.host === "web1")?.message).toBe(
+        "web1: file /etc/baton-drift-alert.conf differs from the definition (content)",
+      );
+      const alerts = (await p.api("/api/v1/alerts")) as {
+        active: { rule: string; state: string; labels: Record<string, string> }[];
+      };
+      expect(alerts.active).toContainEqual(
+        expect.objectContaining({
+          rule: "drift",
+          state: "firing",
+          labels: expect.objectContaining({
+            host: "web1",
+            resource: "file /etc/baton-drift-alert.conf",
+          }),
+        }),
+      );
+      // Recorded once, by the controller: the CLI writes nothing of its own.
+      const { events } = (await p.api(`/api/v1/events?after=${last}&limit=1000`)) as {
+        events: { type: string; data: { host?: string } }[];
+      };
+      expect(events.filter((e) => e.type === "host.drift" && e.data.host === "web1")).toHaveLength(
+        1,
+      );
+
+      // A name that is no host is refused as it is with no controller.
+      const unknown = await p.run("drift", "web9");
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/^error\[hosts\.unknown_target\] web9: no such host or group/);
+    } finally {
+      stream?.close();
+      await p.cleanup();
+    }
+  }, 300_000);
+
   it("a controller checks its environment's hosts on their interval and heals them when told", async () => {
     const p = new Project(
       inventory(`environments:
@@ -320,3 +391,49 @@ configure:
     }
   }, 300_000);
 });
+
+interface StreamedEvent {
+  id: number;
+  type: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+interface EventStream {
+  /** The events received so far. */
+  events(): StreamedEvent[];
+  close(): void;
+}
+
+/** `GET /api/v1/events/stream` after an event id, each event's data parsed as it arrives. */
+function openEventStream(api: string, token: string, after: number): EventStream {
+  const received: StreamedEvent[] = [];
+  let failure: Error | undefined;
+  const req = request(
+    `${api}/api/v1/events/stream?after=${after}`,
+    { agent: false, headers: { authorization: `Bearer ${token}` } },
+    (res) => {
+      let pending = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        pending += chunk;
+        for (let end = pending.indexOf("\n\n"); end >= 0; end = pending.indexOf("\n\n")) {
+          const data = /^data: (.*)$/m.exec(pending.slice(0, end))?.[1];
+          pending = pending.slice(end + 2);
+          if (data !== undefined) received.push(JSON.parse(data) as StreamedEvent);
+        }
+      });
+    },
+  );
+  req.on("error", (error) => {
+    failure = error;
+  });
+  req.end();
+  return {
+    events: () => {
+      if (failure !== undefined) throw failure;
+      return [...received];
+    },
+    close: () => req.destroy(),
+  };
+}

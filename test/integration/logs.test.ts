@@ -225,6 +225,58 @@ describe("logs of large replicas", () => {
   }, 90_000);
 });
 
+describe("logs through a running controller", () => {
+  it("print what the CLI prints alone, byte for byte, streamed in bounded memory on both sides", async () => {
+    project = new Project("apps: {}\n");
+    const replicas = ["big-a1", "big-b2", "big-c3"];
+    const written = writeBigLogs(join(project.stateDir, "logs", "big"), replicas, BIG_CHUNKS * MiB);
+    const queries = [
+      ["logs", "big", "--tail", "5"],
+      ["logs", "big", "--tail", "2", "--json"],
+      ["logs", "big", "--since", new Date(writtenFrom + 38_500).toISOString(), "--grep", "00[05] "],
+      ["logs", "big", "--where", "level=error"],
+      ["logs", "nothing-of-that-name"],
+      ["logs", "big", "--tail", "many"],
+    ];
+    const alone = await Promise.all(queries.map((args) => project!.run(...args)));
+    expect(alone[0]?.stdout.split("\n")).toHaveLength(3 * 5 + 1);
+    expect(alone[4]?.stderr).toMatch(/^error\[logs\.unknown_target\] /);
+    expect(alone[5]?.stderr).toMatch(/^error\[logs\.invalid_tail\] /);
+
+    await project.ok("up", "--detach");
+    const { controller } = await project.status();
+    const controllerPeakBefore = residentPeakKiB(controller.pid) ?? 0;
+    for (const [i, args] of queries.entries()) {
+      expect(await project.run(...args), args.join(" ")).toEqual(alone[i]);
+    }
+    // Through the API as a script reads it: NDJSON, and a mistake as the usual JSON error.
+    const token = readFileSync(join(project.stateDir, "api-token"), "utf8").trim();
+    const headers = { authorization: `Bearer ${token}` };
+    const tailed = await fetch(`${controller.api}/api/v1/logs?target=big&tail=2`, { headers });
+    expect(tailed.headers.get("content-type")).toBe("application/x-ndjson");
+    expect(await tailed.text()).toBe(alone[1]?.stdout);
+    const unknown = await fetch(`${controller.api}/api/v1/logs?target=nothing-of-that-name`, {
+      headers,
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "logs.unknown_target" } });
+
+    const all = lineChecker(replicas, [0, 0, 0]);
+    const whole = await watchLogs(project.dir, ["logs", "big"], all);
+    // The controller read 120 MB for it without holding it: the same bound as the CLI's.
+    const controllerPeak = residentPeakKiB(controller.pid) ?? 0;
+    console.log(
+      `baton logs of 3 × 40 MB through the API: ${whole.seconds.toFixed(1)} s, peak RSS ${whole.peakKiB >> 10} MiB; the controller's peak ${controllerPeakBefore >> 10} → ${controllerPeak >> 10} MiB`,
+    );
+    expect(whole.stderr).toBe("");
+    expect(whole.code).toBe(0);
+    expect(all.errors()).toEqual([]);
+    expect(all.counts()).toEqual(written);
+    expect(whole.peakKiB).toBeLessThan(200 * 1024);
+    expect(controllerPeak).toBeLessThan(200 * 1024);
+  }, 120_000);
+});
+
 /** Runs `baton ARGS`, checking its lines as they come and sampling its peak resident size. */
 async function watchLogs(
   cwd: string,

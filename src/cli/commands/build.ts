@@ -2,11 +2,11 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDefinition } from "../../definition/index.js";
 import { buildTargetOf } from "../../images/index.js";
+import { releaseJson } from "../../images/releases-query.js";
 import { buildReleases } from "../build-first.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, printJson, say, useColor, warn } from "../output.js";
-import { releaseJson } from "./releases.js";
 
 export function buildCommand(program: Command): void {
   withCommonOptions(program.command("build [app]"))

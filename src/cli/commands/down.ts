@@ -1,9 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { routes } from "../../api/routes.js";
-import { ProxyClient } from "../../apps/proxy/index.js";
-import { removeServices } from "../../apps/swarm-resources.js";
-import { ProcessRuntime } from "../../runtime/process/index.js";
+import { stopLeftovers } from "../../apps/leftovers.js";
 import { isSameProcess, readProcStat } from "../../util/proc.js";
 import { waitUntil } from "../../util/wait.js";
 import { findController } from "../api-client.js";
@@ -43,15 +41,4 @@ export function downCommand(program: Command): void {
           : "nothing was running",
       );
     });
-}
-
-async function stopLeftovers(dir: string): Promise<number> {
-  const runtime = new ProcessRuntime({ stateDir: dir });
-  const handles = await runtime.list();
-  await Promise.all(handles.map((h) => runtime.stop(h, 10_000)));
-  await runtime.close();
-  const proxy = await ProxyClient.connect(dir);
-  if (proxy !== undefined) await proxy.stop(15_000);
-  const services = await removeServices(dir);
-  return handles.length + (proxy !== undefined ? 1 : 0) + services;
 }

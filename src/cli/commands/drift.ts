@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { driftEvents, type HostOutcome } from "../../hosts/index.js";
+import { driftEvents, driftOutcome, type HostOutcome } from "../../hosts/index.js";
 import { SqliteStore } from "../../store/index.js";
-import { withCommonOptions } from "../context.js";
+import { findController } from "../api-client.js";
+import { stateDir, withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
@@ -20,18 +21,7 @@ export function driftCommand(program: Command): void {
     )
     .option("--json", "per host: changed (drifted), removed (left over), unchanged, failed")
     .action(async (targets: string[], options: EnvironmentOptions & { json?: boolean }) => {
-      const { definition, dir } = loadForState(options);
-      const outcomes = await hostPass(definition, dir, {
-        apply: false,
-        targets,
-        ...(definition.environment === undefined ? {} : { environment: definition.environment }),
-      });
-      // A command has no state to drift from: that it would run again is not drift.
-      const drift = outcomes.map((o) => ({
-        ...o,
-        resources: o.resources.filter((r) => r.module !== "command"),
-      }));
-      recordDrift(dir, drift);
+      const drift = await checkDrift(targets, options);
       if (options.json) printJson({ hosts: hostOutcomesJson(drift) });
       else say(renderHostOutcomes(drift, { color: useColor(), apply: false, drift: true }));
       const drifted =
@@ -39,9 +29,33 @@ export function driftCommand(program: Command): void {
         drift.some((o) =>
           o.resources.some((r) => r.status === "changed" || r.status === "removed"),
         );
-      if (outcomes.some((o) => o.error !== undefined)) process.exitCode = 1;
+      if (drift.some((o) => o.error !== undefined)) process.exitCode = 1;
       else if (drifted) process.exitCode = EXIT_DRIFT;
     });
+}
+
+/**
+ * A running controller checks through its drift watch (its events reach the event stream and
+ * fire the `drift` alert); with none, the hosts are checked from here and what differs is
+ * recorded as the drift watch records it.
+ */
+async function checkDrift(
+  targets: readonly string[],
+  options: EnvironmentOptions,
+): Promise<HostOutcome[]> {
+  const client = findController(stateDir(options));
+  if (client !== undefined) {
+    return (await client.call("POST", "/api/v1/drift", { targets })).hosts as HostOutcome[];
+  }
+  const { definition, dir } = loadForState(options);
+  const outcomes = await hostPass(definition, dir, {
+    apply: false,
+    targets,
+    ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+  });
+  const drift = outcomes.map(driftOutcome);
+  recordDrift(dir, drift);
+  return drift;
 }
 
 /** What differs is recorded as events, as the controller's drift watch records it. */

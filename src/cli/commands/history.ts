@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { routes } from "../../api/routes.js";
+import { appHistory } from "../../apps/history-query.js";
 import type { AppHistory } from "../../apps/rollout-types.js";
 import { SqliteStore } from "../../store/index.js";
 import { findController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
-import { CliError } from "../errors.js";
 import { printJson, say, useColor } from "../output.js";
 import { renderHistory } from "../rollout-view.js";
 
@@ -32,15 +32,7 @@ export function historyCommand(program: Command): void {
 function historyFromStore(dir: string, app: string): AppHistory {
   const store = SqliteStore.open(dir, { create: false });
   try {
-    const rollouts = store.rollouts.history(app);
-    if (rollouts.length === 0) {
-      throw new CliError(
-        "history.unknown_app",
-        `no rollout of ${JSON.stringify(app)} is recorded in ${dir}`,
-        "check the app's name with `baton status` (or the definition)",
-      );
-    }
-    return { app, current: store.rollouts.servingRevision(app) ?? null, rollouts };
+    return appHistory(store.rollouts, app);
   } finally {
     store.close();
   }

@@ -1,28 +1,14 @@
+import { once } from "node:events";
 import type { Command } from "commander";
-import { parseDuration } from "../../definition/units.js";
-import {
-  compilePattern,
-  type LogFilter,
-  LogFilterError,
-  type LogRecord,
-  lineFields,
-  mergeByTimeAsync,
-  parseCondition,
-  passes,
-  recordJson,
-  secretMasker,
-} from "../../observe/logs/index.js";
-import { readApiToken } from "../../server/index.js";
+import { type LogRecord, parseRecordJson, recordJson } from "../../observe/logs/index.js";
+import { type LogQueryText, logQueryParams, parseLogQuery } from "../../observe/logs/log-query.js";
+import { LogReader } from "../../observe/logs/log-reader.js";
+// Straight from its file: the server module would load the whole controller into the CLI.
+import { readApiToken } from "../../server/api-token.js";
+import { BatchedOutput } from "../../util/batched-output.js";
+import { type ApiClient, findController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
-import { BatchedOutput } from "../logs/batched-output.js";
-import { DaemonLogs } from "../logs/daemon-logs.js";
-import { HostLogs } from "../logs/host-logs.js";
-import type { LogSource } from "../logs/log-source.js";
-import { prunedRunError } from "../logs/pruned-run.js";
-import { AppLogs, appsWithLogs } from "../logs/replica-logs.js";
-import { RunLogs } from "../logs/run-logs.js";
-import { ServiceLogs } from "../logs/service-logs.js";
 import { paint, useColor } from "../output.js";
 
 interface LogsOptions extends CommonOptions {
@@ -62,152 +48,106 @@ export function logsCommand(program: Command): void {
     .option("--all", "also exited containers the engine still keeps")
     .action(async (target: string | undefined, options: LogsOptions) => {
       const dir = stateDir(options);
-      const since = sinceOption(options.since);
-      const tail = tailOption(options.tail);
-      const filter = filterOptions(options);
-      const sources = await sourcesOf(dir, target, options.all === true);
-      const token = readApiToken(dir);
-      const mask = secretMasker(token === undefined ? [] : [token]);
-      const output = new BatchedOutput(process.stdout);
-      const print = printer(options.json === true, (text) => output.write(text));
-      const show = (record: LogRecord): void => {
-        const masked = maskRecord(record, mask);
-        if (passes(masked, filter)) print(masked);
+      const query: LogQueryText = {
+        target,
+        since: options.since,
+        tail: options.tail,
+        grep: options.grep,
+        where: options.where,
+        all: options.all === true,
       };
-      const window = { since, tail };
-      // Printed as the sources are read: memory holds a record per source and a batch of
-      // output, whatever the size of the logs.
-      try {
-        for await (const record of mergeByTimeAsync(sources.map((s) => s.history(window)))) {
-          show(record);
-          if (output.full) await output.flush();
-        }
-      } finally {
-        await output.goLive();
-      }
+      const format = formatter(options.json === true);
+      const stop = new AbortController();
+      const interrupt = (): void => stop.abort();
       if (options.follow) {
-        const abort = new AbortController();
-        const stop = (): void => abort.abort();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-        await Promise.all(sources.map((s) => s.follow(abort.signal, show)));
+        process.once("SIGINT", interrupt);
+        process.once("SIGTERM", interrupt);
       }
-      await Promise.all(sources.map((s) => (s instanceof AppLogs ? s.close() : undefined)));
+      // A running controller reads the logs itself, so what it shows and what `baton logs`
+      // shows cannot differ; with none, the same reader runs here.
+      const client = findController(dir);
+      if (client !== undefined) {
+        await printStream(client, query, options, format, stop.signal);
+        return;
+      }
+      const token = readApiToken(dir);
+      const reader = await LogReader.open(
+        dir,
+        parseLogQuery(query, Date.now()),
+        token === undefined ? [] : [token],
+      );
+      const output = new BatchedOutput(process.stdout);
+      await reader.copyTo(
+        output,
+        (record) => output.write(format(record)),
+        options.follow ? stop.signal : undefined,
+      );
     });
 }
 
-/** A swarm app's replicas are its service's tasks: the engine has their logs. */
-async function sourcesOf(
-  dir: string,
-  target: string | undefined,
-  all: boolean,
-): Promise<LogSource[]> {
-  if (target !== undefined) {
-    const service = await ServiceLogs.find(dir, target);
-    return service !== undefined ? [service] : resolveTarget(dir, target, all);
-  }
-  const services = await ServiceLogs.all(dir);
-  const swarmApps = new Set(services.map((s) => s.app));
-  return [
-    ...resolveTarget(dir, undefined, all).filter(
-      (s) => !(s instanceof AppLogs && swarmApps.has(s.app)),
-    ),
-    ...services,
-  ];
-}
-
-/** APP, RUN (`12`, `run/12`) or HOST; none: every app and the controller. */
-function resolveTarget(dir: string, target: string | undefined, all: boolean): LogSource[] {
-  if (target === undefined) {
-    return [
-      ...appsWithLogs(dir).map((app) => new AppLogs(dir, app, { keptContainers: all })),
-      new DaemonLogs(dir, "controller"),
-      new DaemonLogs(dir, "proxy"),
-    ];
-  }
-  const run = /^(?:run\/|#)?(\d+)$/.exec(target);
-  if (run !== null) {
-    const logs = new RunLogs(dir, Number(run[1]));
-    if (!logs.exists()) {
-      throw new CliError(
-        "logs.no_run",
-        `there is no run #${run[1]} in ${dir}`,
-        "`baton runs` lists the runs",
-      );
+/**
+ * Prints what the controller streams (`GET /api/v1/logs`), a chunk at a time, reading no
+ * faster than the terminal takes it: its JSON lines as they are, or as `source | line`.
+ */
+async function printStream(
+  client: ApiClient,
+  query: LogQueryText,
+  options: LogsOptions,
+  format: (record: LogRecord) => string,
+  stop: AbortSignal,
+): Promise<void> {
+  const params = logQueryParams(query);
+  if (options.follow) params.set("follow", "1");
+  let pending = "";
+  try {
+    const res = await client.stream(`/api/v1/logs?${params}`, stop);
+    res.setEncoding("utf8");
+    for await (const chunk of res as AsyncIterable<string>) {
+      const text = pending + chunk;
+      const cut = text.lastIndexOf("\n");
+      pending = text.slice(cut + 1);
+      if (cut < 0) continue;
+      let out = "";
+      for (const line of text.slice(0, cut).split("\n")) out += printed(line, options, format);
+      if (!process.stdout.write(out)) await once(process.stdout, "drain");
     }
-    const pruned = logs.pruned();
-    if (pruned !== undefined) throw prunedRunError(pruned);
-    return [logs];
+  } catch (error) {
+    if (stop.aborted) return;
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      "logs.interrupted",
+      `the controller (pid ${client.pid}) stopped sending the logs: ${(error as Error).message}`,
+      "run `baton logs` again; `baton status` says whether the controller runs",
+    );
   }
-  const app = new AppLogs(dir, target, { keptContainers: all });
-  if (app.exists()) return [app];
-  if (target === "controller" || target === "proxy") return [new DaemonLogs(dir, target)];
-  const host = new HostLogs(dir, target);
-  if (host.exists()) return [host];
-  throw new CliError(
-    "logs.unknown_target",
-    `no app, run or host named ${JSON.stringify(target)} has logs in ${dir}`,
-    "`baton status` lists the apps and `baton runs` the runs (by number); a host goes by its name under the definition's `hosts:` once Baton has configured it; without a target, `baton logs` shows every app, the controller and the proxy",
-  );
 }
 
-function printer(json: boolean, write: (text: string) => void): (record: LogRecord) => void {
-  if (json) return (record) => write(`${recordJson(record)}\n`);
+/** A line of the stream as printed; a failure the controller reports ends the command. */
+function printed(
+  line: string,
+  options: LogsOptions,
+  format: (record: LogRecord) => string,
+): string {
+  if (line.startsWith('{"error"')) {
+    const { error } = JSON.parse(line) as { error: { code: string; message: string } };
+    throw new CliError(error.code, error.message);
+  }
+  // The controller writes each record in --json's form: printed as it is.
+  if (options.json) return `${line}\n`;
+  const record = parseRecordJson(line);
+  if (record === undefined)
+    throw new CliError("api.bad_answer", `not a log line: ${line.slice(0, 200)}`);
+  return format(record);
+}
+
+/** A record as printed: its JSON line, or `source | line` with the sources' column aligned. */
+function formatter(json: boolean): (record: LogRecord) => string {
+  if (json) return (record) => `${recordJson(record)}\n`;
   const color = useColor();
   // Widens as longer sources appear (a rollout's replicas), never narrows: columns stay put.
   let width = 0;
   return (record) => {
     width = Math.max(width, record.source.length);
-    write(`${paint(record.source.padEnd(width), "cyan", color)} | ${record.line}\n`);
+    return `${paint(record.source.padEnd(width), "cyan", color)} | ${record.line}\n`;
   };
-}
-
-function maskRecord(record: LogRecord, mask: (line: string) => string): LogRecord {
-  const line = mask(record.line);
-  if (line === record.line) return record;
-  // The fields come from the line: masked, they are read again from the masked line.
-  const { fields: _fields, ...rest } = record;
-  const fields = lineFields(line);
-  return { ...rest, line, ...(fields === undefined ? {} : { fields }) };
-}
-
-function sinceOption(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const back = parseDuration(text);
-  if (back !== undefined) return Date.now() - back;
-  const at = /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(at)) {
-    throw new CliError(
-      "logs.invalid_since",
-      `--since must be a duration back from now or a date, found ${JSON.stringify(text)}`,
-      "write --since 10m, --since 2h, or --since 2026-11-26T14:00:00Z",
-    );
-  }
-  return at;
-}
-
-function tailOption(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const tail = Number(text);
-  if (!Number.isInteger(tail) || tail < 0 || text.trim() === "") {
-    throw new CliError(
-      "logs.invalid_tail",
-      `--tail must be a whole number, found ${JSON.stringify(text)}`,
-      "write --tail 100",
-    );
-  }
-  return tail;
-}
-
-function filterOptions(options: LogsOptions): LogFilter {
-  try {
-    return {
-      ...(options.grep === undefined ? {} : { grep: compilePattern(options.grep, "--grep") }),
-      where: (options.where ?? []).map(parseCondition),
-    };
-  } catch (error) {
-    if (error instanceof LogFilterError)
-      throw new CliError("logs.invalid_filter", error.message, error.hint);
-    throw error;
-  }
 }

@@ -1,34 +1,19 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { ReleaseJson, ReleasesAnswer } from "../../api/releases.js";
-import type { AppSpec } from "../../definition/index.js";
-import { chosenRelease, releaseDigestOf } from "../../images/index.js";
-import { type ReleaseRecord, SqliteStore } from "../../store/index.js";
+import {
+  appReleases,
+  noReleases,
+  type ReleaseJson,
+  type ReleasesAnswer,
+} from "../../images/releases-query.js";
+import { SqliteStore } from "../../store/index.js";
+import { findController } from "../api-client.js";
 import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
 
-/** A release as scripts see it (`releases --json`, `build --json`). */
-export function releaseJson(release: ReleaseRecord): ReleaseJson {
-  return {
-    app: release.app,
-    version: release.version,
-    number: release.number,
-    kind: release.kind,
-    digest: release.digest,
-    commit: release.commit,
-    createdAt: new Date(release.createdAt).toISOString(),
-    createdBy: release.createdBy,
-    // An image release's `registry/project/app:version`; an artifact's folder.
-    image: release.ref,
-    definitionRevision: release.definitionRevision,
-    // What made it: the pipeline run and its tests, and the environment it was promoted from.
-    details: release.details,
-  };
-}
-
 /** Who made the release, and from which environment it came when it was promoted here. */
-function madeBy(release: ReleaseRecord): string {
+function madeBy(release: ReleaseJson): string {
   const from = release.details.importedFrom as { environment?: unknown } | undefined;
   return typeof from?.environment === "string"
     ? `${release.createdBy} (promoted from ${from.environment})`
@@ -44,32 +29,13 @@ export function releasesCommand(program: Command): void {
       "--json",
       "{ app, deployed, serving, releases: [{ version, number, kind, digest, commit, createdAt, createdBy, details, … }] }",
     )
-    .action((app: string, options: CommonOptions & { json?: boolean }) => {
-      const dir = stateDir(options);
-      let releases: ReleaseRecord[] = [];
-      let deployed: string | null = null;
-      let serving: string | null = null;
-      // Releases are a record: read straight from the store, controller or not.
-      if (existsSync(join(dir, "state.db"))) {
-        const store = SqliteStore.open(dir, { create: false });
-        try {
-          releases = store.releases.list(app);
-          deployed = chosenRelease(app, store.releases)?.version ?? null;
-          serving = servingRelease(store, app, releases);
-        } finally {
-          store.close();
-        }
-      }
+    .action(async (app: string, options: CommonOptions & { json?: boolean }) => {
+      const answer = await releasesOf(stateDir(options), app);
       if (options.json) {
-        const answer: ReleasesAnswer = {
-          app,
-          deployed,
-          serving,
-          releases: releases.map(releaseJson),
-        };
         printJson(answer);
         return;
       }
+      const { releases, deployed, serving } = answer;
       if (releases.length === 0) {
         say(`${app} has no release yet: \`baton build ${app}\` makes one`);
         return;
@@ -85,7 +51,7 @@ export function releasesCommand(program: Command): void {
             r.version,
             r.digest.slice(0, 19),
             r.commit?.slice(0, 12) ?? "-",
-            formatAge(now - r.createdAt),
+            formatAge(now - Date.parse(r.createdAt)),
             madeBy(r),
           ]),
         ]),
@@ -98,18 +64,17 @@ export function releasesCommand(program: Command): void {
     });
 }
 
-/**
- * The release the app's serving revision runs, by digest: after a deploy that was rolled
- * back, that is not the deployed one.
- */
-function servingRelease(
-  store: SqliteStore,
-  app: string,
-  releases: readonly ReleaseRecord[],
-): string | null {
-  const revision = store.rollouts.servingRevision(app);
-  const stored = revision === undefined ? undefined : store.rollouts.revision(app, revision);
-  if (stored === undefined) return null;
-  const digest = releaseDigestOf(JSON.parse(stored.spec) as Partial<AppSpec>);
-  return releases.find((r) => r.digest === digest)?.version ?? null;
+/** Releases are a record: the controller's answer, else the same read straight from the store. */
+async function releasesOf(dir: string, app: string): Promise<ReleasesAnswer> {
+  const client = findController(dir);
+  if (client !== undefined) {
+    return client.answer<ReleasesAnswer>("GET", `/api/v1/apps/${encodeURIComponent(app)}/releases`);
+  }
+  if (!existsSync(join(dir, "state.db"))) return noReleases(app);
+  const store = SqliteStore.open(dir, { create: false });
+  try {
+    return appReleases(store, app);
+  } finally {
+    store.close();
+  }
 }

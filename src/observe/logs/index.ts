@@ -7,7 +7,7 @@ export {
   parseCondition,
   passes,
 } from "./log-filter.js";
-export { type LogRecord, recordJson } from "./log-record.js";
+export { type LogRecord, parseRecordJson, recordJson } from "./log-record.js";
 export { mergeByTime } from "./merge-by-time.js";
 export { mergeByTimeAsync } from "./merge-by-time-async.js";
 export { secretMasker } from "./secret-masker.js";

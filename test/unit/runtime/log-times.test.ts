@@ -10,8 +10,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DaemonLogs, datedLines } from "../../../src/cli/logs/daemon-logs.js";
 import type { LogRecord } from "../../../src/observe/logs/index.js";
+import { DaemonLogs, datedLines } from "../../../src/observe/logs/sources/daemon-logs.js";
 import {
   followLines,
   readTimedLines,

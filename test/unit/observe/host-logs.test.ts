@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HostLogs } from "../../../src/cli/logs/host-logs.js";
 import type { LogRecord } from "../../../src/observe/logs/index.js";
+import { HostLogs } from "../../../src/observe/logs/sources/host-logs.js";
 import { SqliteStore } from "../../../src/store/index.js";
 
 let dir: string;

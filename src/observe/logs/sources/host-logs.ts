@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { LogRecord } from "../../observe/logs/index.js";
-import { type EventRecord, SqliteStore } from "../../store/index.js";
-import { delay } from "../../util/wait.js";
+import { type EventRecord, SqliteStore } from "../../../store/index.js";
+import { delay } from "../../../util/wait.js";
+import type { LogRecord } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 const POLL_MS = 500;

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { type LogRecord, lineFields } from "../../observe/logs/index.js";
-import { DockerEngine } from "../../runtime/docker/index.js";
-import type { LogLine } from "../../runtime/runtime.js";
-import { SwarmClient } from "../../runtime/swarm/index.js";
+import { DockerEngine } from "../../../runtime/docker/index.js";
+import type { LogLine } from "../../../runtime/runtime.js";
+import { SwarmClient } from "../../../runtime/swarm/index.js";
+import { type LogRecord, lineFields } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 /** The engine's details prefix: `com.docker.swarm.node.id=…,…,com.docker.swarm.task.id=… `. */

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type LogRecord, lineFields } from "../../observe/logs/index.js";
-import { chunkedLines, followLines, LastLines } from "../../runtime/process/log-files.js";
+import { chunkedLines, followLines, LastLines } from "../../../runtime/process/log-files.js";
+import { type LogRecord, lineFields } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 const DAY_MS = 24 * 3600 * 1000;

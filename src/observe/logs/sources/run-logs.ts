@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
-import { runsDirectory, stepLogFile } from "../../delivery/index.js";
-import { type LogRecord, lineFields, mergeByTimeAsync } from "../../observe/logs/index.js";
-import { chunkedLines, followLines, LastLines } from "../../runtime/process/log-files.js";
-import { type RunRecord, SqliteStore, type StepRecord } from "../../store/index.js";
-import { delay } from "../../util/wait.js";
+import { runsDirectory, stepLogFile } from "../../../delivery/index.js";
+import { chunkedLines, followLines, LastLines } from "../../../runtime/process/log-files.js";
+import { type RunRecord, SqliteStore, type StepRecord } from "../../../store/index.js";
+import { delay } from "../../../util/wait.js";
+import { type LogRecord, lineFields, mergeByTimeAsync } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 const ENDED = new Set(["passed", "failed", "timed-out", "cancelled", "interrupted", "skipped"]);

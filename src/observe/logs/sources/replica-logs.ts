@@ -1,11 +1,15 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type LogRecord, lineFields, mergeByTimeAsync } from "../../observe/logs/index.js";
-import { DockerEngine, DockerRuntime } from "../../runtime/docker/index.js";
-import { followLines, type TimedLine, timedLineStream } from "../../runtime/process/log-files.js";
-import type { LogLine } from "../../runtime/runtime.js";
-import { SqliteStore } from "../../store/index.js";
-import { delay } from "../../util/wait.js";
+import { DockerEngine, DockerRuntime } from "../../../runtime/docker/index.js";
+import {
+  followLines,
+  type TimedLine,
+  timedLineStream,
+} from "../../../runtime/process/log-files.js";
+import type { LogLine } from "../../../runtime/runtime.js";
+import { SqliteStore } from "../../../store/index.js";
+import { delay } from "../../../util/wait.js";
+import { type LogRecord, lineFields, mergeByTimeAsync } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";
 
 /** How often a follow looks for replicas that started since (a rollout's new ones). */

@@ -1,4 +1,4 @@
-import type { LogRecord } from "../../observe/logs/index.js";
+import type { LogRecord } from "../index.js";
 
 /** The part of a log to read first: lines written since a time, and/or the last N. */
 export interface LogWindow {
