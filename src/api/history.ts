@@ -103,3 +103,11 @@ export interface RetryRequest {
 export interface RolloutAnswer {
   readonly rollout: RolloutRecord;
 }
+
+/** The states a rollout ends in: following one stops there. */
+export const FINISHED_ROLLOUT_STATES: ReadonlySet<RolloutState> = new Set([
+  "rolled-out",
+  "rolled-back",
+  "failed",
+  "superseded",
+]);

@@ -94,3 +94,106 @@ export interface DriftRequest {
 export interface DriftAnswer {
   readonly hosts: readonly HostOutcome[];
 }
+
+/** What a host is, as `baton facts` gathers it (one round trip): `GET`-like `POST /api/v1/hosts/facts`. */
+export interface HostFacts {
+  readonly hostname: string;
+  /** From /etc/os-release: ID, VERSION_ID, PRETTY_NAME (`debian`, `12`, `Debian GNU/Linux 12 (bookworm)`). */
+  readonly os: { readonly id: string; readonly version: string; readonly prettyName: string };
+  /** `uname -r`. */
+  readonly kernel: string;
+  /** `uname -m`, e.g. `x86_64`. */
+  readonly architecture: string;
+  readonly cpus: number;
+  /** MemTotal, in bytes. */
+  readonly memoryBytes: number;
+  readonly disks: readonly DiskFact[];
+  readonly addresses: readonly AddressFact[];
+  /** Installed Debian packages: name (with `:arch` when not native) → version. */
+  readonly packages: Readonly<Record<string, string>>;
+  /** Shared libraries known to the loader: soname → paths (one per ABI). */
+  readonly libraries: Readonly<Record<string, readonly string[]>>;
+  /** Loaded kernel modules (drivers), sorted. */
+  readonly modules: readonly string[];
+  readonly listening: readonly ListeningFact[];
+  readonly users: readonly UserFact[];
+  /** Whether systemd runs as init (so services are systemd units). */
+  readonly systemd: boolean;
+  /** Security-relevant kernel settings, by sysctl name (those the host has). */
+  readonly sysctl: Readonly<Record<string, string>>;
+}
+
+export interface DiskFact {
+  readonly filesystem: string;
+  readonly mount: string;
+  readonly sizeBytes: number;
+  readonly usedBytes: number;
+}
+
+export interface AddressFact {
+  /** Unknown (`""`) when read from /proc. */
+  readonly interface: string;
+  readonly family: "inet" | "inet6";
+  readonly address: string;
+  readonly prefix: number;
+}
+
+export interface ListeningFact {
+  readonly protocol: "tcp" | "udp";
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface UserFact {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly shell: string;
+}
+
+export interface ParityRow {
+  /** `os`, `kernel`, `package:NAME`, `library:NAME`, `driver:NAME`, `sysctl:KEY`. */
+  readonly item: string;
+  /** The values seen in each environment (several when its hosts differ among themselves). */
+  readonly left: readonly string[];
+  readonly right: readonly string[];
+}
+
+/** `POST /api/v1/hosts/facts` `{targets?}` (`baton facts`): gathered now, kept in the state. */
+export interface FactsRequest {
+  /** Host or group names, or `all`; absent: every host of the environment. */
+  readonly targets?: readonly string[];
+}
+
+/** Why a host could not be reached or read. */
+export interface HostFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface FactsAnswer {
+  /** By host name, in inventory order: when (RFC 3339) and what. */
+  readonly hosts: Readonly<
+    Record<string, { readonly gatheredAt: string; readonly facts: HostFacts }>
+  >;
+  readonly failed: Readonly<Record<string, HostFailure>>;
+}
+
+/** `POST /api/v1/parity` `{left, right}` (`baton parity`): two environments' hosts compared. */
+export interface ParityRequest {
+  readonly left: string;
+  readonly right: string;
+}
+
+export interface ParityAnswer {
+  readonly left: string;
+  readonly right: string;
+  /** What differs, `parity.allow` left out, in item order. */
+  readonly rows: readonly ParityRow[];
+  /** The differences the definition accepts (`parity.allow`). */
+  readonly allowed: readonly string[];
+  /** Hosts that could not be reached: host → why. */
+  readonly failed: Readonly<Record<string, string>>;
+}

@@ -9,6 +9,7 @@ export type * from "./error.js";
 export { BatonError, type BatonErrorOptions, errorBodyOf } from "./errors.js";
 export type * from "./events.js";
 export type * from "./history.js";
+export { FINISHED_ROLLOUT_STATES } from "./history.js";
 export type * from "./hosts.js";
 export type * from "./logs.js";
 export type * from "./metrics.js";

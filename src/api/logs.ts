@@ -31,8 +31,8 @@ export interface LogsQuery {
   readonly target?: string;
   /** A duration back from now (`10m`) or a date (`2026-11-26T14:00:00Z`). */
   readonly since?: string;
-  /** The last N lines of each source. */
-  readonly tail?: number;
+  /** The last N lines of each source (as typed: the controller says when it is no number). */
+  readonly tail?: number | string;
   /** Only lines that match this regular expression. */
   readonly grep?: string;
   /** Only JSON lines whose fields match: `key=value`, `key!=value`, `key~regex` (all hold). */

@@ -1,3 +1,5 @@
+import type { HostOutcome } from "./hosts.js";
+
 /** `POST /api/v1/plan` and the plan in `POST /api/v1/apply`'s answer; `baton plan --json`. */
 
 /**
@@ -46,4 +48,6 @@ export interface PlanRequest {
 
 export interface PlanAnswer {
   readonly plan: PlanJson;
+  /** When the definition has hosts: what a pass over them would change (nothing is changed). */
+  readonly hosts?: readonly HostOutcome[];
 }

@@ -131,3 +131,21 @@ export interface BuildTargetAnswer {
   readonly target: BuildTarget;
   readonly file: string;
 }
+
+/**
+ * `POST /api/v1/apps/:app/releases` (`baton build`, `baton deploy` without `--release`): a
+ * release a client built where its source is (built and pushed to the registry), recorded by
+ * the controller — the one process that writes its state — with `release.recorded`.
+ */
+export interface RecordReleaseRequest {
+  readonly release: Omit<ReleaseRecord, "app" | "number" | "createdAt" | "createdBy"> & {
+    readonly createdAt?: number;
+  };
+  readonly by?: string;
+}
+
+/** `created` false: that version was recorded before (with this digest). */
+export interface RecordReleaseAnswer {
+  readonly release: ReleaseRecord;
+  readonly created: boolean;
+}

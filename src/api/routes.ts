@@ -20,7 +20,15 @@ import type {
   RolloutAnswer,
   RolloutStatus,
 } from "./history.js";
-import type { DriftAnswer, DriftRequest, HostsApplyAnswer } from "./hosts.js";
+import type {
+  DriftAnswer,
+  DriftRequest,
+  FactsAnswer,
+  FactsRequest,
+  HostsApplyAnswer,
+  ParityAnswer,
+  ParityRequest,
+} from "./hosts.js";
 import type { LogRecordJson, LogsQuery } from "./logs.js";
 import type {
   MetricQuery,
@@ -36,6 +44,8 @@ import type {
   DeployRequest,
   ImportReleaseAnswer,
   ImportReleaseRequest,
+  RecordReleaseAnswer,
+  RecordReleaseRequest,
   ReleaseHealth,
   ReleasesAnswer,
 } from "./releases.js";
@@ -121,6 +131,8 @@ export const routes = {
   apply: (body: ApplyRequest): Route<ApplyAnswer> => post("/api/v1/apply", body),
   applyHosts: (): Route<HostsApplyAnswer> => post("/api/v1/hosts/apply", {}),
   drift: (body: DriftRequest = {}): Route<DriftAnswer> => post("/api/v1/drift", body),
+  facts: (body: FactsRequest = {}): Route<FactsAnswer> => post("/api/v1/hosts/facts", body),
+  parity: (body: ParityRequest): Route<ParityAnswer> => post("/api/v1/parity", body),
   shutdown: (body: ShutdownRequest): Route<ShutdownAnswer> => post("/api/v1/shutdown", body),
 
   scale: (name: string, body: ScaleRequest): Route<ScaleAnswer> => post(app(name, "scale"), body),
@@ -131,6 +143,8 @@ export const routes = {
   rollback: (name: string, body: RollbackRequest = {}): Route<RolloutAnswer> =>
     post(app(name, "rollback"), body),
   releases: (name: string): Route<ReleasesAnswer> => get(app(name, "releases")),
+  recordRelease: (name: string, body: RecordReleaseRequest): Route<RecordReleaseAnswer> =>
+    post(app(name, "releases"), body),
   buildTarget: (name: string): Route<BuildTargetAnswer> => get(app(name, "build")),
   releaseHealth: (name: string, query: { rollout?: number } = {}): Route<ReleaseHealth> =>
     get(app(name, "release"), { rollout: query.rollout }),

@@ -80,6 +80,15 @@ export interface ControllerStatus {
   readonly apps: readonly AppStatus[];
 }
 
+/**
+ * `baton status --json` with or without a controller: with none running (`controller:
+ * null`), the apps are what the state directory's replicas do now — nothing heals them.
+ */
+export interface StatusAnswer {
+  readonly controller: ControllerStatus["controller"] | null;
+  readonly apps: readonly AppStatus[];
+}
+
 /** `GET /api/v1/status?stats=1`: each live replica with its CPU time and memory. */
 export interface StatusQuery {
   readonly stats?: boolean;

@@ -13,13 +13,7 @@ export type {
   RolloutStep,
   RolloutTrigger,
 } from "../api/history.js";
-
-export const FINISHED_ROLLOUT_STATES: ReadonlySet<RolloutState> = new Set([
-  "rolled-out",
-  "rolled-back",
-  "failed",
-  "superseded",
-]);
+export { FINISHED_ROLLOUT_STATES } from "../api/history.js";
 
 /** A step to journal: what happened, to which replica if any, and the detail. */
 export interface NewRolloutStep {

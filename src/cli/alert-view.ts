@@ -1,6 +1,4 @@
-import type { ActiveAlert } from "../observe/alerts/alert-engine.js";
-import type { Silence } from "../observe/alerts/types.js";
-import type { StoredAlertRecord } from "../store/index.js";
+import type { ActiveAlert, Silence, StoredAlertRecord } from "../api/index.js";
 import { formatAge, table } from "./output.js";
 
 /** The labels that tell alerts apart, without the rule's name and severity shown beside. */

@@ -2,10 +2,9 @@
  * The definition a state-bound command (up, plan, apply) works with: read from `--file`,
  * built for the environment given with `--env`, else the one the state directory records.
  */
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { recordedEnvironment } from "../client/open.js";
 import { type Definition, loadDefinition } from "../definition/index.js";
-import { SqliteStore } from "../store/index.js";
 import { type CommonOptions, definitionPath, stateDir } from "./context.js";
 import { CliError } from "./errors.js";
 
@@ -34,21 +33,4 @@ export function loadForState(options: EnvironmentOptions): { definition: Definit
     );
   }
   return { definition, dir };
-}
-
-/**
- * The environment of the last definition applied to the state directory, if any. A state
- * directory that does not exist yet records nothing; it is not created here.
- */
-export function recordedEnvironment(dir: string): string | undefined {
-  if (!existsSync(join(dir, "state.db"))) return undefined;
-  let store: SqliteStore | undefined;
-  try {
-    store = SqliteStore.open(dir, { create: false });
-    return store.latestGeneration()?.environment ?? undefined;
-  } catch {
-    return undefined; // unreadable state: the command itself reports it when it needs it
-  } finally {
-    store?.close();
-  }
 }

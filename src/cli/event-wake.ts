@@ -1,6 +1,5 @@
-import type { EventRecord } from "../api/events.js";
-import type { StreamRoute } from "../api/routes.js";
-import type { ApiClient } from "./api-client.js";
+import type { EventRecord } from "../api/index.js";
+import type { BatonClient } from "../client/client.js";
 
 /**
  * Ends a follower's wait at the controller's next matching event instead of an interval
@@ -12,18 +11,31 @@ export interface EventWake {
   close(): void;
 }
 
+/** Events from now on (of `app` when given), read from the client's event stream. */
 export function eventWake(
-  client: ApiClient,
-  stream: StreamRoute<EventRecord>,
-  matches: (type: string) => boolean = () => true,
+  client: BatonClient,
+  app: string | undefined,
+  matches: (event: EventRecord) => boolean = () => true,
 ): EventWake {
   let wake: (() => void) | undefined;
   let missed = false;
-  const stop = client.listen(stream, (type) => {
-    if (!matches(type)) return;
-    if (wake === undefined) missed = true;
-    else wake();
-  });
+  const stop = new AbortController();
+  // Best effort: a stream that fails just ends, and whoever waits has its own deadline.
+  void (async () => {
+    try {
+      for await (const event of client.events({
+        after: "latest",
+        ...(app === undefined ? {} : { app }),
+        signal: stop.signal,
+      })) {
+        if (!matches(event)) continue;
+        if (wake === undefined) missed = true;
+        else wake();
+      }
+    } catch {
+      // the stream broke: the waits fall back to their intervals
+    }
+  })();
   return {
     next(ms) {
       if (missed) {
@@ -40,6 +52,6 @@ export function eventWake(
         wake = finish;
       });
     },
-    close: stop,
+    close: () => stop.abort(),
   };
 }

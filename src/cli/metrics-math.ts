@@ -4,7 +4,7 @@
  * (linear within a bucket, as histogram_quantile does).
  */
 
-import { bucketQuantile } from "../observe/bucket-quantile.js";
+import { bucketQuantile } from "../util/bucket-quantile.js";
 
 /** [ms, value], oldest first. */
 export type Point = readonly [number, number];

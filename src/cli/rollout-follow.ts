@@ -4,16 +4,15 @@
  * terminal, and tell how it ended.
  */
 
-import { routes } from "../api/routes.js";
 import {
   type AppHistory,
   FINISHED_ROLLOUT_STATES,
   type RolloutRecord,
   type RolloutStatus,
-} from "../apps/rollout-types.js";
+} from "../api/index.js";
+import type { BatonClient } from "../client/client.js";
 import { formatDuration } from "../definition/units.js";
 import { delay } from "../util/wait.js";
-import type { ApiClient } from "./api-client.js";
 import { CliError } from "./errors.js";
 import { type EventWake, eventWake } from "./event-wake.js";
 import { say } from "./output.js";
@@ -42,16 +41,16 @@ export interface RolloutSource {
   close?(): void;
 }
 
-export function apiRolloutSource(client: ApiClient): RolloutSource {
+export function clientRolloutSource(client: BatonClient): RolloutSource {
   let events: EventWake | undefined;
   return {
-    status: (app) => client.send(routes.rollout(app)),
-    history: (app) => client.send(routes.history(app)),
+    status: (app) => client.rollout(app),
+    history: (app) => client.history(app),
     // The event stream ends a poll's sleep as soon as a rollout ends or a replica changes,
     // instead of up to an interval later: what `deploy --wait` costs beyond the rollout.
     changed(app, ms) {
       // Only events from now on: the first poll has seen what happened before.
-      events ??= eventWake(client, routes.eventStream({ app, after: "latest" }));
+      events ??= eventWake(client, app);
       return events.next(ms);
     },
     close() {

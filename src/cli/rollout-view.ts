@@ -8,7 +8,7 @@ import type {
   RolloutState,
   RolloutStatus,
   RolloutStep,
-} from "../apps/rollout-types.js";
+} from "../api/index.js";
 import { formatAge, paint, type Style, table } from "./output.js";
 import { recreateHint } from "./rollout-hints.js";
 

@@ -3,7 +3,7 @@
  * trigger, when, how long), then its steps with their state, duration and detail — the
  * failing tests' names among them.
  */
-import type { RunRecord, StepRecord } from "../store/index.js";
+import type { RunRecord, StepRecord } from "../api/index.js";
 import { paint, table } from "./output.js";
 import { formatElapsed, localDateTime } from "./rollout-view.js";
 

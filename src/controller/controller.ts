@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
 import type { ControllerStatus } from "../api/status.js";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
@@ -20,8 +21,11 @@ import {
   connectDeclaredHost,
   DriftWatch,
   gatherFacts,
+  gatherHostFacts,
   type HostOutcome,
+  hostPass,
   hostsOfEnvironment,
+  parityReport,
   selectHosts,
 } from "../hosts/index.js";
 import {
@@ -292,6 +296,24 @@ export class Controller {
     return this.hostWatch.checkNow(selectHosts(definition, targets, definition.environment));
   }
 
+  /** `baton plan` of a definition with hosts: what a pass over them would change; changes nothing. */
+  planHosts(definition: Definition): Promise<HostOutcome[]> {
+    return hostPass(definition, this.store.hosts, {
+      apply: false,
+      ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+    });
+  }
+
+  /** `baton facts [targets]`: the applied definition's hosts, read now and kept in the state. */
+  facts(targets: readonly string[]): Promise<FactsAnswer> {
+    return gatherHostFacts(this.definition, this.store.hosts, targets);
+  }
+
+  /** `baton parity LEFT RIGHT`: the hosts of two environments, compared now. */
+  parity(left: string, right: string): Promise<ParityAnswer> {
+    return parityReport(this.definition, this.store.hosts, left, right);
+  }
+
   async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
     // Before anything is recorded: an app with no release to run changes nothing.
@@ -534,6 +556,34 @@ export class Controller {
     });
     const active = this.store.rollouts.active(app);
     return { release, rollout: active !== undefined && active.id !== before ? active : null };
+  }
+
+  /**
+   * Records a release a client built and pushed (`baton build`, `baton deploy` without
+   * `--release`): written by this controller, the one process that holds the state, and told
+   * on its event stream. A version recorded before is answered as it was (`created` false).
+   */
+  recordRelease(release: NewRelease): { release: ReleaseRecord; created: boolean } {
+    const spec = this.requireApp(release.app);
+    if (release.kind === "image" && spec.build === undefined) throw notBuilt(release.app);
+    const known = this.store.releases.find(release.app, release.version);
+    if (known !== undefined && known.digest !== release.digest) {
+      throw new ControllerError(
+        "release.conflict",
+        `${release.app} ${release.version} is recorded as ${known.digest}, not ${release.digest}: a release never changes`,
+        "build it again: the same commit and content give the same version and digest",
+      );
+    }
+    const { record, created } = this.store.releases.record(release);
+    if (created) {
+      this.events.emit({
+        type: "release.recorded",
+        app: record.app,
+        message: `${record.app} release ${record.version} (${record.digest}) built and pushed by ${record.createdBy}`,
+        data: { version: record.version, digest: record.digest, commit: record.commit },
+      });
+    }
+    return { release: record, created };
   }
 
   /**

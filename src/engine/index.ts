@@ -9,7 +9,6 @@ export {
   type StepRunner,
   type StepStatus,
 } from "./executor.js";
-export { formatPlan } from "./format.js";
 export {
   buildPlan,
   hasWork,
@@ -18,6 +17,7 @@ export {
   planSummary,
   withFieldChanges,
 } from "./plan.js";
+export { planJson } from "./plan-json.js";
 export {
   type Change,
   type ChangeType,

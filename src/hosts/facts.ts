@@ -5,64 +5,11 @@
  * the output is parsed here. The parser is pure, so it is tested on a captured output.
  */
 import { randomBytes } from "node:crypto";
+import type { AddressFact, DiskFact, HostFacts, ListeningFact, UserFact } from "../api/hosts.js";
 import type { ParityFacts } from "./parity.js";
 import type { Transport } from "./transport.js";
 
-export interface HostFacts {
-  readonly hostname: string;
-  /** From /etc/os-release: ID, VERSION_ID, PRETTY_NAME (`debian`, `12`, `Debian GNU/Linux 12 (bookworm)`). */
-  readonly os: { readonly id: string; readonly version: string; readonly prettyName: string };
-  /** `uname -r`. */
-  readonly kernel: string;
-  /** `uname -m`, e.g. `x86_64`. */
-  readonly architecture: string;
-  readonly cpus: number;
-  /** MemTotal, in bytes. */
-  readonly memoryBytes: number;
-  readonly disks: readonly DiskFact[];
-  readonly addresses: readonly AddressFact[];
-  /** Installed Debian packages: name (with `:arch` when not native) → version. */
-  readonly packages: Readonly<Record<string, string>>;
-  /** Shared libraries known to the loader: soname → paths (one per ABI). */
-  readonly libraries: Readonly<Record<string, readonly string[]>>;
-  /** Loaded kernel modules (drivers), sorted. */
-  readonly modules: readonly string[];
-  readonly listening: readonly ListeningFact[];
-  readonly users: readonly UserFact[];
-  /** Whether systemd runs as init (so services are systemd units). */
-  readonly systemd: boolean;
-  /** Security-relevant kernel settings, by sysctl name (those the host has). */
-  readonly sysctl: Readonly<Record<string, string>>;
-}
-
-export interface DiskFact {
-  readonly filesystem: string;
-  readonly mount: string;
-  readonly sizeBytes: number;
-  readonly usedBytes: number;
-}
-
-export interface AddressFact {
-  /** Unknown (`""`) when read from /proc. */
-  readonly interface: string;
-  readonly family: "inet" | "inet6";
-  readonly address: string;
-  readonly prefix: number;
-}
-
-export interface ListeningFact {
-  readonly protocol: "tcp" | "udp";
-  readonly address: string;
-  readonly port: number;
-}
-
-export interface UserFact {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
-  readonly home: string;
-  readonly shell: string;
-}
+export type { AddressFact, DiskFact, HostFacts, ListeningFact, UserFact };
 
 /** The sysctl values compared between environments (security parity). */
 export const SECURITY_SYSCTLS = [

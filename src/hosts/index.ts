@@ -8,6 +8,13 @@ export { DriftWatch } from "./drift-watch.js";
 export { HostError } from "./errors.js";
 export { type Exec, readFileByExec, statByExec, writeFileByExec } from "./exec-file-ops.js";
 export { comparableFacts, gatherFacts, type HostFacts, osName, parseFacts } from "./facts.js";
+export {
+  gatherHostFacts,
+  type HostPassOptions,
+  hasHosts,
+  hostPass,
+  parityReport,
+} from "./host-pass.js";
 export { connectDeclaredHost, connectHost, type PoolOutcome, withHosts } from "./host-pool.js";
 export {
   type HostOutcome,

@@ -3,6 +3,7 @@
  * package and library versions, loaded drivers, security settings — as rows a team reads
  * (and silences with `parity.allow` for the differences it accepts).
  */
+import type { ParityRow } from "../api/hosts.js";
 
 /** What parity compares of one host, taken from its facts. */
 export interface ParityFacts {
@@ -17,13 +18,7 @@ export interface ParityFacts {
   readonly sysctl: Readonly<Record<string, string>>;
 }
 
-export interface ParityRow {
-  /** `os`, `kernel`, `package:NAME`, `library:NAME`, `driver:NAME`, `sysctl:KEY`. */
-  readonly item: string;
-  /** The values seen in each environment (several when its hosts differ among themselves). */
-  readonly left: readonly string[];
-  readonly right: readonly string[];
-}
+export type { ParityRow };
 
 const MISSING = "(missing)";
 

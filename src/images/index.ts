@@ -31,6 +31,7 @@ export {
   type BuildTarget,
   buildRelease,
   buildTargetOf,
+  type ReleaseBook,
 } from "./release-builder.js";
 export {
   appsWithoutRelease,

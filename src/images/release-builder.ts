@@ -1,7 +1,7 @@
 import type { BuildTarget } from "../api/releases.js";
 import type { Definition } from "../definition/index.js";
 import { DockerEngine } from "../runtime/docker/index.js";
-import type { ReleaseRecord, ReleaseStore } from "../store/index.js";
+import type { NewRelease, ReleaseRecord } from "../store/index.js";
 import { packContext } from "./build-context.js";
 import { ImageError } from "./errors.js";
 import { buildImage } from "./image-builder.js";
@@ -12,9 +12,25 @@ import { gitCommit, releaseVersion } from "./version.js";
 /** What building an app needs from its definition, whether loaded here or by the controller. */
 export type { BuildTarget };
 
+/**
+ * Where releases are looked up and recorded: the store of the process that holds the state
+ * (the controller, or a client while none runs), or the controller's API from a client.
+ */
+export interface ReleaseBook {
+  find(
+    app: string,
+    version: string,
+  ): ReleaseRecord | undefined | Promise<ReleaseRecord | undefined>;
+  record(
+    release: NewRelease,
+  ):
+    | { record: ReleaseRecord; created: boolean }
+    | Promise<{ record: ReleaseRecord; created: boolean }>;
+}
+
 export interface BuildReleaseOptions {
   readonly target: BuildTarget;
-  readonly releases: ReleaseStore;
+  readonly releases: ReleaseBook;
   readonly createdBy: string;
   /** Progress, a line at a time. */
   readonly output: (line: string) => void;
@@ -67,7 +83,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
   const context = packContext(build, options.target.contentExclude);
   const commit = await gitCommit(build.context);
   const version = releaseVersion(commit, context.digest);
-  const existing = options.releases.find(app, version);
+  const existing = await options.releases.find(app, version);
   if (existing !== undefined) return { release: existing, created: false };
 
   // The registry is asked while the image builds: one that is not there still fails within
@@ -115,7 +131,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     tag: version,
     onOutput: options.output,
   });
-  const { record, created } = options.releases.record({
+  const { record, created } = await options.releases.record({
     app,
     version,
     kind: "image",

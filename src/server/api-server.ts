@@ -6,21 +6,21 @@ import type { ApplyAnswer } from "../api/apply.js";
 import type { ErrorAnswer, ErrorBody } from "../api/error.js";
 import { BatonError } from "../api/errors.js";
 import type { EventRecord, EventsAnswer } from "../api/events.js";
-import type { PlanAnswer, PlanJson } from "../api/plan.js";
+import type { PlanAnswer } from "../api/plan.js";
 import { answer, routes } from "../api/routes.js";
 import { httpStatusOf } from "../api/status-codes.js";
 import type { Controller } from "../controller/index.js";
 import { parseDefinition } from "../definition/index.js";
 import { listRuns, runWithSteps } from "../delivery/runs-query.js";
-import { type Plan, planSummary } from "../engine/index.js";
+import { planJson } from "../engine/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
-import { driftRoute } from "./drift-api.js";
+import { hostsRoute } from "./hosts-api.js";
 import { HttpError } from "./http-error.js";
 import { logsRoute } from "./logs-api.js";
 import { metricsRoute } from "./metrics-api.js";
 import { queryRoute } from "./query-api.js";
-import { importedRelease } from "./release-body.js";
+import { importedRelease, recordedRelease } from "./release-body.js";
 
 /** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
 const REVISION_PREFIX = /^[0-9a-f]{4,12}$/;
@@ -107,8 +107,8 @@ export class ApiServer {
         const imported = await controller.importRelease(...importedRelease(body));
         return send(res, 200, answer(routes.importRelease, imported));
       }
-      const drift = await driftRoute(controller, req, url, readJson);
-      if (drift !== undefined) return send(res, 200, drift);
+      const hosts = await hostsRoute(controller, req, url, readJson);
+      if (hosts !== undefined) return send(res, 200, hosts);
       const alerted = await alertRoute(controller, req, url, readJson);
       if (alerted !== undefined) return send(res, 200, alerted);
       const delivered = await this.deliveryRoute(controller, req, url);
@@ -216,6 +216,11 @@ export class ApiServer {
     }
     if (route === "GET history") return answer(routes.history, controller.history(app));
     if (route === "GET releases") return answer(routes.releases, controller.releases(app));
+    if (route === "POST releases") {
+      const body = await readJson(req);
+      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      return answer(routes.recordRelease, controller.recordRelease(recordedRelease(app, body, by)));
+    }
     if (route === "GET rollout") return answer(routes.rollout, controller.rolloutStatus(app));
     if (route === "POST rollout/retry") {
       const body = await readJson(req);
@@ -310,7 +315,11 @@ export class ApiServer {
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<PlanAnswer> {
     const { definition } = await this.parse(req);
-    return { plan: planJson(await controller.plan(definition)) };
+    const hosts = Object.keys(definition.hosts.hosts).length > 0;
+    return {
+      plan: planJson(await controller.plan(definition)),
+      ...(hosts ? { hosts: await controller.planHosts(definition) } : {}),
+    };
   }
 
   private events(controller: Controller, url: URL): EventsAnswer {
@@ -366,21 +375,6 @@ function appName(encoded: string): string {
       `the app name in the path is not valid URI encoding: ${encoded}`,
     );
   }
-}
-
-function planJson(plan: Plan): PlanJson {
-  return {
-    summary: planSummary(plan),
-    steps: plan.steps.map((s) => ({
-      id: s.id,
-      kind: s.change.key.kind,
-      name: s.change.key.name,
-      type: s.change.type,
-      reason: s.change.reason,
-      changes: s.change.changes ?? [],
-      after: s.after,
-    })),
-  };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -56,6 +56,37 @@ export function importedRelease(body: Record<string, unknown>): [NewRelease, Rel
   ];
 }
 
+/**
+ * `POST /api/v1/apps/:app/releases`: a release a client built and pushed, recorded as built
+ * by the caller. An artifact travels only by promotion (its bytes must be copied): a client
+ * records images.
+ */
+export function recordedRelease(
+  app: string,
+  body: Record<string, unknown>,
+  by: string,
+): NewRelease {
+  const release = fields(body.release, "release");
+  const kind = text(release, "kind");
+  if (kind !== "image") invalid("release.kind", "image", kind);
+  const digest = text(release, "digest");
+  if (!DIGEST.test(digest)) invalid("release.digest", "sha256:<64 hex>", digest);
+  const commit = release.commit;
+  if (commit !== null && typeof commit !== "string")
+    invalid("release.commit", "a commit or null", commit);
+  return {
+    app,
+    version: text(release, "version"),
+    kind: "image",
+    ref: text(release, "ref"),
+    digest,
+    commit: commit as string | null,
+    definitionRevision: text(release, "definitionRevision"),
+    createdBy: by,
+    details: fields(release.details ?? {}, "release.details"),
+  };
+}
+
 function fields(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     invalid(name, "an object", value);

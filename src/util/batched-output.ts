@@ -13,6 +13,7 @@ const BATCH_CHARS = 64 * 1024;
 export class BatchedOutput {
   private pending = "";
   private live = false;
+  private flushSoon: NodeJS.Immediate | undefined;
 
   constructor(private readonly stream: Writable) {}
 
@@ -20,6 +21,20 @@ export class BatchedOutput {
     if (this.closed) return;
     if (this.live) this.stream.write(text);
     else this.pending += text;
+  }
+
+  /**
+   * `write`, for a reader that cannot tell where a history ends and a follow begins (lines
+   * from a stream): what is pending is written as soon as no more lines are at hand, so a
+   * followed line shows at once while a history still goes out in batches.
+   */
+  writeEventually(text: string): void {
+    this.write(text);
+    this.flushSoon ??= setImmediate(() => {
+      this.flushSoon = undefined;
+      if (this.pending !== "" && !this.closed) this.stream.write(this.pending);
+      this.pending = "";
+    });
   }
 
   /** Whether a batch is ready: then `flush` before printing more. */

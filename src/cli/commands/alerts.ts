@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
 import { renderActive, renderHistory, renderSilences } from "../alert-view.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { printJson, say } from "../output.js";
 
 export function alertsCommand(program: Command): void {
@@ -15,9 +14,8 @@ export function alertsCommand(program: Command): void {
     .option("--json", "{ active, silences, history }")
     .action(
       async (options: CommonOptions & { history?: boolean; limit: string; json?: boolean }) => {
-        const client = requireController(stateDir(options));
         const limit = Math.max(1, Number.parseInt(options.limit, 10) || 30);
-        const body = await client.send(routes.alerts({ history: limit }));
+        const body = await runningClientFor(options).alerts(limit);
         if (options.json)
           return printJson(options.history ? body : { ...body, history: undefined });
         const now = Date.now();

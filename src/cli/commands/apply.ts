@@ -1,15 +1,13 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
+import type { BatonClient } from "../../client/client.js";
 import type { Definition } from "../../definition/index.js";
-import type { HostOutcome } from "../../hosts/index.js";
-import { findController, requireController } from "../api-client.js";
-import { buildMissingReleases } from "../build-first.js";
+import { clientFor } from "../connect.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
-import { hasHosts, hostPass } from "../host-pass.js";
+import { CliError } from "../errors.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor, warn } from "../output.js";
-import { renderPlanJson } from "../plan-view.js";
+import { renderPlan } from "../plan-view.js";
 import { showPlan } from "./plan.js";
 import { durationOption, waitConverged } from "./wait.js";
 
@@ -36,33 +34,32 @@ export function applyCommand(program: Command): void {
         const timeoutMs = durationOption("--timeout", options.timeout);
         // Validated here first: a bad definition never reaches the controller.
         const { definition, dir } = loadForState(options);
-        const withHosts = hasHosts(definition);
+        const withHosts = Object.keys(definition.hosts.hosts).length > 0;
         const withApps = Object.keys(definition.apps).length > 0;
-        const found = findController(dir);
+        const client = clientFor(options);
         // Hosts need no controller: like ansible-playbook, this run configures them and exits.
-        if (found === undefined && withHosts) {
+        if (client.mode === "local" && withHosts) {
           if (withApps) {
             warn(
               `apps are run by the controller, and none runs for ${dir}: \`baton up\` runs them`,
             );
           }
-          const hosts = await applyHosts(definition, dir, options.json === true);
-          if (options.json) printJson({ hosts: hostOutcomesJson(hosts) });
+          await applyHosts(client, definition, options.json === true);
           return;
         }
-        const client = found ?? requireController(dir);
-        await buildMissingReleases(definition, dir, options.json ? warn : say);
-        const body = await client.send(
-          routes.apply({
-            file: definition.file,
-            source: definition.source,
-            environment: definition.environment,
-            appliedBy: whoAmI(),
-          }),
-        );
+        if (client.mode === "local") {
+          throw new CliError(
+            "controller.not_running",
+            `no controller runs for ${dir}`,
+            "start one with `baton up` (or `baton up --detach`)",
+          );
+        }
+        const output = options.json ? warn : say;
+        await buildMissing(client, definition, output);
+        const body = await client.apply(definition, { by: whoAmI(), progress: output });
         const generation = body.generation;
         // The controller configures the hosts: one pass at a time, never beside its drift checks.
-        const hosts = withHosts ? (await client.send(routes.applyHosts())).hosts : undefined;
+        const hosts = withHosts ? await client.applyHosts(() => definition) : undefined;
         if (hosts !== undefined) {
           if (!options.json) say(renderHostOutcomes(hosts, { color: useColor(), apply: true }));
           if (hosts.some((h) => !h.ok)) process.exitCode = 1;
@@ -73,9 +70,8 @@ export function applyCommand(program: Command): void {
             ...(hosts === undefined ? {} : { hosts: hostOutcomesJson(hosts) }),
           });
         else {
-          say(renderPlanJson(body.plan, useColor()));
-          const plan = body.plan;
-          const moves = plan.steps.some((step) => step.type !== "unchanged");
+          say(renderPlan(body.plan, { color: useColor() }));
+          const moves = body.plan.steps.some((step) => step.type !== "unchanged");
           say(
             generation.created
               ? `applied as generation ${generation.id}`
@@ -89,18 +85,32 @@ export function applyCommand(program: Command): void {
     );
 }
 
+/**
+ * Like `docker compose up`: an app with `build:` that was never built is built (and pushed,
+ * and recorded) before the definition reaches the controller, with the build's progress.
+ */
+export async function buildMissing(
+  client: BatonClient,
+  definition: Definition,
+  output: (line: string) => void,
+): Promise<void> {
+  for (const app of await client.unreleased(definition)) {
+    output(`${app} has no release yet: building it`);
+    const [built] = await client.build(definition, [app], { by: whoAmI(), output });
+    if (built !== undefined) {
+      output(`${app} release ${built.release.version} (${built.release.digest})`);
+    }
+  }
+}
+
 /** Every host of the environment configured from here; exit 1 when one fails. */
 async function applyHosts(
+  client: BatonClient,
   definition: Definition,
-  dir: string,
   json: boolean,
-): Promise<HostOutcome[]> {
-  const color = useColor();
-  const hosts = await hostPass(definition, dir, {
-    apply: true,
-    ...(definition.environment === undefined ? {} : { environment: definition.environment }),
-  });
-  if (!json) say(renderHostOutcomes(hosts, { color, apply: true }));
+): Promise<void> {
+  const hosts = await client.applyHosts(() => definition);
+  if (json) printJson({ hosts: hostOutcomesJson(hosts) });
+  else say(renderHostOutcomes(hosts, { color: useColor(), apply: true }));
   if (hosts.some((h) => !h.ok)) process.exitCode = 1;
-  return hosts;
 }

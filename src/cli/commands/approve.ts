@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, whoAmI, withCommonOptions } from "../context.js";
 import { printJson, say } from "../output.js";
 
 export function approveCommand(program: Command): void {
@@ -11,9 +10,8 @@ export function approveCommand(program: Command): void {
     )
     .option("--json", "{ run, steps }")
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
-      const client = requireController(stateDir(options));
       const by = whoAmI();
-      const body = await client.send(routes.approveRun(id, { by }));
+      const body = await runningClientFor(options).approveRun(id, { by });
       if (options.json) printJson(body);
       else say(`run #${id} approved by ${by}`);
     });

@@ -1,10 +1,15 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { releaseJson } from "../../client/records.js";
 import { loadDefinition } from "../../definition/index.js";
-import { buildTargetOf } from "../../images/index.js";
-import { releaseJson } from "../../images/releases-query.js";
-import { buildReleases } from "../build-first.js";
-import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
+import { clientFor } from "../connect.js";
+import {
+  type CommonOptions,
+  definitionPath,
+  stateDir,
+  whoAmI,
+  withCommonOptions,
+} from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, printJson, say, useColor, warn } from "../output.js";
 
@@ -31,12 +36,9 @@ export function buildCommand(program: Command): void {
       }
       const color = useColor();
       const output = options.json ? warn : say;
+      // Built here, where the source is; recorded by the controller when one runs.
       const results = (
-        await buildReleases(
-          dir,
-          apps.map((name) => buildTargetOf(definition, name)),
-          output,
-        )
+        await clientFor(options).build(definition, apps, { by: whoAmI(), output })
       ).map(({ release, created }) => {
         output(
           created

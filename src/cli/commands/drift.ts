@@ -1,10 +1,7 @@
 import type { Command } from "commander";
-import { driftEvents, driftOutcome, type HostOutcome } from "../../hosts/index.js";
-import { SqliteStore } from "../../store/index.js";
-import { findController } from "../api-client.js";
-import { stateDir, withCommonOptions } from "../context.js";
+import { clientFor } from "../connect.js";
+import { withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
-import { hostPass } from "../host-pass.js";
 import { hostOutcomesJson, renderHostOutcomes } from "../host-view.js";
 import { printJson, say, useColor } from "../output.js";
 
@@ -21,7 +18,10 @@ export function driftCommand(program: Command): void {
     )
     .option("--json", "per host: changed (drifted), removed (left over), unchanged, failed")
     .action(async (targets: string[], options: EnvironmentOptions & { json?: boolean }) => {
-      const drift = await checkDrift(targets, options);
+      // A running controller checks through its drift watch (its events reach the event stream
+      // and fire the `drift` alert); with none, the hosts are checked from here and what
+      // differs is recorded as the drift watch records it.
+      const drift = await clientFor(options).drift(targets, () => loadForState(options).definition);
       if (options.json) printJson({ hosts: hostOutcomesJson(drift) });
       else say(renderHostOutcomes(drift, { color: useColor(), apply: false, drift: true }));
       const drifted =
@@ -32,38 +32,4 @@ export function driftCommand(program: Command): void {
       if (drift.some((o) => o.error !== undefined)) process.exitCode = 1;
       else if (drifted) process.exitCode = EXIT_DRIFT;
     });
-}
-
-/**
- * A running controller checks through its drift watch (its events reach the event stream and
- * fire the `drift` alert); with none, the hosts are checked from here and what differs is
- * recorded as the drift watch records it.
- */
-async function checkDrift(
-  targets: readonly string[],
-  options: EnvironmentOptions,
-): Promise<HostOutcome[]> {
-  const client = findController(stateDir(options));
-  if (client !== undefined) {
-    return (await client.call("POST", "/api/v1/drift", { targets })).hosts as HostOutcome[];
-  }
-  const { definition, dir } = loadForState(options);
-  const outcomes = await hostPass(definition, dir, {
-    apply: false,
-    targets,
-    ...(definition.environment === undefined ? {} : { environment: definition.environment }),
-  });
-  const drift = outcomes.map(driftOutcome);
-  recordDrift(dir, drift);
-  return drift;
-}
-
-/** What differs is recorded as events, as the controller's drift watch records it. */
-function recordDrift(dir: string, outcomes: readonly HostOutcome[]): void {
-  const store = SqliteStore.open(dir, { create: true });
-  try {
-    for (const o of outcomes) for (const event of driftEvents(o, false)) store.appendEvent(event);
-  } finally {
-    store.close();
-  }
 }

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import type { HostFacts } from "../../hosts/index.js";
+import type { HostFacts } from "../../api/index.js";
+import { clientFor } from "../connect.js";
 import { withCommonOptions } from "../context.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
-import { gatherHostFacts, selectHosts } from "../host-pass.js";
 import { paint, printJson, say, table, useColor } from "../output.js";
 
 export function factsCommand(program: Command): void {
@@ -16,22 +16,16 @@ export function factsCommand(program: Command): void {
       "every fact of every host: { hosts: { NAME: { gatheredAt, facts } }, failed: {…} }",
     )
     .action(async (targets: string[], options: EnvironmentOptions & { json?: boolean }) => {
-      const { definition, dir } = loadForState(options);
-      const names = selectHosts(definition, targets, definition.environment);
-      const { gathered, failed } = await gatherHostFacts(definition, dir, names);
+      const answer = await clientFor(options).facts(
+        targets,
+        () => loadForState(options).definition,
+      );
+      const failed = Object.entries(answer.failed);
       if (options.json) {
-        printJson({
-          hosts: Object.fromEntries(
-            [...gathered].map(([name, g]) => [
-              name,
-              { gatheredAt: new Date(g.gatheredAt).toISOString(), facts: g.facts },
-            ]),
-          ),
-          failed: Object.fromEntries(failed),
-        });
+        printJson(answer);
       } else {
         const color = useColor();
-        const rows = [...gathered].map(([name, g]) => [name, ...factsRow(g.facts)]);
+        const rows = Object.entries(answer.hosts).map(([name, g]) => [name, ...factsRow(g.facts)]);
         if (rows.length > 0) {
           say(
             table([
@@ -47,7 +41,7 @@ export function factsCommand(program: Command): void {
           if (e.hint) say(`  hint: ${e.hint}`);
         }
       }
-      if (failed.size > 0) process.exitCode = 1;
+      if (failed.length > 0) process.exitCode = 1;
     });
 }
 

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import { hookScript, installHook, isRemoteRepo, uninstallHook } from "../../delivery/index.js";
-import { findController } from "../api-client.js";
+import { hookScript, installHook, isRemoteRepo, uninstallHook } from "../../client/hooks.js";
+import { connect } from "../../client/open.js";
 import { cliPath } from "../cli-path.js";
 import { type CommonOptions, definitionPath, stateDir, withCommonOptions } from "../context.js";
 import { loadForState } from "../definition.js";
@@ -47,13 +46,11 @@ export function hooksCommand(program: Command): void {
     .argument("<new>")
     .action(
       async (ref: string, old: string, next: string, options: { state: string; repo: string }) => {
-        const client = findController(options.state);
+        const client = connect({ state: options.state });
         // The push has happened whatever Baton does: with no controller, polling finds it later.
-        if (client === undefined)
+        if (client.mode === "local")
           return say(`no controller runs for ${options.state}: the push is found when one starts`);
-        const body = await client.send(
-          routes.pushHook({ repo: options.repo, ref, old, new: next }),
-        );
+        const body = await client.notifyPush({ repo: options.repo, ref, old, new: next });
         say(
           `${ref} ${old.slice(0, 8)}..${next.slice(0, 8)}: ${body.pipelines.join(", ") || "no pipeline"}`,
         );

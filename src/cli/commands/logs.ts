@@ -1,13 +1,9 @@
-import { once } from "node:events";
 import type { Command } from "commander";
-import { type LogRecord, parseRecordJson, recordJson } from "../../observe/logs/index.js";
-import { type LogQueryText, logQueryParams, parseLogQuery } from "../../observe/logs/log-query.js";
-import { LogReader } from "../../observe/logs/log-reader.js";
-// Straight from its file: the server module would load the whole controller into the CLI.
-import { readApiToken } from "../../server/api-token.js";
+import { BatonError, type LogRecord } from "../../api/index.js";
+import { recordJson } from "../../client/records.js";
 import { BatchedOutput } from "../../util/batched-output.js";
-import { type ApiClient, findController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { clientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { paint, useColor } from "../output.js";
 
@@ -47,15 +43,6 @@ export function logsCommand(program: Command): void {
     )
     .option("--all", "also exited containers the engine still keeps")
     .action(async (target: string | undefined, options: LogsOptions) => {
-      const dir = stateDir(options);
-      const query: LogQueryText = {
-        target,
-        since: options.since,
-        tail: options.tail,
-        grep: options.grep,
-        where: options.where,
-        all: options.all === true,
-      };
       const format = formatter(options.json === true);
       const stop = new AbortController();
       const interrupt = (): void => stop.abort();
@@ -65,79 +52,37 @@ export function logsCommand(program: Command): void {
       }
       // A running controller reads the logs itself, so what it shows and what `baton logs`
       // shows cannot differ; with none, the same reader runs here.
-      const client = findController(dir);
-      if (client !== undefined) {
-        await printStream(client, query, options, format, stop.signal);
-        return;
-      }
-      const token = readApiToken(dir);
-      const reader = await LogReader.open(
-        dir,
-        parseLogQuery(query, Date.now()),
-        token === undefined ? [] : [token],
-      );
+      const client = clientFor(options);
       const output = new BatchedOutput(process.stdout);
-      await reader.copyTo(
-        output,
-        (record) => output.write(format(record)),
-        options.follow ? stop.signal : undefined,
-      );
+      try {
+        for await (const record of client.logs(
+          {
+            ...(target === undefined ? {} : { target }),
+            ...(options.since === undefined ? {} : { since: options.since }),
+            ...(options.tail === undefined ? {} : { tail: options.tail }),
+            ...(options.grep === undefined ? {} : { grep: options.grep }),
+            ...(options.where === undefined ? {} : { where: options.where }),
+            ...(options.follow ? { follow: true } : {}),
+            ...(options.all ? { all: true } : {}),
+          },
+          stop.signal,
+        )) {
+          output.writeEventually(format(record));
+          // Read no faster than the terminal takes it; a reader that went away ends it.
+          if (output.full) await output.flush();
+          if (output.closed) return;
+        }
+        await output.flush();
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        if (error instanceof BatonError || client.mode === "local") throw error;
+        throw new CliError(
+          "logs.interrupted",
+          `the controller (pid ${client.pid}) stopped sending the logs: ${(error as Error).message}`,
+          "run `baton logs` again; `baton status` says whether the controller runs",
+        );
+      }
     });
-}
-
-/**
- * Prints what the controller streams (`GET /api/v1/logs`), a chunk at a time, reading no
- * faster than the terminal takes it: its JSON lines as they are, or as `source | line`.
- */
-async function printStream(
-  client: ApiClient,
-  query: LogQueryText,
-  options: LogsOptions,
-  format: (record: LogRecord) => string,
-  stop: AbortSignal,
-): Promise<void> {
-  const params = logQueryParams(query);
-  if (options.follow) params.set("follow", "1");
-  let pending = "";
-  try {
-    const res = await client.stream(`/api/v1/logs?${params}`, stop);
-    res.setEncoding("utf8");
-    for await (const chunk of res as AsyncIterable<string>) {
-      const text = pending + chunk;
-      const cut = text.lastIndexOf("\n");
-      pending = text.slice(cut + 1);
-      if (cut < 0) continue;
-      let out = "";
-      for (const line of text.slice(0, cut).split("\n")) out += printed(line, options, format);
-      if (!process.stdout.write(out)) await once(process.stdout, "drain");
-    }
-  } catch (error) {
-    if (stop.aborted) return;
-    if (error instanceof CliError) throw error;
-    throw new CliError(
-      "logs.interrupted",
-      `the controller (pid ${client.pid}) stopped sending the logs: ${(error as Error).message}`,
-      "run `baton logs` again; `baton status` says whether the controller runs",
-    );
-  }
-}
-
-/** A line of the stream as printed; a failure the controller reports ends the command. */
-function printed(
-  line: string,
-  options: LogsOptions,
-  format: (record: LogRecord) => string,
-): string {
-  if (line.startsWith('{"error"')) {
-    const { error } = JSON.parse(line) as { error: { code: string; message: string } };
-    throw new CliError(error.code, error.message);
-  }
-  // The controller writes each record in --json's form: printed as it is.
-  if (options.json) return `${line}\n`;
-  const record = parseRecordJson(line);
-  if (record === undefined)
-    throw new CliError("api.bad_answer", `not a log line: ${line.slice(0, 200)}`);
-  return format(record);
 }
 
 /** A record as printed: its JSON line, or `source | line` with the sources' column aligned. */

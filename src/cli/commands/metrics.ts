@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import type { MetricDeclaration } from "../../api/metrics.js";
-import { routes } from "../../api/routes.js";
 import { parseDuration } from "../../definition/units.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { type MetricsJson, ratesOf } from "../metrics-math.js";
 import { printJson, say, table } from "../output.js";
@@ -36,9 +35,9 @@ export function metricsCommand(program: Command): void {
     )
     .option("--json", "the series as GET /api/v1/metrics answers them")
     .action(async (name: string | undefined, options: MetricsOptions) => {
-      const client = requireController(stateDir(options));
+      const client = runningClientFor(options);
       if (name === undefined) {
-        const answer = await client.send(routes.metrics());
+        const answer = await client.metrics();
         if (options.json) return printJson(answer);
         return say(renderNames(answer.metrics));
       }
@@ -49,17 +48,15 @@ export function metricsCommand(program: Command): void {
           : options.json
             ? undefined
             : Math.max(1_000, Math.floor(sinceMs / TABLE_ROWS));
-      const answer = await client.send(
-        routes.metric({
-          name,
-          since: `${sinceMs}ms`,
-          ...(stepMs === undefined ? {} : { step: `${stepMs}ms` }),
-          match: [
-            ...(options.app === undefined ? [] : [`app=${options.app}`]),
-            ...(options.match ?? []),
-          ],
-        }),
-      );
+      const answer = await client.metric({
+        name,
+        since: `${sinceMs}ms`,
+        ...(stepMs === undefined ? {} : { step: `${stepMs}ms` }),
+        match: [
+          ...(options.app === undefined ? [] : [`app=${options.app}`]),
+          ...(options.match ?? []),
+        ],
+      });
       if (options.json) return printJson(answer);
       say(renderSeries(answer));
     });

@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import type { QueryAnswer, QueryValue } from "../../api/metrics.js";
-import { routes } from "../../api/routes.js";
-import { ExprError, parseExpr } from "../../observe/index.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { ExprError, parseExpr } from "../../client/expr.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { printJson, say, table } from "../output.js";
 
@@ -26,8 +25,7 @@ export function queryCommand(program: Command): void {
         if (error instanceof ExprError) throw exprCliError(expr, error);
         throw error;
       }
-      const client = requireController(stateDir(options));
-      const answer = await client.send(routes.query({ expr }));
+      const answer = await runningClientFor(options).query({ expr });
       if (options.json) return printJson(answer);
       say(renderQuery(answer));
     });

@@ -1,15 +1,7 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import {
-  appReleases,
-  noReleases,
-  type ReleaseJson,
-  type ReleasesAnswer,
-} from "../../images/releases-query.js";
-import { SqliteStore } from "../../store/index.js";
-import { findController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import type { ReleaseJson } from "../../api/index.js";
+import { clientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
 
 /** Who made the release, and from which environment it came when it was promoted here. */
@@ -30,7 +22,8 @@ export function releasesCommand(program: Command): void {
       "{ app, deployed, serving, releases: [{ version, number, kind, digest, commit, createdAt, createdBy, details, … }] }",
     )
     .action(async (app: string, options: CommonOptions & { json?: boolean }) => {
-      const answer = await releasesOf(stateDir(options), app);
+      // Releases are a record: the controller's answer, else the same read of the store.
+      const answer = await clientFor(options).releases(app);
       if (options.json) {
         printJson(answer);
         return;
@@ -62,19 +55,4 @@ export function releasesCommand(program: Command): void {
         );
       }
     });
-}
-
-/** Releases are a record: the controller's answer, else the same read straight from the store. */
-async function releasesOf(dir: string, app: string): Promise<ReleasesAnswer> {
-  const client = findController(dir);
-  if (client !== undefined) {
-    return client.answer<ReleasesAnswer>("GET", `/api/v1/apps/${encodeURIComponent(app)}/releases`);
-  }
-  if (!existsSync(join(dir, "state.db"))) return noReleases(app);
-  const store = SqliteStore.open(dir, { create: false });
-  try {
-    return appReleases(store, app);
-  } finally {
-    store.close();
-  }
 }

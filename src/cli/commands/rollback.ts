@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import type { RolloutRecord } from "../../apps/rollout-types.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import type { RolloutRecord } from "../../api/index.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, whoAmI, withCommonOptions } from "../context.js";
 import { printJson, say, useColor } from "../output.js";
 import {
-  apiRolloutSource,
+  clientRolloutSource,
   followRollout,
   outcomeError,
   reportOutcome,
@@ -35,13 +34,8 @@ export function rollbackCommand(program: Command): void {
     .option("--json", "machine-readable result: { rollout }, the final one with --wait")
     .action(async (app: string, options: RollbackOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
-      const client = requireController(stateDir(options));
-      const body = await client.send(
-        routes.rollback(app, {
-          ...(options.to === undefined ? {} : { to: options.to }),
-          by: whoAmI(),
-        }),
-      );
+      const client = runningClientFor(options);
+      const body = await client.rollback(app, options.to, { by: whoAmI() });
       const started = body.rollout;
       if (!options.wait) {
         if (options.json) printJson(body);
@@ -49,7 +43,7 @@ export function rollbackCommand(program: Command): void {
         return;
       }
       if (!options.json) say(rollingBack(started));
-      const ended = await followRollout(apiRolloutSource(client), app, {
+      const ended = await followRollout(clientRolloutSource(client), app, {
         timeoutMs,
         rolloutId: started.id,
         ...(options.json ? { output: silentOutput } : {}),

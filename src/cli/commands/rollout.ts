@@ -1,12 +1,11 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import type { RolloutRecord } from "../../apps/rollout-types.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import type { RolloutRecord } from "../../api/index.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { printJson, say, useColor } from "../output.js";
 import {
-  apiRolloutSource,
+  clientRolloutSource,
   followRollout,
   outcomeError,
   reportOutcome,
@@ -44,8 +43,8 @@ export function rolloutCommand(program: Command): void {
     .option("--json", "the same JSON as GET /api/v1/apps/APP/rollout, once")
     .action(async (app: string, options: StatusOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
-      const client = requireController(stateDir(options));
-      const source = apiRolloutSource(client);
+      const client = runningClientFor(options);
+      const source = clientRolloutSource(client);
       if (options.json || !options.watch) {
         const status = await source.status(app);
         if (options.json) return printJson(status);
@@ -75,15 +74,15 @@ export function rolloutCommand(program: Command): void {
     .option("--json", "machine-readable result: { rollout }, the final one with --wait")
     .action(async (app: string, options: RetryOptions) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
-      const client = requireController(stateDir(options));
-      const body = await client.send(routes.retryRollout(app, { by: whoAmI() }));
+      const client = runningClientFor(options);
+      const body = await client.retryRollout(app, { by: whoAmI() });
       const started = body.rollout;
       if (!options.json) say(retrying(started));
       if (!options.wait) {
         if (options.json) printJson(body);
         return;
       }
-      const ended = await followRollout(apiRolloutSource(client), app, {
+      const ended = await followRollout(clientRolloutSource(client), app, {
         timeoutMs,
         rolloutId: started.id,
         ...(options.json ? { output: silentOutput } : {}),

@@ -1,12 +1,7 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import { runsDirectory, stepLogFile } from "../../delivery/run-paths.js";
-import { prunedRunError } from "../../observe/logs/pruned-run.js";
-import type { RunRecord, StepRecord } from "../../store/index.js";
-import { SqliteStore } from "../../store/index.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import type { RunRecord } from "../../api/index.js";
+import { clientFor, runningClientFor } from "../connect.js";
+import { type CommonOptions, whoAmI, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { eventWake } from "../event-wake.js";
 import { paint, printJson, say, useColor } from "../output.js";
@@ -14,8 +9,6 @@ import { renderRuns } from "../run-view.js";
 import { durationOption } from "./wait.js";
 
 const ENDED = new Set<RunRecord["state"]>(["passed", "failed", "cancelled", "interrupted"]);
-/** How often a follower looks again (a CLI waiting on files and the store, not a test). */
-const FOLLOW_MS = 250;
 /** How often `run --wait` asks anyway, should the event stream break. */
 const WAIT_POLL_MS = 1_000;
 
@@ -36,14 +29,11 @@ export function runCommand(program: Command): void {
         options: CommonOptions & { ref?: string; wait?: boolean; timeout: string; json?: boolean },
       ) => {
         const timeoutMs = durationOption("--timeout", options.timeout);
-        const dir = stateDir(options);
-        const client = requireController(dir);
-        const body = await client.send(
-          routes.triggerRun(pipeline, {
-            ...(options.ref === undefined ? {} : { ref: options.ref }),
-            by: whoAmI(),
-          }),
-        );
+        const client = runningClientFor(options);
+        const body = await client.triggerRun(pipeline, {
+          ...(options.ref === undefined ? {} : { ref: options.ref }),
+          by: whoAmI(),
+        });
         const queued = body.run;
         if (!options.wait) {
           if (options.json) return printJson(body);
@@ -56,12 +46,10 @@ export function runCommand(program: Command): void {
         let seen = "";
         // A step's change is a `run.step` event: the stream wakes the follower at once, the
         // interval only covers a stream that broke.
-        const changed = eventWake(client, routes.eventStream({ after: "latest" }), (type) =>
-          type.startsWith("run."),
-        );
+        const changed = eventWake(client, undefined, (event) => event.type.startsWith("run."));
         try {
           for (;;) {
-            const now = await client.send(routes.run(queued.id));
+            const now = await client.run(queued.id);
             const line = now.steps.map((s) => `${s.name}:${s.state}`).join(" ");
             if (line !== seen && !options.json) {
               for (const s of now.steps) {
@@ -98,8 +86,7 @@ export function runCommand(program: Command): void {
     .argument("<run>")
     .option("--json", "{ run, steps }")
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
-      const client = requireController(stateDir(options));
-      const body = await client.send(routes.cancelRun(id, { by: whoAmI() }));
+      const body = await runningClientFor(options).cancelRun(id, { by: whoAmI() });
       if (options.json) return printJson(body);
       say(`run #${id} cancelled`);
     });
@@ -111,70 +98,23 @@ export function runCommand(program: Command): void {
     .argument("<run>", "the run's number (`baton runs`)")
     .option("-f, --follow", "keep printing until the run ends")
     .action(async (id: string, options: CommonOptions & { follow?: boolean }) => {
-      const dir = stateDir(options);
-      const runId = Number(id);
-      const store = SqliteStore.open(dir, { create: false });
+      const client = clientFor(options);
+      const { steps } = await client.run(id);
+      const width = Math.max(0, ...steps.map((s) => s.name.length));
+      const color = useColor();
+      const stop = new AbortController();
+      const interrupt = (): void => stop.abort();
+      process.once("SIGINT", interrupt);
       try {
-        const record = store.runs.get(runId);
-        if (record === undefined) {
-          throw new CliError(
-            "run.not_found",
-            `there is no run #${id} in ${dir}`,
-            "`baton runs` lists them",
-          );
-        }
-        if (record.pruned !== undefined) throw prunedRunError(record);
-        const offsets = new Map<string, number>();
-        const color = useColor();
-        for (;;) {
-          const printed = printNewLines(
-            runsDirectory(dir),
-            runId,
-            store.runs.steps(runId),
-            offsets,
-            color,
-          );
-          const ended = ENDED.has(store.runs.get(runId)?.state ?? "failed");
-          if (!options.follow || (ended && !printed)) return;
-          await new Promise((r) => setTimeout(r, FOLLOW_MS));
+        // The run's own log source: its steps' output as written, ending with the run.
+        for await (const record of client.logs(
+          { target: `run/${id}`, ...(options.follow ? { follow: true } : {}) },
+          stop.signal,
+        )) {
+          say(`${paint(`${(record.step ?? "").padEnd(width)} |`, "gray", color)} ${record.line}`);
         }
       } finally {
-        store.close();
+        process.off("SIGINT", interrupt);
       }
     });
-}
-
-/** Prints each step's complete new lines since the last call; true when it printed any. */
-function printNewLines(
-  runsDir: string,
-  runId: number,
-  steps: readonly StepRecord[],
-  offsets: Map<string, number>,
-  color: boolean,
-): boolean {
-  let printed = false;
-  const width = Math.max(...steps.map((s) => s.name.length));
-  for (const step of steps) {
-    const file = stepLogFile(runsDir, runId, step.name);
-    if (!existsSync(file)) continue;
-    const from = offsets.get(step.name) ?? 0;
-    const size = statSync(file).size;
-    if (size <= from) continue;
-    const buffer = Buffer.alloc(size - from);
-    const fd = openSync(file, "r");
-    try {
-      readSync(fd, buffer, 0, buffer.length, from);
-    } finally {
-      closeSync(fd);
-    }
-    const text = buffer.toString("utf8");
-    const complete = step.finishedAt !== null ? text.length : text.lastIndexOf("\n") + 1;
-    if (complete === 0) continue;
-    offsets.set(step.name, from + Buffer.byteLength(text.slice(0, complete)));
-    const prefix = paint(`${step.name.padEnd(width)} |`, "gray", color);
-    for (const line of text.slice(0, complete).replace(/\n$/, "").split("\n"))
-      say(`${prefix} ${line}`);
-    printed = true;
-  }
-  return printed;
 }

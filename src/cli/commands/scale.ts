@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { printJson, say } from "../output.js";
 
@@ -18,8 +17,7 @@ export function scaleCommand(program: Command): void {
           `write \`baton scale ${app} 3\``,
         );
       }
-      const client = requireController(stateDir(options));
-      const body = await client.send(routes.scale(app, { replicas: count }));
+      const body = await runningClientFor(options).scale(app, count);
       if (options.json) printJson(body);
       else say(`${app} scaling to ${count}; \`baton wait\` waits until they are ready`);
     });

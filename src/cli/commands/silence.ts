@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
 import { renderSilences } from "../alert-view.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, whoAmI, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, whoAmI, withCommonOptions } from "../context.js";
 import { printJson, say } from "../output.js";
 
 export function silenceCommand(program: Command): void {
@@ -21,15 +20,12 @@ export function silenceCommand(program: Command): void {
         matchers: string[],
         options: CommonOptions & { for: string; comment: string; json?: boolean },
       ) => {
-        const client = requireController(stateDir(options));
-        const body = await client.send(
-          routes.addSilence({
-            matchers,
-            for: options.for,
-            comment: options.comment,
-            by: whoAmI(),
-          }),
-        );
+        const body = await runningClientFor(options).addSilence({
+          matchers,
+          for: options.for,
+          comment: options.comment,
+          by: whoAmI(),
+        });
         if (options.json) return printJson(body);
         const added = body.silence;
         say(`silence ${added.id} until ${new Date(added.until).toISOString()}`);
@@ -39,16 +35,14 @@ export function silenceCommand(program: Command): void {
     .description("the silences in force")
     .option("--json", "{ silences }")
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const client = requireController(stateDir(options));
-      const body = await client.send(routes.silences());
+      const body = await runningClientFor(options).silences();
       if (options.json) return printJson(body);
       say(renderSilences(body.silences, Date.now()));
     });
   withCommonOptions(silence.command("rm <id>"))
     .description("end a silence now")
     .action(async (id: string, options: CommonOptions) => {
-      const client = requireController(stateDir(options));
-      await client.send(routes.removeSilence(id, { by: whoAmI() }));
+      await runningClientFor(options).removeSilence(id, { by: whoAmI() });
       say(`silence ${id} removed`);
     });
 }

@@ -1,27 +1,32 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import type { AppStatus } from "../../apps/status.js";
-import type { ControllerStatus } from "../../controller/index.js";
-import { requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import type { AppStatus, StatusAnswer } from "../../api/index.js";
+import { clientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { formatAge, paint, printJson, say, table, useColor } from "../output.js";
 
 export function statusCommand(program: Command): void {
   withCommonOptions(program.command("status"))
-    .description("the controller, each app and each replica")
-    .option("--json", "the same JSON as GET /api/v1/status")
+    .description(
+      "the controller, each app and each replica; with no controller running, what still runs (nothing heals it)",
+    )
+    .option("--json", "the same JSON as GET /api/v1/status (`controller: null` when none runs)")
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const client = requireController(stateDir(options));
-      const status = await client.send(routes.status({ stats: true }));
+      const status = await clientFor(options).status({ stats: true });
       if (options.json) return printJson(status);
       say(renderStatus(status, useColor()));
     });
 }
 
-export function renderStatus(status: ControllerStatus, color: boolean): string {
+export function renderStatus(status: StatusAnswer, color: boolean): string {
   const c = status.controller;
   const lines = [
-    `controller pid ${c.pid} on ${c.api}, up ${formatAge(Date.now() - c.startedAt)}; definition generation ${c.definition.generation} (${c.definition.file})${c.definition.environment ? `, environment ${c.definition.environment}` : ""}`,
+    c === null
+      ? paint(
+          "no controller runs: what runs below is not healed — `baton up` takes it back",
+          "yellow",
+          color,
+        )
+      : `controller pid ${c.pid} on ${c.api}, up ${formatAge(Date.now() - c.startedAt)}; definition generation ${c.definition.generation} (${c.definition.file})${c.definition.environment ? `, environment ${c.definition.environment}` : ""}`,
     "",
   ];
   const rows: string[][] = [["APP", "READY", "STATE", "PORT", "REVISION"]];

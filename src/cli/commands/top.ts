@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import { type ApiClient, requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
-import { CliError } from "../errors.js";
+import { BatonError } from "../../api/index.js";
+import type { BatonClient } from "../../client/client.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import type { MetricsJson } from "../metrics-math.js";
 import { say } from "../output.js";
 import { renderTop, TOP_QUERIES, type TopData } from "../top-view.js";
@@ -14,7 +14,7 @@ export function topCommand(program: Command): void {
     .description("live view of apps, hosts and the controller from the sampled metrics")
     .option("--once", "print one frame and exit")
     .action(async (options: CommonOptions & { once?: boolean }) => {
-      const client = requireController(stateDir(options));
+      const client = runningClientFor(options);
       if (options.once) {
         say(renderTop(await readFrame(client), Date.now()));
         return;
@@ -24,14 +24,14 @@ export function topCommand(program: Command): void {
 }
 
 /** Every metric a frame needs, in parallel; one not recorded yet reads as no series. */
-async function readFrame(client: ApiClient): Promise<TopData> {
+async function readFrame(client: BatonClient): Promise<TopData> {
   const entries = await Promise.all(
     Object.entries(TOP_QUERIES).map(async ([name, since]) => {
       try {
-        const answer: MetricsJson = await client.send(routes.metric({ name, since }));
+        const answer: MetricsJson = await client.metric({ name, since });
         return [name, answer] as const;
       } catch (error) {
-        if (error instanceof CliError && error.code === "metrics.unknown") {
+        if (error instanceof BatonError && error.code === "metrics.unknown") {
           return [name, undefined] as const;
         }
         throw error;
@@ -42,7 +42,7 @@ async function readFrame(client: ApiClient): Promise<TopData> {
 }
 
 /** Redraws every second until q, Ctrl-C or the controller stops answering. */
-async function live(client: ApiClient): Promise<void> {
+async function live(client: BatonClient): Promise<void> {
   const { stdin, stdout } = process;
   await new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;

@@ -2,17 +2,18 @@ import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
+import { routes } from "../../api/index.js";
 import { rememberApiPort } from "../../server/index.js";
 import { delay } from "../../util/wait.js";
 import { findController } from "../api-client.js";
-import { buildMissingReleases } from "../build-first.js";
+import { clientFor } from "../connect.js";
 import { whoAmI, withCommonOptions } from "../context.js";
 import { runController } from "../controller-process.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
-import { renderPlanJson } from "../plan-view.js";
+import { renderPlan } from "../plan-view.js";
+import { buildMissing } from "./apply.js";
 
 const DETACH_DEADLINE_MS = 60_000;
 
@@ -27,19 +28,13 @@ export function upCommand(program: Command): void {
     .action(async (options: EnvironmentOptions & { detach?: boolean; apiPort?: string }) => {
       const apiPort = apiPortOption(options.apiPort);
       const { definition, dir } = loadForState(options);
-      await buildMissingReleases(definition, dir);
+      const client = clientFor(options);
+      await buildMissing(client, definition, say);
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
-        const body = await running.send(
-          routes.apply({
-            file: definition.file,
-            source: definition.source,
-            environment: definition.environment,
-            appliedBy: whoAmI(),
-          }),
-        );
-        say(renderPlanJson(body.plan, useColor()));
+        const body = await client.apply(definition, { by: whoAmI(), progress: say });
+        say(renderPlan(body.plan, { color: useColor() }));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         if (apiPort !== undefined && `http://127.0.0.1:${apiPort}` !== running.api) {
           rememberApiPort(dir, apiPort);

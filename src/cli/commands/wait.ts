@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import { routes } from "../../api/routes.js";
-import type { AppStatus } from "../../apps/index.js";
-import type { ControllerStatus } from "../../controller/index.js";
+import type { AppStatus, StatusAnswer } from "../../api/index.js";
+import type { BatonClient } from "../../client/client.js";
 import { parseDuration } from "../../definition/units.js";
 import { delay } from "../../util/wait.js";
-import { type ApiClient, requireController } from "../api-client.js";
-import { type CommonOptions, stateDir, withCommonOptions } from "../context.js";
+import { runningClientFor } from "../connect.js";
+import { type CommonOptions, withCommonOptions } from "../context.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
 import { recreateHint, rolledBackHint } from "../rollout-hints.js";
@@ -16,8 +15,7 @@ export function waitCommand(program: Command): void {
     .option("--timeout <duration>", "give up after this long (exit 1)", "60s")
     .action(async (options: CommonOptions & { timeout: string }) => {
       const timeoutMs = durationOption("--timeout", options.timeout);
-      const client = requireController(stateDir(options));
-      await waitConverged(client, timeoutMs);
+      await waitConverged(runningClientFor(options), timeoutMs);
     });
 }
 
@@ -34,14 +32,11 @@ export function durationOption(flag: string, text: string): number {
 }
 
 /** Polls the status until converged; shows progress on a terminal; throws on timeout. */
-export async function waitConverged(
-  client: ApiClient,
-  timeoutMs: number,
-): Promise<ControllerStatus> {
+export async function waitConverged(client: BatonClient, timeoutMs: number): Promise<StatusAnswer> {
   const deadline = Date.now() + timeoutMs;
   const tty = useColor(process.stderr) || process.stderr.isTTY === true;
   for (;;) {
-    const status = await client.send(routes.status());
+    const status = await client.status();
     // Definitive: the revision was rolled back. A failed first deploy is retried, so waited on.
     const failed = status.apps.filter((a) => a.state === "rolled-back");
     if (failed.length > 0) {

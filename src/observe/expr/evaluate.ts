@@ -1,4 +1,4 @@
-import { type Bucket, bucketQuantile } from "../bucket-quantile.js";
+import { type Bucket, bucketQuantile } from "../../util/bucket-quantile.js";
 import type { Labels, Sample, SeriesSource } from "../series.js";
 import type {
   Aggregation,

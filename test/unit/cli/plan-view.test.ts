@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { buildPlan, formatPlan } from "../../../src/engine/index.js";
-import { change } from "./fixtures.js";
+import { renderPlan } from "../../../src/cli/plan-view.js";
+import { buildPlan, type Plan, planJson } from "../../../src/engine/index.js";
+import { change } from "../engine/fixtures.js";
+
+/** The plan as the API answers it, rendered as the CLI prints it. */
+function formatPlan(plan: Plan, options: { color: boolean }): string {
+  return renderPlan(planJson(plan), options);
+}
 
 const mixed = buildPlan([
   change("create", "web", [], "new"),
@@ -11,7 +17,7 @@ const mixed = buildPlan([
   change("unchanged", "cache", [], "up to date"),
 ]);
 
-describe("formatPlan", () => {
+describe("renderPlan", () => {
   it("prints one aligned line per step and a summary", () => {
     expect(formatPlan(mixed, { color: false })).toBe(
       [

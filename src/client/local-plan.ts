@@ -1,0 +1,100 @@
+import { existsSync } from "node:fs";
+import type { PlanAnswer, PlanJson } from "../api/plan.js";
+import { explainAppChange, storedSpecs } from "../apps/change-details.js";
+import { desiredApps, observedApps } from "../apps/index.js";
+import { withoutSwarmApps } from "../apps/runtime-split.js";
+import { Snapshots } from "../apps/snapshots.js";
+import { desiredSwarmApps, observedServices } from "../apps/swarm-resources.js";
+import type { Definition } from "../definition/index.js";
+import { buildPlan, diff, planJson, withFieldChanges } from "../engine/index.js";
+import { hostPass } from "../hosts/index.js";
+import { engineImageCommands, resolveReleases, withImageCommands } from "../images/index.js";
+import { ProcessRuntime } from "../runtime/process/index.js";
+import { SqliteStore } from "../store/index.js";
+import { runningContainers } from "./running-containers.js";
+
+/**
+ * `baton plan` with no controller: what runs is what the runtimes still find, and what
+ * changes inside a replaced app is told from the specs the store kept of what runs — the
+ * controller's own steps (releases pinned, the images' commands read, the same diff and
+ * field explanations), over the world as found instead of as its reconcilers hold it.
+ */
+export async function localPlan(dir: string, given: Definition): Promise<PlanAnswer> {
+  const apps = await appsPlan(dir, given);
+  if (Object.keys(given.hosts.hosts).length === 0) return { plan: apps };
+  const store = SqliteStore.open(dir, { create: true });
+  try {
+    const hosts = await hostPass(given, store.hosts, {
+      apply: false,
+      ...(given.environment === undefined ? {} : { environment: given.environment }),
+    });
+    return { plan: apps, hosts };
+  } finally {
+    store.close();
+  }
+}
+
+async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
+  let definition = given;
+  let overrides = new Map<string, number>();
+  const store = existsSync(dir) ? openStore(dir) : undefined;
+  try {
+    if (store !== undefined) {
+      // Built apps run their release's image: the revision to compare with is the pinned one.
+      definition = resolveReleases(given, store.releases, { missing: "keep" });
+      overrides = new Map(
+        Object.keys(definition.apps).flatMap((app) => {
+          const o = store.scaleOverride(app);
+          return o !== undefined && o.baseReplicas === definition.apps[app]?.replicas
+            ? [[app, o.replicas] as const]
+            : [];
+        }),
+      );
+    }
+    // What the controller would record: a container app without `command` runs its image's.
+    definition = await withImageCommands(definition, engineImageCommands());
+    if (!existsSync(dir)) {
+      const desired = [
+        ...desiredApps(withoutSwarmApps(definition), () => undefined),
+        ...desiredSwarmApps(definition, () => undefined),
+      ];
+      return planJson(buildPlan(diff(desired, [])));
+    }
+    const runtime = new ProcessRuntime({ stateDir: dir });
+    const running = [
+      ...(await runtime.list()),
+      ...(await runningContainers(dir)).map((r) => r.handle),
+    ];
+    await runtime.close();
+    const plan = buildPlan(
+      diff(
+        [
+          ...desiredApps(withoutSwarmApps(definition), (app) => overrides.get(app)),
+          ...desiredSwarmApps(definition, (app) => overrides.get(app)),
+        ],
+        [...observedApps(running), ...(await observedServices(dir))],
+      ),
+    );
+    if (store === undefined) return planJson(plan);
+    const sources = {
+      specOf: storedSpecs((app, revision) => store.rollouts.revision(app, revision)),
+      snapshots: new Snapshots(dir),
+      stateDir: dir,
+    };
+    const pinned = definition;
+    const explained = await withFieldChanges(plan, (change) =>
+      explainAppChange(change, pinned, sources),
+    );
+    return planJson(explained);
+  } finally {
+    store?.close();
+  }
+}
+
+function openStore(dir: string): SqliteStore | undefined {
+  try {
+    return SqliteStore.open(dir, { create: false });
+  } catch {
+    return undefined;
+  }
+}
