@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { type ContentTarget, httpContentTarget } from "../client/content.js";
 // Straight from their files: the server module would load the whole controller into every CLI call.
 import { type ApiAnswer, apiRequest } from "../server/api-request.js";
 import { runningController } from "../server/controller-lease.js";
@@ -21,6 +22,11 @@ export class ApiClient {
 
   post(path: string, body: unknown): Promise<ApiAnswer> {
     return this.request("POST", path, body);
+  }
+
+  /** The controller's blob doors: where a definition's folders and files are shipped. */
+  blobs(): ContentTarget {
+    return httpContentTarget(this.api, this.token);
   }
 
   /** Like get/post, but any non-2xx answer becomes a CliError with the API's code and message. */

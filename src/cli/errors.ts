@@ -22,6 +22,7 @@ const USER_ERRORS = new Set([
   "TransportError",
   "HostError",
   "DeliveryError",
+  "ContentError",
 ]);
 
 export function isUserError(

@@ -312,6 +312,7 @@ export class Controller {
       source: definition.source,
       appliedBy,
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+      ...(definition.content === undefined ? {} : { content: definition.content }),
     });
     this.clearStaleScaleOverrides(definition);
     const plan = this.planNow(definition);

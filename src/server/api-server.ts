@@ -1,14 +1,16 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
 import { ControllerError } from "../controller/errors.js";
-import type { Controller } from "../controller/index.js";
-import { parseDefinition, SpecError } from "../definition/index.js";
+import type { ApplyResult, Controller } from "../controller/index.js";
+import { type Definition, SpecError } from "../definition/index.js";
 import { DeliveryError } from "../delivery/index.js";
 import { planSummary } from "../engine/index.js";
+import { BlobStore } from "../store/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
+import { blobRoute } from "./blob-routes.js";
+import { definitionFromBody } from "./definition-body.js";
 import { HttpError } from "./http-error.js";
 import { metricsRoute } from "./metrics-api.js";
 import { queryRoute } from "./query-api.js";
@@ -35,8 +37,11 @@ export interface ApiServerOptions {
 export class ApiServer {
   private readonly server: Server;
   private controller: Controller | undefined;
+  /** Where uploaded files are kept, and apply and plan read them. */
+  private readonly blobs: BlobStore;
 
   constructor(private readonly options: ApiServerOptions) {
+    this.blobs = new BlobStore(options.stateDir);
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -66,6 +71,7 @@ export class ApiServer {
     try {
       this.authenticate(req);
       const url = new URL(req.url ?? "/", "http://localhost");
+      if (await blobRoute(this.blobs, req, res, url, readJson)) return;
       const controller = this.controller;
       if (controller === undefined)
         throw new HttpError(503, "api.starting", "the controller is starting");
@@ -255,45 +261,16 @@ export class ApiServer {
     }
   }
 
+  /** The definition of an apply or plan, read from its text and the content uploaded. */
   private async parse(
     req: IncomingMessage,
-  ): Promise<{ definition: ReturnType<typeof parseDefinition>; appliedBy: string }> {
-    const body = await readJson(req);
-    if (typeof body.file !== "string" || typeof body.source !== "string") {
-      throw new HttpError(
-        400,
-        "api.invalid_body",
-        "expected a JSON body with `file` and `source` strings (and `environment`, optional)",
-      );
-    }
-    const appliedBy = typeof body.appliedBy === "string" ? body.appliedBy : "api";
-    const environment = typeof body.environment === "string" ? body.environment : undefined;
-    return {
-      definition: parseDefinition(body.source, body.file, {
-        exclude: [resolve(this.options.stateDir)],
-        ...(environment === undefined ? {} : { environment }),
-      }),
-      appliedBy,
-    };
+  ): Promise<{ definition: Definition; appliedBy: string }> {
+    return definitionFromBody(await readJson(req), this.blobs, this.options.stateDir);
   }
 
   private async apply(controller: Controller, req: IncomingMessage): Promise<unknown> {
     const { definition, appliedBy } = await this.parse(req);
-    const result = await controller.apply(definition, appliedBy);
-    return {
-      generation: {
-        id: result.generation.id,
-        hash: result.generation.hash,
-        created: result.created,
-      },
-      // The old name of `generation`, kept for one release.
-      revision: {
-        id: result.generation.id,
-        hash: result.generation.hash,
-        created: result.created,
-      },
-      plan: planJson(result.plan),
-    };
+    return applyAnswer(await controller.apply(definition, appliedBy));
   }
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<unknown> {
@@ -355,6 +332,23 @@ function appName(encoded: string): string {
       `the app name in the path is not valid URI encoding: ${encoded}`,
     );
   }
+}
+
+function applyAnswer(result: ApplyResult): unknown {
+  return {
+    generation: {
+      id: result.generation.id,
+      hash: result.generation.hash,
+      created: result.created,
+    },
+    // The old name of `generation`, kept for one release.
+    revision: {
+      id: result.generation.id,
+      hash: result.generation.hash,
+      created: result.created,
+    },
+    plan: planJson(result.plan),
+  };
 }
 
 function planJson(plan: import("../engine/index.js").Plan): unknown {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { shipDefinition } from "../../client/content.js";
 import type { Definition } from "../../definition/index.js";
 import type { HostOutcome } from "../../hosts/index.js";
 import { findController, requireController } from "../api-client.js";
@@ -51,12 +52,11 @@ export function applyCommand(program: Command): void {
         }
         const client = found ?? requireController(dir);
         await buildMissingReleases(definition, dir, options.json ? warn : say);
-        const body = await client.call("POST", "/api/v1/apply", {
-          file: definition.file,
-          source: definition.source,
-          environment: definition.environment,
-          appliedBy: whoAmI(),
-        });
+        const body = await client.call(
+          "POST",
+          "/api/v1/apply",
+          await shipDefinition(definition, client.blobs(), { stateDir: dir, appliedBy: whoAmI() }),
+        );
         const generation = body.generation as { id: number; created: boolean };
         // The controller configures the hosts: one pass at a time, never beside its drift checks.
         const hosts = withHosts

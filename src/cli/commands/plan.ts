@@ -5,6 +5,7 @@ import { desiredApps, observedApps } from "../../apps/index.js";
 import { withoutSwarmApps } from "../../apps/runtime-split.js";
 import { Snapshots } from "../../apps/snapshots.js";
 import { desiredSwarmApps, observedServices } from "../../apps/swarm-resources.js";
+import { shipDefinition } from "../../client/content.js";
 import type { Definition } from "../../definition/index.js";
 import {
   buildPlan,
@@ -71,11 +72,11 @@ async function appsPlan(definition: Definition, dir: string): Promise<Plan> {
   const client = findController(dir);
   let plan: Plan;
   if (client !== undefined) {
-    const body = await client.call("POST", "/api/v1/plan", {
-      file: definition.file,
-      source: definition.source,
-      environment: definition.environment,
-    });
+    const body = await client.call(
+      "POST",
+      "/api/v1/plan",
+      await shipDefinition(definition, client.blobs(), { stateDir: dir }),
+    );
     plan = planFromJson(body.plan as PlanJson);
   } else {
     plan = await localPlan(dir, definition);

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { shipDefinition } from "../../client/content.js";
 import { rememberApiPort } from "../../server/index.js";
 import { delay } from "../../util/wait.js";
 import { findController } from "../api-client.js";
@@ -30,12 +31,11 @@ export function upCommand(program: Command): void {
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
-        const body = await running.call("POST", "/api/v1/apply", {
-          file: definition.file,
-          source: definition.source,
-          environment: definition.environment,
-          appliedBy: whoAmI(),
-        });
+        const body = await running.call(
+          "POST",
+          "/api/v1/apply",
+          await shipDefinition(definition, running.blobs(), { stateDir: dir, appliedBy: whoAmI() }),
+        );
         say(renderPlanJson(body.plan as PlanJson, useColor()));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         if (apiPort !== undefined && `http://127.0.0.1:${apiPort}` !== running.api) {

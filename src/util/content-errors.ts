@@ -1,0 +1,20 @@
+/**
+ * A folder or file of a definition that cannot be shipped to a controller or read back
+ * there: a file that changed while it was uploaded, one too large, a blob that does not hash
+ * to its name, a path the client did not send. Each says which, and what to do.
+ */
+export class ContentError extends Error {
+  override readonly name = "ContentError";
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+
+  toJSON(): { code: string; message: string; hint: string } {
+    return { code: this.code, message: this.message, hint: this.hint };
+  }
+}
