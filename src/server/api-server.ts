@@ -28,6 +28,16 @@ export interface ApiServerOptions {
   readonly stateDir: string;
   /** Called after `POST /api/v1/shutdown` has answered. */
   readonly onShutdown: (workloads: boolean) => void;
+  /**
+   * Starts the controller with the first definition applied, when none runs yet (the state
+   * directory had no generation to start from): the apply that brings it is answered so.
+   */
+  readonly start?: (
+    definition: Definition,
+    appliedBy: string,
+  ) => Promise<{ controller: Controller; applied: ApplyResult }>;
+  /** Called once the answer of a first apply whose `start` failed has been sent. */
+  readonly onStartFailed?: (error: unknown) => void;
 }
 
 /**
@@ -37,6 +47,8 @@ export interface ApiServerOptions {
 export class ApiServer {
   private readonly server: Server;
   private controller: Controller | undefined;
+  /** The first apply, starting the controller; others wait for it. */
+  private starting: Promise<unknown> | undefined;
   /** Where uploaded files are kept, and apply and plan read them. */
   private readonly blobs: BlobStore;
 
@@ -72,10 +84,9 @@ export class ApiServer {
       this.authenticate(req);
       const url = new URL(req.url ?? "/", "http://localhost");
       if (await blobRoute(this.blobs, req, res, url, readJson)) return;
-      const controller = this.controller;
-      if (controller === undefined)
-        throw new HttpError(503, "api.starting", "the controller is starting");
       const route = `${req.method} ${url.pathname}`;
+      const controller = this.controller;
+      if (controller === undefined) return await this.beforeStart(req, res, route);
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (route === "GET /api/v1/status") {
@@ -88,13 +99,7 @@ export class ApiServer {
       if (route === "POST /api/v1/plan") return send(res, 200, await this.plan(controller, req));
       if (route === "GET /api/v1/events") return send(res, 200, this.events(controller, url));
       if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);
-      if (route === "POST /api/v1/shutdown") {
-        const body = await readJson(req);
-        const workloads = body.workloads === true;
-        send(res, 202, { stopping: true, workloads });
-        this.options.onShutdown(workloads);
-        return;
-      }
+      if (route === "POST /api/v1/shutdown") return await this.shutdown(req, res);
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
         return send(res, 200, await controller.importRelease(...importedRelease(body)));
@@ -118,6 +123,56 @@ export class ApiServer {
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /**
+   * No controller yet: the first apply starts it, `shutdown` stops the process; anything
+   * else waits for a definition.
+   */
+  private async beforeStart(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+  ): Promise<void> {
+    if (route === "POST /api/v1/shutdown") return this.shutdown(req, res);
+    const start = this.options.start;
+    if (start === undefined) throw new HttpError(503, "api.starting", "the controller is starting");
+    if (route !== "POST /api/v1/apply") {
+      throw new HttpError(
+        503,
+        "controller.no_definition",
+        "the controller has no definition yet: nothing runs until one is applied",
+        { hint: "`baton apply` (or `baton up`) hands it the definition" },
+      );
+    }
+    const { definition, appliedBy } = await this.parse(req);
+    if (this.starting !== undefined) {
+      // Another first apply is starting the controller: this one is applied after it.
+      await this.starting.catch(() => undefined);
+      if (this.controller === undefined)
+        throw new HttpError(503, "api.starting", "the controller is starting");
+      return send(res, 200, applyAnswer(await this.controller.apply(definition, appliedBy)));
+    }
+    const started = start(definition, appliedBy);
+    this.starting = started;
+    try {
+      const { controller, applied } = await started;
+      this.attach(controller);
+      send(res, 200, applyAnswer(applied));
+    } catch (error) {
+      // Answered first: the client learns why before whoever started us hears of it.
+      res.once("finish", () => this.options.onStartFailed?.(error));
+      throw error;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async shutdown(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const workloads = body.workloads === true;
+    send(res, 202, { stopping: true, workloads });
+    this.options.onShutdown(workloads);
   }
 
   /** Pipelines, runs and push notices; undefined when the path is none of theirs. */

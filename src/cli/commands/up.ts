@@ -1,20 +1,22 @@
-import { spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { shipDefinition } from "../../client/content.js";
+import type { Definition } from "../../definition/index.js";
 import { rememberApiPort } from "../../server/index.js";
 import { delay } from "../../util/wait.js";
-import { findController } from "../api-client.js";
+import { type ApiClient, findController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
 import { whoAmI, withCommonOptions } from "../context.js";
-import { runController } from "../controller-process.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
 import { type PlanJson, renderPlanJson } from "../plan-view.js";
 
-const DETACH_DEADLINE_MS = 60_000;
+const START_DEADLINE_MS = 60_000;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 export function upCommand(program: Command): void {
   withCommonOptions(program.command("up"))
@@ -31,11 +33,7 @@ export function upCommand(program: Command): void {
       const running = findController(dir);
       if (running !== undefined) {
         // Like `docker compose up` on a running project: hand over the definition.
-        const body = await running.call(
-          "POST",
-          "/api/v1/apply",
-          await shipDefinition(definition, running.blobs(), { stateDir: dir, appliedBy: whoAmI() }),
-        );
+        const body = await apply(running, definition, dir);
         say(renderPlanJson(body.plan as PlanJson, useColor()));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         if (apiPort !== undefined && `http://127.0.0.1:${apiPort}` !== running.api) {
@@ -46,15 +44,8 @@ export function upCommand(program: Command): void {
         }
         return;
       }
-      if (options.detach) return detach(definition.file, dir, definition.environment, apiPort);
-      await runController({
-        stateDir: dir,
-        definition,
-        appliedBy: whoAmI(),
-        printEvents: true,
-        color: useColor(),
-        ...(apiPort === undefined ? {} : { apiPort }),
-      });
+      if (options.detach) return detach(definition, dir, apiPort);
+      await foreground(definition, dir, apiPort);
     });
 }
 
@@ -71,52 +62,153 @@ function apiPortOption(text: string | undefined): number | undefined {
   return port;
 }
 
-async function detach(
-  file: string,
+/** The definition and its files, shipped to the controller and applied there. */
+async function apply(
+  client: ApiClient,
+  definition: Definition,
   dir: string,
-  environment: string | undefined,
+): Promise<Record<string, unknown>> {
+  const body = await shipDefinition(definition, client.blobs(), {
+    stateDir: dir,
+    appliedBy: whoAmI(),
+  });
+  return client.call("POST", "/api/v1/apply", body);
+}
+
+/**
+ * The controller's own entry point beside this CLI: this module is a chunk of the bundle in
+ * dist/bin/, where the controller's bundle is too (dist/bin/controller.js: it starts ~0.3 s
+ * sooner than dist/controller/main.js, its source), or dist/cli/commands/up.js, or
+ * src/cli/commands/up.ts under tsx.
+ */
+function controllerEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const bundled = join(dirname(here), "controller.js");
+  if (basename(dirname(here)) === "bin" && existsSync(bundled)) return bundled;
+  const root = /^(.*)[/\\](?:dist|src)[/\\]/.exec(here)?.[1] ?? resolve(dirname(here), "..");
+  const entry = join(root, "dist", "controller", "main.js");
+  if (!existsSync(entry)) {
+    throw new Error(`the controller's entry ${entry} does not exist; build with \`npm run build\``);
+  }
+  return entry;
+}
+
+function controllerArgs(dir: string, apiPort: number | undefined): string[] {
+  const args = [controllerEntry(), "--state", dir, "--await-apply"];
+  if (apiPort !== undefined) args.push("--api-port", String(apiPort));
+  return args;
+}
+
+/**
+ * Runs the controller in the foreground: its events are printed here, Ctrl-C (or SIGTERM)
+ * stops it — not the apps — and `baton up` ends with it, with its exit code.
+ */
+async function foreground(
+  definition: Definition,
+  dir: string,
+  apiPort: number | undefined,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, controllerArgs(dir, apiPort), { stdio: "inherit" });
+  const exited = exitOf(child);
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
+  const client = await started(child, dir, exited);
+  if (client === undefined) {
+    // It said why on the terminal it shares with us.
+    process.exitCode = (await exited) ?? 1;
+    return;
+  }
+  await applyFirst(client, definition, dir, exited);
+  process.exitCode = (await exited) ?? 1;
+}
+
+/** Starts the controller in the background, its output in `<state>/logs/controller.log`. */
+async function detach(
+  definition: Definition,
+  dir: string,
   apiPort: number | undefined,
 ): Promise<void> {
   mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(dir, "logs", "controller.log");
   const log = openSync(logFile, "a", 0o600);
-  const entry = process.argv[1];
-  if (entry === undefined) throw new Error("cannot find the baton entry script");
-  const args = [entry, "up", "-f", file, "--state", dir];
-  if (environment !== undefined) args.push("--env", environment);
-  if (apiPort !== undefined) args.push("--api-port", String(apiPort));
-  const child = spawn(process.execPath, args, {
-    detached: true,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let exited: number | null | undefined;
-  child.once("exit", (code) => {
-    exited = code;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, controllerArgs(dir, apiPort), {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+  } finally {
+    closeSync(log);
+  }
+  const exited = exitOf(child);
+  let code: number | null | undefined;
+  void exited.then((c) => {
+    code = c;
   });
   child.unref();
-  const deadline = Date.now() + DETACH_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) break;
+  const client = await started(child, dir, exited);
+  if (client === undefined) {
+    const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
+    throw new CliError(
+      "up.failed",
+      code !== undefined
+        ? `the controller exited (code ${code}) before its API answered`
+        : "the controller did not answer within 60s",
+      `its log (${logFile}) ends with:\n${tail}`,
+    );
+  }
+  await applyFirst(client, definition, dir, exited);
+  say(`controller started in the background (pid ${client.pid}, ${client.api}); log: ${logFile}`);
+  say("`baton status` shows the apps, `baton wait` waits until they are ready");
+}
+
+/** Resolves with the exit code (null when killed by a signal) once the child has exited. */
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => {
+    child.once("exit", (code) => done(code));
+    child.once("error", () => done(1));
+  });
+}
+
+/**
+ * The API of the controller just started, once its lease names it; undefined when it exited
+ * first or did not answer in time.
+ */
+async function started(
+  child: ChildProcess,
+  dir: string,
+  exited: Promise<number | null>,
+): Promise<ApiClient | undefined> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline && !gone) {
     const client = findController(dir);
-    if (client !== undefined && client.pid === child.pid) {
-      const answer = await client.get("/api/v1/status").catch(() => undefined);
-      if (answer?.status === 200) {
-        say(
-          `controller started in the background (pid ${client.pid}, ${client.api}); log: ${logFile}`,
-        );
-        say("`baton status` shows the apps, `baton wait` waits until they are ready");
-        return;
-      }
-    }
+    if (client !== undefined && client.pid === child.pid) return client;
     await delay(50);
   }
-  const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
-  throw new CliError(
-    "up.failed",
-    exited !== undefined
-      ? `the controller exited (code ${exited}) before its API answered`
-      : "the controller did not answer within 60s",
-    `its log (${logFile}) ends with:\n${tail}`,
-  );
+  if (!gone) child.kill("SIGTERM");
+  return undefined;
+}
+
+/**
+ * The controller waits for its first definition: it is shipped and applied now. Refused, the
+ * controller is stopped (if the refusal did not stop it) and the refusal is this command's.
+ */
+async function applyFirst(
+  client: ApiClient,
+  definition: Definition,
+  dir: string,
+  exited: Promise<number | null>,
+): Promise<void> {
+  try {
+    await apply(client, definition, dir);
+  } catch (error) {
+    await client.post("/api/v1/shutdown", { workloads: false }).catch(() => undefined);
+    await exited;
+    throw error;
+  }
 }
