@@ -37,15 +37,17 @@ import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
 import { ProcessRuntime } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
-import type {
-  EventRecord,
-  GenerationRecord,
-  NewRelease,
-  ReleaseRecord,
-  RunStore,
-  SqliteStore,
+import {
+  BlobStore,
+  type EventRecord,
+  type GenerationRecord,
+  type NewRelease,
+  type ReleaseRecord,
+  type RunStore,
+  type SqliteStore,
 } from "../store/index.js";
 import { AlertService } from "./alert-service.js";
+import { sweepBlobs } from "./blob-sweep.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { EventMetrics } from "./event-metrics.js";
@@ -219,7 +221,7 @@ export class Controller {
       controller?.apps.resendRoutes();
       controller?.swarm.resendRoutes();
     });
-    const snapshots = new Snapshots(options.stateDir);
+    const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
     const apps = new AppsReconciler({
       runtime,
       ...(containers === undefined ? {} : { containers }),
@@ -265,6 +267,7 @@ export class Controller {
       data: { pid: process.pid, api: options.api },
     });
     const applied = await controller.apply(options.definition, options.appliedBy);
+    if (!applied.created) void controller.sweep();
     return { controller, applied };
   }
 
@@ -351,6 +354,8 @@ export class Controller {
     }
     // Unchanged resources get a pass too: applying is also how drift is repaired.
     this.resync();
+    // A new generation may leave the content of the oldest one kept behind.
+    if (created) void this.sweep();
     return { generation: record, created, plan: await this.explain(plan, definition) };
   }
 
@@ -372,7 +377,6 @@ export class Controller {
     const sources = {
       specOf: storedSpecs((app, revision) => this.store.rollouts.revision(app, revision)),
       snapshots: this.snapshots,
-      stateDir: this.options.stateDir,
     };
     return withFieldChanges(plan, (change) => explainAppChange(change, definition, sources));
   }
@@ -783,6 +787,30 @@ export class Controller {
   private resync(): void {
     for (const reconciler of this.reconcilers) {
       for (const name of reconciler.names()) this.enqueue(`${reconciler.kind}/${name}`);
+    }
+  }
+
+  /** Removes the uploaded blobs no kept generation or revision refers to (controller/blob-sweep.ts). */
+  private async sweep(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const removed = await sweepBlobs(
+        this.store,
+        new BlobStore(this.options.stateDir),
+        Object.keys(this.definition.apps),
+      );
+      if (removed > 0) {
+        this.events.emit({
+          type: "content.swept",
+          message: `removed ${removed} uploaded file(s) no kept generation or revision uses`,
+          data: { removed },
+        });
+      }
+    } catch (error) {
+      this.events.emit({
+        type: "content.sweep_failed",
+        message: `could not remove unused uploaded files: ${(error as Error).message}`,
+      });
     }
   }
 

@@ -1,15 +1,31 @@
 /**
  * A definition reaches the controller with its files as content-addressed blobs: the blob
  * doors refuse what does not hash to its name, and an apply naming a folder it did not send
- * is refused, naming the folder, instead of the controller reading it from its own disk.
+ * is refused, naming the folder, instead of the controller reading it from its own disk. A
+ * controller that cannot see the client's folder at all (a private mount namespace with an
+ * empty tmpfs over it) applies, rolls out, rolls back and deploys what the client sends.
  */
 
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { blobDigest } from "../../src/util/content-manifest.js";
-import { freePort, Project, TEST_APP } from "../helpers/cli.js";
+import { baton, freePort, Project, ROOT, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { git } from "../helpers/git.js";
+import { get } from "../helpers/http.js";
+import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
 afterEach(async () => {
@@ -125,4 +141,141 @@ describe("the controller's blob doors", () => {
     });
     expect((await p.status()).controller.definition).toEqual(before.controller.definition);
   });
+});
+
+/** Says what greeting.txt held when the replica started: the files it runs. */
+const SERVER = `const http = require("node:http");
+const greeting = require("node:fs").readFileSync("greeting.txt", "utf8").trim();
+http
+  .createServer((req, res) => res.end(greeting + " from " + process.env.BATON_REPLICA + "\\n"))
+  .listen(Number(process.env.PORT), "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
+`;
+
+describe("a controller that cannot see the client's folder", () => {
+  let root: string | undefined;
+  afterEach(async () => {
+    if (root === undefined) return;
+    await baton(["down", "--state", join(root, "state")], { cwd: root });
+    // Artifacts are read-only: opened up, so that the folder can be removed.
+    execFileSync("chmod", ["-R", "u+w", root]);
+    rmSync(root, { recursive: true, force: true });
+    root = undefined;
+  });
+
+  it("applies, rolls out, rolls back and deploys what the client sends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-unseen-"));
+    root = dir;
+    const project = join(dir, "project");
+    const state = join(dir, "state");
+    const origin = join(dir, "origin.git");
+    const port = await freePort();
+    mkdirSync(project);
+    const write = (name: string, text: string) => writeFileSync(join(project, name), text);
+    write(
+      "baton.yaml",
+      `apps:
+  web:
+    command: ["${process.execPath}", server.cjs]
+    replicas: 2
+    port: ${port}
+    health:
+      readiness: { http: /, interval: 200ms }
+    update: { healthyDeadline: 10s, drainTimeout: 1s }
+pipelines:
+  web:
+    source: { repo: ../origin.git }
+    triggers: { poll: false, push: false }
+    steps:
+      - { name: files, build: web }
+`,
+    );
+    write("server.cjs", SERVER);
+    write("greeting.txt", "v1\n");
+    git(dir, "init", "-q", "--bare", "-b", "main", origin);
+    git(project, "init", "-q", "-b", "main");
+    git(project, "add", "-A");
+    git(project, "commit", "-q", "-m", "v1");
+    git(project, "push", "-q", origin, "main");
+
+    // The controller's view of the world has an empty folder where the client's project is.
+    const log = openSync(join(dir, "controller.log"), "a");
+    const controller = spawn(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount -t tmpfs tmpfs "$1" && exec "$2" "$3" --state "$4"',
+        "sh",
+        project,
+        process.execPath,
+        join(ROOT, "dist", "controller", "main.js"),
+        state,
+      ],
+      { detached: true, stdio: ["ignore", log, log] },
+    );
+    controller.unref();
+    const client = (...args: string[]) => baton([...args, "--state", state], { cwd: project });
+    const ok = async (...args: string[]) => {
+      const result = await client(...args);
+      expect(result.code, `baton ${args.join(" ")}: ${result.stdout}${result.stderr}`).toBe(0);
+      return result;
+    };
+    await eventually(
+      "the controller waits for a definition",
+      () => readFileSync(join(dir, "controller.log"), "utf8"),
+      (text) => text.includes("waiting for a definition"),
+    );
+    expect(existsSync(join(project, "baton.yaml"))).toBe(true);
+    expect(existsSync(`/proc/${controller.pid}/root${project}/baton.yaml`)).toBe(false);
+
+    const serves = (greeting: string) =>
+      eventually(
+        `the proxy serves ${greeting}`,
+        () => get(port),
+        (r) => r.body.startsWith(`${greeting} from web-`),
+        30_000,
+      );
+    await ok("apply");
+    await ok("wait", "--timeout", "60s");
+    await serves("v1");
+    const first = JSON.parse((await ok("status", "--json")).stdout) as StatusJson;
+    expect(first.controller.pid).toBe(controller.pid);
+
+    // A rollout of an edited file: its new content is served.
+    write("greeting.txt", "v2\n");
+    await ok("apply");
+    await serves("v2");
+    await ok("wait", "--timeout", "60s");
+
+    // Back to v1: its snapshot, made from what was uploaded then.
+    await ok("rollback", "web");
+    await serves("v1");
+    await ok("wait", "--timeout", "60s");
+
+    // A pipeline releases the files of a commit; deploying that release serves them.
+    write("greeting.txt", "v3\n");
+    git(project, "commit", "-q", "-am", "v3");
+    git(project, "push", "-q", origin, "main");
+    await ok("run", "web", "--wait", "--timeout", "2m");
+    const releases = JSON.parse((await ok("releases", "web", "--json")).stdout) as {
+      releases: { version: string; kind: string }[];
+    };
+    expect(releases.releases[0]?.kind).toBe("artifact");
+    await ok("deploy", "web", "--release", releases.releases[0]!.version, "--wait");
+    await serves("v3");
+
+    // Its replicas and proxy run in its namespace, from the state it can see.
+    const last = JSON.parse((await ok("status", "--json")).stdout) as StatusJson;
+    const namespace = (pid: number) => readlinkSync(`/proc/${pid}/ns/mnt`);
+    expect(namespace(last.controller.proxyPid!)).toBe(namespace(controller.pid!));
+    for (const replica of last.apps[0]!.replicas) {
+      expect(namespace(replica.pid!)).toBe(namespace(controller.pid!));
+      expect(readlinkSync(`/proc/${replica.pid}/cwd`).startsWith(state)).toBe(true);
+    }
+    expect(namespace(controller.pid!)).not.toBe(namespace(process.pid));
+  }, 240_000);
 });

@@ -140,7 +140,6 @@ async function localPlan(dir: string, given: Definition): Promise<Plan> {
     const sources = {
       specOf: storedSpecs((app, revision) => store.rollouts.revision(app, revision)),
       snapshots: new Snapshots(dir),
-      stateDir: dir,
     };
     const pinned = definition;
     return await withFieldChanges(plan, (change) => explainAppChange(change, pinned, sources));
