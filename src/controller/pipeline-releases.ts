@@ -152,7 +152,7 @@ function inCheckout(definition: Definition, checkout: string, path: string, what
     posix.dirname(inRepository),
     relative(dirname(definition.file), path).split(sep).join("/"),
   );
-  if (inRepo === ".." || inRepo.startsWith("../")) {
+  if (inRepo === ".." || inRepo.startsWith("../") || posix.isAbsolute(inRepo)) {
     throw new Error(
       `${what} ${path} lies outside the git working copy of ${definition.file}: a build step builds the run's checkout, where it is not`,
     );

@@ -34,7 +34,7 @@ export function definitionFromBody(
   const content: DefinitionContent = {
     folders: pathDigests(body.folders, "folders"),
     files: pathDigests(body.files, "files"),
-    ...(typeof body.inRepository === "string" ? { inRepository: body.inRepository } : {}),
+    ...inRepository(body.inRepository),
   };
   try {
     return {
@@ -54,6 +54,24 @@ export function definitionFromBody(
     if (error instanceof ContentError) throw contentHttpError(error);
     throw error;
   }
+}
+
+/** A path inside a working copy: relative, never climbing out of it. */
+function inRepository(value: unknown): { inRepository?: string } {
+  if (value === undefined) return {};
+  if (
+    typeof value !== "string" ||
+    value === "" ||
+    isAbsolute(value) ||
+    value.split("/").some((part) => part === "..")
+  ) {
+    throw new HttpError(
+      400,
+      "api.invalid_body",
+      `\`inRepository\` must be the definition's path inside its git working copy (e.g. deploy/baton.yaml), found ${JSON.stringify(value)}`,
+    );
+  }
+  return { inRepository: value };
 }
 
 /** `{absolute path: sha256:<hex>}`; absent is none (a definition naming no folder). */

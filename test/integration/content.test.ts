@@ -139,6 +139,19 @@ describe("the controller's blob doors", () => {
       code: "content.not_sent",
       message: `the definition reads ${p.dir}, which was not sent with it`,
     });
+    // Where the definition sits in its working copy cannot point out of a pipeline's checkout.
+    const outside = await call(
+      api,
+      "POST",
+      "/api/v1/apply",
+      JSON.stringify({
+        file: p.path("baton.yaml"),
+        source: "apps: {}\n",
+        inRepository: "../../etc/baton.yaml",
+      }),
+    );
+    expect(outside.status).toBe(400);
+    expect(outside.body.error).toMatchObject({ code: "api.invalid_body" });
     expect((await p.status()).controller.definition).toEqual(before.controller.definition);
   });
 });

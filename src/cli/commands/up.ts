@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { shipDefinition } from "../../client/content.js";
 import type { Definition } from "../../definition/index.js";
-import { rememberApiPort } from "../../server/index.js";
+import { rememberApiPort } from "../../server/api-port.js";
 import { delay } from "../../util/wait.js";
 import { type ApiClient, findController } from "../api-client.js";
 import { buildMissingReleases } from "../build-first.js";
@@ -113,7 +113,14 @@ async function foreground(
   const exited = exitOf(child);
   for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
   const client = await started(child, dir, exited);
-  if (client === undefined) {
+  if (client === "timeout") {
+    throw new CliError(
+      "up.failed",
+      "the controller did not answer within 60s: stopped",
+      "see what it printed above",
+    );
+  }
+  if (client === "exited") {
     // It said why on the terminal it shares with us.
     process.exitCode = (await exited) ?? 1;
     return;
@@ -142,18 +149,14 @@ async function detach(
     closeSync(log);
   }
   const exited = exitOf(child);
-  let code: number | null | undefined;
-  void exited.then((c) => {
-    code = c;
-  });
   child.unref();
   const client = await started(child, dir, exited);
-  if (client === undefined) {
+  if (client === "exited" || client === "timeout") {
     const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
     throw new CliError(
       "up.failed",
-      code !== undefined
-        ? `the controller exited (code ${code}) before its API answered`
+      client === "exited"
+        ? `the controller exited (code ${await exited}) before its API answered`
         : "the controller did not answer within 60s",
       `its log (${logFile}) ends with:\n${tail}`,
     );
@@ -172,14 +175,14 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /**
- * The API of the controller just started, once its lease names it; undefined when it exited
- * first or did not answer in time.
+ * The API of the controller just started, once its lease names it; "exited" when it ended
+ * first, "timeout" (and stopped) when it did not answer in time.
  */
 async function started(
   child: ChildProcess,
   dir: string,
   exited: Promise<number | null>,
-): Promise<ApiClient | undefined> {
+): Promise<ApiClient | "exited" | "timeout"> {
   let gone = false;
   void exited.then(() => {
     gone = true;
@@ -190,8 +193,9 @@ async function started(
     if (client !== undefined && client.pid === child.pid) return client;
     await delay(50);
   }
-  if (!gone) child.kill("SIGTERM");
-  return undefined;
+  if (gone) return "exited";
+  child.kill("SIGTERM");
+  return "timeout";
 }
 
 /**
