@@ -13,6 +13,7 @@ import {
   type Definition,
   type DefinitionFiles,
   diskFiles,
+  type PathKind,
   parseDefinition,
 } from "../definition/index.js";
 import { ContentError } from "../util/content-errors.js";
@@ -121,7 +122,7 @@ function readContent(
   definition: Definition,
   exclude: readonly string[],
 ): { folders: Map<string, Manifest>; files: Map<string, Buffer> } {
-  const kinds = new Map<string, string | undefined>();
+  const kinds = new Map<string, PathKind | undefined>();
   const digested = new Map<string, { ignore: readonly string[]; exclude: readonly string[] }[]>();
   const manifests = new Map<string, Manifest>();
   const recorder: DefinitionFiles = {
