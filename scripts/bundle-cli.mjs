@@ -3,6 +3,8 @@
  * few files instead of hundreds (yaml, zod, commander, our modules), which takes ~0.12 s off
  * the start of `baton build` (0.42 → 0.30 s here) on Node 20, which has no compile cache. Commands stay
  * in chunks of their own, loaded when they run. better-sqlite3 is native and stays outside.
+ * The controller's entry (dist/controller/main.js) is bundled beside it as dist/bin/controller.js,
+ * which `baton up` starts: its API answers ~0.3 s sooner (0.75 against 1.1 s here).
  */
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
@@ -11,7 +13,7 @@ import { build } from "esbuild";
 rmSync("dist/bin", { recursive: true, force: true });
 
 await build({
-  entryPoints: { baton: "dist/cli/main.js" },
+  entryPoints: { baton: "dist/cli/main.js", controller: "dist/controller/main.js" },
   outdir: "dist/bin",
   bundle: true,
   splitting: true,

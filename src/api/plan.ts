@@ -39,11 +39,21 @@ export interface PlanJson {
   readonly steps: readonly PlanStepJson[];
 }
 
-/** The definition as the caller read it: its file's path and text, and the environment. */
+/**
+ * The definition as the caller read it — its file's path and text, and the environment —
+ * with what it names on the caller's disk by digest (uploaded first through the blob doors):
+ * the controller reads nothing of the caller's disk.
+ */
 export interface PlanRequest {
   readonly file: string;
   readonly source: string;
   readonly environment?: string;
+  /** Each folder the definition names, by absolute path → its manifest blob. */
+  readonly folders: Readonly<Record<string, string>>;
+  /** Each file it reads on its own (a template, a Dockerfile) → its blob. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The definition file's path in its git working copy, when in one (pipelines' build steps). */
+  readonly inRepository?: string;
 }
 
 export interface PlanAnswer {

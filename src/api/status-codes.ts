@@ -13,6 +13,12 @@ const EXACT: Readonly<Record<string, number>> = {
   // The run's files were removed by retention: they existed, and are gone for good.
   "run.pruned": 410,
   "logs.no_run": 404,
+  // Waiting for its first definition: ask again once one is applied.
+  "controller.no_definition": 503,
+  // What a client uploads: too large for the controller, or not yet there.
+  "content.too_large": 413,
+  "content.blobs_missing": 409,
+  "content.blob_missing": 409,
 };
 
 /** First match wins: an area's status holds over what its codes' names suggest. */
@@ -29,6 +35,8 @@ const AREAS: readonly (readonly [prefix: string, status: number])[] = [
   ["deploy.", 409],
   // A logs query that does not parse (`--since`, `--tail`, `--where`).
   ["logs.invalid", 400],
+  // A blob or manifest that does not hash to its name, a path the client did not send.
+  ["content.", 400],
 ];
 
 const KINDS: readonly (readonly [pattern: RegExp, status: number])[] = [

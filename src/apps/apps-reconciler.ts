@@ -31,7 +31,7 @@ import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
 const LOOPBACK = "127.0.0.1";
 /** Revisions of this many last rollouts keep their snapshots, for `baton rollback --to`. */
-const KEPT_ROLLOUTS = 10;
+export const KEPT_ROLLOUTS = 10;
 
 /** Who asked for a change of revision, for the rollout's record. */
 interface Actor {

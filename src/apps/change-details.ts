@@ -12,8 +12,6 @@ export interface RevisionSources {
   /** The spec an app's revision ran with, as the store keeps it; undefined if not kept. */
   readonly specOf: (app: string, revision: string) => AppSpec | undefined;
   readonly snapshots: Snapshots;
-  /** Never part of an app's files, even when it lies inside the app's folder. */
-  readonly stateDir: string;
 }
 
 /** `specOf` over the store's records of app revisions, each parsed once. */
@@ -58,8 +56,8 @@ export async function explainAppChange(
 
 /**
  * The app folder of `from` as its replicas run it (its snapshot, or artifact) against `to`'s:
- * its snapshot when the apply made it, else the folder now, read as a snapshot would be.
- * Undefined when the folder did not change or one side cannot be read.
+ * its snapshot when the apply made it, else what the snapshot will hold. Undefined when the
+ * folder did not change or one side cannot be read.
  */
 async function fileChanges(
   app: string,
@@ -70,15 +68,10 @@ async function fileChanges(
   if (from.contentDigest === to.contentDigest || from.contentDigest === "") return undefined;
   if (to.contentDigest === "") return undefined;
   const before = sources.snapshots.dir(app, from);
-  const made = sources.snapshots.dir(app, to);
   if (!existsSync(before)) return undefined;
   try {
-    const after = existsSync(made)
-      ? await treeEntries(made)
-      : await treeEntries(to.cwd, {
-          ignore: to.ignore,
-          exclude: [...to.contentExclude, sources.stateDir],
-        });
+    const after = await sources.snapshots.plannedEntries(app, to);
+    if (after === undefined) return undefined;
     return compareTrees(await treeEntries(before), after);
   } catch {
     // A folder gone or unreadable since the definition was read: the plan names the digests.

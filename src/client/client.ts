@@ -145,6 +145,11 @@ export interface BatonClient {
 
   /** Stops the controller, the proxy and every replica, or what a dead controller left. */
   down(): Promise<DownAnswer>;
+  /**
+   * Stops the controller only (`workloads` false: replicas and the proxy keep serving, the
+   * next controller adopts them), or with everything it runs. Nothing to do with none running.
+   */
+  shutdown(options: { workloads: boolean }): Promise<void>;
   /** Releases the client's connections; what runs keeps running. */
   close(): Promise<void>;
 }

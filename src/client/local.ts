@@ -347,6 +347,8 @@ export class LocalClient implements BatonClient {
     return { controller: false, leftovers };
   }
 
+  async shutdown(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   /** A read of the store; `empty` when the state directory has none yet. */

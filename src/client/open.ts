@@ -97,3 +97,6 @@ export function recordedEnvironment(dir: string): string | undefined {
     store?.close();
   }
 }
+
+/** `baton up --api-port`: the port the controller of `dir` takes at its next start. */
+export { rememberApiPort } from "../server/api-port.js";

@@ -47,7 +47,7 @@ import type {
   DownAnswer,
   EventsOptions,
 } from "./client.js";
-import { uploadContent } from "./content.js";
+import { type DefinitionBody, httpContentTarget, shipDefinition } from "./content.js";
 import { ClientError } from "./errors.js";
 import { HttpTransport } from "./http.js";
 
@@ -61,7 +61,7 @@ export class RemoteClient implements BatonClient {
   constructor(
     readonly stateDir: string,
     readonly api: string,
-    token: string,
+    private readonly token: string,
     /** The controller's process id when it runs on this machine (its lease says so). */
     readonly pid?: number,
   ) {
@@ -72,29 +72,26 @@ export class RemoteClient implements BatonClient {
     return this.http.send(routes.status(options));
   }
 
+  /** The definition's text and the files it names (uploaded first: only what is missing). */
   async plan(definition: Definition): Promise<PlanAnswer> {
-    const content = await uploadContent(this.http, definition);
-    return this.http.send(
-      routes.plan({
-        file: definition.file,
-        source: definition.source,
-        ...(definition.environment === undefined ? {} : { environment: definition.environment }),
-        ...content,
-      }),
-    );
+    return this.http.send(routes.plan(await this.ship(definition)));
   }
 
   async apply(definition: Definition, options: ApplyOptions): Promise<ApplyAnswer> {
-    const content = await uploadContent(this.http, definition, options.progress);
-    return this.http.send(
-      routes.apply({
-        file: definition.file,
-        source: definition.source,
-        ...(definition.environment === undefined ? {} : { environment: definition.environment }),
-        appliedBy: options.by,
-        ...content,
-      }),
-    );
+    return this.http.send(routes.apply(await this.ship(definition, options.by)));
+  }
+
+  /** The controller never reads the caller's disk: what it applies is what is sent here. */
+  private async ship(definition: Definition, appliedBy?: string): Promise<DefinitionBody> {
+    const target = httpContentTarget(this.api, this.token);
+    try {
+      return await shipDefinition(definition, target, {
+        stateDir: this.stateDir,
+        ...(appliedBy === undefined ? {} : { appliedBy }),
+      });
+    } finally {
+      target.close();
+    }
   }
 
   scale(app: string, replicas: number): Promise<ScaleAnswer> {
@@ -285,6 +282,10 @@ export class RemoteClient implements BatonClient {
     const { stopLeftovers } = await import("../apps/leftovers.js");
     const leftovers = existsSync(this.stateDir) ? await stopLeftovers(this.stateDir) : 0;
     return { controller: true, leftovers };
+  }
+
+  async shutdown(options: { workloads: boolean }): Promise<void> {
+    await this.http.send(routes.shutdown(options));
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
 import type { ControllerStatus } from "../api/status.js";
 import { AppsReconciler } from "../apps/apps-reconciler.js";
@@ -41,19 +41,20 @@ import {
 import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
 import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import { ProcessRuntime, processesUsingState } from "../runtime/process/index.js";
+import { ProcessRuntime } from "../runtime/process/index.js";
 import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
 import {
+  BlobStore,
   type EventRecord,
   type GenerationRecord,
   type NewRelease,
   type ReleaseRecord,
   type RunStore,
-  SqliteStore,
+  type SqliteStore,
 } from "../store/index.js";
-import { isSameProcess, readProcStat } from "../util/proc.js";
 import { AlertService } from "./alert-service.js";
+import { sweepBlobs } from "./blob-sweep.js";
 import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { EventMetrics } from "./event-metrics.js";
@@ -186,93 +187,76 @@ export class Controller {
     });
   }
 
-  static async start(options: ControllerOptions): Promise<Controller> {
-    refuseLostState(options.stateDir);
-    const store = SqliteStore.open(options.stateDir, { create: true });
-    const me = readProcStat(process.pid);
-    const claim = store.claimController(
-      {
-        pid: process.pid,
-        startTicks: me?.startTicks ?? 0,
-        api: options.api,
-        startedAt: Date.now(),
-      },
-      (holder) => holder.pid !== process.pid && isSameProcess(holder.pid, holder.startTicks),
-    );
-    if (!claim.ok) {
-      store.close();
-      throw new ControllerError(
-        "controller.running",
-        `a controller already runs for ${options.stateDir} (pid ${claim.holder.pid}, ${claim.holder.api})`,
-        "use `baton apply` to hand it a definition, or `baton down` to stop it",
-      );
-    }
-    try {
-      const runtime = new ProcessRuntime({ stateDir: options.stateDir });
-      const containers = dockerRuntime(options);
-      const events = new EventBus((event) => store.appendEvent(event));
-      let controller: Controller | undefined;
-      const proxy = await ProxySupervisor.start(options.stateDir, (oldPid, newPid) => {
-        events.emit({
-          type: "proxy.restarted",
-          message: `the proxy (pid ${oldPid}) was gone; started it again (pid ${newPid})`,
-          data: { oldPid, newPid },
-        });
-        controller?.apps.resendRoutes();
-        controller?.swarm.resendRoutes();
-      });
-      const snapshots = new Snapshots(options.stateDir);
-      const apps = new AppsReconciler({
-        runtime,
-        ...(containers === undefined ? {} : { containers }),
-        proxy,
-        records: store,
-        rollouts: store.rollouts,
-        snapshots,
-        scaleOverride: (app) => store.scaleOverride(app)?.replicas,
-        emit: (event) => events.emit(event),
-        requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
-        allocatePort: freePort,
-        baseEnv: inheritedEnv(),
-      });
-      const swarm = new SwarmAppsReconciler({
-        client: new SwarmClient(),
-        stateDir: resolve(options.stateDir),
-        proxy,
-        rollouts: store.rollouts,
-        scaleOverride: (app) => store.scaleOverride(app)?.replicas,
-        emit: (event) => events.emit(event),
-        requeue: (app, afterMs) => controller?.enqueue(`${SWARM_APP_KIND}/${app}`, afterMs ?? 0),
-      });
-      controller = new Controller(
-        options,
-        store,
-        runtime,
-        containers,
-        proxy,
-        apps,
-        events,
-        snapshots,
-        swarm,
-      );
-      await controller.adoptRunning();
-      controller.sampler.start();
-      await controller.adoptServices();
-      void swarm.watch();
-      void controller.watchRuntime(runtime);
-      if (containers !== undefined) void controller.watchRuntime(containers);
+  /**
+   * Starts the controller of a state directory whose lease `store` holds (`claimState`):
+   * adopts what runs, then applies `options.definition`. On failure the lease stays with
+   * the caller, who lets it go.
+   */
+  static async start(
+    options: ControllerOptions,
+    store: SqliteStore,
+  ): Promise<{ controller: Controller; applied: ApplyResult }> {
+    const runtime = new ProcessRuntime({ stateDir: options.stateDir });
+    const containers = dockerRuntime(options);
+    const events = new EventBus((event) => store.appendEvent(event));
+    let controller: Controller | undefined;
+    const proxy = await ProxySupervisor.start(options.stateDir, (oldPid, newPid) => {
       events.emit({
-        type: "controller.started",
-        message: `controller started (pid ${process.pid}, api ${options.api})`,
-        data: { pid: process.pid, api: options.api },
+        type: "proxy.restarted",
+        message: `the proxy (pid ${oldPid}) was gone; started it again (pid ${newPid})`,
+        data: { oldPid, newPid },
       });
-      await controller.apply(options.definition, options.appliedBy);
-      return controller;
-    } catch (error) {
-      store.releaseController(process.pid);
-      store.close();
-      throw error;
-    }
+      controller?.apps.resendRoutes();
+      controller?.swarm.resendRoutes();
+    });
+    const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
+    const apps = new AppsReconciler({
+      runtime,
+      ...(containers === undefined ? {} : { containers }),
+      proxy,
+      records: store,
+      rollouts: store.rollouts,
+      snapshots,
+      scaleOverride: (app) => store.scaleOverride(app)?.replicas,
+      emit: (event) => events.emit(event),
+      requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
+      allocatePort: freePort,
+      baseEnv: inheritedEnv(),
+    });
+    const swarm = new SwarmAppsReconciler({
+      client: new SwarmClient(),
+      stateDir: resolve(options.stateDir),
+      proxy,
+      rollouts: store.rollouts,
+      scaleOverride: (app) => store.scaleOverride(app)?.replicas,
+      emit: (event) => events.emit(event),
+      requeue: (app, afterMs) => controller?.enqueue(`${SWARM_APP_KIND}/${app}`, afterMs ?? 0),
+    });
+    controller = new Controller(
+      options,
+      store,
+      runtime,
+      containers,
+      proxy,
+      apps,
+      events,
+      snapshots,
+      swarm,
+    );
+    await controller.adoptRunning();
+    controller.sampler.start();
+    await controller.adoptServices();
+    void swarm.watch();
+    void controller.watchRuntime(runtime);
+    if (containers !== undefined) void controller.watchRuntime(containers);
+    events.emit({
+      type: "controller.started",
+      message: `controller started (pid ${process.pid}, api ${options.api})`,
+      data: { pid: process.pid, api: options.api },
+    });
+    const applied = await controller.apply(options.definition, options.appliedBy);
+    if (!applied.created) void controller.sweep();
+    return { controller, applied };
   }
 
   enqueue(key: string, afterMs = 0): void {
@@ -328,6 +312,7 @@ export class Controller {
       source: definition.source,
       appliedBy,
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
+      ...(definition.content === undefined ? {} : { content: definition.content }),
     });
     this.clearStaleScaleOverrides(definition);
     const plan = this.planNow(definition);
@@ -385,6 +370,8 @@ export class Controller {
     }
     // Unchanged resources get a pass too: applying is also how drift is repaired.
     this.resync();
+    // A new generation may leave the content of the oldest one kept behind.
+    if (created) void this.sweep();
     return { generation: record, created, plan: await this.explain(plan, definition) };
   }
 
@@ -406,7 +393,6 @@ export class Controller {
     const sources = {
       specOf: storedSpecs((app, revision) => this.store.rollouts.revision(app, revision)),
       snapshots: this.snapshots,
-      stateDir: this.options.stateDir,
     };
     return withFieldChanges(plan, (change) => explainAppChange(change, definition, sources));
   }
@@ -850,6 +836,30 @@ export class Controller {
     }
   }
 
+  /** Removes the uploaded blobs no kept generation or revision refers to (controller/blob-sweep.ts). */
+  private async sweep(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const removed = await sweepBlobs(
+        this.store,
+        new BlobStore(this.options.stateDir),
+        Object.keys(this.definition.apps),
+      );
+      if (removed > 0) {
+        this.events.emit({
+          type: "content.swept",
+          message: `removed ${removed} uploaded file(s) no kept generation or revision uses`,
+          data: { removed },
+        });
+      }
+    } catch (error) {
+      this.events.emit({
+        type: "content.sweep_failed",
+        message: `could not remove unused uploaded files: ${(error as Error).message}`,
+      });
+    }
+  }
+
   /** Replicas and proxy routes left by a previous controller become ours again. */
   private async adoptRunning(): Promise<void> {
     const processes = await this.runtime.list();
@@ -957,22 +967,6 @@ function dockerRuntime(options: ControllerOptions): DockerRuntime | undefined {
 
 function hasDockerApps(definition: Definition): boolean {
   return Object.values(definition.apps).some((app) => app.runtime === "docker");
-}
-
-/**
- * A state directory that is gone while its replicas or proxy still run was deleted or
- * moved: starting afresh would run a second set beside the first and lose track of both.
- */
-function refuseLostState(stateDir: string): void {
-  if (existsSync(join(stateDir, "state.db"))) return;
-  const users = processesUsingState(stateDir);
-  if (users.length === 0) return;
-  const shown = users.map((u) => `${u.what} (pid ${u.pid})`).join(", ");
-  throw new ControllerError(
-    "state.lost",
-    `${stateDir} has no state, yet ${users.length} process(es) still run from it: ${shown}; it was deleted or moved while they ran`,
-    `put the state directory back (or pass its new place with --state), or stop them: kill ${users.map((u) => u.pid).join(" ")}`,
-  );
 }
 
 /** What replicas inherit from the controller's environment, as a process manager would. */

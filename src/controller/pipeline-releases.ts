@@ -7,9 +7,7 @@
  * controller (the release copied there first); a promotion's `healthyFor` reads when the
  * release became healthy in the environment it comes from.
  */
-import { execFile } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, posix, relative, resolve, sep } from "node:path";
 import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-types.js";
 import type { Definition } from "../definition/index.js";
 import type { BuildRequest, DeployRequest, ReleaseActions } from "../delivery/index.js";
@@ -52,7 +50,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         const outcome = await buildArtifactRelease({
           app,
           spec,
-          sourceDir: await inCheckout(definition, checkout, spec.cwd, `${app}'s folder`),
+          sourceDir: inCheckout(definition, checkout, spec.cwd, `${app}'s folder`),
           stateDir: host.stateDir,
           releases: host.releases,
           commit: run.commit,
@@ -66,7 +64,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         return outcome.release.version;
       }
       const target = buildTargetOf(definition, app);
-      const context = await inCheckout(
+      const context = inCheckout(
         definition,
         checkout,
         target.build.context,
@@ -139,33 +137,27 @@ function expectRolledOut(app: string, version: string, ended: RolloutRecord): vo
 /**
  * Where `path` (a folder of the definition's working copy) is in the run's checkout. The
  * definition sits in a working copy of the repository the pipeline reads (itself, or a clone
- * of the bare repository pushed to): a folder's place in that working copy is its place in
- * the checkout.
+ * of the bare repository pushed to): a folder's place beside the definition there is its
+ * place beside the definition in the checkout. Where the definition is in its working copy
+ * is what the client said when it applied it: its disk is not the controller's to read.
  */
-async function inCheckout(
-  definition: Definition,
-  checkout: string,
-  path: string,
-  what: string,
-): Promise<string> {
-  const root = await workingCopyRoot(dirname(definition.file));
-  // git names the root by its real path: so is the folder, to compare them.
-  const inRepo = root === undefined ? ".." : relative(root, realpathSync(path));
-  if (inRepo.startsWith("..")) {
+function inCheckout(definition: Definition, checkout: string, path: string, what: string): string {
+  const inRepository = definition.content?.inRepository;
+  if (inRepository === undefined) {
     throw new Error(
-      `${what} ${path} is not in a git working copy beside the definition: a build step builds the run's checkout, and finds the folder there by its path in the repository`,
+      `${what} ${path} is not in a git working copy beside the definition: a build step builds the run's checkout, and finds the folder there by its path in the repository; apply the definition from a working copy of the repository the pipeline reads`,
+    );
+  }
+  const inRepo = posix.join(
+    posix.dirname(inRepository),
+    relative(dirname(definition.file), path).split(sep).join("/"),
+  );
+  if (inRepo === ".." || inRepo.startsWith("../") || posix.isAbsolute(inRepo)) {
+    throw new Error(
+      `${what} ${path} lies outside the git working copy of ${definition.file}: a build step builds the run's checkout, where it is not`,
     );
   }
   return resolve(checkout, inRepo);
-}
-
-/** The top folder of the git working copy holding `dir`; undefined outside one. */
-function workingCopyRoot(dir: string): Promise<string | undefined> {
-  return new Promise((done) => {
-    execFile("git", ["-C", dir, "rev-parse", "--show-toplevel"], (error, stdout) => {
-      done(error === null && stdout.trim() !== "" ? stdout.trim() : undefined);
-    });
-  });
 }
 
 /** The run's test counts so far, all steps together: what the release was tested with. */

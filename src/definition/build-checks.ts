@@ -4,10 +4,10 @@
  * YAML values defensively so that every problem is reported at once.
  */
 
-import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Report } from "./checks.js";
 import { isFields } from "./fields.js";
+import type { DefinitionFiles } from "./files.js";
 import { formatPath, type Path } from "./phrases.js";
 
 type Fields = Readonly<Record<string, unknown>>;
@@ -16,7 +16,7 @@ export function checkBuild(
   app: Fields,
   path: Path,
   hasRegistry: boolean,
-  dir: string,
+  { dir, files }: { readonly dir: string; readonly files: DefinitionFiles },
   report: Report,
 ): void {
   const build = app.build;
@@ -57,13 +57,13 @@ export function checkBuild(
   const contextPath = typeof build === "string" ? at : [...at, "context"];
   const context = typeof fields.context === "string" ? fields.context : ".";
   const absolute = resolve(dir, context);
-  const stats = statSync(absolute, { throwIfNoEntry: false });
-  if (stats === undefined || !stats.isDirectory()) {
+  const kind = files.kind(absolute);
+  if (kind !== "dir") {
     report(
       "spec.context_missing",
       typeof build === "string" || fields.context !== undefined ? contextPath : at,
       "value",
-      `the build context \`${context}\` of ${formatPath(path)} ${stats === undefined ? "does not exist" : "is not a directory"}`,
+      `the build context \`${context}\` of ${formatPath(path)} ${kind === undefined ? "does not exist" : "is not a directory"}`,
       `create the folder or fix the path; it resolves to ${absolute}`,
       { expected: "an existing directory", found: absolute },
     );
@@ -71,7 +71,7 @@ export function checkBuild(
   }
   const dockerfile = typeof fields.dockerfile === "string" ? fields.dockerfile : "Dockerfile";
   const file = resolve(absolute, dockerfile);
-  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+  if (files.kind(file) !== "file") {
     report(
       "spec.dockerfile_missing",
       fields.dockerfile !== undefined ? [...at, "dockerfile"] : contextPath,

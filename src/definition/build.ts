@@ -3,10 +3,9 @@
  * absolute, probes tagged by kind, scalars kept as written. Runs only on input that passed
  * the schema and the checks, so a value that does not parse here is a bug, not a user error.
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { treeDigest } from "../util/file-tree.js";
 import { buildAlerting } from "./alert-build.js";
+import type { DefinitionFiles, FolderContent } from "./files.js";
 import { buildHosts } from "./host-build.js";
 import { METRICS_DEFAULTS } from "./metrics-schema.js";
 import type {
@@ -34,6 +33,8 @@ export interface BuildContext {
   readonly text: string;
   readonly hash: string;
   readonly source: Positions;
+  /** Where app folders are read (their content digests) and host templates. */
+  readonly files: DefinitionFiles;
   /** Absolute paths never part of an app's content (a state directory inside its cwd). */
   readonly exclude?: readonly string[];
   readonly environments: readonly string[];
@@ -131,6 +132,8 @@ function buildApp(
       : buildImage(app.build, ctx.dir, imageRepository(registry, project, name), (value, key) =>
           asWritten(value, [...path, "build", "args", key]),
         );
+  const content =
+    build === undefined ? folderContent(cwd, app.ignore, exclude, ctx.files) : undefined;
   return {
     name,
     ...(command === undefined ? {} : { command }),
@@ -139,7 +142,8 @@ function buildApp(
     contentExclude: exclude,
     // A built app's files reach its replicas through its image: the release's digest is
     // what identifies them, and an edit rolls out only once it is built.
-    contentDigest: build === undefined ? contentDigest(cwd, app.ignore, exclude) : "",
+    contentDigest: content?.digest ?? "",
+    ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
     replicas: app.replicas,
     ...(app.port === undefined ? {} : { port: app.port }),
@@ -268,11 +272,16 @@ function bytes(text: string): number {
 }
 
 /**
- * The app folder's content digest. A folder that does not exist has none: a definition
- * parsed from text for a file that is not on disk (tests, the API's plan) still builds,
- * and checks.ts has already reported a `cwd` the user wrote that is missing.
+ * The app folder's content. A folder that does not exist has none: a definition parsed from
+ * text for a file that is not on disk (tests) still builds, and checks.ts has already
+ * reported a `cwd` the user wrote that is missing.
  */
-function contentDigest(cwd: string, ignore: readonly string[], exclude: readonly string[]): string {
-  if (!existsSync(cwd)) return "";
-  return treeDigest(cwd, { ignore, exclude });
+function folderContent(
+  cwd: string,
+  ignore: readonly string[],
+  exclude: readonly string[],
+  files: DefinitionFiles,
+): FolderContent | undefined {
+  if (files.kind(cwd) === undefined) return undefined;
+  return files.folder(cwd, { ignore, exclude });
 }

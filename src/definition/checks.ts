@@ -4,12 +4,12 @@
  * raw YAML values defensively instead of the schema's output, so that they run even when
  * the schema found problems elsewhere: the user sees every problem at once.
  */
-import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { checkAlerting } from "./alert-checks.js";
 import { checkBuild } from "./build-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { type Fields, isFields } from "./fields.js";
+import type { DefinitionFiles } from "./files.js";
 import { checkHosts } from "./host-checks.js";
 import { interpolationProblems } from "./interpolate.js";
 import { checkMetrics } from "./metrics-checks.js";
@@ -27,6 +27,8 @@ export interface CheckContext {
   /** Absolute folder of the definition: relative cwds start there. */
   readonly dir: string;
   readonly source: Positions;
+  /** Where the folders and files the definition names are looked at. */
+  readonly files: DefinitionFiles;
   /**
    * Container settings on an app that runs as processes are not reported: with environments,
    * another environment may run it as containers.
@@ -95,7 +97,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkUpdate(app.update, [...path, "update"], report);
     checkContainer(app, path, report, ctx.containerKeysAnywhere === true);
     checkSwarmApp(app, path, report);
-    checkBuild(app, path, hasRegistry, ctx.dir, report);
+    checkBuild(app, path, hasRegistry, ctx, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
   return diagnostics;
@@ -175,8 +177,8 @@ function checkCwd(cwd: unknown, path: Path, ctx: CheckContext, report: Report): 
   if (typeof cwd !== "string" || cwd === "") return;
   const absolute = resolve(ctx.dir, cwd);
   const where = `it resolves to ${absolute} (relative to the folder of ${basename(ctx.file)})`;
-  const stats = statSync(absolute, { throwIfNoEntry: false });
-  if (stats === undefined) {
+  const kind = ctx.files.kind(absolute);
+  if (kind === undefined) {
     report(
       "spec.cwd_missing",
       path,
@@ -185,7 +187,7 @@ function checkCwd(cwd: unknown, path: Path, ctx: CheckContext, report: Report): 
       `create the directory or fix the path; ${where}`,
       { expected: "an existing directory", found: absolute },
     );
-  } else if (!stats.isDirectory()) {
+  } else if (kind !== "dir") {
     report(
       "spec.cwd_not_directory",
       path,

@@ -4,9 +4,9 @@
  * must have — `configure.all`, then each of its groups in order, then its own, with roles
  * expanded in place and template files read. Runs only on input that passed the checks.
  */
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import type { DefinitionFiles } from "./files.js";
 import type {
   HostEnvironment,
   HostResource,
@@ -32,6 +32,7 @@ import type { Positions } from "./yaml-source.js";
 export interface HostBuildContext {
   readonly dir: string;
   readonly source: Positions;
+  readonly files: DefinitionFiles;
 }
 
 type Scalar = string | number | boolean;
@@ -187,7 +188,7 @@ export function buildHosts(
       const r = item.file;
       const content =
         r.template !== undefined
-          ? readFileSync(resolve(ctx.dir, r.template), "utf8")
+          ? ctx.files.readText(resolve(ctx.dir, r.template))
           : (r.content ?? "");
       return {
         module: "file",

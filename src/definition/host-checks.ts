@@ -4,10 +4,10 @@
  * octal, templates on disk, and no two resources of one module with one identity on a host.
  * Like checks.ts, it reads the raw YAML defensively so that every problem is reported at once.
  */
-import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Report } from "./checks.js";
 import { type Fields, isFields } from "./fields.js";
+import type { DefinitionFiles } from "./files.js";
 import { resourceIdentity } from "./host-identity.js";
 import { HOST_MODULES, MODE_PATTERN } from "./host-schema.js";
 import { checkTemplateVariables } from "./host-template-vars.js";
@@ -18,6 +18,7 @@ import type { Positions } from "./yaml-source.js";
 export interface HostCheckContext {
   readonly dir: string;
   readonly source: Positions;
+  readonly files: DefinitionFiles;
 }
 
 export function checkHosts(raw: Fields, ctx: HostCheckContext, report: Report): void {
@@ -61,7 +62,7 @@ export function checkHosts(raw: Fields, ctx: HostCheckContext, report: Report): 
     );
   }
   checkDuplicates(hosts, configure, roles, report);
-  checkTemplateVariables(hosts, configure, roles, ctx.dir, report);
+  checkTemplateVariables(hosts, configure, roles, ctx, report);
 }
 
 function checkHost(name: string, host: Fields, hostNames: readonly string[], report: Report): void {
@@ -222,7 +223,7 @@ function checkFile(fields: Fields, path: Path, ctx: HostCheckContext, report: Re
   }
   if (typeof fields.template === "string") {
     const file = resolve(ctx.dir, fields.template);
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    if (ctx.files.kind(file) !== "file") {
       report(
         "spec.template_missing",
         [...path, "template"],

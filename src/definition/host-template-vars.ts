@@ -4,10 +4,10 @@
  * the host's `vars`, the role's, the role use's or the file's own. `{{ facts.* }}` are the
  * host's facts, known only on the host, and are left to the run.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Report } from "./checks.js";
 import { type Fields, isFields } from "./fields.js";
+import type { DefinitionFiles } from "./files.js";
 import { formatPath, listWords, type Path } from "./phrases.js";
 
 /** `{{ name }}` in a template; `name` may be dotted (`facts.os.version`). */
@@ -27,7 +27,7 @@ export function checkTemplateVariables(
   hosts: Fields,
   configure: Fields,
   roles: Fields,
-  dir: string,
+  where: { readonly dir: string; readonly files: DefinitionFiles },
   report: Report,
 ): void {
   const reported = new Set<string>();
@@ -35,7 +35,8 @@ export function checkTemplateVariables(
     const file = isFields(item) && isFields(item.file) ? item.file : undefined;
     if (file === undefined) return;
     const field = typeof file.content === "string" ? "content" : "template";
-    const text = field === "content" ? (file.content as string) : readTemplate(file.template, dir);
+    const text =
+      field === "content" ? (file.content as string) : readTemplate(file.template, where);
     if (text === undefined) return; // a missing template is reported on its own
     const known = new Set([...vars, ...keysOf(file.vars)]);
     for (const name of templateVariables(text)) {
@@ -83,13 +84,15 @@ export function checkTemplateVariables(
   }
 }
 
-function readTemplate(template: unknown, dir: string): string | undefined {
+function readTemplate(
+  template: unknown,
+  { dir, files }: { readonly dir: string; readonly files: DefinitionFiles },
+): string | undefined {
   if (typeof template !== "string") return undefined;
-  try {
-    return readFileSync(resolve(dir, template), "utf8");
-  } catch {
-    return undefined;
-  }
+  const path = resolve(dir, template);
+  // A missing template is reported on its own (host-checks.ts).
+  if (files.kind(path) !== "file") return undefined;
+  return files.readText(path);
 }
 
 function keysOf(value: unknown): string[] {

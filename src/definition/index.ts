@@ -7,6 +7,12 @@ export { BUILT_IN_ALERT_NAMES } from "./alert-checks.js";
 export type { AlertingSpec, AlertRuleSpec, NotifierDefinition } from "./alert-model.js";
 export type { Diagnostic, FormatOptions } from "./errors.js";
 export { SpecError } from "./errors.js";
+export {
+  type DefinitionFiles,
+  diskFiles,
+  type FolderContent,
+  type PathKind,
+} from "./files.js";
 export { resourceIdentity } from "./host-identity.js";
 export type {
   CommandResource,
@@ -37,6 +43,7 @@ export type {
   Command,
   ContainerSpec,
   Definition,
+  DefinitionContent,
   ExecProbe,
   HttpProbe,
   ImageCommand,

@@ -14,6 +14,7 @@ import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
 import { type Diagnostic, SpecError } from "./errors.js";
 import { isFields } from "./fields.js";
+import { type DefinitionFiles, diskFiles } from "./files.js";
 import { schemaDiagnostics } from "./issues.js";
 import type { Definition } from "./model.js";
 import { environmentNames, OverlayPositions, overlayRaw } from "./overlay.js";
@@ -31,6 +32,8 @@ export interface ParseOptions {
    * without one, the definition is built as written, with no overlay.
    */
   readonly environment?: string;
+  /** Where the folders and files the definition names are read: this machine's disk by default. */
+  readonly files?: DefinitionFiles;
 }
 
 /** Reads and parses the definition at `file`. */
@@ -85,16 +88,17 @@ export function parseDefinition(
 
   const input = withoutExtensions(raw);
   const environments = environmentNames(input);
+  const files = options.files ?? diskFiles;
   const diagnostics = validate(
     input,
-    { file: shown, dir, source, appsRunAsWritten: environments.length === 0 },
+    { file: shown, dir, source, files, appsRunAsWritten: environments.length === 0 },
     environments.length > 0,
   );
   for (const env of environments) {
     const positions = new OverlayPositions(source, input, env);
     const overlaid = validate(
       overlayRaw(input, env),
-      { file: shown, dir, source: positions, appsRunAsWritten: true },
+      { file: shown, dir, source: positions, files, appsRunAsWritten: true },
       true,
     );
     diagnostics.push(...onlyIn(env, overlaid, diagnostics));
@@ -114,6 +118,7 @@ export function parseDefinition(
     text,
     hash: createHash("sha256").update(text).digest("hex"),
     source: chosen === undefined ? source : new OverlayPositions(source, input, chosen),
+    files,
     environments,
     ...(chosen === undefined ? {} : { environment: chosen }),
     ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
@@ -124,7 +129,13 @@ export function parseDefinition(
 /** Schema and semantic problems of a raw definition (the base, or one environment's overlay). */
 function validate(
   input: Record<string, unknown>,
-  ctx: { file: string; dir: string; source: Positions; appsRunAsWritten: boolean },
+  ctx: {
+    file: string;
+    dir: string;
+    source: Positions;
+    files: DefinitionFiles;
+    appsRunAsWritten: boolean;
+  },
   withEnvironments: boolean,
 ): Diagnostic[] {
   const parsed = definitionSchema.safeParse(input);

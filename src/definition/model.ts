@@ -82,6 +82,11 @@ export interface AppSpec {
   readonly contentExclude: readonly string[];
   /** sha256 of cwd's content (minus `ignore`), when the definition was read. */
   readonly contentDigest: string;
+  /**
+   * The manifest blob (`sha256:…`) of cwd that `contentDigest` was computed from, when the
+   * folder was uploaded to a controller: its snapshot is made from that, not from cwd.
+   */
+  readonly contentManifest?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly replicas: number;
   /** Public port served by Baton's proxy; absent: no proxy for this app. */
@@ -190,4 +195,26 @@ export interface Definition {
   readonly alerting?: AlertingSpec;
   /** Sampling and retention of metrics (`metrics:`), defaults filled in. */
   readonly metrics: MetricsSpec;
+  /**
+   * What the folders and files the definition names held, when it reached a controller
+   * through its API: read from there, never from the disk of whoever sent it.
+   */
+  readonly content?: DefinitionContent;
+}
+
+/**
+ * The folders and files a definition names (app folders, build contexts, host templates),
+ * as a client uploaded them: content-addressed blobs in the controller's state.
+ */
+export interface DefinitionContent {
+  /** Each folder, by its absolute path as the client wrote it → its manifest blob (`sha256:…`). */
+  readonly folders: Readonly<Record<string, string>>;
+  /** Each file read on its own (a template, a Dockerfile) → its blob (`sha256:…`). */
+  readonly files: Readonly<Record<string, string>>;
+  /**
+   * The definition file's path inside the git working copy holding it (`deploy/baton.yaml`),
+   * when it lies in one: a pipeline's build step finds an app's folder at its place in the
+   * run's checkout by it.
+   */
+  readonly inRepository?: string;
 }

@@ -87,7 +87,9 @@ function runsArtifact(spec: AppSpec, releases: ReleaseLookup): AppSpec {
       `deploy another release (\`baton releases ${spec.name}\` lists them), or build this one again from its commit${release.commit === null ? "" : ` ${release.commit.slice(0, 12)}`}`,
     );
   }
-  return { ...spec, cwd: release.ref, contentDigest: digestHex(release.digest) };
+  // The artifact is the folder now: the manifest of the one the definition names is not it.
+  const { contentManifest: _folder, ...unpinned } = spec;
+  return { ...unpinned, cwd: release.ref, contentDigest: digestHex(release.digest) };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
 import type { ApplyAnswer } from "../api/apply.js";
 import type { ErrorAnswer, ErrorBody } from "../api/error.js";
 import { BatonError } from "../api/errors.js";
@@ -9,12 +8,15 @@ import type { EventRecord, EventsAnswer } from "../api/events.js";
 import type { PlanAnswer } from "../api/plan.js";
 import { answer, routes } from "../api/routes.js";
 import { httpStatusOf } from "../api/status-codes.js";
-import type { Controller } from "../controller/index.js";
-import { parseDefinition } from "../definition/index.js";
+import type { ApplyResult, Controller } from "../controller/index.js";
+import type { Definition } from "../definition/index.js";
 import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { planJson } from "../engine/index.js";
+import { BlobStore } from "../store/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
+import { blobRoute } from "./blob-routes.js";
+import { definitionFromBody } from "./definition-body.js";
 import { hostsRoute } from "./hosts-api.js";
 import { HttpError } from "./http-error.js";
 import { logsRoute } from "./logs-api.js";
@@ -34,6 +36,16 @@ export interface ApiServerOptions {
   readonly stateDir: string;
   /** Called after `POST /api/v1/shutdown` has answered. */
   readonly onShutdown: (workloads: boolean) => void;
+  /**
+   * Starts the controller with the first definition applied, when none runs yet (the state
+   * directory had no generation to start from): the apply that brings it is answered so.
+   */
+  readonly start?: (
+    definition: Definition,
+    appliedBy: string,
+  ) => Promise<{ controller: Controller; applied: ApplyResult }>;
+  /** Called once the answer of a first apply whose `start` failed has been sent. */
+  readonly onStartFailed?: (error: unknown) => void;
 }
 
 /**
@@ -43,8 +55,13 @@ export interface ApiServerOptions {
 export class ApiServer {
   private readonly server: Server;
   private controller: Controller | undefined;
+  /** The first apply, starting the controller; others wait for it. */
+  private starting: Promise<unknown> | undefined;
+  /** Where uploaded files are kept, and apply and plan read them. */
+  private readonly blobs: BlobStore;
 
   constructor(private readonly options: ApiServerOptions) {
+    this.blobs = new BlobStore(options.stateDir);
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -74,10 +91,10 @@ export class ApiServer {
     try {
       this.authenticate(req);
       const url = new URL(req.url ?? "/", "http://localhost");
-      const controller = this.controller;
-      if (controller === undefined)
-        throw new HttpError("api.starting", "the controller is starting");
+      if (await blobRoute(this.blobs, req, res, url, readJson)) return;
       const route = `${req.method} ${url.pathname}`;
+      const controller = this.controller;
+      if (controller === undefined) return await this.beforeStart(req, res, route);
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (await logsRoute(this.options.stateDir, this.options.token, req, res, url)) return;
@@ -95,13 +112,7 @@ export class ApiServer {
       if (route === "GET /api/v1/events")
         return send(res, 200, answer(routes.events, this.events(controller, url)));
       if (route === "GET /api/v1/events/stream") return this.stream(controller, req, res, url);
-      if (route === "POST /api/v1/shutdown") {
-        const body = await readJson(req);
-        const workloads = body.workloads === true;
-        send(res, 202, answer(routes.shutdown, { stopping: true, workloads }));
-        this.options.onShutdown(workloads);
-        return;
-      }
+      if (route === "POST /api/v1/shutdown") return await this.shutdown(req, res);
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
         const imported = await controller.importRelease(...importedRelease(body));
@@ -128,6 +139,55 @@ export class ApiServer {
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /**
+   * No controller yet: the first apply starts it, `shutdown` stops the process; anything
+   * else waits for a definition.
+   */
+  private async beforeStart(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+  ): Promise<void> {
+    if (route === "POST /api/v1/shutdown") return this.shutdown(req, res);
+    const start = this.options.start;
+    if (start === undefined) throw new HttpError("api.starting", "the controller is starting");
+    if (route !== "POST /api/v1/apply") {
+      throw new HttpError(
+        "controller.no_definition",
+        "the controller has no definition yet: nothing runs until one is applied",
+        { hint: "`baton apply` (or `baton up`) hands it the definition" },
+      );
+    }
+    const { definition, appliedBy } = await this.parse(req);
+    if (this.starting !== undefined) {
+      // Another first apply is starting the controller: this one is applied after it.
+      await this.starting.catch(() => undefined);
+      if (this.controller === undefined)
+        throw new HttpError("api.starting", "the controller is starting");
+      return send(res, 200, applyAnswer(await this.controller.apply(definition, appliedBy)));
+    }
+    const started = start(definition, appliedBy);
+    this.starting = started;
+    try {
+      const { controller, applied } = await started;
+      this.attach(controller);
+      send(res, 200, applyAnswer(applied));
+    } catch (error) {
+      // Answered first: the client learns why before whoever started us hears of it.
+      res.once("finish", () => this.options.onStartFailed?.(error));
+      throw error;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async shutdown(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const workloads = body.workloads === true;
+    send(res, 202, answer(routes.shutdown, { stopping: true, workloads }));
+    this.options.onShutdown(workloads);
   }
 
   /** Pipelines, runs and push notices; undefined when the path is none of theirs. */
@@ -273,44 +333,16 @@ export class ApiServer {
     }
   }
 
+  /** The definition of an apply or plan, read from its text and the content uploaded. */
   private async parse(
     req: IncomingMessage,
-  ): Promise<{ definition: ReturnType<typeof parseDefinition>; appliedBy: string }> {
-    const body = await readJson(req);
-    if (typeof body.file !== "string" || typeof body.source !== "string") {
-      throw new HttpError(
-        "api.invalid_body",
-        "expected a JSON body with `file` and `source` strings (and `environment`, optional)",
-      );
-    }
-    const appliedBy = typeof body.appliedBy === "string" ? body.appliedBy : "api";
-    const environment = typeof body.environment === "string" ? body.environment : undefined;
-    return {
-      definition: parseDefinition(body.source, body.file, {
-        exclude: [resolve(this.options.stateDir)],
-        ...(environment === undefined ? {} : { environment }),
-      }),
-      appliedBy,
-    };
+  ): Promise<{ definition: Definition; appliedBy: string }> {
+    return definitionFromBody(await readJson(req), this.blobs, this.options.stateDir);
   }
 
   private async apply(controller: Controller, req: IncomingMessage): Promise<ApplyAnswer> {
     const { definition, appliedBy } = await this.parse(req);
-    const result = await controller.apply(definition, appliedBy);
-    return {
-      generation: {
-        id: result.generation.id,
-        hash: result.generation.hash,
-        created: result.created,
-      },
-      // The old name of `generation`, kept for one release.
-      revision: {
-        id: result.generation.id,
-        hash: result.generation.hash,
-        created: result.created,
-      },
-      plan: planJson(result.plan),
-    };
+    return applyAnswer(await controller.apply(definition, appliedBy));
   }
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<PlanAnswer> {
@@ -375,6 +407,23 @@ function appName(encoded: string): string {
       `the app name in the path is not valid URI encoding: ${encoded}`,
     );
   }
+}
+
+function applyAnswer(result: ApplyResult): ApplyAnswer {
+  return {
+    generation: {
+      id: result.generation.id,
+      hash: result.generation.hash,
+      created: result.created,
+    },
+    // The old name of `generation`, kept for one release.
+    revision: {
+      id: result.generation.id,
+      hash: result.generation.hash,
+      created: result.created,
+    },
+    plan: planJson(result.plan),
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -1,4 +1,6 @@
 export type { AlertStore, StoredAlertRecord } from "./alert-store.js";
+export { BlobFiles } from "./blob-files.js";
+export { BlobStore, MAX_BLOB_BYTES, type PutResult } from "./blob-store.js";
 export { StateError, type StateErrorCode } from "./errors.js";
 export type { AppliedHostResource, HostStore, StoredFacts } from "./host-store.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";
@@ -39,3 +41,4 @@ export type {
   ReplicaRecord,
   ReplicaState,
 } from "./store.js";
+export { readShippedDefinition, type ShippedDefinition } from "./stored-definition.js";

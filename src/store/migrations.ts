@@ -329,6 +329,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE rollouts ADD COLUMN old_running INTEGER;
     `,
   },
+  {
+    id: 11,
+    name: "the content a generation was applied with",
+    up: `
+      -- The folders and files the definition names, as the client uploaded them (JSON:
+      -- {folders: {path: manifest digest}, files: {path: blob digest}}): a controller started
+      -- again on its own reads its definition back from these and the blobs. NULL: applied
+      -- before content was shipped, or read from the controller's own disk.
+      ALTER TABLE revisions ADD COLUMN content TEXT CHECK (content IS NULL OR json_valid(content));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
+import type { DefinitionContent } from "../definition/index.js";
 import { AlertStore } from "./alert-store.js";
 import { StateError } from "./errors.js";
 import { HostStore } from "./host-store.js";
@@ -45,6 +46,7 @@ interface RevisionRow {
   applied_by: string;
   applied_at: number;
   environment: string | null;
+  content: string | null;
 }
 interface ReplicaRow {
   id: string;
@@ -80,7 +82,7 @@ interface EventParams {
 }
 type Params = Record<string, string | number | null>;
 
-const REVISION_COLUMNS = "id, hash, file, source, applied_by, applied_at, environment";
+const REVISION_COLUMNS = "id, hash, file, source, applied_by, applied_at, environment, content";
 const REPLICA_COLUMNS =
   "id, app, revision, runtime, pid, start_ticks, port, started_at, state, restarts";
 const EVENT_COLUMNS = "id, at, type, app, replica, message, data";
@@ -177,11 +179,20 @@ export class SqliteStore {
     appliedBy: string;
     appliedAt?: number;
     environment?: string;
+    content?: DefinitionContent;
   }): { record: GenerationRecord; created: boolean } {
     const environment = r.environment ?? null;
+    const content = r.content === undefined ? null : contentJson(r.content);
     return this.transaction(() => {
       const latest = this.latestGeneration();
-      if (latest && latest.hash === r.hash && latest.environment === environment) {
+      // The same text over other files (an app's folder edited) is another generation: a
+      // controller started again must read the definition back with the files it last had.
+      if (
+        latest &&
+        latest.hash === r.hash &&
+        latest.environment === environment &&
+        (latest.content === null ? null : contentJson(latest.content)) === content
+      ) {
         return { record: latest, created: false };
       }
       const appliedAt = r.appliedAt ?? this.now();
@@ -192,6 +203,7 @@ export class SqliteStore {
         appliedBy: r.appliedBy,
         appliedAt,
         environment,
+        content,
       });
       const record: GenerationRecord = {
         id: Number(result.lastInsertRowid),
@@ -201,6 +213,7 @@ export class SqliteStore {
         appliedBy: r.appliedBy,
         appliedAt,
         environment,
+        content: r.content ?? null,
       };
       return { record, created: true };
     });
@@ -375,8 +388,8 @@ function prepareStatements(db: BetterSqlite3.Database) {
       "SELECT max(id) AS v FROM schema_migrations",
     ),
     insertRevision: db.prepare<Params>(
-      `INSERT INTO revisions (hash, file, source, applied_by, applied_at, environment)
-       VALUES (@hash, @file, @source, @appliedBy, @appliedAt, @environment)`,
+      `INSERT INTO revisions (hash, file, source, applied_by, applied_at, environment, content)
+       VALUES (@hash, @file, @source, @appliedBy, @appliedAt, @environment, @content)`,
     ),
     latestRevision: db.prepare<[], RevisionRow>(
       `SELECT ${REVISION_COLUMNS} FROM revisions ORDER BY id DESC LIMIT 1`,
@@ -455,7 +468,19 @@ function toRevision(row: RevisionRow): GenerationRecord {
     appliedBy: row.applied_by,
     appliedAt: row.applied_at,
     environment: row.environment,
+    content: row.content === null ? null : (JSON.parse(row.content) as DefinitionContent),
   };
+}
+
+/** The same content always gives the same JSON: paths in order, whatever order they came in. */
+function contentJson(content: DefinitionContent): string {
+  const sorted = (map: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify({
+    folders: sorted(content.folders),
+    files: sorted(content.files),
+    ...(content.inRepository === undefined ? {} : { inRepository: content.inRepository }),
+  });
 }
 
 function toReplica(row: ReplicaRow): ReplicaRecord {

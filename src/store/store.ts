@@ -1,3 +1,5 @@
+import type { DefinitionContent } from "../definition/index.js";
+
 /**
  * What the rest of Baton may ask of its state store. SQLite is the embedded default;
  * PostgreSQL comes later behind the same surface.
@@ -22,6 +24,8 @@ export interface GenerationRecord {
   readonly appliedAt: number;
   /** The environment it was applied for; null when the definition declares none. */
   readonly environment: string | null;
+  /** The folders and files it was applied with, as uploaded; null when not shipped. */
+  readonly content: DefinitionContent | null;
 }
 
 export interface ReplicaRecord {

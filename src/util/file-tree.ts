@@ -4,6 +4,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  lstatSync,
   openSync,
   readdirSync,
   readlinkSync,
@@ -82,14 +83,50 @@ export function ignoreMatcher(patterns: readonly string[]): Matcher {
  * mode bits do not. Synchronous, for use while parsing a definition.
  */
 export function treeDigest(root: string, options: TreeOptions = {}): string {
+  return digestOfFiles(treeFilesSync(root, options));
+}
+
+/** One entry of a tree as read from disk: what the digest counts of it, and its mode and size. */
+export interface TreeFile {
+  /** Relative to the root, `/`-separated. */
+  readonly relative: string;
+  readonly kind: "dir" | "file" | "symlink";
+  /** Permission bits (`mode & 0o7777`). */
+  readonly mode: number;
+  /** Bytes of a file; the target's length for a symlink; 0 for a directory. */
+  readonly size: number;
+  /** A file's content sha256 (hex), a symlink's target, "" for a directory. */
+  readonly value: string;
+}
+
+/**
+ * Every entry of a tree (same filter as `treeDigest`) with its content hash, mode and size:
+ * what a manifest of the folder is made of. `digestOfFiles` of the result is the tree's digest.
+ */
+export function treeFilesSync(root: string, options: TreeOptions = {}): TreeFile[] {
   const source = resolve(root);
   const skip = makeSkip(options, []);
-  const records: TreeRecord[] = [];
+  const files: TreeFile[] = [];
   for (const entry of listSync(source, skip)) {
-    const record = recordSync(join(source, entry.relative), entry);
-    if (record !== undefined) records.push(record);
+    const file = fileSync(join(source, entry.relative), entry);
+    if (file !== undefined) files.push(file);
   }
-  return digestOf(records);
+  return files;
+}
+
+/** The digest `treeDigest` gives a tree made of `files`, in any order. */
+export function digestOfFiles(files: readonly TreeFile[]): string {
+  return digestOf(files.map(recordOf));
+}
+
+/** What the digest counts of an entry, as `TreeEntry.signature` says it. */
+export function signatureOf(file: TreeFile): string {
+  return recordOf(file).line;
+}
+
+/** Only a file's executable bit counts: directories and links have theirs whatever they hold. */
+function recordOf(file: TreeFile): TreeRecord {
+  return record(file, file.kind === "file" && isExecutable(file.mode), file.value);
 }
 
 /** An entry of a tree as `treeEntries` gives it. */
@@ -438,23 +475,35 @@ function isExecutable(mode: number): boolean {
 
 let syncBuffer: Buffer | undefined;
 
-/** The entry's record, or undefined when it vanished since it was listed. */
-function recordSync(path: string, entry: Entry): TreeRecord | undefined {
-  if (entry.kind === "dir") return record(entry, false, "");
+/** The entry as read, or undefined when it vanished since it was listed. */
+function fileSync(path: string, entry: Entry): TreeFile | undefined {
+  const of = (mode: number, size: number, value: string): TreeFile => ({
+    relative: entry.relative,
+    kind: entry.kind,
+    mode: mode & 0o7777,
+    size,
+    value,
+  });
   try {
-    if (entry.kind === "symlink") return record(entry, false, readlinkSync(path));
+    if (entry.kind === "dir") return of(lstatSync(path).mode, 0, "");
+    if (entry.kind === "symlink") {
+      const target = readlinkSync(path);
+      return of(lstatSync(path).mode, Buffer.byteLength(target), target);
+    }
     const fd = openSync(path, OPEN_FLAGS);
     try {
       const stats = fstatSync(fd);
       if (!stats.isFile()) return undefined;
       const hash = createHash("sha256");
       syncBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES);
+      let size = 0;
       for (;;) {
         const bytes = readSync(fd, syncBuffer, 0, syncBuffer.length, null);
         if (bytes === 0) break;
+        size += bytes;
         hash.update(syncBuffer.subarray(0, bytes));
       }
-      return record(entry, isExecutable(stats.mode), hash.digest("hex"));
+      return of(stats.mode, size, hash.digest("hex"));
     } finally {
       closeSync(fd);
     }

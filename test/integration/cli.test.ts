@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { routes } from "../../src/api/index.js";
-import { ApiClient } from "../../src/cli/api-client.js";
+import { RemoteClient } from "../../src/client/index.js";
 import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { Load } from "../helpers/load.js";
 import { eventually } from "../helpers/wait.js";
@@ -109,11 +108,19 @@ describe("the CLI", () => {
 
     // The event stream from now on (`after=latest`, how `deploy --wait` learns a rollout
     // ended): no backlog, then what happens — the scale asked for below comes first.
-    const client = new ApiClient(status.controller.api, status.controller.pid, token);
+    const client = new RemoteClient(project.stateDir, status.controller.api, token);
     const seen: string[] = [];
-    const stop = client.listen(routes.eventStream({ app: "web", after: "latest" }), (type) =>
-      seen.push(type),
-    );
+    const listening = new AbortController();
+    void (async () => {
+      for await (const event of client.events({
+        app: "web",
+        after: "latest",
+        signal: listening.signal,
+      })) {
+        seen.push(event.type);
+      }
+    })().catch(() => undefined);
+    const stop = (): void => listening.abort();
     try {
       let replicas = 2;
       await eventually(

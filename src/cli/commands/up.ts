@@ -1,21 +1,22 @@
-import { spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { routes } from "../../api/index.js";
-import { rememberApiPort } from "../../server/index.js";
+import type { BatonClient } from "../../client/client.js";
+import { connect, rememberApiPort } from "../../client/open.js";
+import type { Definition } from "../../definition/index.js";
 import { delay } from "../../util/wait.js";
-import { findController } from "../api-client.js";
 import { clientFor } from "../connect.js";
 import { whoAmI, withCommonOptions } from "../context.js";
-import { runController } from "../controller-process.js";
 import { type EnvironmentOptions, loadForState } from "../definition.js";
 import { CliError } from "../errors.js";
 import { say, useColor } from "../output.js";
 import { renderPlan } from "../plan-view.js";
 import { buildMissing } from "./apply.js";
 
-const DETACH_DEADLINE_MS = 60_000;
+const START_DEADLINE_MS = 60_000;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 export function upCommand(program: Command): void {
   withCommonOptions(program.command("up"))
@@ -28,12 +29,11 @@ export function upCommand(program: Command): void {
     .action(async (options: EnvironmentOptions & { detach?: boolean; apiPort?: string }) => {
       const apiPort = apiPortOption(options.apiPort);
       const { definition, dir } = loadForState(options);
-      const client = clientFor(options);
-      await buildMissing(client, definition, say);
-      const running = findController(dir);
-      if (running !== undefined) {
+      const running = clientFor(options);
+      await buildMissing(running, definition, say);
+      if (running.mode === "remote") {
         // Like `docker compose up` on a running project: hand over the definition.
-        const body = await client.apply(definition, { by: whoAmI(), progress: say });
+        const body = await running.apply(definition, { by: whoAmI(), progress: say });
         say(renderPlan(body.plan, { color: useColor() }));
         say(`a controller already runs (pid ${running.pid}); definition applied`);
         if (apiPort !== undefined && `http://127.0.0.1:${apiPort}` !== running.api) {
@@ -44,15 +44,8 @@ export function upCommand(program: Command): void {
         }
         return;
       }
-      if (options.detach) return detach(definition.file, dir, definition.environment, apiPort);
-      await runController({
-        stateDir: dir,
-        definition,
-        appliedBy: whoAmI(),
-        printEvents: true,
-        color: useColor(),
-        ...(apiPort === undefined ? {} : { apiPort }),
-      });
+      if (options.detach) return detach(definition, dir, apiPort);
+      await foreground(definition, dir, apiPort);
     });
 }
 
@@ -69,55 +62,143 @@ function apiPortOption(text: string | undefined): number | undefined {
   return port;
 }
 
-async function detach(
-  file: string,
+/**
+ * The controller's own entry point beside this CLI: this module is a chunk of the bundle in
+ * dist/bin/, where the controller's bundle is too (dist/bin/controller.js: it starts ~0.3 s
+ * sooner than dist/controller/main.js, its source), or dist/cli/commands/up.js, or
+ * src/cli/commands/up.ts under tsx.
+ */
+function controllerEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const bundled = join(dirname(here), "controller.js");
+  if (basename(dirname(here)) === "bin" && existsSync(bundled)) return bundled;
+  const root = /^(.*)[/\\](?:dist|src)[/\\]/.exec(here)?.[1] ?? resolve(dirname(here), "..");
+  const entry = join(root, "dist", "controller", "main.js");
+  if (!existsSync(entry)) {
+    throw new Error(`the controller's entry ${entry} does not exist; build with \`npm run build\``);
+  }
+  return entry;
+}
+
+function controllerArgs(dir: string, apiPort: number | undefined): string[] {
+  const args = [controllerEntry(), "--state", dir, "--await-apply"];
+  if (apiPort !== undefined) args.push("--api-port", String(apiPort));
+  return args;
+}
+
+/**
+ * Runs the controller in the foreground: its events are printed here, Ctrl-C (or SIGTERM)
+ * stops it — not the apps — and `baton up` ends with it, with its exit code.
+ */
+async function foreground(
+  definition: Definition,
   dir: string,
-  environment: string | undefined,
+  apiPort: number | undefined,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, controllerArgs(dir, apiPort), { stdio: "inherit" });
+  const exited = exitOf(child);
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
+  const client = await started(child, dir, exited);
+  if (client === "timeout") {
+    throw new CliError(
+      "up.failed",
+      "the controller did not answer within 60s: stopped",
+      "see what it printed above",
+    );
+  }
+  if (client === "exited") {
+    // It said why on the terminal it shares with us.
+    process.exitCode = (await exited) ?? 1;
+    return;
+  }
+  await applyFirst(client, definition, exited);
+  process.exitCode = (await exited) ?? 1;
+}
+
+/** Starts the controller in the background, its output in `<state>/logs/controller.log`. */
+async function detach(
+  definition: Definition,
+  dir: string,
   apiPort: number | undefined,
 ): Promise<void> {
   mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(dir, "logs", "controller.log");
   const log = openSync(logFile, "a", 0o600);
-  const entry = process.argv[1];
-  if (entry === undefined) throw new Error("cannot find the baton entry script");
-  const args = [entry, "up", "-f", file, "--state", dir];
-  if (environment !== undefined) args.push("--env", environment);
-  if (apiPort !== undefined) args.push("--api-port", String(apiPort));
-  const child = spawn(process.execPath, args, {
-    detached: true,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let exited: number | null | undefined;
-  child.once("exit", (code) => {
-    exited = code;
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, controllerArgs(dir, apiPort), {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+  } finally {
+    closeSync(log);
+  }
+  const exited = exitOf(child);
   child.unref();
-  const deadline = Date.now() + DETACH_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) break;
-    const client = findController(dir);
-    if (client !== undefined && client.pid === child.pid) {
-      const answers = await client.send(routes.status()).then(
-        () => true,
-        () => false,
-      );
-      if (answers) {
-        say(
-          `controller started in the background (pid ${client.pid}, ${client.api}); log: ${logFile}`,
-        );
-        say("`baton status` shows the apps, `baton wait` waits until they are ready");
-        return;
-      }
-    }
+  const client = await started(child, dir, exited);
+  if (client === "exited" || client === "timeout") {
+    const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
+    throw new CliError(
+      "up.failed",
+      client === "exited"
+        ? `the controller exited (code ${await exited}) before its API answered`
+        : "the controller did not answer within 60s",
+      `its log (${logFile}) ends with:\n${tail}`,
+    );
+  }
+  await applyFirst(client, definition, exited);
+  say(`controller started in the background (pid ${client.pid}, ${client.api}); log: ${logFile}`);
+  say("`baton status` shows the apps, `baton wait` waits until they are ready");
+}
+
+/** Resolves with the exit code (null when killed by a signal) once the child has exited. */
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => {
+    child.once("exit", (code) => done(code));
+    child.once("error", () => done(1));
+  });
+}
+
+/**
+ * The API of the controller just started, once its lease names it; "exited" when it ended
+ * first, "timeout" (and stopped) when it did not answer in time.
+ */
+async function started(
+  child: ChildProcess,
+  dir: string,
+  exited: Promise<number | null>,
+): Promise<BatonClient | "exited" | "timeout"> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline && !gone) {
+    const client = connect({ state: dir });
+    if (client.mode === "remote" && client.pid === child.pid) return client;
     await delay(50);
   }
-  const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
-  throw new CliError(
-    "up.failed",
-    exited !== undefined
-      ? `the controller exited (code ${exited}) before its API answered`
-      : "the controller did not answer within 60s",
-    `its log (${logFile}) ends with:\n${tail}`,
-  );
+  if (gone) return "exited";
+  child.kill("SIGTERM");
+  return "timeout";
+}
+
+/**
+ * The controller waits for its first definition: it is shipped and applied now. Refused, the
+ * controller is stopped (if the refusal did not stop it) and the refusal is this command's.
+ */
+async function applyFirst(
+  client: BatonClient,
+  definition: Definition,
+  exited: Promise<number | null>,
+): Promise<void> {
+  try {
+    await client.apply(definition, { by: whoAmI() });
+  } catch (error) {
+    await client.shutdown({ workloads: false }).catch(() => undefined);
+    await exited;
+    throw error;
+  }
 }

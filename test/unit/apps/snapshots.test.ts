@@ -1,9 +1,14 @@
 import {
+  chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
   rmSync,
+  statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -12,6 +17,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SnapshotError, Snapshots } from "../../../src/apps/snapshots.js";
 import { type AppSpec, parseDefinition } from "../../../src/definition/index.js";
+import { BlobStore, readShippedDefinition } from "../../../src/store/index.js";
+import { blobDigest, folderManifest, manifestBytes } from "../../../src/util/content-manifest.js";
+import { treeDigest } from "../../../src/util/file-tree.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -73,5 +81,74 @@ describe("Snapshots", () => {
     expect(existsSync(old)).toBe(false);
     expect(existsSync(kept)).toBe(true);
     expect(existsSync(fresh)).toBe(true);
+  });
+});
+
+describe("Snapshots on a controller", () => {
+  /** The app's folder uploaded as a client does, then gone from where the client had it. */
+  async function uploaded(): Promise<{ spec: AppSpec; blobs: BlobStore; state: string }> {
+    const dir = mkdtempSync(join(tmpdir(), "baton-snap-client-"));
+    const state = mkdtempSync(join(tmpdir(), "baton-snap-state-"));
+    made.push(dir, state);
+    const site = join(dir, "site");
+    mkdirSync(join(site, "conf"), { recursive: true });
+    mkdirSync(join(site, "empty"));
+    writeFileSync(join(site, "config.txt"), "one\n");
+    writeFileSync(join(site, "run.sh"), "#!/bin/sh\n");
+    chmodSync(join(site, "run.sh"), 0o750);
+    writeFileSync(join(site, "conf", "app.ini"), "[app]\n");
+    writeFileSync(join(site, "debug.log"), "left out\n");
+    symlinkSync("config.txt", join(site, "current"));
+    chmodSync(join(site, "conf"), 0o555);
+    const file = join(dir, "baton.yaml");
+    const source = 'apps:\n  web:\n    command: x\n    cwd: site\n    ignore: ["*.log"]\n';
+    writeFileSync(file, source);
+    const onDisk = treeDigest(site, { ignore: ["*.log"] });
+
+    const blobs = new BlobStore(state);
+    const manifest = folderManifest(site);
+    for (const entry of manifest.entries) {
+      if (entry.digest !== undefined) await blobs.putBytes(readFileSync(join(site, entry.path)));
+    }
+    const bytes = manifestBytes(manifest);
+    await blobs.putBytes(bytes);
+    chmodSync(join(site, "conf"), 0o755);
+    rmSync(dir, { recursive: true, force: true });
+    const content = { folders: { [site]: blobDigest(bytes) }, files: {} };
+    const spec = readShippedDefinition({ file, source, content }, blobs, state).apps.web!;
+    expect(spec.contentDigest).toBe(onDisk);
+    return { spec, blobs, state };
+  }
+
+  it("makes a revision's copy from the uploaded files, never from the app's folder", async () => {
+    const { spec, blobs, state } = await uploaded();
+    const snapshots = new Snapshots(state, blobs);
+    const path = await snapshots.prepare("web", spec);
+    expect(path).toBe(snapshots.dir("web", spec));
+    expect(treeDigest(path)).toBe(spec.contentDigest);
+    expect(readFileSync(join(path, "config.txt"), "utf8")).toBe("one\n");
+    expect(statSync(join(path, "run.sh")).mode & 0o777).toBe(0o750);
+    expect(statSync(join(path, "conf")).mode & 0o777).toBe(0o555);
+    expect(lstatSync(join(path, "current")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(path, "current"))).toBe("config.txt");
+    expect(existsSync(join(path, "debug.log"))).toBe(false);
+    expect(existsSync(join(path, "empty"))).toBe(true);
+    // What a plan compares a new revision with, before the copy is made.
+    const elsewhere = mkdtempSync(join(tmpdir(), "baton-snap-"));
+    made.push(elsewhere);
+    const planned = await new Snapshots(elsewhere, blobs).plannedEntries("web", spec);
+    expect(planned?.has("conf/app.ini")).toBe(true);
+    expect(planned?.has("debug.log")).toBe(false);
+    chmodSync(join(path, "conf"), 0o755);
+  });
+
+  it("says so when a revision's files were never uploaded and its copy is gone", async () => {
+    const { spec, blobs, state } = await uploaded();
+    const { contentManifest: _, ...without } = spec;
+    const snapshots = new Snapshots(state, blobs);
+    await expect(snapshots.prepare("web", without)).rejects.toThrow(
+      /no files of .*site were uploaded with the definition, and its snapshot .* is gone/,
+    );
+    await expect(snapshots.plannedEntries("web", without)).resolves.toBeUndefined();
   });
 });

@@ -202,7 +202,7 @@ describe("revisions", () => {
     const a = store.recordGeneration({ ...base, hash: "aaa" });
     expect(a).toEqual({
       created: true,
-      record: { ...base, id: 1, hash: "aaa", appliedAt: 1234, environment: null },
+      record: { ...base, id: 1, hash: "aaa", appliedAt: 1234, environment: null, content: null },
     });
     const again = store.recordGeneration({ ...base, hash: "aaa", appliedAt: 9999 });
     expect(again).toEqual({ created: false, record: a.record });
@@ -230,6 +230,36 @@ describe("revisions", () => {
     expect(store.recordGeneration({ ...base, hash: "aaa", environment: "prod" }).created).toBe(
       false,
     );
+  });
+
+  it("records the same text over other files as a new generation, with its content", () => {
+    const store = open(dirs.make(), true, () => 1234);
+    const base = { file: "/repo/baton.yaml", source: "apps: {}", appliedBy: "ann@laptop" };
+    const site = (hex: string) => ({
+      folders: { "/repo/site": `sha256:${hex.repeat(64)}` },
+      files: {},
+    });
+
+    const first = store.recordGeneration({ ...base, hash: "aaa", content: site("a") });
+    expect(first.record.content).toEqual(site("a"));
+    expect(store.recordGeneration({ ...base, hash: "aaa", content: site("a") }).created).toBe(
+      false,
+    );
+    // The folder edited, the text not: a controller restarted on its own needs the new files.
+    const edited = store.recordGeneration({ ...base, hash: "aaa", content: site("b") });
+    expect(edited).toMatchObject({ created: true, record: { id: 2, content: site("b") } });
+    expect(store.latestGeneration()?.content).toEqual(site("b"));
+    // Order of the paths does not matter.
+    const two = {
+      folders: { "/repo/a": `sha256:${"1".repeat(64)}`, "/repo/b": `sha256:${"2".repeat(64)}` },
+      files: {},
+    };
+    const reversed = {
+      folders: { "/repo/b": two.folders["/repo/b"], "/repo/a": two.folders["/repo/a"] },
+      files: {},
+    };
+    expect(store.recordGeneration({ ...base, hash: "aaa", content: two }).created).toBe(true);
+    expect(store.recordGeneration({ ...base, hash: "aaa", content: reversed }).created).toBe(false);
   });
 
   it("has no latest revision before the first apply", () => {
