@@ -28,7 +28,12 @@ describe("bad definitions", () => {
     const result = await project.run("up", "--detach");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("apps.web.command");
-    expect((await project.run("status")).code).toBe(1);
+    // No controller, nothing running: status says so.
+    const status = JSON.parse((await project.ok("status", "--json")).stdout) as {
+      controller: unknown;
+      apps: unknown[];
+    };
+    expect(status).toEqual({ controller: null, apps: [] });
   });
 
   it("are refused by apply against a running controller, which changes nothing", async () => {

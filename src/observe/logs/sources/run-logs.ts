@@ -10,7 +10,7 @@ const ENDED = new Set(["passed", "failed", "timed-out", "cancelled", "interrupte
 const POLL_MS = 250;
 
 /**
- * A pipeline run's command steps (`<state>/runs/<id>/logs/<step>.log`). Step logs carry no
+ * A pipeline run's steps — commands, and the builds' and deploys' progress — (`<state>/runs/<id>/logs/<step>.log`). Step logs carry no
  * time and no index: a line read from the file gets its step's start time (the order of steps
  * is kept); a followed line the time it was read. A follow ends when the run has ended and
  * every step's log is read to its end.
@@ -126,7 +126,7 @@ export class RunLogs implements LogSource {
   }
 
   private steps(): StepRecord[] {
-    return this.withStore((store) => store.runs.steps(this.runId)).filter((s) => s.kind === "run");
+    return this.withStore((store) => store.runs.steps(this.runId));
   }
 
   private withStore<T>(read: (store: SqliteStore) => T): T {
