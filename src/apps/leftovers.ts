@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { DockerDriver, DockerEngine } from "../runtime/docker/index.js";
+import { ProcessDriver } from "../runtime/process/index.js";
 import { ProxyClient } from "./proxy/index.js";
 import { removeServices } from "./swarm-resources.js";
 
@@ -26,9 +26,9 @@ export async function stopLeftovers(stateDir: string): Promise<number> {
 }
 
 async function stopProcesses(stateDir: string): Promise<number> {
-  const runtime = new ProcessRuntime({ stateDir });
+  const runtime = new ProcessDriver({ stateDir });
   try {
-    const handles = await runtime.list();
+    const handles = await runtime.recover();
     await Promise.all(handles.map((h) => runtime.stop(h, STOP_GRACE_MS)));
     return handles.length;
   } finally {
@@ -39,9 +39,9 @@ async function stopProcesses(stateDir: string): Promise<number> {
 /** None when no engine answers: then no container of ours can be running either. */
 async function stopContainers(stateDir: string): Promise<number> {
   if (!existsSync(new DockerEngine().socketPath)) return 0;
-  const runtime = new DockerRuntime({ stateDir });
+  const runtime = new DockerDriver({ stateDir });
   try {
-    const handles = await runtime.list().catch(() => []);
+    const handles = await runtime.recover().catch(() => []);
     await Promise.all(handles.map((h) => runtime.stop(h, STOP_GRACE_MS)));
     return handles.length;
   } finally {

@@ -9,7 +9,7 @@ import type { Definition } from "../definition/index.js";
 import { buildPlan, diff, planJson, withFieldChanges } from "../engine/index.js";
 import { hostPass } from "../hosts/index.js";
 import { engineImageCommands, resolveReleases, withImageCommands } from "../images/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { ProcessDriver } from "../runtime/process/index.js";
 import { SqliteStore } from "../store/index.js";
 import { runningContainers } from "./running-containers.js";
 
@@ -60,9 +60,9 @@ async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
       ];
       return planJson(buildPlan(diff(desired, [])));
     }
-    const runtime = new ProcessRuntime({ stateDir: dir });
+    const runtime = new ProcessDriver({ stateDir: dir });
     const running = [
-      ...(await runtime.list()),
+      ...(await runtime.recover()),
       ...(await runningContainers(dir)).map((r) => r.handle),
     ];
     await runtime.close();

@@ -4,7 +4,7 @@ import type { StatusAnswer } from "../api/status.js";
 import { offlineStatus } from "../apps/offline-status.js";
 import { ProxyClient } from "../apps/proxy/index.js";
 import type { AppSpec } from "../definition/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { ProcessDriver } from "../runtime/process/index.js";
 import { SqliteStore } from "../store/index.js";
 import { runningContainers } from "./running-containers.js";
 
@@ -14,8 +14,11 @@ import { runningContainers } from "./running-containers.js";
  */
 export async function localStatus(dir: string): Promise<StatusAnswer> {
   if (!existsSync(join(dir, "state.db"))) return { controller: null, apps: [] };
-  const runtime = new ProcessRuntime({ stateDir: dir });
-  const processes = (await runtime.list()).map((handle) => ({ handle, runtime: "process" }));
+  const runtime = new ProcessDriver({ stateDir: dir });
+  const processes = (await runtime.recover()).map((handle) => ({
+    handle,
+    described: runtime.describe(handle),
+  }));
   await runtime.close();
   const replicas = [...processes, ...(await runningContainers(dir))];
   const pooled = new Set<string>();

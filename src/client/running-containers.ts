@@ -1,16 +1,19 @@
 import { existsSync } from "node:fs";
-import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import type { ReplicaHandle } from "../runtime/runtime.js";
+import { DockerDriver, DockerEngine } from "../runtime/docker/index.js";
+import type { Handle, ReplicaDescription } from "../runtime/driver.js";
 
 /** Container replicas of this state, when a Docker engine answers; none otherwise. */
 export async function runningContainers(
   dir: string,
-): Promise<{ handle: ReplicaHandle; runtime: string }[]> {
+): Promise<{ handle: Handle; described: ReplicaDescription }[]> {
   const engine = new DockerEngine();
   if (!existsSync(engine.socketPath)) return [];
-  const containers = new DockerRuntime({ stateDir: dir, engine });
+  const containers = new DockerDriver({ stateDir: dir, engine });
   try {
-    return (await containers.list()).map((handle) => ({ handle, runtime: "docker" }));
+    return (await containers.recover()).map((handle) => ({
+      handle,
+      described: containers.describe(handle),
+    }));
   } catch {
     return [];
   } finally {

@@ -40,9 +40,9 @@ import {
 } from "../images/index.js";
 import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
-import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
-import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import { DockerDriver, DockerEngine } from "../runtime/docker/index.js";
+import type { Driver, Handle } from "../runtime/driver.js";
+import { ProcessDriver } from "../runtime/process/index.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
 import {
   BlobStore,
@@ -130,8 +130,8 @@ export class Controller {
   private constructor(
     private readonly options: ControllerOptions,
     private readonly store: SqliteStore,
-    private readonly runtime: ProcessRuntime,
-    private readonly containers: DockerRuntime | undefined,
+    private readonly runtime: ProcessDriver,
+    private readonly containers: DockerDriver | undefined,
     private readonly proxy: ProxySupervisor,
     readonly apps: AppsReconciler,
     events: EventBus,
@@ -196,7 +196,7 @@ export class Controller {
     options: ControllerOptions,
     store: SqliteStore,
   ): Promise<{ controller: Controller; applied: ApplyResult }> {
-    const runtime = new ProcessRuntime({ stateDir: options.stateDir });
+    const runtime = new ProcessDriver({ stateDir: options.stateDir });
     const containers = dockerRuntime(options);
     const events = new EventBus((event) => store.appendEvent(event));
     let controller: Controller | undefined;
@@ -862,14 +862,13 @@ export class Controller {
 
   /** Replicas and proxy routes left by a previous controller become ours again. */
   private async adoptRunning(): Promise<void> {
-    const processes = await this.runtime.list();
+    const processes = await this.runtime.recover();
     const containers = await this.listContainers();
     const handles = [...processes, ...containers];
-    const inContainers = new Set(containers.map((h) => h.id));
     const table = await this.proxy.routes();
     const inPool = new Set<string>();
     for (const route of table.routes) for (const backend of route.backends) inPool.add(backend.id);
-    this.apps.adopt(handles, inPool, (id) => (inContainers.has(id) ? "docker" : "process"));
+    this.apps.adopt(handles, inPool);
     for (const route of table.routes) {
       const hasReplicas = handles.some((h) => h.app === route.app);
       if (!hasReplicas && this.definition.apps[route.app] === undefined) {
@@ -913,10 +912,10 @@ export class Controller {
   }
 
   /** Containers of this state; an engine that does not answer has none to adopt. */
-  private async listContainers(): Promise<ReplicaHandle[]> {
+  private async listContainers(): Promise<Handle[]> {
     if (this.containers === undefined) return [];
     try {
-      return await this.containers.list();
+      return await this.containers.recover();
     } catch (error) {
       this.events.emit({
         type: "runtime.unavailable",
@@ -926,17 +925,9 @@ export class Controller {
     }
   }
 
-  private async watchRuntime(runtime: Runtime): Promise<void> {
+  private async watchRuntime(runtime: Driver): Promise<void> {
     for await (const event of runtime.events()) {
-      if (event.type === "exited") {
-        void this.apps.onReplicaExited(
-          event.app,
-          event.id,
-          event.code,
-          event.signal,
-          event.oom === true,
-        );
-      }
+      if (event.type === "exited") void this.apps.onReplicaExited(event);
     }
   }
 
@@ -955,10 +946,10 @@ export class Controller {
  * The container runtime when a Docker engine may answer (its socket exists): containers
  * of a previous controller are adopted even if the definition no longer has docker apps.
  */
-function dockerRuntime(options: ControllerOptions): DockerRuntime | undefined {
+function dockerRuntime(options: ControllerOptions): DockerDriver | undefined {
   const engine = new DockerEngine();
   if (!existsSync(engine.socketPath) && !hasDockerApps(options.definition)) return undefined;
-  return new DockerRuntime({
+  return new DockerDriver({
     stateDir: options.stateDir,
     project: options.definition.project,
     engine,

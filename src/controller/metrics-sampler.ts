@@ -29,7 +29,7 @@ import {
   REPLICA_METRIC_DECLARATIONS,
   type ReplicaProbes,
 } from "../observe/index.js";
-import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import type { Driver, Handle } from "../runtime/driver.js";
 import type { NewEvent } from "../store/index.js";
 import { ControllerError } from "./errors.js";
 import { EVENT_METRIC_DECLARATIONS, type EventMetrics } from "./event-metrics.js";
@@ -60,8 +60,7 @@ export const DEFAULT_HOST_INTERVAL_MS = 15_000;
 const COMPACT_EVERY_MS = 60_000;
 
 export interface LiveReplica {
-  readonly handle: ReplicaHandle;
-  readonly runtime: "process" | "docker";
+  readonly handle: Handle;
   readonly ready: boolean;
   /** Its health checks so far, per probe kind. */
   readonly probes: ReplicaProbes["probes"];
@@ -80,8 +79,8 @@ export interface MetricsSamplerOptions {
   readonly hostIntervalMs?: number;
   readonly replicas: () => readonly LiveReplica[];
   readonly runtimes: {
-    readonly process: Pick<Runtime, "stats">;
-    readonly docker?: Pick<Runtime, "stats">;
+    readonly process: Pick<Driver, "stats">;
+    readonly docker?: Pick<Driver, "stats">;
   };
   readonly apps: () => readonly AppCounts[];
   readonly proxy: { stats(): Promise<ProxyStats> };
@@ -182,9 +181,9 @@ export class MetricsSampler {
   private async sample(): Promise<void> {
     const replicas = this.options.replicas();
     const apps = this.options.apps();
-    const byRuntime = (kind: LiveReplica["runtime"]) => replicas.filter((r) => r.runtime === kind);
+    const byRuntime = (kind: Handle["driver"]) => replicas.filter((r) => r.handle.driver === kind);
     const readyIds = new Set(replicas.filter((r) => r.ready).map((r) => r.handle.id));
-    const isReady = (handle: ReplicaHandle): boolean => readyIds.has(handle.id);
+    const isReady = (handle: Handle): boolean => readyIds.has(handle.id);
     const timeout = Math.max(this.interval * 2, 2_000);
     const collectors: [string, Promise<CollectedSample[]>][] = [
       [
