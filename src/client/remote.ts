@@ -86,7 +86,8 @@ export class RemoteClient implements BatonClient {
   }
 
   async apply(definition: Definition, options: ApplyOptions): Promise<ApplyAnswer> {
-    return this.http.send(routes.apply(await this.ship(definition, options.by)));
+    const body = await this.ship(definition, options.by);
+    return this.http.send(routes.apply(options.hosts ? { ...body, hosts: true } : body));
   }
 
   /** The controller never reads the caller's disk: what it applies is what is sent here. */
