@@ -1,7 +1,14 @@
 /** `POST /api/v1/apply`: the definition in, the generation it became and the plan out. */
+import type { HostOutcome } from "./hosts.js";
 import type { PlanJson, PlanRequest } from "./plan.js";
 
 export interface ApplyRequest extends PlanRequest {
+  /**
+   * Configure the hosts of the controller's environment too, before any app moves: a pass
+   * over them (as `POST /api/v1/hosts/apply`) runs first, then the apps' plan. `baton apply`
+   * sets it when the definition has hosts.
+   */
+  readonly hosts?: boolean;
   /** Who applies it (`user@host`); `api` when absent. */
   readonly appliedBy?: string;
 }
@@ -19,4 +26,6 @@ export interface ApplyAnswer {
   /** `generation` under its old name, kept for one release. */
   readonly revision: GenerationJson;
   readonly plan: PlanJson;
+  /** With `hosts: true`: each host's outcome, from the pass that ran before the apps moved. */
+  readonly hosts?: readonly HostOutcome[];
 }

@@ -39,11 +39,14 @@ export interface AppStatus {
   readonly port: number | null;
   readonly protocol: "http" | "tcp";
   /**
-   * converged | progressing (a rollout or a start under way) | rolling-back | rolled-back
-   * (the definition's revision failed; the previous one serves) | failed (a first deploy
-   * that is not ready; retried with backoff) | crash-loop | deleting
+   * converged | progressing (a rollout or a start under way) | waiting (a replica to start
+   * waits until each app of `dependsOn` has a ready replica; `detail` names them) |
+   * rolling-back | rolled-back (the definition's revision failed; the previous one serves) |
+   * failed (a first deploy that is not ready; retried with backoff) | crash-loop | deleting
    */
   readonly state: string;
+  /** Why the app is in its state, for humans: `waiting for db`. */
+  readonly detail?: string;
   readonly replicas: readonly ReplicaStatus[];
   readonly proxyError?: string;
   /** The rollout under way, else the one that explains a rolled-back or failed state. */

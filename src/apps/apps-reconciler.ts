@@ -22,7 +22,7 @@ import {
 } from "./bad-revision.js";
 import type { ProbeTarget } from "./probe.js";
 import { type ProbeKind, type ProbeStats, ReplicaHealth } from "./replica-health.js";
-import { APP_KIND, appSettings, desiredApps, observedApps } from "./resources.js";
+import { APP_KIND, desiredApps, observedApps } from "./resources.js";
 import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
 import { type ReplicaView, resolveBudget, rolloutMoves } from "./rollout-plan.js";
@@ -145,6 +145,8 @@ interface AppState {
   readonly replicas: Map<string, Replica>;
   /** Whether the last pass found the app converged, to announce each arrival once. */
   converged: boolean;
+  /** The dependencies (dependsOn) not ready, for which the last pass held a replica's start. */
+  waitingFor: readonly string[];
   /** Last route sent to the proxy, to send only changes. */
   lastRoute: string | undefined;
   /** Replicas in the last route the proxy took: the pool. */
@@ -202,10 +204,7 @@ export class AppsReconciler implements Reconciler {
         if (slot.replicaId === undefined) replicas.push({ app, revision: state.revision });
       }
     }
-    return observedApps(replicas, (app) => {
-      const spec = this.apps.get(app)?.spec;
-      return spec === undefined ? undefined : appSettings(spec);
-    });
+    return observedApps(replicas, (app) => this.apps.get(app)?.spec);
   }
 
   names(): string[] {
@@ -399,6 +398,9 @@ export class AppsReconciler implements Reconciler {
     );
     const now = this.now();
     let occupied = state.slots.filter((s) => s.replicaId !== undefined || s.starting).length;
+    const unready = this.unreadyDependencies(spec);
+    const waited = state.waitingFor;
+    state.waitingFor = [];
     for (const [index, slot] of state.slots.entries()) {
       if (slot.replicaId !== undefined || slot.starting) continue;
       if (slot.restartAt > now) {
@@ -407,6 +409,11 @@ export class AppsReconciler implements Reconciler {
       }
       // The surge budget: replicas still leaving count until they have exited.
       if (occupied >= moves.currentAllowed) break;
+      // dependsOn: nothing starts before each dependency serves; its pass wakes this one.
+      if (unready.length > 0) {
+        state.waitingFor = unready;
+        break;
+      }
       occupied += 1;
       slot.starting = true;
       void this.startReplica(name, state, target, index, slot);
@@ -419,6 +426,47 @@ export class AppsReconciler implements Reconciler {
     }
     await this.trackRollout(name, state, spec);
     this.announceConvergence(name, state, spec);
+    this.announceWaiting(name, state, waited);
+    if (this.hasReadyReplica(name)) this.wakeDependents(name);
+  }
+
+  /** The apps of `spec.dependsOn` that have no ready replica of the revision they should run. */
+  private unreadyDependencies(spec: AppSpec): string[] {
+    return (spec.dependsOn ?? []).filter((dep) => !this.hasReadyReplica(dep));
+  }
+
+  /**
+   * Whether an app serves what it should: a replica of its target revision that is ready (in
+   * the proxy's pool, or passing its readiness check). A replica of the revision a rollout
+   * replaces does not count, so an app waits for a dependency's new revision.
+   */
+  private hasReadyReplica(name: string): boolean {
+    const state = this.apps.get(name);
+    if (state?.spec === undefined) return false;
+    for (const replica of state.replicas.values()) {
+      const serving = replica.ready && replica.state !== "stopping";
+      if (serving && replica.revision === state.revision) return true;
+    }
+    return false;
+  }
+
+  /** Passes over the apps the last pass held for `name`: it is ready now. */
+  private wakeDependents(name: string): void {
+    for (const [other, state] of this.apps) {
+      if (state.waitingFor.includes(name)) this.deps.requeue(other);
+    }
+  }
+
+  /** Says once that an app holds its starts for its dependencies, and for which. */
+  private announceWaiting(name: string, state: AppState, before: readonly string[]): void {
+    const now = state.waitingFor;
+    if (now.length === 0 || now.join() === before.join()) return;
+    this.deps.emit({
+      type: "app.waiting",
+      app: name,
+      message: `${name}: ${waitingText(now)} to be ready before starting a replica`,
+      data: { dependencies: [...now] },
+    });
   }
 
   private view(state: AppState, replica: Replica): ReplicaView {
@@ -632,6 +680,10 @@ export class AppsReconciler implements Reconciler {
         if (slot.replicaId !== undefined || slot.starting || slot.lastReplicaId === undefined)
           continue;
         crashLooping = crashLooping || slot.backoff.consecutiveFailures >= 2;
+        const restarting =
+          state.waitingFor.length > 0 && slot.restartAt <= now
+            ? waitingText(state.waitingFor)
+            : `restarting in ${Math.max(0, slot.restartAt - now)}ms`;
         replicas.push({
           id: slot.lastReplicaId ?? `${name}-pending`,
           pid: null,
@@ -641,7 +693,7 @@ export class AppsReconciler implements Reconciler {
           revision: state.revision,
           restarts: slot.restarts,
           startedAt: null,
-          detail: `${slot.lastExit}; restarting in ${Math.max(0, slot.restartAt - now)}ms`,
+          detail: `${slot.lastExit}; ${restarting}`,
         });
       }
       const ready = [...state.replicas.values()].filter(
@@ -656,6 +708,7 @@ export class AppsReconciler implements Reconciler {
         port: state.spec?.port ?? null,
         protocol: state.spec?.protocol ?? "http",
         state: this.appState(state, crashLooping),
+        ...(state.waitingFor.length > 0 ? { detail: waitingText(state.waitingFor) } : {}),
         replicas,
         ...(state.proxyError ? { proxyError: state.proxyError } : {}),
         ...(shown === undefined
@@ -680,6 +733,7 @@ export class AppsReconciler implements Reconciler {
     if (state.spec === undefined) return "deleting";
     if (state.rollout?.state === "rolling-back") return "rolling-back";
     if (state.rollout === undefined && state.blocked !== undefined) return "rolled-back";
+    if (state.waitingFor.length > 0) return "waiting";
     if (crashLooping) return "crash-loop";
     if (state.failedFirst !== undefined && !this.isConverged(state)) return "failed";
     return this.isConverged(state) ? "converged" : "progressing";
@@ -800,6 +854,7 @@ export class AppsReconciler implements Reconciler {
         slots: [],
         replicas: new Map(),
         converged: false,
+        waitingFor: [],
         lastRoute: undefined,
         pooled: new Set(),
         proxyError: undefined,
@@ -1286,6 +1341,11 @@ export class AppsReconciler implements Reconciler {
       this.deps.requeue(name, 2_000);
     }
   }
+}
+
+/** `waiting for db`, `waiting for db, cache`: what an app holds its starts for. */
+function waitingText(dependencies: readonly string[]): string {
+  return `waiting for ${dependencies.join(", ")}`;
 }
 
 /**

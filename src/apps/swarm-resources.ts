@@ -10,7 +10,11 @@ import { appSettings } from "./resources.js";
 /** The plan's kind for apps run as Swarm services (kept apart from `app`: another reconciler). */
 export const SWARM_APP_KIND = "swarm-app";
 
-/** The definition's swarm apps as engine resources: revision = the task template, size = replicas. */
+/**
+ * The definition's swarm apps as engine resources: revision = the task template, size =
+ * replicas. They carry no dependsOn: Swarm starts services in no order, so the definition
+ * refuses dependsOn on a swarm app and naming one (definition/dependency-checks.ts).
+ */
 export function desiredSwarmApps(
   definition: Definition,
   scaleOverride: (app: string) => number | undefined,

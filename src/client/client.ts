@@ -55,6 +55,8 @@ export interface Actor {
 export interface ApplyOptions extends Actor {
   /** Progress of what the client does first (uploading the app folders, building images). */
   readonly progress?: (line: string) => void;
+  /** Configure the environment's hosts first, then move the apps (`ApplyRequest.hosts`). */
+  readonly hosts?: boolean;
 }
 
 export interface EventsOptions {

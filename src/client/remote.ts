@@ -74,11 +74,20 @@ export class RemoteClient implements BatonClient {
 
   /** The definition's text and the files it names (uploaded first: only what is missing). */
   async plan(definition: Definition): Promise<PlanAnswer> {
-    return this.http.send(routes.plan(await this.ship(definition)));
+    try {
+      return await this.http.send(routes.plan(await this.ship(definition)));
+    } catch (error) {
+      // A controller waiting for its first definition has nothing to plan against but what
+      // runs: the state directory's answer, as with no controller at all.
+      if (!(error instanceof ClientError && error.code === "controller.no_definition")) throw error;
+      const { localPlan } = await import("./local-plan.js");
+      return localPlan(this.stateDir, definition);
+    }
   }
 
   async apply(definition: Definition, options: ApplyOptions): Promise<ApplyAnswer> {
-    return this.http.send(routes.apply(await this.ship(definition, options.by)));
+    const body = await this.ship(definition, options.by);
+    return this.http.send(routes.apply(options.hosts ? { ...body, hosts: true } : body));
   }
 
   /** The controller never reads the caller's disk: what it applies is what is sent here. */

@@ -83,6 +83,8 @@ export interface ApplyResult {
   /** false when the same definition was applied before: nothing to record, maybe nothing to do. */
   readonly created: boolean;
   readonly plan: Plan;
+  /** When asked for: each host's outcome, from the pass that ran before the apps moved. */
+  readonly hosts?: HostOutcome[];
 }
 
 /**
@@ -264,7 +266,6 @@ export class Controller {
     this.queue.addAfter(key, afterMs);
   }
 
-  /** Records the definition as a revision and moves every resource toward it. */
   /** Configures the hosts of this controller's environment as the applied definition says. */
   applyHosts(): Promise<HostOutcome[]> {
     return this.hostWatch.applyNow();
@@ -298,7 +299,17 @@ export class Controller {
     return parityReport(this.definition, this.store.hosts, left, right);
   }
 
-  async apply(given: Definition, appliedBy: string): Promise<ApplyResult> {
+  /**
+   * Records the definition as a generation and moves every resource toward it. With `hosts`,
+   * the environment's hosts are configured first (through the drift watch, so never beside
+   * one of its passes), and only then do the apps move: an app never starts on a host its
+   * definition has not configured yet.
+   */
+  async apply(
+    given: Definition,
+    appliedBy: string,
+    options: { hosts?: boolean } = {},
+  ): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
     // Before anything is recorded: an app with no release to run changes nothing.
     const pinned = this.pinReleases(given, "throw");
@@ -345,6 +356,7 @@ export class Controller {
         environment: definition.environment ?? null,
       },
     });
+    const hosts = options.hosts === true ? await this.hostWatch.applyNow() : undefined;
     this.apps.setAppliedBy(appliedBy);
     this.swarm.setAppliedBy(appliedBy);
     const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
@@ -372,7 +384,12 @@ export class Controller {
     this.resync();
     // A new generation may leave the content of the oldest one kept behind.
     if (created) void this.sweep();
-    return { generation: record, created, plan: await this.explain(plan, definition) };
+    return {
+      generation: record,
+      created,
+      plan: await this.explain(plan, definition),
+      ...(hosts === undefined ? {} : { hosts }),
+    };
   }
 
   /** What applying `definition` would change now, field by field; changes nothing. */

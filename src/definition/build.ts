@@ -146,6 +146,7 @@ function buildApp(
     ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
     replicas: app.replicas,
+    ...(app.dependsOn.length === 0 ? {} : { dependsOn: [...new Set(app.dependsOn)] }),
     ...(app.port === undefined ? {} : { port: app.port }),
     protocol: app.protocol,
     listen: app.listen,

@@ -1,5 +1,5 @@
 /**
- * Rules the schema cannot express: across apps (ports), across fields (probe kinds, backoff
+ * Rules the schema cannot express: across apps (ports, dependsOn), across fields (probe kinds, backoff
  * bounds), on the file system (cwd) and inside strings (app names, `${VAR}`). They read the
  * raw YAML values defensively instead of the schema's output, so that they run even when
  * the schema found problems elsewhere: the user sees every problem at once.
@@ -7,6 +7,7 @@
 import { basename, resolve } from "node:path";
 import { checkAlerting } from "./alert-checks.js";
 import { checkBuild } from "./build-checks.js";
+import { checkDependencies } from "./dependency-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { type Fields, isFields } from "./fields.js";
 import type { DefinitionFiles } from "./files.js";
@@ -100,6 +101,7 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkBuild(app, path, hasRegistry, ctx, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
   }
+  checkDependencies(apps, report);
   return diagnostics;
 }
 

@@ -93,6 +93,11 @@ export interface AppSpec {
   readonly contentManifest?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly replicas: number;
+  /**
+   * Apps (by name) each of which must have a ready replica of its target revision before a
+   * replica of this one starts; absent when it waits for none. Not part of the revision.
+   */
+  readonly dependsOn?: readonly string[];
   /** Public port served by Baton's proxy; absent: no proxy for this app. */
   readonly port?: number;
   /** What the proxy speaks on `port`. */

@@ -385,6 +385,25 @@ export const appSchema = documented(
       0,
       3,
     ).default(DEFAULTS.replicas),
+    dependsOn: documented(
+      z.array(
+        documented(z.string().min(1), "The name of another app of `apps:`.", {
+          expected: "an app name",
+          example: "db",
+        }),
+      ),
+      "Apps that must be ready before this one starts: no replica of this app starts until " +
+        "each of them has a ready replica of the revision it should run (`baton status` shows " +
+        "`waiting for db` meanwhile). It orders starts only: replicas already running are " +
+        "not stopped when a dependency restarts or rolls out. Not part of the revision: " +
+        "changing it restarts nothing. Apps may not wait for each other in a cycle. Not for " +
+        "swarm apps: Swarm starts services in no order.",
+      {
+        expected: "a list of app names such as [db, cache]",
+        example: ["db"],
+        suggest: (found) => (typeof found === "string" ? [found] : undefined),
+      },
+    ).default([]),
     port: documented(
       z.number().int().min(1).max(65535),
       "Public port served by Baton's proxy, which balances over the ready replicas (each " +

@@ -9,6 +9,7 @@ export {
   type StepRunner,
   type StepStatus,
 } from "./executor.js";
+export { findCycle } from "./graph.js";
 export {
   buildPlan,
   hasWork,

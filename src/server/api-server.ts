@@ -341,8 +341,11 @@ export class ApiServer {
   }
 
   private async apply(controller: Controller, req: IncomingMessage): Promise<ApplyAnswer> {
-    const { definition, appliedBy } = await this.parse(req);
-    return applyAnswer(await controller.apply(definition, appliedBy));
+    const body = await readJson(req);
+    const { definition, appliedBy } = definitionFromBody(body, this.blobs, this.options.stateDir);
+    return applyAnswer(
+      await controller.apply(definition, appliedBy, { hosts: body.hosts === true }),
+    );
   }
 
   private async plan(controller: Controller, req: IncomingMessage): Promise<PlanAnswer> {
@@ -423,6 +426,7 @@ function applyAnswer(result: ApplyResult): ApplyAnswer {
       created: result.created,
     },
     plan: planJson(result.plan),
+    ...(result.hosts === undefined ? {} : { hosts: result.hosts }),
   };
 }
 

@@ -107,6 +107,7 @@ export interface StatusJson {
     desired: number;
     ready: number;
     state: string;
+    detail?: string;
     rollout?: {
       id: number;
       state: string;

@@ -148,4 +148,27 @@ describe("the controller's entry point", () => {
     );
     expect((await get(port)).body).toMatch(/^v1 from web-/);
   });
+
+  it("waiting for its first definition, gets a plan from the state instead of refusing it", async () => {
+    const { root, project, state } = await layout();
+    mkdirSync(state, { recursive: true });
+    const log = openSync(join(root, "controller.log"), "a");
+    const controller = spawn(
+      process.execPath,
+      [join(ROOT, "dist", "controller", "main.js"), "--state", state, "--await-apply"],
+      { detached: true, stdio: ["ignore", log, log] },
+    );
+    controller.unref();
+    cleanups.push(async () => {
+      if (processAlive(controller.pid ?? 0)) process.kill(controller.pid ?? 0, "SIGTERM");
+    });
+    await eventually(
+      "the controller answers, with no definition yet",
+      () => baton(["status", "--state", state], { cwd: root }),
+      (answer) => answer.stderr.includes("controller.no_definition"),
+    );
+    const plan = await baton(["plan", "--state", state], { cwd: project });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/\+ create\s+app\/web\s+new/);
+  });
 });

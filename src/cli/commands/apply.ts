@@ -56,10 +56,15 @@ export function applyCommand(program: Command): void {
         }
         const output = options.json ? warn : say;
         await buildMissing(client, definition, output);
-        const body = await client.apply(definition, { by: whoAmI(), progress: output });
+        // The controller configures the hosts (one pass at a time, never beside its drift
+        // checks) before any app moves, in the same apply.
+        const body = await client.apply(definition, {
+          by: whoAmI(),
+          progress: output,
+          hosts: withHosts,
+        });
         const generation = body.generation;
-        // The controller configures the hosts: one pass at a time, never beside its drift checks.
-        const hosts = withHosts ? await client.applyHosts(() => definition) : undefined;
+        const hosts = body.hosts;
         if (hosts !== undefined) {
           if (!options.json) say(renderHostOutcomes(hosts, { color: useColor(), apply: true }));
           if (hosts.some((h) => !h.ok)) process.exitCode = 1;

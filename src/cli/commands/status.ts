@@ -45,7 +45,8 @@ export function renderStatus(status: StatusAnswer, color: boolean): string {
 }
 
 function replicaLines(app: AppStatus, color: boolean): string[] {
-  if (app.replicas.length === 0) return [`${app.name}: no replicas`];
+  const detail = app.detail === undefined ? "" : ` (${app.detail})`;
+  if (app.replicas.length === 0) return [`${app.name}: no replicas${detail}`];
   const rows: string[][] = [
     ["REPLICA", "STATE", "PID", "PORT", "RESTARTS", "AGE", "CPU", "MEM", "DETAIL"],
   ];
@@ -62,14 +63,16 @@ function replicaLines(app: AppStatus, color: boolean): string[] {
       r.detail ?? "",
     ]);
   }
-  const header = `${paint(app.name, "bold", color)}${app.proxyError ? `  ${paint(`proxy: ${app.proxyError}`, "red", color)}` : ""}`;
+  const header = `${paint(app.name, "bold", color)}${app.detail ? `  ${paint(app.detail, "cyan", color)}` : ""}${app.proxyError ? `  ${paint(`proxy: ${app.proxyError}`, "red", color)}` : ""}`;
   return [header, table(rows, "  ")];
 }
 
+/** Green serves, red needs a look; yellow is on its way, cyan waits for another app. */
 function stateColor(state: string, color: boolean): string {
   if (state === "ready" || state === "converged") return paint(state, "green", color);
   if (state === "crash-loop" || state === "unready" || state === "degraded")
     return paint(state, "red", color);
+  if (state === "waiting") return paint(state, "cyan", color);
   return paint(state, "yellow", color);
 }
 

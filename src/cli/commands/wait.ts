@@ -55,7 +55,10 @@ export async function waitConverged(client: BatonClient, timeoutMs: number): Pro
       );
       return status;
     }
-    const progress = pending.map((a) => `${a.name} ${a.ready}/${a.desired} ${a.state}`).join(", ");
+    // `waiting` (for a dependency) is on its way like `progressing`: waited on, never a failure.
+    const progress = pending
+      .map((a) => `${a.name} ${a.ready}/${a.desired} ${a.state}${a.detail ? ` (${a.detail})` : ""}`)
+      .join(", ");
     if (Date.now() >= deadline) {
       if (tty) process.stderr.write("\r\u001b[K");
       const details = pending
