@@ -11,6 +11,7 @@ import {
   type ReplicaStats,
   type RuntimeKind,
 } from "../runtime/driver.js";
+import type { DriverRegistry } from "../runtime/registry.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";
@@ -42,9 +43,11 @@ interface Actor {
 
 /** What the apps reconciler needs of the world, each behind a narrow port. */
 export interface AppsDeps {
-  readonly runtime: Driver;
-  /** The container driver (runtime: docker); absent when no Docker engine answers. */
-  readonly containers?: Driver;
+  /**
+   * The drivers replicas run on, by the `runtime:` their app names: asking for one that is
+   * not here (no Docker engine answers) throws why.
+   */
+  readonly drivers: Pick<DriverRegistry, "get">;
   readonly proxy: ProxyPort;
   readonly rollouts: RolloutStorePort;
   /**
@@ -1134,14 +1137,7 @@ export class AppsReconciler implements Reconciler {
   }
 
   private driverFor(kind: RuntimeKind): Driver {
-    if (kind === "process") return this.deps.runtime;
-    if (kind === "swarm") throw new Error("bug: a swarm app reached the apps reconciler");
-    if (this.deps.containers === undefined) {
-      throw new Error(
-        "no Docker engine answers (runtime: docker): start dockerd, or set DOCKER_HOST",
-      );
-    }
-    return this.deps.containers;
+    return this.deps.drivers.get(kind);
   }
 
   private driverOf(handle: Handle): Driver {

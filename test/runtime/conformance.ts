@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseDefinition } from "../../src/definition/index.js";
 import type { Driver, DriverEvent, Handle, ReplicaSpec } from "../../src/runtime/driver.js";
 import { freePort, TEST_APP } from "../helpers/cli.js";
 import { get } from "../helpers/http.js";
@@ -11,6 +12,13 @@ import { eventually, processAlive } from "../helpers/wait.js";
 export interface ConformanceHooks {
   /** Completes a replica's spec for this driver (a container image, mounts...). */
   readonly adapt?: (spec: ReplicaSpec, stateDir: string) => ReplicaSpec;
+  /**
+   * The app `web` of a definition, as YAML lines under `apps.web` (its `env` is added), for
+   * `specFor`: by default a process app running the test app.
+   */
+  readonly appYaml?: (stateDir: string) => readonly string[];
+  /** More of that app's `env`. */
+  readonly appEnv?: Readonly<Record<string, string>>;
   /** Removes what the driver keeps of a test's replicas (e.g. exited containers). */
   readonly cleanup?: (stateDir: string) => Promise<void>;
 }
@@ -203,6 +211,79 @@ export function runtimeConformance(
       expect(seen).toContain(`web-logs listening on ${handle.port}`);
       expect(seen).toContain("web-logs stderr works");
       expect((await runtime.stats(handle)).rssBytes).toBeGreaterThan(1_000_000);
+    });
+
+    it("keeps what it declares: exec, stats and logs answer exactly when declared", async () => {
+      const runtime = open();
+      const handle = await start(runtime, "web-caps");
+      await eventually(
+        "it listens",
+        () => get(handle.port),
+        (a) => a.status === 200,
+      );
+      const caps = runtime.capabilities;
+      expect(runtime.exec !== undefined).toBe(caps.exec);
+      if (runtime.exec !== undefined) {
+        expect(await runtime.exec(handle, ["sh", "-c", "exit 3"], 5_000)).toBe(3);
+        expect(await runtime.exec(handle, ["sh", "-c", 'test -n "$PORT"'], 5_000)).toBe(0);
+      }
+      if (caps.stats) expect((await runtime.stats(handle)).cpuSeconds).toBeGreaterThanOrEqual(0);
+      const described = runtime.describe(handle);
+      if (caps.localProcesses) expect(processAlive(described.pid ?? -1)).toBe(true);
+      expect(handle).toMatchObject({
+        id: "web-caps",
+        app: "web",
+        revision: "rev1",
+        driver: runtime.name,
+      });
+    });
+
+    it("takes back a handle that went through JSON, as the state keeps it", async () => {
+      const first = open();
+      const handle = await start(first, "web-json");
+      const stored = JSON.parse(JSON.stringify(handle)) as Handle;
+      const second = open();
+      const before = second.describe(stored);
+      expect(before).toEqual(first.describe(handle));
+      await second.stop(stored, 2_000);
+      expect(await second.recover()).toEqual([]);
+      if (before.pid !== undefined) expect(processAlive(before.pid)).toBe(false);
+    });
+
+    it("makes a replica's spec from an app of the definition", async () => {
+      const runtime = open();
+      const port = await freePort();
+      const lines = hooks.appYaml?.(stateDir) ?? [
+        `command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(TEST_APP)}]`,
+      ];
+      const yaml = `apps:\n  web:\n${[
+        ...lines,
+        `env: ${JSON.stringify({ GREETING: "from the definition", ...hooks.appEnv })}`,
+      ]
+        .map((l) => `    ${l}\n`)
+        .join("")}`;
+      const app = parseDefinition(yaml, join(stateDir, "baton.yaml")).apps.web;
+      if (app === undefined) throw new Error("the test definition has no app web");
+      const spec = await runtime.specFor(
+        app,
+        { id: "web-spec", app: "web", revision: "rev1", port },
+        {
+          baseEnv: { PATH: process.env.PATH ?? "", INHERITED: "yes" },
+          snapshot: async () => stateDir,
+        },
+      );
+      expect(spec).toMatchObject({ id: "web-spec", app: "web", revision: "rev1", port });
+      expect(spec.env.GREETING).toBe("from the definition");
+      // A local process inherits the controller's environment; anything else gets its own only.
+      expect(spec.env.INHERITED).toBe(runtime.capabilities.localProcesses ? "yes" : undefined);
+      const handle = await runtime.start(spec);
+      started.push(handle);
+      const answer = await eventually(
+        "the replica made from the definition answers",
+        () => get(port),
+        (a) => a.status === 200,
+      );
+      expect(answer.body).toMatch(/^from the definition from /);
     });
   });
 }

@@ -18,5 +18,13 @@ runtimeConformance("docker", (stateDir) => new DockerDriver({ stateDir, project:
       binds: [`${dirname(TEST_APP)}:${dirname(TEST_APP)}:ro`, `${stateDir}:${stateDir}`],
     } satisfies ContainerSettings,
   }),
+  appYaml: () => [
+    "runtime: docker",
+    `image: ${image}`,
+    `command: [${JSON.stringify(process.execPath)}, "/app/${TEST_APP.split("/").at(-1)}"]`,
+    `volumes: ["${dirname(TEST_APP)}:/app:ro"]`,
+    "containerPort: 8080",
+  ],
+  appEnv: { HOST: "0.0.0.0" },
   cleanup: (stateDir) => removeTestContainers(`baton.state=${stateDir}`),
 });
