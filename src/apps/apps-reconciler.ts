@@ -3,14 +3,15 @@ import type { Reconciler } from "../controller/reconciler.js";
 import type { AppSpec, Definition, Probe, UpdatePolicy } from "../definition/index.js";
 import { appRevision, formatDuration } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
-import type { ProcessReplicaSpec } from "../runtime/process/index.js";
-import type {
-  LogLine,
-  LogOptions,
-  ReplicaHandle,
-  ReplicaSpec,
-  ReplicaStats,
-} from "../runtime/runtime.js";
+import {
+  type Driver,
+  type DriverEvent,
+  execOf,
+  type Handle,
+  type ReplicaStats,
+  type RuntimeKind,
+} from "../runtime/driver.js";
+import type { DriverRegistry } from "../runtime/registry.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
 import { SlotBackoff } from "./backoff.js";
@@ -29,7 +30,6 @@ import { type ReplicaView, resolveBudget, rolloutMoves } from "./rollout-plan.js
 import type { RolloutRecord, RolloutStatus, RolloutTrigger } from "./rollout-types.js";
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
-const LOOPBACK = "127.0.0.1";
 /** Revisions of this many last rollouts keep their snapshots, for `baton rollback --to`. */
 export const KEPT_ROLLOUTS = 10;
 
@@ -43,24 +43,11 @@ interface Actor {
 
 /** What the apps reconciler needs of the world, each behind a narrow port. */
 export interface AppsDeps {
-  readonly runtime: {
-    start(spec: ProcessReplicaSpec): Promise<ReplicaHandle>;
-    stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
-    logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
-    stats(handle: ReplicaHandle): Promise<ReplicaStats>;
-  };
-  /** The container runtime (runtime: docker); absent when no Docker engine answers. */
-  readonly containers?: {
-    exec(
-      handle: Pick<ReplicaHandle, "id">,
-      argv: readonly string[],
-      timeoutMs: number,
-    ): Promise<number | null>;
-    start(spec: ReplicaSpec): Promise<ReplicaHandle>;
-    stop(handle: ReplicaHandle, graceMs: number): Promise<void>;
-    logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine>;
-    stats(handle: ReplicaHandle): Promise<ReplicaStats>;
-  };
+  /**
+   * The drivers replicas run on, by the `runtime:` their app names: asking for one that is
+   * not here (no Docker engine answers) throws why.
+   */
+  readonly drivers: Pick<DriverRegistry, "get">;
   readonly proxy: ProxyPort;
   readonly rollouts: RolloutStorePort;
   /**
@@ -109,17 +96,8 @@ export interface ProxyPort {
   ): Promise<{ drained: boolean; inflight: number }>;
 }
 
-type RuntimeKind = "process" | "docker";
-
-/** Swarm apps are the swarm reconciler's (swarm-apps.ts): this one never runs them. */
-function replicaRuntime(runtime: AppSpec["runtime"]): RuntimeKind {
-  if (runtime === "swarm") throw new Error("bug: a swarm app reached the apps reconciler");
-  return runtime;
-}
-
 interface Replica {
-  readonly handle: ReplicaHandle;
-  readonly runtime: RuntimeKind;
+  readonly handle: Handle;
   readonly revision: string;
   /** Slot index for replicas of the target revision; undefined once superseded or surplus. */
   slot: number | undefined;
@@ -242,11 +220,7 @@ export class AppsReconciler implements Reconciler {
   }
 
   /** Hands over replicas found running at controller start, before the first reconcile. */
-  adopt(
-    handles: readonly ReplicaHandle[],
-    inProxyPool: ReadonlySet<string>,
-    runtimeOf: (id: string) => RuntimeKind = () => "process",
-  ): void {
+  adopt(handles: readonly Handle[], inProxyPool: ReadonlySet<string>): void {
     const known = new Map(this.deps.records.replicas().map((r) => [r.id, r]));
     for (const handle of handles) {
       const state = this.stateOf(handle.app);
@@ -256,7 +230,6 @@ export class AppsReconciler implements Reconciler {
       const ready = inProxyPool.has(handle.id) && !leaving;
       state.replicas.set(handle.id, {
         handle,
-        runtime: runtimeOf(handle.id),
         revision: handle.revision,
         slot: undefined,
         state: ready ? "ready" : "starting",
@@ -596,8 +569,7 @@ export class AppsReconciler implements Reconciler {
     const output = await this.lastOutput(
       name,
       replicaId,
-      state.replicas.get(replicaId)?.runtime ??
-        replicaRuntime(state.targetSpec?.runtime ?? "process"),
+      state.replicas.get(replicaId)?.handle.driver ?? state.targetSpec?.runtime ?? "process",
     );
     if (state.rollout !== rollout) return;
     if (rollout.fromRevision === null) {
@@ -654,10 +626,11 @@ export class AppsReconciler implements Reconciler {
     const live = [...this.apps.values()].flatMap((state) => [...state.replicas.values()]);
     const measured = await Promise.all(
       live.map(async (replica) => {
-        const runtime = this.runtimeFor(replica.runtime);
         const timer = new AbortController();
         const stats = await Promise.race([
-          runtime.stats(replica.handle).catch(() => undefined),
+          this.driverOf(replica.handle)
+            .stats(replica.handle)
+            .catch(() => undefined),
           delay(timeoutMs, timer.signal).then(() => undefined),
         ]);
         timer.abort();
@@ -667,17 +640,15 @@ export class AppsReconciler implements Reconciler {
     return new Map(measured.flat());
   }
 
-  /** Live replicas with their runtime and readiness: what the metrics sampler measures. */
+  /** Live replicas with their readiness: what the metrics sampler measures. */
   liveReplicas(): {
-    handle: ReplicaHandle;
-    runtime: RuntimeKind;
+    handle: Handle;
     ready: boolean;
     probes: Partial<Record<ProbeKind, ProbeStats>>;
   }[] {
     return [...this.apps.values()].flatMap((state) =>
       [...state.replicas.values()].map((r) => ({
         handle: r.handle,
-        runtime: r.runtime,
         ready: r.ready && r.state !== "stopping",
         probes: r.health?.stats() ?? {},
       })),
@@ -690,9 +661,10 @@ export class AppsReconciler implements Reconciler {
     for (const [name, state] of this.apps) {
       const replicas: ReplicaStatus[] = [];
       for (const replica of state.replicas.values()) {
+        const described = this.driverOf(replica.handle).describe(replica.handle);
         replicas.push({
           id: replica.handle.id,
-          pid: replica.handle.pid,
+          pid: described.pid ?? null,
           port: replica.handle.port,
           state: replica.state,
           ready: replica.ready,
@@ -700,10 +672,9 @@ export class AppsReconciler implements Reconciler {
           restarts: replica.restarts,
           startedAt: replica.handle.startedAt,
           ...(replica.detail ? { detail: replica.detail } : {}),
-          runtime: replica.runtime,
-          ...(replica.handle.container === undefined
-            ? {}
-            : { container: replica.handle.container.id, image: replica.handle.container.image }),
+          runtime: replica.handle.driver,
+          ...(described.container === undefined ? {} : { container: described.container }),
+          ...(described.image === undefined ? {} : { image: described.image }),
         });
       }
       let crashLooping = false;
@@ -771,21 +742,17 @@ export class AppsReconciler implements Reconciler {
     return this.isConverged(state) ? "converged" : "progressing";
   }
 
-  /** Called by the controller for every runtime exit event. */
-  async onReplicaExited(
-    app: string,
-    id: string,
-    code: number | null,
-    signal: string | null,
-    oom = false,
-  ): Promise<void> {
+  /** Called by the controller for every exit a driver reports. */
+  async onReplicaExited(event: DriverEvent): Promise<void> {
+    const { app, id, code, signal } = event;
+    const oom = event.oom === true;
     const state = this.apps.get(app);
     const replica = state?.replicas.get(id);
     if (state === undefined || replica === undefined) return;
     replica.health?.stop();
     state.replicas.delete(id);
     this.deps.records.removeReplica(id);
-    const memory = state.spec?.container?.memoryBytes;
+    const memory = event.memoryLimitBytes;
     const how = oom
       ? `killed: out of memory${memory === undefined ? "" : ` (limit ${memory} bytes)`}`
       : code !== null
@@ -821,7 +788,7 @@ export class AppsReconciler implements Reconciler {
     }
     // The replacement (or the rollback) is on its way before the exit is even described.
     this.deps.requeue(app);
-    const output = await this.lastOutput(app, id, replica.runtime);
+    const output = await this.lastOutput(app, id, replica.handle.driver);
     const last = output.at(-1);
     this.deps.emit({
       type: "replica.exited",
@@ -844,7 +811,7 @@ export class AppsReconciler implements Reconciler {
   private async lastOutput(app: string, id: string, runtime: RuntimeKind): Promise<string[]> {
     const lines: string[] = [];
     try {
-      for await (const line of this.runtimeFor(runtime).logs({ id, app }, { tail: 5 }))
+      for await (const line of this.driverFor(runtime).logs({ id, app }, { tail: 5 }))
         lines.push(line.line);
     } catch {
       // no log: nothing to add
@@ -1079,41 +1046,34 @@ export class AppsReconciler implements Reconciler {
         state.slots[slotIndex] !== slot
       ) {
         // The target changed while we started: this replica belongs to no slot.
-        state.replicas.set(
-          id,
-          this.newReplica(handle, replicaRuntime(spec.runtime), revision, undefined, slot.restarts),
-        );
+        state.replicas.set(id, this.newReplica(handle, revision, undefined, slot.restarts));
         this.deps.requeue(name);
         return;
       }
       slot.replicaId = id;
-      const replica = this.newReplica(
-        handle,
-        replicaRuntime(spec.runtime),
-        revision,
-        slotIndex,
-        slot.restarts,
-      );
+      const replica = this.newReplica(handle, revision, slotIndex, slot.restarts);
       state.replicas.set(id, replica);
+      const { pid } = this.driverOf(handle).describe(handle);
       this.deps.records.putReplica({
         id,
         app: name,
         revision,
-        runtime: spec.runtime,
-        pid: handle.pid,
-        startTicks: handle.startTicks,
+        runtime: handle.driver,
+        pid: pid ?? null,
+        startTicks: null,
         port,
         startedAt: handle.startedAt,
         state: "starting",
         restarts: slot.restarts,
       });
-      this.journal.step(state.rollout, "started", `pid ${handle.pid}, port ${port}`, id);
+      const where = pid === undefined ? `port ${port}` : `pid ${pid}, port ${port}`;
+      this.journal.step(state.rollout, "started", where, id);
       this.deps.emit({
         type: "replica.started",
         app: name,
         replica: id,
-        message: `${id} started (pid ${handle.pid}, port ${port})`,
-        data: { pid: handle.pid, port, revision },
+        message: `${id} started (${where})`,
+        data: { pid, port, revision },
       });
       this.watchHealth(name, state, replica);
       this.scheduleStableReset(state, slot, id, spec);
@@ -1139,63 +1099,36 @@ export class AppsReconciler implements Reconciler {
   }
 
   /**
-   * Starts one replica where its spec says. A process runs from its revision's snapshot
-   * with the controller's environment; a container gets only its own env, its PORT being
-   * the container port, published at `port` on 127.0.0.1.
+   * Starts one replica on its app's driver, which says what the replica gets of the app's
+   * definition, its environment and its folder; Baton's own variables come last.
    */
   private async startIn(
     spec: AppSpec,
     replica: { id: string; name: string; revision: string; port: number },
-  ): Promise<ReplicaHandle> {
+  ): Promise<Handle> {
+    const driver = this.driverFor(spec.runtime);
+    const started = await driver.specFor(
+      spec,
+      { id: replica.id, app: replica.name, revision: replica.revision, port: replica.port },
+      {
+        baseEnv: this.deps.baseEnv,
+        snapshot: () => this.deps.snapshots.prepare(replica.name, spec),
+      },
+    );
     const own = {
       BATON_APP: replica.name,
       BATON_REPLICA: replica.id,
       BATON_REVISION: replica.revision,
     };
-    const base = {
-      id: replica.id,
-      app: replica.name,
-      revision: replica.revision,
-      port: replica.port,
-    };
-    const container = spec.container;
-    if (spec.runtime === "docker" && container !== undefined) {
-      return this.runtimeFor("docker").start({
-        ...base,
-        ...(spec.command === undefined ? {} : { command: spec.command }),
-        cwd: "",
-        env: { ...spec.env, PORT: String(container.containerPort), ...own },
-        container: {
-          image: container.image,
-          ...(container.entrypoint === undefined ? {} : { entrypoint: container.entrypoint }),
-          binds: container.binds,
-          user: container.user,
-          readOnlyRootfs: container.readOnlyRootfs,
-          capAdd: container.capAdd,
-          ...(container.memoryBytes === undefined ? {} : { memoryBytes: container.memoryBytes }),
-          ...(container.cpus === undefined ? {} : { cpus: container.cpus }),
-          ...(container.pids === undefined ? {} : { pids: container.pids }),
-          logs: spec.logs,
-        },
-      });
-    }
-    if (spec.command === undefined) {
-      throw new Error(`bug: process app ${replica.name} has no command (checks require one)`);
-    }
-    const cwd = await this.deps.snapshots.prepare(replica.name, spec);
-    return this.deps.runtime.start({
-      ...base,
-      command: spec.command,
-      cwd,
-      env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.port), ...own },
-      logs: spec.logs,
-    });
+    return driver.start({ ...started, env: { ...started.env, ...own } });
   }
 
-  /** An exec probe of a container replica runs inside the container, as its app sees it. */
-  private execIn(replica: Replica): NonNullable<ProbeTarget["exec"]> {
+  /** An exec probe of a replica whose driver execs runs inside it, as its app sees it. */
+  private execIn(replica: Replica): ProbeTarget["exec"] {
+    const exec = execOf(this.driverOf(replica.handle));
+    if (exec === undefined) return undefined;
     return async (argv, timeoutMs) => {
-      const code = await this.runtimeFor("docker").exec(replica.handle, argv, timeoutMs);
+      const code = await exec(replica.handle, argv, timeoutMs);
       if (code === 0) return "";
       return code === null
         ? `exec ${argv[0]}: no exit within ${timeoutMs}ms`
@@ -1203,28 +1136,22 @@ export class AppsReconciler implements Reconciler {
     };
   }
 
-  private runtimeFor(kind: "docker"): NonNullable<AppsDeps["containers"]>;
-  private runtimeFor(kind: RuntimeKind): AppsDeps["runtime"];
-  private runtimeFor(kind: RuntimeKind): AppsDeps["runtime"] | NonNullable<AppsDeps["containers"]> {
-    if (kind === "process") return this.deps.runtime;
-    if (this.deps.containers === undefined) {
-      throw new Error(
-        "no Docker engine answers (runtime: docker): start dockerd, or set DOCKER_HOST",
-      );
-    }
-    return this.deps.containers;
+  private driverFor(kind: RuntimeKind): Driver {
+    return this.deps.drivers.get(kind);
+  }
+
+  private driverOf(handle: Handle): Driver {
+    return this.driverFor(handle.driver);
   }
 
   private newReplica(
-    handle: ReplicaHandle,
-    runtime: RuntimeKind,
+    handle: Handle,
     revision: string,
     slot: number | undefined,
     restarts: number,
   ): Replica {
     return {
       handle,
-      runtime,
       revision,
       slot,
       state: "starting",
@@ -1247,15 +1174,16 @@ export class AppsReconciler implements Reconciler {
     const spec = this.specOf(name, state, replica.revision) ?? state.targetSpec ?? state.spec;
     if (spec === undefined) return;
     const readiness = spec.health.readiness ?? defaultReadiness(state.spec ?? spec);
+    const exec = this.execIn(replica);
     const health = new ReplicaHealth(
       readiness,
       spec.health.liveness,
       {
-        host: LOOPBACK,
+        host: replica.handle.host,
         port: replica.handle.port,
         cwd: this.deps.snapshots.dir(name, spec),
         env: { ...this.deps.baseEnv, ...spec.env, PORT: String(replica.handle.port) },
-        ...(replica.runtime === "docker" ? { exec: this.execIn(replica) } : {}),
+        ...(exec === undefined ? {} : { exec }),
       },
       {
         onReadiness: (ready, detail) => {
@@ -1335,7 +1263,7 @@ export class AppsReconciler implements Reconciler {
         // A proxy that cannot answer has no requests of ours to drain.
       }
     }
-    await this.runtimeFor(replica.runtime).stop(replica.handle, grace);
+    await this.driverOf(replica.handle).stop(replica.handle, grace);
   }
 
   private async removeApp(name: string, state: AppState): Promise<void> {
@@ -1369,7 +1297,7 @@ export class AppsReconciler implements Reconciler {
     if (spec?.port === undefined) return;
     const backends = [...state.replicas.values()]
       .filter((r) => r.ready && r.state !== "stopping")
-      .map((r) => ({ id: r.handle.id, host: LOOPBACK, port: r.handle.port }))
+      .map((r) => ({ id: r.handle.id, host: r.handle.host, port: r.handle.port }))
       .sort((a, b) => a.id.localeCompare(b.id));
     // Until an adopted replica's health is known, trust what the proxy serves already.
     if (state.adopting && backends.length === 0) return;

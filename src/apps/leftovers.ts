@@ -1,6 +1,4 @@
-import { existsSync } from "node:fs";
-import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { localDrivers } from "../runtime/registry.js";
 import { ProxyClient } from "./proxy/index.js";
 import { removeServices } from "./swarm-resources.js";
 
@@ -9,42 +7,27 @@ const STOP_GRACE_MS = 10_000;
 
 /**
  * Stops what a controller that died (SIGKILL, a crash) left running for its state directory,
- * as its own `baton down` would have: process replicas, container replicas (only those
+ * as its own `baton down` would have: the replicas of every driver (containers only those
  * labelled with this state directory; their exited containers are kept for `baton logs
  * --all`, as after any `baton down`), the proxy, and the Swarm services. Returns how many
  * things it stopped.
  */
 export async function stopLeftovers(stateDir: string): Promise<number> {
-  const [processes, containers] = await Promise.all([
-    stopProcesses(stateDir),
-    stopContainers(stateDir),
-  ]);
+  const replicas = await stopReplicas(stateDir);
   const proxy = await ProxyClient.connect(stateDir);
   if (proxy !== undefined) await proxy.stop(15_000);
   const services = await removeServices(stateDir);
-  return processes + containers + (proxy !== undefined ? 1 : 0) + services;
+  return replicas + (proxy !== undefined ? 1 : 0) + services;
 }
 
-async function stopProcesses(stateDir: string): Promise<number> {
-  const runtime = new ProcessRuntime({ stateDir });
+/** A driver whose backend does not answer (no engine) has no replica of ours running. */
+async function stopReplicas(stateDir: string): Promise<number> {
+  const drivers = localDrivers({ stateDir });
   try {
-    const handles = await runtime.list();
-    await Promise.all(handles.map((h) => runtime.stop(h, STOP_GRACE_MS)));
+    const handles = await drivers.recoverAll();
+    await Promise.all(handles.map((h) => drivers.of(h).stop(h, STOP_GRACE_MS)));
     return handles.length;
   } finally {
-    await runtime.close();
-  }
-}
-
-/** None when no engine answers: then no container of ours can be running either. */
-async function stopContainers(stateDir: string): Promise<number> {
-  if (!existsSync(new DockerEngine().socketPath)) return 0;
-  const runtime = new DockerRuntime({ stateDir });
-  try {
-    const handles = await runtime.list().catch(() => []);
-    await Promise.all(handles.map((h) => runtime.stop(h, STOP_GRACE_MS)));
-    return handles.length;
-  } finally {
-    await runtime.close();
+    await drivers.close();
   }
 }

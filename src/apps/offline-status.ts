@@ -7,13 +7,13 @@
  * count, port, protocol).
  */
 import type { AppSpec } from "../definition/index.js";
-import type { ReplicaHandle } from "../runtime/runtime.js";
+import type { Handle, ReplicaDescription } from "../runtime/driver.js";
 import type { ReplicaRecord } from "../store/index.js";
 import type { AppStatus, ReplicaStatus } from "./status.js";
 
 export interface OfflineWorld {
-  /** Live replicas of every runtime of the state, with the runtime that runs each. */
-  readonly replicas: readonly { handle: ReplicaHandle; runtime: string }[];
+  /** Live replicas of every driver of the state, each as its driver describes it. */
+  readonly replicas: readonly { handle: Handle; described: ReplicaDescription }[];
   /** Ids of the replicas the proxy sends traffic to. */
   readonly pooled: ReadonlySet<string>;
   readonly records: readonly ReplicaRecord[];
@@ -26,7 +26,7 @@ export interface OfflineWorld {
 
 export function offlineStatus(world: OfflineWorld): AppStatus[] {
   const records = new Map(world.records.map((r) => [r.id, r]));
-  const byApp = new Map<string, { handle: ReplicaHandle; runtime: string }[]>();
+  const byApp = new Map<string, { handle: Handle; described: ReplicaDescription }[]>();
   for (const replica of world.replicas) {
     const list = byApp.get(replica.handle.app) ?? [];
     list.push(replica);
@@ -43,21 +43,20 @@ export function offlineStatus(world: OfflineWorld): AppStatus[] {
       "";
     const spec = world.spec(name, revision);
     const desired = world.scaleOverride(name) ?? spec?.replicas ?? running.length;
-    const replicas = running.map(({ handle, runtime }): ReplicaStatus => {
+    const replicas = running.map(({ handle, described }): ReplicaStatus => {
       const ready = world.pooled.has(handle.id);
       return {
         id: handle.id,
-        pid: handle.pid,
+        pid: described.pid ?? null,
         port: handle.port,
         state: ready ? "ready" : "starting",
         ready,
         revision: handle.revision,
         restarts: records.get(handle.id)?.restarts ?? 0,
         startedAt: handle.startedAt,
-        runtime,
-        ...(handle.container === undefined
-          ? {}
-          : { container: handle.container.id, image: handle.container.image }),
+        runtime: handle.driver,
+        ...(described.container === undefined ? {} : { container: described.container }),
+        ...(described.image === undefined ? {} : { image: described.image }),
       };
     });
     const ready = replicas.filter((r) => r.ready && r.revision === revision).length;

@@ -9,12 +9,11 @@ import type { Definition } from "../definition/index.js";
 import { buildPlan, diff, planJson, withFieldChanges } from "../engine/index.js";
 import { hostPass } from "../hosts/index.js";
 import { engineImageCommands, resolveReleases, withImageCommands } from "../images/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { localDrivers } from "../runtime/registry.js";
 import { SqliteStore } from "../store/index.js";
-import { runningContainers } from "./running-containers.js";
 
 /**
- * `baton plan` with no controller: what runs is what the runtimes still find, and what
+ * `baton plan` with no controller: what runs is what the drivers still find, and what
  * changes inside a replaced app is told from the specs the store kept of what runs — the
  * controller's own steps (releases pinned, the images' commands read, the same diff and
  * field explanations), over the world as found instead of as its reconcilers hold it.
@@ -60,12 +59,9 @@ async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
       ];
       return planJson(buildPlan(diff(desired, [])));
     }
-    const runtime = new ProcessRuntime({ stateDir: dir });
-    const running = [
-      ...(await runtime.list()),
-      ...(await runningContainers(dir)).map((r) => r.handle),
-    ];
-    await runtime.close();
+    const drivers = localDrivers({ stateDir: dir });
+    const running = await drivers.recoverAll();
+    await drivers.close();
     const plan = buildPlan(
       diff(
         [

@@ -4,20 +4,21 @@ import type { StatusAnswer } from "../api/status.js";
 import { offlineStatus } from "../apps/offline-status.js";
 import { ProxyClient } from "../apps/proxy/index.js";
 import type { AppSpec } from "../definition/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
+import { localDrivers } from "../runtime/registry.js";
 import { SqliteStore } from "../store/index.js";
-import { runningContainers } from "./running-containers.js";
 
 /**
- * `baton status` with no controller: the replicas the runtimes still find, ready when the
+ * `baton status` with no controller: the replicas the drivers still find, ready when the
  * proxy (which outlives the controller) serves them, with what the store recorded of them.
  */
 export async function localStatus(dir: string): Promise<StatusAnswer> {
   if (!existsSync(join(dir, "state.db"))) return { controller: null, apps: [] };
-  const runtime = new ProcessRuntime({ stateDir: dir });
-  const processes = (await runtime.list()).map((handle) => ({ handle, runtime: "process" }));
-  await runtime.close();
-  const replicas = [...processes, ...(await runningContainers(dir))];
+  const drivers = localDrivers({ stateDir: dir });
+  const replicas = (await drivers.recoverAll()).map((handle) => ({
+    handle,
+    described: drivers.of(handle).describe(handle),
+  }));
+  await drivers.close();
   const pooled = new Set<string>();
   const proxy = await ProxyClient.connect(dir);
   if (proxy !== undefined) {

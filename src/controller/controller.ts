@@ -40,9 +40,9 @@ import {
 } from "../images/index.js";
 import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
-import { DockerEngine, DockerRuntime } from "../runtime/docker/index.js";
-import { ProcessRuntime } from "../runtime/process/index.js";
-import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import { DockerEngine } from "../runtime/docker/index.js";
+import type { Driver } from "../runtime/driver.js";
+import { type DriverRegistry, localDrivers } from "../runtime/registry.js";
 import { SwarmClient } from "../runtime/swarm/index.js";
 import {
   BlobStore,
@@ -132,8 +132,7 @@ export class Controller {
   private constructor(
     private readonly options: ControllerOptions,
     private readonly store: SqliteStore,
-    private readonly runtime: ProcessRuntime,
-    private readonly containers: DockerRuntime | undefined,
+    private readonly drivers: DriverRegistry,
     private readonly proxy: ProxySupervisor,
     readonly apps: AppsReconciler,
     events: EventBus,
@@ -198,8 +197,13 @@ export class Controller {
     options: ControllerOptions,
     store: SqliteStore,
   ): Promise<{ controller: Controller; applied: ApplyResult }> {
-    const runtime = new ProcessRuntime({ stateDir: options.stateDir });
-    const containers = dockerRuntime(options);
+    // Containers of a previous controller are adopted even if the definition no longer
+    // has docker apps: the docker driver is there whenever an engine may answer.
+    const drivers = localDrivers({
+      stateDir: options.stateDir,
+      project: options.definition.project,
+      wantDocker: hasDockerApps(options.definition),
+    });
     const events = new EventBus((event) => store.appendEvent(event));
     let controller: Controller | undefined;
     const proxy = await ProxySupervisor.start(options.stateDir, (oldPid, newPid) => {
@@ -213,8 +217,7 @@ export class Controller {
     });
     const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
     const apps = new AppsReconciler({
-      runtime,
-      ...(containers === undefined ? {} : { containers }),
+      drivers,
       proxy,
       records: store,
       rollouts: store.rollouts,
@@ -234,23 +237,12 @@ export class Controller {
       emit: (event) => events.emit(event),
       requeue: (app, afterMs) => controller?.enqueue(`${SWARM_APP_KIND}/${app}`, afterMs ?? 0),
     });
-    controller = new Controller(
-      options,
-      store,
-      runtime,
-      containers,
-      proxy,
-      apps,
-      events,
-      snapshots,
-      swarm,
-    );
+    controller = new Controller(options, store, drivers, proxy, apps, events, snapshots, swarm);
     await controller.adoptRunning();
     controller.sampler.start();
     await controller.adoptServices();
     void swarm.watch();
-    void controller.watchRuntime(runtime);
-    if (containers !== undefined) void controller.watchRuntime(containers);
+    for (const driver of drivers.all()) void controller.watchDriver(driver);
     events.emit({
       type: "controller.started",
       message: `controller started (pid ${process.pid}, api ${options.api})`,
@@ -641,7 +633,7 @@ export class Controller {
 
   /** A release's image missing from the engine is pulled from its registry before it is needed. */
   private async pullReleaseImages(definition: Definition): Promise<void> {
-    if (this.containers === undefined) return;
+    if (this.drivers.find("docker") === undefined) return;
     try {
       const pulled = await pullMissingImages(definition);
       for (const image of pulled) {
@@ -694,7 +686,7 @@ export class Controller {
     try {
       await Promise.all(
         Object.values(definition.apps)
-          .filter((spec) => spec.runtime === "process")
+          .filter((spec) => this.drivers.find(spec.runtime)?.capabilities.localProcesses)
           .map((spec) => this.snapshots.prepare(spec.name, spec)),
       );
     } catch (error) {
@@ -795,8 +787,7 @@ export class Controller {
       });
     }
     this.swarm.close();
-    await this.runtime.close();
-    await this.containers?.close();
+    await this.drivers.close();
     this.store.releaseController(process.pid);
     this.store.close();
     this.metrics.close();
@@ -815,10 +806,7 @@ export class Controller {
       store: this.metrics,
       ...this.samplingIntervals(options.definition),
       replicas: () => this.apps.liveReplicas(),
-      runtimes: {
-        process: this.runtime,
-        ...(this.containers === undefined ? {} : { docker: this.containers }),
-      },
+      drivers: this.drivers,
       apps: () => this.status().apps,
       proxy: this.proxy,
       events,
@@ -879,14 +867,16 @@ export class Controller {
 
   /** Replicas and proxy routes left by a previous controller become ours again. */
   private async adoptRunning(): Promise<void> {
-    const processes = await this.runtime.list();
-    const containers = await this.listContainers();
-    const handles = [...processes, ...containers];
-    const inContainers = new Set(containers.map((h) => h.id));
+    const handles = await this.drivers.recoverAll((driver, error) =>
+      this.events.emit({
+        type: "runtime.unavailable",
+        message: `the ${driver.name} driver did not answer, none of its replicas adopted: ${error.message}`,
+      }),
+    );
     const table = await this.proxy.routes();
     const inPool = new Set<string>();
     for (const route of table.routes) for (const backend of route.backends) inPool.add(backend.id);
-    this.apps.adopt(handles, inPool, (id) => (inContainers.has(id) ? "docker" : "process"));
+    this.apps.adopt(handles, inPool);
     for (const route of table.routes) {
       const hasReplicas = handles.some((h) => h.app === route.app);
       if (!hasReplicas && this.definition.apps[route.app] === undefined) {
@@ -929,31 +919,9 @@ export class Controller {
     }
   }
 
-  /** Containers of this state; an engine that does not answer has none to adopt. */
-  private async listContainers(): Promise<ReplicaHandle[]> {
-    if (this.containers === undefined) return [];
-    try {
-      return await this.containers.list();
-    } catch (error) {
-      this.events.emit({
-        type: "runtime.unavailable",
-        message: `the Docker engine did not answer, no container adopted: ${(error as Error).message}`,
-      });
-      return [];
-    }
-  }
-
-  private async watchRuntime(runtime: Runtime): Promise<void> {
-    for await (const event of runtime.events()) {
-      if (event.type === "exited") {
-        void this.apps.onReplicaExited(
-          event.app,
-          event.id,
-          event.code,
-          event.signal,
-          event.oom === true,
-        );
-      }
+  private async watchDriver(driver: Driver): Promise<void> {
+    for await (const event of driver.events()) {
+      if (event.type === "exited") void this.apps.onReplicaExited(event);
     }
   }
 
@@ -966,20 +934,6 @@ export class Controller {
       }
     }
   }
-}
-
-/**
- * The container runtime when a Docker engine may answer (its socket exists): containers
- * of a previous controller are adopted even if the definition no longer has docker apps.
- */
-function dockerRuntime(options: ControllerOptions): DockerRuntime | undefined {
-  const engine = new DockerEngine();
-  if (!existsSync(engine.socketPath) && !hasDockerApps(options.definition)) return undefined;
-  return new DockerRuntime({
-    stateDir: options.stateDir,
-    project: options.definition.project,
-    engine,
-  });
 }
 
 function hasDockerApps(definition: Definition): boolean {

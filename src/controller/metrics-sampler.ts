@@ -29,7 +29,7 @@ import {
   REPLICA_METRIC_DECLARATIONS,
   type ReplicaProbes,
 } from "../observe/index.js";
-import type { ReplicaHandle, Runtime } from "../runtime/runtime.js";
+import type { Driver, Handle } from "../runtime/driver.js";
 import type { NewEvent } from "../store/index.js";
 import { ControllerError } from "./errors.js";
 import { EVENT_METRIC_DECLARATIONS, type EventMetrics } from "./event-metrics.js";
@@ -60,8 +60,7 @@ export const DEFAULT_HOST_INTERVAL_MS = 15_000;
 const COMPACT_EVERY_MS = 60_000;
 
 export interface LiveReplica {
-  readonly handle: ReplicaHandle;
-  readonly runtime: "process" | "docker";
+  readonly handle: Handle;
   readonly ready: boolean;
   /** Its health checks so far, per probe kind. */
   readonly probes: ReplicaProbes["probes"];
@@ -79,10 +78,8 @@ export interface MetricsSamplerOptions {
   readonly intervalMs?: number;
   readonly hostIntervalMs?: number;
   readonly replicas: () => readonly LiveReplica[];
-  readonly runtimes: {
-    readonly process: Pick<Runtime, "stats">;
-    readonly docker?: Pick<Runtime, "stats">;
-  };
+  /** The drivers whose replicas are measured, each through its own `stats`. */
+  readonly drivers: { of(handle: Pick<Handle, "driver">): Pick<Driver, "stats"> };
   readonly apps: () => readonly AppCounts[];
   readonly proxy: { stats(): Promise<ProxyStats> };
   readonly events: EventMetrics;
@@ -182,31 +179,24 @@ export class MetricsSampler {
   private async sample(): Promise<void> {
     const replicas = this.options.replicas();
     const apps = this.options.apps();
-    const byRuntime = (kind: LiveReplica["runtime"]) => replicas.filter((r) => r.runtime === kind);
     const readyIds = new Set(replicas.filter((r) => r.ready).map((r) => r.handle.id));
-    const isReady = (handle: ReplicaHandle): boolean => readyIds.has(handle.id);
+    const isReady = (handle: Handle): boolean => readyIds.has(handle.id);
     const timeout = Math.max(this.interval * 2, 2_000);
     const collectors: [string, Promise<CollectedSample[]>][] = [
-      [
-        "process replicas",
-        collectReplicaMetrics(
-          this.options.runtimes.process,
-          byRuntime("process").map((r) => r.handle),
-          { isReady, now: this.now },
-        ),
-      ],
       ["proxy", collectProxyMetrics(this.options.proxy, this.now)],
     ];
-    const docker = this.options.runtimes.docker;
-    const containers = byRuntime("docker");
-    if (docker !== undefined && containers.length > 0) {
+    // One collector per driver, so that one whose backend hangs delays no other's samples.
+    const byDriver = new Map<Handle["driver"], Handle[]>();
+    for (const { handle } of replicas) {
+      byDriver.set(handle.driver, [...(byDriver.get(handle.driver) ?? []), handle]);
+    }
+    for (const [driver, handles] of byDriver) {
       collectors.push([
-        "docker replicas",
-        collectReplicaMetrics(
-          docker,
-          containers.map((r) => r.handle),
-          { isReady, now: this.now },
-        ),
+        `${driver} replicas`,
+        collectReplicaMetrics(this.options.drivers.of({ driver }), handles, {
+          isReady,
+          now: this.now,
+        }),
       ]);
     }
     const results = await Promise.all(

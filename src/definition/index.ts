@@ -50,6 +50,7 @@ export type {
   Probe,
   ReplicaBudget,
   RestartPolicy,
+  RuntimeKind,
   TcpProbe,
   UpdatePolicy,
 } from "./model.js";

@@ -1,6 +1,7 @@
 import type { AlertingSpec } from "./alert-model.js";
 import type { HostsDefinition } from "./host-model.js";
 import type { PipelineSpec } from "./pipeline-model.js";
+import type { RUNTIMES } from "./schema.js";
 
 /**
  * The typed, validated, immutable form of a definition. Everything after definition/ works on
@@ -67,6 +68,9 @@ export interface UpdatePolicy {
   readonly drainTimeoutMs: number;
 }
 
+/** Where an app's replicas run: the driver that runs them (runtime/registry.ts). */
+export type RuntimeKind = (typeof RUNTIMES)[number];
+
 export interface AppSpec {
   readonly name: string;
   /**
@@ -115,7 +119,7 @@ export interface AppSpec {
   };
   readonly update: UpdatePolicy;
   /** How replicas run: processes of this machine, or containers on the local engine. */
-  readonly runtime: "process" | "docker" | "swarm";
+  readonly runtime: RuntimeKind;
   /** With runtime docker or swarm: what the containers are made of. */
   readonly container?: ContainerSpec;
   /** With runtime swarm: host-mode ports fronted by Baton's proxy, or Swarm's routing mesh. */

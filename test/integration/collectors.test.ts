@@ -18,8 +18,8 @@ import {
   collectProxyMetrics,
   collectReplicaMetrics,
 } from "../../src/observe/collect/index.js";
-import { ProcessRuntime } from "../../src/runtime/process/index.js";
-import type { ReplicaHandle } from "../../src/runtime/runtime.js";
+import type { Handle } from "../../src/runtime/driver.js";
+import { ProcessDriver } from "../../src/runtime/process/index.js";
 import { TEST_APP } from "../helpers/cli.js";
 import { get } from "../helpers/http.js";
 import { eventually } from "../helpers/wait.js";
@@ -40,12 +40,12 @@ function sampleValue(
 
 describe("replica metrics from the process runtime", () => {
   let stateDir: string;
-  let runtime: ProcessRuntime;
-  const handles: ReplicaHandle[] = [];
+  let runtime: ProcessDriver;
+  const handles: Handle[] = [];
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "baton-collect-"));
-    runtime = new ProcessRuntime({ stateDir });
+    runtime = new ProcessDriver({ stateDir });
     for (const id of ["web-a", "web-b"]) {
       const port = await freePort();
       handles.push(
@@ -70,7 +70,7 @@ describe("replica metrics from the process runtime", () => {
   });
 
   afterAll(async () => {
-    for (const h of await runtime.list()) await runtime.stop(h, 2_000);
+    for (const h of await runtime.recover()) await runtime.stop(h, 2_000);
     await runtime.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -89,7 +89,11 @@ describe("replica metrics from the process runtime", () => {
       const rss = sampleValue(samples, "baton_replica_memory_bytes", labels) ?? 0;
       // What the kernel says the process holds, read independently.
       const vmRss =
-        Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.pid}/status`, "utf8"))?.[1]) * 1024;
+        Number(
+          /VmRSS:\s+(\d+) kB/.exec(
+            readFileSync(`/proc/${runtime.describe(h).pid}/status`, "utf8"),
+          )?.[1],
+        ) * 1024;
       expect(rss).toBeGreaterThan(10 * 1024 * 1024);
       expect(Math.abs(rss - vmRss) / vmRss).toBeLessThan(0.25);
       expect(sampleValue(samples, "baton_replica_cpu_seconds_total", labels)).toBeGreaterThan(0);
@@ -102,7 +106,7 @@ describe("replica metrics from the process runtime", () => {
   });
 
   it("sees CPU used by work grow, and leaves a stopped replica out", async () => {
-    const [a, b] = handles as [ReplicaHandle, ReplicaHandle];
+    const [a, b] = handles as [Handle, Handle];
     const cpu = async (): Promise<number> =>
       sampleValue(await collectReplicaMetrics(runtime, [a]), "baton_replica_cpu_seconds_total", {
         replica: a.id,

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ProcessRuntime } from "../../src/runtime/process/index.js";
+import { ProcessDriver } from "../../src/runtime/process/index.js";
 
 let stateDir: string | undefined;
-let runtime: ProcessRuntime | undefined;
+let runtime: ProcessDriver | undefined;
 afterEach(async () => {
-  for (const handle of (await runtime?.list()) ?? []) await runtime?.stop(handle, 1_000);
+  for (const handle of (await runtime?.recover()) ?? []) await runtime?.stop(handle, 1_000);
   await runtime?.close();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
@@ -15,7 +15,7 @@ afterEach(async () => {
 describe("the process runtime's log retention", () => {
   it("removes an app's logs older than its maxAge and keeps the running replica's", async () => {
     stateDir = mkdtempSync(join(tmpdir(), "baton-retention-"));
-    runtime = new ProcessRuntime({ stateDir, pruneEveryMs: 3_600_000 });
+    runtime = new ProcessDriver({ stateDir, pruneEveryMs: 3_600_000 });
     const handle = await runtime.start({
       id: "web-new",
       app: "web",

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ProcessRuntime } from "../../src/runtime/process/index.js";
+import { ProcessDriver } from "../../src/runtime/process/index.js";
 import { ReplicaRecords } from "../../src/runtime/process/records.js";
 import { eventually, processAlive } from "../helpers/wait.js";
 
@@ -40,8 +40,8 @@ describe("the process runtime after a controller died mid-start", () => {
       (alive) => alive,
     );
 
-    const runtime = new ProcessRuntime({ stateDir });
-    expect(await runtime.list()).toEqual([]);
+    const runtime = new ProcessDriver({ stateDir });
+    expect(await runtime.recover()).toEqual([]);
     await runtime.close();
     await eventually(
       "the orphan is gone",
@@ -74,8 +74,8 @@ describe("the process runtime after a controller restart", () => {
         maxLogBytes: 1024,
         maxLogFiles: 1,
       });
-      const runtime = new ProcessRuntime({ stateDir });
-      expect(await runtime.list()).toEqual([]);
+      const runtime = new ProcessDriver({ stateDir });
+      expect(await runtime.recover()).toEqual([]);
       await runtime.close();
       // Not adopted, and not killed either: it is not ours.
       expect(processAlive(pid)).toBe(true);

@@ -1,4 +1,4 @@
-import { ProcessRuntime } from "../../src/runtime/process/index.js";
+import { ProcessDriver } from "../../src/runtime/process/index.js";
 import { runtimeConformance } from "./conformance.js";
 
-runtimeConformance("process", (stateDir) => new ProcessRuntime({ stateDir }));
+runtimeConformance("process", (stateDir) => new ProcessDriver({ stateDir }));

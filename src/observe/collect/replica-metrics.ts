@@ -4,7 +4,7 @@
  * their readiness come from the caller, which already knows them: the collector does not
  * ask the runtime to list again on every sample.
  */
-import type { ReplicaHandle, ReplicaStats, Runtime } from "../../runtime/runtime.js";
+import type { Driver, Handle, ReplicaStats } from "../../runtime/driver.js";
 import type { CollectedSample, MetricDeclaration } from "./collected.js";
 
 export const REPLICA_METRIC_DECLARATIONS: readonly MetricDeclaration[] = [
@@ -45,7 +45,7 @@ export interface ReplicaMetricsOptions {
    * Whether a replica is ready; without it, no `baton_replica_ready` and no
    * `baton_app_ready_replicas` sample is written.
    */
-  readonly isReady?: (replica: ReplicaHandle) => boolean;
+  readonly isReady?: (replica: Handle) => boolean;
   /**
    * Apps to report `baton_app_ready_replicas` for even when none of their replicas is
    * listed (all crashed, scaled to zero): they read 0 instead of vanishing.
@@ -69,8 +69,8 @@ function isReading(stats: ReplicaStats): boolean {
  * sample rather than recorded as zero, which would look like a counter reset.
  */
 export async function collectReplicaMetrics(
-  runtime: Pick<Runtime, "stats">,
-  replicas: readonly ReplicaHandle[],
+  runtime: Pick<Driver, "stats">,
+  replicas: readonly Handle[],
   options: ReplicaMetricsOptions = {},
 ): Promise<CollectedSample[]> {
   const now = options.now ?? Date.now;

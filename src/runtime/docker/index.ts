@@ -1,2 +1,7 @@
-export { DockerRuntime, type DockerRuntimeOptions } from "./docker-runtime.js";
+export {
+  type ContainerSettings,
+  DockerDriver,
+  type DockerDriverOptions,
+  type DockerState,
+} from "./docker-driver.js";
 export { DockerEngine, DockerError } from "./engine.js";

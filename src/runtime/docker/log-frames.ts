@@ -1,4 +1,4 @@
-import type { LogLine } from "../runtime.js";
+import type { LogLine } from "../driver.js";
 
 /**
  * Lines out of the Engine's multiplexed log stream (a container without a TTY): frames of

@@ -1,6 +1,6 @@
 export {
-  type ProcessReplicaSpec,
-  ProcessRuntime,
-  type ProcessRuntimeOptions,
-} from "./process-runtime.js";
+  ProcessDriver,
+  type ProcessDriverOptions,
+  type ProcessState,
+} from "./process-driver.js";
 export { processesUsingState, type StateUser } from "./state-users.js";

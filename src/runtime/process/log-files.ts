@@ -11,7 +11,7 @@ import {
   watch,
 } from "node:fs";
 import { open } from "node:fs/promises";
-import type { LogLine, LogOptions } from "../runtime.js";
+import type { LogLine, LogOptions } from "../driver.js";
 import { indexPath, moveIndex, offsetSince } from "./log-time-index.js";
 
 /**

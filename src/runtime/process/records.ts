@@ -1,12 +1,20 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ReplicaHandle } from "../runtime.js";
 
 /**
- * The process runtime's own record of each replica it started, one JSON file per replica,
+ * The process driver's own record of each replica it started, one JSON file per replica,
  * so that a restarted controller finds its replicas again without any other source.
  */
-export interface ReplicaFileRecord extends ReplicaHandle {
+export interface ReplicaFileRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly port: number;
+  /** The replica's process group leader; 0 while its start is under way. */
+  readonly pid: number;
+  /** The leader's start time as the kernel reports it: tells a reused pid apart. */
+  readonly startTicks: number;
+  readonly startedAt: number;
   readonly logFile: string;
   readonly maxLogBytes: number;
   readonly maxLogFiles: number;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { DockerEngine, DockerError } from "../docker/engine.js";
 import { logLines } from "../docker/log-frames.js";
-import type { LogLine, LogOptions } from "../runtime.js";
+import type { LogLine, LogOptions } from "../driver.js";
 import type { ServiceSpec } from "./service-spec.js";
 
 /** A service as the engine shows it (the parts Baton reads). */

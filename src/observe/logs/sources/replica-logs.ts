@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { DockerEngine, DockerRuntime } from "../../../runtime/docker/index.js";
+import { DockerDriver, DockerEngine } from "../../../runtime/docker/index.js";
+import type { LogLine } from "../../../runtime/driver.js";
 import {
   followLines,
   type TimedLine,
   timedLineStream,
 } from "../../../runtime/process/log-files.js";
-import type { LogLine } from "../../../runtime/runtime.js";
 import { SqliteStore } from "../../../store/index.js";
 import { delay } from "../../../util/wait.js";
 import { type LogRecord, lineFields, mergeByTimeAsync } from "../index.js";
@@ -180,9 +180,9 @@ export class AppLogs implements LogSource {
   private async containers(): Promise<string[]> {
     const ids = this.containerIds();
     if (this.options.keptContainers && existsSync(new DockerEngine().socketPath)) {
-      const runtime = new DockerRuntime({ stateDir: this.stateDir });
+      const runtime = new DockerDriver({ stateDir: this.stateDir });
       try {
-        for (const id of await runtime.keptReplicas(this.app)) ids.add(id);
+        for (const id of await runtime.logged(this.app, { exited: true })) ids.add(id);
       } catch {
         // no engine answers: only the replicas the store knows
       } finally {
@@ -192,9 +192,9 @@ export class AppLogs implements LogSource {
     return [...ids].sort();
   }
 
-  private dockerRuntime: DockerRuntime | undefined;
-  private docker(): DockerRuntime {
-    this.dockerRuntime ??= new DockerRuntime({ stateDir: this.stateDir });
+  private dockerRuntime: DockerDriver | undefined;
+  private docker(): DockerDriver {
+    this.dockerRuntime ??= new DockerDriver({ stateDir: this.stateDir });
     return this.dockerRuntime;
   }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { DockerEngine } from "../../../runtime/docker/index.js";
-import type { LogLine } from "../../../runtime/runtime.js";
+import type { LogLine } from "../../../runtime/driver.js";
 import { SwarmClient } from "../../../runtime/swarm/index.js";
 import { type LogRecord, lineFields } from "../index.js";
 import type { LogSource, LogWindow } from "./log-source.js";

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Command } from "../../definition/index.js";
+import type { AppSpec } from "../../definition/index.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import {
   CLOCK_TICKS_PER_SECOND,
@@ -14,14 +14,20 @@ import {
 import { delay, waitUntil } from "../../util/wait.js";
 import { commandArgv } from "../command.js";
 import type {
+  Driver,
+  DriverCapabilities,
+  DriverEvent,
+  Handle,
+  HostContext,
   LogLine,
   LogOptions,
-  ReplicaHandle,
+  ReplicaDescription,
+  ReplicaIdentity,
+  ReplicaRef,
   ReplicaSpec,
   ReplicaStats,
-  Runtime,
-  RuntimeEvent,
-} from "../runtime.js";
+} from "../driver.js";
+import { ownState } from "../driver.js";
 import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
 import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
@@ -32,7 +38,10 @@ import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
 /** Logs of this many exited replicas per app are kept (crash diagnosis); older ones go. */
 const KEEP_EXITED_LOGS = 20;
 
-export interface ProcessRuntimeOptions {
+/** Replicas listen on this machine's loopback; the proxy and probes reach them there. */
+const LOOPBACK = "127.0.0.1";
+
+export interface ProcessDriverOptions {
   /** The state directory; records go to `<state>/runtime/process`, logs to `<state>/logs`. */
   readonly stateDir: string;
   /** How often log sizes are checked for rotation and sampled for `--since`. */
@@ -44,16 +53,13 @@ export interface ProcessRuntimeOptions {
   readonly now?: () => number;
 }
 
-/** Start spec of the process runtime: the generic spec plus log rotation settings. */
-export interface ProcessReplicaSpec extends ReplicaSpec {
-  /** A process has no image to take a command from. */
-  readonly command: Command;
-  readonly logs?: {
-    readonly maxBytes: number;
-    readonly maxFiles: number;
-    /** Output older than this is removed (default DEFAULT_LOG_MAX_AGE_MS). */
-    readonly maxAgeMs?: number;
-  };
+/**
+ * What the process driver keeps in a handle to find its replica again: the process group's
+ * leader and its start time as the kernel reports it, which tells a reused pid apart.
+ */
+export interface ProcessState {
+  readonly pid: number;
+  readonly startTicks: number;
 }
 
 interface Tracked {
@@ -73,14 +79,23 @@ interface Tracked {
 /**
  * Runs each replica as a process in its own session and process group, its output going
  * straight to a log file. Replicas are not tied to this process: they keep running when the
- * controller dies, and a new controller adopts them through `list()`.
+ * controller dies, and a new controller adopts them through `recover()`.
  */
-export class ProcessRuntime implements Runtime {
+export class ProcessDriver implements Driver {
   readonly name = "process";
+  readonly capabilities: DriverCapabilities = {
+    localProcesses: true,
+    // An exec probe of a process replica runs on this machine, where the replica runs too.
+    exec: false,
+    logs: true,
+    stats: true,
+    schedulerOwnsPlacement: false,
+    schedulerOwnsRollout: false,
+  };
   private readonly records: ReplicaRecords;
   private readonly logDir: string;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly queue = new AsyncQueue<RuntimeEvent>();
+  private readonly queue = new AsyncQueue<DriverEvent>();
   private readonly rotateTimer: NodeJS.Timeout;
   private readonly defaultLogs: { maxBytes: number; maxFiles: number };
   private readonly pruneEveryMs: number;
@@ -88,10 +103,10 @@ export class ProcessRuntime implements Runtime {
   private lastPrune = 0;
   /** Age limit per app, from the replicas started or adopted (the last one's word wins). */
   private readonly maxAgeOfApp = new Map<string, number>();
-  /** Made on the first start: a runtime that only lists or stops replicas makes no spares. */
+  /** Made on the first start: a driver that only recovers or stops replicas makes no spares. */
   private fifos: FifoPool | undefined;
 
-  constructor(options: ProcessRuntimeOptions) {
+  constructor(options: ProcessDriverOptions) {
     this.records = new ReplicaRecords(join(options.stateDir, "runtime", "process"));
 
     this.logDir = join(options.stateDir, "logs");
@@ -106,7 +121,25 @@ export class ProcessRuntime implements Runtime {
     return join(this.logDir, app, `${id}.log`);
   }
 
-  async start(spec: ProcessReplicaSpec): Promise<ReplicaHandle> {
+  /**
+   * A process replica runs its revision's snapshot of the app's folder, with the controller's
+   * environment under the app's own, and listens on the port Baton chose for it.
+   */
+  async specFor(app: AppSpec, replica: ReplicaIdentity, host: HostContext): Promise<ReplicaSpec> {
+    if (app.command === undefined) {
+      throw new Error(`bug: process app ${replica.app} has no command (checks require one)`);
+    }
+    return {
+      ...replica,
+      command: app.command,
+      cwd: await host.snapshot(),
+      env: { ...host.baseEnv, ...app.env, PORT: String(replica.port) },
+      logs: app.logs,
+    };
+  }
+
+  async start(spec: ReplicaSpec): Promise<Handle> {
+    if (spec.command === undefined) throw new Error(`replica ${spec.id}: no command to run`);
     const logFile = this.logFileOf(spec.app, spec.id);
     mkdirSync(dirname(logFile), { recursive: true, mode: 0o750 });
     const fifo = this.records.fifoPath(spec.id);
@@ -131,7 +164,7 @@ export class ProcessRuntime implements Runtime {
       ...(spec.logs?.maxAgeMs === undefined ? {} : { maxLogAgeMs: spec.logs.maxAgeMs }),
     };
     // Recorded before the process exists: a controller killed between spawn and the final
-    // record leaves a trace that `list()` follows to the process, so it never goes orphan.
+    // record leaves a trace that `recover()` follows to the process, so it never goes orphan.
     this.records.write(pending);
     const logFd = openLogForAppend(logFile);
     const fifoFd = openFifoForChild(fifo);
@@ -173,17 +206,17 @@ export class ProcessRuntime implements Runtime {
     return toHandle(record);
   }
 
-  async stop(handle: ReplicaHandle, graceMs: number): Promise<void> {
+  async stop(handle: Handle, graceMs: number): Promise<void> {
     const tracked = this.tracked.get(handle.id);
-    const pgid = handle.pid;
-    if (tracked === undefined && !isSameProcess(pgid, handle.startTicks)) {
+    const { pid: pgid, startTicks } = stateOf(handle);
+    if (tracked === undefined && !isSameProcess(pgid, startTicks)) {
       this.records.remove(handle.id);
       return;
     }
     signalGroup(pgid, "SIGTERM");
     const exited = tracked
       ? await Promise.race([tracked.gone.then(() => true), delay(graceMs).then(() => false)])
-      : await waitUntil(() => !isSameProcess(pgid, handle.startTicks), graceMs);
+      : await waitUntil(() => !isSameProcess(pgid, startTicks), graceMs);
     if (!exited) signalGroup(pgid, "SIGKILL");
     // Children that ignored SIGTERM must not outlive their replica: no orphans.
     if (!(await waitUntil(() => !groupAlive(pgid), exited ? 1_000 : 5_000))) {
@@ -194,8 +227,8 @@ export class ProcessRuntime implements Runtime {
     this.records.remove(handle.id);
   }
 
-  async list(app?: string): Promise<ReplicaHandle[]> {
-    const handles: ReplicaHandle[] = [];
+  async recover(app?: string): Promise<Handle[]> {
+    const handles: Handle[] = [];
     for (const record of this.records.all()) {
       if (app !== undefined && record.app !== app) continue;
       const known = this.tracked.get(record.id);
@@ -221,25 +254,51 @@ export class ProcessRuntime implements Runtime {
     return handles;
   }
 
-  events(): AsyncIterable<RuntimeEvent> {
+  events(): AsyncIterable<DriverEvent> {
     return this.queue;
   }
 
-  logs(handle: Pick<ReplicaHandle, "id" | "app">, options: LogOptions): AsyncIterable<LogLine> {
+  logs(replica: ReplicaRef, options: LogOptions): AsyncIterable<LogLine> {
     const file =
-      this.tracked.get(handle.id)?.record.logFile ?? this.logFileOf(handle.app, handle.id);
+      this.tracked.get(replica.id)?.record.logFile ?? this.logFileOf(replica.app, replica.id);
     return readLogLines(file, options);
   }
 
-  async stats(handle: ReplicaHandle): Promise<ReplicaStats> {
-    const stat = readProcStat(handle.pid);
-    if (stat === undefined || stat.startTicks !== handle.startTicks) {
+  /** Exited replicas' output is kept in their files (see KEEP_EXITED_LOGS, log-retention.ts). */
+  async logged(app: string, options: { readonly exited: boolean }): Promise<string[]> {
+    if (!options.exited) {
+      return this.records
+        .all()
+        .filter((r) => r.app === app)
+        .map((r) => r.id)
+        .sort();
+    }
+    let names: string[];
+    try {
+      names = readdirSync(join(this.logDir, app));
+    } catch {
+      return [];
+    }
+    return names
+      .filter((name) => name.endsWith(".log"))
+      .map((name) => name.slice(0, -".log".length))
+      .sort();
+  }
+
+  async stats(handle: Handle): Promise<ReplicaStats> {
+    const { pid, startTicks } = stateOf(handle);
+    const stat = readProcStat(pid);
+    if (stat === undefined || stat.startTicks !== startTicks) {
       return { cpuSeconds: 0, rssBytes: 0 };
     }
     return {
       cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND,
       rssBytes: stat.rssPages * PAGE_SIZE,
     };
+  }
+
+  describe(handle: Handle): ReplicaDescription {
+    return { pid: stateOf(handle).pid };
   }
 
   private async stopUnrecorded(id: string): Promise<void> {
@@ -335,7 +394,7 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  /** Age retention of every app this runtime runs replicas of (see log-retention.ts). */
+  /** Age retention of every app this driver runs replicas of (see log-retention.ts). */
   pruneByAge(now: number): string[] {
     const apps = new Map<string, number>(this.maxAgeOfApp);
     for (const { record } of this.tracked.values()) {
@@ -382,14 +441,24 @@ function pidsWithEnv(entry: string): number[] {
   return pids;
 }
 
-function toHandle(record: ReplicaFileRecord): ReplicaHandle {
+function toHandle(record: ReplicaFileRecord): Handle {
+  const state: ProcessState = { pid: record.pid, startTicks: record.startTicks };
   return {
     id: record.id,
     app: record.app,
     revision: record.revision,
+    driver: "process",
+    host: LOOPBACK,
     port: record.port,
-    pid: record.pid,
-    startTicks: record.startTicks,
     startedAt: record.startedAt,
+    state,
   };
+}
+
+function stateOf(handle: Handle): ProcessState {
+  const { pid, startTicks } = ownState(handle, "process");
+  if (typeof pid !== "number" || typeof startTicks !== "number") {
+    throw new Error(`bug: ${handle.id} has no process state: ${JSON.stringify(handle.state)}`);
+  }
+  return { pid, startTicks };
 }

@@ -1,23 +1,67 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:os";
 import { resolve } from "node:path";
+import type { AppSpec, Command } from "../../definition/index.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { readProcStat } from "../../util/proc.js";
 import { delay } from "../../util/wait.js";
 import { commandArgv } from "../command.js";
-import type {
-  LogLine,
-  LogOptions,
-  ReplicaHandle,
-  ReplicaSpec,
-  ReplicaStats,
-  Runtime,
-  RuntimeEvent,
-} from "../runtime.js";
+import {
+  type Driver,
+  type DriverCapabilities,
+  type DriverEvent,
+  type Handle,
+  type LogLine,
+  type LogOptions,
+  ownState,
+  type ReplicaDescription,
+  type ReplicaIdentity,
+  type ReplicaRef,
+  type ReplicaSpec,
+  type ReplicaStats,
+} from "../driver.js";
 import { DockerEngine, DockerError } from "./engine.js";
 import { logLines } from "./log-frames.js";
 
-export interface DockerRuntimeOptions {
+/** Containers publish their port on this machine's loopback, where the proxy connects. */
+const LOOPBACK = "127.0.0.1";
+
+/**
+ * The docker driver's part of a replica's spec (`ReplicaSpec.options`): the replica as a
+ * container. Secure by default: the root filesystem is read-only, every capability is
+ * dropped and privileges cannot be gained, unless loosened here explicitly.
+ */
+export interface ContainerSettings {
+  readonly image: string;
+  /** Replaces the image's ENTRYPOINT; `command` (else nothing) becomes its arguments. */
+  readonly entrypoint?: Command;
+  /** `host:container[:ro]` bind mounts, or `volume:container` named volumes. */
+  readonly binds?: readonly string[];
+  /** `uid[:gid]` or a user name of the image; the image's own user when absent. */
+  readonly user?: string;
+  /** Default true. */
+  readonly readOnlyRootfs?: boolean;
+  /** Capabilities added back after all are dropped (e.g. NET_BIND_SERVICE). */
+  readonly capAdd?: readonly string[];
+  readonly memoryBytes?: number;
+  readonly cpus?: number;
+  readonly pids?: number;
+}
+
+/** What the docker driver keeps in a handle: the container, its image, its main process. */
+export interface DockerState {
+  /** The container's id. */
+  readonly container: string;
+  /**
+   * Pinned by digest (a built app's release): that reference, which names the manifest
+   * pushed to the registry; else the local image id.
+   */
+  readonly image: string;
+  /** The container's main process, as this machine's kernel numbers it. */
+  readonly pid: number;
+}
+
+export interface DockerDriverOptions {
   /** The state directory: its containers carry its path as a label, and only those are ours. */
   readonly stateDir: string;
   readonly project?: string;
@@ -59,13 +103,21 @@ interface ContainerInspect {
  * for that policy). The replica's PORT inside the container is published on 127.0.0.1 at
  * the port Baton chose, where its proxy connects.
  */
-export class DockerRuntime implements Runtime {
+export class DockerDriver implements Driver {
   readonly name = "docker";
+  readonly capabilities: DriverCapabilities = {
+    localProcesses: false,
+    exec: true,
+    logs: true,
+    stats: true,
+    schedulerOwnsPlacement: false,
+    schedulerOwnsRollout: false,
+  };
   private readonly engine: DockerEngine;
   private readonly stateDir: string;
   private readonly stateKey: string;
   private readonly project: string;
-  private readonly queue = new AsyncQueue<RuntimeEvent>();
+  private readonly queue = new AsyncQueue<DriverEvent>();
   private readonly watching = new AbortController();
   private watchingEvents = false;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -73,18 +125,42 @@ export class DockerRuntime implements Runtime {
   /** Events are read from here on: a die between this and the stream's start is not lost. */
   private readonly since = Math.floor(Date.now() / 1000);
 
-  constructor(options: DockerRuntimeOptions) {
+  constructor(options: DockerDriverOptions) {
     this.engine = options.engine ?? new DockerEngine();
     this.stateDir = resolve(options.stateDir);
     this.stateKey = createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8);
     this.project = options.project ?? "baton";
   }
 
-  async start(spec: ReplicaSpec): Promise<ReplicaHandle> {
-    const container = spec.container;
-    if (container === undefined) {
-      throw new DockerError(400, `replica ${spec.id} has no container image to run`);
-    }
+  /**
+   * A container gets only its app's own environment, its PORT being the port inside the
+   * container, published at the replica's port on 127.0.0.1; it runs in its image's folder.
+   */
+  async specFor(app: AppSpec, replica: ReplicaIdentity): Promise<ReplicaSpec> {
+    const container = app.container;
+    const base = {
+      ...replica,
+      ...(app.command === undefined ? {} : { command: app.command }),
+      cwd: "",
+      logs: app.logs,
+    };
+    if (container === undefined) return { ...base, env: { ...app.env } };
+    const options: ContainerSettings = {
+      image: container.image,
+      ...(container.entrypoint === undefined ? {} : { entrypoint: container.entrypoint }),
+      binds: container.binds,
+      user: container.user,
+      readOnlyRootfs: container.readOnlyRootfs,
+      capAdd: container.capAdd,
+      ...(container.memoryBytes === undefined ? {} : { memoryBytes: container.memoryBytes }),
+      ...(container.cpus === undefined ? {} : { cpus: container.cpus }),
+      ...(container.pids === undefined ? {} : { pids: container.pids }),
+    };
+    return { ...base, env: { ...app.env, PORT: String(container.containerPort) }, options };
+  }
+
+  async start(spec: ReplicaSpec): Promise<Handle> {
+    const container = containerOf(spec);
     const innerPort = spec.env.PORT ?? String(spec.port);
     const name = this.containerName(spec.id);
     await this.engine.call("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
@@ -106,9 +182,9 @@ export class DockerRuntime implements Runtime {
         "baton.replica": spec.id,
         "baton.state": this.stateDir,
         "baton.port": String(spec.port),
-        ...(container.logs?.maxAgeMs === undefined
+        ...(spec.logs?.maxAgeMs === undefined
           ? {}
-          : { [MAX_AGE_LABEL]: String(container.logs.maxAgeMs) }),
+          : { [MAX_AGE_LABEL]: String(spec.logs.maxAgeMs) }),
       },
       ExposedPorts: { [`${innerPort}/tcp`]: {} },
       HostConfig: {
@@ -124,14 +200,14 @@ export class DockerRuntime implements Runtime {
         Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
         RestartPolicy: { Name: "no" },
         // The app's `logs:` size limits, kept by the engine (its json-file driver rotates).
-        ...(container.logs === undefined
+        ...(spec.logs === undefined
           ? {}
           : {
               LogConfig: {
                 Type: "json-file",
                 Config: {
-                  "max-size": String(container.logs.maxBytes),
-                  "max-file": String(Math.max(1, container.logs.maxFiles)),
+                  "max-size": String(spec.logs.maxBytes),
+                  "max-file": String(Math.max(1, spec.logs.maxFiles)),
                 },
               },
             }),
@@ -156,7 +232,7 @@ export class DockerRuntime implements Runtime {
     return handle;
   }
 
-  async stop(handle: ReplicaHandle, graceMs: number): Promise<void> {
+  async stop(handle: Handle, graceMs: number): Promise<void> {
     const name = this.containerName(handle.id);
     // SIGTERM, then SIGKILL after graceMs, as for processes: the engine's own stop only
     // counts whole seconds.
@@ -174,14 +250,14 @@ export class DockerRuntime implements Runtime {
     await this.pruneExited(handle.app);
   }
 
-  async list(app?: string): Promise<ReplicaHandle[]> {
+  async recover(app?: string): Promise<Handle[]> {
     const labels = [`baton.state=${this.stateDir}`, ...(app ? [`baton.app=${app}`] : [])];
     const filters = encodeURIComponent(JSON.stringify({ label: labels, status: ["running"] }));
     const found = await this.engine.call<ContainerSummary[]>(
       "GET",
       `/containers/json?filters=${filters}`,
     );
-    const handles: ReplicaHandle[] = [];
+    const handles: Handle[] = [];
     for (const summary of found) {
       const handle = await this.handleOf(summary.Id);
       if (handle !== undefined) handles.push(handle);
@@ -190,12 +266,15 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * Replicas of `app` whose containers the engine still keeps, running or exited (the last
-   * few exited ones are kept, with their output): what `baton logs --all` can show.
+   * With `exited`, replicas of `app` whose containers the engine still keeps, running or
+   * exited (the last few exited ones are kept, with their output): what `baton logs --all`
+   * can show.
    */
-  async keptReplicas(app: string): Promise<string[]> {
+  async logged(app: string, options: { readonly exited: boolean }): Promise<string[]> {
     const labels = [`baton.state=${this.stateDir}`, `baton.app=${app}`];
-    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    const filters = encodeURIComponent(
+      JSON.stringify({ label: labels, ...(options.exited ? {} : { status: ["running"] }) }),
+    );
     const found = await this.engine.call<ContainerSummary[]>(
       "GET",
       `/containers/json?all=true&filters=${filters}`,
@@ -210,7 +289,7 @@ export class DockerRuntime implements Runtime {
    * Opens the engine's event stream on first use, and starts the age sweep of exited
    * containers: the controller reads events, a CLI reading logs needs neither.
    */
-  events(): AsyncIterable<RuntimeEvent> {
+  events(): AsyncIterable<DriverEvent> {
     if (!this.watchingEvents) {
       this.watchingEvents = true;
       void this.watchEvents();
@@ -219,11 +298,8 @@ export class DockerRuntime implements Runtime {
     return this.queue;
   }
 
-  async *logs(
-    handle: Pick<ReplicaHandle, "id" | "app">,
-    options: LogOptions,
-  ): AsyncIterable<LogLine> {
-    const name = this.containerName(handle.id);
+  async *logs(replica: ReplicaRef, options: LogOptions): AsyncIterable<LogLine> {
+    const name = this.containerName(replica.id);
     let maxAgeMs: number | undefined;
     try {
       const info = await this.engine.call<ContainerInspect>("GET", `/containers/${name}/json`);
@@ -256,7 +332,7 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async stats(handle: ReplicaHandle): Promise<ReplicaStats> {
+  async stats(handle: Handle): Promise<ReplicaStats> {
     const stats = await this.engine.call<{
       cpu_stats: { cpu_usage: { total_usage: number } };
       memory_stats: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
@@ -273,11 +349,7 @@ export class DockerRuntime implements Runtime {
    * Runs `argv` inside the replica's container (as a health check would); resolves to its
    * exit code, or null when it did not end within `timeoutMs` (it is killed then).
    */
-  async exec(
-    handle: Pick<ReplicaHandle, "id">,
-    argv: readonly string[],
-    timeoutMs: number,
-  ): Promise<number | null> {
+  async exec(handle: Handle, argv: readonly string[], timeoutMs: number): Promise<number | null> {
     const name = this.containerName(handle.id);
     const { Id } = await this.engine.call<{ Id: string }>("POST", `/containers/${name}/exec`, {
       Cmd: [...argv],
@@ -307,6 +379,11 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  describe(handle: Handle): ReplicaDescription {
+    const { container, image, pid } = stateOf(handle);
+    return { pid, container, image };
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.sweepTimer);
     this.watching.abort();
@@ -319,7 +396,7 @@ export class DockerRuntime implements Runtime {
   }
 
   /** A live container of ours as a handle; undefined when it is not running. */
-  private async handleOf(nameOrId: string): Promise<ReplicaHandle | undefined> {
+  private async handleOf(nameOrId: string): Promise<Handle | undefined> {
     let info: ContainerInspect;
     try {
       info = await this.engine.call<ContainerInspect>("GET", `/containers/${nameOrId}/json`);
@@ -333,20 +410,20 @@ export class DockerRuntime implements Runtime {
     // The engine learns of a death a moment after the kernel: a gone pid is not running.
     const stat = readProcStat(pid);
     if (stat === undefined || stat.state === "Z") return undefined;
+    const state: DockerState = {
+      container: info.Id,
+      image: info.Config.Image?.includes("@sha256:") ? info.Config.Image : info.Image,
+      pid,
+    };
     return {
       id: labels["baton.replica"] ?? "",
       app: labels["baton.app"] ?? "",
       revision: labels["baton.revision"] ?? "",
+      driver: "docker",
+      host: LOOPBACK,
       port: Number(labels["baton.port"]),
-      pid,
-      startTicks: stat.startTicks,
       startedAt: Date.parse(info.State.StartedAt),
-      // Pinned by digest (a built app's release): that reference, which names the manifest
-      // pushed to the registry; else the local image id.
-      container: {
-        id: info.Id,
-        image: info.Config.Image?.includes("@sha256:") ? info.Config.Image : info.Image,
-      },
+      state,
     };
   }
 
@@ -403,10 +480,14 @@ export class DockerRuntime implements Runtime {
     const app = attributes["baton.app"];
     if (id === undefined || app === undefined) return;
     // The `oom` event may come before or after `die`; the container's state says for sure.
-    const oom = await this.engine
-      .call<{ State?: { OOMKilled?: boolean } }>("GET", `/containers/${event.Actor?.ID ?? ""}/json`)
-      .then((c) => c.State?.OOMKilled === true)
-      .catch(() => false);
+    const inspected = await this.engine
+      .call<{ State?: { OOMKilled?: boolean }; HostConfig?: { Memory?: number } }>(
+        "GET",
+        `/containers/${event.Actor?.ID ?? ""}/json`,
+      )
+      .catch(() => undefined);
+    const oom = inspected?.State?.OOMKilled === true;
+    const limit = inspected?.HostConfig?.Memory ?? 0;
     const exitCode = Number(attributes.exitCode ?? "0");
     const signal = signalOf(exitCode);
     this.queue.push({
@@ -417,6 +498,7 @@ export class DockerRuntime implements Runtime {
       signal,
       at: event.timeNano !== undefined ? Math.floor(event.timeNano / 1e6) : Date.now(),
       ...(oom ? { oom } : {}),
+      ...(oom && limit > 0 ? { memoryLimitBytes: limit } : {}),
     });
     void this.pruneExited(app).catch(() => undefined);
     // A container that just ended expires maxAge from now: the sweep must wake by then.
@@ -505,6 +587,26 @@ export class DockerRuntime implements Runtime {
   private async remove(id: string): Promise<void> {
     await this.engine.call("DELETE", `/containers/${id}?force=1`).catch(() => {});
   }
+}
+
+/** The container a spec asks for; only `specFor` and typed callers make these options. */
+function containerOf(spec: ReplicaSpec): ContainerSettings {
+  const options = spec.options;
+  if (typeof options !== "object" || options === null || !("image" in options)) {
+    throw new DockerError(400, `replica ${spec.id} has no container image to run`);
+  }
+  if (typeof options.image !== "string") {
+    throw new DockerError(400, `replica ${spec.id}: its container image is not a name`);
+  }
+  return options as ContainerSettings;
+}
+
+function stateOf(handle: Handle): DockerState {
+  const { container, image, pid } = ownState(handle, "docker");
+  if (typeof container !== "string" || typeof image !== "string" || typeof pid !== "number") {
+    throw new Error(`bug: ${handle.id} has no container state: ${JSON.stringify(handle.state)}`);
+  }
+  return { container, image, pid };
 }
 
 function maxAgeOf(labels: Record<string, string>): number | undefined {
