@@ -14,6 +14,7 @@ import {
 import type { DriverRegistry } from "../runtime/registry.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import { delay } from "../util/wait.js";
+import { checkDeadline, decideStarts } from "./app-decision.js";
 import { SlotBackoff } from "./backoff.js";
 import {
   assertRetryable,
@@ -26,7 +27,7 @@ import { type ProbeKind, type ProbeStats, ReplicaHealth } from "./replica-health
 import { APP_KIND, desiredApps, observedApps } from "./resources.js";
 import { RollbackError, rollbackTarget } from "./rollback-target.js";
 import { RolloutJournal, type RolloutStorePort } from "./rollout-journal.js";
-import { type ReplicaView, resolveBudget, rolloutMoves } from "./rollout-plan.js";
+import { type ReplicaView, resolveBudget } from "./rollout-plan.js";
 import type { RolloutRecord, RolloutStatus, RolloutTrigger } from "./rollout-types.js";
 import type { AppStatus, ReplicaStateName, ReplicaStatus } from "./status.js";
 
@@ -73,6 +74,8 @@ export interface AppsDeps {
   /** Environment every replica inherits (PATH, HOME, ...) before the app's own env. */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly now?: () => number;
+  /** Tests only: called at each point of a pass; a throw there fails the pass at that point. */
+  readonly passPoint?: (point: PassPoint, app: string) => void;
 }
 
 export interface ProxyRoute {
@@ -106,9 +109,45 @@ interface Replica {
   detail: string;
   restarts: number;
   health: ReplicaHealth | undefined;
+  /** The health checker's last verdict, told to a pass once: not the replica's state. */
+  heard: { ready: boolean; detail: string };
   /** Set when Baton stops it: `restart` counts as a failure of its slot, `remove` does not. */
   stopIntent: "restart" | "remove" | undefined;
 }
+
+/**
+ * What happened to an app's replicas between two passes, as it happened: a driver's exit, a
+ * health check's verdict, a start that ended. Events only record these and ask for a pass;
+ * the pass applies them (applyInbox) before it decides anything.
+ */
+type Observation =
+  | { readonly kind: "exited"; readonly event: DriverEvent }
+  | {
+      readonly kind: "started";
+      readonly slot: Slot;
+      readonly slotIndex: number;
+      readonly revision: string;
+      readonly spec: AppSpec;
+      readonly handle: Handle;
+    }
+  | {
+      readonly kind: "start-failed";
+      readonly slot: Slot;
+      readonly revision: string;
+      readonly id: string;
+      readonly message: string;
+    }
+  | {
+      readonly kind: "readiness";
+      readonly replica: Replica;
+      readonly ready: boolean;
+      readonly detail: string;
+    }
+  | { readonly kind: "liveness-failed"; readonly replica: Replica; readonly detail: string }
+  | { readonly kind: "stable"; readonly slot: Slot; readonly id: string };
+
+/** The points of a pass where a test may make it fail (AppsDeps.passPoint). */
+export type PassPoint = "observed" | "decided" | "started" | "pooled" | "stopped" | "tracked";
 
 interface Slot {
   readonly backoff: SlotBackoff;
@@ -161,6 +200,8 @@ interface AppState {
   deleting: boolean;
   /** Proxy updates of one app run one after the other, each sending the latest pool. */
   proxyChain: Promise<void>;
+  /** What happened since the last pass, in order; the next pass applies it. */
+  readonly inbox: Observation[];
 }
 
 /**
@@ -237,6 +278,7 @@ export class AppsReconciler implements Reconciler {
         detail: "",
         restarts: record?.restarts ?? 0,
         health: undefined,
+        heard: { ready, detail: "" },
         stopIntent: leaving ? "remove" : undefined,
       });
       // What the proxy really serves, leaving ones included: they are unpooled before they stop.
@@ -368,9 +410,17 @@ export class AppsReconciler implements Reconciler {
     };
   }
 
+  /**
+   * One pass over an app, the only place its state changes: what happened since the last
+   * pass (exits, readiness, starts that ended) is applied first, then the pure decision
+   * (app-decision.ts) is taken from the result and carried out. A pass that fails half-way
+   * leaves nothing the next one cannot take up: each step reads the state afresh.
+   */
   async reconcile(name: string): Promise<void> {
     const state = this.apps.get(name);
     if (state === undefined) return;
+    this.applyInbox(name, state);
+    this.passPoint("observed", name);
     const spec = state.spec;
     if (spec === undefined) {
       // Only a definition that no longer has the app removes it; an app adopted before any
@@ -394,43 +444,46 @@ export class AppsReconciler implements Reconciler {
     }
     // The definition's policy, whichever revision is the target: it says how this app rolls,
     // the way back included (a recreate's rollback stops the failed replicas first).
-    const moves = rolloutMoves(
-      state.desired,
-      resolveBudget(spec.update, state.desired),
-      [...state.replicas.values()].map((r) => this.view(state, r)),
-    );
-    const now = this.now();
-    let occupied = state.slots.filter((s) => s.replicaId !== undefined || s.starting).length;
-    const unready = this.unreadyDependencies(spec);
+    const decision = decideStarts({
+      desired: state.desired,
+      budget: resolveBudget(spec.update, state.desired),
+      replicas: [...state.replicas.values()].map((r) => this.view(state, r)),
+      slots: state.slots.map((s) => ({
+        occupied: s.replicaId !== undefined || s.starting,
+        restartAt: s.restartAt,
+      })),
+      now: this.now(),
+      unreadyDependencies: this.unreadyDependencies(spec),
+    });
+    this.passPoint("decided", name);
+    if (decision.wakeInMs !== undefined) this.deps.requeue(name, decision.wakeInMs);
     const waited = state.waitingFor;
-    state.waitingFor = [];
-    for (const [index, slot] of state.slots.entries()) {
-      if (slot.replicaId !== undefined || slot.starting) continue;
-      if (slot.restartAt > now) {
-        this.deps.requeue(name, slot.restartAt - now);
-        continue;
-      }
-      // The surge budget: replicas still leaving count until they have exited.
-      if (occupied >= moves.currentAllowed) break;
-      // dependsOn: nothing starts before each dependency serves; its pass wakes this one.
-      if (unready.length > 0) {
-        state.waitingFor = unready;
-        break;
-      }
-      occupied += 1;
+    state.waitingFor = decision.waitingFor;
+    for (const index of decision.start) {
+      const slot = state.slots[index];
+      if (slot === undefined) continue;
       slot.starting = true;
       void this.startReplica(name, state, target, index, slot);
     }
+    this.passPoint("started", name);
     // New ready replicas join the pool before any old one leaves it.
     await this.syncProxy(name, state);
-    for (const id of moves.stopOld) {
+    this.passPoint("pooled", name);
+    for (const id of decision.stopOld) {
       const replica = state.replicas.get(id);
       if (replica !== undefined) void this.stopReplica(name, state, replica, "remove");
     }
+    this.passPoint("stopped", name);
     await this.trackRollout(name, state, spec);
+    this.passPoint("tracked", name);
     this.announceConvergence(name, state, spec);
     this.announceWaiting(name, state, waited);
     if (this.hasReadyReplica(name)) this.wakeDependents(name);
+  }
+
+  /** The test hook of a pass: a test makes it throw at one point to see the next pass converge. */
+  private passPoint(point: PassPoint, app: string): void {
+    this.deps.passPoint?.(point, app);
   }
 
   /** The apps of `spec.dependsOn` that have no ready replica of the revision they should run. */
@@ -487,26 +540,26 @@ export class AppsReconciler implements Reconciler {
     const rollout = state.rollout;
     const converged = this.isConverged(state);
     if (rollout !== undefined && rollout.state === "progressing") {
-      const deadline = spec.update.healthyDeadlineMs;
-      const now = this.now();
-      for (const replica of state.replicas.values()) {
-        if (replica.revision !== state.revision || replica.slot === undefined) continue;
-        if (replica.ready || replica.state === "stopping") continue;
-        const waited = now - replica.handle.startedAt;
-        if (waited < deadline) {
-          this.deps.requeue(name, deadline - waited);
-          continue;
-        }
-        const why = replica.detail ? `: ${replica.detail}` : "";
-        await this.failRollout(
-          name,
-          state,
-          `${replica.handle.id} was not ready within ${formatDuration(deadline)}${why}`,
-          replica.handle.id,
-          spec.update,
-        );
+      const verdict = checkDeadline(
+        [...state.replicas.values()]
+          .filter((r) => r.revision === state.revision)
+          .map((r) => ({
+            id: r.handle.id,
+            slotted: r.slot !== undefined,
+            ready: r.ready,
+            stopping: r.state === "stopping",
+            startedAt: r.handle.startedAt,
+            detail: r.detail,
+          })),
+        spec.update.healthyDeadlineMs,
+        this.now(),
+        formatDuration,
+      );
+      if (verdict.kind === "fail") {
+        await this.failRollout(name, state, verdict.reason, verdict.replica, spec.update);
         return;
       }
+      if (verdict.wakeInMs !== undefined) this.deps.requeue(name, verdict.wakeInMs);
     }
     if (!converged) return;
     if (state.rollout !== undefined) {
@@ -742,13 +795,68 @@ export class AppsReconciler implements Reconciler {
     return this.isConverged(state) ? "converged" : "progressing";
   }
 
-  /** Called by the controller for every exit a driver reports. */
-  async onReplicaExited(event: DriverEvent): Promise<void> {
-    const { app, id, code, signal } = event;
+  /** Called by the controller for every exit a driver reports: the next pass applies it. */
+  onReplicaExited(event: DriverEvent): void {
+    const state = this.apps.get(event.app);
+    if (state !== undefined) this.observe(event.app, state, { kind: "exited", event });
+  }
+
+  /** Records what happened and asks for a pass over the app, which applies it. */
+  private observe(name: string, state: AppState, observation: Observation): void {
+    if (this.apps.get(name) !== state) {
+      // The app was removed meanwhile: a replica that started for it is stopped, not kept.
+      if (observation.kind === "started") {
+        void this.driverOf(observation.handle)
+          .stop(observation.handle, observation.spec.stopGraceMs)
+          .catch(() => {});
+      }
+      return;
+    }
+    state.inbox.push(observation);
+    this.deps.requeue(name);
+  }
+
+  /**
+   * Applies what happened since the last pass, in order. Each observation leaves the inbox
+   * once applied: a pass that fails half-way leaves the rest to the next one.
+   */
+  private applyInbox(name: string, state: AppState): void {
+    for (let next = state.inbox[0]; next !== undefined; next = state.inbox[0]) {
+      this.applyObservation(name, state, next);
+      state.inbox.shift();
+    }
+  }
+
+  private applyObservation(name: string, state: AppState, observation: Observation): void {
+    switch (observation.kind) {
+      case "exited":
+        this.applyExit(name, state, observation.event);
+        break;
+      case "started":
+        this.applyStarted(name, state, observation);
+        break;
+      case "start-failed":
+        this.applyStartFailed(name, state, observation);
+        break;
+      case "readiness":
+        this.applyReadiness(name, state, observation.replica, observation);
+        break;
+      case "liveness-failed":
+        this.applyLivenessFailed(name, state, observation.replica, observation.detail);
+        break;
+      case "stable": {
+        const { slot, id } = observation;
+        if (slot.replicaId === id && state.replicas.has(id)) slot.backoff.onStable();
+        break;
+      }
+    }
+  }
+
+  private applyExit(app: string, state: AppState, event: DriverEvent): void {
+    const { id, code, signal } = event;
     const oom = event.oom === true;
-    const state = this.apps.get(app);
-    const replica = state?.replicas.get(id);
-    if (state === undefined || replica === undefined) return;
+    const replica = state.replicas.get(id);
+    if (replica === undefined) return;
     replica.health?.stop();
     state.replicas.delete(id);
     this.deps.records.removeReplica(id);
@@ -771,7 +879,6 @@ export class AppsReconciler implements Reconciler {
         message: `${id} stopped (${how})`,
         data: { code, signal, oom },
       });
-      this.deps.requeue(app);
       return;
     }
     const uptime = this.now() - replica.handle.startedAt;
@@ -783,13 +890,32 @@ export class AppsReconciler implements Reconciler {
     slot.lastExit = how;
     const rollout = state.rollout;
     if (rollout?.state === "progressing" && replica.revision === rollout.toRevision) {
-      // A new revision that exits fails its rollout; the next pass rolls it back.
+      // A new revision that exits fails its rollout; this pass rolls it back.
       state.pendingFailure = { reason: `${id} ${how}`, replica: id };
     }
-    // The replacement (or the rollback) is on its way before the exit is even described.
-    this.deps.requeue(app);
+    // The replacement (or the rollback) is on its way, in this pass, before the exit is
+    // even described: reading the replica's last output takes a while.
+    const restarts = slot.restarts;
+    void this.describeExit(app, replica, how, { code, signal, oom, uptime, wait, restarts });
+  }
+
+  private async describeExit(
+    app: string,
+    replica: Replica,
+    how: string,
+    exit: {
+      code: number | null;
+      signal: string | null;
+      oom: boolean;
+      uptime: number;
+      wait: number;
+      restarts: number;
+    },
+  ): Promise<void> {
+    const id = replica.handle.id;
     const output = await this.lastOutput(app, id, replica.handle.driver);
     const last = output.at(-1);
+    const { code, signal, oom, uptime, wait, restarts } = exit;
     this.deps.emit({
       type: "replica.exited",
       app,
@@ -801,7 +927,7 @@ export class AppsReconciler implements Reconciler {
         ...(oom ? { oom } : {}),
         uptimeMs: uptime,
         restartInMs: wait,
-        restarts: slot.restarts,
+        restarts,
         lastOutput: output,
       },
     });
@@ -835,6 +961,12 @@ export class AppsReconciler implements Reconciler {
         this.setSpec(name, state, undefined, { trigger: "apply", by: this.appliedBy });
         state.deleting = true;
         await this.removeApp(name, state);
+        // The last pass: no other follows `baton down`. Exits already told are applied; a
+        // replica whose stop resolved runs no more, whether or not its exit was told yet.
+        this.applyInbox(name, state);
+        for (const replica of state.replicas.values()) {
+          this.deps.records.removeReplica(replica.handle.id);
+        }
       }),
     );
   }
@@ -864,6 +996,7 @@ export class AppsReconciler implements Reconciler {
         adopting: false,
         deleting: false,
         proxyChain: Promise.resolve(),
+        inbox: [],
       };
       this.apps.set(name, state);
     }
@@ -1027,6 +1160,10 @@ export class AppsReconciler implements Reconciler {
     }
   }
 
+  /**
+   * Starts a replica in a slot: the effect of a pass's decision. What came of it reaches the
+   * app's state through the next pass, like any other event.
+   */
   private async startReplica(
     name: string,
     state: AppState,
@@ -1039,62 +1176,79 @@ export class AppsReconciler implements Reconciler {
     try {
       const port = await this.deps.allocatePort();
       const handle = await this.startIn(spec, { id, name, revision, port });
-      slot.starting = false;
-      if (
-        state.spec === undefined ||
-        state.revision !== revision ||
-        state.slots[slotIndex] !== slot
-      ) {
-        // The target changed while we started: this replica belongs to no slot.
-        state.replicas.set(id, this.newReplica(handle, revision, undefined, slot.restarts));
-        this.deps.requeue(name);
-        return;
-      }
-      slot.replicaId = id;
-      const replica = this.newReplica(handle, revision, slotIndex, slot.restarts);
-      state.replicas.set(id, replica);
-      const { pid } = this.driverOf(handle).describe(handle);
-      this.deps.records.putReplica({
-        id,
-        app: name,
-        revision,
-        runtime: handle.driver,
-        pid: pid ?? null,
-        startTicks: null,
-        port,
-        startedAt: handle.startedAt,
-        state: "starting",
-        restarts: slot.restarts,
-      });
-      const where = pid === undefined ? `port ${port}` : `pid ${pid}, port ${port}`;
-      this.journal.step(state.rollout, "started", where, id);
-      this.deps.emit({
-        type: "replica.started",
-        app: name,
-        replica: id,
-        message: `${id} started (${where})`,
-        data: { pid, port, revision },
-      });
-      this.watchHealth(name, state, replica);
-      this.scheduleStableReset(state, slot, id, spec);
+      this.observe(name, state, { kind: "started", slot, slotIndex, revision, spec, handle });
     } catch (error) {
-      slot.starting = false;
-      const wait = slot.backoff.onExit(0);
-      slot.restarts += 1;
-      slot.restartAt = this.now() + wait;
-      slot.lastExit = `failed to start: ${(error as Error).message}`;
-      this.deps.emit({
-        type: "replica.start_failed",
-        app: name,
-        message: `${name}: ${slot.lastExit}; retrying in ${wait}ms`,
-        data: { restartInMs: wait },
-      });
-      if (state.rollout?.state === "progressing" && state.rollout.toRevision === revision) {
-        state.pendingFailure = { reason: slot.lastExit, replica: id };
-        this.deps.requeue(name);
-        return;
-      }
-      this.deps.requeue(name, wait);
+      const message = (error as Error).message;
+      this.observe(name, state, { kind: "start-failed", slot, revision, id, message });
+    }
+  }
+
+  private applyStarted(
+    name: string,
+    state: AppState,
+    started: Extract<Observation, { kind: "started" }>,
+  ): void {
+    const { slot, slotIndex, revision, spec, handle } = started;
+    const id = handle.id;
+    slot.starting = false;
+    if (
+      state.spec === undefined ||
+      state.revision !== revision ||
+      state.slots[slotIndex] !== slot
+    ) {
+      // The target changed while it started: this replica belongs to no slot.
+      state.replicas.set(id, this.newReplica(handle, revision, undefined, slot.restarts));
+      return;
+    }
+    slot.replicaId = id;
+    const replica = this.newReplica(handle, revision, slotIndex, slot.restarts);
+    state.replicas.set(id, replica);
+    const { pid } = this.driverOf(handle).describe(handle);
+    const port = handle.port;
+    this.deps.records.putReplica({
+      id,
+      app: name,
+      revision,
+      runtime: handle.driver,
+      pid: pid ?? null,
+      startTicks: null,
+      port,
+      startedAt: handle.startedAt,
+      state: "starting",
+      restarts: slot.restarts,
+    });
+    const where = pid === undefined ? `port ${port}` : `pid ${pid}, port ${port}`;
+    this.journal.step(state.rollout, "started", where, id);
+    this.deps.emit({
+      type: "replica.started",
+      app: name,
+      replica: id,
+      message: `${id} started (${where})`,
+      data: { pid, port, revision },
+    });
+    this.watchHealth(name, state, replica);
+    this.scheduleStableReset(name, state, slot, id, spec);
+  }
+
+  private applyStartFailed(
+    name: string,
+    state: AppState,
+    failed: Extract<Observation, { kind: "start-failed" }>,
+  ): void {
+    const { slot, revision, id } = failed;
+    slot.starting = false;
+    const wait = slot.backoff.onExit(0);
+    slot.restarts += 1;
+    slot.restartAt = this.now() + wait;
+    slot.lastExit = `failed to start: ${failed.message}`;
+    this.deps.emit({
+      type: "replica.start_failed",
+      app: name,
+      message: `${name}: ${slot.lastExit}; retrying in ${wait}ms`,
+      data: { restartInMs: wait },
+    });
+    if (state.rollout?.state === "progressing" && state.rollout.toRevision === revision) {
+      state.pendingFailure = { reason: slot.lastExit, replica: id };
     }
   }
 
@@ -1159,13 +1313,21 @@ export class AppsReconciler implements Reconciler {
       detail: "",
       restarts,
       health: undefined,
+      heard: { ready: false, detail: "" },
       stopIntent: undefined,
     };
   }
 
-  private scheduleStableReset(state: AppState, slot: Slot, id: string, spec: AppSpec): void {
+  /** A replica that ran `restart.resetAfter` resets its slot's backoff, in a pass. */
+  private scheduleStableReset(
+    name: string,
+    state: AppState,
+    slot: Slot,
+    id: string,
+    spec: AppSpec,
+  ): void {
     const timer = setTimeout(() => {
-      if (slot.replicaId === id && state.replicas.has(id)) slot.backoff.onStable();
+      if (slot.replicaId === id) this.observe(name, state, { kind: "stable", slot, id });
     }, spec.restart.resetAfterMs);
     timer.unref();
   }
@@ -1187,47 +1349,66 @@ export class AppsReconciler implements Reconciler {
       },
       {
         onReadiness: (ready, detail) => {
-          if (replica.state === "stopping") return;
-          const changed = replica.ready !== ready;
-          replica.ready = ready;
-          replica.detail = detail;
-          replica.state = ready ? "ready" : replica.state === "starting" ? "starting" : "unready";
-          if (!changed) return;
-          this.deps.records.updateReplica(replica.handle.id, {
-            state: ready ? "ready" : "running",
-          });
-          this.journal.step(
-            state.rollout,
-            ready ? "ready" : "unready",
-            ready ? "" : detail,
-            replica.handle.id,
-          );
-          this.deps.emit({
-            type: ready ? "replica.ready" : "replica.unready",
-            app: name,
-            replica: replica.handle.id,
-            message: ready
-              ? `${replica.handle.id} is ready`
-              : `${replica.handle.id} is not ready: ${detail}`,
-          });
-          state.adopting = false;
-          this.deps.requeue(name);
+          // Told once per change: the checker repeats a failing verdict at every check.
+          if (replica.heard.ready === ready && replica.heard.detail === detail) return;
+          replica.heard = { ready, detail };
+          this.observe(name, state, { kind: "readiness", replica, ready, detail });
         },
         onLivenessFailed: (detail) => {
-          if (replica.state === "stopping") return;
-          this.deps.emit({
-            type: "replica.unhealthy",
-            app: name,
-            replica: replica.handle.id,
-            message: `${replica.handle.id} failed its liveness check (${detail}); restarting it`,
-          });
-          void this.stopReplica(name, state, replica, "restart");
+          this.observe(name, state, { kind: "liveness-failed", replica, detail });
         },
       },
       replica.ready,
     );
     replica.health = health;
     health.start();
+  }
+
+  private applyReadiness(
+    name: string,
+    state: AppState,
+    replica: Replica,
+    verdict: { readonly ready: boolean; readonly detail: string },
+  ): void {
+    if (replica.state === "stopping" || state.replicas.get(replica.handle.id) !== replica) return;
+    const { ready, detail } = verdict;
+    const changed = replica.ready !== ready;
+    replica.ready = ready;
+    replica.detail = detail;
+    replica.state = ready ? "ready" : replica.state === "starting" ? "starting" : "unready";
+    if (!changed) return;
+    this.deps.records.updateReplica(replica.handle.id, { state: ready ? "ready" : "running" });
+    this.journal.step(
+      state.rollout,
+      ready ? "ready" : "unready",
+      ready ? "" : detail,
+      replica.handle.id,
+    );
+    this.deps.emit({
+      type: ready ? "replica.ready" : "replica.unready",
+      app: name,
+      replica: replica.handle.id,
+      message: ready
+        ? `${replica.handle.id} is ready`
+        : `${replica.handle.id} is not ready: ${detail}`,
+    });
+    state.adopting = false;
+  }
+
+  private applyLivenessFailed(
+    name: string,
+    state: AppState,
+    replica: Replica,
+    detail: string,
+  ): void {
+    if (replica.state === "stopping" || state.replicas.get(replica.handle.id) !== replica) return;
+    this.deps.emit({
+      type: "replica.unhealthy",
+      app: name,
+      replica: replica.handle.id,
+      message: `${replica.handle.id} failed its liveness check (${detail}); restarting it`,
+    });
+    void this.stopReplica(name, state, replica, "restart");
   }
 
   private async stopReplica(

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
 import type { ControllerStatus } from "../api/status.js";
-import { AppsReconciler } from "../apps/apps-reconciler.js";
+import { AppsReconciler, type PassPoint } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
 import { appHistory } from "../apps/history-query.js";
@@ -59,6 +59,7 @@ import { ControllerError } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { EventMetrics } from "./event-metrics.js";
 import { MetricsSampler, sampleIntervalFromEnv } from "./metrics-sampler.js";
+import { passFailuresFromEnv } from "./pass-failure-env.js";
 import { pipelineReleases } from "./pipeline-releases.js";
 import type { Reconciler } from "./reconciler.js";
 import { importRelease, type ReleaseHealth, type ReleaseOrigin } from "./release-exchange.js";
@@ -227,6 +228,7 @@ export class Controller {
       requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
       allocatePort: freePort,
       baseEnv: inheritedEnv(),
+      ...withPassFailures(),
     });
     const swarm = new SwarmAppsReconciler({
       client: new SwarmClient(),
@@ -938,6 +940,12 @@ export class Controller {
 
 function hasDockerApps(definition: Definition): boolean {
   return Object.values(definition.apps).some((app) => app.runtime === "docker");
+}
+
+/** The test hook of BATON_TEST_FAIL_PASS, when it is set. */
+function withPassFailures(): { passPoint?: (point: PassPoint, app: string) => void } {
+  const passPoint = passFailuresFromEnv();
+  return passPoint === undefined ? {} : { passPoint };
 }
 
 /** What replicas inherit from the controller's environment, as a process manager would. */

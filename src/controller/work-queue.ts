@@ -6,11 +6,17 @@
  */
 export type Handler = (key: string) => Promise<void>;
 
+/** A key whose pass failed is handled again after this, doubled at each failure in a row. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 10_000;
+
 export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly running = new Set<string>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** Failed passes in a row, by key: how long the next retry waits. */
+  private readonly failures = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -63,8 +69,14 @@ export class WorkQueue {
   private async run(key: string): Promise<void> {
     try {
       await this.handler(key);
+      this.failures.delete(key);
     } catch (error) {
+      // A failed pass is tried again, sooner than the next resync, later each time in a
+      // row (controller-runtime's rate-limited requeue): the world may need a moment.
+      const failed = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failed);
       this.onError(key, error);
+      this.addAfter(key, Math.min(RETRY_FIRST_MS * 2 ** (failed - 1), RETRY_MAX_MS));
     }
     if (this.dirty.delete(key) && !this.closed) {
       queueMicrotask(() => void this.run(key));

@@ -43,8 +43,34 @@ describe("the work queue", () => {
     queue.add("bad");
     queue.add("y");
     await queue.idle();
+    queue.close();
     expect(done.sort()).toEqual(["x", "y"]);
     expect(errors).toEqual(["bad: boom"]);
+  });
+
+  it("tries a failed key again, waiting longer after each failure in a row", async () => {
+    const attempts: number[] = [];
+    const t0 = Date.now();
+    const queue = new WorkQueue(
+      async () => {
+        attempts.push(Date.now() - t0);
+        if (attempts.length < 4) throw new Error("not yet");
+      },
+      () => {},
+    );
+    queue.add("k");
+    await eventually(
+      "the fourth attempt succeeded",
+      () => attempts.length,
+      (n) => n === 4,
+      5_000,
+    );
+    queue.close();
+    const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] ?? 0));
+    // 100, 200, 400 ms: each gap at least its backoff, and each longer than the last.
+    expect(gaps[0]).toBeGreaterThanOrEqual(90);
+    expect(gaps[1]).toBeGreaterThan(gaps[0] ?? 0);
+    expect(gaps[2]).toBeGreaterThan(gaps[1] ?? 0);
   });
 
   it("keeps the earliest of several delayed additions of a key", async () => {
