@@ -212,6 +212,9 @@ export class SwarmDriver implements SchedulerDriver {
       while (!both.aborted) {
         try {
           for await (const event of this.client.events(filter, both)) {
+            // Each health check is an exec in the container: it changes nothing by itself
+            // (its outcome is a health_status event), and would wake the app every interval.
+            if (event.Action.startsWith("exec_")) continue;
             // A container names its service in a label, a service event by its name.
             const attributes = event.Actor.Attributes ?? {};
             const app =
