@@ -3,9 +3,8 @@ import { type AppSpec, appRevision, type Definition } from "../definition/index.
 import type { Change, FieldChange } from "../engine/index.js";
 import { treeEntries } from "../util/file-tree.js";
 import { appChanges, compareTrees, type FileChanges } from "./app-changes.js";
-import { APP_KIND } from "./resources.js";
+import { isAppKind } from "./scheduled-resources.js";
 import type { Snapshots } from "./snapshots.js";
-import { SWARM_APP_KIND } from "./swarm-resources.js";
 
 /** Where a plan finds what a revision was made of and the files it ran. */
 export interface RevisionSources {
@@ -40,13 +39,13 @@ export async function explainAppChange(
   sources: RevisionSources,
 ): Promise<FieldChange[]> {
   const { kind, name } = change.key;
-  if (kind !== APP_KIND && kind !== SWARM_APP_KIND) return [];
+  const given = definition.apps[name];
+  if (given === undefined || !isAppKind(kind, given.runtime)) return [];
   const target = change.desired?.revision;
   const running = change.observed?.revisions
     .filter((r) => r.revision !== target)
     .sort((a, b) => b.size - a.size)[0];
-  const given = definition.apps[name];
-  if (target === undefined || running === undefined || given === undefined) return [];
+  if (target === undefined || running === undefined) return [];
   // A pinned or rolled-back app moves to a stored revision, not to the definition's.
   const to = appRevision(given) === target ? given : sources.specOf(name, target);
   const from = sources.specOf(name, running.revision);

@@ -1,21 +1,26 @@
 import type { Reconciler } from "../controller/reconciler.js";
 import type { Definition } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
+import type { DriverRegistry } from "../runtime/registry.js";
+import { withoutScheduledApps } from "./scheduled-resources.js";
 
 /**
- * The apps reconciler as it sees the definition: without the apps whose runtime is swarm,
- * which the swarm reconciler (swarm-apps.ts) runs as services. An app that moves between
- * the two is deleted by one and created by the other.
+ * The replica-level apps reconciler as it sees the definition: without the apps whose
+ * driver's scheduler owns their rollout (scheduled-apps.ts runs those). An app that moves
+ * between the two is deleted by one and created by the other.
  */
-export class WithoutSwarmApps implements Reconciler {
+export class WithoutScheduledApps implements Reconciler {
   readonly kind: string;
 
-  constructor(private readonly inner: Reconciler) {
+  constructor(
+    private readonly inner: Reconciler,
+    private readonly drivers: DriverRegistry,
+  ) {
     this.kind = inner.kind;
   }
 
   desired(definition: Definition): DesiredResource[] {
-    return this.inner.desired(withoutSwarmApps(definition));
+    return this.inner.desired(withoutScheduledApps(definition, this.drivers));
   }
 
   observed(): ObservedResource[] {
@@ -23,7 +28,7 @@ export class WithoutSwarmApps implements Reconciler {
   }
 
   apply(change: Change, definition: Definition): Promise<void> {
-    return this.inner.apply(change, withoutSwarmApps(definition));
+    return this.inner.apply(change, withoutScheduledApps(definition, this.drivers));
   }
 
   reconcile(name: string): Promise<void> {
@@ -33,11 +38,4 @@ export class WithoutSwarmApps implements Reconciler {
   names(): string[] {
     return this.inner.names();
   }
-}
-
-export function withoutSwarmApps(definition: Definition): Definition {
-  const apps = Object.fromEntries(
-    Object.entries(definition.apps).filter(([, app]) => app.runtime !== "swarm"),
-  );
-  return { ...definition, apps };
 }

@@ -2,14 +2,29 @@ import { existsSync } from "node:fs";
 import type { PlanAnswer, PlanJson } from "../api/plan.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
 import { desiredApps, observedApps } from "../apps/index.js";
-import { withoutSwarmApps } from "../apps/runtime-split.js";
+import {
+  desiredScheduledApps,
+  observedGroups,
+  withoutScheduledApps,
+} from "../apps/scheduled-resources.js";
 import { Snapshots } from "../apps/snapshots.js";
-import { desiredSwarmApps, observedServices } from "../apps/swarm-resources.js";
 import type { Definition } from "../definition/index.js";
-import { buildPlan, diff, planJson, withFieldChanges } from "../engine/index.js";
+import {
+  buildPlan,
+  type DesiredResource,
+  diff,
+  type ObservedResource,
+  planJson,
+  withFieldChanges,
+} from "../engine/index.js";
 import { hostPass } from "../hosts/index.js";
 import { engineImageCommands, resolveReleases, withImageCommands } from "../images/index.js";
-import { localDrivers } from "../runtime/registry.js";
+import {
+  type DriverRegistry,
+  localDrivers,
+  localSchedulers,
+  runtimesOf,
+} from "../runtime/registry.js";
 import { SqliteStore } from "../store/index.js";
 
 /**
@@ -53,22 +68,20 @@ async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
     // What the controller would record: a container app without `command` runs its image's.
     definition = await withImageCommands(definition, engineImageCommands());
     if (!existsSync(dir)) {
-      const desired = [
-        ...desiredApps(withoutSwarmApps(definition), () => undefined),
-        ...desiredSwarmApps(definition, () => undefined),
-      ];
+      const desired = desiredAll(definition, localSchedulers(dir), () => undefined);
       return planJson(buildPlan(diff(desired, [])));
     }
-    const drivers = localDrivers({ stateDir: dir });
-    const running = await drivers.recoverAll();
-    await drivers.close();
+    const drivers = localDrivers({ stateDir: dir, wanted: runtimesOf(definition) });
+    let observed: ObservedResource[];
+    try {
+      observed = [...observedApps(await drivers.recoverAll()), ...(await observedGroups(drivers))];
+    } finally {
+      await drivers.close();
+    }
     const plan = buildPlan(
       diff(
-        [
-          ...desiredApps(withoutSwarmApps(definition), (app) => overrides.get(app)),
-          ...desiredSwarmApps(definition, (app) => overrides.get(app)),
-        ],
-        [...observedApps(running), ...(await observedServices(dir))],
+        desiredAll(definition, drivers, (app) => overrides.get(app)),
+        observed,
       ),
     );
     if (store === undefined) return planJson(plan);
@@ -85,6 +98,20 @@ async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
   } finally {
     store?.close();
   }
+}
+
+/** Every app as the controller's reconcilers would desire it: replica-level, then scheduled. */
+function desiredAll(
+  definition: Definition,
+  drivers: DriverRegistry,
+  scaleOverride: (app: string) => number | undefined,
+): DesiredResource[] {
+  return [
+    ...desiredApps(withoutScheduledApps(definition, drivers), scaleOverride),
+    ...drivers
+      .schedulers()
+      .flatMap((driver) => desiredScheduledApps(definition, driver.name, scaleOverride)),
+  ];
 }
 
 function openStore(dir: string): SqliteStore | undefined {

@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
 import type { ControllerStatus } from "../api/status.js";
-import { AppsReconciler, type PassPoint } from "../apps/apps-reconciler.js";
+import { AppFleet } from "../apps/app-fleet.js";
+import type { PassPoint } from "../apps/apps-reconciler.js";
 import { RetryError } from "../apps/bad-revision.js";
 import { explainAppChange, storedSpecs } from "../apps/change-details.js";
 import { appHistory } from "../apps/history-query.js";
@@ -10,10 +9,7 @@ import { freePort } from "../apps/ports.js";
 import { ProxySupervisor } from "../apps/proxy-supervisor.js";
 import { RollbackError } from "../apps/rollback-target.js";
 import type { AppHistory, RolloutRecord, RolloutStatus } from "../apps/rollout-types.js";
-import { WithoutSwarmApps } from "../apps/runtime-split.js";
 import { SnapshotError, Snapshots } from "../apps/snapshots.js";
-import { SwarmAppsReconciler } from "../apps/swarm-apps.js";
-import { SWARM_APP_KIND } from "../apps/swarm-resources.js";
 import type { AppSpec, Definition } from "../definition/index.js";
 import { DeliveryService } from "../delivery/index.js";
 import { buildPlan, diff, execute, type Plan, withFieldChanges } from "../engine/index.js";
@@ -40,10 +36,8 @@ import {
 } from "../images/index.js";
 import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
-import { DockerEngine } from "../runtime/docker/index.js";
 import type { Driver } from "../runtime/driver.js";
-import { type DriverRegistry, localDrivers } from "../runtime/registry.js";
-import { SwarmClient } from "../runtime/swarm/index.js";
+import { type DriverRegistry, localDrivers, runtimesOf } from "../runtime/registry.js";
 import {
   BlobStore,
   type EventRecord,
@@ -96,7 +90,7 @@ export interface ApplyResult {
 export class Controller {
   readonly events: EventBus;
   private readonly queue: WorkQueue;
-  private readonly reconcilers: Reconciler[];
+  private readonly reconcilers: readonly Reconciler[];
   private readonly resyncTimer: NodeJS.Timeout;
   /** The applied definition, built apps pinned to their release (what the reconcilers run). */
   private definition: Definition;
@@ -135,10 +129,9 @@ export class Controller {
     private readonly store: SqliteStore,
     private readonly drivers: DriverRegistry,
     private readonly proxy: ProxySupervisor,
-    readonly apps: AppsReconciler,
+    private readonly apps: AppFleet,
     events: EventBus,
     private readonly snapshots: Snapshots,
-    private readonly swarm: SwarmAppsReconciler,
   ) {
     this.events = events;
     this.metrics = MetricsStore.open(options.stateDir, {
@@ -153,7 +146,7 @@ export class Controller {
     });
     this.definition = options.definition;
     this.given = options.definition;
-    this.reconcilers = [new WithoutSwarmApps(apps), swarm];
+    this.reconcilers = apps.reconcilers;
     this.queue = new WorkQueue(
       (key) => this.reconcileKey(key),
       (key, error) =>
@@ -198,12 +191,12 @@ export class Controller {
     options: ControllerOptions,
     store: SqliteStore,
   ): Promise<{ controller: Controller; applied: ApplyResult }> {
-    // Containers of a previous controller are adopted even if the definition no longer
-    // has docker apps: the docker driver is there whenever an engine may answer.
+    // Containers and services of a previous controller are adopted even if the definition
+    // no longer has such apps: their drivers are there whenever an engine may answer.
     const drivers = localDrivers({
       stateDir: options.stateDir,
       project: options.definition.project,
-      wantDocker: hasDockerApps(options.definition),
+      wanted: runtimesOf(options.definition),
     });
     const events = new EventBus((event) => store.appendEvent(event));
     let controller: Controller | undefined;
@@ -214,10 +207,9 @@ export class Controller {
         data: { oldPid, newPid },
       });
       controller?.apps.resendRoutes();
-      controller?.swarm.resendRoutes();
     });
     const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
-    const apps = new AppsReconciler({
+    const apps = new AppFleet({
       drivers,
       proxy,
       records: store,
@@ -225,25 +217,16 @@ export class Controller {
       snapshots,
       scaleOverride: (app) => store.scaleOverride(app)?.replicas,
       emit: (event) => events.emit(event),
-      requeue: (app, afterMs) => controller?.enqueue(`app/${app}`, afterMs ?? 0),
+      requeue: (key, afterMs) => controller?.enqueue(key, afterMs ?? 0),
       allocatePort: freePort,
       baseEnv: inheritedEnv(),
       ...withPassFailures(),
     });
-    const swarm = new SwarmAppsReconciler({
-      client: new SwarmClient(),
-      stateDir: resolve(options.stateDir),
-      proxy,
-      rollouts: store.rollouts,
-      scaleOverride: (app) => store.scaleOverride(app)?.replicas,
-      emit: (event) => events.emit(event),
-      requeue: (app, afterMs) => controller?.enqueue(`${SWARM_APP_KIND}/${app}`, afterMs ?? 0),
-    });
-    controller = new Controller(options, store, drivers, proxy, apps, events, snapshots, swarm);
+    controller = new Controller(options, store, drivers, proxy, apps, events, snapshots);
     await controller.adoptRunning();
     controller.sampler.start();
-    await controller.adoptServices();
-    void swarm.watch();
+    await controller.adoptGroups();
+    apps.watch();
     for (const driver of drivers.all()) void controller.watchDriver(driver);
     events.emit({
       type: "controller.started",
@@ -352,7 +335,6 @@ export class Controller {
     });
     const hosts = options.hosts === true ? await this.hostWatch.applyNow() : undefined;
     this.apps.setAppliedBy(appliedBy);
-    this.swarm.setAppliedBy(appliedBy);
     const byKind = new Map(this.reconcilers.map((r) => [r.kind, r]));
     // Unchanged resources take the new definition too (the executor skips them): their
     // reconcilers must know the desired spec, e.g. after adopting replicas at start.
@@ -417,8 +399,7 @@ export class Controller {
       message: `${app} scaled to ${replicas} (definition says ${spec.replicas})`,
       data: { replicas, definitionReplicas: spec.replicas },
     });
-    if (this.swarm.has(app)) this.swarm.rescale(app);
-    else this.apps.rescale(app);
+    this.apps.rescale(app);
   }
 
   /** Every rollout of an app, newest first: `baton history APP`. */
@@ -438,7 +419,6 @@ export class Controller {
   /** The current (else last) rollout of an app with live progress: `baton rollout status`. */
   rolloutStatus(app: string): RolloutStatus {
     this.requireApp(app);
-    if (this.swarm.has(app)) return this.swarm.rolloutStatus(app);
     return this.apps.rolloutStatus(app);
   }
 
@@ -450,9 +430,7 @@ export class Controller {
     const spec = this.requireApp(app);
     let rollout: RolloutRecord;
     try {
-      rollout = this.swarm.has(app)
-        ? await this.swarm.rollback(app, to, by)
-        : this.apps.rollback(app, to, by);
+      rollout = this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
         throw new ControllerError(error.code, error.message, error.hint);
@@ -472,7 +450,7 @@ export class Controller {
   retryRollout(app: string, by: string): RolloutRecord {
     this.requireApp(app);
     try {
-      return this.swarm.has(app) ? this.swarm.retry(app, by) : this.apps.retry(app, by);
+      return this.apps.retry(app, by);
     } catch (error) {
       if (error instanceof RetryError) {
         throw new ControllerError(error.code, error.message, error.hint);
@@ -727,7 +705,7 @@ export class Controller {
         },
         proxyPid: this.proxy.pid ?? null,
       },
-      apps: [...this.apps.status(), ...this.swarm.status()],
+      apps: this.apps.status(),
     };
   }
 
@@ -768,12 +746,10 @@ export class Controller {
     this.queue.close();
     await this.queue.idle();
     if (options.workloads) {
-      await this.apps.stopAll();
-      // A service the engine refuses to remove must not leave the proxy up or the lease held.
-      await this.swarm.removeAll().catch((error: unknown) => {
+      await this.apps.stopAll((driver, error) => {
         this.events.emit({
           type: "controller.error",
-          message: `could not remove the Swarm services: ${(error as Error).message}`,
+          message: `could not remove the ${driver} apps' groups: ${error.message}`,
         });
       });
       await this.proxy.close(true);
@@ -788,7 +764,7 @@ export class Controller {
         message: "controller stopped; replicas and proxy keep serving",
       });
     }
-    this.swarm.close();
+    this.apps.close();
     await this.drivers.close();
     this.store.releaseController(process.pid);
     this.store.close();
@@ -894,36 +870,26 @@ export class Controller {
     }
   }
 
-  /**
-   * Swarm services of this state directory, found by label. An engine that is absent or
-   * not a swarm manager has none; that matters only if the definition has swarm apps, and
-   * their reconcile passes say so.
-   */
-  private async adoptServices(): Promise<void> {
-    const hasSwarmApps = Object.values(this.definition.apps).some((a) => a.runtime === "swarm");
-    if (!existsSync(new DockerEngine().socketPath) && !hasSwarmApps) return;
-    try {
-      const adopted = await this.swarm.adopt(this.definition.project);
-      if (adopted > 0) {
-        this.events.emit({
-          type: "controller.adopted",
-          message: `adopted ${adopted} Swarm service(s)`,
-          data: { services: adopted },
-        });
-      }
-    } catch (error) {
-      if (hasSwarmApps) {
-        this.events.emit({
-          type: "runtime.unavailable",
-          message: `no Swarm service adopted: ${(error as Error).message}`,
-        });
-      }
+  /** Groups the schedulers still run for this state directory become ours again. */
+  private async adoptGroups(): Promise<void> {
+    const adopted = await this.apps.adoptGroups(this.definition, (driver, error) =>
+      this.events.emit({
+        type: "runtime.unavailable",
+        message: `the ${driver} driver did not answer, none of its apps adopted: ${error.message}`,
+      }),
+    );
+    if (adopted > 0) {
+      this.events.emit({
+        type: "controller.adopted",
+        message: `adopted ${adopted} scheduled app(s)`,
+        data: { services: adopted },
+      });
     }
   }
 
   private async watchDriver(driver: Driver): Promise<void> {
     for await (const event of driver.events()) {
-      if (event.type === "exited") void this.apps.onReplicaExited(event);
+      if (event.type === "exited") this.apps.onReplicaExited(event);
     }
   }
 
@@ -936,10 +902,6 @@ export class Controller {
       }
     }
   }
-}
-
-function hasDockerApps(definition: Definition): boolean {
-  return Object.values(definition.apps).some((app) => app.runtime === "docker");
 }
 
 /** The test hook of BATON_TEST_FAIL_PASS, when it is set. */

@@ -213,8 +213,8 @@ export function ownState(handle: Handle, name: RuntimeKind): Readonly<Record<str
  * What a scheduler-backed driver adds (swarm, Kubernetes, Nomad), when it declares
  * `schedulerOwnsRollout`. Such a scheduler keeps a group's replica count, replaces exits and
  * rolls revisions out by itself: Baton hands it the whole app and reads back what it did,
- * instead of starting and stopping replicas one by one. Types only: swarm moves onto this
- * in a later step (it is apps/swarm-apps.ts today).
+ * instead of starting and stopping replicas one by one (apps/scheduled-apps.ts does that,
+ * for any such driver). The checklist of a new one is test/runtime/conformance.ts.
  */
 
 /** One app as a scheduler runs it: everything it needs to place, replace and roll replicas. */
@@ -222,45 +222,96 @@ export interface AppGroup {
   readonly app: string;
   /** The revision the group should run; its replicas carry it. */
   readonly revision: string;
+  /** The spec of that revision (the definition's, or a stored one Baton rolls back to). */
   readonly spec: AppSpec;
   readonly replicas: number;
   /** How the scheduler rolls a new revision out, and when it gives up on one. */
   readonly update: UpdatePolicy;
+  /**
+   * `update` resolved against `replicas`, as Baton's own rollouts resolve it: given here so
+   * every scheduler rolls within the same budget (a recreate is no surge, all unavailable).
+   */
+  readonly budget: { readonly maxSurge: number; readonly maxUnavailable: number };
   /** The definition's project: the scheduler's names are scoped by it. */
   readonly project: string;
 }
 
 /** Where a scheduler's rollout of a group stands, in Baton's words. */
-export type GroupRollout =
+export type GroupRollout = (
   | { readonly state: "idle" }
   | { readonly state: "progressing"; readonly to: string; readonly message: string }
   /** The scheduler rolls back on its own (a new revision failed its health checks). */
-  | { readonly state: "rolling-back"; readonly from: string; readonly message: string }
-  /** Done going back: `failed` is the revision it gave up on (Baton marks it bad). */
-  | { readonly state: "rolled-back"; readonly failed: string; readonly message: string }
-  /** Stopped half-way: nothing moves until the group is deployed again. */
-  | { readonly state: "paused"; readonly message: string }
-  | { readonly state: "completed"; readonly revision: string };
+  | { readonly state: "rolling-back"; readonly message: string }
+  /** Done going back: the revision it gave up on is no longer the group's. */
+  | { readonly state: "rolled-back"; readonly message: string }
+  /**
+   * Stopped half-way (going forward, or back): nothing moves until the group is deployed
+   * again.
+   */
+  | { readonly state: "paused"; readonly of: "update" | "rollback"; readonly message: string }
+  | { readonly state: "completed"; readonly revision: string; readonly message: string }
+) & {
+  /**
+   * Tells one rollout of the scheduler from the next in the same state (when it started):
+   * each transition is journalled once, however often it is observed.
+   */
+  readonly started?: string;
+};
+
+/** One replica of a group as the scheduler reports it. */
+export interface GroupReplica {
+  /** From the scheduler, never from `start`: `describe` gives its node and container. */
+  readonly handle: Handle;
+  /** Its health check passed and the scheduler means it to run: the proxy may send to it. */
+  readonly ready: boolean;
+  /** `stopping`: the scheduler is replacing it (an update, a scale down). */
+  readonly state: "starting" | "ready" | "stopping";
+  /** The handle's host and port reach it (a published port on a known node). */
+  readonly reachable: boolean;
+  /** Why it is not ready, in the scheduler's words. */
+  readonly detail?: string;
+}
 
 /** A group as the scheduler reports it now. */
 export interface GroupObservation {
   readonly app: string;
   /** The revision the scheduler was last given (absent: no group of that app). */
   readonly revision?: string;
-  /**
-   * Its replicas (a task, a pod), ready or not; `describe` of each gives its node and
-   * container. Their handles come from the scheduler, never from `start`.
-   */
-  readonly replicas: readonly { readonly handle: Handle; readonly ready: boolean }[];
+  /** The replica count the scheduler keeps. */
+  readonly size: number;
+  /** Its replicas, ready or not, in a stable order (the scheduler's slots). */
+  readonly replicas: readonly GroupReplica[];
   readonly rollout: GroupRollout;
-  /** Fields of the group changed behind Baton's back, by path; put back by the next `deploy`. */
-  readonly drift: readonly string[];
 }
 
 /**
+ * What `deploy` did. Drift is told here rather than by `observe`: only a deploy knows what
+ * Baton wants of the group to compare with what the scheduler holds.
+ */
+export type GroupDeployment = (
+  | { readonly action: "unchanged" }
+  /** There was no group: made (a first deploy, or one removed behind Baton's back). */
+  | { readonly action: "created"; readonly name: string }
+  /**
+   * The group differed in `fields` and was written over: a new revision is the scheduler's
+   * rollout, `how` saying how it rolls it; the same revision is drift put back.
+   */
+  | {
+      readonly action: "updated";
+      readonly name: string;
+      readonly fields: readonly string[];
+      readonly how: string;
+    }
+) & {
+  /** Extra groups of the same app (a crash between two creates) removed, by name. */
+  readonly duplicates: readonly string[];
+};
+
+/**
  * A driver whose scheduler owns placement and rollout. Its replica-level methods still
- * serve logs, stats, exec and describe of the replicas it reports; `start` and `stop` of a
- * single replica are not how Baton drives it.
+ * serve logs, stats, exec and describe of the replicas it reports; `specFor`, `start` and
+ * `stop` of a single replica are not how Baton drives it (they refuse, as a bug of the
+ * caller), and `recover`/`events` report none: its replicas are found by `observe`.
  */
 export interface SchedulerDriver extends Driver {
   readonly capabilities: DriverCapabilities & {
@@ -269,18 +320,30 @@ export interface SchedulerDriver extends Driver {
   };
   /**
    * Makes the scheduler's group equal to `group`: created, or updated in place (a new
-   * revision is then the scheduler's rollout). Resolves once the scheduler took it.
+   * revision is then the scheduler's rollout). Resolves once the scheduler took it. A group
+   * the scheduler is rolling back is left alone: what it writes back is not drift.
    */
-  deploy(group: AppGroup): Promise<void>;
-  /** Removes the app's group and its replicas; nothing to remove is not an error. */
-  remove(app: string): Promise<void>;
+  deploy(group: AppGroup): Promise<GroupDeployment>;
+  /** Removes the app's groups and their replicas; returns their names (none is no error). */
+  remove(app: string): Promise<readonly string[]>;
   /** What the scheduler runs of an app now. */
   observe(app: string): Promise<GroupObservation>;
   /** Apps whose groups this state owns, found again after a controller restart. */
   groups(): Promise<string[]>;
   /**
    * Wakes the caller when a group changes (a replica started, died or became healthy, an
-   * update moved), by app: the caller observes it again, the event says no more.
+   * update moved, a group changed by hand), by app: the caller observes it again, the event
+   * says no more. Apps are those deployed, observed or listed by this instance. Ends when
+   * `signal` aborts; a broken connection to the scheduler is retried, not an end.
    */
   changes(signal: AbortSignal): AsyncIterable<{ readonly app: string }>;
+}
+
+/** The driver is a scheduler-backed one: it declares so, and can deploy a group. */
+export function isScheduler(driver: Driver): driver is SchedulerDriver {
+  if (!driver.capabilities.schedulerOwnsRollout) return false;
+  if (!("deploy" in driver)) {
+    throw new Error(`bug: driver ${driver.name} owns rollout but cannot deploy a group`);
+  }
+  return true;
 }

@@ -1,7 +1,15 @@
 import { existsSync } from "node:fs";
+import type { Definition } from "../definition/index.js";
 import { DockerDriver, DockerEngine } from "./docker/index.js";
-import type { Driver, Handle, RuntimeKind } from "./driver.js";
+import {
+  type Driver,
+  type Handle,
+  isScheduler,
+  type RuntimeKind,
+  type SchedulerDriver,
+} from "./driver.js";
 import { ProcessDriver } from "./process/index.js";
+import { SwarmClient, SwarmDriver } from "./swarm/index.js";
 
 /**
  * The drivers of one state directory, by the `runtime:` name apps give: the one place that
@@ -36,6 +44,19 @@ export class DriverRegistry {
     return this.drivers.get(kind);
   }
 
+  /** The drivers whose scheduler owns placement and rollout: Baton hands them whole apps. */
+  schedulers(): readonly SchedulerDriver[] {
+    return this.all().filter(isScheduler);
+  }
+
+  /**
+   * Whether apps of `runtime:` are handed whole to a scheduler. A runtime with no driver here
+   * is not: its apps go to the replica-level reconciler, whose start says why none runs them.
+   */
+  ownsRollout(kind: RuntimeKind): boolean {
+    return this.drivers.get(kind)?.capabilities.schedulerOwnsRollout === true;
+  }
+
   /** Every driver, in a stable order (the order they were given). */
   all(): readonly Driver[] {
     return [...this.drivers.values()];
@@ -68,21 +89,22 @@ export interface LocalDriversOptions {
   /** Scopes the names of what drivers create (the definition's project). */
   readonly project?: string;
   /**
-   * Make the docker driver even when no engine socket is there yet: the definition has
-   * docker apps, and the engine's own error says more than "no engine" when they start.
+   * The runtimes the definition names: their drivers are made even when no engine socket is
+   * there yet, so the engine's own error says more than "no engine" when they run.
    */
-  readonly wantDocker?: boolean;
+  readonly wanted?: ReadonlySet<RuntimeKind>;
 }
 
 /**
- * The drivers that run replicas on this machine: processes always, containers when a Docker
- * engine may answer (its socket exists) or is wanted. Swarm apps are still their own
- * reconciler's (apps/swarm-apps.ts); swarm joins the registry as a scheduler-backed driver.
+ * The drivers of this machine: processes always; containers, and Swarm services (the
+ * engine's scheduler), when a Docker engine may answer (its socket exists) or is wanted.
  */
 export function localDrivers(options: LocalDriversOptions): DriverRegistry {
   const drivers: Driver[] = [new ProcessDriver({ stateDir: options.stateDir })];
   const engine = new DockerEngine();
-  if (existsSync(engine.socketPath) || options.wantDocker === true) {
+  const engineHere = existsSync(engine.socketPath);
+  const wants = (kind: RuntimeKind) => engineHere || options.wanted?.has(kind) === true;
+  if (wants("docker")) {
     drivers.push(
       new DockerDriver({
         stateDir: options.stateDir,
@@ -91,8 +113,23 @@ export function localDrivers(options: LocalDriversOptions): DriverRegistry {
       }),
     );
   }
-  return new DriverRegistry(drivers, {
-    docker: "no Docker engine answers (runtime: docker): start dockerd, or set DOCKER_HOST",
-    swarm: "bug: a swarm app reached the apps reconciler",
-  });
+  if (wants("swarm")) {
+    drivers.push(new SwarmDriver({ stateDir: options.stateDir, client: new SwarmClient(engine) }));
+  }
+  const noEngine = (kind: RuntimeKind) =>
+    `no Docker engine answers (runtime: ${kind}): start dockerd, or set DOCKER_HOST`;
+  return new DriverRegistry(drivers, { docker: noEngine("docker"), swarm: noEngine("swarm") });
+}
+
+/** The runtimes a definition's apps name, for `wanted`. */
+export function runtimesOf(definition: Definition): ReadonlySet<RuntimeKind> {
+  return new Set(Object.values(definition.apps).map((app) => app.runtime));
+}
+
+/**
+ * The scheduler-backed drivers alone, for a plan made before the state directory exists:
+ * they touch neither the disk nor an engine until asked (the process driver makes folders).
+ */
+export function localSchedulers(stateDir: string): DriverRegistry {
+  return new DriverRegistry([new SwarmDriver({ stateDir })]);
 }

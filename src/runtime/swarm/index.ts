@@ -14,3 +14,4 @@ export {
   type SwarmNode,
   type Task,
 } from "./swarm-client.js";
+export { SwarmDriver, type SwarmDriverOptions } from "./swarm-driver.js";

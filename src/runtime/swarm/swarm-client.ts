@@ -123,13 +123,24 @@ export class SwarmClient {
     }
   }
 
-  /** Output of every task of a service, interleaved as the engine collects it. */
   /**
    * The service's logs, every task's interleaved by the engine. With `details`, each line
    * begins with the engine's `com.docker.swarm.…=…` attributes (which task wrote it) and a space.
    */
-  async *logs(
+  logs(
     serviceId: string,
+    options: LogOptions & { readonly details?: boolean },
+  ): AsyncGenerator<LogLine> {
+    return this.logsAt(`/services/${encodeURIComponent(serviceId)}/logs`, options);
+  }
+
+  /** One task's logs, from whichever node ran it (also after it ended, while the engine keeps them). */
+  taskLogs(taskId: string, options: LogOptions): AsyncGenerator<LogLine> {
+    return this.logsAt(`/tasks/${encodeURIComponent(taskId)}/logs`, options);
+  }
+
+  private async *logsAt(
+    path: string,
     options: LogOptions & { readonly details?: boolean },
   ): AsyncGenerator<LogLine> {
     const query = new URLSearchParams({
@@ -143,10 +154,7 @@ export class SwarmClient {
     });
     let res: IncomingMessage;
     try {
-      res = await this.engine.stream(
-        `/services/${encodeURIComponent(serviceId)}/logs?${query}`,
-        options.signal,
-      );
+      res = await this.engine.stream(`${path}?${query}`, options.signal);
     } catch (error) {
       if (options.signal?.aborted) return;
       throw error;

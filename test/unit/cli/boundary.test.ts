@@ -40,3 +40,24 @@ describe("the CLI's boundary", () => {
     expect(result.output).not.toContain("noRestrictedImports");
   });
 });
+
+describe("the drivers' boundary", () => {
+  it("refuses an import of the swarm driver's module from src/apps and src/controller", async () => {
+    for (const path of ["src/apps/scheduled-apps.ts", "src/controller/controller.ts"]) {
+      const result = await lint(
+        path,
+        'import { SwarmClient } from "../runtime/swarm/index.js";\n\nexport const client = SwarmClient;\n',
+      );
+      expect(result.code, path).toBe(1);
+      expect(result.output).toMatch(/through the registry and the SchedulerDriver contract/);
+    }
+  });
+
+  it("lets them import the contract and the registry", async () => {
+    const result = await lint(
+      "src/apps/scheduled-apps.ts",
+      'import { localDrivers } from "../runtime/registry.js";\n\nexport const drivers = localDrivers;\n',
+    );
+    expect(result, result.output).toMatchObject({ code: 0 });
+  });
+});
