@@ -56,7 +56,7 @@ export class AppFleet {
   /** Re-reads an app's desired count after `baton scale`. */
   rescale(app: string): void {
     const owner = this.schedulerOf(app);
-    if (owner === undefined) this.replicas.rescale(app);
+    if (owner === undefined) void this.replicas.rescale(app);
     else owner.rescale(app);
   }
 
@@ -64,11 +64,11 @@ export class AppFleet {
     return (this.schedulerOf(app) ?? this.replicas).rolloutStatus(app);
   }
 
-  rollback(app: string, to: string | undefined, by: string): RolloutRecord {
+  async rollback(app: string, to: string | undefined, by: string): Promise<RolloutRecord> {
     return (this.schedulerOf(app) ?? this.replicas).rollback(app, to, by);
   }
 
-  retry(app: string, by: string): RolloutRecord {
+  async retry(app: string, by: string): Promise<RolloutRecord> {
     return (this.schedulerOf(app) ?? this.replicas).retry(app, by);
   }
 

@@ -74,8 +74,11 @@ export interface AppsDeps {
   /** Environment every replica inherits (PATH, HOME, ...) before the app's own env. */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly now?: () => number;
-  /** Tests only: called at each point of a pass; a throw there fails the pass at that point. */
-  readonly passPoint?: (point: PassPoint, app: string) => void;
+  /**
+   * Tests only: called at each point of a pass; a throw there fails the pass at that point,
+   * a promise holds the pass there until it settles.
+   */
+  readonly passPoint?: (point: PassPoint, app: string) => void | Promise<void>;
 }
 
 export interface ProxyRoute {
@@ -202,6 +205,11 @@ interface AppState {
   proxyChain: Promise<void>;
   /** What happened since the last pass, in order; the next pass applies it. */
   readonly inbox: Observation[];
+  /**
+   * Settles when the pass or command that holds the app's turn ends: passes and commands
+   * (apply, scale, rollback, retry) over one app take turns, never interleaved at an await.
+   */
+  turn: Promise<void>;
 }
 
 /**
@@ -304,17 +312,42 @@ export class AppsReconciler implements Reconciler {
     const name = change.key.name;
     const state = this.stateOf(name);
     const spec = change.type === "delete" ? undefined : definition.apps[name];
-    this.setSpec(name, state, spec, { trigger: "apply", by: this.appliedBy });
-    state.deleting = spec === undefined;
+    const by = this.appliedBy;
+    await this.inTurn(state, () => {
+      this.setSpec(name, state, spec, { trigger: "apply", by });
+      state.deleting = spec === undefined;
+    });
     // Through the work queue, so that no two passes over one app ever run at once.
     this.deps.requeue(name);
   }
 
+  /**
+   * Runs `work` in the app's turn: once the pass or command before it has ended, and before
+   * any that comes after. A command so changes the app's state between two passes, never
+   * while a pass waits on the proxy or a driver.
+   */
+  private async inTurn<T>(state: AppState, work: () => T | Promise<T>): Promise<T> {
+    const before = state.turn;
+    let release: () => void = () => {};
+    state.turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await before;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
   /** Re-reads the desired count (after `baton scale`) and converges. */
-  rescale(name: string): void {
+  async rescale(name: string): Promise<void> {
     const state = this.apps.get(name);
-    if (state?.spec === undefined) return;
-    this.setSpec(name, state, state.spec, { trigger: "apply", by: this.appliedBy });
+    if (state === undefined) return;
+    await this.inTurn(state, () => {
+      if (state.spec === undefined) return;
+      this.setSpec(name, state, state.spec, { trigger: "apply", by: this.appliedBy });
+    });
     this.deps.requeue(name);
   }
 
@@ -322,13 +355,20 @@ export class AppsReconciler implements Reconciler {
    * Rolls an app to an earlier revision (`to`, a revision or its prefix; default the one
    * that served before the current one). It holds until the definition changes the app.
    */
-  rollback(name: string, to: string | undefined, by: string): RolloutRecord {
+  async rollback(name: string, to: string | undefined, by: string): Promise<RolloutRecord> {
     const state = this.apps.get(name);
-    if (state?.spec === undefined) {
-      throw new RollbackError(
-        "rollback.unknown_app",
-        `there is no app named ${JSON.stringify(name)}`,
-      );
+    if (state === undefined) throw unknownApp(name);
+    return this.inTurn(state, () => this.rollbackNow(name, state, to, by));
+  }
+
+  private rollbackNow(
+    name: string,
+    state: AppState,
+    to: string | undefined,
+    by: string,
+  ): RolloutRecord {
+    if (state.spec === undefined) {
+      throw unknownApp(name);
     }
     const store = this.deps.rollouts;
     const current = state.stable ?? state.revision;
@@ -361,9 +401,16 @@ export class AppsReconciler implements Reconciler {
    * is rolled out again — for a failure the definition could not fix (a dependency that was
    * down, a file that was missing).
    */
-  retry(name: string, by: string): RolloutRecord {
+  async retry(name: string, by: string): Promise<RolloutRecord> {
     const state = this.apps.get(name);
-    if (state?.spec === undefined) {
+    if (state === undefined) {
+      throw new Error(`bug: retry of ${name}, which the definition does not have`);
+    }
+    return this.inTurn(state, () => this.retryNow(name, state, by));
+  }
+
+  private retryNow(name: string, state: AppState, by: string): RolloutRecord {
+    if (state.spec === undefined) {
       throw new Error(`bug: retry of ${name}, which the definition does not have`);
     }
     const revision = state.definitionRevision;
@@ -419,8 +466,12 @@ export class AppsReconciler implements Reconciler {
   async reconcile(name: string): Promise<void> {
     const state = this.apps.get(name);
     if (state === undefined) return;
+    await this.inTurn(state, () => this.pass(name, state));
+  }
+
+  private async pass(name: string, state: AppState): Promise<void> {
     this.applyInbox(name, state);
-    this.passPoint("observed", name);
+    await this.passPoint("observed", name);
     const spec = state.spec;
     if (spec === undefined) {
       // Only a definition that no longer has the app removes it; an app adopted before any
@@ -455,7 +506,7 @@ export class AppsReconciler implements Reconciler {
       now: this.now(),
       unreadyDependencies: this.unreadyDependencies(spec),
     });
-    this.passPoint("decided", name);
+    await this.passPoint("decided", name);
     if (decision.wakeInMs !== undefined) this.deps.requeue(name, decision.wakeInMs);
     const waited = state.waitingFor;
     state.waitingFor = decision.waitingFor;
@@ -465,25 +516,28 @@ export class AppsReconciler implements Reconciler {
       slot.starting = true;
       void this.startReplica(name, state, target, index, slot);
     }
-    this.passPoint("started", name);
+    await this.passPoint("started", name);
     // New ready replicas join the pool before any old one leaves it.
     await this.syncProxy(name, state);
-    this.passPoint("pooled", name);
+    await this.passPoint("pooled", name);
     for (const id of decision.stopOld) {
       const replica = state.replicas.get(id);
       if (replica !== undefined) void this.stopReplica(name, state, replica, "remove");
     }
-    this.passPoint("stopped", name);
+    await this.passPoint("stopped", name);
     await this.trackRollout(name, state, spec);
-    this.passPoint("tracked", name);
+    await this.passPoint("tracked", name);
     this.announceConvergence(name, state, spec);
     this.announceWaiting(name, state, waited);
     if (this.hasReadyReplica(name)) this.wakeDependents(name);
   }
 
-  /** The test hook of a pass: a test makes it throw at one point to see the next pass converge. */
-  private passPoint(point: PassPoint, app: string): void {
-    this.deps.passPoint?.(point, app);
+  /**
+   * The test hook of a pass: a test makes it throw at one point to see the next pass
+   * converge, or holds it there to see what waits for it.
+   */
+  private async passPoint(point: PassPoint, app: string): Promise<void> {
+    await this.deps.passPoint?.(point, app);
   }
 
   /** The apps of `spec.dependsOn` that have no ready replica of the revision they should run. */
@@ -953,20 +1007,22 @@ export class AppsReconciler implements Reconciler {
     }
   }
 
-  /** Stops every replica of every app (for `baton down`). */
+  /** Stops every replica of every app (for `baton down`), each in its app's turn. */
   async stopAll(): Promise<void> {
     await Promise.all(
       [...this.apps.keys()].map(async (name) => {
         const state = this.stateOf(name);
-        this.setSpec(name, state, undefined, { trigger: "apply", by: this.appliedBy });
-        state.deleting = true;
-        await this.removeApp(name, state);
-        // The last pass: no other follows `baton down`. Exits already told are applied; a
-        // replica whose stop resolved runs no more, whether or not its exit was told yet.
-        this.applyInbox(name, state);
-        for (const replica of state.replicas.values()) {
-          this.deps.records.removeReplica(replica.handle.id);
-        }
+        await this.inTurn(state, async () => {
+          this.setSpec(name, state, undefined, { trigger: "apply", by: this.appliedBy });
+          state.deleting = true;
+          await this.removeApp(name, state);
+          // The last pass: no other follows `baton down`. Exits already told are applied; a
+          // replica whose stop resolved runs no more, whether or not its exit was told yet.
+          this.applyInbox(name, state);
+          for (const replica of state.replicas.values()) {
+            this.deps.records.removeReplica(replica.handle.id);
+          }
+        });
       }),
     );
   }
@@ -997,6 +1053,7 @@ export class AppsReconciler implements Reconciler {
         deleting: false,
         proxyChain: Promise.resolve(),
         inbox: [],
+        turn: Promise.resolve(),
       };
       this.apps.set(name, state);
     }
@@ -1518,6 +1575,10 @@ export class AppsReconciler implements Reconciler {
       this.deps.requeue(name, 2_000);
     }
   }
+}
+
+function unknownApp(name: string): RollbackError {
+  return new RollbackError("rollback.unknown_app", `there is no app named ${JSON.stringify(name)}`);
 }
 
 /** `waiting for db`, `waiting for db, cache`: what an app holds its starts for. */

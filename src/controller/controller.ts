@@ -430,7 +430,7 @@ export class Controller {
     const spec = this.requireApp(app);
     let rollout: RolloutRecord;
     try {
-      rollout = this.apps.rollback(app, to, by);
+      rollout = await this.apps.rollback(app, to, by);
     } catch (error) {
       if (error instanceof RollbackError) {
         throw new ControllerError(error.code, error.message, error.hint);
@@ -447,10 +447,10 @@ export class Controller {
    * `baton rollout retry`: rolls the definition's revision of an app out again, though a
    * failed rollout marked it bad — for failures the definition could not fix.
    */
-  retryRollout(app: string, by: string): RolloutRecord {
+  async retryRollout(app: string, by: string): Promise<RolloutRecord> {
     this.requireApp(app);
     try {
-      return this.apps.retry(app, by);
+      return await this.apps.retry(app, by);
     } catch (error) {
       if (error instanceof RetryError) {
         throw new ControllerError(error.code, error.message, error.hint);

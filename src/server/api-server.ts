@@ -285,7 +285,7 @@ export class ApiServer {
     if (route === "POST rollout/retry") {
       const body = await readJson(req);
       const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return answer(routes.retryRollout, { rollout: controller.retryRollout(app, by) });
+      return answer(routes.retryRollout, { rollout: await controller.retryRollout(app, by) });
     }
     if (route === "GET build") return answer(routes.buildTarget, controller.buildTarget(app));
     if (route === "GET release") {

@@ -24,7 +24,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function world() {
+/** Holds passes at `decided` while `held` is set: a test's way to stop one half-way. */
+interface Gate {
+  held: Promise<void> | undefined;
+  reached: boolean;
+}
+
+async function world(gate: Gate = { held: undefined, reached: false }) {
   const dir = mkdtempSync(join(tmpdir(), "baton-inbox-"));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const stateDir = join(dir, ".baton");
@@ -50,7 +56,7 @@ async function world() {
     records: store,
     rollouts: store.rollouts,
     snapshots: new Snapshots(stateDir),
-    scaleOverride: () => undefined,
+    scaleOverride: (app) => store.scaleOverride(app)?.replicas,
     emit: () => {},
     // Only the requests to look at once: those of events. A pass asks for later ones itself
     // (a deadline, a backoff); they are not what this test watches.
@@ -59,6 +65,11 @@ async function world() {
     },
     allocatePort: freePort,
     baseEnv: { PATH: process.env.PATH ?? "" },
+    passPoint: async (point) => {
+      if (point !== "decided" || gate.held === undefined) return;
+      gate.reached = true;
+      await gate.held;
+    },
   });
   cleanups.push(async () => {
     await apps.stopAll();
@@ -80,7 +91,7 @@ async function world() {
     if (app === undefined) throw new Error("no app web in the status");
     return app;
   };
-  return { apps, requested, web, pass: () => apps.reconcile("web") };
+  return { apps, requested, web, store, pass: () => apps.reconcile("web") };
 }
 
 describe("the apps reconciler", () => {
@@ -135,5 +146,43 @@ describe("the apps reconciler", () => {
       (app) => app.ready === 1 && app.replicas.every((r) => r.id !== id),
     );
     expect(healed.replicas).toHaveLength(1);
+  });
+
+  it("runs a command between two passes, never inside one held at an await", async () => {
+    const gate: Gate = { held: undefined, reached: false };
+    const { apps, web, store, pass } = await world(gate);
+    await eventually(
+      "one replica ready",
+      async () => {
+        await pass();
+        return web();
+      },
+      (app) => app.ready === 1,
+    );
+    let release: () => void = () => {};
+    gate.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = pass();
+    await eventually(
+      "the pass is held half-way",
+      () => gate.reached,
+      (reached) => reached,
+    );
+    // `baton scale web 3` while the pass waits: the command waits for it to end.
+    store.setScaleOverride("web", 3, 1);
+    let scaled = false;
+    const scaling = apps.rescale("web").then(() => {
+      scaled = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(scaled).toBe(false);
+    expect(web().desired).toBe(1);
+    gate.held = undefined;
+    release();
+    await held;
+    await scaling;
+    expect(web().desired).toBe(3);
+    store.clearScaleOverride("web");
   });
 });
