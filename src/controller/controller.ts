@@ -613,7 +613,7 @@ export class Controller {
 
   /** A release's image missing from the engine is pulled from its registry before it is needed. */
   private async pullReleaseImages(definition: Definition): Promise<void> {
-    if (this.drivers.find("docker") === undefined) return;
+    if (!this.drivers.all().some((driver) => driver.capabilities.localImages)) return;
     try {
       const pulled = await pullMissingImages(definition);
       for (const image of pulled) {

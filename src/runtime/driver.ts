@@ -70,6 +70,12 @@ export interface DriverCapabilities {
    * a whole app (see SchedulerDriver) instead of starting and stopping replicas one by one.
    */
   readonly schedulerOwnsRollout: boolean;
+  /**
+   * Replicas run images from this machine's Docker engine: a release's image (pinned by
+   * digest) must be in it before they start, so the controller pulls a missing one when the
+   * definition is applied — an apply whose image cannot be had changes nothing.
+   */
+  readonly localImages: boolean;
 }
 
 /** Who a replica is, chosen by the apps reconciler before any driver sees it. */

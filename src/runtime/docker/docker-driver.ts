@@ -112,6 +112,7 @@ export class DockerDriver implements Driver {
     stats: true,
     schedulerOwnsPlacement: false,
     schedulerOwnsRollout: false,
+    localImages: true,
   };
   private readonly engine: DockerEngine;
   private readonly stateDir: string;

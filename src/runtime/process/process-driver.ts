@@ -91,6 +91,7 @@ export class ProcessDriver implements Driver {
     stats: true,
     schedulerOwnsPlacement: false,
     schedulerOwnsRollout: false,
+    localImages: false,
   };
   private readonly records: ReplicaRecords;
   private readonly logDir: string;

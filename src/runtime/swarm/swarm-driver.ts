@@ -54,6 +54,8 @@ export class SwarmDriver implements SchedulerDriver {
     stats: false,
     schedulerOwnsPlacement: true,
     schedulerOwnsRollout: true,
+    // Each node's engine pulls a task's image by its digest from the registry.
+    localImages: false,
   } as const;
   private readonly client: SwarmClient;
   private readonly stateDir: string;
