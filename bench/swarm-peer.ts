@@ -1,15 +1,9 @@
 /**
  * Docker Swarm as a peer of Baton in the container benchmarks, on the one dockerd of the
- * machine, which other engineers' tests use at the same time. The protocol every user of
- * that swarm keeps (the same as test/helpers/swarm.ts):
- *
- * - `ensureSwarm()` runs `docker swarm init --advertise-addr 127.0.0.1` only when the node's
- *   state (`docker info --format '{{.Swarm.LocalNodeState}}'`) is not `active`;
- * - `releaseSwarm()` runs `docker swarm leave --force` only if this process initialised the
- *   swarm AND `docker service ls -q` lists no service (a service left is someone else's:
- *   someone still uses the swarm);
- * - each user removes only its own services and networks, found by label (here
- *   `baton.bench=1` and `baton.bench.run=<run id>`).
+ * machine, which other engineers' tests use at the same time. Every user of that swarm
+ * keeps the protocol of test/helpers/swarm.ts (`ensureSwarm`, `releaseSwarm`: registered
+ * users, the last one out leaves a swarm one of them made) and removes only its own
+ * services and networks, found by label (here `baton.bench=1` and `baton.bench.run=<id>`).
  *
  * This kernel has no IPVS: published ports of Swarm's routing mesh never listen and VIP
  * load balancing does not work. The benches use `--endpoint-mode dnsrr` (clients resolve the
@@ -20,35 +14,8 @@ import { randomBytes } from "node:crypto";
 import { docker } from "../test/helpers/docker.js";
 import { waitFor } from "./lib/wait.js";
 
-let initialisedHere = false;
-
-function swarmState(): Promise<string> {
-  return docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]).then((s) => s.trim());
-}
-
-/** Makes the engine a swarm manager, initialising the swarm only when it is not active. */
-export async function ensureSwarm(): Promise<void> {
-  if ((await swarmState()) === "active") return;
-  try {
-    await docker(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
-    initialisedHere = true;
-  } catch (error) {
-    // Someone else initialised it between our look and our init: theirs serves us too.
-    if ((await swarmState()) !== "active") throw error;
-  }
-}
-
-/** Leaves the swarm if this process initialised it and no service (anyone's) is left. */
-export async function releaseSwarm(log: (line: string) => void = () => {}): Promise<void> {
-  if (!initialisedHere) return;
-  const left = (await docker(["service", "ls", "-q"])).trim();
-  if (left !== "") {
-    log(`swarm kept: services still run (${left.split("\n").length}), someone else uses it`);
-    return;
-  }
-  await docker(["swarm", "leave", "--force"]);
-  initialisedHere = false;
-}
+// Joining and leaving the shared swarm: the protocol of test/helpers/swarm.ts, one copy.
+export { ensureSwarm, releaseSwarm } from "../test/helpers/swarm.js";
 
 /** The labels of one bench run: every service and network it creates carries both. */
 export interface SwarmRun {

@@ -22,7 +22,7 @@ afterEach(async () => {
   }
   project = undefined;
 });
-afterAll(releaseSwarm);
+afterAll(() => releaseSwarm());
 
 /**
  * Swarm runs the health check inside the task: busybox's wget asks the app's /healthz

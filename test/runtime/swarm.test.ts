@@ -9,7 +9,7 @@ import { runtimeConformance } from "./conformance.js";
 // A real single-node swarm on the one engine, or a failure that says what to install.
 await ensureSwarm();
 const image = await nodeBaseImage();
-afterAll(releaseSwarm);
+afterAll(() => releaseSwarm());
 
 /** Swarm runs the readiness check inside the task: busybox's wget asks the app's /healthz. */
 const HEALTHZ =
