@@ -133,17 +133,34 @@ export interface StatusJson {
   }[];
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Ports a test writes into a definition, taken below the kernel's ephemeral range (32768+):
+ * a port picked there and released could be handed by the kernel to another test's
+ * controller (its API, a replica) before this test's proxy binds it — seen once as a 401
+ * from someone else's API on the port a test hit. Each is checked free by binding it, and
+ * never handed out twice by one process.
+ */
+const TEST_PORTS = { first: 20_000, count: 12_000 };
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = TEST_PORTS.first + Math.floor(Math.random() * TEST_PORTS.count);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(
+    `no free port in ${TEST_PORTS.first}-${TEST_PORTS.first + TEST_PORTS.count - 1} after 100 tries`,
+  );
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolvePort(address.port)
-          : reject(new Error("no port")),
-      );
-    });
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
   });
 }
