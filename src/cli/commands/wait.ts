@@ -47,7 +47,11 @@ export async function waitConverged(client: BatonClient, timeoutMs: number): Pro
         failureHint(failed),
       );
     }
-    const pending = status.apps.filter((a) => a.state !== "converged");
+    // An app whose proxy cannot serve its port (taken by another process) reaches nobody,
+    // however ready its replicas are.
+    const pending = status.apps.filter(
+      (a) => a.state !== "converged" || a.proxyError !== undefined,
+    );
     if (pending.length === 0) {
       if (tty) process.stderr.write("\r\u001b[K");
       say(
@@ -57,7 +61,10 @@ export async function waitConverged(client: BatonClient, timeoutMs: number): Pro
     }
     // `waiting` (for a dependency) is on its way like `progressing`: waited on, never a failure.
     const progress = pending
-      .map((a) => `${a.name} ${a.ready}/${a.desired} ${a.state}${a.detail ? ` (${a.detail})` : ""}`)
+      .map(
+        (a) =>
+          `${a.name} ${a.ready}/${a.desired} ${a.state}${a.detail ? ` (${a.detail})` : ""}${a.proxyError ? ` (proxy: ${a.proxyError})` : ""}`,
+      )
       .join(", ");
     if (Date.now() >= deadline) {
       if (tty) process.stderr.write("\r\u001b[K");
