@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docker, ensureDocker } from "./docker.js";
+import { processAlive } from "./wait.js";
 
 /**
  * The one swarm of this machine's one engine, shared by whoever needs it at the same time
@@ -55,19 +56,10 @@ function otherLiveUsers(): number[] {
   for (const entry of readdirSync(USERS)) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    if (isAlive(pid)) live.push(pid);
+    if (processAlive(pid)) live.push(pid);
     else rmSync(join(USERS, entry), { force: true });
   }
   return live;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Removes the services carrying `filterLabel` ("key" or "key=value"): only a test's own. */
