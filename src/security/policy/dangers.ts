@@ -17,7 +17,6 @@ export const SYSTEM_PATHS = [
   "/boot",
   "/dev",
   "/etc",
-  "/home",
   "/lib",
   "/lib32",
   "/lib64",
@@ -33,6 +32,12 @@ export const SYSTEM_PATHS = [
   "/var/log",
   "/var/run",
 ] as const;
+
+/**
+ * Folders holding people's homes: the folder itself or one home (its `.ssh`, its keys) is
+ * the host's; a project deeper inside one is not.
+ */
+export const HOME_ROOTS = ["/home"] as const;
 
 /**
  * Capabilities that reach past the container: mounts and namespaces (SYS_ADMIN), kernel
@@ -93,5 +98,14 @@ export function mountDanger(volume: string, projectDir: string): string | undefi
   const system = SYSTEM_PATHS.find(
     (p) => absolute === p || absolute.startsWith(`${p}/`) || p.startsWith(`${absolute}/`),
   );
-  return system === undefined ? undefined : `is the host system folder ${absolute}`;
+  if (system !== undefined) return `is the host system folder ${absolute}`;
+  if (absolute.split("/").includes(".ssh")) return "holds SSH keys of the host";
+  const home = HOME_ROOTS.find(
+    (h) =>
+      absolute === h ||
+      (absolute.startsWith(`${h}/`) && !absolute.slice(h.length + 1).includes("/")),
+  );
+  return home === undefined
+    ? undefined
+    : `is ${absolute === home ? "every" : "a"} home folder of the host`;
 }

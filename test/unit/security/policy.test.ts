@@ -72,6 +72,13 @@ describe("privileged settings without allowPrivileged", () => {
     expect(found[0]?.found).toBe("/var/run/docker.sock:/var/run/docker.sock");
   });
 
+  it("refuses a home folder or SSH keys, not a project deep inside a home", () => {
+    for (const source of ["/home", "/home/alice", "/home/alice/work/.ssh", "/root/app"]) {
+      expect(problems(app(`    volumes: ["${source}:/x"]`)), source).toHaveLength(1);
+    }
+    expect(problems(app('    volumes: ["/home/runner/work/shop/fixtures:/app:ro"]'))).toEqual([]);
+  });
+
   it("refuses root and SYS_ADMIN-like capabilities, in either spelling", () => {
     expect(
       problems(
