@@ -13,6 +13,7 @@ import { checkApp } from "./apps.js";
 import { checkContainerApp } from "./containers.js";
 import { checkProcessApp } from "./processes.js";
 import { requirement, type Violation } from "./rules.js";
+import type { PolicyInput } from "./schema.js";
 
 export interface PolicyContext {
   /** The file as shown to the user. */
@@ -66,11 +67,11 @@ export function ruleLocation(
 function toDiagnostic(
   v: Violation,
   env: string,
-  policy: NonNullable<DefinitionInput["environments"]>[string]["policy"],
+  policy: PolicyInput,
   ctx: PolicyContext,
 ): Diagnostic {
   const path = v.path ?? [];
-  const value = valueAt(policy?.[v.area], v.rule);
+  const value = valueAt(policy[v.area], v.rule);
   return {
     code: "spec.policy_violation",
     message: `${v.what}, ${env}'s policy requires ${requirement(v.area, v.rule, value)} (policy at ${ruleLocation(env, v.area, v.rule, ctx)})`,

@@ -5,6 +5,7 @@
  * host-observe.ts gathers that output.
  */
 import type { HostPolicy } from "./host-policy.js";
+import { requirement } from "./rules.js";
 
 export interface ObservedHost {
   /** Key → value, only for keys the host has. */
@@ -20,24 +21,26 @@ export interface ObservedHost {
 /** One sentence per broken rule (`has telnetd 0.17 installed; prod's policy …`); [] when none. */
 export function hostViolations(policy: HostPolicy, observed: ObservedHost, env: string): string[] {
   const lines: string[] = [];
-  const rule = (name: string, key: string): string =>
-    `${env}'s policy requires ${name} (policy at ${policy.at[key] ?? "?"})`;
+  const rule = (name: string, key: string | undefined, value: unknown): string => {
+    const at = policy.at[key === undefined ? name : `${name}.${key}`] ?? "?";
+    return `${env}'s policy requires ${requirement("hosts", key === undefined ? [name] : [name, key], value)} (policy at ${at})`;
+  };
   for (const [key, want] of Object.entries(policy.sysctl)) {
     const have = observed.sysctl[key];
     if (have !== undefined && same(have, want)) continue;
     lines.push(
-      `has sysctl ${key} ${have === undefined ? "unset" : `= ${have}`}; ${rule(`sysctl ${key} = ${want}`, `sysctl.${key}`)}`,
+      `has sysctl ${key} ${have === undefined ? "unset" : `= ${have}`}; ${rule("sysctl", key, want)}`,
     );
   }
   for (const name of policy.packagesAbsent) {
     const version = observed.packages[name];
     if (version === undefined) continue;
     lines.push(
-      `has ${name} ${version} installed; ${rule(`packagesAbsent (${policy.packagesAbsent.join(", ")})`, "packagesAbsent")}`,
+      `has ${name} ${version} installed; ${rule("packagesAbsent", undefined, policy.packagesAbsent)}`,
     );
   }
   for (const [keyword, want] of Object.entries(policy.sshd)) {
-    const where = rule(`sshd ${keyword} ${want}`, `sshd.${keyword}`);
+    const where = rule("sshd", keyword, want);
     if (observed.sshd === undefined) {
       lines.push(
         `sshd's settings could not be read (${observed.sshdError ?? "sshd -T failed"}); ${where}`,

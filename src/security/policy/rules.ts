@@ -21,7 +21,8 @@ export interface Violation {
   readonly hint: string;
 }
 
-type Phrase = (value: unknown) => string;
+/** The rule's value, and for a rule with one entry per key (a sysctl) that key. */
+type Phrase = (value: unknown, key?: string) => string;
 
 const list = (value: unknown): string =>
   Array.isArray(value) && value.length > 0 ? value.map(String).join(", ") : "none";
@@ -38,9 +39,9 @@ export const RULES: Readonly<Record<PolicyArea, Readonly<Record<string, Phrase>>
     pinnedImages: () => "pinnedImages",
   },
   hosts: {
-    sysctl: () => "sysctl",
+    sysctl: (v, key) => `sysctl ${key ?? ""} = ${String(v)}`,
     packagesAbsent: (v) => `packagesAbsent (${list(v)})`,
-    sshd: () => "sshd",
+    sshd: (v, key) => `sshd ${key ?? ""} ${String(v)}`,
   },
   apps: {
     requireReadiness: () => "requireReadiness",
@@ -51,10 +52,11 @@ export const RULES: Readonly<Record<PolicyArea, Readonly<Record<string, Phrase>>
   },
 };
 
-/** The phrase of `rule` in `area` given its written value. */
+/** The phrase of `rule` (`["nonRoot"]`, `["sysctl", KEY]`) in `area` given its written value. */
 export function requirement(area: PolicyArea, rule: Path, value: unknown): string {
-  const [name, ...rest] = rule;
+  const [name, key] = rule;
   const phrase = RULES[area][String(name)];
-  const base = phrase === undefined ? String(name) : phrase(value);
-  return rest.length === 0 ? base : `${base} ${rest.map(String).join(".")} = ${String(value)}`;
+  return phrase === undefined
+    ? String(name)
+    : phrase(value, key === undefined ? undefined : String(key));
 }
