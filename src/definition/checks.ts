@@ -5,6 +5,7 @@
  * the schema found problems elsewhere: the user sees every problem at once.
  */
 import { basename, resolve } from "node:path";
+import { checkPrivileged } from "../security/policy/privileged.js";
 import { checkAlerting } from "./alert-checks.js";
 import { checkBuild } from "./build-checks.js";
 import { checkDependencies } from "./dependency-checks.js";
@@ -100,6 +101,9 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     checkSwarmApp(app, path, report);
     checkBuild(app, path, hasRegistry, ctx, report);
     checkIgnore(app.ignore, [...path, "ignore"], report);
+    // The base of a file with environments never runs: each overlay is checked, with its
+    // own `allowPrivileged`.
+    if (ctx.appsRunAsWritten !== false) checkPrivileged(app, path, ctx.dir, report);
   }
   checkDependencies(apps, report);
   return diagnostics;

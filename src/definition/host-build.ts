@@ -6,6 +6,8 @@
  */
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { buildHostPolicy } from "../security/policy/host-policy.js";
+import type { HostPolicyInput } from "../security/policy/schema.js";
 import type { DefinitionFiles } from "./files.js";
 import type {
   HostEnvironment,
@@ -30,6 +32,8 @@ import { parseDuration } from "./units.js";
 import type { Positions } from "./yaml-source.js";
 
 export interface HostBuildContext {
+  /** The definition file: host policy rules say where they are written. */
+  readonly file: string;
   readonly dir: string;
   readonly source: Positions;
   readonly files: DefinitionFiles;
@@ -55,6 +59,7 @@ export function buildHosts(
               | undefined;
             heal?: boolean | undefined;
             driftInterval?: string | undefined;
+            policy?: { hosts?: HostPolicyInput | undefined } | undefined;
           }
         >
       | undefined;
@@ -140,6 +145,9 @@ export function buildHosts(
               packages: env.require.packages ?? {},
             },
           }),
+      ...(env.policy?.hosts === undefined
+        ? {}
+        : { policy: buildHostPolicy(env.policy.hosts, name, ctx) }),
       heal: env.heal ?? false,
       driftIntervalMs: parseDuration(env.driftInterval ?? DRIFT_INTERVAL) ?? 300_000,
     };

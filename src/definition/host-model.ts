@@ -2,6 +2,7 @@
  * The typed form of the host part of a definition: the inventory (`hosts:`, `ssh:`) and what
  * each host must be (`configure:`, `roles:`), resolved per host in definition order.
  */
+import type { HostPolicy } from "../security/policy/host-policy.js";
 
 export interface SshSettings {
   /** Absolute path of the private key; the agent (SSH_AUTH_SOCK) is tried too when set. */
@@ -187,6 +188,8 @@ export interface HostRequirements {
 /** What an environment says about its hosts. */
 export interface HostEnvironment {
   readonly require?: HostRequirements;
+  /** The `hosts:` rules of the environment's policy: `drift` reports hosts that break them. */
+  readonly policy?: HostPolicy;
   readonly heal: boolean;
   readonly driftIntervalMs: number;
 }

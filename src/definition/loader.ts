@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
+import { policyDiagnostics } from "../security/policy/check.js";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
@@ -34,6 +35,11 @@ export interface ParseOptions {
   readonly environment?: string;
   /** Where the folders and files the definition names are read: this machine's disk by default. */
   readonly files?: DefinitionFiles;
+  /**
+   * Whose `policy:` the definition is held to: the chosen environment's (default), or every
+   * environment's (`baton validate` without `--env`). A rule of prod does not stop dev.
+   */
+  readonly policies?: "chosen" | "all";
 }
 
 /** Reads and parses the definition at `file`. */
@@ -108,6 +114,17 @@ export function parseDefinition(
   if (chosen !== undefined && !environments.includes(chosen)) {
     throw fail([unknownEnvironment(chosen, environments, source, shown)]);
   }
+
+  const policed = options.policies === "all" ? environments : chosen === undefined ? [] : [chosen];
+  const violations = policed.flatMap((env) =>
+    policyDiagnostics(definitionSchema.parse(overlayRaw(input, env)), env, {
+      file: shown,
+      dir,
+      source: new OverlayPositions(source, input, env),
+      project: basename(dir),
+    }),
+  );
+  if (violations.length > 0) throw fail(violations);
 
   const built = chosen === undefined ? input : overlayRaw(input, chosen);
   const parsed = definitionSchema.parse(built);

@@ -10,6 +10,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { policySchema } from "../security/policy/schema.js";
 import { alertingSchema, alertsSchema, notifiersSchema } from "./alert-schema.js";
 import {
   configureSchema,
@@ -500,6 +501,13 @@ export const appSchema = documented(
       { expected: "`host` or `mesh`", example: "host" },
     ).optional(),
     build: buildSchema.optional(),
+    allowPrivileged: documented(
+      z.boolean(),
+      "Allow what gives replicas power over the host: the Docker socket, host system " +
+        "folders or paths outside the project as volumes, user root (`0:0`), SYS_ADMIN and " +
+        "similar capabilities. Without it such a setting is an error.",
+      { expected: "true or false", example: true },
+    ).optional(),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },
@@ -548,6 +556,7 @@ const environment = documented(
       { expected: "a directory path", example: ".baton-prod" },
     ).optional(),
     ...environmentHostFields,
+    policy: policySchema.optional(),
   }),
   "One environment: its runtime and its overrides.",
   { expected: "a mapping with `runtime` and/or `overrides`", example: { runtime: "docker" } },

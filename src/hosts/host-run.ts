@@ -13,6 +13,8 @@ import type {
   HostsDefinition,
 } from "../definition/index.js";
 import { resourceIdentity } from "../definition/index.js";
+import { observeHost } from "../security/policy/host-observe.js";
+import { hostViolations } from "../security/policy/hosts.js";
 import type { AppliedHostResource, HostStore } from "../store/index.js";
 import {
   type ApplyOutcome,
@@ -117,6 +119,13 @@ async function runHost(host: HostSpec, options: HostRunOptions): Promise<HostOut
         ? []
         : unmetRequirements(required, { os: osName(f), packages: f.packages }, host.env);
     let unmet = unmetIn(facts);
+    const policy =
+      host.env === undefined ? undefined : options.hosts.environments[host.env]?.policy;
+    const policyIn = async (): Promise<string[]> =>
+      policy === undefined || host.env === undefined
+        ? []
+        : hostViolations(policy, await observeHost(counted, policy), host.env);
+    let broken = await policyIn();
     const planned = plannedResources(host, decls, facts, options.store.applied(host.name));
     const handlerDecls = planned.filter(
       (p) => p.resource.module === "command" && p.resource.handler,
@@ -187,6 +196,8 @@ async function runHost(host: HostSpec, options: HostRunOptions): Promise<HostOut
       options.store.saveFacts(host.name, facts);
       unmet = unmetIn(facts);
     }
+    // The apply may have changed what a host rule looks at (a sysctl, a package).
+    if (options.apply && broken.length > 0 && applied.size > 0) broken = await policyIn();
     const ok =
       handlerFailures.length === 0 &&
       resources.every((r) => r.status !== "failed" && r.status !== "skipped");
@@ -198,7 +209,7 @@ async function runHost(host: HostSpec, options: HostRunOptions): Promise<HostOut
         ? {}
         : { error: { code: "hosts.handler_failed", message: handlerFailures.join("; ") } }),
       resources,
-      unmet,
+      unmet: [...unmet, ...broken],
       handlers: options.apply
         ? handlersRan
         : notified.map((h) => (h.resource.module === "command" ? h.resource.name : h.key)),

@@ -9,7 +9,11 @@ export function validateCommand(program: Command): void {
     .option("--json", "machine-readable result")
     .action((options: CommonOptions & { json?: boolean }) => {
       const file = definitionPath(options);
-      const definition = loadDefinition(file);
+      // Without --env, every environment's policy is checked; with it, that environment's.
+      const definition = loadDefinition(
+        file,
+        options.env === undefined ? { policies: "all" } : { environment: options.env },
+      );
       const apps = Object.values(definition.apps);
       if (options.json) {
         printJson({
