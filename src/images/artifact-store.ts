@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, lstat, readdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { copyMode } from "../util/file-mode.js";
 import { copyTree, TreeChangedError, type TreeOptions } from "../util/file-tree.js";
 import { ImageError } from "./errors.js";
 
@@ -110,15 +111,18 @@ export async function importArtifact(options: ImportArtifactOptions): Promise<st
   }
 }
 
-/** Owner, group and others lose write permission on every file and directory. */
+/**
+ * Owner, group and others lose write permission on every file and directory, and nothing keeps
+ * a setuid, setgid or sticky bit (copyTree drops them; this holds whatever made the copy).
+ */
 async function makeReadOnly(root: string): Promise<void> {
   for (const dirent of await readdir(root, { withFileTypes: true })) {
     const path = join(root, dirent.name);
     if (dirent.isDirectory()) await makeReadOnly(path);
-    else if (dirent.isFile()) await chmod(path, (await lstat(path)).mode & 0o7555);
+    else if (dirent.isFile()) await chmod(path, copyMode((await lstat(path)).mode) & 0o555);
   }
   // The directory last: its entries could not be changed once it is read-only.
-  await chmod(root, (await lstat(root)).mode & 0o7555);
+  await chmod(root, copyMode((await lstat(root)).mode) & 0o555);
 }
 
 /** A read-only tree is opened up first, so that removing it works without root. */
