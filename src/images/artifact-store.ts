@@ -99,7 +99,8 @@ export async function importArtifact(options: ImportArtifactOptions): Promise<st
     if (error instanceof TreeChangedError) {
       throw new ImageError(
         "artifact.digest_mismatch",
-        `the files of ${options.fromDir} are not ${options.app}'s release sha256:${hex}: their content is sha256:${error.found}, the bytes differ`,
+        // Never the content's digest: an answer must not tell what a folder holds (issue 19).
+        `the files of ${options.fromDir} are not ${options.app}'s release sha256:${hex}: the bytes differ`,
         "import from the folder the release records (`baton releases APP --json`), unaltered, or build the release again",
       );
     }
