@@ -23,6 +23,7 @@ import {
   parseManifest,
   selectEntries,
 } from "../util/content-manifest.js";
+import { copyMode } from "../util/file-mode.js";
 import { copyTree, TreeChangedError, type TreeEntry, treeEntries } from "../util/file-tree.js";
 
 /** Digest characters in a snapshot's folder name: 96 bits, unique for any real history. */
@@ -175,12 +176,12 @@ export class Snapshots {
           const to = join(temp, entry.path);
           if (entry.kind === "symlink") return symlink(entry.target ?? "", to);
           await copyFile(blobs.path(entry.digest ?? ""), to, constants.COPYFILE_FICLONE);
-          await chmod(to, entry.mode);
+          await chmod(to, copyMode(entry.mode));
         },
       );
       const directories = entries.filter((e) => e.kind === "dir").reverse();
-      for (const entry of directories) await chmod(join(temp, entry.path), entry.mode);
-      await chmod(temp, mode);
+      for (const entry of directories) await chmod(join(temp, entry.path), copyMode(entry.mode));
+      await chmod(temp, copyMode(mode));
       try {
         await rename(temp, dir);
       } catch (error) {

@@ -575,6 +575,7 @@ export class Controller {
       outcome = await importRelease(
         this.store.releases,
         this.options.stateDir,
+        this.given,
         spec,
         release,
         origin,

@@ -1,6 +1,7 @@
 import type { Diagnostic, ErrorBody } from "../api/error.js";
 import { BatonError } from "../api/errors.js";
 import { formatDiagnostics } from "./format.js";
+import { redactDiagnostics } from "./secret-spans.js";
 
 /** One problem in a definition: a wire type, since the API answers it (`spec.invalid`). */
 export type { Diagnostic };
@@ -26,9 +27,12 @@ export class SpecError extends BatonError {
     diagnostics: readonly Diagnostic[],
     sources: ReadonlyMap<string, string> = new Map(),
   ) {
-    super("spec.invalid", formatDiagnostics(diagnostics, { color: false, sources }));
+    // No secret of the file in any error (secret-spans.ts): the CLI prints these and the API
+    // answers them.
+    const redacted = redactDiagnostics(diagnostics, sources);
+    super("spec.invalid", formatDiagnostics(redacted, { color: false, sources }));
     this.name = "SpecError";
-    this.diagnostics = diagnostics;
+    this.diagnostics = redacted;
     this.#sources = sources;
   }
 

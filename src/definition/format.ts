@@ -3,6 +3,7 @@
  * the offending line with the span underlined, and a hint. Pure text in, text out.
  */
 import type { Diagnostic } from "./errors.js";
+import { maskedText, secretRanges } from "./secret-spans.js";
 
 type Style = "error" | "bold" | "gutter" | "caret" | "hint";
 
@@ -31,7 +32,19 @@ export function formatDiagnostics(
 ): string {
   const paint = (style: Style, text: string): string =>
     options.color ? `${ANSI[style]}${text}${RESET}` : text;
-  const blocks = diagnostics.map((d) => formatOne(d, options.sources.get(d.file), paint));
+  // The line shown under an error never shows a secret (a webhook URL's token): masked.
+  const masked = new Map<string, string>();
+  const sourceOf = (file: string): string | undefined => {
+    const text = options.sources.get(file);
+    if (text === undefined) return undefined;
+    let shown = masked.get(file);
+    if (shown === undefined) {
+      shown = maskedText(text, secretRanges(text));
+      masked.set(file, shown);
+    }
+    return shown;
+  };
+  const blocks = diagnostics.map((d) => formatOne(d, sourceOf(d.file), paint));
   blocks.push(paint("bold", summaryLine(diagnostics)));
   return blocks.join("\n\n");
 }

@@ -14,15 +14,13 @@ const READ = `[ -e "$1" ] || exit ${ABSENT}; exec cat -- "$1"`;
 const STAT = `[ -e "$1" ] || [ -L "$1" ] || exit ${ABSENT}; exec stat -c '%f %u %g %s' -- "$1"`;
 // The temporary file sits beside the target, so mv is a rename on one filesystem: readers
 // see the old content or the new, never a part. The trap removes it when a step fails.
+// install sets owner, group and mode on the file it makes (no chown or chmod by name, which a
+// link swapped in would redirect); a link at the target is replaced by mv, never followed.
 const WRITE = [
   "set -e",
   'tmp=$(mktemp "$1.baton-XXXXXX")',
   "trap 'rm -f \"$tmp\"' EXIT",
-  'cat > "$tmp"',
-  'if [ -n "$3" ]; then chown -- "$3" "$tmp"; fi',
-  'if [ -n "$4" ]; then chgrp -- "$4" "$tmp"; fi',
-  // after chown, which clears setuid/setgid bits
-  'chmod "$2" "$tmp"',
+  'install ${3:+-o "$3"} ${4:+-g "$4"} -m "$2" /dev/stdin "$tmp"',
   'mv -f -- "$tmp" "$1"',
   "trap - EXIT",
 ].join("\n");

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, lstat, readdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { copyMode } from "../util/file-mode.js";
 import { copyTree, TreeChangedError, type TreeOptions } from "../util/file-tree.js";
 import { ImageError } from "./errors.js";
 
@@ -98,7 +99,8 @@ export async function importArtifact(options: ImportArtifactOptions): Promise<st
     if (error instanceof TreeChangedError) {
       throw new ImageError(
         "artifact.digest_mismatch",
-        `the files of ${options.fromDir} are not ${options.app}'s release sha256:${hex}: their content is sha256:${error.found}, the bytes differ`,
+        // Never the content's digest: an answer must not tell what a folder holds (issue 19).
+        `the files of ${options.fromDir} are not ${options.app}'s release sha256:${hex}: the bytes differ`,
         "import from the folder the release records (`baton releases APP --json`), unaltered, or build the release again",
       );
     }
@@ -110,15 +112,18 @@ export async function importArtifact(options: ImportArtifactOptions): Promise<st
   }
 }
 
-/** Owner, group and others lose write permission on every file and directory. */
+/**
+ * Owner, group and others lose write permission on every file and directory, and nothing keeps
+ * a setuid, setgid or sticky bit (copyTree drops them; this holds whatever made the copy).
+ */
 async function makeReadOnly(root: string): Promise<void> {
   for (const dirent of await readdir(root, { withFileTypes: true })) {
     const path = join(root, dirent.name);
     if (dirent.isDirectory()) await makeReadOnly(path);
-    else if (dirent.isFile()) await chmod(path, (await lstat(path)).mode & 0o7555);
+    else if (dirent.isFile()) await chmod(path, copyMode((await lstat(path)).mode) & 0o555);
   }
   // The directory last: its entries could not be changed once it is read-only.
-  await chmod(root, (await lstat(root)).mode & 0o7555);
+  await chmod(root, copyMode((await lstat(root)).mode) & 0o555);
 }
 
 /** A read-only tree is opened up first, so that removing it works without root. */

@@ -3,6 +3,8 @@
  * API takes as a build context. Entries carry no owner and a fixed time, so the same files
  * give the same bytes, hence the same content digest.
  */
+import { copyMode } from "../util/file-mode.js";
+
 const BLOCK = 512;
 
 export type TarEntry =
@@ -88,7 +90,8 @@ function header(fields: {
 }): Buffer {
   const block = Buffer.alloc(BLOCK);
   block.write(fields.name, 0, 100, "utf8");
-  octal(block, 100, 8, fields.mode & 0o7777);
+  // A build context carries no setuid, setgid or sticky bit into an image (util/file-mode.ts).
+  octal(block, 100, 8, copyMode(fields.mode));
   octal(block, 108, 8, 0);
   octal(block, 116, 8, 0);
   octal(block, 124, 12, fields.size);

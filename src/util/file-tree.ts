@@ -25,6 +25,7 @@ import {
   symlink,
 } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { copyMode, SPECIAL_BITS } from "./file-mode.js";
 
 /**
  * An app's working directory identified by its content and copied into an immutable snapshot:
@@ -204,7 +205,10 @@ export async function copyTree(
       try {
         if (entry.kind === "symlink") await symlink(await readlink(from), to);
         // copyFile gives the copy the source's mode; a reflink where the filesystem has them.
-        if (entry.kind === "file") await copyFile(from, to, constants.COPYFILE_FICLONE);
+        if (entry.kind === "file") {
+          await copyFile(from, to, constants.COPYFILE_FICLONE);
+          await dropSpecialBits(to);
+        }
       } catch (error) {
         if (vanished(error)) return;
         throw new Error(`cannot copy ${entry.kind} ${from} to ${to}: ${reasonOf(error)}`, {
@@ -221,9 +225,9 @@ export async function copyTree(
     }
     // Modes last: a read-only directory could not have been filled.
     await eachLimit(directoryModes, CONCURRENCY, ([directory, mode]) =>
-      chmod(join(temp, directory), mode & 0o7777),
+      chmod(join(temp, directory), copyMode(mode)),
     );
-    await chmod(temp, rootStat.mode & 0o7777);
+    await chmod(temp, copyMode(rootStat.mode));
     try {
       await rename(temp, target);
     } catch (error) {
@@ -539,6 +543,12 @@ async function recordAsync(path: string, entry: Entry): Promise<TreeRecord | und
 }
 
 // --- copying ---
+
+/** A copied file keeps its permission bits, never setuid, setgid or sticky (file-mode.ts). */
+async function dropSpecialBits(path: string): Promise<void> {
+  const { mode } = await lstat(path);
+  if ((mode & SPECIAL_BITS) !== 0) await chmod(path, copyMode(mode));
+}
 
 /** A copy into the tree it copies would be walked while written, and change its digest after. */
 function refuseCopyIntoItself(source: string, target: string, skip: Skip): void {

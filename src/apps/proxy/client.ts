@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { controlRequest, livePid } from "./control-request.js";
 import { ProxyError } from "./errors.js";
+import type { ProxyLimits } from "./limits.js";
 import { proxyPaths } from "./paths.js";
 import type {
   DeleteResult,
@@ -30,6 +31,11 @@ export interface EnsureOptions {
    * follows BATON_PROXY_METRICS (on unless "off"). A live proxy keeps its own setting.
    */
   readonly metrics?: boolean;
+  /**
+   * Head deadline and connection caps of a proxy started now (limits.ts), as flags; by
+   * default from its environment, else the defaults. A live proxy keeps its own.
+   */
+  readonly limits?: Partial<ProxyLimits>;
 }
 
 /** Control calls are local and quick; a drain or delete adds its own timeout to this. */
@@ -104,6 +110,13 @@ export class ProxyClient {
     try {
       const args = [entry, "--state", dir];
       if (opts.metrics !== undefined) args.push("--metrics", opts.metrics ? "on" : "off");
+      const limits = opts.limits ?? {};
+      if (limits.headTimeoutMs !== undefined)
+        args.push("--head-timeout-ms", String(limits.headTimeoutMs));
+      if (limits.maxConnections !== undefined)
+        args.push("--max-connections", String(limits.maxConnections));
+      if (limits.maxConnectionsPerClient !== undefined)
+        args.push("--max-connections-per-client", String(limits.maxConnectionsPerClient));
       const child = spawn(opts.nodePath ?? process.execPath, args, {
         detached: true,
         stdio: ["ignore", fd, fd],

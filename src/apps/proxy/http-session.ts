@@ -24,19 +24,10 @@ import {
   MESSAGE_COMPLETE,
   type MessageHead,
 } from "./framing.js";
-import { type ClientSession, SWEEP_INTERVAL_MS, type SweepClock } from "./listener.js";
+import type { ClientSession, SweepClock } from "./listener.js";
 import type { Route } from "./route.js";
 import { CLIENT_CLOSED_REQUEST, type RouteStats } from "./route-stats.js";
 import { Upstream, type UpstreamOwner } from "./upstream.js";
-
-/**
- * A keep-alive client silent this long between requests is closed, and so is one that
- * started a head and stopped sending (slowloris); in sweeps of SWEEP_INTERVAL_MS.
- */
-export const CLIENT_IDLE_TIMEOUT_MS = 60_000;
-export const CLIENT_HEAD_TIMEOUT_MS = 30_000;
-const IDLE_TICKS = Math.ceil(CLIENT_IDLE_TIMEOUT_MS / SWEEP_INTERVAL_MS);
-const HEAD_TICKS = Math.ceil(CLIENT_HEAD_TIMEOUT_MS / SWEEP_INTERVAL_MS);
 
 /** Request bytes kept for a replay; a larger request is sent once and never retried. */
 export const MAX_REPLAY_BYTES = 64 * 1024;
@@ -101,6 +92,11 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   private closing = false;
   /** Clock tick of the last client activity. */
   private activeTick: number;
+  /**
+   * Clock tick of the current request's first byte: the head deadline counts from it, not
+   * from the last byte, or a client sending a byte now and then holds a head for good.
+   */
+  private headTick = 0;
   /** The route's counters, held here so counting is a field access; null: metrics off. */
   private readonly stats: RouteStats | null;
   /** performance.now() at the current request's first byte; -1 when none is to be counted. */
@@ -138,9 +134,13 @@ export class HttpSession implements UpstreamOwner, ClientSession {
   }
 
   sweep(tick: number): void {
-    const idle = tick - this.activeTick;
-    if (this.phase === P_IDLE && idle >= IDLE_TICKS) this.endClient();
-    else if (this.phase === P_HEAD && this.head === null && idle >= HEAD_TICKS) {
+    const clock = this.clock;
+    if (this.phase === P_IDLE && tick - this.activeTick >= clock.idleTicks) this.endClient();
+    else if (
+      this.phase === P_HEAD &&
+      this.head === null &&
+      tick - this.headTick >= clock.headTicks
+    ) {
       this.respond(RESPONSE_408, 408);
     }
   }
@@ -190,6 +190,7 @@ export class HttpSession implements UpstreamOwner, ClientSession {
       const events = parser.events;
       if (this.phase === P_IDLE) {
         this.phase = P_HEAD;
+        this.headTick = this.clock.tick;
         this.replay = [];
         this.replayBytes = 0;
         if (this.stats !== null) this.requestStart = performance.now();

@@ -2,8 +2,9 @@
  * A public port the proxy serves for one route. HTTP and TCP listeners differ in how
  * they move bytes, not in how the route table drives them.
  */
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import { ProxyError } from "./errors.js";
+import { type ConnectionCaps, DEFAULT_LIMITS, type ProxyLimits } from "./limits.js";
 import type { RouteProtocol } from "./protocol.js";
 
 /** One accepted client connection, as the listener needs to manage it. */
@@ -15,8 +16,19 @@ export interface ClientSession {
   sweep(tick: number): void;
 }
 
-/** How often idle connections are looked for; also the unit of SweepClock ticks. */
+/** How often idle connections are looked for, at most; also the unit of SweepClock ticks. */
 export const SWEEP_INTERVAL_MS = 5_000;
+
+/** A keep-alive client silent this long between requests is closed. */
+export const CLIENT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Sweeps come at least four times per head deadline, so a head is cut at most a quarter of
+ * the deadline late.
+ */
+export function sweepIntervalMs(limits: ProxyLimits): number {
+  return Math.min(SWEEP_INTERVAL_MS, Math.max(10, Math.floor(limits.headTimeoutMs / 4)));
+}
 
 /**
  * A clock that advances once a sweep. Sessions stamp it on activity — a field read, where
@@ -24,6 +36,39 @@ export const SWEEP_INTERVAL_MS = 5_000;
  */
 export interface SweepClock {
   tick: number;
+  /** Sweeps a keep-alive client may stay silent between requests. */
+  readonly idleTicks: number;
+  /**
+   * Sweeps after the one a request head began in by which it must be complete: one more
+   * than the deadline holds, so a head is never cut before its deadline.
+   */
+  readonly headTicks: number;
+}
+
+/** What every listener of the proxy shares: the connection caps and the sweep clock's units. */
+export interface ListenerContext {
+  readonly caps: ConnectionCaps | null;
+  readonly limits: ProxyLimits;
+}
+
+export function newClock(limits: ProxyLimits = DEFAULT_LIMITS): SweepClock {
+  const interval = sweepIntervalMs(limits);
+  return {
+    tick: 0,
+    idleTicks: Math.ceil(CLIENT_IDLE_TIMEOUT_MS / interval),
+    headTicks: Math.ceil(limits.headTimeoutMs / interval) + 1,
+  };
+}
+
+/**
+ * Whether a new client may be served under the caps; a refused one is sent `refusal` (if
+ * any) and closed. Over the caps, a connection costs the proxy nothing more than this.
+ */
+export function admitted(context: ListenerContext, socket: Socket, refusal?: Buffer): boolean {
+  if (context.caps === null || context.caps.admit(socket)) return true;
+  if (refusal === undefined) socket.destroy();
+  else socket.end(refusal, () => socket.destroy());
+  return false;
 }
 
 export interface Listener {
@@ -75,7 +120,11 @@ export class SessionListener<S extends ClientSession> implements Listener {
 export class SessionSet<S extends ClientSession> {
   private readonly sessions = new Set<S>();
   private closing = false;
-  readonly clock: SweepClock = { tick: 0 };
+  readonly clock: SweepClock;
+
+  constructor(limits: ProxyLimits = DEFAULT_LIMITS) {
+    this.clock = newClock(limits);
+  }
 
   get size(): number {
     return this.sessions.size;

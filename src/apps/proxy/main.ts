@@ -14,6 +14,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { livePid } from "./control-request.js";
 import { createControlServer } from "./control-server.js";
+import { limitsFrom, type ProxyLimits } from "./limits.js";
 import { proxyOwner } from "./owner.js";
 import { proxyPaths } from "./paths.js";
 import { RouteStore } from "./route-store.js";
@@ -59,11 +60,34 @@ function removeIfOurs(pidFile: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { state: { type: "string" }, metrics: { type: "string" } },
+    options: {
+      state: { type: "string" },
+      metrics: { type: "string" },
+      "head-timeout-ms": { type: "string" },
+      "max-connections": { type: "string" },
+      "max-connections-per-client": { type: "string" },
+    },
     strict: true,
   });
-  if (values.state === undefined) fail("usage: main.js --state DIR [--metrics on|off]");
+  if (values.state === undefined) {
+    fail(
+      "usage: main.js --state DIR [--metrics on|off] [--head-timeout-ms N] [--max-connections N] [--max-connections-per-client N]",
+    );
+  }
   const metrics = metricsWanted(values.metrics);
+  let limits: ProxyLimits;
+  try {
+    limits = limitsFrom(
+      {
+        headTimeoutMs: values["head-timeout-ms"],
+        maxConnections: values["max-connections"],
+        maxConnectionsPerClient: values["max-connections-per-client"],
+      },
+      process.env,
+    );
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const stateDir = resolve(values.state);
   mkdirSync(stateDir, { recursive: true });
   const paths = proxyPaths(stateDir);
@@ -80,7 +104,7 @@ async function main(): Promise<void> {
     // None.
   }
 
-  const table = new RouteTable(new RouteStore(paths.routes), log, { metrics });
+  const table = new RouteTable(new RouteStore(paths.routes), log, { metrics, limits });
   await table.load();
   const control = createControlServer(table, log);
   try {
@@ -91,7 +115,9 @@ async function main(): Promise<void> {
   const tmp = `${paths.pid}.${process.pid}.tmp`;
   writeFileSync(tmp, `${process.pid}\n`);
   renameSync(tmp, paths.pid);
-  log(`serving ${stateDir} (control ${paths.socket}, metrics ${metrics ? "on" : "off"})`);
+  log(
+    `serving ${stateDir} (control ${paths.socket}, metrics ${metrics ? "on" : "off"}, head deadline ${limits.headTimeoutMs} ms, at most ${limits.maxConnections} connections, ${limits.maxConnectionsPerClient} per client address)`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -5,7 +5,8 @@
  */
 import { ProxyError } from "./errors.js";
 import { openHttpListener } from "./http-proxy.js";
-import { type Listener, SWEEP_INTERVAL_MS } from "./listener.js";
+import { ConnectionCaps, DEFAULT_LIMITS, type ProxyLimits } from "./limits.js";
+import { type Listener, type ListenerContext, sweepIntervalMs } from "./listener.js";
 import {
   DEFAULT_ROUTE_HOST,
   type DeleteResult,
@@ -33,6 +34,8 @@ export type Log = (message: string) => void;
 export interface RouteTableOptions {
   /** Count each route's golden signals (default true); off only to measure their cost. */
   readonly metrics?: boolean;
+  /** Head deadline and connection caps (limits.ts); the defaults stop slowloris. */
+  readonly limits?: ProxyLimits;
 }
 
 function openListener(
@@ -40,10 +43,11 @@ function openListener(
   protocol: RouteSpec["protocol"],
   host: string,
   port: number,
+  context: ListenerContext,
 ): Promise<Listener> {
   return protocol === "http"
-    ? openHttpListener(route, host, port)
-    : openTcpListener(route, host, port);
+    ? openHttpListener(route, host, port, context)
+    : openTcpListener(route, host, port, context);
 }
 
 /** Polls a condition until true or the deadline; used only while shutting down. */
@@ -62,6 +66,8 @@ export class RouteTable {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly sweeper: NodeJS.Timeout;
   private readonly metrics: boolean;
+  /** One set of caps for every listener: a client's connections count across all routes. */
+  private readonly context: ListenerContext;
   /** When this table (the proxy process) started, ms since the epoch. */
   readonly startedAt = Date.now();
 
@@ -71,8 +77,10 @@ export class RouteTable {
     options: RouteTableOptions = {},
   ) {
     this.metrics = options.metrics ?? true;
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    this.context = { caps: new ConnectionCaps(limits), limits };
     // One timer for everything: 50 idle apps cost one wake-up every few seconds.
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs(limits));
     this.sweeper.unref();
   }
 
@@ -209,15 +217,21 @@ export class RouteTable {
         // Same port, other host or protocol: the old socket must go before the new binds.
         old.close();
         try {
-          listener = await openListener(route, spec.protocol, host, spec.port);
+          listener = await openListener(route, spec.protocol, host, spec.port, this.context);
         } catch (err) {
-          listener = await openListener(route, old.protocol, old.host, old.port).catch(() => null);
+          listener = await openListener(
+            route,
+            old.protocol,
+            old.host,
+            old.port,
+            this.context,
+          ).catch(() => null);
           if (entry !== undefined) entry.listener = listener;
           throw err;
         }
       } else {
         // Bind first: a failure leaves the old state serving untouched.
-        listener = await openListener(route, spec.protocol, host, spec.port);
+        listener = await openListener(route, spec.protocol, host, spec.port, this.context);
         old?.close();
       }
       if (old !== null) this.retire(old);

@@ -6,9 +6,11 @@
 import { connect, createServer, type Socket } from "node:net";
 import type { Backend } from "./backend.js";
 import {
+  admitted,
   bindServer,
   type ClientSession,
   type Listener,
+  type ListenerContext,
   SessionListener,
   SessionSet,
 } from "./listener.js";
@@ -150,12 +152,19 @@ class TcpSession implements ClientSession {
 }
 
 /** Opens the listener of a TCP route on host:port. */
-export async function openTcpListener(route: Route, host: string, port: number): Promise<Listener> {
-  const sessions = new SessionSet<TcpSession>();
+export async function openTcpListener(
+  route: Route,
+  host: string,
+  port: number,
+  context: ListenerContext,
+): Promise<Listener> {
+  const sessions = new SessionSet<TcpSession>(context.limits);
   const onClosed = (s: TcpSession): void => sessions.delete(s);
   const server = createServer(
     { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
     (socket: Socket) => {
+      // A TCP protocol has no refusal of its own to send: the connection is closed.
+      if (!admitted(context, socket)) return;
       sessions.add(new TcpSession(socket, route, onClosed));
     },
   );

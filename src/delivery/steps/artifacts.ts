@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { copyMode, SPECIAL_BITS } from "../../util/file-mode.js";
 import { findFiles } from "./find-files.js";
 
 export interface CollectedArtifacts {
@@ -32,6 +33,8 @@ export async function collectArtifacts(
       const target = join(artifactsDir, file);
       await mkdir(dirname(target), { recursive: true });
       await copyFile(join(checkout, file), target, constants.COPYFILE_FICLONE);
+      const { mode } = await lstat(target);
+      if ((mode & SPECIAL_BITS) !== 0) await chmod(target, copyMode(mode));
       artifacts.push(file);
     } catch (error) {
       problems.push(`artifact ${file} was not kept: ${messageOf(error)}`);

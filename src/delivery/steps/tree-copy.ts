@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, copyFile, lstat, mkdir, readdir, readlink, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { copyMode, SPECIAL_BITS } from "../../util/file-mode.js";
 
 /** Files copied at once: enough to keep the disk busy, few enough for shared machines. */
 const CONCURRENCY = 16;
@@ -15,7 +16,8 @@ const CONCURRENCY = 16;
  * an async walk with copyFile 1.8–2.4 s (the libuv pool is the bottleneck); hard links 50 ms,
  * but they share inodes, so a step rewriting a cached file in place would change the saved
  * cache even if it failed. So: `cp -a` for a new target (the usual case, off our event
- * loop), the walk below when merging into an existing one.
+ * loop), the walk below when merging into an existing one. Either way no copy keeps a setuid,
+ * setgid or sticky bit (util/file-mode.ts): `cp -a` keeps them, so `find` strips them after.
  */
 export async function copyTree(from: string, to: string): Promise<void> {
   if (await exists(to)) {
@@ -26,6 +28,13 @@ export async function copyTree(from: string, to: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     execFile("cp", ["-a", "--reflink=auto", "--", from, to], (error, _stdout, stderr) => {
       if (error) reject(new Error(`cp -a ${from} ${to} failed: ${stderr.trim() || error.message}`));
+      else resolve();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const strip = ["-perm", "/7000", "!", "-type", "l", "-exec", "chmod", "ugo-st", "{}", "+"];
+    execFile("find", [to, ...strip], (error, _stdout, stderr) => {
+      if (error) reject(new Error(`cannot clear setuid bits in ${to}: ${stderr.trim()}`));
       else resolve();
     });
   });
@@ -46,7 +55,7 @@ async function mergeTree(from: string, to: string): Promise<void> {
     const made = await mkdir(target, { recursive: true, mode: 0o700 });
     // A directory already in the checkout keeps its mode; modes are set last, so a
     // read-only source directory does not stop the copy into its target.
-    if (made !== undefined) modes.push([target, (await lstat(source)).mode & 0o7777]);
+    if (made !== undefined) modes.push([target, copyMode((await lstat(source)).mode)]);
     for (const entry of await readdir(source, { withFileTypes: true })) {
       const a = join(source, entry.name);
       const b = join(target, entry.name);
@@ -65,6 +74,8 @@ async function mergeTree(from: string, to: string): Promise<void> {
         if (kind === "symlink") await symlink(await readlink(source), target);
         else {
           await copyFile(source, target, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+          const { mode } = await lstat(target);
+          if ((mode & SPECIAL_BITS) !== 0) await chmod(target, copyMode(mode));
         }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import type { ApplyStep, HostModule, PlannedResource } from "./module.js";
 import { moduleScript } from "./module-script.js";
 import {
   attributeChanges,
+  attributeStep,
   attributeSteps,
   failStep,
   normalizeMode,
@@ -73,15 +74,17 @@ export const directoryModule: HostModule<DirectoryResource> = {
       const mode = resource.mode === undefined ? [] : ["-m", normalizeMode(resource.mode)];
       const mkdir = { argv: ["mkdir", "-p", ...mode, "--", resource.path] };
       const rest = changes.filter((change) => change.field !== "mode");
-      return [mkdir, ...attributeSteps(resource.path, rest, resource)];
+      return [mkdir, ...attributeSteps("directory", resource.path, rest, resource)];
     }
-    return attributeSteps(resource.path, changes, resource);
+    return attributeSteps("directory", resource.path, changes, resource);
   },
 
   /**
    * Consecutive directories share their commands: one mkdir per mode for those to make, one
    * chown per owner and one chmod per mode for the rest (mkdir and chmod are as slow as they
-   * are few). A merged command that fails fails every directory it carried.
+   * are few). A merged command that fails fails every directory it carried. chown is given
+   * `-h` and chmod goes through ATTRIBUTE_SCRIPT: neither follows a link swapped in since the
+   * observe round trip.
    */
   merge(items: readonly PlannedResource<DirectoryResource>[]): ApplyStep[] {
     const mkdirs = new Map<string, string[]>();
@@ -116,10 +119,13 @@ export const directoryModule: HostModule<DirectoryResource> = {
           argv: [...head, ...(key === "" ? [] : flag ? [flag, key] : [key]), "--", ...chunk],
         })),
       );
+    const modes = [...chmods].flatMap(([mode, paths]) =>
+      chunks(paths).map((chunk) => attributeStep("directory", chunk, "", mode)),
+    );
     return [
       ...batched(["mkdir", "-p"], mkdirs, "-m"),
-      ...batched(["chown"], chowns),
-      ...batched(["chmod"], chmods),
+      ...batched(["chown", "-h"], chowns),
+      ...modes,
       ...own,
     ];
   },

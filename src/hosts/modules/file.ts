@@ -96,6 +96,25 @@ function observe(results: ReadonlyMap<string, ProbeResult>): FileObservation {
   throw new Error(`unexpected file probe output: ${JSON.stringify(lines.slice(0, 2))}`);
 }
 
+/**
+ * A secret file with no mode is readable by its owner only: 0644 would hand the secret to
+ * every user of the host (issue 19).
+ */
+export const SECRET_FILE_MODE = "0600";
+
+function wantedAttributes(resource: FileResource): {
+  mode?: string;
+  owner?: string;
+  group?: string;
+} {
+  const mode = resource.mode ?? (resource.secret ? SECRET_FILE_MODE : undefined);
+  return {
+    ...(mode === undefined ? {} : { mode }),
+    ...(resource.owner === undefined ? {} : { owner: resource.owner }),
+    ...(resource.group === undefined ? {} : { group: resource.group }),
+  };
+}
+
 export const fileModule: HostModule<FileResource> = {
   module: "file",
   id: (resource) => resource.path,
@@ -131,7 +150,8 @@ export const fileModule: HostModule<FileResource> = {
       const old = content instanceof Buffer ? content : undefined;
       changes.push(contentChange(resource.path, old, resource.content, resource.secret));
     }
-    return [...changes, ...attributeChanges(resource, facts?.type === "file" ? facts : undefined)];
+    const existing = facts?.type === "file" ? facts : undefined;
+    return [...changes, ...attributeChanges(wantedAttributes(resource), existing)];
   },
 
   apply(resource, changes, results): ApplyStep[] {
@@ -146,10 +166,10 @@ export const fileModule: HostModule<FileResource> = {
     }
     if (changes.some((change) => change.field === "content")) {
       const { facts } = observe(results);
-      const { mode, owner } = rewriteAttributes(resource, facts);
+      const { mode, owner } = rewriteAttributes(wantedAttributes(resource), facts);
       return [atomicWriteStep(resource.path, resource.content, mode, owner)];
     }
-    return attributeSteps(resource.path, changes, resource);
+    return attributeSteps("file", resource.path, changes, wantedAttributes(resource));
   },
 
   removal: (resource) => ({ ...resource, state: "absent" }),

@@ -106,27 +106,70 @@ export function ownership(owner: string | undefined, group: string | undefined):
   return "";
 }
 
-/** chmod / chown steps for the attribute changes among `changes`. */
+/**
+ * Changes the owner and mode of paths that must be a `$1` ("file" or "directory") and never a
+ * link, without following one: between the observe and apply round trips a symlink swapped in
+ * at the path would otherwise make root chown or chmod its target (issue 19). Each path is
+ * pinned first (a directory as the working directory, a file as fd 3), checked to be still
+ * the path's own inode and no link, and only that inode is changed; a path that became a link
+ * fails with a message. `$2` is chown's `owner:group` or "", `$3` the mode or "".
+ */
+export const ATTRIBUTE_SCRIPT = moduleScript(
+  [
+    "kind=$1 who=$2 mode=$3; shift 3; status=0",
+    "for p do (",
+    "  set -e",
+    '  if [ -L "$p" ]; then',
+    '    printf "%s is a symbolic link: Baton changes no owner or mode through a link; remove it, or change the definition\\n" "$p" >&2; exit 1',
+    "  fi",
+    '  if [ "$kind" = directory ]; then cd -P -- "$p"; at=.',
+    '  elif [ -f "$p" ]; then exec 3<"$p"; at=/proc/self/fd/3',
+    '  else printf "%s is no longer a %s\\n" "$p" "$kind" >&2; exit 1; fi',
+    '  if [ -L "$p" ] || ! [ "$p" -ef "$at" ]; then',
+    '    printf "%s was replaced while Baton changed it: nothing changed; apply again\\n" "$p" >&2; exit 1',
+    "  fi",
+    // The pinned inode itself: chown follows the fd's link to it, as it must (-h would not).
+    '  if [ -n "$who" ]; then chown -- "$who" "$at"; fi',
+    // After chown, which clears setuid/setgid bits.
+    '  if [ -n "$mode" ]; then chmod -- "$mode" "$at"; fi',
+    ") || status=1; done",
+    "exit $status",
+  ].join("\n"),
+);
+
+/** Owner and mode of `paths` (all of `kind`) changed without following links: see above. */
+export function attributeStep(
+  kind: "file" | "directory",
+  paths: readonly string[],
+  who: string,
+  mode: string | undefined,
+): ApplyStep {
+  return { argv: ["sh", "-c", ATTRIBUTE_SCRIPT, "sh", kind, who, mode ?? "", ...paths] };
+}
+
+/** The chown / chmod step for the attribute changes among `changes`, if any. */
 export function attributeSteps(
+  kind: "file" | "directory",
   path: string,
   changes: readonly FieldChange[],
   wanted: { readonly mode?: string; readonly owner?: string; readonly group?: string },
 ): ApplyStep[] {
-  const steps: ApplyStep[] = [];
   const fields = new Set(changes.map((change) => change.field));
   const owner = fields.has("owner") ? wanted.owner : undefined;
   const group = fields.has("group") ? wanted.group : undefined;
   const who = ownership(owner, group);
-  if (who !== "") steps.push({ argv: ["chown", "--", who, path] });
-  if (fields.has("mode") && wanted.mode !== undefined) {
-    steps.push({ argv: ["chmod", "--", normalizeMode(wanted.mode), path] });
-  }
-  return steps;
+  const mode =
+    fields.has("mode") && wanted.mode !== undefined ? normalizeMode(wanted.mode) : undefined;
+  if (who === "" && mode === undefined) return [];
+  return [attributeStep(kind, [path], who, mode)];
 }
 
 /**
- * Writes stdin to a temporary file in the target's directory, sets its mode and owner, then
- * renames it over the target: a reader sees the old file or the new one, never half of one.
+ * Writes stdin to a temporary file in the target's directory, made with its mode and owner by
+ * `install -o -g -m` (no chown or chmod by name after, which a link swapped in would
+ * redirect), then renames it over the target: a reader sees the old file or the new one,
+ * never half of one, and a link at the target is replaced, never followed. `$3` is chown's
+ * `owner:group`, `owner`, `:group` or "".
  */
 export const WRITE_SCRIPT = moduleScript(
   [
@@ -137,9 +180,9 @@ export const WRITE_SCRIPT = moduleScript(
     'if ! true 2>/dev/null >"$t"; then t=$(mktemp -- "$1.baton-XXXXXX"); fi',
     "set +C",
     "trap 'rm -f -- \"$t\"' EXIT",
-    // install copies stdin and sets the mode in one command (cat + chmod otherwise).
-    'install -m "$2" /dev/stdin "$t"',
-    'if [ -n "$3" ]; then chown -- "$3" "$t"; fi',
+    "case $3 in *:*) o=${3%%:*} g=${3#*:} ;; *) o=$3 g= ;; esac",
+    // install replaces whatever is at "$t" (it unlinks first) and sets owner and mode itself.
+    'install ${o:+-o "$o"} ${g:+-g "$g"} -m "$2" /dev/stdin "$t"',
     'mv -f -- "$t" "$1"',
     // Nothing left to clean up: no rm to start.
     "trap - EXIT",

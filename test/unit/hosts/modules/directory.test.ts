@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DirectoryResource } from "../../../../src/definition/host-model.js";
 import { directoryModule } from "../../../../src/hosts/modules/directory.js";
+import { ATTRIBUTE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
 import { common, results, stat } from "./fixtures.js";
 
 const app: DirectoryResource = {
@@ -12,6 +13,9 @@ const app: DirectoryResource = {
   group: "www",
   state: "present",
 };
+
+/** Owner and mode never changed through a link (path-state.ts). */
+const ATTR = ["sh", "-c", ATTRIBUTE_SCRIPT, "sh", "directory"];
 
 describe("directory module", () => {
   it("probes the path's type, mode and owner", () => {
@@ -36,7 +40,7 @@ describe("directory module", () => {
     ]);
     expect(directoryModule.apply(app, changes, new Map())).toEqual([
       { argv: ["mkdir", "-p", "-m", "0755", "--", "/srv/app"] },
-      { argv: ["chown", "--", "www:www", "/srv/app"] },
+      { argv: [...ATTR, "www:www", "", "/srv/app"] },
     ]);
     const plain = { ...app, mode: undefined, owner: undefined, group: undefined };
     expect(
@@ -48,7 +52,7 @@ describe("directory module", () => {
     ).toEqual([{ argv: ["mkdir", "-p", "--", "/srv/app"] }]);
   });
 
-  it("each field alone: only its command", () => {
+  it("each field alone: only its change, through the no-follow script", () => {
     const found = results({ state: `${stat("700", "www", "root", "directory")}\n` });
     const changes = directoryModule.diff(app, found);
     expect(changes).toEqual([
@@ -56,8 +60,7 @@ describe("directory module", () => {
       { field: "group", from: "root", to: "www" },
     ]);
     expect(directoryModule.apply(app, changes, found)).toEqual([
-      { argv: ["chown", "--", ":www", "/srv/app"] },
-      { argv: ["chmod", "--", "0755", "/srv/app"] },
+      { argv: [...ATTR, ":www", "0755", "/srv/app"] },
     ]);
   });
 
@@ -108,8 +111,8 @@ describe("directory module: merged", () => {
     expect(steps.slice(0, 4)).toEqual([
       { argv: ["mkdir", "-p", "-m", "0755", "--", "/srv/app", "/srv/app/a"] },
       { argv: ["mkdir", "-p", "--", "/srv/b"] },
-      { argv: ["chown", "www:www", "--", "/srv/app", "/srv/app/a"] },
-      { argv: ["chmod", "0755", "--", "/srv/old"] },
+      { argv: ["chown", "-h", "www:www", "--", "/srv/app", "/srv/app/a"] },
+      { argv: [...ATTR, "", "0755", "/srv/old"] },
     ]);
     // One to remove is a step of its own, last.
     expect(steps).toHaveLength(5);

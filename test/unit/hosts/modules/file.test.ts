@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FileResource } from "../../../../src/definition/host-model.js";
 import { fileModule, SECRET_MASK, sha256 } from "../../../../src/hosts/modules/file.js";
-import { WRITE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
+import { ATTRIBUTE_SCRIPT, WRITE_SCRIPT } from "../../../../src/hosts/modules/path-state.js";
 import { common, results, stat } from "./fixtures.js";
 
 const motd: FileResource = {
@@ -17,6 +17,9 @@ const motd: FileResource = {
 function b64(text: string): string {
   return Buffer.from(text).toString("base64");
 }
+
+/** Owner and mode never changed through a link (path-state.ts). */
+const ATTR = ["sh", "-c", ATTRIBUTE_SCRIPT, "sh", "file"];
 
 describe("file module", () => {
   it("probes with the wanted hash, so an unchanged file sends no content", () => {
@@ -64,7 +67,7 @@ describe("file module", () => {
     ]);
   });
 
-  it("only the mode, the owner or the group differ: chmod / chown only", () => {
+  it("only the mode, the owner or the group differ: those alone, never through a link", () => {
     const found = results({ state: `${stat("600", "www", "www")}\nsame\n` });
     const resource = { ...motd, owner: "root", group: "adm" };
     const changes = fileModule.diff(resource, found);
@@ -74,12 +77,11 @@ describe("file module", () => {
       { field: "group", from: "www", to: "adm" },
     ]);
     expect(fileModule.apply(resource, changes, found)).toEqual([
-      { argv: ["chown", "--", "root:adm", "/etc/motd"] },
-      { argv: ["chmod", "--", "0644", "/etc/motd"] },
+      { argv: [...ATTR, "root:adm", "0644", "/etc/motd"] },
     ]);
     const groupOnly = [{ field: "group", from: "www", to: "adm" }];
     expect(fileModule.apply(resource, groupOnly, found)).toEqual([
-      { argv: ["chown", "--", ":adm", "/etc/motd"] },
+      { argv: [...ATTR, ":adm", "", "/etc/motd"] },
     ]);
   });
 
