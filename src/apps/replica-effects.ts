@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { AppSpec, Probe } from "../definition/index.js";
 import { formatDuration } from "../definition/index.js";
 import { execOf, type Handle } from "../runtime/driver.js";
+import { inheritedEnv } from "../runtime/replica-env.js";
 import type { AppState, Replica, Slot } from "./app-state.js";
 import { type AppsContext, driverFor, driverOf, specOf } from "./apps-context.js";
 import type { ProbeTarget } from "./probe.js";
@@ -93,7 +94,11 @@ export function watchHealth(
       host: replica.handle.host,
       port: replica.handle.port,
       cwd: ctx.deps.snapshots.dir(name, spec),
-      env: { ...ctx.deps.baseEnv, ...spec.env, PORT: String(replica.handle.port) },
+      env: {
+        ...inheritedEnv(ctx.deps.baseEnv, spec.inheritEnv),
+        ...spec.env,
+        PORT: String(replica.handle.port),
+      },
       ...(exec === undefined ? {} : { exec }),
     },
     {

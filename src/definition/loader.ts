@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
+import type { Accounts } from "../util/accounts.js";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
@@ -34,6 +35,8 @@ export interface ParseOptions {
   readonly environment?: string;
   /** Where the folders and files the definition names are read: this machine's disk by default. */
   readonly files?: DefinitionFiles;
+  /** The users and groups of the machine the replicas run on, when this is it: `user:` is checked. */
+  readonly accounts?: Accounts;
 }
 
 /** Reads and parses the definition at `file`. */
@@ -91,14 +94,28 @@ export function parseDefinition(
   const files = options.files ?? diskFiles;
   const diagnostics = validate(
     input,
-    { file: shown, dir, source, files, appsRunAsWritten: environments.length === 0 },
+    {
+      file: shown,
+      dir,
+      source,
+      files,
+      appsRunAsWritten: environments.length === 0,
+      ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+    },
     environments.length > 0,
   );
   for (const env of environments) {
     const positions = new OverlayPositions(source, input, env);
     const overlaid = validate(
       overlayRaw(input, env),
-      { file: shown, dir, source: positions, files, appsRunAsWritten: true },
+      {
+        file: shown,
+        dir,
+        source: positions,
+        files,
+        appsRunAsWritten: true,
+        ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+      },
       true,
     );
     diagnostics.push(...onlyIn(env, overlaid, diagnostics));
@@ -135,6 +152,7 @@ function validate(
     source: Positions;
     files: DefinitionFiles;
     appsRunAsWritten: boolean;
+    accounts?: Accounts;
   },
   withEnvironments: boolean,
 ): Diagnostic[] {
