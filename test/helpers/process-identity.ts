@@ -29,6 +29,23 @@ export function processGroup(pgid: number): number[] {
 /** Real, effective, saved and fs uids and gids, and the supplementary groups of `pid`. */
 export function identityOf(pid: number): { uids: number[]; gids: number[]; groups: number[] } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return identityIn(status);
+}
+
+/** identityOf, or undefined for a process gone meanwhile (a short-lived child). */
+export function identityIfAlive(
+  pid: number,
+): { uids: number[]; gids: number[]; groups: number[] } | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  return identityIn(status);
+}
+
+function identityIn(status: string): { uids: number[]; gids: number[]; groups: number[] } {
   const field = (name: string): number[] =>
     (new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status)?.[1] ?? "")
       .trim()
@@ -36,4 +53,24 @@ export function identityOf(pid: number): { uids: number[]; gids: number[]; group
       .filter((s) => s !== "")
       .map(Number);
   return { uids: field("Uid"), gids: field("Gid"), groups: field("Groups") };
+}
+
+/** `pid` and every live process descending from it (field 4 of /proc/<pid>/stat: the parent). */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(name), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  }
+  return tree;
 }

@@ -50,17 +50,11 @@ function asNobody(argv: readonly string[]): number | null {
 }
 
 describe("what a process replica inherits", () => {
-  it("gets only its declared environment, PATH, HOME, LANG, TZ and Baton's variables, unless inheritEnv says more", async () => {
+  it("gets only its declared environment, PATH, HOME, LANG, TZ and Baton's variables: not the controller's SSH_AUTH_SOCK nor its tokens", async () => {
     project = new Project(`apps:
   plain:
     command: ["sleep", "1000"]
     env: { DECLARED: "yes" }
-  listed:
-    command: ["sleep", "1000"]
-    inheritEnv: [FOO_TOKEN]
-  everything:
-    command: ["sleep", "1000"]
-    inheritEnv: true
 `);
     const up = await baton(["up", "--detach"], { cwd: project.dir, env: CONTROLLER_ENV });
     expect(up.code, up.stderr).toBe(0);
@@ -83,6 +77,20 @@ describe("what a process replica inherits", () => {
       ].sort(),
     );
     expect(plain).toMatchObject({ DECLARED: "yes", LANG: "C.UTF-8", TZ: "Europe/Paris" });
+  });
+
+  it("gets the controller's variables that inheritEnv names, or all of them with inheritEnv: true", async () => {
+    project = new Project(`apps:
+  listed:
+    command: ["sleep", "1000"]
+    inheritEnv: [FOO_TOKEN]
+  everything:
+    command: ["sleep", "1000"]
+    inheritEnv: true
+`);
+    const up = await baton(["up", "--detach"], { cwd: project.dir, env: CONTROLLER_ENV });
+    expect(up.code, up.stderr).toBe(0);
+    await project.ok("wait", "--timeout", "30s");
 
     const listed = environOf(await runningPid(project, "listed"));
     expect(listed.FOO_TOKEN).toBe(CONTROLLER_ENV.FOO_TOKEN);
