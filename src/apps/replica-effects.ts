@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { AppSpec, Probe } from "../definition/index.js";
 import { formatDuration } from "../definition/index.js";
 import { execOf, type Handle } from "../runtime/driver.js";
+import { type RunAs, runAsArgv, runAsOf } from "../runtime/process/index.js";
 import { inheritedEnv } from "../runtime/replica-env.js";
 import type { AppState, Replica, Slot } from "./app-state.js";
 import { type AppsContext, driverFor, driverOf, specOf } from "./apps-context.js";
@@ -86,7 +87,8 @@ export function watchHealth(
   const spec = specOf(ctx, name, state, replica.revision) ?? state.targetSpec ?? state.spec;
   if (spec === undefined) return;
   const readiness = spec.health.readiness ?? defaultReadiness(state.spec ?? spec);
-  const exec = execIn(ctx, replica);
+  const identity = execIn(ctx, replica) === undefined ? localIdentity(spec) : undefined;
+  const exec = execIn(ctx, replica) ?? identity?.exec;
   const health = new ReplicaHealth(
     readiness,
     spec.health.liveness,
@@ -96,10 +98,12 @@ export function watchHealth(
       cwd: ctx.deps.snapshots.dir(name, spec),
       env: {
         ...inheritedEnv(ctx.deps.baseEnv, spec.inheritEnv),
+        ...(identity?.home === undefined ? {} : { HOME: identity.home }),
         ...spec.env,
         PORT: String(replica.handle.port),
       },
       ...(exec === undefined ? {} : { exec }),
+      ...(identity?.asUser === undefined ? {} : { asUser: identity.asUser }),
     },
     {
       onReadiness: (ready, detail) => {
@@ -116,6 +120,33 @@ export function watchHealth(
   );
   replica.health = health;
   health.start();
+}
+
+/**
+ * Who an exec probe run on this machine runs as: the app's `user:`, like its replica. A user
+ * that cannot be had (removed since the replica started) fails the probe, never runs it as
+ * the controller.
+ */
+function localIdentity(spec: AppSpec):
+  | {
+      asUser?: (argv: readonly string[]) => string[];
+      home?: string;
+      exec?: (argv: readonly string[]) => Promise<string>;
+    }
+  | undefined {
+  let runAs: RunAs | undefined;
+  try {
+    runAs = runAsOf(spec);
+  } catch (error) {
+    const why = (error as Error).message;
+    return { exec: async ([file]) => `exec ${file}: not run: ${why}` };
+  }
+  if (runAs === undefined) return undefined;
+  const as = runAs;
+  return {
+    asUser: ([file = "", ...args]) => runAsArgv(as, file, args),
+    home: as.home,
+  };
 }
 
 /**

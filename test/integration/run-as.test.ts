@@ -152,7 +152,7 @@ describe("what a process replica inherits", () => {
 });
 
 describe("user: for process apps", () => {
-  it("runs the replica's whole process group as the user, HOME its home, its snapshot and log its own, the state directory closed to it", async () => {
+  it("runs the replica's whole process group and its exec probes as the user, HOME its home, its snapshot and log its own, the state directory closed to it", async () => {
     const port = await freePort();
     project = new Project(
       `apps:
@@ -160,6 +160,8 @@ describe("user: for process apps", () => {
     command: "sleep 1000 & exec node server.cjs"
     user: nobody
     port: ${port}
+    health:
+      readiness: { exec: ["sh", "ready-as-nobody.sh"], interval: 200ms }
 `,
       {
         "server.cjs": [
@@ -172,6 +174,8 @@ describe("user: for process apps", () => {
           "}).listen(Number(process.env.PORT), '127.0.0.1');",
         ].join("\n"),
         "shipped.txt": "from the snapshot\n",
+        // An exec probe runs as the app's user too: as root, it would run a file the app may edit.
+        "ready-as-nobody.sh": '[ "$(id -u)" = 65534 ] && [ "$HOME" = /nonexistent ]\n',
       },
     );
     // The project folder is the user's to open to the app's user, as for any service.
