@@ -40,6 +40,7 @@ describe("a container replica's environment", () => {
   afterAll(() => rmSync(state, { recursive: true, force: true }));
 
   it("holds its app's env and PORT, none of the controller's", async () => {
+    process.env.BATON_TEST_CONTROLLER_TOKEN = "t0ken";
     const definition = parseDefinition(
       `apps:
   api:
@@ -52,12 +53,15 @@ describe("a container replica's environment", () => {
     const app = definition.apps.api;
     if (app === undefined) throw new Error("no app api");
     const driver = new DockerDriver({ stateDir: state });
-    const spec = await driver.specFor(
-      app,
-      { id: "api-1", app: "api", revision: "r1", port: 30_000 },
-      { baseEnv: CONTROLLER, snapshot: async () => state },
-    );
+    // The docker driver is not handed the controller's environment (HostContext) at all.
+    const spec = await driver.specFor(app, {
+      id: "api-1",
+      app: "api",
+      revision: "r1",
+      port: 30_000,
+    });
     expect(spec.env).toEqual({ GREETING: "hi", PORT: "8080" });
+    delete process.env.BATON_TEST_CONTROLLER_TOKEN;
     await driver.close?.();
   });
 });
