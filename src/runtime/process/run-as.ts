@@ -77,6 +77,8 @@ export function grantSnapshot(stateDir: string, dir: string, runAs: RunAs): void
     if (part !== "." && part !== "") folder = join(folder, part);
   }
   passable(folder);
+  // A release (`<state>/artifacts/`) is shared and immutable: passed through, never handed over.
+  if (!inside.startsWith(`snapshots${sep}`)) return;
   const stats = statSync(dir);
   if (stats.uid === runAs.uid && stats.gid === runAs.gid) return;
   chownTree(dir, runAs.uid, runAs.gid);
