@@ -87,8 +87,9 @@ export function watchHealth(
   const spec = specOf(ctx, name, state, replica.revision) ?? state.targetSpec ?? state.spec;
   if (spec === undefined) return;
   const readiness = spec.health.readiness ?? defaultReadiness(state.spec ?? spec);
-  const identity = execIn(ctx, replica) === undefined ? localIdentity(spec) : undefined;
-  const exec = execIn(ctx, replica) ?? identity?.exec;
+  const inside = execIn(ctx, replica);
+  const identity = inside === undefined ? localIdentity(spec) : undefined;
+  const exec = inside ?? identity?.exec;
   const health = new ReplicaHealth(
     readiness,
     spec.health.liveness,
