@@ -14,6 +14,11 @@ export interface ProbeTarget {
    * exit 0, else why not. Absent: the probe runs on this machine in `cwd` with `env`.
    */
   readonly exec?: (argv: readonly string[], timeoutMs: number) => Promise<string>;
+  /**
+   * An exec probe on this machine runs as the replica's user (`user:`), through this argv
+   * put before it: never as the controller, in a folder the app may write to.
+   */
+  readonly asUser?: (argv: readonly string[]) => string[];
 }
 
 export interface ProbeResult {
@@ -83,8 +88,13 @@ function execCheck(
   timeoutMs: number,
 ): Promise<string> {
   return new Promise((resolve) => {
-    const [file, ...args] = commandArgv({ argv }, target.env);
-    if (file === undefined) return resolve("exec: empty command");
+    const expanded = commandArgv({ argv }, target.env);
+    const [command, ...commandArgs] = expanded;
+    if (command === undefined) return resolve("exec: empty command");
+    const [file = command, ...args] =
+      target.asUser === undefined || target.exec !== undefined
+        ? expanded
+        : target.asUser([command, ...commandArgs]);
     if (target.exec !== undefined) {
       target
         .exec([file, ...args], timeoutMs)
@@ -103,15 +113,15 @@ function execCheck(
       } catch {
         // already gone
       }
-      resolve(`exec ${file}: no exit within ${timeoutMs}ms`);
+      resolve(`exec ${command}: no exit within ${timeoutMs}ms`);
     }, timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);
-      resolve(`exec ${file}: ${error.message}`);
+      resolve(`exec ${command}: ${error.message}`);
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      resolve(code === 0 ? "" : `exec ${file}: exited with ${code ?? signal}`);
+      resolve(code === 0 ? "" : `exec ${command}: exited with ${code ?? signal}`);
     });
   });
 }

@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { AppSpec, Probe } from "../definition/index.js";
 import { formatDuration } from "../definition/index.js";
 import { execOf, type Handle } from "../runtime/driver.js";
+import { type RunAs, runAsArgv, runAsOf } from "../runtime/process/index.js";
+import { inheritedEnv } from "../runtime/replica-env.js";
 import type { AppState, Replica, Slot } from "./app-state.js";
 import { type AppsContext, driverFor, driverOf, specOf } from "./apps-context.js";
 import type { ProbeTarget } from "./probe.js";
@@ -85,7 +87,9 @@ export function watchHealth(
   const spec = specOf(ctx, name, state, replica.revision) ?? state.targetSpec ?? state.spec;
   if (spec === undefined) return;
   const readiness = spec.health.readiness ?? defaultReadiness(state.spec ?? spec);
-  const exec = execIn(ctx, replica);
+  const inside = execIn(ctx, replica);
+  const identity = inside === undefined ? localIdentity(spec) : undefined;
+  const exec = inside ?? identity?.exec;
   const health = new ReplicaHealth(
     readiness,
     spec.health.liveness,
@@ -93,8 +97,14 @@ export function watchHealth(
       host: replica.handle.host,
       port: replica.handle.port,
       cwd: ctx.deps.snapshots.dir(name, spec),
-      env: { ...ctx.deps.baseEnv, ...spec.env, PORT: String(replica.handle.port) },
+      env: {
+        ...inheritedEnv(ctx.deps.baseEnv, spec.inheritEnv),
+        ...(identity?.home === undefined ? {} : { HOME: identity.home }),
+        ...spec.env,
+        PORT: String(replica.handle.port),
+      },
       ...(exec === undefined ? {} : { exec }),
+      ...(identity?.asUser === undefined ? {} : { asUser: identity.asUser }),
     },
     {
       onReadiness: (ready, detail) => {
@@ -111,6 +121,33 @@ export function watchHealth(
   );
   replica.health = health;
   health.start();
+}
+
+/**
+ * Who an exec probe run on this machine runs as: the app's `user:`, like its replica. A user
+ * that cannot be had (removed since the replica started) fails the probe, never runs it as
+ * the controller.
+ */
+function localIdentity(spec: AppSpec):
+  | {
+      asUser?: (argv: readonly string[]) => string[];
+      home?: string;
+      exec?: (argv: readonly string[]) => Promise<string>;
+    }
+  | undefined {
+  let runAs: RunAs | undefined;
+  try {
+    runAs = runAsOf(spec);
+  } catch (error) {
+    const why = (error as Error).message;
+    return { exec: async ([file]) => `exec ${file}: not run: ${why}` };
+  }
+  if (runAs === undefined) return undefined;
+  const as = runAs;
+  return {
+    asUser: ([file = "", ...args]) => runAsArgv(as, file, args),
+    home: as.home,
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { recordedEnvironment } from "../client/open.js";
 import { type Definition, loadDefinition } from "../definition/index.js";
+import { systemAccounts } from "../util/accounts.js";
 import { type CommonOptions, definitionPath, stateDir } from "./context.js";
 import { CliError } from "./errors.js";
 
@@ -19,6 +20,8 @@ export function loadForState(options: EnvironmentOptions): { definition: Definit
   const environment = options.env ?? recorded;
   const definition = loadDefinition(file, {
     exclude: [resolve(dir)],
+    // The replicas of this state directory run on this machine: `user:` must be one of it.
+    accounts: systemAccounts,
     ...(environment === undefined ? {} : { environment }),
   });
   // Apps differ per environment and need one chosen; hosts say their own (`env:`), so a

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { buildAlerting } from "./alert-build.js";
+import { envFileVariables } from "./env-file-checks.js";
 import type { DefinitionFiles, FolderContent } from "./files.js";
 import { buildHosts } from "./host-build.js";
 import { METRICS_DEFAULTS } from "./metrics-schema.js";
@@ -106,7 +107,8 @@ function buildApp(
         : { argv: written.map((item, i) => asWritten(item, [...path, key, i])) };
   const command = commandOf(app.command, "command");
   const entrypoint = commandOf(app.entrypoint, "entrypoint");
-  const env: Record<string, string> = {};
+  // As in Compose, `env:` wins over the env file.
+  const env: Record<string, string> = envFileVariables(app.envFile, ctx.dir, ctx.files);
   for (const [key, value] of Object.entries(app.env)) {
     env[key] = asWritten(value, [...path, "env", key]);
   }
@@ -145,6 +147,7 @@ function buildApp(
     contentDigest: content?.digest ?? "",
     ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
+    ...processIdentity(app),
     replicas: app.replicas,
     ...(app.dependsOn.length === 0 ? {} : { dependsOn: [...new Set(app.dependsOn)] }),
     ...(app.port === undefined ? {} : { port: app.port }),
@@ -190,7 +193,7 @@ function buildContainer(
     image,
     ...(entrypoint === undefined ? {} : { entrypoint }),
     containerPort: app.containerPort,
-    user: app.user ?? "65534:65534",
+    user: containerUser(app.user, app.group),
     readOnlyRootfs: !app.writableRootfs,
     capAdd: app.capabilities,
     // A project folder (`./conf:/etc/app`) is bound by its absolute path; a name is a volume.
@@ -208,6 +211,28 @@ function buildContainer(
     ...(resources.cpus === undefined ? {} : { cpus: resources.cpus }),
     ...(resources.pids === undefined ? {} : { pids: resources.pids }),
   };
+}
+
+/** `user:`, `group:` and `inheritEnv:` of a process app; containers take theirs elsewhere. */
+function processIdentity(app: AppInput): Pick<AppSpec, "runAs" | "inheritEnv"> {
+  if (app.runtime !== "process" || app.build !== undefined) return {};
+  const runAs = {
+    ...(app.user === undefined ? {} : { user: app.user }),
+    ...(app.group === undefined ? {} : { group: app.group }),
+  };
+  const inherit = app.inheritEnv === true ? true : app.inheritEnv || undefined;
+  return {
+    ...(Object.keys(runAs).length === 0 ? {} : { runAs }),
+    ...(inherit === undefined || (Array.isArray(inherit) && inherit.length === 0)
+      ? {}
+      : { inheritEnv: inherit }),
+  };
+}
+
+/** A container's `uid[:gid]` or name; `group:` replaces the group part. */
+function containerUser(user: string | undefined, group: string | undefined): string {
+  const written = user ?? "65534:65534";
+  return group === undefined ? written : `${written.split(":")[0]}:${group}`;
 }
 
 function buildImage(

@@ -6,9 +6,11 @@
  */
 import { basename, resolve } from "node:path";
 import { checkPrivileged } from "../security/policy/privileged.js";
+import type { Accounts } from "../util/accounts.js";
 import { checkAlerting } from "./alert-checks.js";
 import { checkBuild } from "./build-checks.js";
 import { checkDependencies } from "./dependency-checks.js";
+import { envFileDiagnostics } from "./env-file-checks.js";
 import type { Diagnostic } from "./errors.js";
 import { type Fields, isFields } from "./fields.js";
 import type { DefinitionFiles } from "./files.js";
@@ -18,6 +20,7 @@ import { checkMetrics } from "./metrics-checks.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN, toAppName } from "./names.js";
 import { describeValue, formatPath, listWords, type Path } from "./phrases.js";
 import { checkPipelines } from "./pipeline-checks.js";
+import { checkRunAs } from "./run-as-checks.js";
 import { DEFAULTS } from "./schema.js";
 import { checkSwarmApp } from "./swarm-checks.js";
 import { formatDuration, parseDuration } from "./units.js";
@@ -41,6 +44,8 @@ export interface CheckContext {
    * environment (the CLI requires `--env`), whose overlay decides how and is checked apart.
    */
   readonly appsRunAsWritten?: boolean;
+  /** The users and groups of the machine the replicas run on, when this is it (run-as-checks.ts). */
+  readonly accounts?: Accounts;
 }
 
 export type Report = (
@@ -104,6 +109,8 @@ export function semanticDiagnostics(raw: unknown, ctx: CheckContext): Diagnostic
     // The base of a file with environments never runs: each overlay is checked, with its
     // own `allowPrivileged`.
     if (ctx.appsRunAsWritten !== false) checkPrivileged(app, path, ctx.dir, report);
+    checkRunAs(app, path, ctx.appsRunAsWritten === false ? undefined : ctx.accounts, report);
+    diagnostics.push(...envFileDiagnostics(app, path, ctx));
   }
   checkDependencies(apps, report);
   return diagnostics;
@@ -358,7 +365,7 @@ function checkContainer(app: Fields, path: Path, report: Report, keysAnywhere: b
     return;
   }
   if (keysAnywhere) return;
-  for (const key of ["image", "entrypoint", "resources", "user", "capabilities", "volumes"]) {
+  for (const key of ["image", "entrypoint", "resources", "capabilities", "volumes"]) {
     if (app[key] === undefined) continue;
     report(
       "spec.invalid_value",

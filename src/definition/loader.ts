@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
 import { policyDiagnostics } from "../security/policy/check.js";
+import type { Accounts } from "../util/accounts.js";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
@@ -40,6 +41,8 @@ export interface ParseOptions {
    * environment's (`baton validate` without `--env`). A rule of prod does not stop dev.
    */
   readonly policies?: "chosen" | "all";
+  /** The users and groups of the machine the replicas run on, when this is it: `user:` is checked. */
+  readonly accounts?: Accounts;
 }
 
 /** Reads and parses the definition at `file`. */
@@ -97,14 +100,28 @@ export function parseDefinition(
   const files = options.files ?? diskFiles;
   const diagnostics = validate(
     input,
-    { file: shown, dir, source, files, appsRunAsWritten: environments.length === 0 },
+    {
+      file: shown,
+      dir,
+      source,
+      files,
+      appsRunAsWritten: environments.length === 0,
+      ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+    },
     environments.length > 0,
   );
   for (const env of environments) {
     const positions = new OverlayPositions(source, input, env);
     const overlaid = validate(
       overlayRaw(input, env),
-      { file: shown, dir, source: positions, files, appsRunAsWritten: true },
+      {
+        file: shown,
+        dir,
+        source: positions,
+        files,
+        appsRunAsWritten: true,
+        ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+      },
       true,
     );
     diagnostics.push(...onlyIn(env, overlaid, diagnostics));
@@ -152,6 +169,7 @@ function validate(
     source: Positions;
     files: DefinitionFiles;
     appsRunAsWritten: boolean;
+    accounts?: Accounts;
   },
   withEnvironments: boolean,
 ): Diagnostic[] {

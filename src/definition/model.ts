@@ -91,7 +91,12 @@ export interface AppSpec {
    * folder was uploaded to a controller: its snapshot is made from that, not from cwd.
    */
   readonly contentManifest?: string;
+  /** `envFile:`'s variables under the app's own `env:`. */
   readonly env: Readonly<Record<string, string>>;
+  /** Process apps: `user:`/`group:` as written, resolved where the replicas start. */
+  readonly runAs?: { readonly user?: string; readonly group?: string };
+  /** Process apps: the controller's variables they get besides PATH, HOME, LANG and TZ. */
+  readonly inheritEnv?: true | readonly string[];
   readonly replicas: number;
   /**
    * Apps (by name) each of which must have a ready replica of its target revision before a

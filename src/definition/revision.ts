@@ -34,6 +34,9 @@ export function revisionContent(app: AppSpec): Record<string, unknown> {
     // Absent for processes, so that process apps keep the revisions they had.
     container: app.container,
     env: app.env,
+    // Absent unless written, so that apps without them keep the revisions they had.
+    runAs: app.runAs,
+    inheritEnv: app.inheritEnv,
     health: app.health,
     restart: app.restart,
     stopGraceMs: app.stopGraceMs,

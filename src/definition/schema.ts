@@ -465,9 +465,29 @@ export const appSchema = documented(
     resources: resources.optional(),
     user: documented(
       z.string().min(1),
-      "With runtime: docker, the user (`uid[:gid]` or a name of the image) replicas run as. " +
-        "Default: 65534:65534 (nobody).",
-      { expected: "a user such as 1000:1000", example: "1000:1000" },
+      "The user replicas run as: `NAME` or `UID[:GID]`. Processes: a user of this machine; " +
+        "the replica's whole process group gets its uid, group and supplementary groups, and " +
+        "HOME (default: the controller's user). Containers: a user of the image (default " +
+        "65534:65534, nobody).",
+      { expected: "a user such as postgres or 1000:1000", example: "postgres" },
+    ).optional(),
+    group: documented(
+      z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/),
+      "The group replicas run as (`NAME` or `GID`), instead of `user`'s own group.",
+      { expected: "a group such as www-data or 1000", example: "www-data" },
+    ).optional(),
+    envFile: documented(
+      z.string().min(1),
+      "A file of `KEY=VALUE` lines (relative to the definition), read as Docker Compose reads " +
+        "an env_file; `env:` wins over it. Editing it rolls the app out like any revision.",
+      { expected: "a path such as .env", example: ".env" },
+    ).optional(),
+    inheritEnv: documented(
+      z.union([z.boolean(), z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))]),
+      "Process replicas get only their declared environment, PATH, HOME, LANG, TZ and " +
+        "Baton's variables; `true` adds the controller's whole environment, a list the named " +
+        "variables of it.",
+      { expected: "true, false or a list of names such as [AWS_REGION]", example: ["AWS_REGION"] },
     ).optional(),
     writableRootfs: documented(
       z.boolean(),

@@ -7,6 +7,7 @@
 import { isAbsolute } from "node:path";
 import type { Definition, DefinitionContent } from "../definition/index.js";
 import { type BlobStore, readShippedDefinition } from "../store/index.js";
+import { systemAccounts } from "../util/accounts.js";
 import { ContentError } from "../util/content-errors.js";
 import { BLOB_DIGEST } from "../util/content-manifest.js";
 import { contentHttpError } from "./blob-routes.js";
@@ -46,6 +47,9 @@ export function definitionFromBody(
         },
         blobs,
         stateDir,
+        // Checked here, not when a stored definition is read back at a restart: a user removed
+        // since then fails its app's starts, never the controller's.
+        systemAccounts,
       ),
       appliedBy,
     };

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { type Definition, type DefinitionContent, parseDefinition } from "../definition/index.js";
+import type { Accounts } from "../util/accounts.js";
 import { ContentError } from "../util/content-errors.js";
 import { BlobFiles } from "./blob-files.js";
 import type { BlobStore } from "./blob-store.js";
@@ -28,6 +29,8 @@ export function readShippedDefinition(
   shipped: ShippedDefinition,
   blobs: BlobStore,
   stateDir: string,
+  /** Given when applying or planning: `user:` must name a user of this machine. */
+  accounts?: Accounts,
 ): Definition {
   const files = new BlobFiles(blobs, shipped.content);
   const missing = files.missing();
@@ -45,6 +48,7 @@ export function readShippedDefinition(
     exclude: [resolve(stateDir)],
     files,
     ...(shipped.environment === undefined ? {} : { environment: shipped.environment }),
+    ...(accounts === undefined ? {} : { accounts }),
   });
   return Object.freeze({ ...definition, content: shipped.content });
 }

@@ -63,11 +63,8 @@ export function initCluster(): PostgresCluster {
   };
 }
 
-/**
- * `setpriv` switches to the postgres user and execs the server in place: the replica's
- * process is the postmaster itself, so Baton's SIGTERM reaches it without a wrapper.
- */
-export const AS_POSTGRES: readonly string[] = [
+/** How initdb runs as postgres here; the server itself runs with the app's `user: postgres`. */
+const AS_POSTGRES: readonly string[] = [
   "setpriv",
   "--reuid=postgres",
   "--regid=postgres",

@@ -1,8 +1,12 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, Project, ROOT, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { get } from "../helpers/http.js";
-import { AS_POSTGRES, initCluster, type PostgresCluster } from "../helpers/postgres.js";
+import { initCluster, type PostgresCluster } from "../helpers/postgres.js";
+import { identityIfAlive, processGroup, processTree } from "../helpers/process-identity.js";
+import { eventually } from "../helpers/wait.js";
 
 const PG_API = join(ROOT, "test", "fixtures", "apps", "pg-api.cjs");
 
@@ -29,7 +33,6 @@ interface Ports {
  */
 function definition(pg: PostgresCluster, ports: Ports, workMem: string, update = ""): string {
   const server = [
-    ...AS_POSTGRES,
     join(pg.bin, "postgres"),
     "-D",
     pg.data,
@@ -45,6 +48,7 @@ function definition(pg: PostgresCluster, ports: Ports, workMem: string, update =
   return `apps:
   db:
     command: ${JSON.stringify(server)}
+    user: postgres
     cwd: db
     port: ${ports.db}
     protocol: tcp
@@ -65,6 +69,8 @@ async function startedDatabase(): Promise<{ p: Project; pg: PostgresCluster; por
     "db/README": "PostgreSQL runs from here; its data folder is elsewhere.\n",
     "api/README": "The API app.\n",
   });
+  // The postgres user passes through the project folder to its snapshot (mkdtemp made it 0700).
+  chmodSync(project.dir, 0o711);
   await project.ok("up", "--detach");
   await project.ok("wait", "--timeout", "60s");
   return { p: project, pg: cluster, ports };
@@ -78,6 +84,38 @@ async function visit(port: number): Promise<string> {
 }
 
 describe("a stateful app: one PostgreSQL replica on its data folder", () => {
+  it("runs Debian's PostgreSQL with `user: postgres`, no wrapper: every process of its replica has that uid", async () => {
+    const { p } = await startedDatabase();
+    const postgres = {
+      uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })),
+      gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })),
+      groups: execFileSync("id", ["-G", "postgres"], { encoding: "utf8" })
+        .trim()
+        .split(" ")
+        .map(Number),
+    };
+    const leader = app(await p.status(), "db").replicas[0]?.pid ?? 0;
+    expect(processGroup(leader)).toContain(leader);
+    // The postmaster's workers (checkpointer, walwriter, autovacuum…) each call setsid(),
+    // leaving its process group: the postmaster's whole tree is checked.
+    const tree = await eventually(
+      "the postmaster has forked its background workers",
+      () => processTree(leader),
+      (pids) => pids.length >= 4,
+    );
+    const checked: number[] = [];
+    for (const pid of new Set([...processGroup(leader), ...tree])) {
+      const identity = identityIfAlive(pid);
+      if (identity === undefined) continue;
+      checked.push(pid);
+      expect(identity.uids, `process ${pid}`).toEqual(Array(4).fill(postgres.uid));
+      expect(identity.gids, `process ${pid}`).toEqual(Array(4).fill(postgres.gid));
+      // initgroups: the supplementary groups of the user (ssl-cert on Debian), no more.
+      expect([...identity.groups].sort(), `process ${pid}`).toEqual([...postgres.groups].sort());
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(4);
+  });
+
   it("fails the default rolling update on the data folder's lock; `strategy: recreate` rolls it out", async () => {
     const { p, pg, ports } = await startedDatabase();
     expect(await visit(ports.api)).toBe("visits=1 work_mem=4MB");

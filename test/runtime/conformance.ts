@@ -356,8 +356,12 @@ export function runtimeConformance(
         );
         expect(spec).toMatchObject({ id: "web-spec", app: "web", revision: "rev1", port });
         expect(spec.env.GREETING).toBe("from the definition");
-        // A local process inherits the controller's environment; anything else gets its own only.
-        expect(spec.env.INHERITED).toBe(runtime.capabilities.localProcesses ? "yes" : undefined);
+        // A local process gets the controller's PATH, HOME, LANG and TZ, nothing else of its
+        // environment (issue 19); anything else gets its own only.
+        expect(spec.env.INHERITED).toBeUndefined();
+        expect(spec.env.PATH).toBe(
+          runtime.capabilities.localProcesses ? process.env.PATH : undefined,
+        );
         const handle = await runtime.start(spec);
         started.push(handle);
         const answer = await eventually(

@@ -28,12 +28,19 @@ import type {
   ReplicaStats,
 } from "../driver.js";
 import { ownState } from "../driver.js";
+import { inheritedEnv } from "../replica-env.js";
 import { closeQuietly, openFifoForChild, watchFifo } from "./exit-watch.js";
 import { FifoPool } from "./fifo-pool.js";
 import { openLogForAppend, readLogLines, removeLogFiles, rotateIfLarge } from "./log-files.js";
 import { DEFAULT_LOG_MAX_AGE_MS, pruneOldLogs } from "./log-retention.js";
 import { sampleLogSize } from "./log-time-index.js";
 import { type ReplicaFileRecord, ReplicaRecords } from "./records.js";
+import { grantLog, grantSnapshot, type RunAs, runAsArgv, runAsOf } from "./run-as.js";
+
+/** The process driver's own settings of a replica (ReplicaSpec.options). */
+interface ProcessOptions {
+  readonly runAs: RunAs;
+}
 
 /** Logs of this many exited replicas per app are kept (crash diagnosis); older ones go. */
 const KEEP_EXITED_LOGS = 20;
@@ -93,6 +100,7 @@ export class ProcessDriver implements Driver {
     schedulerOwnsRollout: false,
     localImages: false,
   };
+  private readonly stateDir: string;
   private readonly records: ReplicaRecords;
   private readonly logDir: string;
   private readonly tracked = new Map<string, Tracked>();
@@ -108,6 +116,7 @@ export class ProcessDriver implements Driver {
   private fifos: FifoPool | undefined;
 
   constructor(options: ProcessDriverOptions) {
+    this.stateDir = options.stateDir;
     this.records = new ReplicaRecords(join(options.stateDir, "runtime", "process"));
 
     this.logDir = join(options.stateDir, "logs");
@@ -123,19 +132,30 @@ export class ProcessDriver implements Driver {
   }
 
   /**
-   * A process replica runs its revision's snapshot of the app's folder, with the controller's
-   * environment under the app's own, and listens on the port Baton chose for it.
+   * A process replica runs its revision's snapshot of the app's folder as its `user:`, with
+   * PATH, HOME, LANG, TZ (and what `inheritEnv:` names) of the controller's environment under
+   * the app's own, and listens on the port Baton chose for it.
    */
   async specFor(app: AppSpec, replica: ReplicaIdentity, host: HostContext): Promise<ReplicaSpec> {
     if (app.command === undefined) {
       throw new Error(`bug: process app ${replica.app} has no command (checks require one)`);
     }
+    const runAs = runAsOf(app);
+    const cwd = await host.snapshot();
+    if (runAs !== undefined) grantSnapshot(this.stateDir, cwd, runAs);
+    const options: ProcessOptions | undefined = runAs === undefined ? undefined : { runAs };
     return {
       ...replica,
       command: app.command,
-      cwd: await host.snapshot(),
-      env: { ...host.baseEnv, ...app.env, PORT: String(replica.port) },
+      cwd,
+      env: {
+        ...inheritedEnv(host.baseEnv, app.inheritEnv),
+        ...(runAs === undefined ? {} : { HOME: runAs.home }),
+        ...app.env,
+        PORT: String(replica.port),
+      },
       logs: app.logs,
+      ...(options === undefined ? {} : { options }),
     };
   }
 
@@ -147,8 +167,11 @@ export class ProcessDriver implements Driver {
     this.fifos ??= new FifoPool(this.records.dir);
     this.fifos.take(fifo);
     const argv = commandArgv(spec.command, spec.env);
-    const [file, ...args] = argv;
-    if (file === undefined) throw new Error(`replica ${spec.id}: empty command`);
+    const [command, ...commandArgs] = argv;
+    if (command === undefined) throw new Error(`replica ${spec.id}: empty command`);
+    const runAs = processOptions(spec)?.runAs;
+    const [file = command, ...args] =
+      runAs === undefined ? argv : runAsArgv(runAs, command, commandArgs);
 
     const logs = spec.logs ?? this.defaultLogs;
     const pending: ReplicaFileRecord = {
@@ -171,6 +194,7 @@ export class ProcessDriver implements Driver {
     const fifoFd = openFifoForChild(fifo);
     let child: ReturnType<typeof spawn>;
     try {
+      if (runAs !== undefined) grantLog(logFd, runAs);
       child = spawn(file, args, {
         cwd: spec.cwd,
         env: { ...spec.env },
@@ -189,7 +213,7 @@ export class ProcessDriver implements Driver {
     if (spawnError !== undefined || child.pid === undefined) {
       this.records.remove(spec.id);
       throw new Error(
-        `cannot start ${JSON.stringify(file)} for ${spec.id}: ${spawnError?.message}`,
+        `cannot start ${JSON.stringify(command)} for ${spec.id}: ${spawnError?.message}`,
       );
     }
     const pid = child.pid;
@@ -440,6 +464,22 @@ function pidsWithEnv(entry: string): number[] {
     }
   }
   return pids;
+}
+
+function processOptions(spec: ReplicaSpec): ProcessOptions | undefined {
+  const options = spec.options;
+  if (typeof options !== "object" || options === null || !("runAs" in options)) return undefined;
+  const { runAs } = options;
+  if (typeof runAs !== "object" || runAs === null) throw noIdentity(spec);
+  const { uid, gid, home, name } = runAs as Record<string, unknown>;
+  if (typeof uid !== "number" || typeof gid !== "number" || typeof home !== "string") {
+    throw noIdentity(spec);
+  }
+  return { runAs: { uid, gid, home, ...(typeof name === "string" ? { name } : {}) } };
+}
+
+function noIdentity(spec: ReplicaSpec): Error {
+  return new Error(`bug: replica ${spec.id} has process options without an identity`);
 }
 
 function toHandle(record: ReplicaFileRecord): Handle {
