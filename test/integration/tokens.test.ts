@@ -206,6 +206,30 @@ describe("people and roles", () => {
     expect(after.slice(0, offline.length)).toEqual(offline);
   }, 180_000);
 
+  it("records who did something from the token, whatever the request says (audit finding)", async () => {
+    const port = await freePort();
+    project = new Project(webApp(port, 1));
+    const p = project;
+    await p.ok("up", "--detach");
+    await p.ok("wait");
+    p.write("baton.yaml", webApp(port, 1, "\n    env: { GREETING: v2 }"));
+    await p.ok("apply", "--wait");
+    const own = readFileSync(join(p.stateDir, "api-token"), "utf8").trim();
+    const rollback = await call(p, own, "POST", "/api/v1/apps/web/rollback", { by: "mallory" });
+    expect(rollback.status, JSON.stringify(rollback.body)).toBe(200);
+    expect(rollback.body.rollout).toMatchObject({ by: "bootstrap" });
+    const silence = await call(p, own, "POST", "/api/v1/silences", {
+      matchers: ["crash-loop"],
+      for: "1h",
+      by: "mallory",
+    });
+    expect(silence.body.silence).toMatchObject({ createdBy: "bootstrap" });
+    const history = JSON.parse((await p.ok("history", "web", "--json")).stdout) as {
+      rollouts: { by: string }[];
+    };
+    expect(new Set(history.rollouts.map((r) => r.by))).toEqual(new Set(["bootstrap"]));
+  }, 120_000);
+
   it("keeps an approver from approving its own run, and promotes with a token that can only promote", async () => {
     const port = await freePort();
     const prodPort = await freePort();
