@@ -59,7 +59,7 @@ export class TokenStore {
         "UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
       ),
       used: db.prepare<[number, string, number]>(
-        "UPDATE tokens SET last_used_at = ? WHERE name = ? AND coalesce(last_used_at, 0) < ?",
+        "UPDATE tokens SET last_used_at = ? WHERE name = ? AND (last_used_at IS NULL OR last_used_at < ?)",
       ),
     };
   }
