@@ -41,7 +41,7 @@ import type { Definition } from "../definition/index.js";
 import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { appReleases, noReleases } from "../images/releases-query.js";
 import { createToken, listTokens, revokeToken } from "../security/tokens/index.js";
-import { readApiToken } from "../server/api-token.js";
+import { apiTokenCreated, readApiToken } from "../server/api-token.js";
 import { SqliteStore } from "../store/index.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import type { BuildOptions, BuiltRelease } from "./builds.js";
@@ -362,7 +362,7 @@ export class LocalClient implements BatonClient {
 
   async tokens(): Promise<TokensAnswer> {
     return this.read(
-      (store) => ({ tokens: listTokens(store, this.stateDir) }),
+      (store) => ({ tokens: listTokens(store, apiTokenCreated(this.stateDir)) }),
       () => ({ tokens: [] }),
     );
   }

@@ -7,6 +7,8 @@ import { answer, routes } from "../api/routes.js";
 import type { CreateTokenRequest } from "../api/tokens.js";
 import { createToken, type Identity, listTokens, revokeToken } from "../security/tokens/index.js";
 import type { SqliteStore } from "../store/index.js";
+import { apiTokenCreated } from "./api-token.js";
+import { HttpError } from "./http-error.js";
 
 const MAX_AUDIT_ENTRIES = 10_000;
 
@@ -22,7 +24,7 @@ export async function tokenRoute(
 ): Promise<unknown> {
   const route = `${req.method} ${url.pathname}`;
   if (route === "GET /api/v1/tokens") {
-    return answer(routes.tokens, { tokens: listTokens(store, stateDir) });
+    return answer(routes.tokens, { tokens: listTokens(store, apiTokenCreated(stateDir)) });
   }
   if (route === "POST /api/v1/tokens") {
     const body = await readJson(req);
@@ -39,7 +41,15 @@ export async function tokenRoute(
   }
   const revoke = /^\/api\/v1\/tokens\/([^/]+)$/.exec(url.pathname);
   if (req.method === "DELETE" && revoke) {
-    const name = decodeURIComponent(revoke[1] ?? "");
+    let name: string;
+    try {
+      name = decodeURIComponent(revoke[1] ?? "");
+    } catch {
+      throw new HttpError(
+        "api.invalid_path",
+        `the token name in the path is not valid URI encoding: ${revoke[1]}`,
+      );
+    }
     revokeToken(store, name);
     return answer(routes.revokeToken, { revoked: name });
   }

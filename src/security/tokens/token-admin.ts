@@ -2,9 +2,7 @@
  * Creating, listing and revoking tokens: the same rules whether the controller's API asks
  * (an admin token) or `baton token` acts on a state directory with no controller running.
  */
-import { statSync } from "node:fs";
 import type { CreateTokenAnswer, CreateTokenRequest, TokenInfo } from "../../api/tokens.js";
-import { apiTokenPath } from "../../server/api-token.js";
 import type { SqliteStore } from "../../store/index.js";
 import { AccessError } from "./errors.js";
 import { isTokenRole, TOKEN_ROLES } from "./roles.js";
@@ -122,9 +120,12 @@ function appsOf(request: CreateTokenRequest): string[] | null {
   return [...apps];
 }
 
-/** The tokens, the state directory's own first; never a secret nor a hash. */
-export function listTokens(store: SqliteStore, stateDir: string): TokenInfo[] {
-  return [...bootstrapInfo(stateDir), ...store.tokens.list().map(infoOf)];
+/**
+ * The tokens, the state directory's own first (`bootstrapCreated`: when its api-token file
+ * was made; null when none was yet); never a secret nor a hash.
+ */
+export function listTokens(store: SqliteStore, bootstrapCreated: number | null): TokenInfo[] {
+  return [...bootstrapInfo(bootstrapCreated), ...store.tokens.list().map(infoOf)];
 }
 
 export function revokeToken(store: SqliteStore, name: string): void {
@@ -163,13 +164,8 @@ function infoOf(token: TokenInfo): TokenInfo {
   };
 }
 
-function bootstrapInfo(stateDir: string): TokenInfo[] {
-  let created: number;
-  try {
-    created = Math.round(statSync(apiTokenPath(stateDir)).mtimeMs);
-  } catch {
-    return []; // no controller has run here yet
-  }
+function bootstrapInfo(created: number | null): TokenInfo[] {
+  if (created === null) return [];
   return [
     {
       name: BOOTSTRAP_TOKEN,
