@@ -26,3 +26,4 @@ export {
 export type * from "./runs.js";
 export type * from "./status.js";
 export { httpStatusOf } from "./status-codes.js";
+export type * from "./tokens.js";

@@ -67,6 +67,14 @@ import type {
   ShutdownRequest,
   StatusQuery,
 } from "./status.js";
+import type {
+  AuditAnswer,
+  AuditQuery,
+  CreateTokenAnswer,
+  CreateTokenRequest,
+  RevokeTokenAnswer,
+  TokensAnswer,
+} from "./tokens.js";
 
 /** Carries a route's answer type; no route has it at run time. */
 declare const answerType: unique symbol;
@@ -179,6 +187,15 @@ export const routes = {
     method: "DELETE",
     path: withQuery(`/api/v1/silences/${encodeURIComponent(id)}`, { by: query.by }),
   }),
+
+  tokens: (): Route<TokensAnswer> => get("/api/v1/tokens"),
+  createToken: (body: CreateTokenRequest): Route<CreateTokenAnswer> => post("/api/v1/tokens", body),
+  revokeToken: (name: string): Route<RevokeTokenAnswer> => ({
+    method: "DELETE",
+    path: `/api/v1/tokens/${encodeURIComponent(name)}`,
+  }),
+  audit: (query: AuditQuery = {}): Route<AuditAnswer> =>
+    get("/api/v1/audit", { since: query.since, limit: query.limit }),
 
   metrics: (): Route<MetricsListAnswer> => get("/api/v1/metrics"),
   metric: (query: MetricQuery): Route<MetricsAnswer> =>

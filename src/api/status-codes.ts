@@ -7,6 +7,8 @@
 
 const EXACT: Readonly<Record<string, number>> = {
   "api.unauthorized": 401,
+  // A token whose role does not include what the route needs; an approver's own run.
+  "api.forbidden": 403,
   "api.too_large": 413,
   "api.starting": 503,
   "metrics.too_many_points": 422,

@@ -10,6 +10,10 @@ import type {
   AlertsAnswer,
   AppHistory,
   ApplyAnswer,
+  AuditAnswer,
+  AuditQuery,
+  CreateTokenAnswer,
+  CreateTokenRequest,
   DeployAnswer,
   EventRecord,
   FactsAnswer,
@@ -26,6 +30,7 @@ import type {
   QueryAnswer,
   QueryRequest,
   ReleasesAnswer,
+  RevokeTokenAnswer,
   RolloutAnswer,
   RolloutStatus,
   RunAnswer,
@@ -37,6 +42,7 @@ import type {
   SilenceRequest,
   SilencesAnswer,
   StatusAnswer,
+  TokensAnswer,
   TriggerRunAnswer,
 } from "../api/index.js";
 import type { Definition } from "../definition/index.js";
@@ -47,7 +53,10 @@ export type { BuildOptions, BuiltRelease };
 /** The caller's definition, read when an operation needs it (with no controller running). */
 export type DefinitionSource = () => Definition;
 
-/** Who asks: recorded with what they change (until tokens say it: issue 19). */
+/**
+ * Who asks, as the local client records it (the OS user). A controller's API takes who from
+ * the request's token and ignores this.
+ */
 export interface Actor {
   readonly by: string;
 }
@@ -144,6 +153,14 @@ export interface BatonClient {
   facts(targets: readonly string[], definition: DefinitionSource): Promise<FactsAnswer>;
   /** Compares the hosts of two environments. */
   parity(left: string, right: string, definition: DefinitionSource): Promise<ParityAnswer>;
+
+  /** The tokens (admin through the API; the state directory's owner with no controller). */
+  tokens(): Promise<TokensAnswer>;
+  /** A new token; its secret is in the answer, once. */
+  createToken(request: CreateTokenRequest, actor: Actor): Promise<CreateTokenAnswer>;
+  revokeToken(name: string, actor: Actor): Promise<RevokeTokenAnswer>;
+  /** The audit log, oldest first. */
+  audit(query?: AuditQuery): Promise<AuditAnswer>;
 
   /** Stops the controller, the proxy and every replica, or what a dead controller left. */
   down(): Promise<DownAnswer>;

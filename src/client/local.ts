@@ -4,6 +4,10 @@ import type {
   AlertsAnswer,
   AppHistory,
   ApplyAnswer,
+  AuditAnswer,
+  AuditQuery,
+  CreateTokenAnswer,
+  CreateTokenRequest,
   DeployAnswer,
   EventRecord,
   FactsAnswer,
@@ -17,6 +21,7 @@ import type {
   PushAnswer,
   QueryAnswer,
   ReleasesAnswer,
+  RevokeTokenAnswer,
   RolloutAnswer,
   RolloutStatus,
   RunAnswer,
@@ -27,13 +32,16 @@ import type {
   SilenceRemovedAnswer,
   SilencesAnswer,
   StatusAnswer,
+  TokensAnswer,
   TriggerRunAnswer,
 } from "../api/index.js";
+import { BatonError, httpStatusOf } from "../api/index.js";
 import { appHistory } from "../apps/history-query.js";
 import type { Definition } from "../definition/index.js";
 import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { appReleases, noReleases } from "../images/releases-query.js";
-import { readApiToken } from "../server/api-token.js";
+import { createToken, listTokens, revokeToken } from "../security/tokens/index.js";
+import { apiTokenCreated, readApiToken } from "../server/api-token.js";
 import { SqliteStore } from "../store/index.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import type { BuildOptions, BuiltRelease } from "./builds.js";
@@ -106,18 +114,21 @@ export class LocalClient implements BatonClient {
    * it (`rollout` null: nothing rolls out now).
    */
   async deploy(app: string, version: string, actor: Actor): Promise<DeployAnswer> {
-    return this.write((store) => {
-      const release = store.releases.find(app, version);
-      if (release === undefined) {
-        throw new ClientError(
-          "deploy.unknown_release",
-          `${app} has no release ${JSON.stringify(version)}`,
-          `\`baton releases ${app}\` lists them; \`baton build ${app}\` makes one`,
-        );
-      }
-      store.releases.setDesired(app, release.version, actor.by);
-      return { release, rollout: null };
-    });
+    return this.write(
+      (store) => {
+        const release = store.releases.find(app, version);
+        if (release === undefined) {
+          throw new ClientError(
+            "deploy.unknown_release",
+            `${app} has no release ${JSON.stringify(version)}`,
+            `\`baton releases ${app}\` lists them; \`baton build ${app}\` makes one`,
+          );
+        }
+        store.releases.setDesired(app, release.version, actor.by);
+        return { release, rollout: null };
+      },
+      { action: "deploy", target: app, who: actor.by },
+    );
   }
 
   async releases(app: string): Promise<ReleasesAnswer> {
@@ -349,6 +360,38 @@ export class LocalClient implements BatonClient {
 
   async shutdown(): Promise<void> {}
 
+  async tokens(): Promise<TokensAnswer> {
+    return this.read(
+      (store) => ({ tokens: listTokens(store, apiTokenCreated(this.stateDir)) }),
+      () => ({ tokens: [] }),
+    );
+  }
+
+  async createToken(request: CreateTokenRequest, actor: Actor): Promise<CreateTokenAnswer> {
+    return this.write((store) => createToken(store, request, actor.by), {
+      action: "token.create",
+      target: request.name,
+      who: actor.by,
+    });
+  }
+
+  async revokeToken(name: string, actor: Actor): Promise<RevokeTokenAnswer> {
+    return this.write(
+      (store) => {
+        revokeToken(store, name);
+        return { revoked: name };
+      },
+      { action: "token.revoke", target: name, who: actor.by },
+    );
+  }
+
+  async audit(query: AuditQuery = {}): Promise<AuditAnswer> {
+    return this.read(
+      (store) => ({ entries: store.audit.list(query.since ?? 0, query.limit ?? 10_000) }),
+      () => ({ entries: [] }),
+    );
+  }
+
   async close(): Promise<void> {}
 
   /** A read of the store; `empty` when the state directory has none yet. */
@@ -362,11 +405,29 @@ export class LocalClient implements BatonClient {
     }
   }
 
-  private write<T>(change: (store: SqliteStore) => T): T {
+  /**
+   * A change to the store. With `audit`, it is recorded in the audit log as the API would
+   * record it (who: the OS user, role and address `local`), whether it succeeded or not:
+   * with no controller the state directory's owner acts on it directly, and what they
+   * change should be as visible as a call through the API.
+   */
+  private write<T>(
+    change: (store: SqliteStore) => T,
+    audit?: { action: string; target: string; who: string },
+  ): T {
     const store = SqliteStore.open(this.stateDir, { create: true });
+    let outcome = 500;
     try {
-      return change(store);
+      const result = change(store);
+      outcome = 200;
+      return result;
+    } catch (error) {
+      if (error instanceof BatonError) outcome = httpStatusOf(error.code);
+      throw error;
     } finally {
+      if (audit !== undefined) {
+        store.audit.append({ ...audit, role: "local", outcome, address: "local" });
+      }
       store.close();
     }
   }

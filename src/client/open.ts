@@ -29,14 +29,17 @@ export function connect(options: ConnectOptions = {}): BatonClient {
   const dir = stateDirOf(options);
   const running = runningController(dir);
   if (running === undefined) return new LocalClient(dir);
-  if (running.token === undefined) {
+  // A token of one's own (`baton token create`) says who calls; else the state directory's.
+  const given = process.env.BATON_TOKEN;
+  const token = given !== undefined && given !== "" ? given : running.token;
+  if (token === undefined) {
     throw new ClientError(
       "api.no_token",
       `cannot read ${join(dir, "api-token")}`,
-      "run baton as the user that started the controller",
+      "set BATON_TOKEN to a token from `baton token create`, or run baton as the user that started the controller",
     );
   }
-  return new RemoteClient(dir, running.api, running.token, running.pid);
+  return new RemoteClient(dir, running.api, token, running.pid);
 }
 
 /** The client of a running controller; `controller.not_running` when none runs. */

@@ -3,6 +3,10 @@ import type {
   AlertsAnswer,
   AppHistory,
   ApplyAnswer,
+  AuditAnswer,
+  AuditQuery,
+  CreateTokenAnswer,
+  CreateTokenRequest,
   DeployAnswer,
   EventRecord,
   FactsAnswer,
@@ -19,6 +23,7 @@ import type {
   QueryAnswer,
   QueryRequest,
   ReleasesAnswer,
+  RevokeTokenAnswer,
   RolloutAnswer,
   RolloutStatus,
   RunAnswer,
@@ -30,6 +35,7 @@ import type {
   SilenceRequest,
   SilencesAnswer,
   StatusAnswer,
+  TokensAnswer,
   TriggerRunAnswer,
 } from "../api/index.js";
 import { routes } from "../api/index.js";
@@ -190,6 +196,22 @@ export class RemoteClient implements BatonClient {
         ...(options.ref === undefined ? {} : { ref: options.ref }),
       }),
     );
+  }
+
+  tokens(): Promise<TokensAnswer> {
+    return this.http.send(routes.tokens());
+  }
+
+  createToken(request: CreateTokenRequest): Promise<CreateTokenAnswer> {
+    return this.http.send(routes.createToken(request));
+  }
+
+  revokeToken(name: string): Promise<RevokeTokenAnswer> {
+    return this.http.send(routes.revokeToken(name));
+  }
+
+  audit(query: AuditQuery = {}): Promise<AuditAnswer> {
+    return this.http.send(routes.audit(query));
   }
 
   approveRun(id: number | string, actor: Actor): Promise<RunAnswer> {

@@ -90,7 +90,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         expectRolledOut(app, version, await finished(host, rollout.id, signal));
         return;
       }
-      const peer = peerOf(definition, environment);
+      const peer = peerOf(host, definition, environment);
       const release = host.releases.find(app, version);
       if (release === undefined) throw new Error(`${app} has no release ${version} here`);
       await peer.importRelease(release, {
@@ -108,7 +108,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
       const health =
         environment === definition.environment
           ? host.releaseHealth(app)
-          : await peerOf(definition, environment).health(app);
+          : await peerOf(host, definition, environment).health(app);
       if (health.desired?.version !== version) return undefined;
       return health.healthySince ?? undefined;
     },
@@ -116,14 +116,17 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
 }
 
 /** The controller of another environment, by the state directory the definition gives it. */
-function peerOf(definition: Definition, environment: string): EnvironmentPeer {
+function peerOf(host: ReleaseHost, definition: Definition, environment: string): EnvironmentPeer {
   const stateDir = definition.environmentStates[environment];
   if (stateDir === undefined) {
     throw new Error(
       `${environment} is not this controller's environment (${definition.environment ?? "none"}) and declares no \`state:\` to find its controller by: add \`environments: { ${environment}: { state: .baton-${environment} } }\``,
     );
   }
-  return new EnvironmentPeer(environment, stateDir);
+  return new EnvironmentPeer(environment, stateDir, {
+    stateDir: host.stateDir,
+    environment: definition.environment ?? null,
+  });
 }
 
 function expectRolledOut(app: string, version: string, ended: RolloutRecord): void {

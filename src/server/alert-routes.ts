@@ -16,6 +16,8 @@ export async function alertRoute(
   req: IncomingMessage,
   url: URL,
   readJson: (req: IncomingMessage) => Promise<Record<string, unknown>>,
+  /** Who asks, from the request's token: a `by` the request carries is not read. */
+  by: string,
 ): Promise<unknown> {
   const route = `${req.method} ${url.pathname}`;
   if (route === "GET /api/v1/alerts") {
@@ -27,13 +29,12 @@ export async function alertRoute(
     return answer(routes.silences, { silences: controller.alerts.view(0).silences });
   }
   if (route === "POST /api/v1/silences") {
-    const silence = controller.alerts.addSilence(silenceRequest(await readJson(req)));
+    const silence = controller.alerts.addSilence(silenceRequest(await readJson(req), by));
     return answer(routes.addSilence, { silence });
   }
   const remove = /^\/api\/v1\/silences\/([^/]+)$/.exec(url.pathname);
   if (req.method === "DELETE" && remove) {
     const id = decodeURIComponent(remove[1] ?? "");
-    const by = url.searchParams.get("by") ?? "api";
     controller.alerts.removeSilence(id, by);
     return answer(routes.removeSilence, { removed: id });
   }
@@ -41,7 +42,7 @@ export async function alertRoute(
 }
 
 /** `{ matchers: ["app=api", "crash-loop"], for: "2h" | until: ISO-or-ms, comment, by }`. */
-function silenceRequest(body: Record<string, unknown>): NewSilence {
+function silenceRequest(body: Record<string, unknown>, createdBy: string): NewSilence {
   const matchers = body.matchers;
   if (!Array.isArray(matchers) || matchers.length === 0) {
     throw new HttpError(
@@ -61,7 +62,6 @@ function silenceRequest(body: Record<string, unknown>): NewSilence {
     }
   });
   const comment = typeof body.comment === "string" ? body.comment : "";
-  const createdBy = typeof body.by === "string" && body.by !== "" ? body.by : "api";
   const common = { matchers: parsed, comment, createdBy };
   if (body.for !== undefined) {
     const forMs =

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ApplyAnswer } from "../api/apply.js";
@@ -12,7 +11,14 @@ import type { ApplyResult, Controller } from "../controller/index.js";
 import type { Definition } from "../definition/index.js";
 import { listRuns, runWithSteps } from "../delivery/runs-query.js";
 import { planJson } from "../engine/index.js";
-import { BlobStore } from "../store/index.js";
+import {
+  Access,
+  forbidden,
+  type Identity,
+  mayPromote,
+  onBehalfOf,
+} from "../security/tokens/index.js";
+import { BlobStore, SqliteStore } from "../store/index.js";
 import { JsonBodyError, readJsonBody, sendJson } from "../util/json-http.js";
 import { alertRoute } from "./alert-routes.js";
 import { blobRoute } from "./blob-routes.js";
@@ -23,6 +29,7 @@ import { logsRoute } from "./logs-api.js";
 import { metricsRoute } from "./metrics-api.js";
 import { queryRoute } from "./query-api.js";
 import { importedRelease, recordedRelease } from "./release-body.js";
+import { tokenRoute } from "./token-routes.js";
 
 /** What `rollback` takes as `to`: a whole revision (12 hex characters) or a prefix of one. */
 const REVISION_PREFIX = /^[0-9a-f]{4,12}$/;
@@ -59,9 +66,14 @@ export class ApiServer {
   private starting: Promise<unknown> | undefined;
   /** Where uploaded files are kept, and apply and plan read them. */
   private readonly blobs: BlobStore;
+  /** Tokens, roles and the audit log, on a connection of its own to the state store. */
+  private readonly store: SqliteStore;
+  private readonly access: Access;
 
   constructor(private readonly options: ApiServerOptions) {
     this.blobs = new BlobStore(options.stateDir);
+    this.store = SqliteStore.open(options.stateDir, { create: true });
+    this.access = new Access(this.store, options.token);
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -85,16 +97,59 @@ export class ApiServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.store.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    let identity: Identity | undefined;
+    // What the call acted on when its path does not say it (the token a POST creates).
+    const noted: { target?: string } = {};
     try {
-      this.authenticate(req);
-      const url = new URL(req.url ?? "/", "http://localhost");
+      identity = this.access.identify(req.headers.authorization);
+      this.access.authorize(identity, req.method ?? "GET", url.pathname);
+      await this.route(req, res, url, identity, noted);
+    } catch (error) {
+      sendError(res, error);
+    }
+    try {
+      this.access.record(
+        identity,
+        req.method ?? "GET",
+        url.pathname,
+        res.statusCode,
+        req.socket.remoteAddress,
+        noted.target,
+      );
+    } catch (error) {
+      // The call was answered: a log that cannot be written is said, not turned into a 500.
+      process.stderr.write(`audit log: cannot append: ${(error as Error).message}\n`);
+    }
+  }
+
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    identity: Identity,
+    noted: { target?: string },
+  ): Promise<void> {
+    // A block, not a try any more: the routes below keep their lines as they were.
+    {
       if (await blobRoute(this.blobs, req, res, url, readJson)) return;
       const route = `${req.method} ${url.pathname}`;
+      const tokens = await tokenRoute(
+        this.store,
+        this.options.stateDir,
+        identity,
+        req,
+        url,
+        readJson,
+        noted,
+      );
+      if (tokens !== undefined) return send(res, 200, tokens);
       const controller = this.controller;
-      if (controller === undefined) return await this.beforeStart(req, res, route);
+      if (controller === undefined) return await this.beforeStart(req, res, route, identity);
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
       if (await logsRoute(this.options.stateDir, this.options.token, req, res, url)) return;
@@ -104,7 +159,7 @@ export class ApiServer {
         return send(res, 200, answer(routes.status, status));
       }
       if (route === "POST /api/v1/apply")
-        return send(res, 200, answer(routes.apply, await this.apply(controller, req)));
+        return send(res, 200, answer(routes.apply, await this.apply(controller, req, identity)));
       if (route === "POST /api/v1/hosts/apply")
         return send(res, 200, answer(routes.applyHosts, { hosts: await controller.applyHosts() }));
       if (route === "POST /api/v1/plan")
@@ -115,14 +170,22 @@ export class ApiServer {
       if (route === "POST /api/v1/shutdown") return await this.shutdown(req, res);
       if (route === "POST /api/v1/releases") {
         const body = await readJson(req);
-        const imported = await controller.importRelease(...importedRelease(body));
+        const [release, from] = importedRelease(body);
+        noted.target = release.app;
+        if (!mayPromote(identity, release.app)) {
+          throw forbidden(
+            `token ${identity.name} may promote ${identity.apps?.join(", ") ?? "no app"}, not ${release.app}`,
+            "create a promoter token that names this app too (`--app`)",
+          );
+        }
+        const imported = await controller.importRelease(release, from);
         return send(res, 200, answer(routes.importRelease, imported));
       }
       const hosts = await hostsRoute(controller, req, url, readJson);
       if (hosts !== undefined) return send(res, 200, hosts);
-      const alerted = await alertRoute(controller, req, url, readJson);
+      const alerted = await alertRoute(controller, req, url, readJson, identity.name);
       if (alerted !== undefined) return send(res, 200, alerted);
-      const delivered = await this.deliveryRoute(controller, req, url);
+      const delivered = await this.deliveryRoute(controller, req, url, identity);
       if (delivered !== undefined) return send(res, 200, delivered);
       const appRoute = /^\/api\/v1\/apps\/([^/]+)\/([a-z]+(?:\/[a-z]+)?)$/.exec(url.pathname);
       if (appRoute) {
@@ -132,12 +195,11 @@ export class ApiServer {
           url,
           appName(appRoute[1] ?? ""),
           appRoute[2],
+          identity,
         );
         if (answer !== undefined) return send(res, 200, answer);
       }
       throw new HttpError("api.not_found", `no such endpoint: ${route}`);
-    } catch (error) {
-      sendError(res, error);
     }
   }
 
@@ -149,6 +211,7 @@ export class ApiServer {
     req: IncomingMessage,
     res: ServerResponse,
     route: string,
+    identity: Identity,
   ): Promise<void> {
     if (route === "POST /api/v1/shutdown") return this.shutdown(req, res);
     const start = this.options.start;
@@ -160,7 +223,8 @@ export class ApiServer {
         { hint: "`baton apply` (or `baton up`) hands it the definition" },
       );
     }
-    const { definition, appliedBy } = await this.parse(req);
+    const { definition } = await this.parse(req);
+    const appliedBy = identity.name;
     if (this.starting !== undefined) {
       // Another first apply is starting the controller: this one is applied after it.
       await this.starting.catch(() => undefined);
@@ -195,6 +259,7 @@ export class ApiServer {
     controller: Controller,
     req: IncomingMessage,
     url: URL,
+    identity: Identity,
   ): Promise<unknown> {
     const { delivery } = controller;
     const runs = controller.runs;
@@ -218,7 +283,8 @@ export class ApiServer {
     if (started && req.method === "POST") {
       const body = await readJson(req);
       const ref = typeof body.ref === "string" && body.ref !== "" ? body.ref : undefined;
-      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      // Recorded as the run's `createdBy`: who may not approve it (see below).
+      const by = identity.name;
       const run = await delivery.trigger(decodeURIComponent(started[1] ?? ""), {
         ...(ref === undefined ? {} : { ref }),
         by,
@@ -234,8 +300,21 @@ export class ApiServer {
     const action = runRoute[2];
     if (action === undefined && req.method === "GET") return answer(routes.run, found);
     if (req.method !== "POST" || action === undefined) return undefined;
-    const body = await readJson(req);
-    const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+    await readJson(req);
+    const by = identity.name;
+    // Four eyes: whoever started a run by hand does not approve its promotion. An admin may
+    // (it could make itself another token anyway), so one person alone can still ship.
+    if (
+      action === "approve" &&
+      run.trigger === "manual" &&
+      run.createdBy === by &&
+      identity.role !== "admin"
+    ) {
+      throw forbidden(
+        `run #${id} was started by token ${by}, which cannot approve it too`,
+        "another approver approves it: `baton approve` with their token",
+      );
+    }
     const done =
       action === "approve" ? delivery.approve(id, by) : delivery.cancel(id, `cancelled by ${by}`);
     if (!done) {
@@ -246,6 +325,9 @@ export class ApiServer {
           : `run #${id} has ended (${run.state}): there is nothing to cancel`,
       );
     }
+    // The runner records the approval (approvedBy) once its waiting step resumes, in the
+    // promise jobs that follow: they have all run before the next turn of the loop.
+    if (action === "approve") await new Promise((resolve) => setImmediate(resolve));
     const after = runWithSteps(runs, id) ?? { run, steps: [] };
     return answer(action === "approve" ? routes.approveRun : routes.cancelRun, after);
   }
@@ -260,7 +342,9 @@ export class ApiServer {
     url: URL,
     app: string,
     what: string | undefined,
+    identity: Identity,
   ): Promise<unknown> {
+    const by = identity.name;
     const route = `${req.method} ${what}`;
     if (route === "POST scale") {
       const body = await readJson(req);
@@ -278,13 +362,11 @@ export class ApiServer {
     if (route === "GET releases") return answer(routes.releases, controller.releases(app));
     if (route === "POST releases") {
       const body = await readJson(req);
-      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
       return answer(routes.recordRelease, controller.recordRelease(recordedRelease(app, body, by)));
     }
     if (route === "GET rollout") return answer(routes.rollout, controller.rolloutStatus(app));
     if (route === "POST rollout/retry") {
-      const body = await readJson(req);
-      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
+      await readJson(req);
       return answer(routes.retryRollout, { rollout: await controller.retryRollout(app, by) });
     }
     if (route === "GET build") return answer(routes.buildTarget, controller.buildTarget(app));
@@ -302,8 +384,10 @@ export class ApiServer {
           { hint: `\`baton releases ${app}\` lists them` },
         );
       }
-      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
-      return answer(routes.deploy, await controller.deploy(app, body.release, by));
+      return answer(
+        routes.deploy,
+        await controller.deploy(app, body.release, onBehalfOf(identity, body.by)),
+      );
     }
     if (route === "POST rollback") {
       const body = await readJson(req);
@@ -315,22 +399,9 @@ export class ApiServer {
           { hint: `\`baton history ${app}\` lists the revisions` },
         );
       }
-      const by = typeof body.by === "string" && body.by !== "" ? body.by : "api";
       return answer(routes.rollback, { rollout: await controller.rollback(app, to, by) });
     }
     return undefined;
-  }
-
-  private authenticate(req: IncomingMessage): void {
-    const header = req.headers.authorization ?? "";
-    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-    const expected = Buffer.from(this.options.token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new HttpError(
-        "api.unauthorized",
-        "missing or wrong bearer token (see <state>/api-token)",
-      );
-    }
   }
 
   /** The definition of an apply or plan, read from its text and the content uploaded. */
@@ -340,11 +411,15 @@ export class ApiServer {
     return definitionFromBody(await readJson(req), this.blobs, this.options.stateDir);
   }
 
-  private async apply(controller: Controller, req: IncomingMessage): Promise<ApplyAnswer> {
+  private async apply(
+    controller: Controller,
+    req: IncomingMessage,
+    identity: Identity,
+  ): Promise<ApplyAnswer> {
     const body = await readJson(req);
-    const { definition, appliedBy } = definitionFromBody(body, this.blobs, this.options.stateDir);
+    const { definition } = definitionFromBody(body, this.blobs, this.options.stateDir);
     return applyAnswer(
-      await controller.apply(definition, appliedBy, { hosts: body.hosts === true }),
+      await controller.apply(definition, identity.name, { hosts: body.hosts === true }),
     );
   }
 

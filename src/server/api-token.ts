@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The bearer token of a state directory's API: made once, readable by its owner only. */
@@ -22,6 +22,15 @@ export function ensureApiToken(stateDir: string): string {
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return token;
+}
+
+/** When the state directory's token was made (ms); null when no controller made one yet. */
+export function apiTokenCreated(stateDir: string): number | null {
+  try {
+    return Math.round(statSync(apiTokenPath(stateDir)).mtimeMs);
+  } catch {
+    return null;
+  }
 }
 
 export function readApiToken(stateDir: string): string | undefined {

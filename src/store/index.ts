@@ -1,4 +1,5 @@
 export type { AlertStore, StoredAlertRecord } from "./alert-store.js";
+export type { AuditStore, NewAuditEntry } from "./audit-store.js";
 export { BlobFiles } from "./blob-files.js";
 export { BlobStore, MAX_BLOB_BYTES, type PutResult } from "./blob-store.js";
 export { StateError, type StateErrorCode } from "./errors.js";
@@ -42,3 +43,4 @@ export type {
   ReplicaState,
 } from "./store.js";
 export { readShippedDefinition, type ShippedDefinition } from "./stored-definition.js";
+export type { NewToken, StoredToken, TokenStore } from "./token-store.js";

@@ -340,6 +340,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE revisions ADD COLUMN content TEXT CHECK (content IS NULL OR json_valid(content));
     `,
   },
+  {
+    id: 12,
+    name: "tokens and the audit log",
+    up: `
+      -- Who may call the API: one row a token, its secret kept only as a hash. A revoked
+      -- token keeps its row, so its name is not handed to someone else while the audit
+      -- log still names it.
+      CREATE TABLE tokens (
+        name         TEXT    PRIMARY KEY,
+        hash         TEXT    NOT NULL UNIQUE,
+        role         TEXT    NOT NULL
+          CHECK (role IN ('viewer', 'deployer', 'approver', 'admin', 'promoter')),
+        env          TEXT,
+        apps         TEXT CHECK (apps IS NULL OR json_valid(apps)),
+        created_at   INTEGER NOT NULL,
+        created_by   TEXT    NOT NULL,
+        expires_at   INTEGER,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+      ) STRICT;
+
+      -- Every mutating call, appended once answered. The triggers make it append-only for
+      -- any writer of the file, not only for Baton's own code.
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        who     TEXT    NOT NULL,
+        role    TEXT    NOT NULL,
+        action  TEXT    NOT NULL,
+        target  TEXT,
+        outcome INTEGER NOT NULL,
+        address TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX audit_by_time ON audit (at);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

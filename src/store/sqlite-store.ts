@@ -4,6 +4,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import type { DefinitionContent } from "../definition/index.js";
 import { AlertStore } from "./alert-store.js";
+import { AuditStore } from "./audit-store.js";
 import { StateError } from "./errors.js";
 import { HostStore } from "./host-store.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
@@ -19,6 +20,7 @@ import type {
   ReplicaRecord,
   ReplicaState,
 } from "./store.js";
+import { TokenStore } from "./token-store.js";
 
 export interface OpenOptions {
   /** Create the directory and the database when absent (`apply`, `up`); read commands pass false. */
@@ -104,6 +106,9 @@ export class SqliteStore {
   readonly runs: RunStore;
   /** Alert history and silences. */
   readonly alerts: AlertStore;
+  /** API tokens (hashed) and the append-only audit log. */
+  readonly tokens: TokenStore;
+  readonly audit: AuditStore;
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
@@ -119,6 +124,8 @@ export class SqliteStore {
     this.hosts = new HostStore(db, now);
     this.runs = new RunStore(db, now);
     this.alerts = new AlertStore(db);
+    this.tokens = new TokenStore(db, now);
+    this.audit = new AuditStore(db, now);
     this.runImmediate = db.transaction((fn: () => unknown) => fn());
   }
 

@@ -26,7 +26,9 @@ export function baton(
       {
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 60_000,
-        env: { ...process.env, NO_COLOR: "1", BATON_STATE: "", ...options.env },
+        // BATON_TOKEN unset: a token of the shell running the tests would be sent instead of
+        // the state directory's own.
+        env: { ...process.env, NO_COLOR: "1", BATON_STATE: "", BATON_TOKEN: "", ...options.env },
         maxBuffer: 16 * 1024 * 1024,
       },
       (error, stdout, stderr) => {

@@ -10,9 +10,10 @@ export function approveCommand(program: Command): void {
     )
     .option("--json", "{ run, steps }")
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
-      const by = whoAmI();
-      const body = await runningClientFor(options).approveRun(id, { by });
-      if (options.json) printJson(body);
-      else say(`run #${id} approved by ${by}`);
+      const body = await runningClientFor(options).approveRun(id, { by: whoAmI() });
+      if (options.json) return printJson(body);
+      // Who approved is the token's name, as the controller recorded it.
+      const approved = body.steps.filter((s) => s.approvedBy !== null).at(-1);
+      say(`run #${id} approved by ${approved?.approvedBy ?? "?"}`);
     });
 }

@@ -75,6 +75,7 @@ describe("SqliteStore.open", () => {
     expect(tables).toEqual([
       "alert_history",
       "app_revisions",
+      "audit",
       "controller",
       "desired_releases",
       "events",
@@ -91,6 +92,7 @@ describe("SqliteStore.open", () => {
       "scale_overrides",
       "schema_migrations",
       "silences",
+      "tokens",
     ]);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
