@@ -1,0 +1,80 @@
+/**
+ * Where a run's checkout — the working folder of its steps — lives: outside every state
+ * directory, so that a step's `../..` never reaches a controller's files. A root controller
+ * keeps them under /var/lib/baton-steps (0711: a step user can reach its own run's folder by
+ * name, never list the others); an ordinary one under $TMPDIR/baton-steps-<uid> (0700). One
+ * folder per state directory (a hash of its path), one per run inside it; the run's folder
+ * belongs to the step's user while its steps run.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmod, lstat, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { SandboxError } from "./errors.js";
+import type { StepIdentity } from "./step-user.js";
+
+export const ROOT_WORKSPACES = "/var/lib/baton-steps";
+
+/** The folder that holds every state directory's run folders on this host. */
+export function workspacesRoot(): string {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? ROOT_WORKSPACES : join(tmpdir(), `baton-steps-${uid}`);
+}
+
+/** The folders of one state directory's runs. */
+export function stateWorkspaces(stateDir: string): string {
+  const key = createHash("sha256").update(resolve(stateDir)).digest("hex").slice(0, 16);
+  return join(workspacesRoot(), key);
+}
+
+/** Run `runId`'s folder: its checkout, the working directory of its steps. */
+export function runWorkspace(stateDir: string, runId: number): string {
+  return join(stateWorkspaces(stateDir), String(runId));
+}
+
+/**
+ * Makes the folders above a run's folder exist, ours, not links, with their modes: a folder
+ * someone else made first (in a shared /tmp) could be swapped under the run, so it is refused.
+ */
+export async function prepareWorkspaces(stateDir: string): Promise<void> {
+  const traversable = (process.getuid?.() ?? 0) === 0 ? 0o711 : 0o700;
+  for (const dir of [workspacesRoot(), stateWorkspaces(stateDir)]) {
+    await mkdir(dir, { mode: traversable }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    const stats = await lstat(dir);
+    const me = process.getuid?.() ?? 0;
+    if (!stats.isDirectory() || stats.uid !== me) {
+      throw new SandboxError(
+        "step.workspace_not_ours",
+        `${dir} should be a folder of uid ${me} for pipeline runs, found ${stats.isSymbolicLink() ? "a symbolic link" : stats.isDirectory() ? `a folder of uid ${stats.uid}` : "a file"}`,
+        `remove it (rm -rf ${dir}) and run again: Baton makes it`,
+      );
+    }
+    await chmod(dir, traversable);
+  }
+}
+
+/**
+ * Gives a run's folder, with all it holds (a fresh checkout, restored caches), to the step's
+ * user, private to it. Links are changed themselves, never followed.
+ */
+export async function handOver(dir: string, identity: StepIdentity): Promise<void> {
+  await chmod(dir, 0o700);
+  await new Promise<void>((done, fail) => {
+    execFile(
+      "chown",
+      ["-R", "-P", "-h", `${identity.uid}:${identity.gid}`, "--", dir],
+      { timeout: 120_000 },
+      (error, _stdout, stderr) =>
+        error === null
+          ? done()
+          : fail(
+              new Error(
+                `cannot give ${dir} to ${identity.name}: ${stderr.trim() || error.message}`,
+              ),
+            ),
+    );
+  });
+}
