@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
+import { chmod, copyFile, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { findFiles } from "./find-files.js";
 
@@ -30,8 +30,10 @@ export async function collectArtifacts(
   for (const file of found.files) {
     try {
       const target = join(artifactsDir, file);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await copyFile(join(checkout, file), target, constants.COPYFILE_FICLONE);
+      // The copy has the source's mode: kept for its owner only, as all under the state dir.
+      await chmod(target, (await stat(target)).mode & 0o700);
       artifacts.push(file);
     } catch (error) {
       problems.push(`artifact ${file} was not kept: ${messageOf(error)}`);

@@ -3,6 +3,8 @@
  * outside every state directory, and the state directory itself stays private.
  */
 export { SandboxError } from "./errors.js";
+export { closeOff, makeStatePrivate } from "./private-state.js";
+export { closeTree, openTreeForReading } from "./private-tree.js";
 export { type HostStepUser, hostStepUser, STEP_USER, type StepIdentity } from "./step-user.js";
 export {
   handOver,
