@@ -10,7 +10,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { DeployStep, PipelineSpec, PromoteStep, RunStep } from "../definition/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
-import { checkout } from "./git/checkout.js";
+import { checkout, detachObjects } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 import { runDirectory, stepLogFile } from "./run-paths.js";
 import { CappedLog } from "./steps/capped-log.js";
@@ -125,8 +125,13 @@ export class PipelineRunner {
       try {
         await workspaces?.prepare();
         await checkout(pipeline.source, run.commit, checkoutDir, this.options.mirrorRoot);
-        // Private until a step's user is handed it: run folders have guessable names.
-        if (workspaces !== undefined) chmodSync(checkoutDir, 0o700);
+        if (workspaces !== undefined) {
+          // Private until a step's user is handed it: run folders have guessable names.
+          chmodSync(checkoutDir, 0o700);
+          if (pipeline.steps.some((s) => s.kind === "run" && s.image === undefined)) {
+            await detachObjects(checkoutDir);
+          }
+        }
       } catch (error) {
         return this.end(run, { state: "failed", reason: `checkout failed: ${message(error)}` });
       }

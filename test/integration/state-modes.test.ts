@@ -6,7 +6,15 @@
  * at the next start, while one owned by another user is refused.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project } from "../helpers/cli.js";
@@ -69,7 +77,7 @@ pipelines:
     triggers: { poll: false }
     steps:
       - name: test
-        run: mkdir -p reports .deps && echo dep > .deps/a && echo '<testsuite tests="1"><testcase name="t"/></testsuite>' > reports/unit.xml && echo built > out.txt
+        run: mkdir -p reports .deps && echo dep > .deps/a && echo '<testsuite tests="1"><testcase name="t"/></testsuite>' > reports/unit.xml && git log -1 --format=%H > out.txt
         reports: { junit: reports/*.xml }
         cache: [.deps]
         artifacts: out.txt
@@ -96,6 +104,14 @@ describe("the state directory's modes", () => {
     git(p.dir, "commit", "-q", "-am", "v2");
     const run = await p.run("run", "web", "--wait", "--timeout", "3m");
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    // git works in the step, as baton-step, though the repository is in a private folder.
+    const manual = (
+      JSON.parse((await p.ok("runs", "--json")).stdout) as {
+        runs: { run: { id: number; trigger: string } }[];
+      }
+    ).runs.find((r) => r.run.trigger === "manual");
+    const kept = join(p.stateDir, "runs", String(manual?.run.id), "artifacts", "test", "out.txt");
+    expect(readFileSync(kept, "utf8").trim()).toBe(git(p.dir, "rev-parse", "HEAD"));
     await eventually(
       "the pipeline's release is served",
       () => get(port),
