@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { gitFailure } from "./git-failure.js";
@@ -93,5 +93,5 @@ async function cloneAndCheckout(
 export async function detachObjects(dir: string): Promise<void> {
   const repacked = await runGit(["-C", dir, "repack", "-a", "-d", "-q"]);
   if (repacked.code !== 0) throw gitFailure(repacked, dir, "copying the objects of a checkout");
-  await rm(`${dir}/.git/objects/info/alternates`, { force: true });
+  await rm(join(dir, ".git", "objects", "info", "alternates"), { force: true });
 }

@@ -27,7 +27,7 @@ const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
  */
 export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResult> {
   const startedAt = Date.now();
-  mkdirSync(dirname(ctx.logFile), { recursive: true });
+  mkdirSync(dirname(ctx.logFile), { recursive: true, mode: 0o700 });
   const logFd = openSync(ctx.logFile, "a+", 0o600);
   const log = new CappedLog(logFd, ctx.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
   const say = (line: string): void => log.line(line);
