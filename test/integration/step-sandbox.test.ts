@@ -125,7 +125,7 @@ pipelines:
       runOf,
       (r) =>
         r !== undefined &&
-        (!["queued", "running", "waiting"].includes(
+        (["passed", "failed", "timed-out", "cancelled", "skipped"].includes(
           r.steps.find((s) => s.name === "probe")?.state ?? "",
         ) ||
           !["queued", "running"].includes(r.run.state)),

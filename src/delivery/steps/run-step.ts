@@ -2,7 +2,12 @@ import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { BatonError } from "../../api/errors.js";
 import type { RunStep } from "../../definition/pipeline-model.js";
-import { handOver, hostStepUser, type StepIdentity } from "../../security/sandbox/index.js";
+import {
+  handOver,
+  hostStepUser,
+  type StepIdentity,
+  takeBack,
+} from "../../security/sandbox/index.js";
 import { collectArtifacts } from "./artifacts.js";
 import type { AttemptEnd, AttemptRequest } from "./attempt.js";
 import { restoreCaches, saveCaches } from "./caches.js";
@@ -112,21 +117,26 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     const maxAttempts = 1 + Math.max(0, step.retries);
     let attempts = 0;
     let end: AttemptEnd;
-    for (;;) {
-      // A cancel during the cache restore or between attempts starts nothing more.
-      if (ctx.signal.aborted) return finish("cancelled", null, attempts);
-      attempts++;
-      const where =
-        image === undefined
-          ? `on the host${runAs === undefined ? "" : ` as ${runAs.name}`}`
-          : `in a container of ${image}`;
-      say(
-        `step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${firstLine(step.run)}`,
-      );
-      end = await runAttempt();
-      if (end.kind !== "exited" || end.exitCode === 0) break;
-      if (attempts >= maxAttempts) break;
-      say(`attempt ${attempts} failed with exit code ${end.exitCode}; trying again`);
+    try {
+      for (;;) {
+        // A cancel during the cache restore or between attempts starts nothing more.
+        if (ctx.signal.aborted) return finish("cancelled", null, attempts);
+        attempts++;
+        const where =
+          image === undefined
+            ? `on the host${runAs === undefined ? "" : ` as ${runAs.name}`}`
+            : `in a container of ${image}`;
+        say(
+          `step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${firstLine(step.run)}`,
+        );
+        end = await runAttempt();
+        if (end.kind !== "exited" || end.exitCode === 0) break;
+        if (attempts >= maxAttempts) break;
+        say(`attempt ${attempts} failed with exit code ${end.exitCode}; trying again`);
+      }
+    } finally {
+      // Before anything of the checkout is read as the controller.
+      if (runAs !== undefined) await takeBack(ctx.checkout);
     }
 
     if (end.kind === "not-started") {

@@ -12,5 +12,6 @@ export {
   ROOT_WORKSPACES,
   runWorkspace,
   stateWorkspaces,
+  takeBack,
   workspacesRoot,
 } from "./workspace.js";

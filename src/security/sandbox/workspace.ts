@@ -56,25 +56,44 @@ export async function prepareWorkspaces(stateDir: string): Promise<void> {
   }
 }
 
+/** Host steps running in each run folder: the last one to end gives it back. */
+const borrowers = new Map<string, number>();
+
 /**
  * Gives a run's folder, with all it holds (a fresh checkout, restored caches), to the step's
- * user, private to it. Links are changed themselves, never followed.
+ * user, private to it, until `takeBack`. Links are changed themselves, never followed.
  */
 export async function handOver(dir: string, identity: StepIdentity): Promise<void> {
+  borrowers.set(dir, (borrowers.get(dir) ?? 0) + 1);
   await chmod(dir, 0o700);
-  await new Promise<void>((done, fail) => {
+  await chownTree(dir, identity.uid, identity.gid, identity.name);
+}
+
+/**
+ * Takes the run's folder back once no host step of the run runs in it any more, before the
+ * controller reads its reports, artifacts and caches: a process the step left behind (one
+ * that escaped its process group) can then no longer swap a file for a link to ours.
+ */
+export async function takeBack(dir: string): Promise<void> {
+  const left = (borrowers.get(dir) ?? 1) - 1;
+  if (left > 0) {
+    borrowers.set(dir, left);
+    return;
+  }
+  borrowers.delete(dir);
+  await chownTree(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0, "the controller");
+}
+
+function chownTree(dir: string, uid: number, gid: number, who: string): Promise<void> {
+  return new Promise<void>((done, fail) => {
     execFile(
       "chown",
-      ["-R", "-P", "-h", `${identity.uid}:${identity.gid}`, "--", dir],
+      ["-R", "-P", "-h", `${uid}:${gid}`, "--", dir],
       { timeout: 120_000 },
       (error, _stdout, stderr) =>
         error === null
           ? done()
-          : fail(
-              new Error(
-                `cannot give ${dir} to ${identity.name}: ${stderr.trim() || error.message}`,
-              ),
-            ),
+          : fail(new Error(`cannot give ${dir} to ${who}: ${stderr.trim() || error.message}`)),
     );
   });
 }
