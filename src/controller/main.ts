@@ -9,10 +9,10 @@
  * controller only: replicas and the proxy keep serving; `POST /api/v1/shutdown` with
  * `workloads` stops them too (`baton down`).
  */
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Definition } from "../definition/index.js";
+import { makeStatePrivate } from "../security/sandbox/index.js";
 import {
   ApiServer,
   apiPortPath,
@@ -71,7 +71,7 @@ function options(): Options {
 
 async function run(opts: Options): Promise<void> {
   const { stateDir } = opts;
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeStatePrivate(stateDir);
   const token = ensureApiToken(stateDir);
   const color = wantsColor(process.stdout);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -77,6 +77,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         output: log,
         details,
         signal,
+        commit: run.commit,
       });
       if (!outcome.created) log(`${app} ${outcome.release.version} was built before: unchanged`);
       return outcome.release.version;

@@ -96,6 +96,7 @@ function buildStep(
     kind: "run",
     run: s.run ?? "",
     ...(s.image === undefined ? {} : { image: s.image }),
+    ...(s.user === undefined ? {} : { user: s.user }),
     env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
     secrets: Object.fromEntries(
       Object.entries(s.secrets ?? {}).map(([k, v]): [string, StepSecret] => [

@@ -14,7 +14,7 @@ import { formatPath, listWords, type Path } from "./phrases.js";
 import { closestMatch } from "./suggest.js";
 
 const ACTIONS = ["run", "build", "deploy", "promote"] as const;
-const RUN_ONLY = ["image", "env", "secrets", "reports", "cache", "artifacts"] as const;
+const RUN_ONLY = ["image", "user", "env", "secrets", "reports", "cache", "artifacts"] as const;
 /** `baton run logs RUN`, `baton run cancel RUN`: such a pipeline could never be run by name. */
 const RESERVED_NAMES: readonly string[] = ["logs", "cancel"];
 
@@ -94,6 +94,15 @@ function checkSteps(steps: readonly unknown[], path: Path, known: Known, report:
           `remove \`${field}\`, or move it to the step that runs the command`,
         );
       }
+    }
+    if (step.user !== undefined && step.image !== undefined) {
+      report(
+        "spec.invalid_step",
+        [...at, "user"],
+        "key",
+        `${formatPath([...at, "user"])} is for steps on the host; this one runs in a container of ${String(step.image)}, as its image's user`,
+        "remove `user:` (set the user in the image), or remove `image:` to run on the host",
+      );
     }
     checkNeeds(step.needs, [...at, "needs"], name, names, report);
     if (action === "build") checkApp(step.build, [...at, "build"], known, report, "build");

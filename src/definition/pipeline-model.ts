@@ -80,6 +80,8 @@ export interface RunStep extends StepCommon {
   readonly run: string;
   /** A local image to run it in (the checkout mounted at /workspace); the host when absent. */
   readonly image?: string;
+  /** Who a host step runs as (NAME, UID or UID:GID); baton-step when absent. */
+  readonly user?: string;
   /** Variables of the step's environment (on top of BATON_* ones). */
   readonly env: Readonly<Record<string, string>>;
   /** Variables whose values are secrets, read when the step starts; masked in its log. */

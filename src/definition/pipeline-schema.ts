@@ -78,6 +78,12 @@ const step = documented(
         "controller's host when absent.",
       { expected: "an image name", example: "node-build" },
     ).optional(),
+    user: documented(
+      z.string().regex(/^(?:[a-z_][a-z0-9_-]*\$?|\d+(?::\d+)?)$/),
+      "Who the command runs as on the host (a root controller switches to it): a user name, " +
+        "UID or UID:GID; the unprivileged baton-step system user when absent.",
+      { expected: "a user name or UID:GID", example: "builder" },
+    ).optional(),
     env: documented(
       z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), argument),
       "Variables of the command's environment.",

@@ -6,13 +6,14 @@
  * interrupted — never resumed half-way — and queued runs go on.
  */
 import type { PipelineRetention, PipelineSpec } from "../definition/index.js";
+import { prepareWorkspaces, runWorkspace } from "../security/sandbox/index.js";
 import type { NewEvent, RunRecord, RunStore, RunTrigger } from "../store/index.js";
 import { DeliveryError } from "./errors.js";
 import { BranchPoller } from "./git/branch-poller.js";
 import { resolveBranch } from "./git/resolve-branch.js";
 import { resolveRef } from "./git/resolve-ref.js";
 import { type PushNotice, pushMatches } from "./hooks/push-match.js";
-import { PipelineRunner, type ReleaseActions } from "./pipeline-runner.js";
+import { PipelineRunner, type ReleaseActions, type RunWorkspaces } from "./pipeline-runner.js";
 import { RetentionSweep } from "./retention-sweep.js";
 import { cacheDirectory, mirrorDirectory, runsDirectory } from "./run-paths.js";
 import { DEFAULT_RETENTION } from "./run-retention.js";
@@ -57,6 +58,10 @@ export class DeliveryService {
 
   constructor(private readonly options: DeliveryServiceOptions) {
     const mirrorRoot = mirrorDirectory(options.stateDir);
+    const workspaces: RunWorkspaces = {
+      of: (runId) => runWorkspace(options.stateDir, runId),
+      prepare: () => prepareWorkspaces(options.stateDir),
+    };
     this.runner = new PipelineRunner({
       store: options.store,
       emit: options.emit,
@@ -65,6 +70,7 @@ export class DeliveryService {
       mirrorRoot,
       release: options.release,
       ...(options.labels === undefined ? {} : { labels: options.labels }),
+      workspaces,
     });
     this.poller = new BranchPoller({
       mirrorRoot,
@@ -76,6 +82,7 @@ export class DeliveryService {
     this.retention = new RetentionSweep({
       store: options.store,
       runsDir: runsDirectory(options.stateDir),
+      workspaceOf: workspaces.of,
       emit: options.emit,
       limitsOf: (pipeline) => this.retentionOf.get(pipeline) ?? DEFAULT_RETENTION,
       busy: (runId) => this.runner.executing(runId),

@@ -6,11 +6,11 @@
  * with every step's state written to the store as it changes and told as an event. The run
  * can be cancelled (a newer commit) at any point; a promotion can wait for an approval.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { DeployStep, PipelineSpec, PromoteStep, RunStep } from "../definition/index.js";
 import type { NewEvent, RunRecord, RunStore, TestCounts } from "../store/index.js";
-import { checkout } from "./git/checkout.js";
+import { checkout, detachObjects } from "./git/checkout.js";
 import { executeRunGraph, type RunOutcome, type StepOutcome } from "./run-graph.js";
 import { runDirectory, stepLogFile } from "./run-paths.js";
 import { CappedLog } from "./steps/capped-log.js";
@@ -65,6 +65,18 @@ export interface PipelineRunnerOptions {
   readonly now?: () => number;
   /** How often a promotion waiting for health looks again. */
   readonly healthPollMs?: number;
+  /**
+   * Each run's checkout outside the state directory (security/sandbox): its host steps then
+   * run sandboxed. Absent, the checkout is `<runsDir>/<id>/checkout` and steps run as we do.
+   */
+  readonly workspaces?: RunWorkspaces;
+}
+
+export interface RunWorkspaces {
+  /** The run's folder: its checkout. */
+  of(runId: number): string;
+  /** Makes the folders above it exist, private (before each checkout). */
+  prepare(): Promise<void>;
 }
 
 export class PipelineRunner {
@@ -102,15 +114,24 @@ export class PipelineRunner {
     const cancel = new AbortController();
     this.cancels.set(run.id, cancel);
     const dir = runDirectory(this.options.runsDir, run.id);
-    const checkoutDir = join(dir, "checkout");
+    const workspaces = this.options.workspaces;
+    const checkoutDir = workspaces === undefined ? join(dir, "checkout") : workspaces.of(run.id);
     /** The release of each app this run built: what its deploys and promotions roll out. */
     const releases = new Map<string, string>();
     try {
       if (!store.setState(run.id, "running")) return { state: "cancelled" };
       this.event(run, "run.started", `${pipeline.name} #${run.id} started on ${short(run.commit)}`);
-      mkdirSync(join(dir, "logs"), { recursive: true });
+      mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
       try {
+        await workspaces?.prepare();
         await checkout(pipeline.source, run.commit, checkoutDir, this.options.mirrorRoot);
+        if (workspaces !== undefined) {
+          // Private until a step's user is handed it: run folders have guessable names.
+          chmodSync(checkoutDir, 0o700);
+          if (pipeline.steps.some((s) => s.kind === "run" && s.image === undefined)) {
+            await detachObjects(checkoutDir);
+          }
+        }
       } catch (error) {
         return this.end(run, { state: "failed", reason: `checkout failed: ${message(error)}` });
       }
@@ -273,6 +294,7 @@ export class PipelineRunner {
       cacheRoot: this.options.cacheRoot,
       artifactsDir: join(dir, "artifacts", step.name),
       ...(this.options.labels === undefined ? {} : { labels: this.options.labels }),
+      sandboxed: this.options.workspaces !== undefined,
       // Recorded: a controller that dies leaves the step running; the next one stops it.
       onStarted: (started) => this.options.store.updateStep(run.id, step.name, { started }),
     });
@@ -406,8 +428,8 @@ interface StepLog {
 }
 
 function stepLog(file: string, maxBytes: number): StepLog {
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, "a+", 0o640);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const fd = openSync(file, "a+", 0o600);
   const log = new CappedLog(fd, maxBytes);
   return {
     line: (text) => log.write(Buffer.from(`${text}\n`)),

@@ -17,6 +17,8 @@ export interface RetentionSweepOptions {
   /** `<state>/runs`: each run's files are `<runsDir>/<id>/`. */
   readonly runsDir: string;
   readonly emit: (event: NewEvent) => void;
+  /** A run's folder outside the state directory (its checkout), removed with its files. */
+  readonly workspaceOf?: (runId: number) => string;
   /** The pipeline's retention (the definition's, or the defaults for one it no longer has). */
   readonly limitsOf: (pipeline: string) => RunLimits;
   /** A run the runner is still executing or winding down (a cancel being carried out). */
@@ -92,11 +94,12 @@ export class RetentionSweep {
       for (const run of candidates) {
         if (this.options.busy(run.id)) continue;
         try {
-          await rm(runDirectory(this.options.runsDir, run.id), {
-            recursive: true,
-            force: true,
-            maxRetries: 2,
-          });
+          for (const dir of [
+            runDirectory(this.options.runsDir, run.id),
+            ...(this.options.workspaceOf === undefined ? [] : [this.options.workspaceOf(run.id)]),
+          ]) {
+            await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+          }
         } catch (error) {
           this.options.emit({
             type: "pipeline.error",

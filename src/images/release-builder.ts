@@ -39,6 +39,11 @@ export interface BuildReleaseOptions {
   readonly details?: Readonly<Record<string, unknown>>;
   /** Abandons the build (a cancelled pipeline run); nothing is recorded. */
   readonly signal?: AbortSignal;
+  /**
+   * The commit built, when the caller knows it (a pipeline run): git is then not run as the
+   * controller in a checkout a step's user owns and may have rigged (.git/config).
+   */
+  readonly commit?: string;
 }
 
 export interface BuildOutcome {
@@ -81,7 +86,7 @@ export function buildTargetOf(definition: Definition, app: string): BuildTarget 
 export async function buildRelease(options: BuildReleaseOptions): Promise<BuildOutcome> {
   const { app, build } = options.target;
   const context = packContext(build, options.target.contentExclude);
-  const commit = await gitCommit(build.context);
+  const commit = options.commit ?? (await gitCommit(build.context));
   const version = releaseVersion(commit, context.digest);
   const existing = await options.releases.find(app, version);
   if (existing !== undefined) return { release: existing, created: false };

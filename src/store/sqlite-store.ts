@@ -139,6 +139,8 @@ export class SqliteStore {
     if (options.create) {
       // 0700: the state holds the definition source, which may name secret references.
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      // SQLite creates the file (and its -wal, -shm, which take its mode) 0644 otherwise.
+      closeSync(openSync(path, "a", 0o600));
     } else if (!existsSync(path) || statSync(path).size === 0) {
       // An empty file is what a crash between creating and migrating leaves: no state yet.
       throw missing(path);

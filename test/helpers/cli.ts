@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { stateWorkspaces } from "../../src/security/sandbox/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const CLI = join(ROOT, "dist", "bin", "baton.js");
@@ -92,6 +93,12 @@ export class Project {
   /** `baton down` (stops everything it started), then removes the folder. */
   async cleanup(): Promise<void> {
     await this.run("down");
+    // Runs' checkouts live outside the state directories (/var/lib/baton-steps/<hash>/).
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith(".baton")) {
+        rmSync(stateWorkspaces(join(this.dir, name)), { recursive: true, force: true });
+      }
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

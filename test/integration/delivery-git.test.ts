@@ -150,6 +150,13 @@ describe("resolveBranch", () => {
     );
     expect(second.commit).toBe(next);
     expect(second.subject).toBe("a later commit");
+    // Under the state directory: the controller's user's alone, what a fetch added too.
+    const open = execFileSync(
+      "find",
+      [mirrorDirFor(source.repo, mirrorRoot), "-perm", "/077", "-not", "-type", "l"],
+      { encoding: "utf8" },
+    );
+    expect(open).toBe("");
   });
 
   it("names the repository and branch, with a command to look, when something is missing", async () => {

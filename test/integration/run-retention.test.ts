@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runWorkspace } from "../../src/security/sandbox/index.js";
 import { Project } from "../helpers/cli.js";
 import { git } from "../helpers/git.js";
 import { eventually } from "../helpers/wait.js";
@@ -52,6 +53,8 @@ afterAll(async () => {
 });
 
 const runDir = (id: number) => join(p.stateDir, "runs", String(id));
+/** Its checkout, outside the state directory (security/sandbox). */
+const checkoutOf = (id: number) => runWorkspace(p.stateDir, id);
 
 async function runs(): Promise<RunJson[]> {
   return (JSON.parse((await p.ok("runs", "--json", "-n", "50")).stdout) as { runs: RunJson[] })
@@ -76,6 +79,8 @@ describe("retention of pipeline runs", () => {
     );
     expect(existsSync(runDir(second))).toBe(true);
     expect(existsSync(runDir(third))).toBe(true);
+    expect(existsSync(checkoutOf(first))).toBe(false);
+    expect(existsSync(join(checkoutOf(third), "test.sh"))).toBe(true);
 
     const listed = await runs();
     expect(listed.map((r) => r.run.id).sort((a, b) => a - b)).toEqual(ids);

@@ -104,8 +104,8 @@ export class ProxyClient {
         `proxy entry ${entry} does not exist; build with \`npx tsc -p tsconfig.json\``,
       );
     }
-    mkdirSync(dirname(paths.log), { recursive: true });
-    const fd = openSync(paths.log, "a");
+    mkdirSync(dirname(paths.log), { recursive: true, mode: 0o700 });
+    const fd = openSync(paths.log, "a", 0o600);
     let exited: string | null = null;
     try {
       const args = [entry, "--state", dir];

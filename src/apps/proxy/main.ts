@@ -8,7 +8,7 @@
  * `--metrics off` (or BATON_PROXY_METRICS=off in its environment) stops counting the
  * routes' golden signals; it exists so their cost can be measured, not to save it.
  */
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
   const stateDir = resolve(values.state);
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const paths = proxyPaths(stateDir);
 
   const owner = (await livePid(paths.socket)) ?? proxyOwner(stateDir);
@@ -109,11 +109,13 @@ async function main(): Promise<void> {
   const control = createControlServer(table, log);
   try {
     await listenUnix(control, paths.socket);
+    // Who may connect may change routes: the controller's user only.
+    chmodSync(paths.socket, 0o600);
   } catch (err) {
     fail(`cannot listen on ${paths.socket}: ${(err as Error).message}`);
   }
   const tmp = `${paths.pid}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid}\n`);
+  writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
   renameSync(tmp, paths.pid);
   log(
     `serving ${stateDir} (control ${paths.socket}, metrics ${metrics ? "on" : "off"}, head deadline ${limits.headTimeoutMs} ms, at most ${limits.maxConnections} connections, ${limits.maxConnectionsPerClient} per client address)`,

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { BatonClient } from "../../client/client.js";
 import { connect, rememberApiPort } from "../../client/open.js";
 import type { Definition } from "../../definition/index.js";
+import { makeStatePrivate } from "../../security/sandbox/index.js";
 import { delay } from "../../util/wait.js";
 import { clientFor } from "../connect.js";
 import { whoAmI, withCommonOptions } from "../context.js";
@@ -95,7 +96,7 @@ async function foreground(
   dir: string,
   apiPort: number | undefined,
 ): Promise<void> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeStatePrivate(dir);
   const child = spawn(process.execPath, controllerArgs(dir, apiPort), { stdio: "inherit" });
   const exited = exitOf(child);
   for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
@@ -122,6 +123,7 @@ async function detach(
   dir: string,
   apiPort: number | undefined,
 ): Promise<void> {
+  makeStatePrivate(dir);
   mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(dir, "logs", "controller.log");
   const log = openSync(logFile, "a", 0o600);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { PipelineSource } from "../../definition/pipeline-model.js";
 import { DeliveryError } from "../errors.js";
 import { gitFailure } from "./git-failure.js";
@@ -82,4 +82,16 @@ async function cloneAndCheckout(
     );
   }
   throw gitFailure(checkedOut, location.shown, `checking out ${commit}`);
+}
+
+/**
+ * Makes a checkout's repository stand alone, as `clone --dissociate` does: the objects it
+ * borrows are copied in and the borrowing dropped. For a checkout handed to a step's user,
+ * who cannot read the repository or mirror it borrowed from (a state directory, a private
+ * project folder), so that `git log` or `git describe` in a step still work.
+ */
+export async function detachObjects(dir: string): Promise<void> {
+  const repacked = await runGit(["-C", dir, "repack", "-a", "-d", "-q"]);
+  if (repacked.code !== 0) throw gitFailure(repacked, dir, "copying the objects of a checkout");
+  await rm(join(dir, ".git", "objects", "info", "alternates"), { force: true });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { closeOff, closeTree } from "../../security/sandbox/index.js";
 import { gitFailure } from "./git-failure.js";
 import { runGit } from "./run-git.js";
 
@@ -37,10 +38,12 @@ export function refreshMirror(target: MirrorTarget, timeoutMs?: number): Promise
         options,
       );
       if (fetched.code !== 0) throw gitFailure(fetched, target.shown, "fetching its mirror");
+      // The one file a fetch writes past core.sharedRepository.
+      closeOff(join(target.mirrorDir, "FETCH_HEAD"), 0o600);
       return;
     }
     const root = dirname(target.mirrorDir);
-    await mkdir(root, { recursive: true });
+    await mkdir(root, { recursive: true, mode: 0o700 });
     // Cloned beside, renamed when whole: a clone cut short never passes for a mirror.
     const partialPrefix = `${basename(target.mirrorDir)}.partial-`;
     for (const entry of await readdir(root)) {
@@ -50,13 +53,25 @@ export function refreshMirror(target: MirrorTarget, timeoutMs?: number): Promise
     }
     const partial = join(root, `${partialPrefix}${process.pid}`);
     const cloned = await runGit(
-      ["clone", "--mirror", "--quiet", "--template=", "--", target.url, partial],
+      // Like all under the state directory, the controller's user's only, fetches included.
+      [
+        "clone",
+        "--mirror",
+        "--quiet",
+        "--template=",
+        "-c",
+        "core.sharedRepository=0600",
+        "--",
+        target.url,
+        partial,
+      ],
       options,
     );
     if (cloned.code !== 0) {
       await rm(partial, { recursive: true, force: true });
       throw gitFailure(cloned, target.shown, "cloning its mirror");
     }
+    await closeTree(partial);
     await rename(partial, target.mirrorDir);
   });
 }

@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
-import { chmod, copyFile, lstat, mkdir } from "node:fs/promises";
+import { chmod, copyFile, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { copyMode, SPECIAL_BITS } from "../../util/file-mode.js";
 import { findFiles } from "./find-files.js";
 
 export interface CollectedArtifacts {
@@ -31,10 +30,10 @@ export async function collectArtifacts(
   for (const file of found.files) {
     try {
       const target = join(artifactsDir, file);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await copyFile(join(checkout, file), target, constants.COPYFILE_FICLONE);
-      const { mode } = await lstat(target);
-      if ((mode & SPECIAL_BITS) !== 0) await chmod(target, copyMode(mode));
+      // The copy has the source's mode: kept for its owner only, as all under the state dir.
+      await chmod(target, (await stat(target)).mode & 0o700);
       artifacts.push(file);
     } catch (error) {
       problems.push(`artifact ${file} was not kept: ${messageOf(error)}`);

@@ -36,6 +36,8 @@ export interface AttemptRequest {
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
   readonly onStarted?: ((started: StartedCommand) => void) | undefined;
+  /** The user a host command runs as (the controller switches to it); the controller's own when absent. */
+  readonly runAs?: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 /** setTimeout fires at once beyond this (about 24.8 days): longer means no limit. */

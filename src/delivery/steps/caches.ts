@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { StepCache } from "../../definition/pipeline-model.js";
+import { closeTree, openTreeForReading } from "../../security/sandbox/index.js";
 import { insideCheckout } from "./checkout-path.js";
 import { copyTree } from "./tree-copy.js";
 
@@ -44,6 +45,7 @@ export async function restoreCaches(
       }
       const started = Date.now();
       await copyTree(source, target);
+      await openTreeForReading(target);
       notes.push(`cache ${cache.key}: restored into ${cache.path} in ${Date.now() - started} ms`);
     } catch (error) {
       problems.push(`cache ${cache.key} was not restored: ${messageOf(error)}`);
@@ -77,9 +79,10 @@ export async function saveCaches(
       const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
       const temp = `${target}.tmp-${suffix}`;
       const old = `${target}.old-${suffix}`;
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       try {
         await copyTree(source, temp);
+        await closeTree(temp);
         const hadOne = await isDirectory(target);
         if (hadOne) await rename(target, old);
         await rename(temp, target);

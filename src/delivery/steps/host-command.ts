@@ -22,6 +22,8 @@ export async function runOnHost(request: AttemptRequest): Promise<AttemptEnd> {
     env: { ...request.env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
+    // libuv drops the controller's supplementary groups when it switches.
+    ...(request.runAs === undefined ? {} : { uid: request.runAs.uid, gid: request.runAs.gid }),
   });
   const outputEnded = copyOutput(child, request.mask, request.log);
   const exited = new Promise<number | null>((resolve) => {

@@ -1,6 +1,13 @@
 import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { BatonError } from "../../api/errors.js";
 import type { RunStep } from "../../definition/pipeline-model.js";
+import {
+  handOver,
+  hostStepUser,
+  type StepIdentity,
+  takeBack,
+} from "../../security/sandbox/index.js";
 import { collectArtifacts } from "./artifacts.js";
 import type { AttemptEnd, AttemptRequest } from "./attempt.js";
 import { restoreCaches, saveCaches } from "./caches.js";
@@ -25,8 +32,8 @@ const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
  */
 export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResult> {
   const startedAt = Date.now();
-  mkdirSync(dirname(ctx.logFile), { recursive: true });
-  const logFd = openSync(ctx.logFile, "a+", 0o640);
+  mkdirSync(dirname(ctx.logFile), { recursive: true, mode: 0o700 });
+  const logFd = openSync(ctx.logFile, "a+", 0o600);
   const log = new CappedLog(logFd, ctx.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
   const say = (line: string): void => log.line(line);
   const problems: string[] = [];
@@ -74,17 +81,32 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     }
     const env = { ...step.env, ...secrets.values };
     const mask = new SecretMasker(Object.values(secrets.values));
+    let runAs: StepIdentity | undefined;
+    if (step.image === undefined && ctx.sandboxed === true) {
+      const sandbox = await sandboxFor(step, ctx.checkout);
+      if ("problem" in sandbox) {
+        problem(sandbox.problem);
+        return finish("failed", null, 0);
+      }
+      if (sandbox.note !== undefined) say(sandbox.note);
+      runAs = sandbox.identity;
+    }
+    const identityEnv: Record<string, string> =
+      runAs === undefined ? {} : { HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name };
     const request: AttemptRequest = {
       stepName: step.name,
       command: step.run,
       checkout: ctx.checkout,
-      env: step.image ? containerStepEnv(ctx.env, env) : hostStepEnv(process.env, ctx.env, env),
+      env: step.image
+        ? containerStepEnv(ctx.env, env)
+        : hostStepEnv(process.env, ctx.env, env, identityEnv),
       log,
       mask: mask.active ? mask : undefined,
       timeoutMs: step.timeoutMs,
       signal: ctx.signal,
       killGraceMs: ctx.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       onStarted: ctx.onStarted,
+      runAs,
     };
     const image = step.image;
     const runAttempt = (): Promise<AttemptEnd> =>
@@ -95,18 +117,26 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     const maxAttempts = 1 + Math.max(0, step.retries);
     let attempts = 0;
     let end: AttemptEnd;
-    for (;;) {
-      // A cancel during the cache restore or between attempts starts nothing more.
-      if (ctx.signal.aborted) return finish("cancelled", null, attempts);
-      attempts++;
-      const where = image === undefined ? "on the host" : `in a container of ${image}`;
-      say(
-        `step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${firstLine(step.run)}`,
-      );
-      end = await runAttempt();
-      if (end.kind !== "exited" || end.exitCode === 0) break;
-      if (attempts >= maxAttempts) break;
-      say(`attempt ${attempts} failed with exit code ${end.exitCode}; trying again`);
+    try {
+      for (;;) {
+        // A cancel during the cache restore or between attempts starts nothing more.
+        if (ctx.signal.aborted) return finish("cancelled", null, attempts);
+        attempts++;
+        const where =
+          image === undefined
+            ? `on the host${runAs === undefined ? "" : ` as ${runAs.name}`}`
+            : `in a container of ${image}`;
+        say(
+          `step ${step.name}, attempt ${attempts} of ${maxAttempts}, ${where}: ${firstLine(step.run)}`,
+        );
+        end = await runAttempt();
+        if (end.kind !== "exited" || end.exitCode === 0) break;
+        if (attempts >= maxAttempts) break;
+        say(`attempt ${attempts} failed with exit code ${end.exitCode}; trying again`);
+      }
+    } finally {
+      // Before anything of the checkout is read as the controller.
+      if (runAs !== undefined) await takeBack(ctx.checkout);
     }
 
     if (end.kind === "not-started") {
@@ -142,6 +172,27 @@ export async function runStep(step: RunStep, ctx: StepContext): Promise<StepResu
     } finally {
       closeSync(logFd);
     }
+  }
+}
+
+/**
+ * Who the host step runs as, its checkout handed over to that user; or why it cannot run.
+ * `note` is for the log: a step that is not sandboxed says so.
+ */
+async function sandboxFor(
+  step: RunStep,
+  checkout: string,
+): Promise<{ identity?: StepIdentity; note?: string } | { problem: string }> {
+  try {
+    const user = await hostStepUser(step.user);
+    if (user.kind === "self") return user.warning === undefined ? {} : { note: user.warning };
+    await handOver(checkout, user.identity);
+    return user.note === undefined
+      ? { identity: user.identity }
+      : { identity: user.identity, note: user.note };
+  } catch (error) {
+    const hint = error instanceof BatonError && error.hint !== undefined ? ` (${error.hint})` : "";
+    return { problem: `${error instanceof Error ? error.message : String(error)}${hint}` };
   }
 }
 

@@ -28,6 +28,11 @@ export interface StepContext {
    * and a restarted controller can end it with `stopLeftover`.
    */
   readonly onStarted?: (started: StartedCommand) => void;
+  /**
+   * Host steps run sandboxed: as `baton-step` (or the step's `user:`), which then owns the
+   * checkout — a folder outside every state directory. Without it they run as the controller.
+   */
+  readonly sandboxed?: boolean;
 }
 
 export type StepStatus = "passed" | "failed" | "timed-out" | "cancelled";

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
@@ -180,8 +180,11 @@ export class MetricsStore implements SeriesSource {
     const retention = validRetention({ ...DEFAULT_RETENTION, ...options.retention });
     const path = join(stateDir, DB_FILE);
     const create = options.create ?? true;
-    if (create) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    else if (!existsSync(path)) {
+    if (create) {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      // SQLite creates the file (and its -wal, -shm, which take its mode) 0644 otherwise.
+      closeSync(openSync(path, "a", 0o600));
+    } else if (!existsSync(path)) {
       throw new MetricsError(
         "metrics.missing",
         `no metrics recorded yet: ${path} does not exist`,

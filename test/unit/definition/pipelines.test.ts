@@ -153,6 +153,7 @@ describe("pipelines in a definition", () => {
         "      - { name: b, run: b, needs: [a] }",
         "      - { name: early, promote: { app: api, to: prod } }",
         "      - { name: dev, deploy: { app: apj, env: dve } }",
+        "      - { name: lint, run: make lint, image: node, user: builder }",
       ),
     );
     // The app's own problems (no Dockerfile here) are not this test's.
@@ -169,6 +170,7 @@ describe("pipelines in a definition", () => {
       "27:spec.promote_without_source pipelines.api.steps[7] promotes api, but no step before it deploys api to an environment to promote from",
       "28:spec.unknown_app pipelines.api.steps[8].deploy.app names apj, which is not an app of `apps:`",
       "28:spec.unknown_environment pipelines.api.steps[8].deploy.env names the environment dve, which `environments:` does not declare",
+      "29:spec.invalid_step pipelines.api.steps[9].user is for steps on the host; this one runs in a container of node, as its image's user",
     ]);
     const hint = (code: string) => e.diagnostics.find((d) => d.code === code)?.hint;
     expect(hint("spec.unknown_step")).toBe("did you mean `img`?");
