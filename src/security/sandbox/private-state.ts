@@ -1,8 +1,8 @@
 /**
  * A state directory holds the API token, the definition's source and every record of what
  * runs where: only the user that runs Baton may read it. It is made 0700 at every start — an
- * existing one too, since older versions and `mkdir` by hand leave it 0755 (0711 is kept for
- * process apps that run as their own user) — and files made
+ * existing one too, since older versions and `mkdir` by hand leave it 0755 (0711, set for
+ * process apps that run as their own user, is kept) — and files made
  * readable by older versions lose their group and other bits. A folder that is not ours
  * cannot be made private: Baton refuses to run in it rather than run exposed.
  */
@@ -46,11 +46,12 @@ export function makeStatePrivate(stateDir: string): void {
     );
   }
   try {
-    // Search (x) bits alone are kept: a process app that runs as its own `user:` passes
-    // through to its snapshot and log (0711, see runtime/process/run-as.ts), and without
-    // read it can neither list the folder nor open a file whose mode is 0600.
-    const kept = stats.mode & 0o011;
-    if ((stats.mode & 0o777) !== (0o700 | kept)) chmodSync(stateDir, 0o700 | kept);
+    // Pass-through alone (0711) is left as it is: a process app that runs as its own `user:`
+    // passes through to its snapshot and log (see runtime/process/run-as.ts), and without read
+    // it can neither list the folder nor open a file whose mode is 0600. Anything with read
+    // or write for others (0755 of `mkdir`) is made 0700.
+    const passOnly = (stats.mode & 0o066) === 0 && (stats.mode & 0o700) === 0o700;
+    if (!passOnly) chmodSync(stateDir, 0o700);
   } catch (error) {
     throw new SandboxError(
       "state.not_private",
