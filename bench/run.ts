@@ -5,7 +5,7 @@
  * ratios at a glance. Each bench also writes its own results (proxy.md, selfheal.md, idle.md,
  * rollout.md, recovery.md and their .json).
  *
- *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery,observe-query,observe-cost] [--quick]
+ *   node --import tsx bench/run.ts [--only proxy,selfheal,idle,rollout,recovery,container-selfheal,container-rollout,images,hosts,delivery,observe-query,observe-cost,security-cost] [--quick]
  *
  * The container benches (Baton's docker runtime against `docker run` and Swarm) need dockerd
  * (started if missing, like the tests do) and join or initialise a single-node swarm.
@@ -47,6 +47,11 @@ import { ensurePm2, pm2Version, requireTool } from "./peers.js";
 import { type BenchResult as ProxyResult, proxyBench, renderMarkdown } from "./proxy.js";
 import { type RecoveryResult, recoveryBench, renderRecoveryMarkdown } from "./recovery.js";
 import { type RolloutResult, renderRolloutMarkdown, rolloutBench } from "./rollout.js";
+import {
+  renderSecurityCostMarkdown,
+  type SecurityCostResult,
+  securityCostBench,
+} from "./security-cost.js";
 import { renderSelfHealMarkdown, type SelfHealResult, selfHealBench } from "./selfheal.js";
 
 type BenchName =
@@ -61,7 +66,8 @@ type BenchName =
   | "hosts"
   | "delivery"
   | "observe-query"
-  | "observe-cost";
+  | "observe-cost"
+  | "security-cost";
 const ALL: readonly BenchName[] = [
   "proxy",
   "selfheal",
@@ -75,6 +81,7 @@ const ALL: readonly BenchName[] = [
   "delivery",
   "observe-query",
   "observe-cost",
+  "security-cost",
 ];
 
 interface Outcome<T> {
@@ -107,6 +114,7 @@ export interface Summary {
   readonly delivery?: Outcome<DeliveryResult>;
   readonly observeQuery?: Outcome<ObserveQueryResult>;
   readonly observeCost?: Outcome<ObserveCostResult>;
+  readonly securityCost?: Outcome<SecurityCostResult>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -329,6 +337,16 @@ function glance(s: Summary): string {
       ],
     );
   }
+  const security = s.securityCost?.result;
+  if (security !== undefined) {
+    rows.push([
+      "security-cost",
+      "apply / status time added by secrets' decryption; audit append / apply",
+      `${round(100 * security.added.apply)} % / ${round(100 * security.added.status)} %; ${round(100 * security.added.auditOfApply)} %`,
+      `< ${round(100 * security.goal.goal)} %`,
+      security.goal.met ? "met" : "NOT met",
+    ]);
+  }
   return rows.length === 0
     ? "No benchmark finished."
     : markdownTable(["bench", "ratio", "value", "goal", "status"], rows);
@@ -409,6 +427,7 @@ ${glance(s)}`,
   add("delivery", s.delivery, renderDeliveryMarkdown);
   add("observe-query", s.observeQuery, renderObserveQueryMarkdown);
   add("observe-cost", s.observeCost, renderObserveCostMarkdown);
+  add("security-cost", s.securityCost, renderSecurityCostMarkdown);
   return `${parts.join("\n\n")}\n`;
 }
 
@@ -519,6 +538,14 @@ export async function runAll(
   if (observeCost?.result) {
     process.stdout.write(`${renderObserveCostMarkdown(observeCost.result)}\n`);
   }
+  const securityCost = only.includes("security-cost")
+    ? await timed("security-cost", () =>
+        securityCostBench(quick ? { repeats: 3, resultsDir, log } : { resultsDir, log }),
+      )
+    : undefined;
+  if (securityCost?.result) {
+    process.stdout.write(`${renderSecurityCostMarkdown(securityCost.result)}\n`);
+  }
 
   const summary: Summary = {
     name: "summary",
@@ -544,6 +571,7 @@ export async function runAll(
     ...(delivery ? { delivery } : {}),
     ...(observeQuery ? { observeQuery } : {}),
     ...(observeCost ? { observeCost } : {}),
+    ...(securityCost ? { securityCost } : {}),
   };
   const paths = writeResults("summary", renderSummary(summary), summary, resultsDir);
   log(`\nsummary: ${paths.markdown} (and ${paths.json}); ${Math.round(summary.seconds)} s`);
