@@ -41,6 +41,8 @@ export interface AppsDeps {
   readonly allocatePort: () => Promise<number>;
   /** Environment every replica inherits (PATH, HOME, ...) before the app's own env. */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** The variables a replica of `spec` gets from secrets (decrypted, in memory only). */
+  readonly secretEnv?: (spec: AppSpec) => Readonly<Record<string, string>>;
   readonly now?: () => number;
   /**
    * Tests only: called at each point of a pass; a throw there fails the pass at that point,

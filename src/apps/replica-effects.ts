@@ -60,7 +60,8 @@ async function startIn(
     BATON_REPLICA: replica.id,
     BATON_REVISION: replica.revision,
   };
-  return driver.start({ ...started, env: { ...started.env, ...own } });
+  const secrets = ctx.deps.secretEnv?.(spec) ?? {};
+  return driver.start({ ...started, env: { ...started.env, ...secrets, ...own } });
 }
 
 /** An exec probe of a replica whose driver execs runs inside it, as its app sees it. */

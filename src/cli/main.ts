@@ -39,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   top: async () => (await import("./commands/top.js")).topCommand,
   alerts: async () => (await import("./commands/alerts.js")).alertsCommand,
   silence: async () => (await import("./commands/silence.js")).silenceCommand,
+  secret: async () => (await import("./commands/secret.js")).secretCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

@@ -3,7 +3,9 @@
  * absolute, probes tagged by kind, scalars kept as written. Runs only on input that passed
  * the schema and the checks, so a value that does not parse here is a bug, not a user error.
  */
+
 import { resolve } from "node:path";
+import { DEFAULT_ENVIRONMENT, secretsFilePath } from "../security/secrets/secrets-file.js";
 import { buildAlerting } from "./alert-build.js";
 import type { DefinitionFiles, FolderContent } from "./files.js";
 import { buildHosts } from "./host-build.js";
@@ -107,8 +109,10 @@ function buildApp(
   const command = commandOf(app.command, "command");
   const entrypoint = commandOf(app.entrypoint, "entrypoint");
   const env: Record<string, string> = {};
+  const secretEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(app.env)) {
-    env[key] = asWritten(value, [...path, "env", key]);
+    if (typeof value === "object") secretEnv[key] = value.secret;
+    else env[key] = asWritten(value, [...path, "env", key]);
   }
   const health: { readiness?: Probe; liveness?: Probe } = {};
   for (const role of ["readiness", "liveness"] as const) {
@@ -125,6 +129,8 @@ function buildApp(
     ...(ctx.exclude ?? []),
     ctx.file,
     ...Object.values(environmentStates(input, ctx.dir)),
+    // Secrets reach an app as the values it names, never as its folder's files.
+    ...[DEFAULT_ENVIRONMENT, ...ctx.environments].map((env) => secretsFilePath(ctx.dir, env)),
   ];
   const build =
     app.build === undefined
@@ -145,6 +151,7 @@ function buildApp(
     contentDigest: content?.digest ?? "",
     ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
+    ...(Object.keys(secretEnv).length === 0 ? {} : { secretEnv }),
     replicas: app.replicas,
     ...(app.dependsOn.length === 0 ? {} : { dependsOn: [...new Set(app.dependsOn)] }),
     ...(app.port === undefined ? {} : { port: app.port }),

@@ -34,6 +34,9 @@ export function revisionContent(app: AppSpec): Record<string, unknown> {
     // Absent for processes, so that process apps keep the revisions they had.
     container: app.container,
     env: app.env,
+    // Absent without secrets, so that apps that use none keep the revisions they had.
+    secretEnv: app.secretEnv,
+    secrets: app.secretDigests,
     health: app.health,
     restart: app.restart,
     stopGraceMs: app.stopGraceMs,

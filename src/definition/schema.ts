@@ -22,7 +22,15 @@ import {
 import { metricsSchema } from "./metrics-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
 import { pipelinesSchema } from "./pipeline-schema.js";
-import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
+import {
+  argv,
+  documented,
+  duration,
+  secretReference,
+  size,
+  unquoteNumber,
+  wholeNumber,
+} from "./schema-fields.js";
 
 export { type FieldDoc, fieldDocs } from "./schema-fields.js";
 
@@ -295,9 +303,10 @@ const env = documented(
   z.record(
     z.string(),
     documented(
-      z.union([z.string(), z.number(), z.boolean()]),
-      "The value; numbers and booleans are kept exactly as written (`1.10` stays `1.10`).",
-      { expected: "a string, number or boolean", example: "value" },
+      z.union([z.string(), z.number(), z.boolean(), secretReference]),
+      "The value; numbers and booleans are kept exactly as written (`1.10` stays `1.10`). " +
+        "`{ secret: NAME }`: the value of a secret set with `baton secret set NAME`.",
+      { expected: "a string, number, boolean or { secret: NAME }", example: "value" },
     ),
   ),
   "Environment variables of every replica, on top of those Baton sets (PORT, …).",
