@@ -154,7 +154,7 @@ export function usedSecrets(definition: Definition): Set<string> {
  */
 export function withSecretValues(definition: Definition, values: SecretValues): Definition {
   if (values.size === 0) return definition;
-  const valueOf = (name: string): string => {
+  const secretValue = (name: string): string => {
     const value = values.get(name);
     if (value === undefined) throw new Error(`bug: secret ${name} was checked but not decrypted`);
     return value;
@@ -166,7 +166,7 @@ export function withSecretValues(definition: Definition, values: SecretValues): 
         decl.resource.module === "file" && decl.resource.contentSecret !== undefined
           ? {
               ...decl,
-              resource: { ...decl.resource, content: valueOf(decl.resource.contentSecret) },
+              resource: { ...decl.resource, content: secretValue(decl.resource.contentSecret) },
             }
           : decl,
       ),
@@ -180,7 +180,7 @@ export function withSecretValues(definition: Definition, values: SecretValues): 
           Object.entries(alerting.notifiers).map(([name, notifier]) => {
             const fields = notifier.secretFields ?? {};
             const filled = Object.fromEntries(
-              Object.entries(fields).map(([field, secret]) => [field, valueOf(secret)]),
+              Object.entries(fields).map(([field, secret]) => [field, secretValue(secret)]),
             );
             return [name, { ...notifier, ...filled }];
           }),
