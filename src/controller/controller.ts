@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
 import type { SecretsAnswer } from "../api/secrets.js";
 import type { ControllerStatus } from "../api/status.js";
@@ -40,14 +41,19 @@ import { MetricsStore } from "../observe/index.js";
 import type { Driver } from "../runtime/driver.js";
 import { type DriverRegistry, localDrivers, runtimesOf } from "../runtime/registry.js";
 import {
+  containerOwner,
   digestKey,
+  pruneReplicaFiles,
+  removeReplicaFiles,
   SecretValues,
   sealSource,
   secretEnvOf,
+  secretFilesOf,
   secretsSummary,
   unsealSecrets,
   withSecretDigests,
   withSecretValues,
+  writeReplicaFiles,
 } from "../security/secrets/index.js";
 import {
   BlobStore,
@@ -232,6 +238,7 @@ export class Controller {
       controller?.apps.resendRoutes();
     });
     const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
+    const justWritten = new Map<string, number>();
     const apps = new AppFleet({
       drivers,
       proxy,
@@ -244,6 +251,20 @@ export class Controller {
       allocatePort: freePort,
       baseEnv: inheritedEnv(),
       secretEnv: (spec) => secretEnvOf(spec, controller?.secrets ?? secrets),
+      secretFiles: (spec, replica) => {
+        const files = secretFilesOf(spec, controller?.secrets ?? secrets);
+        if (files.length === 0) return new Map();
+        // Replicas that exited on their own leave their folder: gone at the next start of a
+        // replica, unless recorded or just written (a replica starting is not recorded yet).
+        const now = Date.now();
+        justWritten.set(replica, now);
+        for (const [id, at] of justWritten) if (now - at > 60_000) justWritten.delete(id);
+        const live = new Set([...justWritten.keys(), ...store.replicas().map((r) => r.id)]);
+        pruneReplicaFiles(options.stateDir, live);
+        const dir = writeReplicaFiles(options.stateDir, replica, files, containerOwner(spec));
+        return new Map(files.map((f) => [f.path, join(dir, f.path)]));
+      },
+      dropSecretFiles: (replica) => removeReplicaFiles(options.stateDir, replica),
       ...withPassFailures(),
     });
     controller = new Controller(options, store, drivers, proxy, apps, events, snapshots);

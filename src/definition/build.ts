@@ -152,6 +152,7 @@ function buildApp(
     ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
     ...(Object.keys(secretEnv).length === 0 ? {} : { secretEnv }),
+    ...(Object.keys(app.files).length === 0 ? {} : { secretFiles: app.files }),
     replicas: app.replicas,
     ...(app.dependsOn.length === 0 ? {} : { dependsOn: [...new Set(app.dependsOn)] }),
     ...(app.port === undefined ? {} : { port: app.port }),

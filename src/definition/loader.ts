@@ -20,7 +20,7 @@ import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
 import { type Diagnostic, SpecError } from "./errors.js";
 import { isFields } from "./fields.js";
-import { type DefinitionFiles, diskFiles } from "./files.js";
+import { type DefinitionFiles, diskFiles, type PathKind } from "./files.js";
 import { schemaDiagnostics } from "./issues.js";
 import type { Definition } from "./model.js";
 import { environmentNames, OverlayPositions, overlayRaw } from "./overlay.js";
@@ -174,7 +174,7 @@ function readEnvironmentSecrets(
 ): EnvironmentSecrets {
   const file = secretsFilePath(dir, environment);
   const shown = displayPath(file);
-  if (files.kind(file) !== "file") return { environment, file, shown, content: undefined };
+  if (kindOf(files, file) !== "file") return { environment, file, shown, content: undefined };
   try {
     return { environment, file, shown, content: parseSecretsFile(files.readText(file), shown) };
   } catch (error) {
@@ -185,6 +185,18 @@ function readEnvironmentSecrets(
       hint: (error as { hint?: string }).hint ?? "restore the file from git",
     };
     return { environment, file, shown, content: undefined, problem };
+  }
+}
+
+/**
+ * What is at `path`; undefined also when it cannot be known: a client sends the secrets file
+ * only when it exists, so on a controller a path it did not send is no secrets file.
+ */
+function kindOf(files: DefinitionFiles, path: string): PathKind | undefined {
+  try {
+    return files.kind(path);
+  } catch {
+    return undefined;
   }
 }
 

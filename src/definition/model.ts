@@ -95,6 +95,10 @@ export interface AppSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Variables whose value is a secret (`{ secret: NAME }`): variable → secret name. */
   readonly secretEnv?: Readonly<Record<string, string>>;
+  /** Files whose content is a secret (`files:`): absolute path → secret name and mode. */
+  readonly secretFiles?: Readonly<
+    Record<string, { readonly secret: string; readonly mode: string }>
+  >;
   /**
    * A keyed digest of each secret the app uses (security/secrets), set by the controller
    * once it decrypted them: a changed value is a new revision, and the value is in no record.

@@ -36,6 +36,7 @@ export function revisionContent(app: AppSpec): Record<string, unknown> {
     env: app.env,
     // Absent without secrets, so that apps that use none keep the revisions they had.
     secretEnv: app.secretEnv,
+    secretFiles: app.secretFiles,
     secrets: app.secretDigests,
     health: app.health,
     restart: app.restart,

@@ -509,6 +509,25 @@ export const appSchema = documented(
       { expected: "`host` or `mesh`", example: "host" },
     ).optional(),
     build: buildSchema.optional(),
+    files: documented(
+      z.record(
+        z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$))[^\0]*[^/]$/),
+        z.strictObject({
+          secret: z.string().min(1),
+          mode: z
+            .string()
+            .regex(/^0?[0-7]{3}$/)
+            .default("0400"),
+        }),
+      ),
+      "Files whose content is a secret, by absolute path: a container sees the file there " +
+        "(on tmpfs, read-only); a process finds it under `$BATON_SECRETS_DIR` (a private " +
+        "tmpfs folder of its replica), e.g. `${BATON_SECRETS_DIR}/run/secrets/db`.",
+      {
+        expected: 'a mapping such as /run/secrets/db: { secret: db-password, mode: "0400" }',
+        example: { "/run/secrets/db": { secret: "db-password", mode: "0400" } },
+      },
+    ).default({}),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },

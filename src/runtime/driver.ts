@@ -105,6 +105,11 @@ export interface ReplicaSpec extends ReplicaIdentity {
   /** Full environment of the replica; PORT is already in it. */
   readonly env: Readonly<Record<string, string>>;
   /**
+   * Files of secrets on the controller's tmpfs (`source`) a container sees read-only at
+   * `target`; a driver of local processes never gets these (its replicas read the folder).
+   */
+  readonly secretMounts?: readonly { readonly source: string; readonly target: string }[];
+  /**
    * How much of its output is kept: rotated at `maxBytes`, `maxFiles` kept, output older
    * than `maxAgeMs` neither shown nor kept. Absent: the driver's defaults.
    */

@@ -1,6 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,7 +29,9 @@ process.env.BATON_AGE_KEY_FILE = join(keys, "default.age");
 
 let project: Project | undefined;
 let load: Load | undefined;
+const cleanups: (() => void)[] = [];
 afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
   await load?.stop();
   load = undefined;
   if (project !== undefined) {
@@ -256,5 +266,86 @@ alerting:
       server.close();
       rmSync(target, { recursive: true, force: true });
     }
+  });
+
+  it("reach a process and a container as files on tmpfs, gone once their replica stops", async () => {
+    // Answers the file's content and mode: what the replica sees.
+    const reader = (path: string) =>
+      `const fs = require("node:fs"); require("node:http").createServer((q, r) => { try { const p = ${path}; r.end(fs.readFileSync(p, "utf8") + " " + (fs.statSync(p).mode & 0o777).toString(8)); } catch (e) { r.end(String(e)); } }).listen(Number(process.env.PORT), process.env.LISTEN_ON ?? "127.0.0.1");`;
+    const ports = { proc: await freePort(), box: await freePort() };
+    // Readable by the container's user (65534), unlike the project's private folder.
+    const code = mkdtempSync(join(tmpdir(), "baton-secret-reader-"));
+    chmodSync(code, 0o755);
+    writeFileSync(join(code, "reader-box.cjs"), reader('"/run/secrets/db"'));
+    chmodSync(join(code, "reader-box.cjs"), 0o644);
+    cleanups.push(() => rmSync(code, { recursive: true, force: true }));
+    project = new Project(
+      `apps:
+  proc:
+    command: ["node", "reader-proc.cjs"]
+    port: ${ports.proc}
+    files: { /run/secrets/db: { secret: db-password } }
+  box:
+    runtime: docker
+    image: ${image}
+    command: ["${process.execPath}", "/app/reader-box.cjs"]
+    volumes: ["${code}:/app:ro"]
+    containerPort: 8080
+    env: { LISTEN_ON: 0.0.0.0 }
+    port: ${ports.box}
+    # The engine's port forwarder accepts before the app listens: ask the app itself.
+    health: { readiness: { http: /, interval: 200ms } }
+    files: { /run/secrets/db: { secret: db-password, mode: "0440" } }
+`,
+      {
+        "reader-proc.cjs": reader('process.env.BATON_SECRETS_DIR + "/run/secrets/db"'),
+      },
+    );
+    const p = project;
+    const value = newSecret();
+    setSecret(p, "db-password", value);
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "60s");
+    expect((await get(ports.proc)).body).toBe(`${value} 400`);
+    expect((await get(ports.box)).body).toBe(`${value} 440`);
+
+    const status = await p.status();
+    const replica = app(status, "proc").replicas[0]!;
+    const folders = readdirSync("/dev/shm").filter((n) => n.startsWith("baton-secrets-"));
+    const held = folders.flatMap((f) => filesHolding(join("/dev/shm", f), value));
+    expect(held.some((path) => path.includes(`/${replica.id}/run/secrets/db`))).toBe(true);
+    expect(filesHolding(p.stateDir, value)).toEqual([]);
+
+    // A new value: new replicas with the new file, the old replicas' files removed.
+    const next = newSecret();
+    setSecret(p, "db-password", next);
+    await p.ok("apply", "--wait", "--timeout", "60s");
+    expect((await get(ports.proc)).body).toBe(`${next} 400`);
+    expect((await get(ports.box)).body).toBe(`${next} 440`);
+    const left = folders.flatMap((f) => filesHolding(join("/dev/shm", f), value));
+    expect(left).toEqual([]);
+  });
+
+  it("are masked in `baton logs` and the logs API when an app prints one", async () => {
+    project = new Project(`apps:
+  chatty:
+    command: ["sh", "-c", "echo \\"connecting with $DB_PASSWORD\\"; exec sleep 600"]
+    env: { DB_PASSWORD: { secret: db-password } }
+`);
+    const p = project;
+    const value = newSecret();
+    setSecret(p, "db-password", value);
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "30s");
+    const logs = await eventually(
+      "the app's line is in its logs",
+      async () => (await p.ok("logs", "chatty")).stdout,
+      (out) => out.includes("connecting with"),
+    );
+    expect(logs).toContain("connecting with ***");
+    expect(logs).not.toContain(value);
+    const json = await p.ok("logs", "chatty", "--json");
+    expect(json.stdout).toContain("connecting with ***");
+    expect(json.stdout).not.toContain(value);
   });
 });

@@ -12,6 +12,13 @@ export {
   readKeyPair,
   replaceKeyPair,
 } from "./keys.js";
+export {
+  containerOwner,
+  pruneReplicaFiles,
+  removeReplicaFiles,
+  secretFilesRoot,
+  writeReplicaFiles,
+} from "./replica-files.js";
 export { sealSource, unsealSource } from "./sealed-source.js";
 export {
   readSecrets,
@@ -30,8 +37,10 @@ export {
 } from "./secrets-file.js";
 export {
   digestKey,
+  type SecretFile,
   SecretValues,
   secretEnvOf,
+  secretFilesOf,
   secretsOfApp,
   secretsSummary,
   unsealSecrets,

@@ -122,7 +122,8 @@ export function secretEnvOf(app: AppSpec, values: SecretValues): Record<string, 
 
 /** The secrets an app's replicas receive. */
 export function secretsOfApp(app: AppSpec): string[] {
-  return [...new Set(Object.values(app.secretEnv ?? {}))].sort();
+  const files = Object.values(app.secretFiles ?? {}).map((file) => file.secret);
+  return [...new Set([...Object.values(app.secretEnv ?? {}), ...files])].sort();
 }
 
 function usesSecrets(definition: Definition): boolean {
@@ -237,4 +238,26 @@ export function secretsSummary(definition: Definition): SecretsAnswer {
         usedBy: apps.filter((app) => secretsOfApp(app).includes(name)).map((app) => app.name),
       })),
   };
+}
+
+/** The files a replica of `app` gets from secrets: path, content, mode. */
+export function secretFilesOf(app: AppSpec, values: SecretValues): SecretFile[] {
+  return Object.entries(app.secretFiles ?? {}).map(([path, file]) => {
+    const content = values.get(file.secret);
+    if (content === undefined) {
+      throw new SecretsError(
+        "secrets.missing",
+        `${app.name}: secret ${file.secret} (for file ${path}) is not among the applied definition's secrets`,
+        `set it with \`baton secret set ${file.secret}\` and apply again`,
+      );
+    }
+    return { path, content, mode: Number.parseInt(file.mode, 8) };
+  });
+}
+
+export interface SecretFile {
+  /** Absolute, as the definition writes it. */
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
 }
