@@ -245,6 +245,8 @@ export interface AppGroup {
   readonly budget: { readonly maxSurge: number; readonly maxUnavailable: number };
   /** The definition's project: the scheduler's names are scoped by it. */
   readonly project: string;
+  /** Variables from secrets (decrypted, in memory only), on top of the spec's env. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
 }
 
 /** Where a scheduler's rollout of a group stands, in Baton's words. */
