@@ -39,6 +39,7 @@ export {
   digestKey,
   type SecretFile,
   SecretValues,
+  secretDigestKeyPath,
   secretEnvOf,
   secretFilesOf,
   secretsOfApp,

@@ -195,9 +195,13 @@ export function withSecretValues(definition: Definition, values: SecretValues): 
   };
 }
 
+export function secretDigestKeyPath(stateDir: string): string {
+  return join(stateDir, SALT_FILE);
+}
+
 /** The state directory's digest key: made once, 0600, never leaves the state. */
 export function digestKey(stateDir: string): Buffer {
-  const path = join(stateDir, SALT_FILE);
+  const path = secretDigestKeyPath(stateDir);
   try {
     return Buffer.from(readFileSync(path, "utf8").trim(), "hex");
   } catch (error) {
