@@ -512,13 +512,21 @@ export const appSchema = documented(
     files: documented(
       z.record(
         z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$))[^\0]*[^/]$/),
-        z.strictObject({
-          secret: z.string().min(1),
-          mode: z
-            .string()
-            .regex(/^0?[0-7]{3}$/)
-            .default("0400"),
-        }),
+        documented(
+          z.strictObject({
+            secret: documented(z.string().min(1), "The secret whose value the file holds.", {
+              expected: "a secret's name",
+              example: "db-password",
+            }),
+            mode: documented(
+              z.string().regex(/^0?[0-7]{3}$/),
+              "The file's mode (0400 unless said otherwise).",
+              { expected: 'an octal mode such as "0400"', example: "0440" },
+            ).default("0400"),
+          }),
+          "One file: the secret it holds and its mode.",
+          { expected: "{ secret: NAME, mode? }", example: { secret: "db-password" } },
+        ),
       ),
       "Files whose content is a secret, by absolute path: a container sees the file there " +
         "(on tmpfs, read-only); a process finds it under `$BATON_SECRETS_DIR` (a private " +

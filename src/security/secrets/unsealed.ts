@@ -60,9 +60,10 @@ export async function unsealSecrets(
     );
   }
   const values = new Map<string, string>();
+  // All of them, not only those used now: a rollback may start a revision that used another.
   for (const [name, entry] of Object.entries(secrets.content.secrets)) {
     try {
-      values.set(name, await decryptWith(pair.identity, entry.value));
+      values.set(name, await decrypted(pair.identity, entry.value));
     } catch {
       throw new SecretsError(
         "secrets.undecryptable",
@@ -72,6 +73,24 @@ export async function unsealSecrets(
     }
   }
   return new SecretValues(values);
+}
+
+/**
+ * Values already decrypted by this process, by key and ciphertext: an X25519 decryption
+ * costs milliseconds in JavaScript, and an apply that changes no secret should pay none.
+ * Held in memory only, like the values themselves.
+ */
+const decryptions = new Map<string, string>();
+const MAX_DECRYPTIONS = 1_000;
+
+async function decrypted(identity: string, armored: string): Promise<string> {
+  const key = createHmac("sha256", identity).update(armored).digest("hex");
+  const known = decryptions.get(key);
+  if (known !== undefined) return known;
+  const value = await decryptWith(identity, armored);
+  if (decryptions.size >= MAX_DECRYPTIONS) decryptions.clear();
+  decryptions.set(key, value);
+  return value;
 }
 
 /** The definition with each app's secret digests filled in: what its revision is made of. */
