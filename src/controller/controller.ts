@@ -44,6 +44,7 @@ import {
   containerOwner,
   digestKey,
   pruneReplicaFiles,
+  removeAllReplicaFiles,
   removeReplicaFiles,
   SecretValues,
   sealSource,
@@ -828,6 +829,8 @@ export class Controller {
         });
       });
       await this.proxy.close(true);
+      // No replica runs: none of their secret files may stay on tmpfs.
+      removeAllReplicaFiles(this.options.stateDir);
       this.events.emit({
         type: "controller.down",
         message: "controller, proxy and replicas stopped",

@@ -324,6 +324,14 @@ alerting:
     expect((await get(ports.box)).body).toBe(`${next} 440`);
     const left = folders.flatMap((f) => filesHolding(join("/dev/shm", f), value));
     expect(left).toEqual([]);
+    // `baton down` leaves no secret file of the state behind.
+    await p.ok("down");
+    const after = folders.flatMap((f) =>
+      statSync(join("/dev/shm", f), { throwIfNoEntry: false }) === undefined
+        ? []
+        : filesHolding(join("/dev/shm", f), next),
+    );
+    expect(after).toEqual([]);
   });
 
   it("are masked in `baton logs` and the logs API when an app prints one", async () => {

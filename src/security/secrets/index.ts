@@ -15,6 +15,7 @@ export {
 export {
   containerOwner,
   pruneReplicaFiles,
+  removeAllReplicaFiles,
   removeReplicaFiles,
   secretFilesRoot,
   writeReplicaFiles,

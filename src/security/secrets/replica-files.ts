@@ -56,6 +56,11 @@ export function removeReplicaFiles(stateDir: string, replica: string): void {
   rmSync(join(secretFilesRoot(stateDir), replica), { recursive: true, force: true });
 }
 
+/** Removes the secret files of every replica of the state (`baton down`). */
+export function removeAllReplicaFiles(stateDir: string): void {
+  rmSync(secretFilesRoot(stateDir), { recursive: true, force: true });
+}
+
 /** Removes the folders of replicas not in `live`: those that exited or were stopped. */
 export function pruneReplicaFiles(stateDir: string, live: ReadonlySet<string>): void {
   const top = secretFilesRoot(stateDir);
