@@ -59,6 +59,7 @@ import type {
   TriggerRunAnswer,
   TriggerRunRequest,
 } from "./runs.js";
+import type { SecretsAnswer } from "./secrets.js";
 import type {
   ControllerStatus,
   ScaleAnswer,
@@ -171,6 +172,7 @@ export const routes = {
   cancelRun: (id: number | string, body: RunActionRequest = {}): Route<RunAnswer> =>
     post(run(id, "/cancel"), body),
   pushHook: (body: PushNotice): Route<PushAnswer> => post("/api/v1/hooks/push", body),
+  secrets: (): Route<SecretsAnswer> => get("/api/v1/secrets"),
 
   events: (query: EventsQuery = {}): Route<EventsAnswer> =>
     get("/api/v1/events", { after: query.after, app: query.app, limit: query.limit }),

@@ -53,6 +53,13 @@ export function appChanges(
     value === undefined ? null : mask(JSON.stringify(value)).replace(URL_PASSWORD, "$1***@");
   const fields = structuralDiff(readable(from), readable(to)).map((change): FieldChange => {
     const [top, name] = change.at;
+    if (top === "secrets") {
+      // A secret's digest: that it is used, dropped or changed is all a plan says.
+      const secret = (value: unknown) => (value === undefined ? null : SECRET);
+      return change.from !== undefined && change.to !== undefined
+        ? { field: change.path, from: SECRET_CHANGED, to: SECRET_CHANGED }
+        : { field: change.path, from: secret(change.from), to: secret(change.to) };
+    }
     if (top === "env" && change.at.length === 2 && typeof name === "string" && looksSecret(name)) {
       const secret = (value: unknown) => (value === undefined ? null : SECRET);
       return change.from !== undefined && change.to !== undefined

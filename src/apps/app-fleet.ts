@@ -42,6 +42,7 @@ export class AppFleet {
         scaleOverride: deps.scaleOverride,
         emit: deps.emit,
         requeue: (app, afterMs) => deps.requeue(`${reconciler.kind}/${app}`, afterMs),
+        ...(deps.secretEnv === undefined ? {} : { secretEnv: deps.secretEnv }),
       });
       return reconciler;
     });

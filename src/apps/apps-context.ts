@@ -41,6 +41,15 @@ export interface AppsDeps {
   readonly allocatePort: () => Promise<number>;
   /** Environment every replica inherits (PATH, HOME, ...) before the app's own env. */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** The variables a replica of `spec` gets from secrets (decrypted, in memory only). */
+  readonly secretEnv?: (spec: AppSpec) => Readonly<Record<string, string>>;
+  /**
+   * Writes the secret files (`files:`) of a replica of `spec` to its private tmpfs folder:
+   * each file's place there, by its path in the definition. Empty when it has none.
+   */
+  readonly secretFiles?: (spec: AppSpec, replica: string) => ReadonlyMap<string, string>;
+  /** Drops a stopped replica's secret files. */
+  readonly dropSecretFiles?: (replica: string) => void;
   readonly now?: () => number;
   /**
    * Tests only: called at each point of a pass; a throw there fails the pass at that point,

@@ -62,7 +62,28 @@ async function startIn(
     BATON_REPLICA: replica.id,
     BATON_REVISION: replica.revision,
   };
-  return driver.start({ ...started, env: { ...started.env, ...own } });
+  const secrets = ctx.deps.secretEnv?.(spec) ?? {};
+  const files = ctx.deps.secretFiles?.(spec, replica.id) ?? new Map<string, string>();
+  // A process reads its files from its folder; a container sees each at its own path.
+  const folder: Record<string, string> =
+    files.size > 0 && driver.capabilities.localProcesses
+      ? { BATON_SECRETS_DIR: secretsFolder(files) }
+      : {};
+  const mounts =
+    files.size > 0 && !driver.capabilities.localProcesses
+      ? { secretMounts: [...files].map(([target, source]) => ({ source, target })) }
+      : {};
+  return driver.start({
+    ...started,
+    ...mounts,
+    env: { ...started.env, ...secrets, ...folder, ...own },
+  });
+}
+
+/** The replica's folder: each file's place there less its path in the definition. */
+function secretsFolder(files: ReadonlyMap<string, string>): string {
+  const [target, source] = [...files][0] ?? ["", ""];
+  return source.slice(0, source.length - target.length);
 }
 
 /** An exec probe of a replica whose driver execs runs inside it, as its app sees it. */
@@ -189,6 +210,7 @@ export async function stopReplica(
     }
   }
   await driverOf(ctx, replica.handle).stop(replica.handle, grace);
+  ctx.deps.dropSecretFiles?.(replica.handle.id);
 }
 
 /** Stops every replica of an app and drops its route; its state goes once nothing runs. */

@@ -34,6 +34,8 @@ export interface ScheduledAppsDeps {
   readonly scaleOverride: (app: string) => number | undefined;
   readonly emit: (event: NewEvent) => void;
   readonly requeue: (app: string, afterMs?: number) => void;
+  /** The variables a group of `spec` gets from secrets. */
+  readonly secretEnv?: (spec: AppSpec) => Readonly<Record<string, string>>;
 }
 
 interface GroupState {
@@ -198,6 +200,7 @@ export class ScheduledAppsReconciler implements Reconciler {
       update: spec.update,
       budget: resolveBudget(spec.update, replicas),
       project: state.project,
+      secretEnv: this.deps.secretEnv?.(target) ?? {},
     });
     for (const extra of deployment.duplicates) {
       this.emit(

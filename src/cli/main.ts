@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   silence: async () => (await import("./commands/silence.js")).silenceCommand,
   token: async () => (await import("./commands/token.js")).tokenCommand,
   audit: async () => (await import("./commands/audit.js")).auditCommand,
+  secret: async () => (await import("./commands/secret.js")).secretCommand,
 };
 
 /** Exit codes: 0 done, 1 the user's input or the world said no, 2 usage, 70 a bug in Baton. */

@@ -25,6 +25,12 @@ import {
   localSchedulers,
   runtimesOf,
 } from "../runtime/registry.js";
+import {
+  digestKey,
+  secretDigestKeyPath,
+  unsealSecrets,
+  withSecretDigests,
+} from "../security/secrets/index.js";
 import { SqliteStore } from "../store/index.js";
 
 /**
@@ -67,6 +73,8 @@ async function appsPlan(dir: string, given: Definition): Promise<PlanJson> {
     }
     // What the controller would record: a container app without `command` runs its image's.
     definition = await withImageCommands(definition, engineImageCommands());
+    // And the digests of its secrets, when this machine holds the key the controller used.
+    definition = await withLocalSecretDigests(definition, dir);
     if (!existsSync(dir)) {
       const desired = desiredAll(definition, localSchedulers(dir), () => undefined);
       return planJson(buildPlan(diff(desired, [])));
@@ -119,5 +127,19 @@ function openStore(dir: string): SqliteStore | undefined {
     return SqliteStore.open(dir, { create: false });
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The definition with its apps' secret digests as the state's controller made them, read with
+ * this machine's key; as it is when there is no key or no state yet (its apps then differ).
+ */
+async function withLocalSecretDigests(definition: Definition, dir: string): Promise<Definition> {
+  if (definition.secrets === undefined || !existsSync(secretDigestKeyPath(dir))) return definition;
+  try {
+    const values = await unsealSecrets(definition);
+    return withSecretDigests(definition, values, digestKey(dir));
+  } catch {
+    return definition;
   }
 }

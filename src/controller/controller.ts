@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import type { FactsAnswer, ParityAnswer } from "../api/hosts.js";
+import type { SecretsAnswer } from "../api/secrets.js";
 import type { ControllerStatus } from "../api/status.js";
 import { AppFleet } from "../apps/app-fleet.js";
 import type { PassPoint } from "../apps/apps-reconciler.js";
@@ -38,6 +40,22 @@ import { appReleases, type ReleasesAnswer } from "../images/releases-query.js";
 import { MetricsStore } from "../observe/index.js";
 import type { Driver } from "../runtime/driver.js";
 import { type DriverRegistry, localDrivers, runtimesOf } from "../runtime/registry.js";
+import {
+  containerOwner,
+  digestKey,
+  pruneReplicaFiles,
+  removeAllReplicaFiles,
+  removeReplicaFiles,
+  SecretValues,
+  sealSource,
+  secretEnvOf,
+  secretFilesOf,
+  secretsSummary,
+  unsealSecrets,
+  withSecretDigests,
+  withSecretValues,
+  writeReplicaFiles,
+} from "../security/secrets/index.js";
 import {
   BlobStore,
   type EventRecord,
@@ -97,6 +115,8 @@ export class Controller {
   /** The applied definition as given, unpinned: `deploy` pins it again to another release. */
   private given: Definition;
   private generation: GenerationRecord | undefined;
+  /** The applied definition's secrets, decrypted: in memory only, never recorded. */
+  private secrets = SecretValues.none;
   private readonly startedAt = Date.now();
   private stopping = false;
   /** Checks the hosts for drift on each environment's interval (and heals where asked). */
@@ -188,9 +208,19 @@ export class Controller {
    * the caller, who lets it go.
    */
   static async start(
-    options: ControllerOptions,
+    given: ControllerOptions,
     store: SqliteStore,
   ): Promise<{ controller: Controller; applied: ApplyResult }> {
+    // Before replicas are adopted: their revisions were made with the secrets' digests.
+    const secrets = await unsealSecrets(given.definition);
+    const options: ControllerOptions = {
+      ...given,
+      definition: withSecretDigests(
+        withSecretValues(given.definition, secrets),
+        secrets,
+        digestKey(given.stateDir),
+      ),
+    };
     // Containers and services of a previous controller are adopted even if the definition
     // no longer has such apps: their drivers are there whenever an engine may answer.
     const drivers = localDrivers({
@@ -209,6 +239,7 @@ export class Controller {
       controller?.apps.resendRoutes();
     });
     const snapshots = new Snapshots(options.stateDir, new BlobStore(options.stateDir));
+    const justWritten = new Map<string, number>();
     const apps = new AppFleet({
       drivers,
       proxy,
@@ -220,9 +251,25 @@ export class Controller {
       requeue: (key, afterMs) => controller?.enqueue(key, afterMs ?? 0),
       allocatePort: freePort,
       baseEnv: inheritedEnv(),
+      secretEnv: (spec) => secretEnvOf(spec, controller?.secrets ?? secrets),
+      secretFiles: (spec, replica) => {
+        const files = secretFilesOf(spec, controller?.secrets ?? secrets);
+        if (files.length === 0) return new Map();
+        // Replicas that exited on their own leave their folder: gone at the next start of a
+        // replica, unless recorded or just written (a replica starting is not recorded yet).
+        const now = Date.now();
+        justWritten.set(replica, now);
+        for (const [id, at] of justWritten) if (now - at > 60_000) justWritten.delete(id);
+        const live = new Set([...justWritten.keys(), ...store.replicas().map((r) => r.id)]);
+        pruneReplicaFiles(options.stateDir, live);
+        const dir = writeReplicaFiles(options.stateDir, replica, files, containerOwner(spec));
+        return new Map(files.map((f) => [f.path, join(dir, f.path)]));
+      },
+      dropSecretFiles: (replica) => removeReplicaFiles(options.stateDir, replica),
       ...withPassFailures(),
     });
     controller = new Controller(options, store, drivers, proxy, apps, events, snapshots);
+    controller.secrets = secrets;
     await controller.adoptRunning();
     controller.sampler.start();
     await controller.adoptGroups();
@@ -259,7 +306,8 @@ export class Controller {
   }
 
   /** `baton plan` of a definition with hosts: what a pass over them would change; changes nothing. */
-  planHosts(definition: Definition): Promise<HostOutcome[]> {
+  async planHosts(given: Definition): Promise<HostOutcome[]> {
+    const definition = withSecretValues(given, await unsealSecrets(given));
     return hostPass(definition, this.store.hosts, {
       apply: false,
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
@@ -288,8 +336,15 @@ export class Controller {
     options: { hosts?: boolean } = {},
   ): Promise<ApplyResult> {
     this.refuseEnvironmentSwitch(given);
+    // Before anything is recorded: secrets that cannot be decrypted change nothing.
+    const secrets = await unsealSecrets(given);
+    const withSecrets = withSecretDigests(
+      withSecretValues(given, secrets),
+      secrets,
+      digestKey(this.options.stateDir),
+    );
     // Before anything is recorded: an app with no release to run changes nothing.
-    const pinned = this.pinReleases(given, "throw");
+    const pinned = this.pinReleases(withSecrets, "throw");
     await this.pullReleaseImages(pinned);
     const definition = await withImageCommands(pinned, this.imageCommands);
     // Before anything is recorded: files that cannot be copied change nothing.
@@ -297,7 +352,8 @@ export class Controller {
     const { record, created } = this.store.recordGeneration({
       hash: definition.hash,
       file: definition.file,
-      source: definition.source,
+      // Sealed: the text may hold secret file contents and webhook URLs.
+      source: await sealSource(definition.source, definition.environment),
       appliedBy,
       ...(definition.environment === undefined ? {} : { environment: definition.environment }),
       ...(definition.content === undefined ? {} : { content: definition.content }),
@@ -306,6 +362,7 @@ export class Controller {
     const plan = this.planNow(definition);
     this.definition = definition;
     this.given = given;
+    this.secrets = secrets;
     this.generation = record;
     this.hostWatch.update(definition);
     this.alerts.update(definition);
@@ -368,9 +425,28 @@ export class Controller {
     };
   }
 
+  /** Every secret value the applied definition uses: what logs and outputs mask. */
+  secretValues(): string[] {
+    return this.secrets.all();
+  }
+
+  /** `GET /api/v1/secrets`: names, who and when, who uses each; never a value. */
+  secretsSummary(): SecretsAnswer {
+    return secretsSummary(this.definition);
+  }
+
   /** What applying `definition` would change now, field by field; changes nothing. */
   async plan(given: Definition): Promise<Plan> {
-    const definition = await withImageCommands(this.pinReleases(given, "keep"), this.imageCommands);
+    const secrets = await unsealSecrets(given);
+    const withSecrets = withSecretDigests(
+      withSecretValues(given, secrets),
+      secrets,
+      digestKey(this.options.stateDir),
+    );
+    const definition = await withImageCommands(
+      this.pinReleases(withSecrets, "keep"),
+      this.imageCommands,
+    );
     return this.explain(this.planNow(definition), definition);
   }
 
@@ -754,6 +830,8 @@ export class Controller {
         });
       });
       await this.proxy.close(true);
+      // No replica runs: none of their secret files may stay on tmpfs.
+      removeAllReplicaFiles(this.options.stateDir);
       this.events.emit({
         type: "controller.down",
         message: "controller, proxy and replicas stopped",

@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Definition } from "../definition/index.js";
 import { makeStatePrivate } from "../security/sandbox/index.js";
+import { unsealSource } from "../security/secrets/index.js";
 import {
   ApiServer,
   apiPortPath,
@@ -138,7 +139,7 @@ async function run(opts: Options): Promise<void> {
     process.on(signal, () => void exit(false));
   }
 
-  const stored = opts.awaitApply ? undefined : storedDefinition(claimed, stateDir, say);
+  const stored = opts.awaitApply ? undefined : await storedDefinition(claimed, stateDir, say);
   if (stored !== undefined) {
     try {
       server.attach((await start(stored.definition, stored.appliedBy)).controller);
@@ -157,11 +158,11 @@ async function run(opts: Options): Promise<void> {
  * The last generation the state recorded, read back from its text and uploaded content;
  * undefined (said why) when there is none to run.
  */
-function storedDefinition(
+async function storedDefinition(
   store: SqliteStore,
   stateDir: string,
   say: (line: string) => void,
-): { definition: Definition; appliedBy: string } | undefined {
+): Promise<{ definition: Definition; appliedBy: string } | undefined> {
   const latest = store.latestGeneration();
   if (latest === undefined) return undefined;
   if (latest.content === null) {
@@ -174,7 +175,7 @@ function storedDefinition(
     const definition = readShippedDefinition(
       {
         file: latest.file,
-        source: latest.source,
+        source: await unsealSource(latest.source, latest.environment ?? undefined),
         content: latest.content,
         ...(latest.environment === null ? {} : { environment: latest.environment }),
       },

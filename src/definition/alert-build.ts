@@ -30,9 +30,14 @@ export function buildAlerting(
   const built: Record<string, NotifierDefinition> = {};
   for (const [name, n] of Object.entries(notifiers ?? {})) {
     const timeout = n.timeout === undefined ? {} : { timeoutMs: ms(n.timeout) };
-    if (n.webhook !== undefined) built[name] = { webhook: n.webhook, ...timeout };
-    else if (n.slack !== undefined) built[name] = { slack: n.slack, ...timeout };
-    else if (n.email !== undefined) {
+    const url = (value: string | { secret: string }) => (typeof value === "string" ? value : "");
+    const secretOf = (field: string, value: string | { secret: string }) =>
+      typeof value === "string" ? {} : { secretFields: { [field]: value.secret } };
+    if (n.webhook !== undefined) {
+      built[name] = { webhook: url(n.webhook), ...secretOf("webhook", n.webhook), ...timeout };
+    } else if (n.slack !== undefined) {
+      built[name] = { slack: url(n.slack), ...secretOf("slack", n.slack), ...timeout };
+    } else if (n.email !== undefined) {
       const to = typeof n.email.to === "string" ? [n.email.to] : n.email.to;
       built[name] = { email: { smtp: n.email.smtp, from: n.email.from, to }, ...timeout };
     } else if (n.command !== undefined) built[name] = { command: n.command, ...timeout };

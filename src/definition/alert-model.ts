@@ -16,7 +16,14 @@ export interface AlertRuleSpec {
 }
 
 /** One receiver; the same shape observe/notify's notifierFromSpec takes. */
-export type NotifierDefinition = { readonly timeoutMs?: number } & (
+export type NotifierDefinition = {
+  readonly timeoutMs?: number;
+  /**
+   * Fields written `{ secret: NAME }` (`webhook`, `slack`) → the secret's name: the field is
+   * empty until the controller fills it with the decrypted value (security/secrets).
+   */
+  readonly secretFields?: Readonly<Record<string, string>>;
+} & (
   | { readonly webhook: string }
   | { readonly slack: string }
   | {

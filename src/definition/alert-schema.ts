@@ -4,7 +4,7 @@
  * names) are in alert-checks.ts.
  */
 import { z } from "zod";
-import { documented, duration } from "./schema-fields.js";
+import { documented, duration, secretReference } from "./schema-fields.js";
 
 /** Alert and notifier names: they appear in commands (`baton silence add NAME`) and labels. */
 export const ALERT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -73,12 +73,13 @@ export const alertsSchema = documented(z.array(alert), "Alert rules over Baton's
 const notifier = documented(
   z.strictObject({
     webhook: documented(
-      z.string().min(1),
-      "POSTs Alertmanager's webhook JSON to this URL (a secret: never printed).",
-      { expected: "an http(s) URL", example: "https://example.invalid/hook" },
+      z.union([z.string().min(1), secretReference]),
+      "POSTs Alertmanager's webhook JSON to this URL (a secret: never printed); " +
+        "`{ secret: NAME }` takes it from the secrets.",
+      { expected: "an http(s) URL or { secret: NAME }", example: "https://example.invalid/hook" },
     ).optional(),
     slack: documented(
-      z.string().min(1),
+      z.union([z.string().min(1), secretReference]),
       "A Slack-compatible incoming webhook URL (a secret: never printed).",
       { expected: "an http(s) URL", example: "https://hooks.slack.com/services/..." },
     ).optional(),

@@ -3,7 +3,9 @@
  * absolute, probes tagged by kind, scalars kept as written. Runs only on input that passed
  * the schema and the checks, so a value that does not parse here is a bug, not a user error.
  */
+
 import { resolve } from "node:path";
+import { DEFAULT_ENVIRONMENT, secretsFilePath } from "../security/secrets/secrets-file.js";
 import { buildAlerting } from "./alert-build.js";
 import { envFileVariables } from "./env-file-checks.js";
 import type { DefinitionFiles, FolderContent } from "./files.js";
@@ -109,8 +111,10 @@ function buildApp(
   const entrypoint = commandOf(app.entrypoint, "entrypoint");
   // As in Compose, `env:` wins over the env file.
   const env: Record<string, string> = envFileVariables(app.envFile, ctx.dir, ctx.files);
+  const secretEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(app.env)) {
-    env[key] = asWritten(value, [...path, "env", key]);
+    if (typeof value === "object") secretEnv[key] = value.secret;
+    else env[key] = asWritten(value, [...path, "env", key]);
   }
   const health: { readiness?: Probe; liveness?: Probe } = {};
   for (const role of ["readiness", "liveness"] as const) {
@@ -127,6 +131,8 @@ function buildApp(
     ...(ctx.exclude ?? []),
     ctx.file,
     ...Object.values(environmentStates(input, ctx.dir)),
+    // Secrets reach an app as the values it names, never as its folder's files.
+    ...[DEFAULT_ENVIRONMENT, ...ctx.environments].map((env) => secretsFilePath(ctx.dir, env)),
   ];
   const build =
     app.build === undefined
@@ -148,6 +154,8 @@ function buildApp(
     ...(content?.manifest === undefined ? {} : { contentManifest: content.manifest }),
     env,
     ...processIdentity(app),
+    ...(Object.keys(secretEnv).length === 0 ? {} : { secretEnv }),
+    ...(Object.keys(app.files).length === 0 ? {} : { secretFiles: app.files }),
     replicas: app.replicas,
     ...(app.dependsOn.length === 0 ? {} : { dependsOn: [...new Set(app.dependsOn)] }),
     ...(app.port === undefined ? {} : { port: app.port }),

@@ -194,18 +194,22 @@ export function buildHosts(
     }
     if (item.file) {
       const r = item.file;
+      const fromSecret = typeof r.content === "object" ? r.content.secret : undefined;
       const content =
         r.template !== undefined
           ? ctx.files.readText(resolve(ctx.dir, r.template))
-          : (r.content ?? "");
+          : typeof r.content === "string"
+            ? r.content
+            : "";
       return {
         module: "file",
         path: r.path,
         content,
+        ...optional("contentSecret", fromSecret),
         ...mode(r),
         ...optional("owner", r.owner),
         ...optional("group", r.group),
-        secret: r.secret ?? false,
+        secret: fromSecret !== undefined || (r.secret ?? false),
         state: r.state ?? "present",
         ...common(r),
       };

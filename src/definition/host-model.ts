@@ -67,6 +67,11 @@ export interface FileResource extends ResourceCommon {
   readonly path: string;
   /** What the file must hold, a template already rendered for this host. */
   readonly content: string;
+  /**
+   * `content: { secret: NAME }`: the secret whose value the content is, filled in by the
+   * controller once decrypted (security/secrets); `content` is empty until then.
+   */
+  readonly contentSecret?: string;
   /** "0644"-style octal string; left as it is when absent (0644 for a new file). */
   readonly mode?: string;
   readonly owner?: string;

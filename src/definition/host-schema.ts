@@ -4,7 +4,14 @@
  * item, groups and roles that exist, notify targets, modes) are in host-checks.ts.
  */
 import { z } from "zod";
-import { argument, argv, documented, duration, wholeNumber } from "./schema-fields.js";
+import {
+  argument,
+  argv,
+  documented,
+  duration,
+  secretReference,
+  wholeNumber,
+} from "./schema-fields.js";
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** "0644", "644", "0755", "1777"; a number is taken as written in the file. */
@@ -103,10 +110,12 @@ const modules = {
   file: documented(
     z.strictObject({
       path: path("Where the file is on the host."),
-      content: documented(z.string(), "What the file holds, `{{ var }}` rendered.", {
-        expected: "a string",
-        example: "managed by baton\n",
-      }).optional(),
+      content: documented(
+        z.union([z.string(), secretReference]),
+        "What the file holds, `{{ var }}` rendered; `{ secret: NAME }`: the secret's value, " +
+          "as it is (the file is then `secret: true`).",
+        { expected: "a string or { secret: NAME }", example: "managed by baton\n" },
+      ).optional(),
       template: documented(
         z.string().min(1),
         "A template file (relative to the definition) rendered with `{{ var }}` from `vars`, " +

@@ -11,17 +11,24 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
 import { policyDiagnostics } from "../security/policy/check.js";
 import type { Accounts } from "../util/accounts.js";
+import {
+  DEFAULT_ENVIRONMENT,
+  parseSecretsFile,
+  type SecretsFile,
+  secretsFilePath,
+} from "../security/secrets/secrets-file.js";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";
 import { type Diagnostic, SpecError } from "./errors.js";
 import { isFields } from "./fields.js";
-import { type DefinitionFiles, diskFiles } from "./files.js";
+import { type DefinitionFiles, diskFiles, type PathKind } from "./files.js";
 import { schemaDiagnostics } from "./issues.js";
 import type { Definition } from "./model.js";
 import { environmentNames, OverlayPositions, overlayRaw } from "./overlay.js";
 import { describeValue, formatPath, listWords } from "./phrases.js";
 import { definitionSchema, EXTENSION_KEY_PATTERN } from "./schema.js";
+import { secretDiagnostics, secretReferences } from "./secret-checks.js";
 import { closestMatch } from "./suggest.js";
 import { syntaxDiagnostics } from "./yaml-errors.js";
 import { type Positions, YamlSource } from "./yaml-source.js";
@@ -98,6 +105,15 @@ export function parseDefinition(
   const input = withoutExtensions(raw);
   const environments = environmentNames(input);
   const files = options.files ?? diskFiles;
+  const secrets = new Map<string, EnvironmentSecrets>();
+  const secretsOf = (env: string): EnvironmentSecrets => {
+    let read = secrets.get(env);
+    if (read === undefined) {
+      read = readEnvironmentSecrets(files, dir, env);
+      secrets.set(env, read);
+    }
+    return read;
+  };
   const diagnostics = validate(
     input,
     {
@@ -110,10 +126,16 @@ export function parseDefinition(
     },
     environments.length > 0,
   );
+  // With environments, a reference is checked against each environment's own secrets.
+  if (environments.length === 0)
+    diagnostics.push(
+      ...checkSecrets(input, shown, source, DEFAULT_ENVIRONMENT, secretsOf(DEFAULT_ENVIRONMENT)),
+    );
   for (const env of environments) {
     const positions = new OverlayPositions(source, input, env);
+    const overlay = overlayRaw(input, env);
     const overlaid = validate(
-      overlayRaw(input, env),
+      overlay,
       {
         file: shown,
         dir,
@@ -124,6 +146,7 @@ export function parseDefinition(
       },
       true,
     );
+    overlaid.push(...checkSecrets(overlay, shown, positions, env, secretsOf(env)));
     diagnostics.push(...onlyIn(env, overlaid, diagnostics));
   }
   if (diagnostics.length > 0) throw fail(diagnostics);
@@ -157,7 +180,77 @@ export function parseDefinition(
     ...(chosen === undefined ? {} : { environment: chosen }),
     ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
   });
-  return deepFreeze(definition);
+  const used = secretsOf(chosen ?? DEFAULT_ENVIRONMENT);
+  return deepFreeze(
+    used.content === undefined
+      ? definition
+      : {
+          ...definition,
+          secrets: { file: used.file, environment: used.environment, content: used.content },
+        },
+  );
+}
+
+interface EnvironmentSecrets {
+  readonly environment: string;
+  readonly file: string;
+  readonly shown: string;
+  readonly content: SecretsFile | undefined;
+  /** Why the file is not one, as a diagnostic of the secrets file. */
+  readonly problem?: Diagnostic;
+}
+
+/** The secrets file of `environment` beside the definition, read through `files`. */
+function readEnvironmentSecrets(
+  files: DefinitionFiles,
+  dir: string,
+  environment: string,
+): EnvironmentSecrets {
+  const file = secretsFilePath(dir, environment);
+  const shown = displayPath(file);
+  if (kindOf(files, file) !== "file") return { environment, file, shown, content: undefined };
+  try {
+    return { environment, file, shown, content: parseSecretsFile(files.readText(file), shown) };
+  } catch (error) {
+    const problem: Diagnostic = {
+      ...atStart(shown, 0),
+      code: "spec.invalid_secrets_file",
+      message: messageOf(error),
+      hint: (error as { hint?: string }).hint ?? "restore the file from git",
+    };
+    return { environment, file, shown, content: undefined, problem };
+  }
+}
+
+/**
+ * What is at `path`; undefined also when it cannot be known: a client sends the secrets file
+ * only when it exists, so on a controller a path it did not send is no secrets file.
+ */
+function kindOf(files: DefinitionFiles, path: string): PathKind | undefined {
+  try {
+    return files.kind(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkSecrets(
+  input: unknown,
+  file: string,
+  source: Positions,
+  environment: string,
+  secrets: EnvironmentSecrets,
+): Diagnostic[] {
+  const references = secretReferences(input);
+  if (references.length === 0) return [];
+  if (secrets.problem !== undefined) return [secrets.problem];
+  return secretDiagnostics(input, {
+    file,
+    source,
+    environment,
+    secretsFile: secrets.shown,
+    secrets: secrets.content,
+  });
 }
 
 /** Schema and semantic problems of a raw definition (the base, or one environment's overlay). */

@@ -1,3 +1,4 @@
+import type { SecretsFile } from "../security/secrets/secrets-file.js";
 import type { AlertingSpec } from "./alert-model.js";
 import type { HostsDefinition } from "./host-model.js";
 import type { PipelineSpec } from "./pipeline-model.js";
@@ -97,6 +98,17 @@ export interface AppSpec {
   readonly runAs?: { readonly user?: string; readonly group?: string };
   /** Process apps: the controller's variables they get besides PATH, HOME, LANG and TZ. */
   readonly inheritEnv?: true | readonly string[];
+  /** Variables whose value is a secret (`{ secret: NAME }`): variable → secret name. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
+  /** Files whose content is a secret (`files:`): absolute path → secret name and mode. */
+  readonly secretFiles?: Readonly<
+    Record<string, { readonly secret: string; readonly mode: string }>
+  >;
+  /**
+   * A keyed digest of each secret the app uses (security/secrets), set by the controller
+   * once it decrypted them: a changed value is a new revision, and the value is in no record.
+   */
+  readonly secretDigests?: Readonly<Record<string, string>>;
   readonly replicas: number;
   /**
    * Apps (by name) each of which must have a ready replica of its target revision before a
@@ -209,6 +221,8 @@ export interface Definition {
   readonly alerting?: AlertingSpec;
   /** Sampling and retention of metrics (`metrics:`), defaults filled in. */
   readonly metrics: MetricsSpec;
+  /** The environment's secrets file (`secrets/<env>.age.yaml`), when there is one. */
+  readonly secrets?: DefinitionSecrets;
   /**
    * What the folders and files the definition names held, when it reached a controller
    * through its API: read from there, never from the disk of whoever sent it.
@@ -231,4 +245,13 @@ export interface DefinitionContent {
    * run's checkout by it.
    */
   readonly inRepository?: string;
+}
+
+/** An environment's secrets as the definition carries them: names and ciphertexts only. */
+export interface DefinitionSecrets {
+  /** Absolute path of the secrets file. */
+  readonly file: string;
+  /** `default` for a definition without environments. */
+  readonly environment: string;
+  readonly content: SecretsFile;
 }

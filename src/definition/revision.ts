@@ -37,6 +37,10 @@ export function revisionContent(app: AppSpec): Record<string, unknown> {
     // Absent unless written, so that apps without them keep the revisions they had.
     runAs: app.runAs,
     inheritEnv: app.inheritEnv,
+    // Absent without secrets, so that apps that use none keep the revisions they had.
+    secretEnv: app.secretEnv,
+    secretFiles: app.secretFiles,
+    secrets: app.secretDigests,
     health: app.health,
     restart: app.restart,
     stopGraceMs: app.stopGraceMs,

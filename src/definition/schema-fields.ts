@@ -127,3 +127,10 @@ export function argv(description: string, example: readonly string[]) {
     example,
   });
 }
+
+/** `{ secret: NAME }`: a value kept encrypted in `secrets/<env>.age.yaml` (security/secrets). */
+export const secretReference = documented(
+  z.strictObject({ secret: z.string().min(1) }),
+  "The value of the secret NAME, decrypted by the controller; never shown.",
+  { expected: "{ secret: NAME }", example: { secret: "db-password" } },
+);

@@ -23,7 +23,15 @@ import {
 import { metricsSchema } from "./metrics-schema.js";
 import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from "./names.js";
 import { pipelinesSchema } from "./pipeline-schema.js";
-import { argv, documented, duration, size, unquoteNumber, wholeNumber } from "./schema-fields.js";
+import {
+  argv,
+  documented,
+  duration,
+  secretReference,
+  size,
+  unquoteNumber,
+  wholeNumber,
+} from "./schema-fields.js";
 
 export { type FieldDoc, fieldDocs } from "./schema-fields.js";
 
@@ -296,9 +304,10 @@ const env = documented(
   z.record(
     z.string(),
     documented(
-      z.union([z.string(), z.number(), z.boolean()]),
-      "The value; numbers and booleans are kept exactly as written (`1.10` stays `1.10`).",
-      { expected: "a string, number or boolean", example: "value" },
+      z.union([z.string(), z.number(), z.boolean(), secretReference]),
+      "The value; numbers and booleans are kept exactly as written (`1.10` stays `1.10`). " +
+        "`{ secret: NAME }`: the value of a secret set with `baton secret set NAME`.",
+      { expected: "a string, number, boolean or { secret: NAME }", example: "value" },
     ),
   ),
   "Environment variables of every replica, on top of those Baton sets (PORT, …).",
@@ -528,6 +537,33 @@ export const appSchema = documented(
         "similar capabilities. Without it such a setting is an error.",
       { expected: "true or false", example: true },
     ).optional(),
+    files: documented(
+      z.record(
+        z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$))[^\0]*[^/]$/),
+        documented(
+          z.strictObject({
+            secret: documented(z.string().min(1), "The secret whose value the file holds.", {
+              expected: "a secret's name",
+              example: "db-password",
+            }),
+            mode: documented(
+              z.string().regex(/^0?[0-7]{3}$/),
+              "The file's mode (0400 unless said otherwise).",
+              { expected: 'an octal mode such as "0400"', example: "0440" },
+            ).default("0400"),
+          }),
+          "One file: the secret it holds and its mode.",
+          { expected: "{ secret: NAME, mode? }", example: { secret: "db-password" } },
+        ),
+      ),
+      "Files whose content is a secret, by absolute path: a container sees the file there " +
+        "(on tmpfs, read-only); a process finds it under `$BATON_SECRETS_DIR` (a private " +
+        "tmpfs folder of its replica), e.g. `${BATON_SECRETS_DIR}/run/secrets/db`.",
+      {
+        expected: 'a mapping such as /run/secrets/db: { secret: db-password, mode: "0400" }',
+        example: { "/run/secrets/db": { secret: "db-password", mode: "0400" } },
+      },
+    ).default({}),
   }),
   "One application: a command run as `replicas` identical processes.",
   { expected: "a mapping of app settings", example: { command: ["node", "server.js"] } },

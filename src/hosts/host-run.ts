@@ -255,7 +255,8 @@ function plannedResources(
 
 function render(decl: HostResourceDecl, facts: unknown): HostResource {
   const r = decl.resource;
-  if (r.module !== "file" || !r.content.includes("{{")) return r;
+  // A secret's value is the content as it is: `{{` in a password is no template.
+  if (r.module !== "file" || r.contentSecret !== undefined || !r.content.includes("{{")) return r;
   try {
     return { ...r, content: renderTemplate(r.content, decl.vars, facts) };
   } catch (error) {

@@ -105,6 +105,11 @@ export interface ReplicaSpec extends ReplicaIdentity {
   /** Full environment of the replica; PORT is already in it. */
   readonly env: Readonly<Record<string, string>>;
   /**
+   * Files of secrets on the controller's tmpfs (`source`) a container sees read-only at
+   * `target`; a driver of local processes never gets these (its replicas read the folder).
+   */
+  readonly secretMounts?: readonly { readonly source: string; readonly target: string }[];
+  /**
    * How much of its output is kept: rotated at `maxBytes`, `maxFiles` kept, output older
    * than `maxAgeMs` neither shown nor kept. Absent: the driver's defaults.
    */
@@ -240,6 +245,8 @@ export interface AppGroup {
   readonly budget: { readonly maxSurge: number; readonly maxUnavailable: number };
   /** The definition's project: the scheduler's names are scoped by it. */
   readonly project: string;
+  /** Variables from secrets (decrypted, in memory only), on top of the spec's env. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
 }
 
 /** Where a scheduler's rollout of a group stands, in Baton's words. */

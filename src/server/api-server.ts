@@ -152,7 +152,10 @@ export class ApiServer {
       if (controller === undefined) return await this.beforeStart(req, res, route, identity);
       if (metricsRoute(controller.metrics, req, res, url, Date.now())) return;
       if (queryRoute(controller.metrics, req, res, url, Date.now())) return;
-      if (await logsRoute(this.options.stateDir, this.options.token, req, res, url)) return;
+      const masked = [this.options.token, ...controller.secretValues()];
+      if (await logsRoute(this.options.stateDir, masked, req, res, url)) return;
+      if (route === "GET /api/v1/secrets")
+        return send(res, 200, answer(routes.secrets, controller.secretsSummary()));
       if (route === "GET /api/v1/status") {
         const withStats = url.searchParams.get("stats") === "1";
         const status = withStats ? await controller.statusWithStats() : controller.status();

@@ -20,13 +20,13 @@ const MAX_BEHIND_BYTES = 16 * 1024 * 1024;
 /** Answers the request when it is the logs route and returns true; false otherwise. */
 export async function logsRoute(
   stateDir: string,
-  token: string,
+  masked: readonly string[],
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
 ): Promise<boolean> {
   if (req.method !== "GET" || url.pathname !== "/api/v1/logs") return false;
-  const reader = await openReader(stateDir, token, url.searchParams);
+  const reader = await openReader(stateDir, masked, url.searchParams);
   const follow = url.searchParams.get("follow") === "1";
   const gone = new AbortController();
   res.on("close", () => gone.abort());
@@ -64,8 +64,13 @@ export async function logsRoute(
  * The query's reader. A mistake in the query is a LogsError, answered before any line with
  * the status of its code (api/status-codes.ts).
  */
-function openReader(stateDir: string, token: string, params: URLSearchParams): Promise<LogReader> {
-  return LogReader.open(stateDir, parseLogQuery(logQueryOf(params), Date.now()), [token]);
+function openReader(
+  stateDir: string,
+  masked: readonly string[],
+  params: URLSearchParams,
+): Promise<LogReader> {
+  // The API token and every secret value the controller holds: never shown, even when printed.
+  return LogReader.open(stateDir, parseLogQuery(logQueryOf(params), Date.now()), masked);
 }
 
 function errorLine(code: string, message: string): string {

@@ -192,7 +192,10 @@ export class DockerDriver implements Driver {
         PortBindings: {
           [`${innerPort}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(spec.port) }],
         },
-        Binds: [...(container.binds ?? [])],
+        Binds: [
+          ...(container.binds ?? []),
+          ...(spec.secretMounts ?? []).map((m) => `${m.source}:${m.target}:ro`),
+        ],
         ReadonlyRootfs: container.readOnlyRootfs ?? true,
         CapDrop: ["ALL"],
         CapAdd: [...(container.capAdd ?? [])],

@@ -77,6 +77,8 @@ export interface ServiceIdentity {
   readonly stateDir: string;
   readonly revision: string;
   readonly replicas: number;
+  /** Variables from secrets: in the service's env (Swarm keeps it, Baton's state does not). */
+  readonly secretEnv?: Readonly<Record<string, string>>;
   /**
    * The update budget resolved against `replicas` (apps/rollout-plan.ts resolveBudget): a
    * recreate is maxSurge 0 and maxUnavailable `replicas`.
@@ -111,6 +113,7 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
   const name = serviceName(identity.project, app.name);
   const env: Record<string, string> = {
     ...app.env,
+    ...identity.secretEnv,
     PORT: String(container.containerPort),
     BATON_APP: app.name,
     BATON_REVISION: identity.revision,

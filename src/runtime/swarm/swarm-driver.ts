@@ -137,6 +137,7 @@ export class SwarmDriver implements SchedulerDriver {
       revision: group.revision,
       replicas: group.replicas,
       budget: group.budget,
+      ...(group.secretEnv === undefined ? {} : { secretEnv: group.secretEnv }),
     });
     this.known.set(desired.Name, group.app);
     const [service, ...extra] = await this.servicesOf(group.app);

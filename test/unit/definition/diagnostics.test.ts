@@ -110,7 +110,7 @@ describe("a definition with an unknown key", () => {
     const text = yaml("apps:", "  web:", "    command: node server.js", "    replica: 3");
     expect(refusal(text)).toBe(
       [
-        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, entrypoint, cwd, ignore, env, replicas, dependsOn, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, group, envFile, inheritEnv, writableRootfs, capabilities, volumes, publish, build and allowPrivileged",
+        "error[spec.unknown_key] apps.web.replica is not a valid key; valid keys in apps.web are command, entrypoint, cwd, ignore, env, replicas, dependsOn, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, group, envFile, inheritEnv, writableRootfs, capabilities, volumes, publish, build, allowPrivileged and files",
         " --> baton.yaml:4:5",
         "  |",
         "4 |     replica: 3",
@@ -511,7 +511,7 @@ describe("a definition with several errors", () => {
         "  |   ^^^",
         ' hint: add `command: ["node", "server.js"]` under `api:`',
         "",
-        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, entrypoint, cwd, ignore, env, replicas, dependsOn, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, group, envFile, inheritEnv, writableRootfs, capabilities, volumes, publish, build and allowPrivileged",
+        "error[spec.unknown_key] apps.api.comand is not a valid key; valid keys in apps.api are command, entrypoint, cwd, ignore, env, replicas, dependsOn, port, listen, protocol, health, restart, stopGrace, logs, update, runtime, image, containerPort, resources, user, group, envFile, inheritEnv, writableRootfs, capabilities, volumes, publish, build, allowPrivileged and files",
         " --> baton.yaml:7:5",
         "  |",
         "7 |     comand: node api.js",

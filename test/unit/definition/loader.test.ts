@@ -24,7 +24,11 @@ describe("a minimal definition", () => {
         command: { argv: ["node", "server.js"] },
         cwd: join(fixtures, "minimal"),
         ignore: [],
-        contentExclude: [join(fixtures, "minimal", "baton.yaml")],
+        // The definition, and the secrets files beside it: never an app's content.
+        contentExclude: [
+          join(fixtures, "minimal", "baton.yaml"),
+          join(fixtures, "minimal", "secrets", "default.age.yaml"),
+        ],
         contentDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
         env: {},
         replicas: 1,
@@ -66,7 +70,7 @@ describe("the full example of the definition format", () => {
       command: { argv: ["busybox", "httpd", "-f", "-p", "${PORT}"] },
       cwd: join(fixtures, "full-example", "site"),
       ignore: ["*.log", "tmp/"],
-      contentExclude: [file],
+      contentExclude: [file, join(fixtures, "full-example", "secrets", "default.age.yaml")],
       contentDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
       env: { GREETING: "hi" },
       replicas: 3,

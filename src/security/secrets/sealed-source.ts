@@ -1,0 +1,48 @@
+/**
+ * The definition's text as state.db keeps it (`revisions.source`): encrypted to the
+ * environment's key, so that secret file contents and webhook URLs written in it are not
+ * readable from the state, while a restarted controller (which holds the key) still reads
+ * back the generation it last applied. The key is made on first use like `baton secret set`
+ * makes it, in the same place, so one key pair serves the environment.
+ */
+import { decryptWith, encryptTo, isArmored } from "./age.js";
+import { SecretsError } from "./errors.js";
+import { describePlace, ensureKeyPair, type KeyEnv, keyPlace, readKeyPair } from "./keys.js";
+import { DEFAULT_ENVIRONMENT } from "./secrets-file.js";
+
+export async function sealSource(
+  source: string,
+  environment: string | undefined,
+  env: KeyEnv = process.env,
+): Promise<string> {
+  const { pair } = await ensureKeyPair(environment ?? DEFAULT_ENVIRONMENT, env);
+  return encryptTo(pair.recipient, source);
+}
+
+/** The text `sealSource` sealed; text stored before sealing existed is returned as it is. */
+export async function unsealSource(
+  stored: string,
+  environment: string | undefined,
+  env: KeyEnv = process.env,
+): Promise<string> {
+  if (!isArmored(stored)) return stored;
+  const name = environment ?? DEFAULT_ENVIRONMENT;
+  const pair = await readKeyPair(name, env);
+  const place = describePlace(keyPlace(name, env));
+  if (pair === undefined) {
+    throw new SecretsError(
+      "secrets.no_key",
+      `the stored definition is encrypted to environment ${name}'s key, and there is none at ${place}`,
+      "restore the key there (or set BATON_AGE_KEY_FILE), or apply the definition again",
+    );
+  }
+  try {
+    return await decryptWith(pair.identity, stored);
+  } catch {
+    throw new SecretsError(
+      "secrets.wrong_key",
+      `the stored definition was encrypted to another key than the one at ${place}`,
+      "restore the key it was sealed with, or apply the definition again",
+    );
+  }
+}
