@@ -10,13 +10,13 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isScalar } from "yaml";
 import { policyDiagnostics } from "../security/policy/check.js";
-import type { Accounts } from "../util/accounts.js";
 import {
   DEFAULT_ENVIRONMENT,
   parseSecretsFile,
   type SecretsFile,
   secretsFilePath,
 } from "../security/secrets/secrets-file.js";
+import type { Accounts } from "../util/accounts.js";
 import { buildDefinition } from "./build.js";
 import { semanticDiagnostics } from "./checks.js";
 import { environmentDiagnostics } from "./environment-checks.js";

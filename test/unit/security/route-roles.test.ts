@@ -58,6 +58,7 @@ const SAMPLES: Record<keyof typeof routes, () => Route<unknown> | StreamRoute<un
   silences: () => routes.silences(),
   addSilence: () => routes.addSilence({ matchers: ["crash-loop"], for: "1h" }),
   removeSilence: () => routes.removeSilence("s1"),
+  secrets: () => routes.secrets(),
   tokens: () => routes.tokens(),
   createToken: () => routes.createToken({ name: "ann", role: "viewer" }),
   revokeToken: () => routes.revokeToken("ann"),
