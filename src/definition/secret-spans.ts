@@ -15,8 +15,12 @@ export const SECRET_SHOWN = "(secret, not shown)";
 
 /** Notifier fields whose whole value is a credential (a Slack URL is a token). */
 const NOTIFIER_SECRETS = new Set(["webhook", "slack"]);
-/** Keys whose value is a secret wherever they are: passwords, step secrets, `{ secret: }`. */
-const SECRET_KEY = /^(password|passwd|secret|secrets|token|api[-_]?key)$/i;
+/**
+ * Keys whose value is a secret wherever they are: passwords, tokens. Not `secret:` nor a
+ * step's `secrets:`: they name where a secret is kept (`{ secret: db-password }`), and an
+ * error about a wrong name must show it.
+ */
+const SECRET_KEY = /^(password|passwd|token|api[-_]?key)$/i;
 /** Names of env variables that hold secrets by their words (over-masking is harmless). */
 const SECRET_ENV_NAME =
   /PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|CERT|SIGNATURE|COOKIE|DSN/i;
@@ -25,7 +29,7 @@ const SECRET_ENV_NAME =
  * webhook line): the rest of the line, or of the flow mapping's entry, after the key.
  */
 const SECRET_TEXT =
-  /(?:^|[\s{,])(?:webhook|slack|password|passwd|secret|secrets|token|api[-_]?key)\s*:[ \t]*([^\s,}#][^,}#\r\n]*)/gim;
+  /(?:^|[\s{,])(?:webhook|slack|password|passwd|token|api[-_]?key)\s*:[ \t]*([^\s,{}#][^,}#\r\n]*)/gim;
 
 /** The ranges of `text` that hold secrets, sorted, possibly overlapping. */
 export function secretRanges(text: string): Range[] {
@@ -44,10 +48,12 @@ export function secretRanges(text: string): Range[] {
         const parent = path[path.length - 1];
         const value = pair.value as Node | null;
         if (value === null || value.range === undefined || value.range === null) return;
+        // `{ secret: NAME }` stands for a value kept in the secrets file: it holds a name only.
+        const reference = isMap(value) && value.items.some((item) => keyOf(item) === "secret");
         const secret =
-          SECRET_KEY.test(key) ||
-          (NOTIFIER_SECRETS.has(key) && keys.includes("notifiers")) ||
-          (keys[keys.length - 1] === "env" && SECRET_ENV_NAME.test(key)) ||
+          (!reference && SECRET_KEY.test(key)) ||
+          (!reference && NOTIFIER_SECRETS.has(key) && keys.includes("notifiers")) ||
+          (keys[keys.length - 1] === "env" && SECRET_ENV_NAME.test(key) && !reference) ||
           (key === "content" && isMap(parent) && secretFlag(parent.items as Pair[]));
         if (secret) ranges.push([value.range[0], value.range[1]]);
       },
