@@ -25,7 +25,7 @@ import { BlobStore, readShippedDefinition, type SqliteStore } from "../store/ind
 import { Controller } from "./controller.js";
 import { ControllerError } from "./errors.js";
 import { eventLine, wantsColor } from "./event-printer.js";
-import { claimState, releaseState } from "./state-claim.js";
+import { claimState, refuseLostState, releaseState } from "./state-claim.js";
 
 /** Events shown from before the start, so that a restarted controller says where it left off. */
 const BACKLOG_EVENTS = 20;
@@ -73,6 +73,9 @@ function options(): Options {
 async function run(opts: Options): Promise<void> {
   const { stateDir } = opts;
   makeStatePrivate(stateDir);
+  // Before anything opens the store: the API server does, and a fresh state.db would hide
+  // that the state directory was deleted under running replicas.
+  refuseLostState(stateDir);
   const token = ensureApiToken(stateDir);
   const color = wantsColor(process.stdout);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -40,7 +40,7 @@ export function releaseState(store: SqliteStore): void {
  * A state directory that is gone while its replicas or proxy still run was deleted or
  * moved: starting afresh would run a second set beside the first and lose track of both.
  */
-function refuseLostState(stateDir: string): void {
+export function refuseLostState(stateDir: string): void {
   if (existsSync(join(stateDir, "state.db"))) return;
   const users = processesUsingState(stateDir);
   if (users.length === 0) return;

@@ -73,7 +73,11 @@ describe("the CLI", () => {
     const unauthenticated = await fetch(`${status.controller.api}/api/v1/status`);
     expect(unauthenticated.status).toBe(401);
     expect(await unauthenticated.json()).toEqual({
-      error: { code: "api.unauthorized", message: expect.stringContaining("bearer token") },
+      error: {
+        code: "api.unauthorized",
+        message: expect.stringContaining("bearer token"),
+        hint: expect.stringContaining("baton token create"),
+      },
     });
     // Each refusal: `{error: {code, message, hint?}}`, its status from the code.
     const token = readFileSync(`${project.stateDir}/api-token`, "utf8").trim();
