@@ -22,8 +22,21 @@ export async function generateKeyPair(): Promise<KeyPair> {
   return { identity, recipient: await identityToRecipient(identity) };
 }
 
-export function recipientOf(identity: string): Promise<string> {
-  return identityToRecipient(identity);
+/**
+ * Recipients already derived by this process: deriving one is an X25519 scalar
+ * multiplication in JavaScript (milliseconds), paid by the controller at every apply when it
+ * reads its key. An environment has one key, so the map stays tiny; bounded all the same.
+ */
+const recipients = new Map<string, string>();
+const MAX_RECIPIENTS = 16;
+
+export async function recipientOf(identity: string): Promise<string> {
+  const known = recipients.get(identity);
+  if (known !== undefined) return known;
+  const recipient = await identityToRecipient(identity);
+  if (recipients.size >= MAX_RECIPIENTS) recipients.clear();
+  recipients.set(identity, recipient);
+  return recipient;
 }
 
 /** An armored age file (`-----BEGIN AGE ENCRYPTED FILE-----`) holding `text`. */

@@ -16,8 +16,20 @@ export async function sealSource(
   env: KeyEnv = process.env,
 ): Promise<string> {
   const { pair } = await ensureKeyPair(environment ?? DEFAULT_ENVIRONMENT, env);
-  return encryptTo(pair.recipient, source);
+  if (lastSealed?.recipient === pair.recipient && lastSealed.source === source) {
+    return lastSealed.sealed;
+  }
+  const sealed = await encryptTo(pair.recipient, source);
+  lastSealed = { recipient: pair.recipient, source, sealed };
+  return sealed;
 }
+
+/**
+ * The last text sealed by this process: most applies send the text the controller already
+ * runs (a redeploy, a pipeline's apply of an unchanged file), and sealing costs two X25519
+ * multiplications. Equal text to the same key may share one ciphertext.
+ */
+let lastSealed: { recipient: string; source: string; sealed: string } | undefined;
 
 /** The text `sealSource` sealed; text stored before sealing existed is returned as it is. */
 export async function unsealSource(
