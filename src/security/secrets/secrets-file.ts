@@ -36,6 +36,20 @@ export function secretsFilePath(dir: string, environment: string | undefined): s
 
 /** Reads a secrets file's text; `shown` names it in errors. */
 export function parseSecretsFile(text: string, shown: string): SecretsFile {
+  if (lastParsed?.text === text && lastParsed.shown === shown) return lastParsed.file;
+  const file = parsedSecretsFile(text, shown);
+  lastParsed = { text, shown, file };
+  return file;
+}
+
+/**
+ * The last file parsed by this process: `apply` reads the definition twice (to check it,
+ * then to learn which files it ships), and parsing the armored values' block scalars cost
+ * ~20 ms a time in a fresh CLI process (bench/security-cost.ts profile).
+ */
+let lastParsed: { text: string; shown: string; file: SecretsFile } | undefined;
+
+function parsedSecretsFile(text: string, shown: string): SecretsFile {
   let raw: unknown;
   try {
     raw = parse(text);
