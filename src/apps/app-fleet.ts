@@ -43,6 +43,7 @@ export class AppFleet {
         emit: deps.emit,
         requeue: (app, afterMs) => deps.requeue(`${reconciler.kind}/${app}`, afterMs),
         ...(deps.secretEnv === undefined ? {} : { secretEnv: deps.secretEnv }),
+        ...(deps.groupSecretFiles === undefined ? {} : { secretFiles: deps.groupSecretFiles }),
       });
       return reconciler;
     });

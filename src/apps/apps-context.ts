@@ -4,7 +4,7 @@
  * replica's driver, its last output).
  */
 import type { AppSpec } from "../definition/index.js";
-import type { Driver, Handle, RuntimeKind } from "../runtime/driver.js";
+import type { Driver, GroupSecretFile, Handle, RuntimeKind } from "../runtime/driver.js";
 import type { DriverRegistry } from "../runtime/registry.js";
 import type { NewEvent, ReplicaRecord } from "../store/index.js";
 import type { AppState, Observation, PassPoint } from "./app-state.js";
@@ -50,6 +50,8 @@ export interface AppsDeps {
   readonly secretFiles?: (spec: AppSpec, replica: string) => ReadonlyMap<string, string>;
   /** Drops a stopped replica's secret files. */
   readonly dropSecretFiles?: (replica: string) => void;
+  /** The secret files of a scheduler's group of `spec`, with their content (never on disk). */
+  readonly groupSecretFiles?: (spec: AppSpec) => readonly GroupSecretFile[];
   readonly now?: () => number;
   /**
    * Tests only: called at each point of a pass; a throw there fails the pass at that point,

@@ -2,7 +2,12 @@ import type { Reconciler } from "../controller/reconciler.js";
 import type { AppSpec, Definition } from "../definition/index.js";
 import { appRevision } from "../definition/index.js";
 import type { Change, DesiredResource, ObservedResource } from "../engine/index.js";
-import type { GroupObservation, GroupReplica, SchedulerDriver } from "../runtime/driver.js";
+import type {
+  GroupObservation,
+  GroupReplica,
+  GroupSecretFile,
+  SchedulerDriver,
+} from "../runtime/driver.js";
 import type { NewEvent } from "../store/index.js";
 import type { ProxyPort } from "./apps-reconciler.js";
 import {
@@ -36,6 +41,8 @@ export interface ScheduledAppsDeps {
   readonly requeue: (app: string, afterMs?: number) => void;
   /** The variables a group of `spec` gets from secrets. */
   readonly secretEnv?: (spec: AppSpec) => Readonly<Record<string, string>>;
+  /** The files a group of `spec` gets from secrets (`files:`), with their content. */
+  readonly secretFiles?: (spec: AppSpec) => readonly GroupSecretFile[];
 }
 
 interface GroupState {
@@ -201,6 +208,7 @@ export class ScheduledAppsReconciler implements Reconciler {
       budget: resolveBudget(spec.update, replicas),
       project: state.project,
       secretEnv: this.deps.secretEnv?.(target) ?? {},
+      secretFiles: this.deps.secretFiles?.(target) ?? [],
     });
     for (const extra of deployment.duplicates) {
       this.emit(

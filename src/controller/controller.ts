@@ -266,6 +266,11 @@ export class Controller {
         return new Map(files.map((f) => [f.path, join(dir, f.path)]));
       },
       dropSecretFiles: (replica) => removeReplicaFiles(options.stateDir, replica),
+      groupSecretFiles: (spec) =>
+        secretFilesOf(spec, controller?.secrets ?? secrets).map((file) => ({
+          ...file,
+          secret: spec.secretFiles?.[file.path]?.secret ?? "",
+        })),
       ...withPassFailures(),
     });
     controller = new Controller(options, store, drivers, proxy, apps, events, snapshots);

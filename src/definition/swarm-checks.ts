@@ -23,16 +23,6 @@ export function checkSwarmApp(app: Fields, path: Path, report: Report): void {
     }
     return;
   }
-  if (isFields(app.files) && Object.keys(app.files).length > 0) {
-    report(
-      "spec.unsupported",
-      [...path, "files"],
-      "key",
-      `${formatPath([...path, "files"])}: secret files are not given to swarm services yet`,
-      "pass the secret as a variable instead: `env: { NAME: { secret: SECRET } }`",
-      { expected: "no files", found: "files" },
-    );
-  }
   const health = isFields(app.health) ? app.health : {};
   const readiness = health.readiness;
   if (isFields(readiness)) {

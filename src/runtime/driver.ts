@@ -247,6 +247,18 @@ export interface AppGroup {
   readonly project: string;
   /** Variables from secrets (decrypted, in memory only), on top of the spec's env. */
   readonly secretEnv?: Readonly<Record<string, string>>;
+  /** Files from secrets (decrypted, in memory only): the spec's `files:` with their content. */
+  readonly secretFiles?: readonly GroupSecretFile[];
+}
+
+/** A secret file of a group's replicas: where, with which mode, and its content. */
+export interface GroupSecretFile {
+  /** Absolute, as the definition writes it. */
+  readonly path: string;
+  /** The secret's name in the definition. */
+  readonly secret: string;
+  readonly content: string;
+  readonly mode: number;
 }
 
 /** Where a scheduler's rollout of a group stands, in Baton's words. */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CLI, freePort, Project, TEST_APP } from "../helpers/cli.js";
-import { nodeBaseImage } from "../helpers/docker.js";
+import { docker, nodeBaseImage } from "../helpers/docker.js";
 import { get } from "../helpers/http.js";
 import { ensureSwarm, releaseSwarm, removeTestServices } from "../helpers/swarm.js";
 import { eventually } from "../helpers/wait.js";
@@ -83,5 +83,110 @@ describe("a secret of a swarm app", () => {
     );
     expect(holding(p.stateDir, first)).toEqual([]);
     expect(holding(p.stateDir, second)).toEqual([]);
+  });
+
+  it("are files of its tasks, a new value rolls it, and down leaves no Docker secret", async () => {
+    const port = await freePort();
+    project = new Project(`apps:
+  web:
+    runtime: swarm
+    image: ${image}
+    command: ["${process.execPath}", "/app/${TEST_APP.split("/").at(-1)}"]
+    volumes: ["${dirname(TEST_APP)}:/app:ro"]
+    containerPort: 8080
+    env: { HOST: 0.0.0.0 }
+    files: { /etc/web/db-password: { secret: db-password, mode: "0440" } }
+    replicas: 1
+    port: ${port}
+    stopGrace: 3s
+    health:
+      readiness: { exec: ${HEALTHZ}, interval: 500ms, timeout: 2s }
+    update: { healthyDeadline: 20s }
+`);
+    const p = project;
+    const appSecrets = async () =>
+      (
+        await docker([
+          "secret",
+          "ls",
+          "-q",
+          "--filter",
+          `label=baton.state=${p.stateDir}`,
+          "--filter",
+          "label=baton.app=web",
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
+    // What the running task's container finds at the path: mode and content.
+    const seen = async (): Promise<string> => {
+      const service = (
+        await docker([
+          "service",
+          "ls",
+          "--format",
+          "{{.Name}}",
+          "--filter",
+          `label=baton.state=${p.stateDir}`,
+        ])
+      ).trim();
+      const ours = (
+        await docker([
+          "ps",
+          "-q",
+          "--filter",
+          `label=com.docker.swarm.service.name=${service}`,
+          "--filter",
+          "status=running",
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
+      const out: string[] = [];
+      for (const id of ours) {
+        try {
+          out.push(
+            await docker([
+              "exec",
+              id,
+              "/bin/busybox",
+              "sh",
+              "-c",
+              "stat -c %a /etc/web/db-password && cat /etc/web/db-password",
+            ]),
+          );
+        } catch {
+          // A task being replaced went away between the two looks.
+        }
+      }
+      return out.join("|");
+    };
+    const first = `pw-${randomBytes(12).toString("hex")}`;
+    setSecret(p, "db-password", first);
+    await p.ok("up", "--detach");
+    await p.ok("wait", "--timeout", "90s");
+    expect(await seen()).toBe(`440\n${first}`);
+    expect(await appSecrets()).toHaveLength(1);
+
+    const second = `pw-${randomBytes(12).toString("hex")}`;
+    setSecret(p, "db-password", second);
+    await p.ok("apply", "--wait", "--timeout", "90s");
+    await eventually(
+      "the task sees the new value",
+      seen,
+      (text) => text === `440\n${second}`,
+      60_000,
+    );
+    await eventually(
+      "the old value's Docker secret is removed after the rollout",
+      appSecrets,
+      (ids) => ids.length === 1,
+      30_000,
+    );
+    expect(holding(p.stateDir, first)).toEqual([]);
+    expect(holding(p.stateDir, second)).toEqual([]);
+
+    await p.ok("down");
+    expect(await appSecrets()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 export {
   buildServiceSpec,
+  dockerSecretName,
   SERVICE_LABEL,
   type ServiceIdentity,
   type ServiceSpec,

@@ -26,6 +26,7 @@ export interface ServiceSpec {
       CapabilityAdd?: string[];
       Healthcheck?: Healthcheck;
       StopGracePeriod?: number;
+      Secrets?: SecretReference[];
     };
     Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number } };
     LogDriver?: { Name: string; Options?: Record<string, string> };
@@ -44,6 +45,13 @@ export interface Mount {
   Target: string;
   ReadOnly?: boolean;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+/** A Docker secret mounted as a file of the task's containers (on tmpfs, by Swarm). */
+export interface SecretReference {
+  File: { Name: string; UID: string; GID: string; Mode: number };
+  SecretID: string;
+  SecretName: string;
 }
 
 export interface Healthcheck {
@@ -79,11 +87,20 @@ export interface ServiceIdentity {
   readonly replicas: number;
   /** Variables from secrets: in the service's env (Swarm keeps it, Baton's state does not). */
   readonly secretEnv?: Readonly<Record<string, string>>;
+  /** The app's `files:` as the Docker secrets (created beforehand) that hold them. */
+  readonly secretFiles?: readonly SwarmSecretFile[];
   /**
    * The update budget resolved against `replicas` (apps/rollout-plan.ts resolveBudget): a
    * recreate is maxSurge 0 and maxUnavailable `replicas`.
    */
   readonly budget: { readonly maxSurge: number; readonly maxUnavailable: number };
+}
+
+export interface SwarmSecretFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly secretId: string;
+  readonly secretName: string;
 }
 
 /** Label on the service and its tasks' containers naming the service's state directory. */
@@ -103,6 +120,32 @@ export function serviceName(project: string, app: string): string {
   const safe = (text: string) => text.replace(/[^a-zA-Z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "");
   const project63 = safe(project).slice(0, Math.max(1, 63 - "baton--".length - app.length));
   return `baton-${project63}-${safe(app)}`.slice(0, 63);
+}
+
+/**
+ * The Docker secret holding one value of an app's secret: `<service>-<secret>-<digest>`,
+ * within the engine's 64 characters. The digest (the keyed one of the revision) makes a new
+ * value a new name, so the service spec changes and Swarm rolls it like any revision.
+ */
+export function dockerSecretName(
+  project: string,
+  app: string,
+  secret: string,
+  digest: string,
+): string {
+  const tail = `-${secret.replace(/[^a-zA-Z0-9_.-]+/g, "-").slice(0, 24)}-${digest.slice(0, 12)}`;
+  return `${serviceName(project, app).slice(0, 64 - tail.length)}${tail}`;
+}
+
+/**
+ * Who owns a secret file in the task: the container's numeric `uid[:gid]`, else root (a user
+ * name is resolved only inside the image, where Swarm does not look it up).
+ */
+function fileOwner(user: string | undefined): { UID: string; GID: string } {
+  const match = user === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(user);
+  if (match === null) return { UID: "0", GID: "0" };
+  const uid = match[1] ?? "0";
+  return { UID: uid, GID: match[2] ?? uid };
 }
 
 export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): ServiceSpec {
@@ -191,6 +234,15 @@ export function buildServiceSpec(app: AppSpec, identity: ServiceIdentity): Servi
             }
           : {}),
         StopGracePeriod: app.stopGraceMs * NS_PER_MS,
+        ...(identity.secretFiles === undefined || identity.secretFiles.length === 0
+          ? {}
+          : {
+              Secrets: identity.secretFiles.map((file) => ({
+                File: { Name: file.path, ...fileOwner(container.user), Mode: file.mode },
+                SecretID: file.secretId,
+                SecretName: file.secretName,
+              })),
+            }),
       },
       ...(Object.keys(limits).length === 0 ? {} : { Resources: { Limits: limits } }),
       // The app's `logs:` size limits, kept by each task's engine (json-file rotates).
@@ -262,6 +314,13 @@ const COMPARED: readonly [string, (spec: ServiceSpec) => unknown][] = [
       [...(s.TaskTemplate.ContainerSpec.CapabilityDrop ?? [])].sort(),
       [...(s.TaskTemplate.ContainerSpec.CapabilityAdd ?? [])].sort(),
     ],
+  ],
+  [
+    "secrets",
+    (s) =>
+      (s.TaskTemplate.ContainerSpec.Secrets ?? [])
+        .map((r) => [r.File.Name, r.SecretName, r.File.Mode, r.File.UID, r.File.GID])
+        .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
   ],
   ["healthcheck", (s) => normalHealthcheck(s.TaskTemplate.ContainerSpec.Healthcheck)],
   ["stopGrace", (s) => s.TaskTemplate.ContainerSpec.StopGracePeriod ?? 0],

@@ -40,6 +40,12 @@ export interface Task {
   };
 }
 
+/** A Docker secret as the engine lists it (never with its data). */
+export interface DockerSecret {
+  ID: string;
+  Spec: { Name: string; Labels?: Record<string, string> };
+}
+
 export interface SwarmNode {
   ID: string;
   Status: { State?: string; Addr?: string };
@@ -98,6 +104,32 @@ export class SwarmClient {
       await this.call("DELETE", `/services/${encodeURIComponent(id)}`);
     } catch (error) {
       if (!(error instanceof DockerError && error.status === 404)) throw error;
+    }
+  }
+
+  secrets(labels: readonly string[]): Promise<DockerSecret[]> {
+    return this.call("GET", `/secrets?filters=${filters({ label: labels })}`);
+  }
+
+  /** Creates a Docker secret holding `data`; its id. */
+  async createSecret(name: string, labels: Record<string, string>, data: string): Promise<string> {
+    const created = await this.call<{ ID: string }>("POST", "/secrets/create", {
+      Name: name,
+      Labels: labels,
+      Data: Buffer.from(data, "utf8").toString("base64"),
+    });
+    return created.ID;
+  }
+
+  /** Removes a secret; false when a service still uses it (the engine refuses, 409). */
+  async removeSecret(id: string): Promise<boolean> {
+    try {
+      await this.call("DELETE", `/secrets/${encodeURIComponent(id)}`);
+      return true;
+    } catch (error) {
+      if (error instanceof DockerError && error.status === 404) return true;
+      if (error instanceof DockerError && error.status === 409) return false;
+      throw error;
     }
   }
 

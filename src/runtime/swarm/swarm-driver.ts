@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { AppSpec } from "../../definition/index.js";
 import type {
@@ -6,6 +7,7 @@ import type {
   GroupObservation,
   GroupReplica,
   GroupRollout,
+  GroupSecretFile,
   Handle,
   LogLine,
   LogOptions,
@@ -16,7 +18,14 @@ import type {
   SchedulerDriver,
 } from "../driver.js";
 import { ownState } from "../driver.js";
-import { buildServiceSpec, STATE_LABEL, serviceName, specDrift } from "./service-spec.js";
+import {
+  buildServiceSpec,
+  dockerSecretName,
+  STATE_LABEL,
+  type SwarmSecretFile,
+  serviceName,
+  specDrift,
+} from "./service-spec.js";
 import { type Service, SwarmClient, type Task } from "./swarm-client.js";
 
 const LOOPBACK = "127.0.0.1";
@@ -131,6 +140,7 @@ export class SwarmDriver implements SchedulerDriver {
   }
 
   async deploy(group: AppGroup): Promise<GroupDeployment> {
+    const secretFiles = await this.ensureSecrets(group, group.secretFiles ?? []);
     const desired = buildServiceSpec(group.spec, {
       project: group.project,
       stateDir: this.stateDir,
@@ -138,6 +148,7 @@ export class SwarmDriver implements SchedulerDriver {
       replicas: group.replicas,
       budget: group.budget,
       ...(group.secretEnv === undefined ? {} : { secretEnv: group.secretEnv }),
+      ...(secretFiles.length === 0 ? {} : { secretFiles }),
     });
     this.known.set(desired.Name, group.app);
     const [service, ...extra] = await this.servicesOf(group.app);
@@ -168,12 +179,70 @@ export class SwarmDriver implements SchedulerDriver {
   async remove(app: string): Promise<readonly string[]> {
     const services = await this.servicesOf(app);
     for (const service of services) await this.client.remove(service.ID);
+    await this.pruneSecrets(app, new Set());
     return services.map((s) => s.Spec.Name);
+  }
+
+  /**
+   * The Docker secret of each secret file of the group, created when its value is new: one
+   * per (app, secret, value digest), labelled so that it is found again and removed once no
+   * service of the app uses it.
+   */
+  private async ensureSecrets(
+    group: AppGroup,
+    files: readonly GroupSecretFile[],
+  ): Promise<SwarmSecretFile[]> {
+    if (files.length === 0) return [];
+    const existing = new Map(
+      (await this.client.secrets(this.secretLabels(group.app))).map((s) => [s.Spec.Name, s.ID]),
+    );
+    const out: SwarmSecretFile[] = [];
+    for (const file of files) {
+      // The revision's keyed digest; a plain hash of a short value could be guessed back.
+      const digest =
+        group.spec.secretDigests?.[file.secret] ??
+        createHash("sha256").update(`${this.stateDir}\0${file.content}`).digest("hex");
+      const name = dockerSecretName(group.project, group.app, file.secret, digest);
+      let id = existing.get(name);
+      if (id === undefined) {
+        id = await this.client.createSecret(
+          name,
+          {
+            [STATE_LABEL]: this.stateDir,
+            "baton.project": group.project,
+            "baton.app": group.app,
+            "baton.secret": file.secret,
+          },
+          file.content,
+        );
+        existing.set(name, id);
+      }
+      out.push({ path: file.path, mode: file.mode, secretId: id, secretName: name });
+    }
+    return out;
+  }
+
+  /** Removes the app's Docker secrets not in `used`; one still referenced is kept for later. */
+  private async pruneSecrets(app: string, used: ReadonlySet<string>): Promise<void> {
+    for (const secret of await this.client.secrets(this.secretLabels(app))) {
+      if (!used.has(secret.Spec.Name)) await this.client.removeSecret(secret.ID);
+    }
+  }
+
+  private secretLabels(app: string): string[] {
+    return [`${STATE_LABEL}=${this.stateDir}`, `baton.app=${app}`];
   }
 
   async observe(app: string): Promise<GroupObservation> {
     const [service] = await this.servicesOf(app);
     if (service === undefined) return { app, size: 0, replicas: [], rollout: { state: "idle" } };
+    // Once a rollout is over (either way) a value no longer in the spec has no use; until
+    // then a rollback may need the previous spec's (an update clears the status at first).
+    const over = ["completed", "rollback_completed"].includes(service.UpdateStatus?.State ?? "");
+    const used = [service.Spec, ...(over ? [] : [service.PreviousSpec])].flatMap(
+      (spec) => spec?.TaskTemplate.ContainerSpec.Secrets ?? [],
+    );
+    await this.pruneSecrets(app, new Set(used.map((s) => s.SecretName)));
     const tasks = await this.client.tasks(service.ID);
     await this.refreshNodes(tasks);
     await this.refreshImages(tasks);

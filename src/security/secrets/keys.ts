@@ -8,12 +8,13 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   writeSync,
 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { generateKeyPair, type KeyPair, recipientOf } from "./age.js";
 import { SecretsError } from "./errors.js";
 
@@ -59,6 +60,41 @@ export async function readKeyPair(
       );
     }
   }
+  return pairFrom(text, describePlace(place));
+}
+
+/**
+ * The key pairs `baton secret rotate-key` kept beside the current key file (`<file>.old-*`),
+ * the newest first: what state sealed before a rotation (a stored definition, the secrets
+ * file of the last apply) was encrypted to. None when the key comes from $BATON_AGE_KEY.
+ */
+export async function keptKeyPairs(
+  environment: string,
+  env: KeyEnv = process.env,
+): Promise<KeyPair[]> {
+  const place = keyPlace(environment, env);
+  if (place.kind === "variable") return [];
+  const prefix = `${basename(place.path)}.old-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(place.path)).filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const pairs: KeyPair[] = [];
+  // The stamp is an ISO time: the names sort by when the key was replaced.
+  for (const name of names.sort().reverse()) {
+    const path = join(dirname(place.path), name);
+    try {
+      pairs.push(await pairFrom(readFileSync(path, "utf8"), path));
+    } catch {
+      // An unreadable or foreign file beside the key is not a key to try.
+    }
+  }
+  return pairs;
+}
+
+async function pairFrom(text: string, shown: string): Promise<KeyPair> {
   const identity = text
     .split("\n")
     .map((line) => line.trim())
@@ -66,7 +102,7 @@ export async function readKeyPair(
   if (identity === undefined) {
     throw new SecretsError(
       "secrets.key_invalid",
-      `${describePlace(place)} holds no X25519 age key (a line starting AGE-SECRET-KEY-1)`,
+      `${shown} holds no X25519 age key (a line starting AGE-SECRET-KEY-1)`,
       "give the key file `age-keygen` wrote, or the one `baton secret set` made",
     );
   }

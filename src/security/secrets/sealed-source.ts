@@ -7,7 +7,14 @@
  */
 import { decryptWith, encryptTo, isArmored } from "./age.js";
 import { SecretsError } from "./errors.js";
-import { describePlace, ensureKeyPair, type KeyEnv, keyPlace, readKeyPair } from "./keys.js";
+import {
+  describePlace,
+  ensureKeyPair,
+  type KeyEnv,
+  keptKeyPairs,
+  keyPlace,
+  readKeyPair,
+} from "./keys.js";
 import { DEFAULT_ENVIRONMENT } from "./secrets-file.js";
 
 export async function sealSource(
@@ -48,13 +55,18 @@ export async function unsealSource(
       "restore the key there (or set BATON_AGE_KEY_FILE), or apply the definition again",
     );
   }
-  try {
-    return await decryptWith(pair.identity, stored);
-  } catch {
-    throw new SecretsError(
-      "secrets.wrong_key",
-      `the stored definition was encrypted to another key than the one at ${place}`,
-      "restore the key it was sealed with, or apply the definition again",
-    );
+  // Sealed before `baton secret rotate-key`: the kept old key reads it, and the next apply
+  // seals the new generation with the current key.
+  for (const candidate of [pair, ...(await keptKeyPairs(name, env))]) {
+    try {
+      return await decryptWith(candidate.identity, stored);
+    } catch {
+      // Not this key: the next one.
+    }
   }
+  throw new SecretsError(
+    "secrets.wrong_key",
+    `the stored definition was encrypted to another key than the one at ${place} (or the old keys kept beside it)`,
+    "restore the key it was sealed with, or apply the definition again",
+  );
 }

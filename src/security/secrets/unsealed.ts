@@ -11,7 +11,7 @@ import type { SecretsAnswer } from "../../api/secrets.js";
 import type { AppSpec, Definition } from "../../definition/index.js";
 import { decryptWith } from "./age.js";
 import { SecretsError } from "./errors.js";
-import { describePlace, type KeyEnv, keyPlace, readKeyPair } from "./keys.js";
+import { describePlace, type KeyEnv, keptKeyPairs, keyPlace, readKeyPair } from "./keys.js";
 
 const DIGEST_LENGTH = 16;
 const SALT_FILE = "secret-digest.key";
@@ -43,8 +43,16 @@ export async function unsealSecrets(
   const secrets = definition.secrets;
   if (secrets === undefined || !usesSecrets(definition)) return SecretValues.none;
   const environment = secrets.environment;
-  const pair = await readKeyPair(environment, env);
+  const current = await readKeyPair(environment, env);
   const place = describePlace(keyPlace(environment, env));
+  // A stored definition applied before `baton secret rotate-key` carries the secrets file
+  // of then, encrypted to the key the rotation kept beside the new one.
+  const pair =
+    current === undefined || current.recipient === secrets.content.recipient
+      ? current
+      : ((await keptKeyPairs(environment, env)).find(
+          (kept) => kept.recipient === secrets.content.recipient,
+        ) ?? current);
   if (pair === undefined) {
     throw new SecretsError(
       "secrets.no_key",

@@ -3,6 +3,7 @@ import { resolveBudget } from "../../../src/apps/rollout-plan.js";
 import { type AppSpec, parseDefinition } from "../../../src/definition/index.js";
 import {
   buildServiceSpec,
+  dockerSecretName,
   type ServiceIdentity,
   type ServiceSpec,
   serviceName,
@@ -196,5 +197,40 @@ describe("drift of a live service", () => {
     expect(specDrift(next, asInspected(desired))).toEqual(
       expect.arrayContaining(["labels", "env", "containerLabels"]),
     );
+  });
+
+  it("sees a secret file's new value in the Docker secret its file mounts", () => {
+    const file = (digest: string) => ({
+      path: "/run/secrets/db",
+      mode: 0o400,
+      secretId: `id-${digest}`,
+      secretName: dockerSecretName("shop", "web", "db-password", digest),
+    });
+    const before = buildServiceSpec(app('    user: "1000:1001"\n'), {
+      ...identity,
+      secretFiles: [file("aaaaaaaaaaaa")],
+    });
+    expect(before.TaskTemplate.ContainerSpec.Secrets).toEqual([
+      {
+        File: { Name: "/run/secrets/db", UID: "1000", GID: "1001", Mode: 0o400 },
+        SecretID: "id-aaaaaaaaaaaa",
+        SecretName: "baton-shop-web-db-password-aaaaaaaaaaaa",
+      },
+    ]);
+    expect(specDrift(before, asInspected(before))).toEqual([]);
+    const after = buildServiceSpec(app('    user: "1000:1001"\n'), {
+      ...identity,
+      secretFiles: [file("bbbbbbbbbbbb")],
+    });
+    expect(specDrift(after, asInspected(before))).toEqual(["secrets"]);
+  });
+});
+
+describe("the Docker secret of a value", () => {
+  it("is named within the engine's 64 characters, ending in the value's digest", () => {
+    const name = dockerSecretName("p".repeat(80), "api", "s".repeat(80), "0123456789abcdef");
+    expect(name.length).toBeLessThanOrEqual(64);
+    expect(name.endsWith("-0123456789ab")).toBe(true);
+    expect(name).toMatch(/^[a-zA-Z0-9_.-]+$/);
   });
 });
