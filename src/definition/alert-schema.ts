@@ -98,6 +98,16 @@ const notifier = documented(
           "The recipients.",
           { expected: "an address or a list of them", example: ["ops@example.invalid"] },
         ),
+        username: documented(
+          z.string().min(1),
+          "With `password`: the relay's login, sent with AUTH PLAIN or LOGIN when it offers one.",
+          { expected: "a user name", example: "baton" },
+        ).optional(),
+        password: documented(
+          secretReference,
+          "The relay's password, always from the secrets (never written in the definition).",
+          { expected: "{ secret: NAME }", example: { secret: "smtp-password" } },
+        ).optional(),
       }),
       "Mails each batch as plain text.",
       {

@@ -198,11 +198,15 @@ export function withSecretValues(definition: Definition, values: SecretValues): 
       ? undefined
       : Object.fromEntries(
           Object.entries(alerting.notifiers).map(([name, notifier]) => {
-            const fields = notifier.secretFields ?? {};
+            const { "email.password": password, ...fields } = notifier.secretFields ?? {};
             const filled = Object.fromEntries(
               Object.entries(fields).map(([field, secret]) => [field, secretValue(secret)]),
             );
-            return [name, { ...notifier, ...filled }];
+            const email =
+              password === undefined || !("email" in notifier)
+                ? {}
+                : { email: { ...notifier.email, password: secretValue(password) } };
+            return [name, { ...notifier, ...filled, ...email }];
           }),
         );
   return {
