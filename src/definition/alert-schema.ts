@@ -103,11 +103,8 @@ const notifier = documented(
           "With `password`: the relay's login, sent with AUTH PLAIN or LOGIN when it offers one.",
           { expected: "a user name", example: "baton" },
         ).optional(),
-        password: documented(
-          secretReference,
-          "The relay's password, always from the secrets (never written in the definition).",
-          { expected: "{ secret: NAME }", example: { secret: "smtp-password" } },
-        ).optional(),
+        // Only `{ secret: NAME }`: a password written in the definition would sit in git.
+        password: secretReference.optional(),
       }),
       "Mails each batch as plain text.",
       {
