@@ -124,6 +124,8 @@ export interface BuildTarget {
   readonly contentExclude: readonly string[];
   /** The definition's hash, recorded with the release. */
   readonly definitionRevision: string;
+  /** Whether `registry:` has a login (its password is never in a target). */
+  readonly registryLogin?: boolean;
 }
 
 /** The build target and the definition file it was read from. */

@@ -3,8 +3,16 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BuildTarget, ReleaseRecord } from "../api/releases.js";
 import { type Definition, loadDefinition } from "../definition/index.js";
-import { buildRelease, buildTargetOf, type ReleaseBook } from "../images/index.js";
+import {
+  buildRelease,
+  buildTargetOf,
+  type RegistryLogin,
+  type ReleaseBook,
+} from "../images/index.js";
 import { ClientError } from "./errors.js";
+
+// Loaded with the build code only: the age library is not needed by other commands.
+export { registryLogin } from "../security/secrets/index.js";
 
 export interface BuiltRelease {
   readonly release: ReleaseRecord;
@@ -26,11 +34,19 @@ export async function buildTargets(
   book: ReleaseBook,
   targets: readonly BuildTarget[],
   options: BuildOptions,
+  /** The definition's `registry:` login, decrypted here (registryLogin); none: anonymous. */
+  login?: RegistryLogin,
 ): Promise<BuiltRelease[]> {
   const results: BuiltRelease[] = [];
   for (const target of targets) {
     results.push(
-      await buildRelease({ target, releases: book, createdBy: options.by, output: options.output }),
+      await buildRelease({
+        target,
+        releases: book,
+        createdBy: options.by,
+        output: options.output,
+        ...(login === undefined ? {} : { login }),
+      }),
     );
   }
   return results;

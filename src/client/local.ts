@@ -143,7 +143,8 @@ export class LocalClient implements BatonClient {
     apps: readonly string[],
     options: BuildOptions,
   ): Promise<BuiltRelease[]> {
-    const { buildTargets, targetsOf } = await import("./builds.js");
+    const { buildTargets, registryLogin, targetsOf } = await import("./builds.js");
+    const login = await registryLogin(definition);
     return this.writeAsync((store) =>
       buildTargets(
         {
@@ -165,6 +166,7 @@ export class LocalClient implements BatonClient {
         },
         targetsOf(definition, apps),
         options,
+        login,
       ),
     );
   }

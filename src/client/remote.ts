@@ -146,8 +146,9 @@ export class RemoteClient implements BatonClient {
     options: BuildOptions,
   ): Promise<BuiltRelease[]> {
     // Image builds load the engine client and the context packer: only when building.
-    const { buildTargets, targetsOf } = await import("./builds.js");
-    return buildTargets(this.releaseBook(), targetsOf(definition, apps), options);
+    const { buildTargets, registryLogin, targetsOf } = await import("./builds.js");
+    const login = await registryLogin(definition);
+    return buildTargets(this.releaseBook(), targetsOf(definition, apps), options, login);
   }
 
   async unreleased(definition: Definition): Promise<string[]> {
@@ -167,16 +168,20 @@ export class RemoteClient implements BatonClient {
   ): Promise<BuiltRelease> {
     // The controller's own target when it runs this very file: parsing and validating the
     // file again would cost ~0.2 s of CPU here and say the same.
-    const { buildTargets, builtAppDefinition, isAppliedFile, targetsOf } = await import(
-      "./builds.js"
-    );
+    const { buildTargets, builtAppDefinition, isAppliedFile, registryLogin, targetsOf } =
+      await import("./builds.js");
     const applied = await this.http.send(routes.buildTarget(app)).catch(() => undefined);
-    const target =
-      applied !== undefined && isAppliedFile(file, applied.file, applied.target.definitionRevision)
-        ? applied.target
-        : targetsOf(builtAppDefinition(app, file, this.stateDir, environment), [app])[0];
+    // A registry login is decrypted here, from the file: the API never answers a secret.
+    const definition =
+      applied !== undefined &&
+      !applied.target.registryLogin &&
+      isAppliedFile(file, applied.file, applied.target.definitionRevision)
+        ? undefined
+        : builtAppDefinition(app, file, this.stateDir, environment);
+    const target = definition === undefined ? applied?.target : targetsOf(definition, [app])[0];
     if (target === undefined) throw new Error(`no build target for ${app}`);
-    const [built] = await buildTargets(this.releaseBook(), [target], options);
+    const login = definition === undefined ? undefined : await registryLogin(definition);
+    const [built] = await buildTargets(this.releaseBook(), [target], options, login);
     if (built === undefined) throw new Error(`building ${app} returned no release`);
     return built;
   }

@@ -12,6 +12,7 @@ import { FINISHED_ROLLOUT_STATES, type RolloutRecord } from "../apps/rollout-typ
 import type { Definition } from "../definition/index.js";
 import type { BuildRequest, DeployRequest, ReleaseActions } from "../delivery/index.js";
 import { buildArtifactRelease, buildRelease, buildTargetOf } from "../images/index.js";
+import { registryLogin } from "../security/secrets/index.js";
 import type { EventRecord, ReleaseStore, StepRecord } from "../store/index.js";
 import { EnvironmentPeer } from "./environment-peer.js";
 import type { ReleaseHealth } from "./release-exchange.js";
@@ -64,6 +65,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         return outcome.release.version;
       }
       const target = buildTargetOf(definition, app);
+      const login = await registryLogin(definition);
       const context = inCheckout(
         definition,
         checkout,
@@ -78,6 +80,7 @@ export function pipelineReleases(host: ReleaseHost): ReleaseActions {
         details,
         signal,
         commit: run.commit,
+        ...(login === undefined ? {} : { login }),
       });
       if (!outcome.created) log(`${app} ${outcome.release.version} was built before: unchanged`);
       return outcome.release.version;

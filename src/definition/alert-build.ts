@@ -39,7 +39,12 @@ export function buildAlerting(
       built[name] = { slack: url(n.slack), ...secretOf("slack", n.slack), ...timeout };
     } else if (n.email !== undefined) {
       const to = typeof n.email.to === "string" ? [n.email.to] : n.email.to;
-      built[name] = { email: { smtp: n.email.smtp, from: n.email.from, to }, ...timeout };
+      const { smtp, from, username, password } = n.email;
+      built[name] = {
+        email: { smtp, from, to, ...(username === undefined ? {} : { username }) },
+        ...(password === undefined ? {} : { secretFields: { "email.password": password.secret } }),
+        ...timeout,
+      };
     } else if (n.command !== undefined) built[name] = { command: n.command, ...timeout };
   }
   return {

@@ -138,6 +138,18 @@ function checkNotifier(name: string, notifier: unknown, report: Report): void {
       { expected: "host:port", found: email.smtp },
     );
   }
+  if (isFields(email) && (email.username === undefined) !== (email.password === undefined)) {
+    const [has, lacks] =
+      email.username === undefined ? ["password", "username"] : ["username", "password"];
+    report(
+      "spec.missing_field",
+      [...path, "email", has],
+      "key",
+      `${formatPath([...path, "email"])} has ${has} and no ${lacks}: AUTH needs both`,
+      "add `username: NAME` and `password: { secret: NAME }`, or remove both for a relay without AUTH",
+      { expected: "username and password together", found: `only ${has}` },
+    );
+  }
 }
 
 function checkReceivers(list: unknown, path: Path, known: readonly string[], report: Report): void {

@@ -19,8 +19,9 @@ export interface AlertRuleSpec {
 export type NotifierDefinition = {
   readonly timeoutMs?: number;
   /**
-   * Fields written `{ secret: NAME }` (`webhook`, `slack`) → the secret's name: the field is
-   * empty until the controller fills it with the decrypted value (security/secrets).
+   * Fields written `{ secret: NAME }` (`webhook`, `slack`, `email.password`) → the secret's
+   * name: the field is empty until the controller fills it with the decrypted value
+   * (security/secrets).
    */
   readonly secretFields?: Readonly<Record<string, string>>;
 } & (
@@ -31,6 +32,9 @@ export type NotifierDefinition = {
         readonly smtp: string;
         readonly from: string;
         readonly to: readonly string[];
+        readonly username?: string;
+        /** Filled in by the controller from `secretFields["email.password"]`. */
+        readonly password?: string;
       };
     }
   | { readonly command: readonly string[] }

@@ -98,6 +98,13 @@ const notifier = documented(
           "The recipients.",
           { expected: "an address or a list of them", example: ["ops@example.invalid"] },
         ),
+        username: documented(
+          z.string().min(1),
+          "With `password`: the relay's login, sent with AUTH PLAIN or LOGIN when it offers one.",
+          { expected: "a user name", example: "baton" },
+        ).optional(),
+        // Only `{ secret: NAME }`: a password written in the definition would sit in git.
+        password: secretReference.optional(),
       }),
       "Mails each batch as plain text.",
       {

@@ -23,7 +23,13 @@ import type {
 } from "./model.js";
 import type { Path } from "./phrases.js";
 import { buildPipelines } from "./pipeline-build.js";
-import type { AppInput, BuildInput, DefinitionInput, ProbeInput } from "./schema.js";
+import {
+  type AppInput,
+  type BuildInput,
+  type DefinitionInput,
+  type ProbeInput,
+  registryUrl,
+} from "./schema.js";
 import { parseDuration, parseSize } from "./units.js";
 import type { Positions } from "./yaml-source.js";
 
@@ -55,7 +61,15 @@ export function buildDefinition(input: DefinitionInput, ctx: BuildContext): Defi
     file: ctx.file,
     project,
     apps,
-    ...(input.registry === undefined ? {} : { registry: input.registry }),
+    ...(input.registry === undefined ? {} : { registry: registryUrl(input.registry) }),
+    ...(typeof input.registry === "object"
+      ? {
+          registryAuth: {
+            username: input.registry.username,
+            passwordSecret: input.registry.password.secret,
+          },
+        }
+      : {}),
     hash: ctx.hash,
     source: ctx.text,
     environments: ctx.environments,
@@ -94,7 +108,7 @@ function buildApp(
   ctx: BuildContext,
   project: string,
 ): AppSpec {
-  const registry = input.registry;
+  const registry = registryUrl(input.registry);
   const path = ["apps", name];
   const asWritten = (value: string | number | boolean, at: Path): string =>
     typeof value === "string" ? value : (ctx.source.scalarSource(at) ?? String(value));

@@ -48,6 +48,7 @@ export type {
   HttpProbe,
   ImageCommand,
   Probe,
+  RegistryAuthSpec,
   ReplicaBudget,
   RestartPolicy,
   RuntimeKind,

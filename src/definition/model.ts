@@ -195,6 +195,13 @@ export interface MetricsSpec {
   readonly retention: { readonly rawMs: number; readonly aggregatesMs: number };
 }
 
+export interface RegistryAuthSpec {
+  readonly username: string;
+  readonly passwordSecret: string;
+  /** The decrypted secret, in memory only (security/secrets withSecretValues). */
+  readonly password?: string;
+}
+
 export interface Definition {
   /** Absolute path of the definition file. */
   readonly file: string;
@@ -203,6 +210,11 @@ export interface Definition {
   readonly apps: Readonly<Record<string, AppSpec>>;
   /** Where images built from `build:` are pushed (`registry:`). */
   readonly registry?: string;
+  /**
+   * `registry: { username, password: { secret } }`: the login pushes and pulls send. The
+   * password is empty until the controller or client fills it from the secrets.
+   */
+  readonly registryAuth?: RegistryAuthSpec;
   /** sha256 (hex) of the file's text: the identity of its generations. */
   readonly hash: string;
   /** The file's text, kept so that every applied revision can be shown again. */

@@ -130,7 +130,12 @@ export function argv(description: string, example: readonly string[]) {
 
 /** `{ secret: NAME }`: a value kept encrypted in `secrets/<env>.age.yaml` (security/secrets). */
 export const secretReference = documented(
-  z.strictObject({ secret: z.string().min(1) }),
+  z.strictObject({
+    secret: documented(z.string().min(1), "The secret's name, as `baton secret ls` lists it.", {
+      expected: "a secret name",
+      example: "db-password",
+    }),
+  }),
   "The value of the secret NAME, decrypted by the controller; never shown.",
   { expected: "{ secret: NAME }", example: { secret: "db-password" } },
 );

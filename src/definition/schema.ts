@@ -319,6 +319,29 @@ const env = documented(
 export const REGISTRY_PATTERN =
   /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
+const registryAddress = documented(
+  z.string().regex(REGISTRY_PATTERN),
+  "A registry host[:port], optionally with a path.",
+  { expected: "a registry address such as 127.0.0.1:5000", example: "127.0.0.1:5000" },
+);
+
+const registryWithCredentials = z.strictObject({
+  url: registryAddress,
+  username: documented(z.string().min(1), "The registry login.", {
+    expected: "a user name",
+    example: "baton",
+  }),
+  // Only `{ secret: NAME }`: a password written in the definition would sit in git.
+  password: secretReference,
+});
+
+/** The address of `registry:`, whichever form it is written in. */
+export function registryUrl(
+  registry: string | { readonly url: string } | undefined,
+): string | undefined {
+  return typeof registry === "object" ? registry.url : registry;
+}
+
 const buildArgs = documented(
   z.record(
     z.string(),
@@ -657,10 +680,14 @@ export const definitionSchema = documented(
     alerting: alertingSchema,
     metrics: metricsSchema,
     registry: documented(
-      z.string().regex(REGISTRY_PATTERN),
+      z.union([registryAddress, registryWithCredentials]),
       "Where images built from `build:` are pushed: a registry host[:port], optionally with " +
-        "a path. 127.0.0.0/8 registries work over plain HTTP without engine settings.",
-      { expected: "a registry address such as 127.0.0.1:5000", example: "127.0.0.1:5000" },
+        "a path. 127.0.0.0/8 registries work over plain HTTP without engine settings. " +
+        "`{ url, username, password: { secret: NAME } }` pushes and pulls with that login.",
+      {
+        expected: "a registry address such as 127.0.0.1:5000, or { url, username, password }",
+        example: "127.0.0.1:5000",
+      },
     ).optional(),
   }),
   "A Baton definition (baton.yaml). Top-level keys starting with `x-` are ignored: use them " +

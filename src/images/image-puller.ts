@@ -2,8 +2,7 @@ import type { Definition } from "../definition/index.js";
 import { DockerEngine, DockerError } from "../runtime/docker/index.js";
 import { EngineCallError, postProgress } from "./engine-stream.js";
 import { ImageError } from "./errors.js";
-
-const ANONYMOUS = Buffer.from("{}").toString("base64");
+import { type RegistryLogin, registryAuthHeader } from "./registry-auth.js";
 
 /**
  * Pulls each built app's pinned image (`repository@sha256:…`) that the engine lacks — pruned
@@ -15,6 +14,10 @@ export async function pullMissingImages(
   engine: DockerEngine = new DockerEngine(),
 ): Promise<string[]> {
   const pulled: string[] = [];
+  const auth = definition.registryAuth;
+  // Filled in by the controller from the secrets (withSecretValues) before it pins releases.
+  const login =
+    auth?.password === undefined ? undefined : { username: auth.username, password: auth.password };
   for (const spec of Object.values(definition.apps)) {
     const image = spec.container?.image;
     if (spec.build === undefined || image === undefined || !image.includes("@sha256:")) continue;
@@ -24,13 +27,18 @@ export async function pullMissingImages(
     } catch (error) {
       if (!(error instanceof DockerError && error.status === 404)) throw error;
     }
-    await pull(engine.socketPath, image, spec.name);
+    await pull(engine.socketPath, image, spec.name, login);
     pulled.push(image);
   }
   return pulled;
 }
 
-async function pull(socketPath: string, image: string, app: string): Promise<void> {
+async function pull(
+  socketPath: string,
+  image: string,
+  app: string,
+  login: RegistryLogin | undefined,
+): Promise<void> {
   const at = image.lastIndexOf("@");
   const query = new URLSearchParams({ fromImage: image.slice(0, at), tag: image.slice(at + 1) });
   let failure: string | undefined;
@@ -38,7 +46,7 @@ async function pull(socketPath: string, image: string, app: string): Promise<voi
     await postProgress(
       socketPath,
       `/images/create?${query}`,
-      { headers: { "x-registry-auth": ANONYMOUS } },
+      { headers: { "x-registry-auth": registryAuthHeader(login, image) } },
       (message) => {
         if (message.error !== undefined) failure = message.errorDetail?.message ?? message.error;
       },

@@ -1,5 +1,6 @@
 import { EngineCallError, postProgress } from "./engine-stream.js";
 import { ImageError } from "./errors.js";
+import { type RegistryLogin, registryAuthHeader } from "./registry-auth.js";
 
 export interface PushRequest {
   readonly socketPath: string;
@@ -8,10 +9,9 @@ export interface PushRequest {
   readonly tag: string;
   /** A line per layer when it is done ("a1b2c3: Pushed"), and the final digest line. */
   readonly onOutput: (line: string) => void;
+  /** `registry: { username, password }`; none: anonymous, as a registry on loopback takes. */
+  readonly login?: RegistryLogin;
 }
-
-/** No credentials: a registry on loopback takes anonymous pushes. The engine still wants the header. */
-const ANONYMOUS = Buffer.from("{}").toString("base64");
 
 /** Layer states worth a line: the rest ("Preparing", byte counts) would flood a terminal. */
 const FINAL_STATES = /^(Pushed|Layer already exists|Mounted from .*)$/;
@@ -28,7 +28,7 @@ export async function pushImage(request: PushRequest): Promise<string> {
     await postProgress(
       request.socketPath,
       `/images/${encodeURIComponent(request.repository)}/push?tag=${encodeURIComponent(request.tag)}`,
-      { headers: { "x-registry-auth": ANONYMOUS } },
+      { headers: { "x-registry-auth": registryAuthHeader(request.login, request.repository) } },
       (message) => {
         if (message.error !== undefined) failure = message.errorDetail?.message ?? message.error;
         if (message.aux?.Digest !== undefined) digest = message.aux.Digest;
@@ -58,7 +58,9 @@ export async function pushImage(request: PushRequest): Promise<string> {
     throw new ImageError(
       "push.failed",
       `pushing ${ref} failed: ${failure.trim()}`,
-      `is a registry serving at ${registry}? (e.g. \`docker-registry serve config.yml\` with http.addr ${registry}); nothing was recorded`,
+      /\b(unauthorized|authentication required|denied|no basic auth credentials)\b/i.test(failure)
+        ? `the registry at ${registry} wants a login: \`registry: { url: ${registry}, username: NAME, password: { secret: NAME } }\` (or check that login); nothing was recorded`
+        : `is a registry serving at ${registry}? (e.g. \`docker-registry serve config.yml\` with http.addr ${registry}); nothing was recorded`,
     );
   }
   if (digest === undefined || !/^sha256:[0-9a-f]{64}$/.test(digest)) {

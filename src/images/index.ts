@@ -25,6 +25,7 @@ export {
   withImageCommands,
 } from "./image-command.js";
 export { pullMissingImages } from "./image-puller.js";
+export { type RegistryLogin, registryAuthHeader } from "./registry-auth.js";
 export {
   type BuildOutcome,
   type BuildReleaseOptions,

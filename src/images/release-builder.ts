@@ -6,6 +6,7 @@ import { packContext } from "./build-context.js";
 import { ImageError } from "./errors.js";
 import { buildImage } from "./image-builder.js";
 import { pushImage } from "./image-pusher.js";
+import type { RegistryLogin } from "./registry-auth.js";
 import { checkRegistry } from "./registry-check.js";
 import { gitCommit, releaseVersion } from "./version.js";
 
@@ -44,6 +45,8 @@ export interface BuildReleaseOptions {
    * controller in a checkout a step's user owns and may have rigged (.git/config).
    */
   readonly commit?: string;
+  /** The login of `registry:`, decrypted by the caller; none: an anonymous push. */
+  readonly login?: RegistryLogin;
 }
 
 export interface BuildOutcome {
@@ -75,6 +78,7 @@ export function buildTargetOf(definition: Definition, app: string): BuildTarget 
     build,
     contentExclude: spec.contentExclude,
     definitionRevision: definition.hash,
+    ...(definition.registryAuth === undefined ? {} : { registryLogin: true }),
   };
 }
 
@@ -135,6 +139,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     repository: build.repository,
     tag: version,
     onOutput: options.output,
+    ...(options.login === undefined ? {} : { login: options.login }),
   });
   const { record, created } = await options.releases.record({
     app,

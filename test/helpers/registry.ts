@@ -1,6 +1,19 @@
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./cli.js";
+import { eventually } from "./wait.js";
 
 /**
  * A real image registry for tests (DESIGN.md, "Real components"): Debian's `docker-registry`
@@ -87,4 +100,90 @@ export async function manifestDigest(name: string, tag: string): Promise<string 
     },
   });
   return response.ok ? response.headers.get("docker-content-digest") : null;
+}
+
+/** A second registry that refuses anonymous pushes and pulls (htpasswd, bcrypt). */
+export interface AuthRegistry {
+  /** 127.0.0.1:PORT */
+  readonly address: string;
+  /** GET /v2/<name>/tags/list with the login. */
+  tags(name: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `docker-registry serve` with `auth.htpasswd` on a free loopback port, its own
+ * storage and log, for `username`/`password`. The bcrypt entry comes from Python's crypt
+ * module (apache2-utils' htpasswd is not installed here); the registry reads $2y$ entries.
+ */
+export async function startAuthRegistry(username: string, password: string): Promise<AuthRegistry> {
+  if (!existsSync(BINARY)) throw new Error(MISSING);
+  const root = mkdtempSync(join(tmpdir(), "baton-auth-registry-"));
+  const hash = execFileSync(
+    "python3",
+    [
+      "-W",
+      "ignore",
+      "-c",
+      "import crypt,sys; print(crypt.crypt(sys.stdin.read(), crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+    ],
+    { input: password, encoding: "utf8" },
+  ).trim();
+  if (!hash.startsWith("$2")) throw new Error(`python3's crypt made no bcrypt hash: ${hash}`);
+  writeFileSync(join(root, "htpasswd"), `${username}:${hash.replace(/^\$2[ab]\$/, "$2y$")}\n`);
+  const address = `127.0.0.1:${await freePort()}`;
+  const config = join(root, "config.yml");
+  writeFileSync(
+    config,
+    [
+      "version: 0.1",
+      "log: { level: warn }",
+      "storage:",
+      `  filesystem: { rootdirectory: ${root}/data }`,
+      `http: { addr: "${address}" }`,
+      "auth:",
+      `  htpasswd: { realm: baton-test, path: ${root}/htpasswd }`,
+      "",
+    ].join("\n"),
+  );
+  const logPath = join(root, "registry.log");
+  const log = openSync(logPath, "a");
+  const child = spawn(BINARY, ["serve", config], { stdio: ["ignore", log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+    rmSync(root, { recursive: true, force: true });
+  };
+  const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  try {
+    await eventually(
+      `the htpasswd registry asks for a login on ${address}`,
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`docker-registry exited: ${readFileSync(logPath, "utf8")}`);
+        }
+        return (await fetch(`http://${address}/v2/`).catch(() => undefined))?.status;
+      },
+      (status) => status === 401,
+      30_000,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    address,
+    async tags(name) {
+      const response = await fetch(`http://${address}/v2/${name}/tags/list`, {
+        headers: { authorization: basic },
+      });
+      if (response.status === 404) return [];
+      if (!response.ok) throw new Error(`tags of ${name}: HTTP ${response.status}`);
+      const body = (await response.json()) as { tags: string[] | null };
+      return body.tags ?? [];
+    },
+    stop,
+  };
 }

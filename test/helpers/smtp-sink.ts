@@ -19,6 +19,8 @@ export interface SmtpSink {
   readonly port: number;
   /** Each mail transaction as smtp-sink dumped it (its X- headers, then the message). */
   messages(): string[];
+  /** The commands it received, as `-v` logs them (only when started with `verbose`). */
+  conversation(): string;
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,14 @@ const SMTP_SINK = "/usr/sbin/smtp-sink";
  * so the dump directory is made writable for that user. Installing postfix does not start
  * Postfix itself where policy-rc.d denies services (containers); only this process listens.
  */
-export async function startSmtpSink(): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: {
+    /** Log each command received (`-v`), AUTH lines included. */
+    readonly verbose?: boolean;
+    /** Do not offer AUTH after EHLO (`-a`). */
+    readonly noAuth?: boolean;
+  } = {},
+): Promise<SmtpSink> {
   try {
     accessSync(SMTP_SINK, constants.X_OK);
   } catch {
@@ -43,7 +52,15 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const asRoot = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
   const child: ChildProcess = spawn(
     SMTP_SINK,
-    [...asRoot, "-d", join(dir, "%M."), `127.0.0.1:${port}`, "10"],
+    [
+      ...asRoot,
+      ...(options.verbose === true ? ["-v"] : []),
+      ...(options.noAuth === true ? ["-a"] : []),
+      "-d",
+      join(dir, "%M."),
+      `127.0.0.1:${port}`,
+      "10",
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
@@ -82,6 +99,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       readdirSync(dir)
         .sort()
         .map((name) => readFileSync(join(dir, name), "utf8")),
+    conversation: () => stderr,
     stop,
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -412,6 +413,33 @@ describe("email notifier", () => {
       );
     } finally {
       await sink.stop();
+    }
+  });
+
+  it("sends AUTH PLAIN when the relay offers it, and no credentials when it does not", async () => {
+    const password = `smtp-${randomBytes(12).toString("hex")}`;
+    const plain = Buffer.from(`\0baton\0${password}`).toString("base64");
+    for (const offered of [true, false]) {
+      const sink = await startSmtpSink({ verbose: true, noAuth: !offered });
+      try {
+        const mail = new EmailNotifier("mail", {
+          smtp: `127.0.0.1:${sink.port}`,
+          from: "baton@example.test",
+          to: ["ops@example.test"],
+          username: "baton",
+          password,
+        });
+        expect(mail.target).not.toContain(password);
+        await mail.send(batches("mail").firing);
+        await eventually("smtp-sink stored the message", sink.messages, (m) => m.length === 1);
+        const said = await eventually("smtp-sink logged QUIT", sink.conversation, (c) =>
+          c.includes("QUIT"),
+        );
+        if (offered) expect(said).toContain(`AUTH PLAIN ${plain}`);
+        else expect(said).not.toContain("AUTH");
+      } finally {
+        await sink.stop();
+      }
     }
   });
 

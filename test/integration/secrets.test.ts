@@ -194,7 +194,7 @@ describe("secrets", () => {
     expect(env).toContain(`GREETING=${second}`);
   });
 
-  it("fill a host file and a webhook URL; the stored definition holds no secret written in it", async () => {
+  it("fill a host file, a webhook URL and an SMTP password; the stored definition holds no secret written in it", async () => {
     const hookToken = `hook-${randomBytes(12).toString("hex")}`;
     const posts: string[] = [];
     const server: Server = createServer((req, res) => {
@@ -208,6 +208,7 @@ describe("secrets", () => {
     const inlineToken = `inline-${randomBytes(12).toString("hex")}`;
     const inlineFileSecret = `inline-file-${randomBytes(12).toString("hex")}`;
     const dbPassword = newSecret();
+    const smtpPassword = newSecret();
     const target = mkdtempSync(join(tmpdir(), "baton-secret-host-"));
     try {
       project = new Project(`hosts:
@@ -223,6 +224,13 @@ apps:
 notifiers:
   ops: { webhook: { secret: hook-url } }
   inline: { webhook: "http://127.0.0.1:9/inline/${inlineToken}" }
+  mail:
+    email:
+      smtp: "127.0.0.1:9"
+      from: baton@example.invalid
+      to: ops@example.invalid
+      username: baton
+      password: { secret: smtp-password }
 alerting:
   notify: [ops]
   groupWait: 200ms
@@ -234,6 +242,7 @@ alerting:
       const p = project;
       setSecret(p, "db-password", dbPassword);
       setSecret(p, "hook-url", hook);
+      setSecret(p, "smtp-password", smtpPassword);
       await p.ok("up", "--detach");
       // `apply` configures the hosts; the file is written by the time it answers.
       const applied = await p.ok("apply");
@@ -257,7 +266,7 @@ alerting:
         outputs.push(out.stdout, out.stderr);
       }
       outputs.push(JSON.stringify(await p.api("/api/v1/events")));
-      for (const value of [dbPassword, hookToken, inlineToken, inlineFileSecret]) {
+      for (const value of [dbPassword, hookToken, inlineToken, inlineFileSecret, smtpPassword]) {
         expect(filesHolding(p.stateDir, value), `${value} under the state directory`).toEqual([]);
         expect(outputs.filter((o) => o.includes(value))).toEqual([]);
       }

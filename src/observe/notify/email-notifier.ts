@@ -6,8 +6,12 @@ import { type Notifier, NotifierError } from "./notifier.js";
 import { SmtpError, sendMail } from "./smtp-client.js";
 
 export interface EmailOptions {
-  /** The relay as host:port (e.g. 127.0.0.1:25); plain SMTP, no TLS or AUTH. */
+  /** The relay as host:port (e.g. 127.0.0.1:25); plain SMTP, no TLS. */
   readonly smtp: string;
+  /** With `password`: AUTH PLAIN or LOGIN, when the relay offers it after EHLO. */
+  readonly username?: string;
+  /** The decrypted secret; never part of `target` or an error. */
+  readonly password?: string;
   readonly from: string;
   readonly to: readonly string[];
   /** EHLO name and Message-ID domain; the machine's name by default. */
@@ -59,6 +63,9 @@ export class EmailNotifier implements Notifier {
         to: this.options.to,
         message,
         timeoutMs: this.options.timeoutMs ?? 30_000,
+        ...(this.options.username === undefined || this.options.password === undefined
+          ? {}
+          : { auth: { username: this.options.username, password: this.options.password } }),
       });
     } catch (error) {
       if (!(error instanceof SmtpError)) throw error;

@@ -11,6 +11,13 @@ export interface SmtpEnvelope {
   readonly message: string;
   /** For the whole conversation. */
   readonly timeoutMs: number;
+  /** Sent with AUTH when the server offers it after EHLO; never when it does not. */
+  readonly auth?: SmtpAuth;
+}
+
+export interface SmtpAuth {
+  readonly username: string;
+  readonly password: string;
 }
 
 /** An SMTP step that failed: the command and the server's reply (never the message). */
@@ -26,15 +33,16 @@ export class SmtpError extends Error {
 }
 
 /**
- * Sends one message over plain SMTP (RFC 5321): EHLO, MAIL FROM, RCPT TO, DATA, QUIT. No TLS
- * and no AUTH: it is meant for a relay on loopback or a trusted network (a local Postfix,
- * smtp-sink in tests); a relay that needs either should sit between Baton and the world.
+ * Sends one message over plain SMTP (RFC 5321): EHLO, AUTH when credentials are given and the
+ * server offers PLAIN or LOGIN, MAIL FROM, RCPT TO, DATA, QUIT. No TLS: it is meant for a
+ * relay on loopback or a trusted network (a local Postfix, smtp-sink in tests).
  */
 export async function sendMail(envelope: SmtpEnvelope): Promise<void> {
   const conversation = await SmtpConversation.open(envelope);
   try {
     await conversation.expect("greeting", [220]);
-    await conversation.hello(envelope.helo);
+    const offered = await conversation.hello(envelope.helo);
+    if (envelope.auth !== undefined) await authenticate(conversation, offered, envelope.auth);
     await conversation.command(`MAIL FROM:<${address(envelope.from)}>`, [250]);
     for (const to of envelope.to)
       await conversation.command(`RCPT TO:<${address(to)}>`, [250, 251]);
@@ -43,6 +51,32 @@ export async function sendMail(envelope: SmtpEnvelope): Promise<void> {
     await conversation.command("QUIT", [221]);
   } finally {
     conversation.close();
+  }
+}
+
+/**
+ * AUTH PLAIN (RFC 4616) in one line, else LOGIN, whichever the EHLO answer lists. A server
+ * that lists neither gets no credentials: sending them unasked would only expose them.
+ */
+async function authenticate(
+  conversation: SmtpConversation,
+  ehlo: readonly string[],
+  auth: SmtpAuth,
+): Promise<void> {
+  const mechanisms = new Set(
+    ehlo
+      .map((line) => /^\d{3}[ -]AUTH[ =](.*)$/i.exec(line)?.[1] ?? "")
+      .flatMap((list) => list.toUpperCase().split(/\s+/)),
+  );
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  if (mechanisms.has("PLAIN")) {
+    const initial = b64(`\0${auth.username}\0${auth.password}`);
+    // 235 per RFC 4954; Postfix's smtp-sink answers 250.
+    await conversation.secretCommand("AUTH PLAIN", initial, [235, 250]);
+  } else if (mechanisms.has("LOGIN")) {
+    await conversation.command("AUTH LOGIN", [334]);
+    await conversation.secretCommand("AUTH LOGIN username", b64(auth.username), [334]);
+    await conversation.secretCommand("AUTH LOGIN password", b64(auth.password), [235, 250]);
   }
 }
 
@@ -111,18 +145,31 @@ class SmtpConversation {
     });
   }
 
-  async command(line: string, accept: readonly number[]): Promise<void> {
+  async command(line: string, accept: readonly number[]): Promise<string[]> {
     this.socket.write(`${line}\r\n`);
-    await this.expect(line.split(/[ :]/)[0] ?? line, accept);
+    return this.expect(line.split(/[ :]/)[0] ?? line, accept);
   }
 
-  /** EHLO, or HELO for a server from before ESMTP (it answers EHLO with 500/502). */
-  async hello(name: string): Promise<void> {
+  /**
+   * `step` then `payload` on one line (or the payload alone when `step` names a continuation):
+   * an error names the step only, never the credentials.
+   */
+  async secretCommand(step: string, payload: string, accept: readonly number[]): Promise<void> {
+    const line = step.startsWith("AUTH LOGIN ") ? payload : `${step} ${payload}`;
+    this.socket.write(`${line}\r\n`);
+    await this.expect(step, accept);
+  }
+
+  /**
+   * EHLO, or HELO for a server from before ESMTP (it answers EHLO with 500/502); the reply's
+   * lines, which list the extensions (AUTH) the server offers.
+   */
+  async hello(name: string): Promise<string[]> {
     try {
-      await this.command(`EHLO ${name}`, [250]);
+      return await this.command(`EHLO ${name}`, [250]);
     } catch (error) {
       if (!(error instanceof SmtpError) || (error.code !== 500 && error.code !== 502)) throw error;
-      await this.command(`HELO ${name}`, [250]);
+      return this.command(`HELO ${name}`, [250]);
     }
   }
 
@@ -132,7 +179,7 @@ class SmtpConversation {
   }
 
   /** Reads one reply (multi-line replies continue with "NNN-") and checks its code. */
-  async expect(step: string, accept: readonly number[]): Promise<void> {
+  async expect(step: string, accept: readonly number[]): Promise<string[]> {
     const reply: string[] = [];
     for (;;) {
       const line = await this.nextLine();
@@ -144,6 +191,7 @@ class SmtpConversation {
     if (!accept.includes(code)) {
       throw new SmtpError(`SMTP ${this.where} refused ${step}: ${last.slice(0, 200)}`, code);
     }
+    return reply;
   }
 
   close(): void {

@@ -7,7 +7,7 @@
 import type { Diagnostic } from "../../definition/errors.js";
 import { isFields } from "../../definition/fields.js";
 import { formatPath, type Path } from "../../definition/phrases.js";
-import type { DefinitionInput } from "../../definition/schema.js";
+import { type DefinitionInput, registryUrl } from "../../definition/schema.js";
 import type { Positions, Span } from "../../definition/yaml-source.js";
 import { checkApp } from "./apps.js";
 import { checkContainerApp } from "./containers.js";
@@ -41,7 +41,7 @@ export function policyDiagnostics(
       const image =
         app.build === undefined
           ? (app.image ?? "")
-          : `${input.registry ?? ""}/${input.project ?? ctx.project}/${name}`;
+          : `${registryUrl(input.registry) ?? ""}/${input.project ?? ctx.project}/${name}`;
       violations.push(
         ...checkContainerApp({ name, app, image, projectDir: ctx.dir }, policy.containers),
       );

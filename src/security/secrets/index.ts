@@ -38,6 +38,7 @@ export {
 } from "./secrets-file.js";
 export {
   digestKey,
+  registryLogin,
   type SecretFile,
   SecretValues,
   secretDigestKeyPath,

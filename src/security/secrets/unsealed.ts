@@ -171,6 +171,7 @@ export function usedSecrets(definition: Definition): Set<string> {
   for (const notifier of Object.values(definition.alerting?.notifiers ?? {})) {
     for (const secret of Object.values(notifier.secretFields ?? {})) used.add(secret);
   }
+  if (definition.registryAuth !== undefined) used.add(definition.registryAuth.passwordSecret);
   return used;
 }
 
@@ -206,20 +207,50 @@ export function withSecretValues(definition: Definition, values: SecretValues): 
       ? undefined
       : Object.fromEntries(
           Object.entries(alerting.notifiers).map(([name, notifier]) => {
-            const fields = notifier.secretFields ?? {};
+            const { "email.password": password, ...fields } = notifier.secretFields ?? {};
             const filled = Object.fromEntries(
               Object.entries(fields).map(([field, secret]) => [field, secretValue(secret)]),
             );
-            return [name, { ...notifier, ...filled }];
+            const email =
+              password === undefined || !("email" in notifier)
+                ? {}
+                : { email: { ...notifier.email, password: secretValue(password) } };
+            return [name, { ...notifier, ...filled, ...email }];
           }),
         );
+  const auth = definition.registryAuth;
   return {
     ...definition,
+    ...(auth === undefined
+      ? {}
+      : { registryAuth: { ...auth, password: secretValue(auth.passwordSecret) } }),
     hosts: { ...definition.hosts, resources },
     ...(alerting === undefined || notifiers === undefined
       ? {}
       : { alerting: { ...alerting, notifiers } }),
   };
+}
+
+/**
+ * The login for `registry:` with its password decrypted, for the engine's X-Registry-Auth:
+ * from the model when the controller already filled it, else decrypted here (a client that
+ * builds where the source is holds the environment's key too).
+ */
+export async function registryLogin(
+  definition: Definition,
+  env: KeyEnv = process.env,
+): Promise<{ username: string; password: string } | undefined> {
+  const auth = definition.registryAuth;
+  if (auth === undefined) return undefined;
+  const password = auth.password ?? (await unsealSecrets(definition, env)).get(auth.passwordSecret);
+  if (password === undefined) {
+    throw new SecretsError(
+      "secrets.missing",
+      `registry: secret ${auth.passwordSecret} (its password) is not among the definition's secrets`,
+      `set it with \`baton secret set ${auth.passwordSecret}\` and try again`,
+    );
+  }
+  return { username: auth.username, password };
 }
 
 export function secretDigestKeyPath(stateDir: string): string {

@@ -145,3 +145,31 @@ describe("alerts in a definition", () => {
     expect([d.line, d.col, d.hint]).toEqual([1, 23, "did you mean drift?"]);
   });
 });
+
+describe("an email notifier's SMTP password", () => {
+  it("is refused written in the definition", () => {
+    const diagnostics = refused(
+      yaml(
+        "notifiers:",
+        "  mail:",
+        "    email: { smtp: '127.0.0.1:25', from: b@x.invalid, to: o@x.invalid, password: hunter2 }",
+      ),
+    );
+    expect(JSON.stringify(diagnostics)).not.toContain("hunter2");
+    expect(diagnostics.map((d) => d.path)).toContain("notifiers.mail.email.password");
+  });
+
+  it("needs a username with it", () => {
+    const d = only(
+      refused(
+        yaml(
+          "notifiers:",
+          "  mail:",
+          "    email: { smtp: '127.0.0.1:25', from: b@x.invalid, to: o@x.invalid, username: baton }",
+        ),
+      ),
+      "spec.missing_field",
+    );
+    expect(d.message).toBe("notifiers.mail.email has username and no password: AUTH needs both");
+  });
+});

@@ -147,3 +147,18 @@ describe("an app with build:", () => {
     expect(shown).toMatch(/baton\.yaml:1:11/);
   });
 });
+
+describe("registry: with a login", () => {
+  it("takes the password only as a secret, and never repeats one written inline", () => {
+    const file = project();
+    const app = ["apps:", "  api:", "    build: ./api", '    command: ["node", "server.js"]', ""];
+    const shown = refusal(
+      ["registry: { url: 127.0.0.1:5000, username: ci, password: hunter2-inline }", ...app].join(
+        "\n",
+      ),
+      file,
+    );
+    expect(shown).toMatch(/registry/);
+    expect(shown).not.toContain("hunter2-inline");
+  });
+});

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadDefinition } from "../../../src/definition/index.js";
 import {
   decryptWith,
   encryptTo,
@@ -14,6 +15,7 @@ import {
   rotateKey,
   setSecret,
 } from "../../../src/security/secrets/index.js";
+import { unsealSecrets, withSecretValues } from "../../../src/security/secrets/unsealed.js";
 
 const dir = mkdtempSync(join(tmpdir(), "baton-secrets-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,5 +88,42 @@ describe("age keys and files, as the age CLI reads and writes them", () => {
     );
     // The old key still opens what was committed before the rotation.
     expect(await decryptWith(before!.identity, file.secrets["api-key"]!.value)).toBe("k-123456");
+  });
+});
+
+describe("an email notifier's SMTP password from the secrets", () => {
+  it("is empty in the definition's model and filled from the decrypted secret", async () => {
+    const project = join(dir, "smtp");
+    const env = { BATON_AGE_KEY_FILE: join(dir, "smtp-key.age") };
+    const place = {
+      environment: "default",
+      file: join(project, "secrets", "default.age.yaml"),
+      shown: "secrets/default.age.yaml",
+    };
+    await setSecret(place, "smtp-password", "pw-smtp-1", "Ann", new Date(), env);
+    writeFileSync(
+      join(project, "baton.yaml"),
+      [
+        "notifiers:",
+        "  mail:",
+        "    email:",
+        "      smtp: '127.0.0.1:25'",
+        "      from: b@x.invalid",
+        "      to: o@x.invalid",
+        "      username: baton",
+        "      password: { secret: smtp-password }",
+        "",
+      ].join("\n"),
+    );
+    const definition = loadDefinition(join(project, "baton.yaml"));
+    expect(definition.alerting?.notifiers.mail).toEqual({
+      email: { smtp: "127.0.0.1:25", from: "b@x.invalid", to: ["o@x.invalid"], username: "baton" },
+      secretFields: { "email.password": "smtp-password" },
+    });
+    const filled = withSecretValues(definition, await unsealSecrets(definition, env));
+    const mail = filled.alerting?.notifiers.mail;
+    expect(mail !== undefined && "email" in mail ? mail.email.password : undefined).toBe(
+      "pw-smtp-1",
+    );
   });
 });
