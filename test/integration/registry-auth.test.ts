@@ -1,13 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLI, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
 import { git } from "../helpers/git.js";
 import { type AuthRegistry, startAuthRegistry } from "../helpers/registry.js";
+import { filesHolding, setSecret } from "../helpers/secrets.js";
 import { eventually } from "../helpers/wait.js";
 
 await ensureDocker();
@@ -52,22 +52,6 @@ apps:
 `;
 }
 
-/** Every file under `dir` whose bytes hold `needle`. */
-function filesHolding(dir: string, needle: string): string[] {
-  const found: string[] = [];
-  const walk = (at: string): void => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const path = join(at, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && statSync(path).size < 256 * 1024 * 1024) {
-        if (readFileSync(path).includes(needle)) found.push(path);
-      }
-    }
-  };
-  walk(dir);
-  return found;
-}
-
 describe("registry: { url, username, password: { secret } }", () => {
   it("pushes and pulls with the login an anonymous push is refused without; the password leaks nowhere", async () => {
     registry = await startAuthRegistry("baton", PASSWORD);
@@ -89,11 +73,7 @@ describe("registry: { url, username, password: { secret } }", () => {
     expect(anonymous.stderr).toContain("registry: { url:");
     expect(await registry.tags(`${PROJECT}/api`)).toEqual([]);
 
-    execFileSync(process.execPath, [CLI, "secret", "set", "registry-password"], {
-      cwd: p.dir,
-      input: `${PASSWORD}\n`,
-      env: { ...process.env, NO_COLOR: "1" },
-    });
+    setSecret(p, "registry-password", PASSWORD);
     p.write(
       "baton.yaml",
       definition(

@@ -1,12 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { CLI, freePort, Project, TEST_APP } from "../helpers/cli.js";
+import { freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { docker, nodeBaseImage } from "../helpers/docker.js";
 import { get } from "../helpers/http.js";
+import { filesHolding, setSecret } from "../helpers/secrets.js";
 import { ensureSwarm, releaseSwarm, removeTestServices } from "../helpers/swarm.js";
 import { eventually } from "../helpers/wait.js";
 
@@ -31,21 +31,6 @@ afterAll(async () => {
 
 const HEALTHZ =
   '["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]';
-
-function setSecret(p: Project, name: string, value: string): void {
-  execFileSync(process.execPath, [CLI, "secret", "set", name], {
-    cwd: p.dir,
-    input: value,
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-}
-
-function holding(dir: string, needle: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((path) => readFileSync(path).includes(needle));
-}
 
 describe("a secret of a swarm app", () => {
   it("reaches its tasks, and a new value rolls the service", async () => {
@@ -81,8 +66,8 @@ describe("a secret of a swarm app", () => {
       (body) => body.startsWith(`${second} from `),
       60_000,
     );
-    expect(holding(p.stateDir, first)).toEqual([]);
-    expect(holding(p.stateDir, second)).toEqual([]);
+    expect(filesHolding(p.stateDir, first)).toEqual([]);
+    expect(filesHolding(p.stateDir, second)).toEqual([]);
   });
 
   it("are files of its tasks, a new value rolls it, and down leaves no Docker secret", async () => {
@@ -183,8 +168,8 @@ describe("a secret of a swarm app", () => {
       (ids) => ids.length === 1,
       30_000,
     );
-    expect(holding(p.stateDir, first)).toEqual([]);
-    expect(holding(p.stateDir, second)).toEqual([]);
+    expect(filesHolding(p.stateDir, first)).toEqual([]);
+    expect(filesHolding(p.stateDir, second)).toEqual([]);
 
     await p.ok("down");
     expect(await appSecrets()).toEqual([]);

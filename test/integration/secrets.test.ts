@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -14,10 +13,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { CLI, freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
+import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { docker, ensureDocker, nodeBaseImage, removeTestContainers } from "../helpers/docker.js";
 import { get } from "../helpers/http.js";
 import { Load } from "../helpers/load.js";
+import { filesHolding, setSecret } from "../helpers/secrets.js";
 import { eventually } from "../helpers/wait.js";
 
 await ensureDocker();
@@ -45,16 +45,6 @@ afterAll(() => rmSync(keys, { recursive: true, force: true }));
 /** A value no file, log or output holds by chance. */
 const newSecret = (): string => `pw-${randomBytes(12).toString("hex")}`;
 
-/** `baton secret set NAME` with the value on stdin, as a user pipes it. */
-function setSecret(p: Project, name: string, value: string): string {
-  return execFileSync(process.execPath, [CLI, "secret", "set", name], {
-    cwd: p.dir,
-    input: `${value}\n`,
-    env: { ...process.env, NO_COLOR: "1" },
-    encoding: "utf8",
-  });
-}
-
 function definition(ports: { web: number; box: number }, hookToken: string): string {
   return `apps:
   web:
@@ -79,22 +69,6 @@ function definition(ports: { web: number; box: number }, hookToken: string): str
 notifiers:
   ops: { webhook: "http://127.0.0.1:9/hook?token=${hookToken}" }
 `;
-}
-
-/** Every file under `dir` whose bytes hold `needle`. */
-function filesHolding(dir: string, needle: string): string[] {
-  const found: string[] = [];
-  const walk = (at: string): void => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const path = join(at, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && statSync(path).size < 256 * 1024 * 1024) {
-        if (readFileSync(path).includes(needle)) found.push(path);
-      }
-    }
-  };
-  walk(dir);
-  return found;
 }
 
 const app = (s: StatusJson, name: string) => s.apps.find((a) => a.name === name)!;
