@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { processesUsingState } from "../../src/runtime/process/index.js";
 import { ReplicaCensus, replicaProcesses } from "../helpers/census.js";
 import { freePort, Project, type StatusJson, TEST_APP } from "../helpers/cli.js";
 import { Load } from "../helpers/load.js";
@@ -14,7 +15,13 @@ import { eventually, processAlive } from "../helpers/wait.js";
 
 let project: Project | undefined;
 const loads: Load[] = [];
+/** Processes a test left running from a state directory it deleted: `baton down` cannot reach them. */
+const strays: number[] = [];
+
 afterEach(async () => {
+  for (const pid of strays.splice(0)) {
+    if (processAlive(pid)) process.kill(pid, "SIGKILL");
+  }
   await Promise.all(loads.splice(0).map((l) => l.stop()));
   await project?.cleanup();
   project = undefined;
@@ -284,6 +291,8 @@ describe("a state directory deleted while its replicas run", () => {
     const running = replicaProcesses(p.stateDir);
     await killController(p);
     rmSync(p.stateDir, { recursive: true, force: true });
+    // Stopped after the test whatever it finds, so a failing run leaves nothing behind.
+    strays.push(...processesUsingState(p.stateDir).map((u) => u.pid));
 
     const up = await p.run("up", "--detach");
     expect(up.code).toBe(1);
