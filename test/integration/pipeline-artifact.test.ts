@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project } from "../helpers/cli.js";
 import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
+import { promotionProject } from "../helpers/promotion.js";
 import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
@@ -44,28 +45,18 @@ describe("a pipeline that builds a process app", () => {
     const port = await freePort();
     const prodPort = await freePort();
     project = new Project(
-      `project: artifacts
-environments:
-  dev: {}
-  prod: { state: .baton-prod, overrides: { apps: { web: { port: ${prodPort} } } } }
-apps:
-  web:
-    command: ["${process.execPath}", server.cjs]
-    replicas: 1
-    port: ${port}
-    health:
-      readiness: { http: /, interval: 200ms }
-    update: { healthyDeadline: 5s, drainTimeout: 2s }
-pipelines:
-  web:
-    source: { repo: . }
-    triggers: { poll: false }
-    steps:
-      - { name: test, run: test -s greeting.txt }
-      - { name: files, build: web }
-      - { name: dev, deploy: { app: web, env: dev } }
-      - { name: prod, promote: { app: web, to: prod } }
-`,
+      promotionProject({
+        name: "artifacts",
+        port,
+        prodPort,
+        update: "{ healthyDeadline: 5s, drainTimeout: 2s }",
+        steps: [
+          "- { name: test, run: test -s greeting.txt }",
+          "- { name: files, build: web }",
+          "- { name: dev, deploy: { app: web, env: dev } }",
+          "- { name: prod, promote: { app: web, to: prod } }",
+        ],
+      }),
       { ".gitignore": ".baton/\n.baton-prod/\n", "server.cjs": SERVER, "greeting.txt": "v1\n" },
     );
     const p = project;

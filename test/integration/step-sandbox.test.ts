@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePort, Project, ROOT } from "../helpers/cli.js";
 import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
+import { promotionProject } from "../helpers/promotion.js";
 import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
@@ -52,30 +53,20 @@ describe("a committed step against the controllers", () => {
     const port = await freePort();
     const prodPort = await freePort();
     project = new Project(
-      `project: sandbox
-environments:
-  dev: {}
-  prod: { state: .baton-prod, overrides: { apps: { web: { port: ${prodPort} } } } }
-apps:
-  web:
-    command: ["${process.execPath}", server.cjs]
-    replicas: 1
-    port: ${port}
-    health:
-      readiness: { http: /, interval: 200ms }
-pipelines:
-  web:
-    source: { repo: . }
-    triggers: { poll: false }
-    steps:
-      - { name: files, build: web }
-      - { name: dev, deploy: { app: web, env: dev } }
-      - { name: prod, promote: { app: web, to: prod, approval: manual } }
-      - name: probe
-        needs: [dev]
-        run: ${process.execPath} probe.cjs "$STATES"
-        artifacts: probe.json
-`,
+      promotionProject({
+        name: "sandbox",
+        port,
+        prodPort,
+        steps: [
+          "- { name: files, build: web }",
+          "- { name: dev, deploy: { app: web, env: dev } }",
+          "- { name: prod, promote: { app: web, to: prod, approval: manual } }",
+          "- name: probe",
+          "  needs: [dev]",
+          `  run: ${process.execPath} probe.cjs "$STATES"`,
+          "  artifacts: probe.json",
+        ],
+      }),
       {
         ".gitignore": ".baton/\n.baton-prod/\n",
         "server.cjs": SERVER,

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { baton, type CliResult, freePort, Project, TEST_APP } from "../helpers/cli.js";
 import { git } from "../helpers/git.js";
 import { get } from "../helpers/http.js";
+import { promotionProject } from "../helpers/promotion.js";
 import { eventually } from "../helpers/wait.js";
 
 let project: Project | undefined;
@@ -234,27 +235,17 @@ describe("people and roles", () => {
     const port = await freePort();
     const prodPort = await freePort();
     project = new Project(
-      `project: roles
-environments:
-  dev: {}
-  prod: { state: .baton-prod, overrides: { apps: { web: { port: ${prodPort} } } } }
-apps:
-  web:
-    command: ["${process.execPath}", server.cjs]
-    replicas: 1
-    port: ${port}
-    health:
-      readiness: { http: /, interval: 200ms }
-    update: { healthyDeadline: 5s, drainTimeout: 2s }
-pipelines:
-  web:
-    source: { repo: . }
-    triggers: { poll: false }
-    steps:
-      - { name: files, build: web }
-      - { name: dev, deploy: { app: web, env: dev } }
-      - { name: prod, promote: { app: web, to: prod, approval: manual } }
-`,
+      promotionProject({
+        name: "roles",
+        port,
+        prodPort,
+        update: "{ healthyDeadline: 5s, drainTimeout: 2s }",
+        steps: [
+          "- { name: files, build: web }",
+          "- { name: dev, deploy: { app: web, env: dev } }",
+          "- { name: prod, promote: { app: web, to: prod, approval: manual } }",
+        ],
+      }),
       {
         ".gitignore": ".baton/\n.baton-prod/\n",
         "server.cjs": `const greeting = require("node:fs").readFileSync("greeting.txt", "utf8").trim();
