@@ -32,24 +32,30 @@ afterAll(async () => {
 const HEALTHZ =
   '["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]';
 
-describe("a secret of a swarm app", () => {
-  it("reaches its tasks, and a new value rolls the service", async () => {
-    const port = await freePort();
-    project = new Project(`apps:
+/** One swarm app `web` serving the test app on `port`; `secretLines` say how it gets secrets. */
+function swarmWeb(port: number, secretLines: string): string {
+  return `apps:
   web:
     runtime: swarm
     image: ${image}
     command: ["${process.execPath}", "/app/${TEST_APP.split("/").at(-1)}"]
     volumes: ["${dirname(TEST_APP)}:/app:ro"]
     containerPort: 8080
-    env: { HOST: 0.0.0.0, GREETING: { secret: greeting } }
-    replicas: 1
+${secretLines}    replicas: 1
     port: ${port}
     stopGrace: 3s
     health:
       readiness: { exec: ${HEALTHZ}, interval: 500ms, timeout: 2s }
     update: { healthyDeadline: 20s }
-`);
+`;
+}
+
+describe("a secret of a swarm app", () => {
+  it("reaches its tasks, and a new value rolls the service", async () => {
+    const port = await freePort();
+    project = new Project(
+      swarmWeb(port, "    env: { HOST: 0.0.0.0, GREETING: { secret: greeting } }\n"),
+    );
     const p = project;
     const first = `pw-${randomBytes(12).toString("hex")}`;
     setSecret(p, "greeting", first);
@@ -72,22 +78,12 @@ describe("a secret of a swarm app", () => {
 
   it("are files of its tasks, a new value rolls it, and down leaves no Docker secret", async () => {
     const port = await freePort();
-    project = new Project(`apps:
-  web:
-    runtime: swarm
-    image: ${image}
-    command: ["${process.execPath}", "/app/${TEST_APP.split("/").at(-1)}"]
-    volumes: ["${dirname(TEST_APP)}:/app:ro"]
-    containerPort: 8080
-    env: { HOST: 0.0.0.0 }
-    files: { /etc/web/db-password: { secret: db-password, mode: "0440" } }
-    replicas: 1
-    port: ${port}
-    stopGrace: 3s
-    health:
-      readiness: { exec: ${HEALTHZ}, interval: 500ms, timeout: 2s }
-    update: { healthyDeadline: 20s }
-`);
+    project = new Project(
+      swarmWeb(
+        port,
+        '    env: { HOST: 0.0.0.0 }\n    files: { /etc/web/db-password: { secret: db-password, mode: "0440" } }\n',
+      ),
+    );
     const p = project;
     const appSecrets = async () =>
       (
