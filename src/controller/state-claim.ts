@@ -10,9 +10,11 @@ import { SqliteStore } from "../store/index.js";
 import { isSameProcess, readProcStat } from "../util/proc.js";
 import { ControllerError } from "./errors.js";
 
-/** Opens the state directory's store and takes its lease for this process, serving `api`. */
+/**
+ * Opens the state directory's store and takes its lease for this process, serving `api`.
+ * `refuseLostState` must have run first, before anything opened the store.
+ */
 export function claimState(stateDir: string, api: string): SqliteStore {
-  refuseLostState(stateDir);
   const store = SqliteStore.open(stateDir, { create: true });
   const me = readProcStat(process.pid);
   const claim = store.claimController(
