@@ -40,11 +40,25 @@ export const systemAccounts: Accounts = {
   selfGid: process.getgid?.() ?? 0,
 };
 
+/**
+ * Answers kept this long: every start of a replica that runs as a user looks its user up,
+ * and a synchronous `getent` on the heal path blocks the controller ~2 ms each time. nscd
+ * keeps passwd answers 600 s; a user changed by hand is seen within this. A user not found
+ * is not kept: the hint of that error is `useradd`, and the next apply must see the user.
+ */
+const LOOKUP_TTL_MS = 30_000;
+const lookups = new Map<string, { readonly at: number; readonly fields: string[] }>();
+
 function getent(database: "passwd" | "group", key: string): string[] | undefined {
+  const id = `${database}\0${key}`;
+  const now = Date.now();
+  const known = lookups.get(id);
+  if (known !== undefined && now - known.at < LOOKUP_TTL_MS) return known.fields;
   const found = spawnSync("getent", [database, key], { encoding: "utf8" });
-  if (found.status !== 0) return undefined;
-  const line = found.stdout.split("\n")[0];
-  return line === undefined || line === "" ? undefined : line.split(":");
+  const line = found.status === 0 ? found.stdout.split("\n")[0] : undefined;
+  const fields = line === undefined || line === "" ? undefined : line.split(":");
+  if (fields !== undefined) lookups.set(id, { at: now, fields });
+  return fields;
 }
 
 /** Who a replica runs as, or why it cannot: `user` and `group` as the definition writes them. */
